@@ -1,0 +1,3 @@
+"""Hallpass: digital hall passes for schools."""
+
+__version__ = "0.1.0"

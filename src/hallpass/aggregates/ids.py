@@ -1,0 +1,24 @@
+"""Deterministic ids: uniqueness enforced by the event store's primary key (index streams)."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+NAMESPACE = UUID("6f1c3f5e-8d4e-4c55-9a53-7c1f0a9e2b10")
+
+
+def student_id(school_id: UUID, hall_pass_id: int) -> UUID:
+    """A student's id follows from the school and hall pass ID, so the ID is unique per school."""
+    return uuid5(school_id, f"student:{hall_pass_id}")
+
+
+def external_id_index(school_id: UUID, external_id: str) -> UUID:
+    return uuid5(school_id, f"external-id:{external_id.strip().lstrip('#').lower()}")
+
+
+def staff_email_index(email: str) -> UUID:
+    return uuid5(NAMESPACE, f"staff-email:{email.strip().lower()}")
+
+
+def idempotency_record_id(school_id: UUID, principal: str, key: str) -> UUID:
+    return uuid5(school_id, f"idempotency:{principal}:{key}")

@@ -1,0 +1,88 @@
+"""The Location aggregate: a room or place, its time allotted, capacity and who is in it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.errors import DestinationFull
+
+
+class LocationKind(StrEnum):
+    CLASSROOM = "classroom"
+    RESTROOM = "restroom"
+    NURSE = "nurse"
+    OFFICE = "office"
+    LIBRARY = "library"
+    COUNSELOR = "counselor"
+    OTHER = "other"
+
+
+class Location(Aggregate):
+    class Added(Aggregate.Created):
+        school_id: UUID
+        name: str
+        kind: str
+        allotted_minutes: int
+        capacity: int | None
+        kiosk_allowed: bool
+        portal_allowed: bool
+        needs_approval: bool
+
+    class Entered(Aggregate.Event):
+        pass_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.occupants = (*aggregate.occupants, self.pass_id)
+
+    class Left(Aggregate.Event):
+        pass_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.occupants = tuple(p for p in aggregate.occupants if p != self.pass_id)
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        name: str,
+        kind: str,
+        allotted_minutes: int,
+        capacity: int | None,
+        kiosk_allowed: bool,
+        portal_allowed: bool,
+        needs_approval: bool,
+    ) -> None:
+        self.school_id = school_id
+        self.name = name
+        self.kind = LocationKind(kind)
+        self.allotted_minutes = allotted_minutes
+        self.capacity = capacity
+        self.kiosk_allowed = kiosk_allowed
+        self.portal_allowed = portal_allowed
+        self.needs_approval = needs_approval
+        self.occupants: tuple[UUID, ...] = ()
+
+    @property
+    def counts_occupants(self) -> bool:
+        """Only places with a capacity keep a count, so other places never contend."""
+        return self.capacity is not None
+
+    def admit(self, *, pass_id: UUID, now: Any) -> None:
+        """A destination never holds more students than its capacity (invariant 3)."""
+        if self.capacity is None:
+            return
+        if len(self.occupants) >= self.capacity:
+            raise DestinationFull(
+                f"{self.name} is full ({self.capacity} of {self.capacity})",
+                location_id=str(self.id),
+                capacity=self.capacity,
+            )
+        self.trigger_event(self.Entered, timestamp=now, pass_id=pass_id)
+
+    def release(self, *, pass_id: UUID, now: Any) -> None:
+        if pass_id in self.occupants:
+            self.trigger_event(self.Left, timestamp=now, pass_id=pass_id)

@@ -1,0 +1,251 @@
+"""The Pass aggregate: one trip of one student from an origin to a destination."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.errors import IllegalTransition, Invalid
+
+
+class Source(StrEnum):
+    STAFF = "staff"
+    PORTAL = "portal"
+    KIOSK = "kiosk"
+
+    @property
+    def marker(self) -> str:
+        return {"staff": "", "portal": "(S)", "kiosk": "(K)"}[self.value]
+
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+
+
+class TerminationReason(StrEnum):
+    LEFT_EARLY = "left_early"
+    CHECKED_IN_ELSEWHERE = "checked_in_elsewhere"
+    DISMISSED = "dismissed"
+    EMERGENCY = "emergency"
+    SUPERSEDED = "superseded"
+    OTHER = "other"
+
+
+class Pass(Aggregate):
+    """A hall pass. Every change is an event carrying who acted and through what."""
+
+    class Event(Aggregate.Event):
+        actor_kind: str
+        actor_id: UUID | None
+        idempotency_key: str | None
+
+    class Created(Event, Aggregate.Created):
+        school_id: UUID
+        student_id: UUID
+        origin_id: UUID
+        destination_id: UUID
+        source: str
+        status: str
+        start_at: datetime
+        allotted_minutes: int
+        note: str
+
+    class Completed(Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.COMPLETED
+            aggregate.returned_at = self.timestamp
+            aggregate.ended_at = self.timestamp
+            aggregate.ended_by = (self.actor_kind, self.actor_id)
+
+    class ReturnRecorded(Event):
+        """The student came back after the pass had expired; it stays Expired."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.returned_at = self.timestamp
+            aggregate.ended_at = self.timestamp
+            aggregate.ended_by = (self.actor_kind, self.actor_id)
+
+    class Expired(Event):
+        due_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.EXPIRED
+
+    class Terminated(Event):
+        reason: str
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.TERMINATED
+            aggregate.ended_at = self.timestamp
+            aggregate.ended_by = (self.actor_kind, self.actor_id)
+            aggregate.end_reason = self.reason
+            aggregate.end_note = self.note
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        student_id: UUID,
+        origin_id: UUID,
+        destination_id: UUID,
+        source: str,
+        status: str,
+        start_at: datetime,
+        allotted_minutes: int,
+        note: str,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None,
+    ) -> None:
+        self.school_id = school_id
+        self.student_id = student_id
+        self.origin_id = origin_id
+        self.destination_id = destination_id
+        self.source = Source(source)
+        self.status = Status(status)
+        self.start_at = start_at
+        self.allotted_minutes = allotted_minutes
+        self.note = note
+        self.created_by = (actor_kind, actor_id)
+        self.returned_at: datetime | None = None
+        self.ended_at: datetime | None = None
+        self.ended_by: tuple[str, UUID | None] | None = None
+        self.end_reason: str | None = None
+        self.end_note: str | None = None
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        pass_id: UUID,
+        school_id: UUID,
+        student_id: UUID,
+        origin_id: UUID,
+        destination_id: UUID,
+        source: Source,
+        allotted_minutes: int,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> Pass:
+        """Decide to start a pass now: it is Active from `now` until its due time."""
+        if origin_id == destination_id:
+            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
+        if allotted_minutes < 1:
+            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        return cls._create(
+            cls.Created,
+            id=pass_id,
+            timestamp=now,
+            school_id=school_id,
+            student_id=student_id,
+            origin_id=origin_id,
+            destination_id=destination_id,
+            source=source.value,
+            status=Status.ACTIVE.value,
+            start_at=now,
+            allotted_minutes=allotted_minutes,
+            note=note,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
+    @property
+    def due_at(self) -> datetime:
+        return self.start_at + timedelta(minutes=self.allotted_minutes)
+
+    @property
+    def is_open(self) -> bool:
+        """Open: the student is not back yet (Requested, Active, or Expired not returned)."""
+        if self.status in (Status.REQUESTED, Status.ACTIVE):
+            return True
+        return self.status is Status.EXPIRED and self.returned_at is None
+
+    def _refuse(self, action: str) -> IllegalTransition:
+        state = self.status.value
+        if self.status is Status.EXPIRED and self.returned_at is not None:
+            state = "expired (returned)"
+        return IllegalTransition(
+            f"cannot {action} a pass that is {state}",
+            status=self.status.value,
+            pass_id=str(self.id),
+        )
+
+    def complete(
+        self,
+        *,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Record the student's return. An expired pass stays Expired with its return time."""
+        if self.status is Status.ACTIVE:
+            self.trigger_event(
+                self.Completed,
+                timestamp=now,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                idempotency_key=idempotency_key,
+            )
+        elif self.status is Status.EXPIRED and self.returned_at is None:
+            self.trigger_event(
+                self.ReturnRecorded,
+                timestamp=now,
+                actor_kind=actor_kind,
+                actor_id=actor_id,
+                idempotency_key=idempotency_key,
+            )
+        else:
+            raise self._refuse("complete")
+
+    def expire(self, *, now: datetime) -> bool:
+        """Expire the pass if it is Active and its due time has come; otherwise do nothing."""
+        if self.status is not Status.ACTIVE or now < self.due_at:
+            return False
+        self.trigger_event(
+            self.Expired,
+            timestamp=now,
+            due_at=self.due_at,
+            actor_kind="system",
+            actor_id=None,
+            idempotency_key=None,
+        )
+        return True
+
+    def terminate(
+        self,
+        *,
+        reason: TerminationReason,
+        note: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        if not self.is_open:
+            raise self._refuse("terminate")
+        self.trigger_event(
+            self.Terminated,
+            timestamp=now,
+            reason=reason.value,
+            note=note,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )

@@ -1,0 +1,76 @@
+"""The Student aggregate: who the student is, and which pass (if any) they have open."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.errors import StudentAlreadyOut
+
+
+class Student(Aggregate):
+    class Registered(Aggregate.Created):
+        school_id: UUID
+        first_name: str
+        last_name: str
+        grade: int
+        homeroom_id: UUID | None
+        hall_pass_id: int
+        external_id: str | None
+
+    class PassOpened(Aggregate.Event):
+        pass_id: UUID
+        destination_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.open_pass_id = self.pass_id
+            aggregate.open_pass_destination_id = self.destination_id
+
+    class PassClosed(Aggregate.Event):
+        pass_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.open_pass_id = None
+            aggregate.open_pass_destination_id = None
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        first_name: str,
+        last_name: str,
+        grade: int,
+        homeroom_id: UUID | None,
+        hall_pass_id: int,
+        external_id: str | None,
+    ) -> None:
+        self.school_id = school_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.grade = grade
+        self.homeroom_id = homeroom_id
+        self.hall_pass_id = hall_pass_id
+        self.external_id = external_id
+        self.open_pass_id: UUID | None = None
+        self.open_pass_destination_id: UUID | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def open_pass(self, *, pass_id: UUID, destination_id: UUID, now: Any) -> None:
+        """At most one open pass per student (invariant 1)."""
+        if self.open_pass_id is not None:
+            raise StudentAlreadyOut(
+                f"{self.full_name} is already out",
+                student_id=str(self.id),
+                pass_id=str(self.open_pass_id),
+                destination_id=str(self.open_pass_destination_id),
+            )
+        self.trigger_event(self.PassOpened, timestamp=now, pass_id=pass_id, destination_id=destination_id)
+
+    def close_pass(self, *, pass_id: UUID, now: Any) -> None:
+        if self.open_pass_id == pass_id:
+            self.trigger_event(self.PassClosed, timestamp=now, pass_id=pass_id)

@@ -1,0 +1,75 @@
+"""The composition root: builds every component from settings. Nothing runs at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from hallpass.commands import Hallpass
+from hallpass.credentials import CredentialStore
+from hallpass.eventstore import EventStore
+from hallpass.projections.base import Projection
+from hallpass.projections.directory import DirectoryProjection
+from hallpass.projections.pass_list import PassListProjection
+from hallpass.projections.queries import DirectoryView, PassListView
+from hallpass.projections.runner import ProjectionRunner
+from hallpass.projections.watch import Watcher
+
+
+def all_projections() -> list[Projection]:
+    return [DirectoryProjection(), PassListProjection()]
+
+
+@dataclass
+class Runtime:
+    pool: asyncpg.Pool
+    store: EventStore
+    app: Hallpass
+    credentials: CredentialStore
+    passes: PassListView
+    directory: DirectoryView
+    runners: list[ProjectionRunner]
+    watcher: Watcher
+    extras: dict[str, object] = field(default_factory=dict)
+
+    async def close(self) -> None:
+        await self.watcher.stop()
+        await self.pool.close()
+
+
+async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=size)
+    if pool is None:
+        raise RuntimeError("could not create a database pool")
+    return pool
+
+
+async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
+    """Connect, create the schema if needed (idempotent), and wire the components."""
+    pool = await create_pool(database_url, size=pool_size)
+    store = EventStore(pool)
+    credentials = CredentialStore(pool)
+    projections = all_projections()
+    runners = [ProjectionRunner(pool, store, p) for p in projections]
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock(727274)")
+        try:
+            await store.create_schema()
+            await credentials.create_schema()
+            for runner in runners:
+                await runner.create_schema()
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(727274)")
+    watcher = Watcher(pool, tuple(p.name for p in projections))
+    await watcher.start()
+    return Runtime(
+        pool=pool,
+        store=store,
+        app=Hallpass(store),
+        credentials=credentials,
+        passes=PassListView(pool),
+        directory=DirectoryView(pool),
+        runners=runners,
+        watcher=watcher,
+    )

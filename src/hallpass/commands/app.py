@@ -1,0 +1,313 @@
+"""The Hallpass application: each command method loads, decides with `now`, and saves."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+import orjson
+from eventsourcing.domain import Aggregate
+
+from hallpass.actors import Actor
+from hallpass.aggregates import ids
+from hallpass.aggregates.idempotency import IdempotencyRecord
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.aggregates.students import Student
+from hallpass.commands.directory import DirectoryCommands
+from hallpass.commands.messages import Command, CompletePass, CreatePasses, TerminatePass
+from hallpass.commands.repository import ConcurrentChange, Repository
+from hallpass.errors import (
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    Invalid,
+    NotFound,
+    StudentAlreadyOut,
+)
+from hallpass.eventstore import EventStore
+
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer to a command: what to tell the caller and how far the log has moved."""
+
+    status_code: int
+    body: dict[str, Any]
+    notification_id: int | None
+    replayed: bool = False
+
+
+Decision = tuple[int, dict[str, Any], Sequence[Aggregate]]
+
+
+def fingerprint(name: str, command: Command | None, target: UUID | None = None) -> str:
+    payload = {"command": name, "target": str(target), "body": msgspec.to_builtins(command)}
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def pass_summary(p: Pass, student: Student, origin: Location, destination: Location) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "status": p.status.value,
+        "source": p.source.value,
+        "marker": p.source.marker,
+        "student": {"id": str(student.id), "name": student.full_name, "grade": student.grade},
+        "origin": {"id": str(origin.id), "name": origin.name},
+        "destination": {"id": str(destination.id), "name": destination.name},
+        "start_at": p.start_at.isoformat(),
+        "due_at": p.due_at.isoformat(),
+        "allotted_minutes": p.allotted_minutes,
+        "returned_at": p.returned_at.isoformat() if p.returned_at else None,
+        "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+        "end_reason": p.end_reason,
+        "version": p.version,
+    }
+
+
+class Hallpass(DirectoryCommands):
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        self.repository = Repository(store)
+
+    # -- shared machinery -------------------------------------------------------------
+
+    async def _run(
+        self,
+        actor: Actor,
+        *,
+        now: datetime,
+        idempotency_key: str | None,
+        fingerprint: str,
+        decide: Callable[[], Awaitable[Decision]],
+    ) -> Outcome:
+        """Decide and save, retrying on a concurrent change; replay the answer for a known key."""
+        record_id = (
+            ids.idempotency_record_id(actor.school_id, actor.principal, idempotency_key)
+            if idempotency_key
+            else None
+        )
+        for attempt in range(MAX_ATTEMPTS):
+            if record_id is not None:
+                record = await self.repository.find(record_id, IdempotencyRecord)
+                if record is not None:
+                    if record.fingerprint != fingerprint:
+                        raise IdempotencyKeyReused(
+                            "this Idempotency-Key was already used for a different request"
+                        )
+                    return Outcome(record.status_code, record.response, None, replayed=True)
+            status_code, body, aggregates = await decide()
+            to_save = list(aggregates)
+            if record_id is not None and idempotency_key is not None:
+                to_save.append(
+                    IdempotencyRecord._create(
+                        IdempotencyRecord.Recorded,
+                        id=record_id,
+                        timestamp=now,
+                        key=idempotency_key,
+                        principal=actor.principal,
+                        fingerprint=fingerprint,
+                        status_code=status_code,
+                        response=body,
+                    )
+                )
+            try:
+                notification_id = await self.repository.save(*to_save)
+            except ConcurrentChange:
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return Outcome(status_code, body, notification_id)
+        raise Conflict("too many simultaneous changes; please try again")
+
+    async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location:
+        location = await self.repository.find(location_id, Location)
+        if location is None or location.school_id != actor.school_id:
+            raise NotFound(f"{role} location {location_id} not found", field=role, id=str(location_id))
+        return location
+
+    async def _pass(self, actor: Actor, pass_id: UUID) -> Pass:
+        hall_pass = await self.repository.find(pass_id, Pass)
+        if hall_pass is None or hall_pass.school_id != actor.school_id:
+            raise NotFound(f"pass {pass_id} not found", id=str(pass_id))
+        return hall_pass
+
+    async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]:
+        found = await asyncio.gather(*(self.repository.find(s, Student) for s in student_ids))
+        missing = [
+            str(sid)
+            for sid, s in zip(student_ids, found, strict=True)
+            if s is None or s.school_id != actor.school_id
+        ]
+        if missing:
+            raise NotFound(f"student {', '.join(missing)} not found", field="student_ids", ids=missing)
+        return [s for s in found if s is not None]
+
+    # -- pass commands ----------------------------------------------------------------
+
+    async def create_passes(
+        self,
+        actor: Actor,
+        command: CreatePasses,
+        *,
+        now: datetime,
+        source: Source = Source.STAFF,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        if len(set(command.student_ids)) != len(command.student_ids):
+            raise Invalid("a student is selected more than once", field="student_ids")
+
+        async def decide() -> Decision:
+            origin = await self._location(actor, command.origin_id, "origin")
+            destination = await self._location(actor, command.destination_id, "destination")
+            students = await self._students(actor, command.student_ids)
+            minutes = destination.allotted_minutes
+            if command.allotted_minutes is not None:
+                if command.allotted_minutes > destination.allotted_minutes:
+                    raise Invalid(
+                        f"a pass to {destination.name} may last at most "
+                        f"{destination.allotted_minutes} minutes",
+                        field="allotted_minutes",
+                    )
+                minutes = command.allotted_minutes
+            changed: list[Aggregate] = []
+            summaries = []
+            for student in students:
+                pass_id = uuid4()
+                hall_pass = Pass.start(
+                    pass_id=pass_id,
+                    school_id=actor.school_id,
+                    student_id=student.id,
+                    origin_id=origin.id,
+                    destination_id=destination.id,
+                    source=source,
+                    allotted_minutes=minutes,
+                    now=now,
+                    actor_kind=actor.kind,
+                    actor_id=actor.id,
+                    note=command.note,
+                    idempotency_key=idempotency_key,
+                )
+                await self._check_student_free(student, pass_id, destination, now)
+                destination.admit(pass_id=pass_id, now=now)
+                changed += [hall_pass, student]
+                summaries.append(pass_summary(hall_pass, student, origin, destination))
+            if destination.counts_occupants:
+                changed.append(destination)
+            return 201, {"passes": summaries}, changed
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint("create_passes", command),
+            decide=decide,
+        )
+
+    async def _check_student_free(
+        self, student: Student, pass_id: UUID, destination: Location, now: datetime
+    ) -> None:
+        try:
+            student.open_pass(pass_id=pass_id, destination_id=destination.id, now=now)
+        except StudentAlreadyOut as e:
+            where = student.open_pass_destination_id
+            place = await self.repository.find(where, Location) if where else None
+            if place is not None:
+                e.message = f"{student.full_name} is already out (in {place.name})"
+                e.args = (e.message,)
+                e.details["destination_name"] = place.name
+            raise
+
+    async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]:
+        """The student and the destination let go of a pass that has just ended."""
+        changed: list[Aggregate] = [hall_pass]
+        student = await self.repository.find(hall_pass.student_id, Student)
+        if student is not None:
+            student.close_pass(pass_id=hall_pass.id, now=now)
+            changed.append(student)
+        destination = await self.repository.find(hall_pass.destination_id, Location)
+        if destination is not None and hall_pass.id in destination.occupants:
+            destination.release(pass_id=hall_pass.id, now=now)
+            changed.append(destination)
+        return changed
+
+    async def _summary(self, hall_pass: Pass) -> dict[str, Any]:
+        student = await self.repository.find(hall_pass.student_id, Student)
+        origin = await self.repository.find(hall_pass.origin_id, Location)
+        destination = await self.repository.find(hall_pass.destination_id, Location)
+        if student is None or origin is None or destination is None:
+            raise NotFound(f"pass {hall_pass.id} refers to records that do not exist")
+        return pass_summary(hall_pass, student, origin, destination)
+
+    async def complete_pass(
+        self,
+        actor: Actor,
+        pass_id: UUID,
+        command: CompletePass | None = None,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        async def decide() -> Decision:
+            hall_pass = await self._pass(actor, pass_id)
+            self._may_act_on(actor, hall_pass)
+            hall_pass.complete(
+                now=now, actor_kind=actor.kind, actor_id=actor.id, idempotency_key=idempotency_key
+            )
+            changed = await self._close(hall_pass, now)
+            return 200, {"pass": await self._summary(hall_pass)}, changed
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint("complete_pass", command, pass_id),
+            decide=decide,
+        )
+
+    async def terminate_pass(
+        self,
+        actor: Actor,
+        pass_id: UUID,
+        command: TerminatePass,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        if not actor.is_staff and actor.kind != "system":
+            raise Forbidden("only staff may terminate a pass")
+        if command.reason is TerminationReason.OTHER and not command.note.strip():
+            raise Invalid("say what happened when the reason is 'other'", field="note")
+
+        async def decide() -> Decision:
+            hall_pass = await self._pass(actor, pass_id)
+            hall_pass.terminate(
+                reason=command.reason,
+                note=command.note,
+                now=now,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                idempotency_key=idempotency_key,
+            )
+            changed = await self._close(hall_pass, now)
+            return 200, {"pass": await self._summary(hall_pass)}, changed
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint("terminate_pass", command, pass_id),
+            decide=decide,
+        )
+
+    def _may_act_on(self, actor: Actor, hall_pass: Pass) -> None:
+        if actor.kind == "student" and hall_pass.student_id != actor.id:
+            raise NotFound(f"pass {hall_pass.id} not found", id=str(hall_pass.id))

@@ -1,0 +1,153 @@
+"""Commands that set up a school: the school itself, its locations, staff and students."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.aggregates import ids
+from hallpass.aggregates.locations import Location, LocationKind
+from hallpass.aggregates.schools import School, check_timezone
+from hallpass.aggregates.staff import Role, Staff
+from hallpass.aggregates.students import Student
+from hallpass.commands.repository import ConcurrentChange, Repository
+from hallpass.errors import Conflict, Invalid
+
+
+@dataclass(frozen=True)
+class NewLocation:
+    name: str
+    kind: LocationKind
+    allotted_minutes: int
+    capacity: int | None = None
+    kiosk_allowed: bool = True
+    portal_allowed: bool = True
+    needs_approval: bool = False
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    name: str
+    email: str
+    role: Role
+    room_id: UUID | None
+
+
+@dataclass(frozen=True)
+class NewStudent:
+    first_name: str
+    last_name: str
+    grade: int
+    homeroom_id: UUID | None
+    hall_pass_id: int
+    external_id: str | None
+
+
+class DirectoryCommands:
+    repository: Repository
+
+    async def register_school(
+        self,
+        *,
+        name: str,
+        timezone: str,
+        district_id: UUID,
+        now: datetime,
+        school_id: UUID | None = None,
+    ) -> School:
+        check_timezone(timezone)
+        school = School._create(
+            School.Registered,
+            id=school_id or uuid4(),
+            timestamp=now,
+            district_id=district_id,
+            name=name,
+            timezone=timezone,
+        )
+        await self._save_new(school)
+        return school
+
+    async def add_locations(
+        self, school_id: UUID, locations: Sequence[NewLocation], *, now: datetime
+    ) -> list[Location]:
+        added = []
+        for new in locations:
+            if not new.name.strip():
+                raise Invalid("a location needs a name", field="name")
+            if not 1 <= new.allotted_minutes <= 999:
+                raise Invalid("time allotted must be 1 to 999 minutes", field="allotted_minutes")
+            if new.capacity is not None and new.capacity < 1:
+                raise Invalid("capacity must be at least 1", field="capacity")
+            added.append(
+                Location._create(
+                    Location.Added,
+                    id=uuid4(),
+                    timestamp=now,
+                    school_id=school_id,
+                    name=new.name.strip(),
+                    kind=new.kind.value,
+                    allotted_minutes=new.allotted_minutes,
+                    capacity=new.capacity,
+                    kiosk_allowed=new.kiosk_allowed,
+                    portal_allowed=new.portal_allowed,
+                    needs_approval=new.needs_approval,
+                )
+            )
+        await self._save_new(*added)
+        return added
+
+    async def hire_staff(self, school_id: UUID, people: Sequence[NewStaff], *, now: datetime) -> list[Staff]:
+        hired = []
+        for new in people:
+            email = new.email.strip().lower()
+            if "@" not in email:
+                raise Invalid(f"{new.email!r} is not an email address", field="email")
+            hired.append(
+                Staff._create(
+                    Staff.Hired,
+                    id=ids.staff_email_index(email),
+                    timestamp=now,
+                    school_id=school_id,
+                    name=new.name,
+                    email=email,
+                    role=new.role.value,
+                    room_id=new.room_id,
+                )
+            )
+        await self._save_new(*hired, what="a member of staff with that email")
+        return hired
+
+    async def register_students(
+        self, school_id: UUID, students: Sequence[NewStudent], *, now: datetime
+    ) -> list[Student]:
+        registered = []
+        for new in students:
+            if new.hall_pass_id < 1:
+                raise Invalid("a hall pass ID is a positive number", field="hall_pass_id")
+            registered.append(
+                Student._create(
+                    Student.Registered,
+                    id=ids.student_id(school_id, new.hall_pass_id),
+                    timestamp=now,
+                    school_id=school_id,
+                    first_name=new.first_name,
+                    last_name=new.last_name,
+                    grade=new.grade,
+                    homeroom_id=new.homeroom_id,
+                    hall_pass_id=new.hall_pass_id,
+                    external_id=new.external_id,
+                )
+            )
+        await self._save_new(*registered, what="a student with that hall pass ID")
+        return registered
+
+    async def _save_new(self, *aggregates: Aggregate, what: str = "that record") -> None:
+        for start in range(0, len(aggregates), 500):
+            try:
+                await self.repository.save(*aggregates[start : start + 500])
+            except ConcurrentChange as e:
+                raise Conflict(f"{what} already exists") from e

@@ -1,0 +1,38 @@
+"""Commands, named as imperatives. Their fields are the API's request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from hallpass.aggregates.passes import TerminationReason
+
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=999)]
+
+
+class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A request to change something; decoded strictly from a JSON body."""
+
+
+class CreatePasses(Command, frozen=True):
+    """Create Hall Pass: one Active pass per selected student, all or none."""
+
+    origin_id: UUID
+    destination_id: UUID
+    student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
+    allotted_minutes: Minutes | None = None
+    note: Note = ""
+
+
+class CompletePass(Command, frozen=True):
+    """Complete Pass: the student is back; records the return time."""
+
+
+class TerminatePass(Command, frozen=True):
+    """End an open pass for another reason than the student's return."""
+
+    reason: TerminationReason
+    note: Note = ""

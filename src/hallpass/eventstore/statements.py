@@ -1,0 +1,108 @@
+"""SQL for the events and tracking tables, in eventsourcing's Postgres layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hallpass.eventstore.identifiers import (
+    MAX_IDENTIFIER_LENGTH,
+    quote_identifier,
+    quote_table_name,
+    unqualified,
+    validate_identifier,
+)
+
+_AUTOVACUUM = (
+    "WITH ("
+    "autovacuum_enabled = true, "
+    "autovacuum_vacuum_threshold = 100000000, "
+    "autovacuum_vacuum_scale_factor = 0.5, "
+    "autovacuum_analyze_threshold = 1000, "
+    "autovacuum_analyze_scale_factor = 0.01)"
+)
+
+
+@dataclass(frozen=True)
+class Statements:
+    """Fixed SQL statements for one events table and one tracking table."""
+
+    events: str
+    tracking: str
+    channel: str
+    create_events_table: str
+    create_notification_id_index: str
+    create_tracking_table: str
+    lock_events: str
+    insert_events: str
+    select_stream: str
+    select_notifications: str
+    max_notification_id: str
+    lock_tracking: str
+    insert_tracking: str
+    max_tracking_id: str
+    has_tracking_id: str
+    delete_tracking: str
+
+    @classmethod
+    def build(cls, events_table: str, tracking_table: str, channel: str) -> Statements:
+        events = quote_table_name(events_table)
+        tracking = quote_table_name(tracking_table)
+        index_name = f"{unqualified(events_table)}_notification_id_idx"
+        index = quote_identifier(index_name[:MAX_IDENTIFIER_LENGTH])
+        return cls(
+            events=events,
+            tracking=tracking,
+            channel=validate_identifier(channel),
+            create_events_table=(
+                f"CREATE TABLE IF NOT EXISTS {events} ("
+                "originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, "
+                "topic text NOT NULL, "
+                "state bytea, "
+                "notification_id bigserial, "
+                f"PRIMARY KEY (originator_id, originator_version)) {_AUTOVACUUM}"
+            ),
+            create_notification_id_index=(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {events} (notification_id ASC)"
+            ),
+            create_tracking_table=(
+                f"CREATE TABLE IF NOT EXISTS {tracking} ("
+                "application_name text, "
+                "notification_id bigint, "
+                f"PRIMARY KEY (application_name, notification_id)) {_AUTOVACUUM}"
+            ),
+            lock_events=f"LOCK TABLE {events} IN EXCLUSIVE MODE",
+            insert_events=(
+                f"WITH inserted AS ("
+                f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
+                "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, n) "
+                "ORDER BY e.n "
+                "RETURNING notification_id) "
+                "SELECT array_agg(notification_id ORDER BY notification_id) AS ids, "
+                "pg_notify($5, max(notification_id)::text) AS notified "
+                "FROM inserted"
+            ),
+            select_stream=(
+                "SELECT originator_id, originator_version, topic, state "
+                f"FROM {events} WHERE originator_id = $1"
+            ),
+            select_notifications=(
+                f"SELECT notification_id, originator_id, originator_version, topic, state FROM {events}"
+            ),
+            max_notification_id=f"SELECT max(notification_id) FROM {events}",
+            lock_tracking=("SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))"),
+            insert_tracking=(
+                f"INSERT INTO {tracking} (application_name, notification_id) "
+                "SELECT $1::text, $2::bigint WHERE NOT EXISTS ("
+                f"SELECT 1 FROM {tracking} "
+                "WHERE application_name = $1::text AND notification_id >= $2::bigint)"
+            ),
+            max_tracking_id=(f"SELECT max(notification_id) FROM {tracking} WHERE application_name = $1"),
+            has_tracking_id=(
+                f"SELECT EXISTS (SELECT 1 FROM {tracking} "
+                "WHERE application_name = $1 AND notification_id >= $2)"
+            ),
+            delete_tracking=f"DELETE FROM {tracking} WHERE application_name = $1",
+        )

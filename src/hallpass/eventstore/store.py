@@ -1,0 +1,202 @@
+"""Async event store on asyncpg, in eventsourcing's Postgres table layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+from uuid import UUID
+
+import asyncpg  # type: ignore[import-untyped, unused-ignore]
+from eventsourcing.persistence import (
+    IntegrityError,
+    Notification,
+    ProgrammingError,
+    StoredEvent,
+    Tracking,
+)
+
+from hallpass.eventstore.errors import translated_errors
+from hallpass.eventstore.statements import Statements
+
+DbConnection: TypeAlias = "asyncpg.Connection | asyncpg.pool.PoolConnectionProxy"
+
+
+class EventStore:
+    """Appends and reads stored events, and records projection tracking positions.
+
+    ``append`` serialises writers with an EXCLUSIVE table lock, so notification IDs
+    become visible in commit order and a reader tailing ``select_notifications``
+    from its last seen ID never passes over an ID that commits later.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        events_table: str = "hallpass_events",
+        tracking_table: str = "hallpass_tracking",
+        channel: str = "hallpass_events",
+    ) -> None:
+        self.pool = pool
+        self.events_table = events_table
+        self.tracking_table = tracking_table
+        self.channel = channel
+        self._sql = Statements.build(events_table, tracking_table, channel)
+
+    async def create_schema(self) -> None:
+        """Create the events and tracking tables and their indexes, if missing."""
+        with translated_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(self._sql.create_events_table)
+                await conn.execute(self._sql.create_notification_id_index)
+                await conn.execute(self._sql.create_tracking_table)
+
+    async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
+        """Insert ``events`` atomically and return their notification IDs, in order.
+
+        Raises ``IntegrityError`` (writing nothing) if any (originator_id,
+        originator_version) is already recorded, or if ``tracking`` is given and
+        its position is not beyond the application's recorded position.
+        """
+        if not events and tracking is None:
+            return []
+        with translated_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                if tracking is not None:
+                    await self.insert_tracking(conn, tracking.application_name, tracking.notification_id)
+                if not events:
+                    return []
+                await conn.execute(self._sql.lock_events)
+                ids: list[int] = await conn.fetchval(
+                    self._sql.insert_events,
+                    [e.originator_id for e in events],
+                    [e.originator_version for e in events],
+                    [e.topic for e in events],
+                    [e.state for e in events],
+                    self._sql.channel,
+                )
+        return ids
+
+    async def read_stream(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> list[StoredEvent]:
+        """Return the events of one aggregate, ordered by originator_version."""
+        query = self._sql.select_stream
+        args: list[Any] = [originator_id]
+        if gt is not None:
+            args.append(gt)
+            query += f" AND originator_version > ${len(args)}"
+        if lte is not None:
+            args.append(lte)
+            query += f" AND originator_version <= ${len(args)}"
+        query += " ORDER BY originator_version " + ("DESC" if desc else "ASC")
+        if limit is not None:
+            args.append(limit)
+            query += f" LIMIT ${len(args)}"
+        with translated_errors():
+            rows = await self.pool.fetch(query, *args)
+        return [
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            for row in rows
+        ]
+
+    async def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> list[Notification]:
+        """Return up to ``limit`` notifications ordered by ID.
+
+        IDs are from ``start`` (inclusive unless ``inclusive_of_start`` is False;
+        from the beginning if ``start`` is None) to ``stop`` (inclusive), optionally
+        restricted to the given ``topics``.
+        """
+        conditions: list[str] = []
+        args: list[Any] = []
+        if start is not None:
+            args.append(start)
+            operator = ">=" if inclusive_of_start else ">"
+            conditions.append(f"notification_id {operator} ${len(args)}")
+        if stop is not None:
+            args.append(stop)
+            conditions.append(f"notification_id <= ${len(args)}")
+        if topics:
+            args.append(list(topics))
+            conditions.append(f"topic = ANY(${len(args)}::text[])")
+        query = self._sql.select_notifications
+        if conditions:
+            query += " WHERE " + " AND ".join(conditions)
+        args.append(limit)
+        query += f" ORDER BY notification_id LIMIT ${len(args)}"
+        with translated_errors():
+            rows = await self.pool.fetch(query, *args)
+        return [
+            Notification(
+                id=row["notification_id"],
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            for row in rows
+        ]
+
+    async def max_notification_id(self) -> int | None:
+        """Return the largest notification ID, or None if no events are recorded."""
+        with translated_errors():
+            value: int | None = await self.pool.fetchval(self._sql.max_notification_id)
+        return value
+
+    async def insert_tracking(self, conn: DbConnection, application_name: str, notification_id: int) -> None:
+        """Record that ``application_name`` has processed ``notification_id``.
+
+        Must be called inside the caller's transaction on ``conn``, so the position
+        commits atomically with the caller's writes. Raises ``IntegrityError`` if a
+        position at or beyond ``notification_id`` is already recorded.
+        """
+        if not conn.is_in_transaction():
+            msg = "insert_tracking() must be called inside a transaction"
+            raise ProgrammingError(msg)
+        with translated_errors():
+            await conn.execute(self._sql.lock_tracking, self.tracking_table, application_name)
+            status: str = await conn.execute(self._sql.insert_tracking, application_name, notification_id)
+        if status != "INSERT 0 1":
+            msg = f"Tracking for {application_name!r} already at or beyond {notification_id}"
+            raise IntegrityError(msg)
+
+    async def max_tracking_id(self, application_name: str, conn: DbConnection | None = None) -> int | None:
+        """Return the largest recorded position of ``application_name``, or None."""
+        executor = self.pool if conn is None else conn
+        with translated_errors():
+            value: int | None = await executor.fetchval(self._sql.max_tracking_id, application_name)
+        return value
+
+    async def has_tracking_id(self, application_name: str, notification_id: int | None) -> bool:
+        """True if ``notification_id`` is None or a position at or beyond it is recorded."""
+        if notification_id is None:
+            return True
+        with translated_errors():
+            value: bool = await self.pool.fetchval(
+                self._sql.has_tracking_id, application_name, notification_id
+            )
+        return value
+
+    async def delete_tracking(self, conn: DbConnection, application_name: str) -> None:
+        """Forget every recorded position of ``application_name``."""
+        with translated_errors():
+            await conn.execute(self._sql.delete_tracking, application_name)

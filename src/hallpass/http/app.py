@@ -1,0 +1,102 @@
+"""The Starlette app factory: builds the runtime in the lifespan, from settings."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from hallpass import errors
+from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.http import directory_api, live, openapi, pages, passes_api, session_api
+from hallpass.http.errors import domain_error, http_error, unexpected_error
+from hallpass.settings import Settings
+
+HERE = Path(__file__).parent
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _local(value: datetime | None, tz: str = "UTC", fmt: str = "%-I:%M %p") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def templates() -> Jinja2Templates:
+    t = Jinja2Templates(directory=str(HERE / "templates"))
+    t.env.filters["local"] = _local
+    return t
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    clock: Clock | None = None,
+    database_url: str | None = None,
+) -> Starlette:
+    """Build the web app. With no runtime given, one is built on start-up and closed after."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = None
+        if runtime is None:
+            url = database_url or settings.database_url
+            if url is None:
+                raise RuntimeError("DATABASE_URL is not set")
+            owned = await build_runtime(url)
+        app.state.runtime = runtime or owned
+        try:
+            yield
+        finally:
+            if owned is not None:
+                await owned.close()
+
+    handlers: dict[Any, Any] = {
+        errors.DomainError: domain_error,
+        HTTPException: http_error,
+        Exception: unexpected_error,
+    }
+    app = Starlette(
+        routes=[
+            *session_api.routes,
+            *passes_api.routes,
+            *directory_api.routes,
+            *live.routes,
+            *openapi.routes,
+            *pages.routes,
+            Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="hallpass",
+                same_site="lax",
+                max_age=12 * 3600,
+                https_only=False,
+            )
+        ],
+        exception_handlers=handlers,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or utc_now
+    app.state.templates = templates()
+    app.state.openapi = openapi.document()
+    return app

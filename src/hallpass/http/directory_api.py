@@ -1,0 +1,89 @@
+"""/api/v1/locations, /api/v1/students, /api/v1/staff: the school's pick lists."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hallpass.errors import Invalid
+from hallpass.http.auth import require_staff
+from hallpass.http.common import ORJSONResponse, query_uuid, runtime
+
+
+async def list_locations(request: Request) -> Response:
+    actor = require_staff(request)
+    rows = await runtime(request).directory.locations(actor.school_id)
+    return ORJSONResponse(
+        {
+            "locations": [
+                {
+                    "id": r["location_id"],
+                    "name": r["name"],
+                    "kind": r["kind"],
+                    "allotted_minutes": r["allotted_minutes"],
+                    "capacity": r["capacity"],
+                    "occupants": r["occupants"],
+                    "teacher": r["teacher_name"],
+                    "kiosk_allowed": r["kiosk_allowed"],
+                    "portal_allowed": r["portal_allowed"],
+                    "needs_approval": r["needs_approval"],
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+async def list_students(request: Request) -> Response:
+    actor = require_staff(request)
+    grade_raw = request.query_params.get("grade", "").strip()
+    try:
+        grade = int(grade_raw) if grade_raw else None
+    except ValueError as e:
+        raise Invalid("grade must be a whole number", field="grade") from e
+    rows = await runtime(request).directory.students(
+        actor.school_id,
+        name=request.query_params.get("q", "")[:100],
+        grade=grade,
+        homeroom_id=query_uuid(request, "homeroom_id"),
+        limit=200,
+    )
+    return ORJSONResponse(
+        {
+            "students": [
+                {
+                    "id": r["student_id"],
+                    "name": f"{r['first_name']} {r['last_name']}",
+                    "first_name": r["first_name"],
+                    "last_name": r["last_name"],
+                    "grade": r["grade"],
+                    "hall_pass_id": r["hall_pass_id"],
+                    "external_id": r["external_id"],
+                    "homeroom": {"id": r["homeroom_id"], "name": r["homeroom_name"]},
+                    "out": r["open_pass_id"] is not None,
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+async def list_staff(request: Request) -> Response:
+    actor = require_staff(request)
+    rows = await runtime(request).directory.staff(actor.school_id)
+    return ORJSONResponse(
+        {
+            "staff": [
+                {"id": r["staff_id"], "name": r["name"], "role": r["role"], "room_id": r["room_id"]}
+                for r in rows
+            ]
+        }
+    )
+
+
+routes = [
+    Route("/api/v1/locations", list_locations, methods=["GET"]),
+    Route("/api/v1/students", list_students, methods=["GET"]),
+    Route("/api/v1/staff", list_staff, methods=["GET"]),
+]

@@ -1,0 +1,88 @@
+"""One JSON error shape for the API, readable pages for browsers; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hallpass import errors
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.Forbidden: 403,
+    errors.Invalid: 422,
+    errors.Unauthenticated: 401,
+}
+
+
+def status_for(error: errors.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def json_error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+    return JSONResponse(error_body(code, message, **details), status_code=status)
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", "text/html"
+    )
+
+
+def validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> errors.Invalid:
+    text = str(error)
+    field = ""
+    if "`$." in text:
+        field = text.split("`$.", 1)[1].split("`", 1)[0]
+    return errors.Invalid(f"invalid request body: {text}", field=field)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.DomainError)
+    status = status_for(exc)
+    if wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "error.html", {"status": status, "message": exc.message}, status_code=status
+        )
+    return json_error(status, exc.code, exc.message, **exc.details)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request,
+            "error.html",
+            {"status": exc.status_code, "message": message},
+            status_code=exc.status_code,
+        )
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
+        exc.status_code, "http_error"
+    )
+    return json_error(exc.status_code, code, message)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return json_error(500, "internal_error", "something went wrong; nothing was changed")

@@ -1,0 +1,197 @@
+"""/api/v1/passes: create, list, read, complete and terminate hall passes."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hallpass.aggregates.passes import Source, Status
+from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
+from hallpass.errors import Invalid, NotFound
+from hallpass.http.auth import require_staff
+from hallpass.http.common import (
+    ORJSONResponse,
+    idempotency_key,
+    now,
+    parse_body,
+    path_uuid,
+    query_uuid,
+    respond,
+    runtime,
+)
+from hallpass.projections.queries import PassFilters
+
+MAX_LIMIT = 500
+
+
+def pass_json(row: dict[str, Any]) -> dict[str, Any]:
+    source = Source(row["source"])
+    overdue = row["status"] == Status.EXPIRED and row["returned_at"] is None
+    return {
+        "id": row["pass_id"],
+        "status": row["status"],
+        "overdue": overdue,
+        "source": source.value,
+        "marker": source.marker,
+        "student": {
+            "id": row["student_id"],
+            "name": row["student_name"],
+            "grade": row["grade"],
+            "hall_pass_id": row["hall_pass_id"],
+            "homeroom": row["homeroom_name"],
+        },
+        "origin": {"id": row["origin_id"], "name": row["origin_name"]},
+        "destination": {"id": row["destination_id"], "name": row["destination_name"]},
+        "created_by": {
+            "kind": row["created_by_kind"],
+            "id": row["created_by_id"],
+            "name": row["creator_name"],
+        },
+        "created_at": row["created_at"],
+        "start_at": row["start_at"],
+        "due_at": row["due_at"],
+        "allotted_minutes": row["allotted_minutes"],
+        "returned_at": row["returned_at"],
+        "ended_at": row["ended_at"],
+        "ended_by": {
+            "kind": row["ended_by_kind"],
+            "id": row["ended_by_id"],
+            "name": row["ended_by_name"],
+        }
+        if row["ended_by_kind"]
+        else None,
+        "end_reason": row["end_reason"],
+        "end_note": row["end_note"],
+        "note": row["note"],
+        "version": row["version"],
+    }
+
+
+def _choices(request: Request, name: str, allowed: set[str]) -> tuple[str, ...]:
+    values: list[str] = []
+    for raw in request.query_params.getlist(name):
+        values += [v.strip().lower() for v in raw.split(",") if v.strip()]
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise Invalid(
+            f"{name} must be one of {', '.join(sorted(allowed))}; got {', '.join(unknown)}",
+            field=name,
+        )
+    return tuple(values)
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as e:
+        raise Invalid(f"{name} must be a whole number", field=name) from e
+    if not low <= value <= high:
+        raise Invalid(f"{name} must be between {low} and {high}", field=name)
+    return value
+
+
+def _date_bound(request: Request, name: str, tz: ZoneInfo, *, end: bool) -> datetime | None:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if "T" in raw:
+            moment = datetime.fromisoformat(raw)
+            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        day = datetime.fromisoformat(raw).date()
+    except ValueError as e:
+        raise Invalid(f"{name} must be a date (YYYY-MM-DD) or a date and time", field=name) from e
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    return start + timedelta(days=1) if end else start
+
+
+async def filters_from(request: Request, school_tz: str) -> PassFilters:
+    tz = ZoneInfo(school_tz)
+    return PassFilters(
+        statuses=_choices(request, "status", {s.value for s in Status}),
+        student_id=query_uuid(request, "student_id"),
+        student=request.query_params.get("student", "")[:100],
+        origin_id=query_uuid(request, "origin_id"),
+        destination_id=query_uuid(request, "destination_id"),
+        creator_id=query_uuid(request, "creator_id"),
+        sources=_choices(request, "source", {s.value for s in Source}),
+        since=_date_bound(request, "from", tz, end=False),
+        until=_date_bound(request, "to", tz, end=True),
+        overdue_only=request.query_params.get("overdue", "") in ("1", "true", "yes"),
+        limit=_int(request, "limit", 100, 1, MAX_LIMIT),
+        offset=_int(request, "offset", 0, 0, 1_000_000),
+    )
+
+
+async def school_timezone(request: Request, school_id: Any) -> str:
+    school = await runtime(request).directory.school(school_id)
+    return str(school["timezone"]) if school else "UTC"
+
+
+async def list_passes(request: Request) -> Response:
+    actor = require_staff(request)
+    filters = await filters_from(request, await school_timezone(request, actor.school_id))
+    rows, total = await runtime(request).passes.list(actor.school_id, filters)
+    return ORJSONResponse(
+        {
+            "passes": [pass_json(r) for r in rows],
+            "total": total,
+            "limit": filters.limit,
+            "offset": filters.offset,
+        }
+    )
+
+
+async def get_pass(request: Request) -> Response:
+    actor = require_staff(request)
+    pass_id = path_uuid(request, "pass_id", "pass")
+    row = await runtime(request).passes.get(actor.school_id, pass_id)
+    if row is None:
+        raise NotFound(f"pass {pass_id} not found", id=str(pass_id))
+    return ORJSONResponse({"pass": pass_json(row)}, headers={"ETag": f'"{row["version"]}"'})
+
+
+async def create_passes(request: Request) -> Response:
+    actor = require_staff(request)
+    command = await parse_body(request, CreatePasses)
+    outcome = await runtime(request).app.create_passes(
+        actor, command, now=now(request), idempotency_key=idempotency_key(request)
+    )
+    return await respond(request, outcome)
+
+
+async def complete_pass(request: Request) -> Response:
+    actor = require_staff(request)
+    pass_id = path_uuid(request, "pass_id", "pass")
+    command = await parse_body(request, CompletePass)
+    outcome = await runtime(request).app.complete_pass(
+        actor, pass_id, command, now=now(request), idempotency_key=idempotency_key(request)
+    )
+    return await respond(request, outcome)
+
+
+async def terminate_pass(request: Request) -> Response:
+    actor = require_staff(request)
+    pass_id = path_uuid(request, "pass_id", "pass")
+    command = await parse_body(request, TerminatePass)
+    outcome = await runtime(request).app.terminate_pass(
+        actor, pass_id, command, now=now(request), idempotency_key=idempotency_key(request)
+    )
+    return await respond(request, outcome)
+
+
+routes = [
+    Route("/api/v1/passes", list_passes, methods=["GET"]),
+    Route("/api/v1/passes", create_passes, methods=["POST"]),
+    Route("/api/v1/passes/{pass_id}", get_pass, methods=["GET"]),
+    Route("/api/v1/passes/{pass_id}/complete", complete_pass, methods=["POST"]),
+    Route("/api/v1/passes/{pass_id}/terminate", terminate_pass, methods=["POST"]),
+]

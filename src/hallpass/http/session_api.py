@@ -1,0 +1,123 @@
+"""Signing in and out: the sign-in page, and API tokens for clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.aggregates.staff import Staff
+from hallpass.credentials import TooManyAttempts
+from hallpass.errors import Unauthenticated
+from hallpass.http.auth import csrf_token, issue_token, require_actor, sign_in_session
+from hallpass.http.common import ORJSONResponse, now, parse_body, runtime
+from hallpass.http.errors import json_error
+
+
+class SignIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+async def _staff_actor(request: Request, email: str, password: str) -> Actor | None:
+    rt = runtime(request)
+    credential = await rt.credentials.verify(email, password, now=now(request))
+    if credential is None or credential.principal_kind != "staff":
+        return None
+    staff = await rt.app.repository.find(credential.principal_id, Staff)
+    if staff is None:
+        return None
+    return Actor(kind="staff", id=staff.id, school_id=staff.school_id, role=staff.role.value, name=staff.name)
+
+
+async def create_token(request: Request) -> Response:
+    body = await parse_body(request, SignIn)
+    try:
+        actor = await _staff_actor(request, body.email, body.password)
+    except TooManyAttempts as e:
+        response = json_error(429, "rate_limited", "too many failed sign-ins; try again later")
+        response.headers["Retry-After"] = str(e.retry_after)
+        return response
+    if actor is None:
+        raise Unauthenticated("wrong email or password")
+    return ORJSONResponse(
+        {
+            "token": issue_token(request, actor),
+            "token_type": "bearer",
+            "staff": {
+                "id": actor.id,
+                "name": actor.name,
+                "role": actor.role,
+                "school_id": actor.school_id,
+            },
+        },
+        status_code=201,
+    )
+
+
+async def whoami(request: Request) -> Response:
+    actor = require_actor(request)
+    return ORJSONResponse(
+        {
+            "kind": actor.kind,
+            "id": actor.id,
+            "name": actor.name,
+            "role": actor.role,
+            "school_id": actor.school_id,
+        }
+    )
+
+
+async def sign_in_page(request: Request) -> Response:
+    templates = request.app.state.templates
+    error = ""
+    status = 200
+    email = ""
+    if request.method == "POST":
+        form = await request.form()
+        email = str(form.get("email", "")).strip()
+        password = str(form.get("password", ""))
+        try:
+            actor = await _staff_actor(request, email, password) if email and password else None
+        except TooManyAttempts:
+            actor, error, status = (
+                None,
+                "Too many failed sign-ins. Try again in a few minutes.",
+                429,
+            )
+        if actor is not None:
+            sign_in_session(request, actor)
+            target = str(form.get("next", "")) or "/hall-pass"
+            if not target.startswith("/") or target.startswith("//"):
+                target = "/hall-pass"
+            return RedirectResponse(target, status_code=303)
+        if not error:
+            error, status = "Wrong email or password.", 401
+    return templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "sign_in.html",
+        {
+            "error": error,
+            "email": email,
+            "next": request.query_params.get("next", ""),
+            "csrf": csrf_token(request),
+        },
+        status_code=status,
+    )
+
+
+async def sign_out(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/sign-in", status_code=303)
+
+
+routes = [
+    Route("/api/v1/auth/token", create_token, methods=["POST"]),
+    Route("/api/v1/me", whoami, methods=["GET"]),
+    Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
+    Route("/sign-out", sign_out, methods=["POST", "GET"]),
+]

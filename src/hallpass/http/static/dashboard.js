@@ -1,0 +1,65 @@
+// Live Hall Pass dashboard: server-sent events trigger a refresh of the rows;
+// the check mark completes a pass without leaving the page.
+(function () {
+  "use strict";
+  var body = document.getElementById("pass-rows");
+  if (!body) { return; }
+  var csrf = body.dataset.csrf;
+  var query = body.dataset.query || "";
+  var errorBox = document.getElementById("live-error");
+  var refreshing = false, again = false;
+
+  function showError(message) {
+    if (!errorBox) { return; }
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  function refresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    fetch("/hall-pass/rows" + (query ? "?" + query : ""), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        body.innerHTML = html;
+        var total = document.getElementById("total");
+        if (total) { total.textContent = body.querySelectorAll("tr[data-status]").length; }
+      })
+      .catch(function () { /* the next event or the reconnect refreshes again */ })
+      .then(function () {
+        refreshing = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  body.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("complete-form")) { return; }
+    event.preventDefault();
+    var button = form.querySelector("button");
+    if (button) { button.disabled = true; }
+    fetch("/api/v1/passes/" + form.dataset.pass + "/complete", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf,
+                "Idempotency-Key": "complete-" + form.dataset.pass},
+      body: "{}"
+    }).then(function (r) {
+      if (r.ok) { showError(""); return refresh(); }
+      return r.json().then(function (data) {
+        showError((data.error && data.error.message) || "Could not complete the pass.");
+        refresh();
+      });
+    }).catch(function () {
+      showError("Could not reach the server. Try again.");
+      if (button) { button.disabled = false; }
+    });
+  });
+
+  if (window.EventSource) {
+    var source = new EventSource("/api/v1/events");
+    source.addEventListener("passes", refresh);
+    source.addEventListener("hello", refresh);
+  }
+  setInterval(function () { if (!document.hidden) { refresh(); } }, 30000);
+})();

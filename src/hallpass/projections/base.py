@@ -1,0 +1,26 @@
+"""What every projection provides to the runner that feeds it."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+CHANGES_CHANNEL = "hallpass_changes"
+PROJECTED_CHANNEL = "hallpass_projected"
+
+
+class Projection(Protocol):
+    """A read model: its tables, and how one event changes them.
+
+    `handle` runs inside the runner's transaction, together with the tracking record, so
+    each event takes effect exactly once. It returns the schools whose views changed.
+    """
+
+    name: str
+    tables: tuple[str, ...]
+
+    async def create_schema(self, conn: asyncpg.Connection) -> None: ...
+
+    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None: ...

@@ -1,0 +1,128 @@
+"""PassListView: every pass of a school with its status, for the Hall Pass dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from hallpass.aggregates.passes import Pass, Status
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS pass_list (
+    pass_id uuid PRIMARY KEY,
+    school_id uuid NOT NULL,
+    student_id uuid NOT NULL,
+    origin_id uuid NOT NULL,
+    destination_id uuid NOT NULL,
+    source text NOT NULL,
+    status text NOT NULL,
+    created_by_kind text NOT NULL,
+    created_by_id uuid,
+    created_at timestamptz NOT NULL,
+    start_at timestamptz NOT NULL,
+    due_at timestamptz NOT NULL,
+    allotted_minutes integer NOT NULL,
+    returned_at timestamptz,
+    ended_at timestamptz,
+    ended_by_kind text,
+    ended_by_id uuid,
+    end_reason text,
+    end_note text,
+    note text NOT NULL DEFAULT '',
+    version integer NOT NULL,
+    notification_id bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pass_list_school_start ON pass_list (school_id, start_at DESC);
+CREATE INDEX IF NOT EXISTS pass_list_school_status ON pass_list (school_id, status);
+CREATE INDEX IF NOT EXISTS pass_list_student ON pass_list (student_id, start_at DESC);
+"""
+
+
+class PassListProjection:
+    name = "pass_list"
+    tables: tuple[str, ...] = ("pass_list",)
+
+    async def create_schema(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(SCHEMA)
+
+    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        if isinstance(event, Pass.Created):
+            await conn.execute(
+                """
+                INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id,
+                    source, status, created_by_kind, created_by_id, created_at, start_at, due_at,
+                    allotted_minutes, note, version, notification_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                ON CONFLICT (pass_id) DO NOTHING
+                """,
+                event.originator_id,
+                event.school_id,
+                event.student_id,
+                event.origin_id,
+                event.destination_id,
+                event.source,
+                event.status,
+                event.actor_kind,
+                event.actor_id,
+                event.timestamp,
+                event.start_at,
+                event.start_at + timedelta(minutes=event.allotted_minutes),
+                event.allotted_minutes,
+                event.note,
+                event.originator_version,
+                notification_id,
+            )
+            return event.school_id
+        if isinstance(event, Pass.Completed):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "status = $4, returned_at = $5, ended_at = $5, ended_by_kind = $6, ended_by_id = $7",
+                Status.COMPLETED.value,
+                event.timestamp,
+                event.actor_kind,
+                event.actor_id,
+            )
+        if isinstance(event, Pass.ReturnRecorded):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "returned_at = $4, ended_at = $4, ended_by_kind = $5, ended_by_id = $6",
+                event.timestamp,
+                event.actor_kind,
+                event.actor_id,
+            )
+        if isinstance(event, Pass.Expired):
+            return await self._update(conn, event, notification_id, "status = $4", Status.EXPIRED.value)
+        if isinstance(event, Pass.Terminated):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "status = $4, ended_at = $5, ended_by_kind = $6, ended_by_id = $7,"
+                " end_reason = $8, end_note = $9",
+                Status.TERMINATED.value,
+                event.timestamp,
+                event.actor_kind,
+                event.actor_id,
+                event.reason,
+                event.note,
+            )
+        return None
+
+    async def _update(
+        self, conn: asyncpg.Connection, event: Any, notification_id: int, sets: str, *args: Any
+    ) -> UUID | None:
+        return await conn.fetchval(  # type: ignore[no-any-return]
+            f"UPDATE pass_list SET version = $2, notification_id = $3, {sets}"
+            " WHERE pass_id = $1 RETURNING school_id",
+            event.originator_id,
+            event.originator_version,
+            notification_id,
+            *args,
+        )

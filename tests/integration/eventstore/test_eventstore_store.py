@@ -1,0 +1,162 @@
+"""EventStore behaviour: optimistic concurrency, streams, tracking, configuration."""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+import asyncpg  # type: ignore[import-untyped, unused-ignore]
+import pytest
+from eventsourcing.persistence import IntegrityError, ProgrammingError, StoredEvent
+
+from hallpass.eventstore import EventStore
+
+
+def event(originator_id: object, version: int, topic: str = "topic") -> StoredEvent:
+    return StoredEvent(originator_id, version, topic, f"{topic}-{version}".encode())  # type: ignore[arg-type]
+
+
+async def test_concurrent_appends_of_same_version_one_wins_atomically(
+    event_store: EventStore,
+) -> None:
+    contested = uuid4()
+    bystander_a, bystander_b = uuid4(), uuid4()
+    batch_a = [event(bystander_a, 1), event(contested, 1, "a")]
+    batch_b = [event(bystander_b, 1), event(contested, 1, "b")]
+
+    results = await asyncio.gather(
+        event_store.append(batch_a), event_store.append(batch_b), return_exceptions=True
+    )
+
+    failures = [r for r in results if isinstance(r, BaseException)]
+    successes = [r for r in results if not isinstance(r, BaseException)]
+    assert len(failures) == 1
+    assert isinstance(failures[0], IntegrityError)
+    assert successes == [[1, 2]]
+
+    winner_is_a = not isinstance(results[0], BaseException)
+    winner, loser = (bystander_a, bystander_b) if winner_is_a else (bystander_b, bystander_a)
+    assert await event_store.read_stream(loser) == []
+    assert len(await event_store.read_stream(winner)) == 1
+    [recorded] = await event_store.read_stream(contested)
+    assert recorded.topic == ("a" if winner_is_a else "b")
+    notifications = await event_store.select_notifications(None, 10)
+    assert {n.originator_id for n in notifications} == {winner, contested}
+
+
+async def test_conflict_with_recorded_version_writes_nothing(event_store: EventStore) -> None:
+    stream, other = uuid4(), uuid4()
+    assert await event_store.append([event(stream, 1), event(stream, 2)]) == [1, 2]
+
+    with pytest.raises(IntegrityError):
+        await event_store.append([event(other, 1), event(stream, 2)])
+
+    assert await event_store.read_stream(other) == []
+    assert await event_store.max_notification_id() == 2
+
+
+async def test_empty_append_returns_no_ids(event_store: EventStore) -> None:
+    assert await event_store.append([]) == []
+    assert await event_store.max_notification_id() is None
+
+
+async def test_ids_follow_the_given_event_order(event_store: EventStore) -> None:
+    first, second = uuid4(), uuid4()
+    events = [event(second, 2), event(first, 1), event(second, 1)]
+    ids = await event_store.append(events)
+    assert ids == [1, 2, 3]
+    notifications = await event_store.select_notifications(None, 10)
+    assert [(n.originator_id, n.originator_version) for n in notifications] == [
+        (second, 2),
+        (first, 1),
+        (second, 1),
+    ]
+
+
+async def test_read_stream_bounds_order_and_limit(event_store: EventStore) -> None:
+    stream = uuid4()
+    await event_store.append([event(stream, v) for v in range(1, 6)])
+
+    def versions(events: list[StoredEvent]) -> list[int]:
+        return [e.originator_version for e in events]
+
+    assert versions(await event_store.read_stream(stream)) == [1, 2, 3, 4, 5]
+    assert versions(await event_store.read_stream(stream, gt=2, lte=4)) == [3, 4]
+    assert versions(await event_store.read_stream(stream, desc=True, limit=2)) == [5, 4]
+    assert versions(await event_store.read_stream(stream, lte=3, desc=True)) == [3, 2, 1]
+
+
+async def test_create_schema_is_idempotent(event_store: EventStore) -> None:
+    await event_store.create_schema()
+    assert await event_store.append([event(uuid4(), 1)]) == [1]
+    await event_store.create_schema()
+    assert await event_store.max_notification_id() == 1
+
+
+async def test_tracking_within_caller_transaction(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    async with eventstore_pool.acquire() as conn:
+        async with conn.transaction():
+            await event_store.insert_tracking(conn, "projection", 3)
+            assert await event_store.max_tracking_id("projection", conn) == 3
+            assert await event_store.max_tracking_id("projection") is None
+
+        with pytest.raises(IntegrityError):
+            async with conn.transaction():
+                await event_store.insert_tracking(conn, "projection", 3)
+        with pytest.raises(IntegrityError):
+            async with conn.transaction():
+                await event_store.insert_tracking(conn, "projection", 2)
+        with pytest.raises(ProgrammingError):
+            await event_store.insert_tracking(conn, "projection", 4)
+
+        assert await event_store.has_tracking_id("projection", 3)
+        assert not await event_store.has_tracking_id("projection", 4)
+        assert await event_store.has_tracking_id("projection", None)
+
+        async with conn.transaction():
+            await event_store.delete_tracking(conn, "projection")
+    assert await event_store.max_tracking_id("projection") is None
+
+
+async def test_tracking_rolls_back_with_caller_transaction(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    async with eventstore_pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            async with conn.transaction():
+                await event_store.insert_tracking(conn, "projection", 1)
+                raise RuntimeError
+    assert await event_store.max_tracking_id("projection") is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"events_table": "events; DROP TABLE x"},
+        {"events_table": "a.b.c"},
+        {"tracking_table": '"quoted"'},
+        {"channel": "has space"},
+        {"events_table": "x" * 64},
+        {"events_table": "1starts_with_digit"},
+    ],
+)
+async def test_rejects_unsafe_identifiers(
+    eventstore_pool: asyncpg.Pool, options: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="Invalid"):
+        EventStore(eventstore_pool, **options)
+
+
+async def test_accepts_schema_qualified_table(
+    eventstore_pool: asyncpg.Pool, event_store: EventStore
+) -> None:
+    store = EventStore(
+        eventstore_pool,
+        events_table=f"public.{event_store.events_table}",
+        tracking_table=f"public.{event_store.tracking_table}",
+    )
+    await store.create_schema()
+    assert await store.append([event(uuid4(), 1)]) == [1]
+    assert await event_store.max_notification_id() == 1
