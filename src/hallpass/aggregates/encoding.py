@@ -17,6 +17,8 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def _default(obj: Any) -> Any:
+    if isinstance(obj, UUID):
+        return str(obj)
     if isinstance(obj, (set, frozenset)):
         return sorted(obj, key=str)
     raise TypeError(f"cannot encode {type(obj).__name__}")
@@ -43,7 +45,7 @@ def _coerce(value: Any, hint: Any) -> Any:
             return _coerce(value, arg)
         return value
     if hint is UUID:
-        return value if isinstance(value, UUID) else UUID(value)
+        return value if type(value) is UUID else UUID(str(value))
     if hint is datetime:
         return value if isinstance(value, datetime) else datetime.fromisoformat(value)
     if hint is date:
@@ -78,6 +80,8 @@ class TypedMapper(Mapper[UUID]):
         event = super().to_domain_event(stored_event)
         hints = _hints(type(event))
         state = event.__dict__
+        if type(state["originator_id"]) is not UUID:
+            state["originator_id"] = UUID(str(state["originator_id"]))
         for name, value in state.items():
             hint = hints.get(name)
             if hint is not None and name not in ("originator_id", "originator_version"):

@@ -249,3 +249,136 @@ class Pass(Aggregate):
             actor_id=actor_id,
             idempotency_key=idempotency_key,
         )
+
+    class Activated(Event):
+        """A Scheduled pass started: it is Active from this moment until its due time."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.ACTIVE
+            aggregate.start_at = self.timestamp
+
+    class Rescheduled(Event):
+        start_at: datetime
+        allotted_minutes: int
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.start_at = self.start_at
+            aggregate.allotted_minutes = self.allotted_minutes
+            aggregate.note = self.note
+
+    class Cancelled(Event):
+        """A pass that never started: cancelled by staff, or unable to start at its time."""
+
+        reason: str
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.CANCELLED
+            aggregate.ended_at = self.timestamp
+            aggregate.ended_by = (self.actor_kind, self.actor_id)
+            aggregate.end_reason = self.reason
+            aggregate.end_note = self.note
+
+    @classmethod
+    def schedule(
+        cls,
+        *,
+        pass_id: UUID,
+        school_id: UUID,
+        student_id: UUID,
+        origin_id: UUID,
+        destination_id: UUID,
+        start_at: datetime,
+        allotted_minutes: int,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> Pass:
+        """Decide to plan a pass for later: it is Scheduled until `start_at`."""
+        if origin_id == destination_id:
+            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
+        if allotted_minutes < 1:
+            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        if start_at <= now:
+            raise Invalid("a schedule must start in the future", field="start_at")
+        return cls._create(
+            cls.Created,
+            id=pass_id,
+            timestamp=now,
+            school_id=school_id,
+            student_id=student_id,
+            origin_id=origin_id,
+            destination_id=destination_id,
+            source=Source.STAFF.value,
+            status=Status.SCHEDULED.value,
+            start_at=start_at,
+            allotted_minutes=allotted_minutes,
+            note=note,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def activate(self, *, now: datetime) -> bool:
+        """Start a Scheduled pass if its start time has come; otherwise do nothing."""
+        if self.status is not Status.SCHEDULED or now < self.start_at:
+            return False
+        self.trigger_event(
+            self.Activated, timestamp=now, actor_kind="system", actor_id=None, idempotency_key=None
+        )
+        return True
+
+    def reschedule(
+        self,
+        *,
+        start_at: datetime,
+        allotted_minutes: int,
+        note: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Edit a Scheduled pass before it starts."""
+        if self.status is not Status.SCHEDULED or now >= self.start_at:
+            raise self._refuse("edit")
+        if allotted_minutes < 1:
+            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        if start_at <= now:
+            raise Invalid("a schedule must start in the future", field="start_at")
+        self.trigger_event(
+            self.Rescheduled,
+            timestamp=now,
+            start_at=start_at,
+            allotted_minutes=allotted_minutes,
+            note=note,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def cancel(
+        self,
+        *,
+        reason: str,
+        note: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """Cancel a Scheduled pass; once it has started it can only be completed or terminated."""
+        if self.status is not Status.SCHEDULED:
+            raise self._refuse("cancel")
+        self.trigger_event(
+            self.Cancelled,
+            timestamp=now,
+            reason=reason,
+            note=note,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )

@@ -26,6 +26,7 @@ from hallpass.commands.messages import Command, CompletePass, CreatePasses, Term
 from hallpass.commands.repository import ConcurrentChange, Repository
 from hallpass.errors import (
     Conflict,
+    DomainError,
     Forbidden,
     IdempotencyKeyReused,
     Invalid,
@@ -97,15 +98,17 @@ class Hallpass(DirectoryCommands):
             else None
         )
         for attempt in range(MAX_ATTEMPTS):
-            if record_id is not None:
-                record = await self.repository.find(record_id, IdempotencyRecord)
-                if record is not None:
-                    if record.fingerprint != fingerprint:
-                        raise IdempotencyKeyReused(
-                            "this Idempotency-Key was already used for a different request"
-                        )
-                    return Outcome(record.status_code, record.response, None, replayed=True)
-            status_code, body, aggregates = await decide()
+            replay = await self._replay(record_id, fingerprint)
+            if replay is not None:
+                return replay
+            try:
+                status_code, body, aggregates = await decide()
+            except DomainError:
+                # A concurrent request with the same key may have just succeeded.
+                replay = await self._replay(record_id, fingerprint)
+                if replay is not None:
+                    return replay
+                raise
             to_save = list(aggregates)
             if record_id is not None and idempotency_key is not None:
                 to_save.append(
@@ -127,6 +130,16 @@ class Hallpass(DirectoryCommands):
                 continue
             return Outcome(status_code, body, notification_id)
         raise Conflict("too many simultaneous changes; please try again")
+
+    async def _replay(self, record_id: UUID | None, fingerprint: str) -> Outcome | None:
+        if record_id is None:
+            return None
+        record = await self.repository.find(record_id, IdempotencyRecord)
+        if record is None:
+            return None
+        if record.fingerprint != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+        return Outcome(record.status_code, record.response, None, replayed=True)
 
     async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location:
         location = await self.repository.find(location_id, Location)

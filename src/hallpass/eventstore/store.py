@@ -179,6 +179,11 @@ class EventStore:
             msg = f"Tracking for {application_name!r} already at or beyond {notification_id}"
             raise IntegrityError(msg)
 
+    async def lock_tracking(self, conn: DbConnection, application_name: str) -> None:
+        """Serialise, until the caller's transaction ends, everyone tracking this application."""
+        with translated_errors():
+            await conn.execute(self._sql.lock_tracking, self.tracking_table, application_name)
+
     async def max_tracking_id(self, application_name: str, conn: DbConnection | None = None) -> int | None:
         """Return the largest recorded position of ``application_name``, or None."""
         executor = self.pool if conn is None else conn

@@ -30,14 +30,14 @@ def status_for(error: errors.DomainError) -> int:
     return 400
 
 
-def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+def error_body(code: str, message: str, /, **details: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
     return {"error": body}
 
 
-def json_error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+def json_error(status: int, code: str, message: str, /, **details: Any) -> JSONResponse:
     return JSONResponse(error_body(code, message, **details), status_code=status)
 
 

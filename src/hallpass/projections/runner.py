@@ -45,6 +45,7 @@ class ProjectionRunner:
     async def process_batch(self) -> int:
         """Project the next batch of notifications in one transaction; return how many."""
         async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.lock_tracking(conn, self.projection.name)
             last = await self.store.max_tracking_id(self.projection.name, conn=conn) or 0
             notifications = await self.store.select_notifications(
                 last + 1, self.batch_size, inclusive_of_start=True

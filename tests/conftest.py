@@ -1,0 +1,117 @@
+"""Shared fixtures: a PostgreSQL server and test databases, a Redis server and namespace.
+
+Real services only: ``DATABASE_URL`` / ``REDIS_URL`` if set, else the usual local
+ports if something answers there, else embedded servers in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+
+from hallpass.services import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    create_database,
+    drop_database,
+    postgres_answers,
+    redis_answers,
+)
+
+LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+MakeDatabase = Callable[[], AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server on which tests may create and drop databases."""
+    configured = os.environ.get("DATABASE_URL", "").strip()
+    if configured:
+        yield configured
+        return
+    if postgres_answers(LOCAL_POSTGRES_URL):
+        yield LOCAL_POSTGRES_URL
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="hallpass-test-pg-"))
+    try:
+        with EmbeddedPostgres(tmp / "postgres", database=None) as server:
+            yield server.server_url
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def make_database(pg_server_url: str) -> MakeDatabase:
+    """Factory of throwaway databases: ``with make_database() as url: ...``."""
+
+    @contextmanager
+    def fresh_database() -> Iterator[str]:
+        name = f"hallpass_test_{secrets.token_hex(6)}"
+        url = create_database(pg_server_url, name)
+        try:
+            yield url
+        finally:
+            drop_database(pg_server_url, name)
+
+    return fresh_database
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: MakeDatabase) -> Iterator[str]:
+    """A database created for this test run and dropped at its end."""
+    with make_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_database_url(make_database: MakeDatabase) -> Iterator[str]:
+    """A database of its own for one test."""
+    with make_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a Redis server for the test run."""
+    configured = os.environ.get("REDIS_URL", "").strip()
+    if configured:
+        yield configured
+        return
+    if redis_answers(LOCAL_REDIS_URL):
+        yield LOCAL_REDIS_URL
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="hallpass-test-redis-"))
+    try:
+        with EmbeddedRedis(tmp / "redis") as server:
+            yield server.url
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix unique to this run; its keys are deleted at the end."""
+    namespace = f"hallpass-test-{secrets.token_hex(6)}"
+    yield namespace
+    client = redis.Redis.from_url(redis_url)
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=f"{namespace}*", count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)
+    finally:
+        client.close()

@@ -1,0 +1,54 @@
+"""Speaks the API in the command language, for end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    @classmethod
+    async def signed_in(cls, base_url: str, email: str, password: str) -> ApiClient:
+        async with httpx.AsyncClient(base_url=base_url) as anon:
+            r = await anon.post("/api/v1/auth/token", json={"email": email, "password": password})
+            r.raise_for_status()
+            return cls(base_url, r.json()["token"])
+
+    async def create_passes(
+        self,
+        origin: UUID,
+        destination: UUID,
+        students: list[UUID],
+        *,
+        key: str | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        body = {
+            "origin_id": str(origin),
+            "destination_id": str(destination),
+            "student_ids": [str(s) for s in students],
+            **extra,
+        }
+        headers = {"Idempotency-Key": key} if key else {}
+        return await self.http.post("/api/v1/passes", json=body, headers=headers)
+
+    async def complete(self, pass_id: str, *, key: str | None = None) -> httpx.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        return await self.http.post(f"/api/v1/passes/{pass_id}/complete", json={}, headers=headers)
+
+    async def terminate(self, pass_id: str, reason: str, note: str = "") -> httpx.Response:
+        return await self.http.post(
+            f"/api/v1/passes/{pass_id}/terminate", json={"reason": reason, "note": note}
+        )
+
+    async def passes(self, **params: Any) -> httpx.Response:
+        return await self.http.get("/api/v1/passes", params=params)

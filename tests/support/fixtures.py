@@ -1,0 +1,44 @@
+"""Fixtures for tests that talk to a running server: the server, a school, signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from support.api_client import ApiClient
+from support.school import PASSWORD, SchoolFixture, make_school
+from support.server import LiveServer, live_server
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LiveServer]:
+    data_dir: Path = tmp_path_factory.mktemp("hallpass-data")
+    async with live_server(database_url, data_dir) as live:
+        yield live
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def school(server: LiveServer) -> SchoolFixture:
+    return await make_school(server.runtime, label="Lincoln", students=60)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def other_school(server: LiveServer) -> SchoolFixture:
+    return await make_school(server.runtime, label="Other", students=3)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def teacher(server: LiveServer, school: SchoolFixture) -> AsyncIterator[ApiClient]:
+    client = await ApiClient.signed_in(server.url, school.emails["Ada"], PASSWORD)
+    yield client
+    await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def other_teacher(server: LiveServer, other_school: SchoolFixture) -> AsyncIterator[ApiClient]:
+    client = await ApiClient.signed_in(server.url, other_school.emails["Ada"], PASSWORD)
+    yield client
+    await client.close()

@@ -1,0 +1,94 @@
+"""A small school for tests, created through the same commands as the real one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from hallpass.actors import Actor
+from hallpass.aggregates.locations import LocationKind
+from hallpass.aggregates.staff import Role
+from hallpass.bootstrap import Runtime
+from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
+from hallpass.credentials import hash_password
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class SchoolFixture:
+    id: UUID
+    rooms: dict[str, UUID]
+    teachers: dict[str, UUID]
+    emails: dict[str, str]
+    students: list[UUID]
+    student_names: dict[UUID, str]
+
+    def teacher(self, name: str = "Ada") -> Actor:
+        return Actor("staff", self.teachers[name], self.id, "teacher", name)
+
+
+FIRST = ["Ana", "Ben", "Chloé", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena"]
+
+
+async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 12) -> SchoolFixture:
+    now = datetime.now(UTC)
+    app = runtime.app
+    school = await app.register_school(
+        name=f"{label} School", timezone="America/Chicago", district_id=uuid4(), now=now
+    )
+    places = await app.add_locations(
+        school.id,
+        [
+            NewLocation("Room 101", LocationKind.CLASSROOM, 10),
+            NewLocation("Room 102", LocationKind.CLASSROOM, 10),
+            NewLocation("Restroom", LocationKind.RESTROOM, 5, capacity=2),
+            NewLocation("Nurse", LocationKind.NURSE, 15),
+            NewLocation("Library", LocationKind.LIBRARY, 20, capacity=30),
+        ],
+        now=now,
+    )
+    rooms = {p.name: p.id for p in places}
+    tag = uuid4().hex[:8]
+    staff = await app.hire_staff(
+        school.id,
+        [
+            NewStaff("Ada", f"ada.{tag}@{label.lower()}.example.org", Role.TEACHER, rooms["Room 101"]),
+            NewStaff("Bo", f"bo.{tag}@{label.lower()}.example.org", Role.TEACHER, rooms["Room 102"]),
+        ],
+        now=now,
+    )
+    password_hash = await hash_password(PASSWORD)
+    for member in staff:
+        await runtime.credentials.set_password_hash(
+            login=member.email,
+            principal_kind="staff",
+            principal_id=member.id,
+            school_id=school.id,
+            password_hash=password_hash,
+            now=now,
+        )
+    base = int(uuid4().int % 10_000_000) * 100
+    new_students = [
+        NewStudent(
+            FIRST[i % len(FIRST)],
+            f"Tester{i:03d}",
+            6 + i % 3,
+            rooms["Room 101"] if i % 2 == 0 else rooms["Room 102"],
+            base + i + 1,
+            f"{base + i + 1:09d}",
+        )
+        for i in range(students)
+    ]
+    registered = await app.register_students(school.id, new_students, now=now)
+    for runner in runtime.runners:
+        await runner.catch_up()
+    return SchoolFixture(
+        id=school.id,
+        rooms=rooms,
+        teachers={m.name: m.id for m in staff},
+        emails={m.name: m.email for m in staff},
+        students=[s.id for s in registered],
+        student_names={s.id: s.full_name for s in registered},
+    )

@@ -1,0 +1,354 @@
+"""Stored format: every event survives TypedMapper with its field types, and replays exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hallpass.aggregates.encoding import TypedMapper
+from hallpass.aggregates.idempotency import IdempotencyRecord
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.aggregates.schools import School
+from hallpass.aggregates.staff import Staff
+from hallpass.aggregates.students import Student
+
+NOW = datetime(2025, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
+MAPPER = TypedMapper()
+
+
+def round_trip(event: Any) -> Any:
+    return MAPPER.to_domain_event(MAPPER.to_stored_event(event))
+
+
+def replay(events: Sequence[Any]) -> Aggregate | None:
+    aggregate: Aggregate | None = None
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+def new_pass(note: str = "", now: datetime = NOW) -> Pass:
+    return Pass.start(
+        pass_id=uuid4(),
+        school_id=uuid4(),
+        student_id=uuid4(),
+        origin_id=uuid4(),
+        destination_id=uuid4(),
+        source=Source.PORTAL,
+        allotted_minutes=5,
+        now=now,
+        actor_kind="student",
+        actor_id=uuid4(),
+        note=note,
+        idempotency_key="key-1",
+    )
+
+
+def completed_pass() -> Pass:
+    hall_pass = new_pass("water")
+    hall_pass.complete(now=NOW + timedelta(minutes=2), actor_kind="staff", actor_id=uuid4())
+    return hall_pass
+
+
+def expired_returned_pass() -> Pass:
+    hall_pass = new_pass()
+    hall_pass.expire(now=hall_pass.due_at)
+    hall_pass.complete(now=hall_pass.due_at + timedelta(minutes=1), actor_kind="staff", actor_id=None)
+    return hall_pass
+
+
+def terminated_pass() -> Pass:
+    hall_pass = new_pass()
+    hall_pass.expire(now=hall_pass.due_at + timedelta(seconds=3))
+    hall_pass.terminate(
+        reason=TerminationReason.DISMISSED,
+        note="end of day",
+        now=NOW + timedelta(hours=6),
+        actor_kind="system",
+        actor_id=None,
+    )
+    return hall_pass
+
+
+def student_with_history() -> Student:
+    student = Student._create(
+        Student.Registered,
+        id=uuid4(),
+        timestamp=NOW,
+        school_id=uuid4(),
+        first_name="Zoë",
+        last_name="Ó Briain",
+        grade=10,
+        homeroom_id=uuid4(),
+        hall_pass_id=42,
+        external_id="#A-17",
+    )
+    first = uuid4()
+    student.open_pass(pass_id=first, destination_id=uuid4(), now=NOW)
+    student.close_pass(pass_id=first, now=NOW + timedelta(minutes=1))
+    student.open_pass(pass_id=uuid4(), destination_id=uuid4(), now=NOW + timedelta(minutes=2))
+    return student
+
+
+def location_with_history() -> Location:
+    location = Location._create(
+        Location.Added,
+        id=uuid4(),
+        timestamp=NOW,
+        school_id=uuid4(),
+        name="Nurse",
+        kind="nurse",
+        allotted_minutes=15,
+        capacity=3,
+        kiosk_allowed=False,
+        portal_allowed=True,
+        needs_approval=True,
+    )
+    first, second = uuid4(), uuid4()
+    location.admit(pass_id=first, now=NOW)
+    location.admit(pass_id=second, now=NOW)
+    location.release(pass_id=first, now=NOW + timedelta(minutes=3))
+    return location
+
+
+def staff_member() -> Staff:
+    return Staff._create(
+        Staff.Hired,
+        id=uuid4(),
+        timestamp=NOW,
+        school_id=uuid4(),
+        name="Mr. Ng",
+        email="ng@example.org",
+        role="teacher",
+        room_id=uuid4(),
+    )
+
+
+def staff_without_room() -> Staff:
+    return Staff._create(
+        Staff.Hired,
+        id=uuid4(),
+        timestamp=NOW,
+        school_id=uuid4(),
+        name="Ms. Ruiz",
+        email="ruiz@example.org",
+        role="office",
+        room_id=None,
+    )
+
+
+def school() -> School:
+    return School._create(
+        School.Registered,
+        id=uuid4(),
+        timestamp=NOW,
+        district_id=uuid4(),
+        name="Lincoln High",
+        timezone="America/Chicago",
+    )
+
+
+def idempotency_record() -> IdempotencyRecord:
+    return IdempotencyRecord._create(
+        IdempotencyRecord.Recorded,
+        id=uuid4(),
+        timestamp=NOW,
+        key="key-1",
+        principal="staff:1",
+        fingerprint="abc",
+        status_code=201,
+        response={"passes": [{"id": "p-1", "minutes": 5, "late": False, "note": None}]},
+    )
+
+
+AGGREGATES: dict[str, Callable[[], Aggregate]] = {
+    "pass-completed": completed_pass,
+    "pass-expired-returned": expired_returned_pass,
+    "pass-terminated": terminated_pass,
+    "student": student_with_history,
+    "location": location_with_history,
+    "staff": staff_member,
+    "staff-without-room": staff_without_room,
+    "school": school,
+    "idempotency-record": idempotency_record,
+}
+
+EVENT_TYPES: set[type[Any]] = {
+    Pass.Created,
+    Pass.Completed,
+    Pass.ReturnRecorded,
+    Pass.Expired,
+    Pass.Terminated,
+    Student.Registered,
+    Student.PassOpened,
+    Student.PassClosed,
+    Location.Added,
+    Location.Entered,
+    Location.Left,
+    Staff.Hired,
+    School.Registered,
+    IdempotencyRecord.Recorded,
+}
+
+
+def test_the_examples_cover_every_event_type() -> None:
+    seen = {type(e) for make in AGGREGATES.values() for e in make().collect_events()}
+
+    assert seen == EVENT_TYPES
+
+
+@pytest.mark.parametrize("make", AGGREGATES.values(), ids=AGGREGATES.keys())
+def test_events_round_trip_and_replay_to_an_equal_aggregate(make: Callable[[], Aggregate]) -> None:
+    original = make()
+    events = original.collect_events()
+
+    decoded = [round_trip(e) for e in events]
+
+    assert decoded == events
+    assert [type(e) for e in decoded] == [type(e) for e in events]
+    assert replay(decoded) == original
+
+
+@pytest.mark.parametrize("make", AGGREGATES.values(), ids=AGGREGATES.keys())
+def test_uuid_and_datetime_fields_come_back_typed(make: Callable[[], Aggregate]) -> None:
+    for original in make().collect_events():
+        decoded = round_trip(original)
+        for name, value in vars(original).items():
+            back = vars(decoded)[name]
+            if isinstance(value, UUID | datetime):
+                assert type(back) is type(value), (type(original).__name__, name)
+                assert back == value
+
+
+def test_stored_state_is_json_with_iso_strings() -> None:
+    (created,) = new_pass().collect_events()
+
+    stored = MAPPER.to_stored_event(created)
+
+    assert isinstance(created, Pass.Created)
+    assert stored.topic == "hallpass.aggregates.passes:Pass.Created"
+    assert b'"timestamp":"2025-03-03T09:00:00.123456+00:00"' in stored.state
+    assert f'"student_id":"{created.student_id}"'.encode() in stored.state
+
+
+def test_optional_uuid_left_empty_comes_back_none() -> None:
+    (hired,) = staff_without_room().collect_events()
+
+    assert vars(round_trip(hired))["room_id"] is None
+
+
+# -- hypothesis over free text and times ---------------------------------------------------
+
+whole_minute_offsets = st.integers(-14 * 60, 14 * 60).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+times = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=whole_minute_offsets
+)
+
+
+def round_trip_all(aggregate: Aggregate) -> tuple[Sequence[Any], Any]:
+    events = aggregate.collect_events()
+    decoded = [round_trip(e) for e in events]
+    return events, replay(decoded)
+
+
+@given(note=st.text(), end_note=st.text())
+def test_pass_notes_round_trip_exactly(note: str, end_note: str) -> None:
+    hall_pass = new_pass(note)
+    hall_pass.terminate(
+        reason=TerminationReason.OTHER, note=end_note, now=NOW, actor_kind="staff", actor_id=None
+    )
+
+    _, replayed = round_trip_all(hall_pass)
+
+    assert replayed == hall_pass
+    assert (replayed.note, replayed.end_note) == (note, end_note)
+
+
+@given(first=st.text(), last=st.text(), external_id=st.none() | st.text())
+def test_student_names_round_trip_exactly(first: str, last: str, external_id: str | None) -> None:
+    student = Student._create(
+        Student.Registered,
+        id=uuid4(),
+        timestamp=NOW,
+        school_id=uuid4(),
+        first_name=first,
+        last_name=last,
+        grade=9,
+        homeroom_id=None,
+        hall_pass_id=7,
+        external_id=external_id,
+    )
+
+    _, replayed = round_trip_all(student)
+
+    assert replayed == student
+    assert (replayed.first_name, replayed.last_name, replayed.external_id) == (
+        first,
+        last,
+        external_id,
+    )
+
+
+@given(start=times, minutes=st.integers(1, 999), late=st.timedeltas(timedelta(0), timedelta(days=2)))
+def test_pass_times_round_trip_exactly(start: datetime, minutes: int, late: timedelta) -> None:
+    hall_pass = Pass.start(
+        pass_id=uuid4(),
+        school_id=uuid4(),
+        student_id=uuid4(),
+        origin_id=uuid4(),
+        destination_id=uuid4(),
+        source=Source.KIOSK,
+        allotted_minutes=minutes,
+        now=start,
+        actor_kind="kiosk",
+        actor_id=None,
+    )
+    hall_pass.expire(now=hall_pass.due_at + late)
+
+    events, replayed = round_trip_all(hall_pass)
+
+    assert replayed == hall_pass
+    assert replayed.start_at.utcoffset() == start.utcoffset()
+    assert replayed.due_at == hall_pass.due_at
+    expired = round_trip(events[-1])
+    assert isinstance(expired, Pass.Expired)
+    assert expired.due_at == hall_pass.due_at
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(response=st.dictionaries(st.text(), json_values, max_size=4))
+def test_idempotency_responses_round_trip_exactly(response: dict[str, Any]) -> None:
+    record = IdempotencyRecord._create(
+        IdempotencyRecord.Recorded,
+        id=uuid4(),
+        timestamp=NOW,
+        key="k",
+        principal="p",
+        fingerprint="f",
+        status_code=200,
+        response=response,
+    )
+
+    _, replayed = round_trip_all(record)
+
+    assert replayed.response == response
