@@ -113,6 +113,8 @@ async def _create_form(
     me = await rt.directory.staff_member(actor.id) if actor.id else None
     values = values or {}
     params = request.query_params
+    carried = [UUID(v) for v in params.getlist("selected") if _is_uuid(v)]
+    carried += [UUID(v) for v in values.get("student_ids", []) if _is_uuid(v)]
     homeroom = params.get("homeroom_id", "")
     if "homeroom_id" not in params and me and me["room_id"]:
         homeroom = str(me["room_id"])
@@ -124,6 +126,9 @@ async def _create_form(
         homeroom_id=UUID(homeroom) if _is_uuid(homeroom) else None,
         limit=200,
     )
+    chosen = await rt.directory.students_by_ids(actor.school_id, carried[:500]) if carried else []
+    chosen_ids = {s["student_id"] for s in chosen}
+    students = chosen + [s for s in students if s["student_id"] not in chosen_ids]
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "create.html",
@@ -134,7 +139,7 @@ async def _create_form(
             or params.get("origin_id")
             or (str(me["room_id"]) if me and me["room_id"] else ""),
             "destination_id": values.get("destination_id") or params.get("destination_id", ""),
-            "selected": set(values.get("student_ids", [])),
+            "selected": {str(c) for c in carried},
             "students": students,
             "grades": await rt.directory.grades(actor.school_id),
             "q": params.get("q", ""),

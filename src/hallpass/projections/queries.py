@@ -176,6 +176,18 @@ class DirectoryView:
         )
         return [dict(r) for r in rows]
 
+    async def students_by_ids(self, school_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT s.student_id, s.first_name, s.last_name, s.grade, s.hall_pass_id,"
+            " s.external_id, s.homeroom_id, h.name AS homeroom_name, s.open_pass_id"
+            " FROM dir_students s LEFT JOIN dir_locations h ON h.location_id = s.homeroom_id"
+            " WHERE s.school_id = $1 AND s.student_id = ANY($2::uuid[])"
+            " ORDER BY s.last_name, s.first_name",
+            school_id,
+            ids,
+        )
+        return [dict(r) for r in rows]
+
     async def grades(self, school_id: UUID) -> list[int]:
         rows = await self.pool.fetch(
             "SELECT DISTINCT grade FROM dir_students WHERE school_id = $1 ORDER BY grade", school_id

@@ -1,10 +1,18 @@
-// Create Hall Pass: keeps ticked students when the filter changes, by carrying them in the URL.
+// Create Hall Pass: ticked students and the chosen rooms survive a change of filter.
 (function () {
   "use strict";
   var filter = document.getElementById("student-filter");
   var create = document.getElementById("create-form");
   if (!filter || !create) { return; }
   filter.addEventListener("submit", function () {
+    filter.querySelectorAll("input[name='selected']").forEach(function (el) { el.remove(); });
+    create.querySelectorAll("input[name='student_ids']:checked").forEach(function (box) {
+      var keep = document.createElement("input");
+      keep.type = "hidden";
+      keep.name = "selected";
+      keep.value = box.value;
+      filter.appendChild(keep);
+    });
     ["origin", "destination"].forEach(function (name) {
       var select = document.getElementById(name);
       var hidden = filter.querySelector("input[name='" + name + "_id']");

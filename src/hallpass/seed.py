@@ -1,0 +1,261 @@
+"""A realistic demo school for a fresh installation, created through the ordinary commands."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from hallpass.aggregates.locations import Location, LocationKind
+from hallpass.aggregates.staff import Role
+from hallpass.bootstrap import Runtime
+from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
+from hallpass.credentials import hash_password
+from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
+
+DEMO_NAMESPACE = UUID("0d7f3c52-6a8e-4f0b-b3a1-5c2e9d4b7a61")
+SCHOOL_NAME = "Lincoln Middle School"
+DISTRICT_NAME = "Springfield Public Schools"
+TIMEZONE = "America/New_York"
+EMAIL_DOMAIN = "lincoln.example.org"
+DEMO_PASSWORD = "hallpass-demo"
+DISTRICT_ID = uuid5(DEMO_NAMESPACE, f"district:{DISTRICT_NAME}")
+SCHOOL_ID = uuid5(DEMO_NAMESPACE, f"school:{SCHOOL_NAME}")
+RANDOM_SEED = 2026
+
+CLASSROOM_FLOORS = {6: range(101, 111), 7: range(201, 213), 8: range(301, 311)}
+STUDENTS_PER_GRADE = 400
+FIRST_HALL_PASS_ID = 100001
+CO_TEACHERS = 12
+FEATURED_TEACHERS = (("José", "Álvarez"), ("Zoë", "Brontë"))
+
+PLACES = (
+    NewLocation("Restroom - Boys A", LocationKind.RESTROOM, 5, capacity=3),
+    NewLocation("Restroom - Boys B", LocationKind.RESTROOM, 7, capacity=2),
+    NewLocation("Restroom - Girls A", LocationKind.RESTROOM, 5, capacity=3),
+    NewLocation("Restroom - Girls B", LocationKind.RESTROOM, 7, capacity=2),
+    NewLocation("Restroom - All Gender", LocationKind.RESTROOM, 6, capacity=1),
+    NewLocation("Nurse", LocationKind.NURSE, 15, capacity=4),
+    NewLocation("Main Office", LocationKind.OFFICE, 10),
+    NewLocation("Front Desk", LocationKind.OFFICE, 10),
+    NewLocation("Attendance Office", LocationKind.OFFICE, 10),
+    NewLocation("Library", LocationKind.LIBRARY, 20, capacity=10),
+    NewLocation("Counselor", LocationKind.COUNSELOR, 20, capacity=2),
+    NewLocation("Gym", LocationKind.OTHER, 10),
+    NewLocation("Cafeteria", LocationKind.OTHER, 10),
+    NewLocation("Water Fountain", LocationKind.OTHER, 3),
+    NewLocation("Locker", LocationKind.OTHER, 3),
+)
+
+SUPPORT_STAFF: tuple[tuple[Role, str, int], ...] = (
+    (Role.TEACHER, "Gym", 3),
+    (Role.TEACHER, "Library", 2),
+    (Role.OFFICE, "Main Office", 2),
+    (Role.OFFICE, "Front Desk", 2),
+    (Role.OFFICE, "Attendance Office", 1),
+    (Role.OFFICE, "Counselor", 2),
+    (Role.OFFICE, "Nurse", 1),
+    (Role.OFFICE, "Cafeteria", 2),
+    (Role.ADMIN, "Main Office", 2),
+    (Role.COMPLIANCE, "Main Office", 1),
+    (Role.ANALYST, "Main Office", 1),
+)
+
+_FOLD_EXTRA = str.maketrans({"ø": "o", "æ": "ae", "ß": "ss", "ł": "l", "đ": "d", "\u0131": "i"})
+
+
+@dataclass(frozen=True)
+class DemoStudent:
+    name: str
+    grade: int
+    hall_pass_id: int
+    external_id: str | None
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    school_id: UUID
+    name: str
+    locations: int
+    staff: int
+    students: int
+    teacher_email: str
+    sample_student: DemoStudent
+
+
+def ascii_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD_EXTRA))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def email_for(first: str, last: str, taken: set[str]) -> str:
+    """``first.last@domain`` in plain ASCII, numbered when the address is already taken."""
+    local = ".".join(re.sub(r"[^a-z0-9]", "", ascii_fold(part)) for part in (first, last))
+    email, n = f"{local}@{EMAIL_DOMAIN}", 1
+    while email in taken:
+        n += 1
+        email = f"{local}{n}@{EMAIL_DOMAIN}"
+    taken.add(email)
+    return email
+
+
+DEMO_TEACHER_EMAIL = email_for(*FEATURED_TEACHERS[0], set())
+
+
+def classroom_names() -> list[str]:
+    return [f"Room {n}" for rooms in CLASSROOM_FLOORS.values() for n in rooms]
+
+
+def demo_locations() -> list[NewLocation]:
+    classrooms = [NewLocation(name, LocationKind.CLASSROOM, 10) for name in classroom_names()]
+    return [*classrooms, *PLACES]
+
+
+def staff_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
+    names = list(FEATURED_TEACHERS)
+    seen = set(names)
+    while len(names) < count:
+        name = (rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES))
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    return names
+
+
+def staff_posts(rng: random.Random) -> list[tuple[Role, str]]:
+    """Each member of staff's role and default room, lead classroom teachers first."""
+    classrooms = classroom_names()
+    posts = [(Role.TEACHER, room) for room in classrooms]
+    posts += [(Role.TEACHER, room) for room in rng.sample(classrooms[2:], CO_TEACHERS)]
+    posts += [(role, room) for role, room, count in SUPPORT_STAFF for _ in range(count)]
+    return posts
+
+
+def demo_staff(rng: random.Random, rooms: dict[str, UUID]) -> list[NewStaff]:
+    posts = staff_posts(rng)
+    taken: set[str] = set()
+    return [
+        NewStaff(f"{first} {last}", email_for(first, last, taken), role, rooms[room])
+        for (role, room), (first, last) in zip(posts, staff_names(rng, len(posts)), strict=True)
+    ]
+
+
+def demo_students(rng: random.Random, rooms: dict[str, UUID]) -> list[NewStudent]:
+    total = STUDENTS_PER_GRADE * len(CLASSROOM_FLOORS)
+    external_ids = rng.sample(range(100000), total)
+    grades = [grade for grade in CLASSROOM_FLOORS for _ in range(STUDENTS_PER_GRADE)]
+    rng.shuffle(grades)
+    return [
+        NewStudent(
+            first_name=rng.choice(FIRST_NAMES),
+            last_name=rng.choice(LAST_NAMES),
+            grade=grade,
+            homeroom_id=rooms[f"Room {rng.choice(CLASSROOM_FLOORS[grade])}"],
+            hall_pass_id=FIRST_HALL_PASS_ID + i,
+            external_id=f"2{external_ids[i]:05d}",
+        )
+        for i, grade in enumerate(grades)
+    ]
+
+
+async def set_demo_passwords(
+    runtime: Runtime, school_id: UUID, staff: Iterable[NewStaff], ids: Sequence[UUID], now: datetime
+) -> None:
+    password_hash = await hash_password(DEMO_PASSWORD)
+    for person, staff_id in zip(staff, ids, strict=True):
+        await runtime.credentials.set_password_hash(
+            login=person.email,
+            principal_kind="staff",
+            principal_id=staff_id,
+            school_id=school_id,
+            password_hash=password_hash,
+            now=now,
+        )
+
+
+def rooms_by_name(locations: Iterable[Location]) -> dict[str, UUID]:
+    return {location.name: location.id for location in locations}
+
+
+async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | None:
+    """Create the demo school in an empty event store; do nothing if anything is recorded."""
+    if await runtime.store.max_notification_id() is not None:
+        return None
+    rng = random.Random(RANDOM_SEED)
+    app = runtime.app
+    school = await app.register_school(
+        name=SCHOOL_NAME, timezone=TIMEZONE, district_id=DISTRICT_ID, now=now, school_id=SCHOOL_ID
+    )
+    locations = await app.add_locations(school.id, demo_locations(), now=now)
+    rooms = rooms_by_name(locations)
+    new_staff = demo_staff(rng, rooms)
+    staff = await app.hire_staff(school.id, new_staff, now=now)
+    await set_demo_passwords(runtime, school.id, new_staff, [s.id for s in staff], now)
+    students = await app.register_students(school.id, demo_students(rng, rooms), now=now)
+    first = students[0]
+    return DemoSchool(
+        school_id=school.id,
+        name=school.name,
+        locations=len(locations),
+        staff=len(staff),
+        students=len(students),
+        teacher_email=DEMO_TEACHER_EMAIL,
+        sample_student=DemoStudent(
+            first.full_name, first.grade, first.hall_pass_id, first.external_id
+        ),
+    )
+
+
+_DESCRIBE_SQL = """
+SELECT s.name,
+    (SELECT count(*) FROM dir_locations WHERE school_id = s.school_id) AS locations,
+    (SELECT count(*) FROM dir_staff WHERE school_id = s.school_id) AS staff,
+    (SELECT count(*) FROM dir_students WHERE school_id = s.school_id) AS students,
+    st.first_name, st.last_name, st.grade, st.hall_pass_id, st.external_id
+FROM dir_schools s
+JOIN LATERAL (
+    SELECT * FROM dir_students WHERE school_id = s.school_id ORDER BY hall_pass_id LIMIT 1
+) st ON true
+WHERE s.school_id = $1
+"""
+
+
+async def describe_demo_school(runtime: Runtime) -> DemoSchool | None:
+    """The demo school as the read models show it, if it exists and has been projected."""
+    row = await runtime.pool.fetchrow(_DESCRIBE_SQL, SCHOOL_ID)
+    if row is None:
+        return None
+    return DemoSchool(
+        school_id=SCHOOL_ID,
+        name=row["name"],
+        locations=row["locations"],
+        staff=row["staff"],
+        students=row["students"],
+        teacher_email=DEMO_TEACHER_EMAIL,
+        sample_student=DemoStudent(
+            f"{row['first_name']} {row['last_name']}",
+            row["grade"],
+            row["hall_pass_id"],
+            row["external_id"],
+        ),
+    )
+
+
+def print_welcome(demo: DemoSchool | None, url: str) -> None:
+    print(f"\nHall Pass is running at {url}", flush=True)
+    if demo is None:
+        print("Sign in with your staff email and password.\n", flush=True)
+        return
+    student = demo.sample_student
+    print(
+        f"Demo school: {demo.name} ({demo.locations} locations, {demo.staff} staff, "
+        f"{demo.students:,} students)\n"
+        f"Sign in as a teacher: {demo.teacher_email}   password: {DEMO_PASSWORD}\n"
+        f"A student to try: {student.name} (grade {student.grade}), "
+        f"hall pass ID {student.hall_pass_id}\n",
+        flush=True,
+    )
