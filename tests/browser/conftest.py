@@ -10,6 +10,7 @@ from support.fixtures import other_school, other_teacher, school, server, teache
 __all__ = ["browser", "other_school", "other_teacher", "school", "server", "teacher"]
 
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -21,7 +22,7 @@ FLAGS = [
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         pytest.skip("Debian's chromium is not installed (ops/test installs it as root)")
     async with async_playwright() as p:
         chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
