@@ -1,0 +1,615 @@
+"""Hall pass commands per second through HTTP, beside the pgbench ceiling on the same server.
+
+Usage::
+
+    .venv/bin/python bench/passes.py [--clients 1,16,64] [--seconds 10] [--database-url URL]
+
+1. Creates a throwaway database ``bench_<hex>`` on the server (dropped at the end, even on Ctrl-C).
+2. Ceiling: pgbench runs ``BEGIN; LOCK TABLE ... IN EXCLUSIVE MODE; INSERT one event-like row;
+   COMMIT`` in that database at each client count.
+3. The real system: a child process (this script with ``--serve``) runs the web app under uvicorn
+   plus the projection runners; this process drives N concurrent client loops, each with its own
+   students, doing create (one student) then complete, and times every request. For 1 in 20
+   created passes it polls the ``pass_list`` read model until the row is visible.
+
+No test asserts a time; this prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.metadata
+import math
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+
+if TYPE_CHECKING:
+    from support.api_client import ApiClient
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SAMPLE_EVERY = 20  # poll the read model for 1 in this many created passes
+POLL_INTERVAL = 0.001
+POLL_LIMIT = 5.0
+PAYLOAD_BYTES = 240  # about the size of a hall pass event's state (measured: ~230 bytes)
+CEILING_TABLE = """
+CREATE TABLE bench_ceiling (
+    originator_id uuid NOT NULL,
+    originator_version bigint NOT NULL,
+    topic text NOT NULL,
+    state bytea,
+    notification_id bigserial,
+    PRIMARY KEY (originator_id, originator_version)
+);
+CREATE UNIQUE INDEX bench_ceiling_notification_id_idx ON bench_ceiling (notification_id);
+"""
+# No ':' inside the literal: pgbench would read ":name" as a variable.
+CEILING_SCRIPT = f"""BEGIN;
+LOCK TABLE bench_ceiling IN EXCLUSIVE MODE;
+INSERT INTO bench_ceiling (originator_id, originator_version, topic, state) VALUES (gen_random_uuid(), 1, \
+'hallpass.aggregates.passes.Pass.Created', convert_to(repeat('x', {PAYLOAD_BYTES}), 'UTF8'));
+COMMIT;
+"""
+
+T = TypeVar("T")
+CHILDREN: list[subprocess.Popen[bytes]] = []  # stopped by main() whatever happens
+
+
+def use_tests_support() -> None:
+    """Make ``support`` (tests/support) importable, as pytest's ``pythonpath`` does."""
+    tests = str(ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on uvloop when available (as uvicorn's own ``run`` would), else asyncio."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main)
+
+
+def event_loop_name() -> str:
+    try:
+        return f"uvloop {importlib.metadata.version('uvloop')}"
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "asyncio"
+
+
+# -- the server child ----------------------------------------------------------------------------
+
+
+async def serve(database_url: str, port: int) -> None:
+    """What ``live_server`` does, in its own process: web app under uvicorn plus projectors."""
+    use_tests_support()
+    import uvicorn
+
+    from hallpass.bootstrap import build_runtime
+    from hallpass.http.app import create_app
+    from hallpass.settings import Settings
+    from support.server import SECRET, projectors
+
+    parent = os.getppid()
+    with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
+        settings = Settings(
+            database_url=database_url, redis_url=None, data_dir=Path(data_dir), secret_key=SECRET
+        )
+        runtime = await build_runtime(database_url)
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, runtime=runtime),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="on",
+            )
+        )
+
+        async def exit_when_orphaned() -> None:
+            while not server.should_exit:
+                if os.getppid() != parent:
+                    server.should_exit = True
+                await asyncio.sleep(0.5)
+
+        try:
+            async with projectors(runtime):
+                watchdog = asyncio.create_task(exit_when_orphaned())
+                try:
+                    await server.serve()
+                finally:
+                    watchdog.cancel()
+        finally:
+            await runtime.close()
+
+
+def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--serve", database_url, str(port)],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches only us; we stop the child in order
+    )
+    CHILDREN.append(child)
+    return child
+
+
+def stop_server(child: subprocess.Popen[bytes]) -> None:
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(timeout=5)
+
+
+async def wait_until_serving(base_url: str, child: subprocess.Popen[bytes], limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as http:
+        while True:
+            if child.poll() is not None:
+                raise RuntimeError(f"the server process exited with code {child.returncode}")
+            try:
+                if (await http.get("/api/v1/openapi.json")).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not answer at {base_url} within {limit:.0f}s")
+            await asyncio.sleep(0.1)
+
+
+# -- database ------------------------------------------------------------------------------------
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Facts:
+    cpus: int
+    postgres: str
+    synchronous_commit: str
+    fsync: str
+    max_connections: str
+
+
+async def server_facts(url: str) -> Facts:
+    conn = await asyncpg.connect(url)
+    try:
+        return Facts(
+            cpus=os.cpu_count() or 0,
+            postgres=str(await conn.fetchval("SHOW server_version")),
+            synchronous_commit=str(await conn.fetchval("SHOW synchronous_commit")),
+            fsync=str(await conn.fetchval("SHOW fsync")),
+            max_connections=str(await conn.fetchval("SHOW max_connections")),
+        )
+    finally:
+        await conn.close()
+
+
+# -- the ceiling: pgbench ------------------------------------------------------------------------
+
+TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.MULTILINE)
+ANY_TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
+
+
+async def pgbench(url: str, script: Path, clients: int, seconds: float) -> float:
+    args = [
+        "pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", str(min(clients, 2)),
+        "-T", str(max(1, round(seconds))), "-M", "prepared", url,
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=seconds + 60)
+    except BaseException:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        raise
+    text = out.decode(errors="replace")
+    found = TPS.search(text) or ANY_TPS.search(text)
+    if proc.returncode != 0 or found is None or "aborted" in err.decode(errors="replace"):
+        raise RuntimeError(f"pgbench failed ({proc.returncode}):\n{text}\n{err.decode(errors='replace')}")
+    return float(found.group(1))
+
+
+async def measure_ceiling(url: str, client_counts: list[int], seconds: float) -> dict[int, float]:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(CEILING_TABLE)
+    finally:
+        await conn.close()
+    results: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as tmp:
+        script = Path(tmp) / "ceiling.sql"
+        script.write_text(CEILING_SCRIPT)
+        for n in client_counts:
+            results[n] = await pgbench(url, script, n, seconds)
+            print(f"  ceiling  clients={n:<3} {results[n]:8.0f} tps", file=sys.stderr)
+    return results
+
+
+# -- the real system: HTTP client loops ----------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)  # seconds, successful commands only
+    conflicts: int = 0  # 409 answers
+    other_errors: int = 0  # any other non-2xx answer
+    failures: int = 0  # timeouts and transport errors
+    lag_after_response: list[float] = field(default_factory=list)
+    lag_after_send: list[float] = field(default_factory=list)
+    visible_at_first_poll: int = 0
+    never_visible: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    def error(self, response: httpx.Response) -> None:
+        if response.status_code == 409:
+            self.conflicts += 1
+        else:
+            self.other_errors += 1
+        try:
+            code = str(response.json()["error"]["code"])
+        except Exception:
+            code = "?"
+        key = f"{response.status_code} {code}"
+        self.statuses[key] = self.statuses.get(key, 0) + 1
+
+
+@dataclass
+class Plan:
+    origin: UUID
+    destination: UUID
+    students: list[UUID]
+
+
+async def visible_at(pool: asyncpg.Pool, pass_id: UUID, responded: float, tally: Tally) -> float | None:
+    """Poll ``pass_list`` every millisecond until the pass shows; return when it was seen."""
+    async with pool.acquire() as conn:
+        polls = 0
+        while True:
+            found = await conn.fetchval("SELECT 1 FROM pass_list WHERE pass_id = $1", pass_id)
+            seen = time.perf_counter()
+            polls += 1
+            if found:
+                if polls == 1:
+                    tally.visible_at_first_poll += 1
+                return seen
+            if seen - responded > POLL_LIMIT:
+                tally.never_visible += 1
+                return None
+            await asyncio.sleep(POLL_INTERVAL)
+
+
+async def timed(call: Awaitable[httpx.Response], tally: Tally) -> tuple[httpx.Response | None, float, float]:
+    sent = time.perf_counter()
+    try:
+        response = await call
+    except httpx.HTTPError:
+        tally.failures += 1
+        return None, sent, time.perf_counter()
+    return response, sent, time.perf_counter()
+
+
+async def client_loop(
+    api: ApiClient, plan: Plan, deadline: float, tally: Tally, poller: asyncpg.Pool, *, sample: bool
+) -> None:
+    students = list(plan.students)
+    turn = 0
+    while students and time.perf_counter() < deadline:
+        student = students[turn % len(students)]
+        turn += 1
+        created, sent, responded = await timed(
+            api.create_passes(plan.origin, plan.destination, [student]), tally
+        )
+        if created is None:
+            students.remove(student)  # it may have been created after all; never reuse the student
+            continue
+        if not created.is_success:
+            tally.error(created)
+            await asyncio.sleep(0.01)
+            continue
+        tally.latencies.append(responded - sent)
+        pass_id = str(created.json()["passes"][0]["id"])
+        if sample and turn % SAMPLE_EVERY == 1:
+            seen = await visible_at(poller, UUID(pass_id), responded, tally)
+            if seen is not None:
+                tally.lag_after_response.append(seen - responded)
+                tally.lag_after_send.append(seen - sent)
+        completed, sent, responded = await timed(api.complete(pass_id), tally)
+        if completed is None or not completed.is_success:
+            if completed is not None:
+                tally.error(completed)
+            students.remove(student)  # still out (or unknown): leave it be
+            continue
+        tally.latencies.append(responded - sent)
+
+
+@dataclass
+class Run:
+    clients: int
+    seconds: float
+    tally: Tally
+    events: int
+
+
+async def drive(
+    base_url: str, token: str, plans: list[Plan], seconds: float, poller: asyncpg.Pool, *, sample: bool
+) -> tuple[Tally, float]:
+    use_tests_support()
+    from support.api_client import ApiClient
+
+    tally = Tally()
+    apis = [ApiClient(base_url, token) for _ in plans]
+    started = time.perf_counter()
+    deadline = started + seconds
+    loops = [
+        asyncio.create_task(client_loop(api, plan, deadline, tally, poller, sample=sample))
+        for api, plan in zip(apis, plans, strict=True)
+    ]
+    try:
+        _, late = await asyncio.wait(loops, timeout=seconds + 120)
+        if late:
+            print(f"  warning: {len(late)} client loops overran; counting what finished", file=sys.stderr)
+    finally:
+        elapsed = time.perf_counter() - started
+        for loop in loops:
+            loop.cancel()
+        outcomes = await asyncio.gather(*loops, return_exceptions=True)
+        await asyncio.gather(*(api.close() for api in apis), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+    return tally, elapsed
+
+
+async def measure_system(
+    url: str, client_counts: list[int], seconds: float, warmup: float, students: int
+) -> tuple[list[Run], float]:
+    use_tests_support()
+    from hallpass.bootstrap import build_runtime
+    from support.api_client import ApiClient
+    from support.school import PASSWORD, make_school
+    from support.server import free_port
+
+    runtime = await build_runtime(url)
+    try:
+        school = await make_school(runtime, label="Bench", students=students)
+    finally:
+        await runtime.close()
+    origin, destination = school.rooms["Room 101"], school.rooms["Nurse"]  # the nurse has no capacity
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    child = start_server(url, port)
+    runs: list[Run] = []
+    try:
+        await wait_until_serving(base_url, child)
+        teacher = await ApiClient.signed_in(base_url, school.emails["Ada"], PASSWORD)
+        token = teacher.http.headers["Authorization"].removeprefix("Bearer ")
+        await teacher.close()
+        poller = await asyncpg.create_pool(url, min_size=1, max_size=8)
+        try:
+            for n in client_counts:
+                plans = [Plan(origin, destination, school.students[i::n]) for i in range(n)]
+                if warmup > 0:
+                    await drive(base_url, token, plans, warmup, poller, sample=False)
+                before = await poller.fetchval("SELECT count(*) FROM hallpass_events")
+                tally, elapsed = await drive(base_url, token, plans, seconds, poller, sample=True)
+                after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
+                runs.append(Run(n, elapsed, tally, int(after - before)))
+                rate = len(tally.latencies) / elapsed
+                print(f"  hallpass clients={n:<3} {rate:8.0f} cmds/s", file=sys.stderr)
+                if child.poll() is not None:
+                    raise RuntimeError(f"the server process exited with code {child.returncode}")
+            state_bytes = await poller.fetchval(
+                "SELECT coalesce(avg(octet_length(state)), 0) FROM hallpass_events WHERE topic LIKE '%Pass%'"
+            )
+        finally:
+            await poller.close()
+    finally:
+        await asyncio.to_thread(stop_server, child)
+    return runs, float(state_bytes)
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile; NaN when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def ms(values: list[float], p: float) -> str:
+    value = percentile(values, p)
+    return "-" if math.isnan(value) else f"{value * 1000:.1f}"
+
+
+def report(
+    ceiling: dict[int, float], runs: list[Run], facts: Facts, state_bytes: float, args: argparse.Namespace
+) -> str:
+    header = [
+        "clients",
+        "ceiling tps (pgbench)",
+        "pass cmds/s",
+        "ratio to ceiling",
+        "p50 ms",
+        "p99 ms",
+        "lag resp->visible p50/p99 ms",
+        "lag send->visible p50/p99 ms",
+        "errors 409/other/timeout",
+    ]
+    rows: list[list[str]] = []
+    for run in runs:
+        t = run.tally
+        rate = len(t.latencies) / run.seconds
+        top = ceiling.get(run.clients, math.nan)
+        rows.append(
+            [
+                str(run.clients),
+                f"{top:.0f}",
+                f"{rate:.0f}",
+                f"{rate / top:.3f}" if top else "-",
+                ms(t.latencies, 50),
+                ms(t.latencies, 99),
+                f"{ms(t.lag_after_response, 50)} / {ms(t.lag_after_response, 99)}",
+                f"{ms(t.lag_after_send, 50)} / {ms(t.lag_after_send, 99)}",
+                f"{t.conflicts}/{t.other_errors}/{t.failures}",
+            ]
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r) for r in rows]
+    out.append("")
+    for run in runs:
+        t = run.tally
+        samples = len(t.lag_after_response) + t.never_visible
+        commands = len(t.latencies)
+        detail = ", ".join(f"{k}: {v}" for k, v in sorted(t.statuses.items())) or "none"
+        out.append(
+            f"clients={run.clients}: {commands} commands in {run.seconds:.1f}s, "
+            f"{run.events / commands if commands else 0:.1f} events appended per command; "
+            f"lag samples {samples} ({t.visible_at_first_poll} visible at the first poll, "
+            f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}"
+        )
+    out += [
+        "",
+        f"machine: {facts.cpus} CPUs (nproc), {platform.platform()}, Python {platform.python_version()}, "
+        f"{event_loop_name()} in server and load generator",
+        f"postgres: {facts.postgres} at the same host; synchronous_commit={facts.synchronous_commit}, "
+        f"fsync={facts.fsync}, max_connections={facts.max_connections}",
+        f"run: {args.seconds:g}s per client count (+{args.warmup:g}s unmeasured warm-up for HTTP), "
+        f"{args.students} students, destination without capacity",
+        "",
+        "notes:",
+        "- pass cmds/s counts each create and each complete as one command (successful ones only);",
+        "  the ceiling is pgbench `BEGIN; LOCK TABLE ... IN EXCLUSIVE MODE; INSERT one row; COMMIT`",
+        f"  (-M prepared, -j min(N,2)) into an event-shaped table with a {PAYLOAD_BYTES}-byte state "
+        f"(hall pass events here average {state_bytes:.0f} bytes).",
+        "- p50/p99: per HTTP request, sent -> response received, in the load generator.",
+        "- The API answers only after every projection has processed the command (read-your-writes,",
+        "  up to 5 s), so 'resp->visible' (response received -> poll answer showing the row in",
+        "  pass_list) is one poll round trip plus the load generator's own scheduling delay on the",
+        "  shared CPUs; 'visible at the first poll' above says whether the row was already there. It",
+        "  checks that promise and is not the commit -> visible lag. The commit instant is not",
+        "  observable from outside, so 'send->visible' (request sent -> row seen) is the upper bound",
+        f"  on commit -> visible. Sampled for 1 in {SAMPLE_EVERY} creates, polled every "
+        f"{POLL_INTERVAL * 1000:g} ms for up to {POLL_LIMIT:g} s.",
+        "- Web server (uvicorn, one process) with both projectors runs in a child process; the load",
+        "  generator, pgbench and Postgres share the same machine.",
+    ]
+    return "\n".join(out)
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def client_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as e:
+        raise argparse.ArgumentTypeError("give client counts like 1,16,64") from e
+    if not counts or any(n < 1 for n in counts):
+        raise argparse.ArgumentTypeError("client counts must be whole numbers of at least 1")
+    return counts
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--clients", type=client_counts, default=[1, 16, 64], help="e.g. 1,16,64")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per client count")
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured HTTP seconds before each")
+    parser.add_argument("--students", type=int, default=0, help="default: max(200, 2 x most clients)")
+    parser.add_argument("--database-url", default=DEFAULT_URL, help=f"server to use (default {DEFAULT_URL})")
+    parser.add_argument("--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.students <= 0:
+        args.students = max(200, 2 * max(args.clients))
+    return args
+
+
+async def benchmark(args: argparse.Namespace, url: str) -> str:
+    facts = await server_facts(url)
+    print(f"ceiling: pgbench, {args.seconds:g}s per client count", file=sys.stderr)
+    ceiling = await measure_ceiling(url, args.clients, args.seconds)
+    print(f"hallpass: {args.students} students, {args.seconds:g}s per client count", file=sys.stderr)
+    runs, state_bytes = await measure_system(url, args.clients, args.seconds, args.warmup, args.students)
+    return report(ceiling, runs, facts, state_bytes, args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.serve:
+        run_loop(serve(args.serve[0], int(args.serve[1])))
+        return 0
+    name = f"bench_{uuid4().hex[:12]}"
+    url = with_database(args.database_url, name)
+    run_loop(create_database(args.database_url, name))
+    print(f"created database {name}", file=sys.stderr)
+    try:
+        print(run_loop(benchmark(args, url)))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not skip the drop
+        for child in CHILDREN:
+            stop_server(child)
+        run_loop(drop_database(args.database_url, name))
+        print(f"dropped database {name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
