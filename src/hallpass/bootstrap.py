@@ -14,11 +14,12 @@ from hallpass.projections.directory import DirectoryProjection
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
+from hallpass.projections.timers import TimersProjection
 from hallpass.projections.watch import Watcher
 
 
 def all_projections() -> list[Projection]:
-    return [DirectoryProjection(), PassListProjection()]
+    return [DirectoryProjection(), PassListProjection(), TimersProjection()]
 
 
 @dataclass

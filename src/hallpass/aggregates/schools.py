@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,3 +30,59 @@ class School(Aggregate):
         self.district_id = district_id
         self.name = name
         self.timezone = timezone
+
+    dismissal_time: time | None = None
+    dismissed_on: date | None = None
+
+    class DismissalTimeSet(Aggregate.Event):
+        """The school day ends at `dismissal_time` local time; `next_at` is the next dismissal."""
+
+        dismissal_time: time
+        next_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.dismissal_time = self.dismissal_time
+
+    class Dismissed(Aggregate.Event):
+        """The school day `day` ended; `next_at` is the next dismissal."""
+
+        day: date
+        next_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.dismissed_on = self.day
+
+    def set_dismissal_time(self, *, at: time, now: datetime) -> None:
+        self.trigger_event(
+            self.DismissalTimeSet, timestamp=now, dismissal_time=at, next_at=self._next_dismissal(at, now)
+        )
+
+    def dismissal_due(self, now: datetime) -> date | None:
+        """The local day whose dismissal has come and not yet happened, if any."""
+        if self.dismissal_time is None:
+            return None
+        zone = ZoneInfo(self.timezone)
+        today = now.astimezone(zone).date()
+        if self.dismissed_on == today or now < _instant(today, self.dismissal_time, zone):
+            return None
+        return today
+
+    def dismiss(self, *, now: datetime) -> bool:
+        """Record the end of today's school day once its dismissal time has come."""
+        day = self.dismissal_due(now)
+        if day is None or self.dismissal_time is None:
+            return False
+        tomorrow = _instant(day + timedelta(days=1), self.dismissal_time, ZoneInfo(self.timezone))
+        self.trigger_event(self.Dismissed, timestamp=now, day=day, next_at=tomorrow)
+        return True
+
+    def _next_dismissal(self, at: time, now: datetime) -> datetime:
+        zone = ZoneInfo(self.timezone)
+        today = now.astimezone(zone).date()
+        if self.dismissed_on != today and _instant(today, at, zone) > now:
+            return _instant(today, at, zone)
+        return _instant(today + timedelta(days=1), at, zone)
+
+
+def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=zone).astimezone(UTC)

@@ -24,6 +24,7 @@ from hallpass.aggregates.students import Student
 from hallpass.commands.directory import DirectoryCommands
 from hallpass.commands.messages import Command, CompletePass, CreatePasses, TerminatePass
 from hallpass.commands.repository import ConcurrentChange, Repository
+from hallpass.commands.timers import TimerCommands
 from hallpass.errors import (
     Conflict,
     DomainError,
@@ -75,7 +76,7 @@ def pass_summary(p: Pass, student: Student, origin: Location, destination: Locat
     }
 
 
-class Hallpass(DirectoryCommands):
+class Hallpass(DirectoryCommands, TimerCommands):
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.repository = Repository(store)

@@ -113,6 +113,46 @@ class PassListProjection:
                 event.reason,
                 event.note,
             )
+        return await self._handle_scheduling(conn, event, notification_id)
+
+    async def _handle_scheduling(
+        self, conn: asyncpg.Connection, event: Any, notification_id: int
+    ) -> UUID | None:
+        if isinstance(event, Pass.Activated):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "status = $4, start_at = $5::timestamptz,"
+                " due_at = $5::timestamptz + allotted_minutes * interval '1 minute'",
+                Status.ACTIVE.value,
+                event.timestamp,
+            )
+        if isinstance(event, Pass.Rescheduled):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "start_at = $4, due_at = $5, allotted_minutes = $6, note = $7",
+                event.start_at,
+                event.start_at + timedelta(minutes=event.allotted_minutes),
+                event.allotted_minutes,
+                event.note,
+            )
+        if isinstance(event, Pass.Cancelled):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "status = $4, ended_at = $5, ended_by_kind = $6, ended_by_id = $7,"
+                " end_reason = $8, end_note = $9",
+                Status.CANCELLED.value,
+                event.timestamp,
+                event.actor_kind,
+                event.actor_id,
+                event.reason,
+                event.note,
+            )
         return None
 
     async def _update(

@@ -1,0 +1,505 @@
+"""Commands driven by time: expire and activate passes, and plan passes for later."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID, uuid4
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from hallpass.actors import Actor, system
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.passes import Pass, Schedule, Status, TerminationReason
+from hallpass.aggregates.schools import School, check_timezone
+from hallpass.aggregates.students import Student
+from hallpass.commands.messages import Command
+from hallpass.commands.repository import Repository
+from hallpass.errors import DestinationFull, Forbidden, Invalid, NotFound, StudentAlreadyOut
+from hallpass.eventstore import EventStore
+from hallpass.timers.recurrence import Recurrence
+
+if TYPE_CHECKING:
+    from hallpass.commands.app import Decision, Outcome
+
+Note = Annotated[str, msgspec.Meta(max_length=500)]
+Minutes = Annotated[int, msgspec.Meta(ge=1, le=999)]
+
+
+class SchedulePasses(Command, frozen=True):
+    """Plan one pass per selected student, starting at `start_at` (all or none)."""
+
+    origin_id: UUID
+    destination_id: UUID
+    student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
+    start_at: datetime
+    allotted_minutes: Minutes | None = None
+    note: Note = ""
+
+
+class ReschedulePass(Command, frozen=True):
+    """Edit a Scheduled pass before it starts."""
+
+    start_at: datetime
+    allotted_minutes: Minutes | None = None
+    note: Note | None = None
+
+
+class CancelScheduledPass(Command, frozen=True):
+    """Cancel a Scheduled pass before it starts."""
+
+    note: Note = ""
+
+
+class ScheduleRepeating(Command, frozen=True):
+    """A repeating schedule: one Scheduled pass per student on each listed weekday at `at`."""
+
+    origin_id: UUID
+    destination_id: UUID
+    student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
+    weekdays: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=6)]], msgspec.Meta(min_length=1)]
+    at: time
+    first_date: date
+    last_date: date
+    timezone: str | None = None
+    allotted_minutes: Minutes | None = None
+    note: Note = ""
+
+
+MAX_PLANNED = 1_000
+
+
+class TimerCommands:
+    """Mixed into `Hallpass`: the commands the timer workers and the schedule screens issue."""
+
+    repository: Repository
+    store: EventStore
+
+    if TYPE_CHECKING:
+
+        async def _run(
+            self,
+            actor: Actor,
+            *,
+            now: datetime,
+            idempotency_key: str | None,
+            fingerprint: str,
+            decide: Callable[[], Awaitable[Decision]],
+        ) -> Outcome: ...
+
+        async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location: ...
+
+        async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]: ...
+
+        async def _pass(self, actor: Actor, pass_id: UUID) -> Pass: ...
+
+        async def _summary(self, hall_pass: Pass) -> dict[str, Any]: ...
+
+        async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]: ...
+
+    async def expire_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
+        """Expire the pass if it is Active and due. A late, duplicate or stale call does nothing.
+
+        The student stays out: the pass remains open until a return is recorded.
+        """
+        loaded = await self.repository.find(pass_id, Pass)
+        if loaded is None:
+            return None
+
+        first = [loaded]
+
+        async def decide() -> Decision:
+            hall_pass = first.pop() if first else await self._fresh(pass_id, loaded)
+            changed = hall_pass.expire(now=now)
+            return 200, _timer_body(hall_pass, changed), [hall_pass] if changed else []
+
+        return await self._run(
+            system(loaded.school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
+        )
+
+    async def activate_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
+        """Start a Scheduled pass at its time. A late, duplicate or early call does nothing.
+
+        If the student is already out, or the destination is full, the pass cannot start and
+        is Cancelled with that reason (see docs/decisions on scheduled activation).
+        """
+        loaded = await self.repository.find(pass_id, Pass)
+        if loaded is None:
+            return None
+
+        first = [loaded]
+
+        async def decide() -> Decision:
+            hall_pass = first.pop() if first else await self._fresh(pass_id, loaded)
+            if hall_pass.status is not Status.SCHEDULED or now < hall_pass.start_at:
+                return 200, _timer_body(hall_pass, False), []
+            changed = await self._start_scheduled(hall_pass, now)
+            return 200, _timer_body(hall_pass, True), changed
+
+        return await self._run(
+            system(loaded.school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
+        )
+
+    async def _fresh(self, pass_id: UUID, first: Pass) -> Pass:
+        found = await self.repository.find(pass_id, Pass)
+        return found if found is not None else first
+
+    async def _start_scheduled(self, hall_pass: Pass, now: datetime) -> list[Aggregate]:
+        student = await self.repository.find(hall_pass.student_id, Student)
+        destination = await self.repository.find(hall_pass.destination_id, Location)
+        if student is None or destination is None:
+            return _cancelled(hall_pass, now, "missing", "the student or destination no longer exists")
+        try:
+            student.open_pass(pass_id=hall_pass.id, destination_id=destination.id, now=now)
+            destination.admit(pass_id=hall_pass.id, now=now)
+        except StudentAlreadyOut:
+            return _cancelled(hall_pass, now, "student_already_out", "the student was already out")
+        except DestinationFull:
+            return _cancelled(hall_pass, now, "destination_full", f"{destination.name} was full")
+        hall_pass.activate(now=now)
+        changed: list[Aggregate] = [hall_pass, student]
+        if destination.counts_occupants:
+            changed.append(destination)
+        return changed
+
+    async def schedule_passes(
+        self,
+        actor: Actor,
+        command: SchedulePasses,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Staff plan passes for later: one Scheduled pass per student."""
+        _staff_only(actor, "schedule a pass")
+        if len(set(command.student_ids)) != len(command.student_ids):
+            raise Invalid("a student is selected more than once", field="student_ids")
+        start_at = _aware(command.start_at)
+
+        async def decide() -> Decision:
+            origin = await self._location(actor, command.origin_id, "origin")
+            destination = await self._location(actor, command.destination_id, "destination")
+            students = await self._students(actor, command.student_ids)
+            minutes = _minutes(destination, command.allotted_minutes)
+            planned = [
+                Pass.schedule(
+                    pass_id=uuid4(),
+                    school_id=actor.school_id,
+                    student_id=student.id,
+                    origin_id=origin.id,
+                    destination_id=destination.id,
+                    start_at=start_at,
+                    allotted_minutes=minutes,
+                    now=now,
+                    actor_kind=actor.kind,
+                    actor_id=actor.id,
+                    note=command.note,
+                    idempotency_key=idempotency_key,
+                )
+                for student in students
+            ]
+            summaries = [await self._summary(p) for p in planned]
+            return 201, {"passes": summaries}, planned
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=_fingerprint("schedule_passes", command),
+            decide=decide,
+        )
+
+    async def reschedule_pass(
+        self,
+        actor: Actor,
+        pass_id: UUID,
+        command: ReschedulePass,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Edit a Scheduled pass; once it has started this is refused with its status (409)."""
+        _staff_only(actor, "edit a scheduled pass")
+        start_at = _aware(command.start_at)
+
+        async def decide() -> Decision:
+            hall_pass = await self._pass(actor, pass_id)
+            destination = await self._location(actor, hall_pass.destination_id, "destination")
+            minutes = (
+                hall_pass.allotted_minutes
+                if command.allotted_minutes is None
+                else _minutes(destination, command.allotted_minutes)
+            )
+            hall_pass.reschedule(
+                start_at=start_at,
+                allotted_minutes=minutes,
+                note=hall_pass.note if command.note is None else command.note,
+                now=now,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                idempotency_key=idempotency_key,
+            )
+            return 200, {"pass": await self._summary(hall_pass)}, [hall_pass]
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=_fingerprint("reschedule_pass", command, pass_id),
+            decide=decide,
+        )
+
+    async def cancel_scheduled_pass(
+        self,
+        actor: Actor,
+        pass_id: UUID,
+        command: CancelScheduledPass | None = None,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Cancel a Scheduled pass; once it has started this is refused with its status (409)."""
+        _staff_only(actor, "cancel a scheduled pass")
+        note = command.note if command is not None else ""
+
+        async def decide() -> Decision:
+            hall_pass = await self._pass(actor, pass_id)
+            hall_pass.cancel(
+                reason="cancelled",
+                note=note,
+                now=now,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                idempotency_key=idempotency_key,
+            )
+            return 200, {"pass": await self._summary(hall_pass)}, [hall_pass]
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=_fingerprint("cancel_scheduled_pass", command, pass_id),
+            decide=decide,
+        )
+
+    async def schedule_repeating(
+        self,
+        actor: Actor,
+        command: ScheduleRepeating,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Plan a Scheduled pass for each future occurrence and student (all or none)."""
+        _staff_only(actor, "schedule passes")
+        if len(set(command.student_ids)) != len(command.student_ids):
+            raise Invalid("a student is selected more than once", field="student_ids")
+        if command.last_date < command.first_date:
+            raise Invalid("the last date is before the first date", field="last_date")
+
+        async def decide() -> Decision:
+            school = await self.repository.find(actor.school_id, School)
+            timezone = command.timezone or (school.timezone if school is not None else "UTC")
+            recurrence = Recurrence(
+                weekdays=frozenset(command.weekdays),
+                at=command.at,
+                first=command.first_date,
+                last=command.last_date,
+                timezone=check_timezone(timezone),
+            )
+            starts = [moment for moment in recurrence.occurrences() if moment > now]
+            if not starts:
+                raise Invalid("the schedule has no occurrence in the future", field="first_date")
+            if len(starts) * len(command.student_ids) > MAX_PLANNED:
+                raise Invalid(f"a schedule may plan at most {MAX_PLANNED} passes", field="last_date")
+            origin = await self._location(actor, command.origin_id, "origin")
+            destination = await self._location(actor, command.destination_id, "destination")
+            students = await self._students(actor, command.student_ids)
+            minutes = _minutes(destination, command.allotted_minutes)
+            planned = [
+                Pass.schedule(
+                    pass_id=uuid4(),
+                    school_id=actor.school_id,
+                    student_id=student.id,
+                    origin_id=origin.id,
+                    destination_id=destination.id,
+                    start_at=start_at,
+                    allotted_minutes=minutes,
+                    now=now,
+                    actor_kind=actor.kind,
+                    actor_id=actor.id,
+                    note=command.note,
+                    idempotency_key=idempotency_key,
+                )
+                for start_at in starts
+                for student in students
+            ]
+            schedule = Schedule._create(
+                Schedule.Created,
+                id=uuid4(),
+                timestamp=now,
+                school_id=actor.school_id,
+                student_ids=[s.id for s in students],
+                origin_id=origin.id,
+                destination_id=destination.id,
+                weekdays=sorted(recurrence.weekdays),
+                at=command.at,
+                first_date=command.first_date,
+                last_date=command.last_date,
+                timezone=timezone,
+                allotted_minutes=minutes,
+                pass_ids=[p.id for p in planned],
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+            )
+            body = {
+                "schedule_id": str(schedule.id),
+                "timezone": timezone,
+                "passes": [
+                    {"id": str(p.id), "student_id": str(p.student_id), "start_at": p.start_at.isoformat()}
+                    for p in planned
+                ],
+            }
+            return 201, body, [schedule, *planned]
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=_fingerprint("schedule_repeating", command),
+            decide=decide,
+        )
+
+    async def cancel_schedule(
+        self,
+        actor: Actor,
+        schedule_id: UUID,
+        *,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Cancel a repeating schedule: its occurrences that have not started are cancelled."""
+        _staff_only(actor, "cancel a schedule")
+
+        async def decide() -> Decision:
+            schedule = await self.repository.find(schedule_id, Schedule)
+            if schedule is None or schedule.school_id != actor.school_id:
+                raise NotFound(f"schedule {schedule_id} not found", id=str(schedule_id))
+            schedule.cancel(now=now, actor_kind=actor.kind, actor_id=actor.id)
+            changed: list[Aggregate] = [schedule]
+            for pass_id in schedule.pass_ids:
+                hall_pass = await self.repository.find(pass_id, Pass)
+                if (
+                    hall_pass is not None
+                    and hall_pass.status is Status.SCHEDULED
+                    and hall_pass.start_at > now
+                ):
+                    hall_pass.cancel(
+                        reason="cancelled",
+                        note="schedule cancelled",
+                        now=now,
+                        actor_kind=actor.kind,
+                        actor_id=actor.id,
+                        idempotency_key=idempotency_key,
+                    )
+                    changed.append(hall_pass)
+            body = {"schedule_id": str(schedule_id), "cancelled": [str(a.id) for a in changed[1:]]}
+            return 200, body, changed
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=_fingerprint("cancel_schedule", None, schedule_id),
+            decide=decide,
+        )
+
+    async def set_dismissal_time(self, actor: Actor, at: time, *, now: datetime) -> Outcome:
+        """Set when the school day ends, in the school's time zone; from then on, daily."""
+        _staff_only(actor, "set the dismissal time")
+
+        async def decide() -> Decision:
+            school = await self.repository.find(actor.school_id, School)
+            if school is None:
+                raise NotFound(f"school {actor.school_id} not found")
+            school.set_dismissal_time(at=at, now=now)
+            body = {"dismissal_time": at.isoformat(), "timezone": school.timezone}
+            return 200, body, [school]
+
+        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
+
+    async def dismiss_school(self, school_id: UUID, *, now: datetime) -> Outcome | None:
+        """At dismissal every open pass of the school is Terminated with reason "dismissed".
+
+        Once per school day: a late, duplicate or early call does nothing.
+        """
+        school = await self.repository.find(school_id, School)
+        if school is None:
+            return None
+        actor = system(school_id)
+
+        async def decide() -> Decision:
+            current = await self.repository.find(school_id, School) or school
+            if not current.dismiss(now=now):
+                return 200, {"school_id": str(school_id), "dismissed": []}, []
+            changed: list[Aggregate] = [current]
+            ended: list[str] = []
+            for pass_id in await self._open_pass_ids(school_id):
+                hall_pass = await self.repository.find(pass_id, Pass)
+                if hall_pass is None or not hall_pass.is_open:
+                    continue
+                hall_pass.terminate(
+                    reason=TerminationReason.DISMISSED, note="", now=now, actor_kind="system", actor_id=None
+                )
+                changed += await self._close(hall_pass, now)
+                ended.append(str(pass_id))
+            return 200, {"school_id": str(school_id), "dismissed": ended}, changed
+
+        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
+
+    async def _open_pass_ids(self, school_id: UUID) -> list[UUID]:
+        rows = await self.store.pool.fetch(
+            "SELECT pass_id FROM pass_list WHERE school_id = $1"
+            " AND (status IN ('active', 'requested') OR (status = 'expired' AND returned_at IS NULL))",
+            school_id,
+        )
+        return [row["pass_id"] for row in rows]
+
+
+def _fingerprint(name: str, command: Command | None, target: UUID | None = None) -> str:
+    from hallpass.commands import app
+
+    return app.fingerprint(name, command, target)
+
+
+def _timer_body(hall_pass: Pass, changed: bool) -> dict[str, Any]:
+    return {"pass_id": str(hall_pass.id), "status": hall_pass.status.value, "changed": changed}
+
+
+def _cancelled(hall_pass: Pass, now: datetime, reason: str, note: str) -> list[Aggregate]:
+    hall_pass.cancel(reason=reason, note=note, now=now, actor_kind="system", actor_id=None)
+    return [hall_pass]
+
+
+def _staff_only(actor: Actor, action: str) -> None:
+    if not actor.is_staff:
+        raise Forbidden(f"only staff may {action}")
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise Invalid("a start time needs a time zone offset", field="start_at")
+    return moment
+
+
+def _minutes(destination: Location, requested: int | None) -> int:
+    if requested is None:
+        return destination.allotted_minutes
+    if requested > destination.allotted_minutes:
+        raise Invalid(
+            f"a pass to {destination.name} may last at most {destination.allotted_minutes} minutes",
+            field="allotted_minutes",
+        )
+    return requested

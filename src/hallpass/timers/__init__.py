@@ -1,0 +1,1 @@
+"""Timers: Dramatiq actors on Redis issue Expire/Activate commands; due times live in Postgres."""

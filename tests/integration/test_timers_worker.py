@@ -1,0 +1,294 @@
+"""Timers end to end: real Postgres, real Redis, real `dramatiq` worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import IO
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis
+
+from hallpass.aggregates.encoding import TypedMapper
+from hallpass.aggregates.passes import Pass
+from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.commands.messages import CreatePasses
+from hallpass.commands.timers import SchedulePasses
+from hallpass.projections.timers import TimerKind
+from hallpass.timers.broker import TimerSettings, make_broker
+from hallpass.timers.messages import make_sender
+from hallpass.timers.sweep import Due, SweepSettings, sweep_all
+from support.school import SchoolFixture, make_school
+
+pytestmark = pytest.mark.slow
+
+EXPIRED_TOPIC = "hallpass.aggregates.passes:Pass.Expired"
+
+
+class Worker:
+    """`python -m dramatiq hallpass.timers.actors`, as `hallpass worker` starts it."""
+
+    def __init__(self, database_url: str, redis_url: str, namespace: str) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "HALLPASS_REDIS_NAMESPACE": namespace,
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dramatiq",
+                "hallpass.timers.actors",
+                "--processes",
+                "1",
+                "--threads",
+                "4",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.ready = threading.Event()
+        self.log: list[str] = []
+        assert self.process.stderr is not None
+        threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        for raw in stream:
+            line = raw.decode(errors="replace")
+            self.log.append(line)
+            if "ready for action" in line:
+                self.ready.set()
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        assert self.ready.wait(timeout), "".join(self.log[-30:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@contextmanager
+def workers(database_url: str, redis_url: str, namespace: str, count: int = 1) -> Iterator[list[Worker]]:
+    started = [Worker(database_url, redis_url, namespace) for _ in range(count)]
+    try:
+        for worker in started:
+            worker.wait_ready()
+        yield started
+    finally:
+        for worker in started:
+            worker.stop()
+
+
+def namespace_keys(redis_url: str, namespace: str) -> list[bytes]:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        return list(client.scan_iter(match=f"{namespace}*", count=1000))
+    finally:
+        client.close()
+
+
+def lose_every_message(redis_url: str, namespace: str) -> int:
+    """Delete every key of this namespace: all the app's messages are gone, as after FLUSHALL."""
+    keys = namespace_keys(redis_url, namespace)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+    return len(keys)
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    name = f"hallpass-timers-test-{secrets.token_hex(6)}"
+    yield name
+    lose_every_message(redis_url, name)
+
+
+@pytest.fixture
+async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
+    rt = await build_runtime(fresh_database_url)
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(runner.run(stop)) for runner in rt.runners]
+    try:
+        yield rt
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await rt.close()
+
+
+@pytest.fixture
+async def school(runtime: Runtime) -> SchoolFixture:
+    return await make_school(runtime, students=200)
+
+
+async def start_due_in(
+    runtime: Runtime, school: SchoolFixture, students: list[UUID], seconds: float
+) -> datetime:
+    """Start one-minute passes whose due time is `seconds` from now; return that due time."""
+    due = datetime.now(UTC) + timedelta(seconds=seconds)
+    for start in range(0, len(students), 100):
+        await runtime.app.create_passes(
+            school.teacher(),
+            CreatePasses(
+                origin_id=school.rooms["Room 101"],
+                destination_id=school.rooms["Nurse"],
+                student_ids=students[start : start + 100],
+                allotted_minutes=1,
+            ),
+            now=due - timedelta(minutes=1),
+        )
+    return due
+
+
+async def expired_events(runtime: Runtime) -> list[Pass.Expired]:
+    rows = await runtime.store.select_notifications(1, 1_000_000, topics=[EXPIRED_TOPIC])
+    mapper = TypedMapper()
+    return [e for e in (mapper.to_domain_event(r) for r in rows) if isinstance(e, Pass.Expired)]
+
+
+async def wait_for_expired(runtime: Runtime, count: int, timeout: float) -> list[Pass.Expired]:
+    deadline = time.monotonic() + timeout
+    while True:
+        events = await expired_events(runtime)
+        if len(events) >= count or time.monotonic() > deadline:
+            return events
+        await asyncio.sleep(0.05)
+
+
+async def test_a_pass_expires_within_one_second_of_its_due_time(
+    runtime: Runtime, school: SchoolFixture, fresh_database_url: str, redis_url: str, namespace: str
+) -> None:
+    with workers(fresh_database_url, redis_url, namespace):
+        due = await start_due_in(runtime, school, school.students[:1], seconds=2)
+        (event,) = await wait_for_expired(runtime, 1, timeout=10)
+    assert event.due_at == due
+    assert timedelta(0) <= event.timestamp - due <= timedelta(seconds=1)
+    row = await runtime.pool.fetchrow(
+        "SELECT status, returned_at FROM pass_list WHERE pass_id = $1", event.originator_id
+    )
+    assert (row["status"], row["returned_at"]) == ("expired", None)
+
+
+async def test_passes_still_expire_through_the_sweep_after_every_message_is_lost(
+    runtime: Runtime, school: SchoolFixture, fresh_database_url: str, redis_url: str, namespace: str
+) -> None:
+    students = school.students[:20]
+    due = await start_due_in(runtime, school, students, seconds=3)
+    for runner in runtime.runners:
+        await runner.catch_up()
+    async with runtime.pool.acquire() as conn:
+        assert await sweep_all(
+            conn,
+            make_sender(make_broker(TimerSettings(fresh_database_url, redis_url, namespace))),
+            SweepSettings(),
+        ) == len(students)
+    assert await runtime.pool.fetchval("SELECT count(*) FROM pass_timers WHERE sent_at IS NULL") == 0
+    assert lose_every_message(redis_url, namespace) > 0
+
+    with workers(fresh_database_url, redis_url, namespace):
+        events = await wait_for_expired(runtime, len(students), timeout=30)
+    assert sorted(e.originator_id for e in events) == sorted(
+        await runtime.pool.fetchval("SELECT array_agg(pass_id) FROM pass_list")
+    )
+    assert all(e.timestamp >= due for e in events)
+
+
+async def test_two_workers_expire_each_of_200_passes_exactly_once_despite_duplicate_messages(
+    runtime: Runtime, school: SchoolFixture, fresh_database_url: str, redis_url: str, namespace: str
+) -> None:
+    with workers(fresh_database_url, redis_url, namespace, count=2):
+        due = await start_due_in(runtime, school, school.students, seconds=3)
+        send = make_sender(make_broker(TimerSettings(fresh_database_url, redis_url, namespace)))
+        delay = int((due - datetime.now(UTC)).total_seconds() * 1000) + 1
+        passes = await runtime.pool.fetch("SELECT pass_id, school_id FROM pass_list")
+        for _ in range(3):
+            for row in passes:
+                send(Due(row["pass_id"], TimerKind.EXPIRE, row["school_id"], due, delay))
+        events = await wait_for_expired(runtime, 200, timeout=30)
+        await asyncio.sleep(3)
+        events = await expired_events(runtime)
+    per_pass: dict[UUID, int] = {}
+    for event in events:
+        per_pass[event.originator_id] = per_pass.get(event.originator_id, 0) + 1
+    assert len(per_pass) == 200
+    assert set(per_pass.values()) == {1}
+
+
+async def test_a_scheduled_pass_activates_on_time(
+    runtime: Runtime, school: SchoolFixture, fresh_database_url: str, redis_url: str, namespace: str
+) -> None:
+    with workers(fresh_database_url, redis_url, namespace):
+        start_at = datetime.now(UTC) + timedelta(seconds=2)
+        outcome = await runtime.app.schedule_passes(
+            school.teacher(),
+            SchedulePasses(
+                origin_id=school.rooms["Room 101"],
+                destination_id=school.rooms["Library"],
+                student_ids=[school.students[0]],
+                start_at=start_at,
+            ),
+            now=datetime.now(UTC),
+        )
+        pass_id = UUID(outcome.body["passes"][0]["id"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            hall_pass = await runtime.app.repository.find(pass_id, Pass)
+            if hall_pass is not None and hall_pass.status.value != "scheduled":
+                break
+            await asyncio.sleep(0.05)
+    assert hall_pass is not None and hall_pass.status.value == "active"
+    assert timedelta(0) <= hall_pass.start_at - start_at <= timedelta(seconds=1)
+
+
+async def test_open_passes_are_dismissed_at_the_dismissal_time(
+    runtime: Runtime, school: SchoolFixture, fresh_database_url: str, redis_url: str, namespace: str
+) -> None:
+    with workers(fresh_database_url, redis_url, namespace):
+        now = datetime.now(UTC)
+        at = (
+            (now + timedelta(seconds=3)).astimezone(ZoneInfo("America/Chicago")).time().replace(microsecond=0)
+        )
+        await runtime.app.set_dismissal_time(school.teacher(), at, now=now)
+        await runtime.app.create_passes(
+            school.teacher(),
+            CreatePasses(
+                origin_id=school.rooms["Room 101"],
+                destination_id=school.rooms["Nurse"],
+                student_ids=school.students[:3],
+            ),
+            now=now,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            rows = await runtime.pool.fetch("SELECT status, end_reason, ended_at FROM pass_list")
+            if len(rows) == 3 and all(r["status"] == "terminated" for r in rows):
+                break
+            await asyncio.sleep(0.1)
+    assert [(r["status"], r["end_reason"]) for r in rows] == [("terminated", "dismissed")] * 3
+    school_day_end = datetime.combine(
+        datetime.now(ZoneInfo("America/Chicago")).date(), at, tzinfo=ZoneInfo("America/Chicago")
+    )
+    assert all(timedelta(0) <= r["ended_at"] - school_day_end <= timedelta(seconds=1) for r in rows)
