@@ -216,7 +216,11 @@ def command_web(settings: Settings, args: argparse.Namespace) -> int:
 
     with started_services(settings) as resolved:
         config = uvicorn.Config(
-            create_app(resolved), host=resolved.host, port=resolved.port, log_level="warning"
+            create_app(resolved),
+            host=resolved.host,
+            port=resolved.port,
+            log_level="warning",
+            timeout_graceful_shutdown=3,
         )
         uvicorn.Server(config).run()
     return 0

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import IO
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -30,73 +23,11 @@ from hallpass.timers.broker import TimerSettings, make_broker
 from hallpass.timers.messages import make_sender
 from hallpass.timers.sweep import Due, SweepSettings, sweep_all
 from support.school import SchoolFixture, make_school
+from support.worker import workers
 
 pytestmark = pytest.mark.slow
 
 EXPIRED_TOPIC = "hallpass.aggregates.passes:Pass.Expired"
-
-
-class Worker:
-    """`python -m dramatiq hallpass.timers.actors`, as `hallpass worker` starts it."""
-
-    def __init__(self, database_url: str, redis_url: str, namespace: str) -> None:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "HALLPASS_REDIS_NAMESPACE": namespace,
-        }
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dramatiq",
-                "hallpass.timers.actors",
-                "--processes",
-                "1",
-                "--threads",
-                "4",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.ready = threading.Event()
-        self.log: list[str] = []
-        assert self.process.stderr is not None
-        threading.Thread(target=self._read, args=(self.process.stderr,), daemon=True).start()
-
-    def _read(self, stream: IO[bytes]) -> None:
-        for raw in stream:
-            line = raw.decode(errors="replace")
-            self.log.append(line)
-            if "ready for action" in line:
-                self.ready.set()
-
-    def wait_ready(self, timeout: float = 30) -> None:
-        assert self.ready.wait(timeout), "".join(self.log[-30:])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-
-@contextmanager
-def workers(database_url: str, redis_url: str, namespace: str, count: int = 1) -> Iterator[list[Worker]]:
-    started = [Worker(database_url, redis_url, namespace) for _ in range(count)]
-    try:
-        for worker in started:
-            worker.wait_ready()
-        yield started
-    finally:
-        for worker in started:
-            worker.stop()
 
 
 def namespace_keys(redis_url: str, namespace: str) -> list[bytes]:
@@ -160,7 +91,13 @@ async def start_due_in(
             ),
             now=due - timedelta(minutes=1),
         )
+    await caught_up(runtime)
     return due
+
+
+async def caught_up(runtime: Runtime) -> None:
+    """Wait until the read models show everything appended so far."""
+    assert await runtime.watcher.wait_for(await runtime.store.max_notification_id(), timeout=10)
 
 
 async def expired_events(runtime: Runtime) -> list[Pass.Expired]:
@@ -184,6 +121,7 @@ async def test_a_pass_expires_within_one_second_of_its_due_time(
     with workers(fresh_database_url, redis_url, namespace):
         due = await start_due_in(runtime, school, school.students[:1], seconds=2)
         (event,) = await wait_for_expired(runtime, 1, timeout=10)
+        await caught_up(runtime)
     assert event.due_at == due
     assert timedelta(0) <= event.timestamp - due <= timedelta(seconds=1)
     row = await runtime.pool.fetchrow(

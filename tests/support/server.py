@@ -51,7 +51,14 @@ async def live_server(
     port = free_port()
     app = create_app(settings, runtime=runtime)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+        )
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:

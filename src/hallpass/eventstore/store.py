@@ -119,12 +119,14 @@ class EventStore:
         topics: Sequence[str] = (),
         *,
         inclusive_of_start: bool = True,
+        conn: DbConnection | None = None,
     ) -> list[Notification]:
         """Return up to ``limit`` notifications ordered by ID.
 
         IDs are from ``start`` (inclusive unless ``inclusive_of_start`` is False;
         from the beginning if ``start`` is None) to ``stop`` (inclusive), optionally
-        restricted to the given ``topics``.
+        restricted to the given ``topics``. With ``conn``, reads inside that connection's
+        transaction instead of taking another connection from the pool.
         """
         conditions: list[str] = []
         args: list[Any] = []
@@ -144,7 +146,7 @@ class EventStore:
         args.append(limit)
         query += f" ORDER BY notification_id LIMIT ${len(args)}"
         with translated_errors():
-            rows = await self.pool.fetch(query, *args)
+            rows = await (conn or self.pool).fetch(query, *args)
         return [
             Notification(
                 id=row["notification_id"],

@@ -48,7 +48,7 @@ class ProjectionRunner:
             await self.store.lock_tracking(conn, self.projection.name)
             last = await self.store.max_tracking_id(self.projection.name, conn=conn) or 0
             notifications = await self.store.select_notifications(
-                last + 1, self.batch_size, inclusive_of_start=True
+                last + 1, self.batch_size, inclusive_of_start=True, conn=conn
             )
             if not notifications:
                 return 0
