@@ -1,0 +1,235 @@
+"""The Kiosk aggregate: a shared classroom screen where students make and end their own passes.
+
+A kiosk belongs to a room. It allows some destinations and some students, holds the digest of
+the secret in its device token, and locks its exit after repeated wrong passwords.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.errors import DomainError, Forbidden, IllegalTransition, Unauthenticated
+
+MAX_EXIT_FAILURES = 5
+LOCKOUT = timedelta(minutes=5)
+
+
+class StudentMode(StrEnum):
+    ALL = "all"
+    CLASSROOM = "classroom"
+    GRADE = "grade"
+    LIST = "list"
+
+
+class KioskStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXITED = "exited"
+
+
+class StudentNotAllowed(Forbidden):
+    code = "student_not_allowed"
+
+
+class DestinationNotAllowed(Forbidden):
+    code = "destination_not_allowed"
+
+
+class KioskLocked(DomainError):
+    """Too many wrong exit passwords: leaving kiosk mode waits until `retry_after` seconds."""
+
+    code = "kiosk_locked"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class StudentScope:
+    """Which students a kiosk serves: all, some classrooms, some grades, or a list."""
+
+    mode: StudentMode
+    homeroom_ids: frozenset[UUID] = frozenset()
+    grades: frozenset[int] = frozenset()
+    student_ids: frozenset[UUID] = frozenset()
+
+    def allows(self, *, student_id: UUID, grade: int, homeroom_id: UUID | None) -> bool:
+        if self.mode is StudentMode.ALL:
+            return True
+        if self.mode is StudentMode.CLASSROOM:
+            return homeroom_id is not None and homeroom_id in self.homeroom_ids
+        if self.mode is StudentMode.GRADE:
+            return grade in self.grades
+        return student_id in self.student_ids
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Kiosk(Aggregate):
+    class Configured(Aggregate.Created):
+        school_id: UUID
+        name: str
+        room_id: UUID
+        destination_ids: list[UUID]
+        student_mode: str
+        homeroom_ids: list[UUID]
+        grades: list[int]
+        student_ids: list[UUID]
+        secret_digest: str
+        actor_id: UUID | None
+
+    class Revoked(Aggregate.Event):
+        actor_kind: str
+        actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = KioskStatus.REVOKED
+
+    class ExitFailed(Aggregate.Event):
+        failures: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.exit_failures = self.failures
+
+    class LockedOut(Aggregate.Event):
+        until: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.locked_until = self.until
+            aggregate.exit_failures = 0
+
+    class Exited(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = KioskStatus.EXITED
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        name: str,
+        room_id: UUID,
+        destination_ids: list[UUID],
+        student_mode: str,
+        homeroom_ids: list[UUID],
+        grades: list[int],
+        student_ids: list[UUID],
+        secret_digest: str,
+        actor_id: UUID | None,
+    ) -> None:
+        self.school_id = school_id
+        self.name = name
+        self.room_id = room_id
+        self.destination_ids = list(destination_ids)
+        self.scope = StudentScope(
+            StudentMode(student_mode), frozenset(homeroom_ids), frozenset(grades), frozenset(student_ids)
+        )
+        self.secret_digest = secret_digest
+        self.created_by = actor_id
+        self.status = KioskStatus.ACTIVE
+        self.exit_failures = 0
+        self.locked_until: datetime | None = None
+
+    @classmethod
+    def configure(
+        cls,
+        *,
+        kiosk_id: UUID,
+        school_id: UUID,
+        name: str,
+        room_id: UUID,
+        destination_ids: list[UUID],
+        scope: StudentScope,
+        secret: str,
+        now: datetime,
+        actor_id: UUID | None,
+    ) -> Kiosk:
+        return cls._create(
+            cls.Configured,
+            id=kiosk_id,
+            timestamp=now,
+            school_id=school_id,
+            name=name,
+            room_id=room_id,
+            destination_ids=destination_ids,
+            student_mode=scope.mode.value,
+            homeroom_ids=sorted(scope.homeroom_ids, key=str),
+            grades=sorted(scope.grades),
+            student_ids=sorted(scope.student_ids, key=str),
+            secret_digest=secret_digest(secret),
+            actor_id=actor_id,
+        )
+
+    def authenticate(self, secret: str) -> None:
+        """The device token is this kiosk's, and the kiosk is still on."""
+        if not hmac.compare_digest(secret_digest(secret), self.secret_digest):
+            raise Unauthenticated("the kiosk token is not valid")
+        if self.status is KioskStatus.REVOKED:
+            raise Unauthenticated("this kiosk was turned off by staff")
+        if self.status is KioskStatus.EXITED:
+            raise Unauthenticated("kiosk mode has ended on this device")
+
+    def check_student(self, *, student_id: UUID, grade: int, homeroom_id: UUID | None, name: str) -> None:
+        if not self.scope.allows(student_id=student_id, grade=grade, homeroom_id=homeroom_id):
+            raise StudentNotAllowed(
+                f"{name} cannot use this kiosk; ask your teacher", student_id=str(student_id)
+            )
+
+    def check_destination(self, destination_id: UUID) -> None:
+        if destination_id not in self.destination_ids:
+            raise DestinationNotAllowed(
+                "that destination cannot be chosen at this kiosk", destination_id=str(destination_id)
+            )
+
+    def ensure_unlocked(self, now: datetime) -> None:
+        if self.locked_until is not None and now < self.locked_until:
+            seconds = max(1, int((self.locked_until - now).total_seconds() + 0.999))
+            raise KioskLocked(
+                f"too many wrong passwords; kiosk mode stays on for {_minutes(seconds)}",
+                retry_after=seconds,
+                locked_until=self.locked_until.isoformat(),
+            )
+
+    def fail_exit(self, now: datetime) -> bool:
+        """Record a wrong exit password; the fifth in a row locks the exit. True when locked."""
+        failures = self.exit_failures + 1
+        self.trigger_event(self.ExitFailed, timestamp=now, failures=failures)
+        if failures < MAX_EXIT_FAILURES:
+            return False
+        self.trigger_event(self.LockedOut, timestamp=now, until=now + LOCKOUT)
+        return True
+
+    @property
+    def tries_left(self) -> int:
+        return MAX_EXIT_FAILURES - self.exit_failures
+
+    def exit(self, now: datetime) -> None:
+        self._ensure_active("exit")
+        self.trigger_event(self.Exited, timestamp=now)
+
+    def revoke(self, *, now: datetime, actor_kind: str, actor_id: UUID | None) -> None:
+        self._ensure_active("revoke")
+        self.trigger_event(self.Revoked, timestamp=now, actor_kind=actor_kind, actor_id=actor_id)
+
+    def _ensure_active(self, action: str) -> None:
+        if self.status is not KioskStatus.ACTIVE:
+            raise IllegalTransition(
+                f"cannot {action} a kiosk that is {self.status.value}",
+                status=self.status.value,
+                kiosk_id=str(self.id),
+            )
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return f"{minutes} more minute{'s' if minutes != 1 else ''}"

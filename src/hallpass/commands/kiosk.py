@@ -1,0 +1,304 @@
+"""Kiosk commands: set a kiosk up, revoke it, and the passes students make and end at it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+from hallpass.actors import Actor
+from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.passes import Pass, Source
+from hallpass.aggregates.students import Student
+from hallpass.commands.messages import Command, CreatePasses
+from hallpass.commands.repository import Repository
+from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+
+if TYPE_CHECKING:
+    from hallpass.commands.app import Decision, Outcome
+
+Name = Annotated[str, msgspec.Meta(max_length=100)]
+MANAGERS = {"admin", "office"}
+
+
+class StudentsAllowed(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """All students, those of some classrooms, of some grades, or a hand-picked list."""
+
+    mode: Literal["all", "classroom", "grade", "list"] = "all"
+    homeroom_ids: Annotated[list[UUID], msgspec.Meta(max_length=200)] = msgspec.field(default_factory=list)
+    grades: Annotated[list[Annotated[int, msgspec.Meta(ge=-1, le=14)]], msgspec.Meta(max_length=20)] = (
+        msgspec.field(default_factory=list)
+    )
+    student_ids: Annotated[list[UUID], msgspec.Meta(max_length=5000)] = msgspec.field(default_factory=list)
+
+
+class ConfigureKiosk(Command, frozen=True):
+    """Turn a device into a kiosk for a room: what may be chosen there and by whom."""
+
+    room_id: UUID
+    destination_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=200)]
+    students: StudentsAllowed = msgspec.field(default_factory=StudentsAllowed)
+    name: Name = ""
+
+
+class KioskSetUp(ConfigureKiosk, frozen=True, kw_only=True):
+    """The set-up request: the kiosk, and the numeric password that ends kiosk mode."""
+
+    exit_password: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4,8}$")]
+
+
+class KioskCreatePass(Command, frozen=True):
+    """Create Pass at a kiosk: the student leaves the kiosk's room for an allowed destination."""
+
+    student_id: UUID
+    destination_id: UUID
+
+
+class KioskCompletePass(Command, frozen=True):
+    """Complete Pass at a kiosk: the student is back."""
+
+    student_id: UUID
+
+
+class KioskExit(Command, frozen=True):
+    password: Annotated[str, msgspec.Meta(max_length=64)]
+
+
+def kiosk_summary(kiosk: Kiosk) -> dict[str, Any]:
+    return {
+        "id": str(kiosk.id),
+        "name": kiosk.name,
+        "room_id": str(kiosk.room_id),
+        "status": kiosk.status.value,
+        "destination_ids": [str(d) for d in kiosk.destination_ids],
+        "students": {
+            "mode": kiosk.scope.mode.value,
+            "homeroom_ids": sorted(str(h) for h in kiosk.scope.homeroom_ids),
+            "grades": sorted(kiosk.scope.grades),
+            "student_count": len(kiosk.scope.student_ids),
+        },
+        "locked_until": kiosk.locked_until.isoformat() if kiosk.locked_until else None,
+    }
+
+
+def _scope(students: StudentsAllowed) -> StudentScope:
+    mode = StudentMode(students.mode)
+    if mode is StudentMode.CLASSROOM and not students.homeroom_ids:
+        raise Invalid("choose at least one classroom", field="students.homeroom_ids")
+    if mode is StudentMode.GRADE and not students.grades:
+        raise Invalid("choose at least one grade", field="students.grades")
+    if mode is StudentMode.LIST and not students.student_ids:
+        raise Invalid("choose at least one student", field="students.student_ids")
+    return StudentScope(
+        mode,
+        frozenset(students.homeroom_ids) if mode is StudentMode.CLASSROOM else frozenset(),
+        frozenset(students.grades) if mode is StudentMode.GRADE else frozenset(),
+        frozenset(students.student_ids) if mode is StudentMode.LIST else frozenset(),
+    )
+
+
+class KioskCommands:
+    """Mixed into `Hallpass`."""
+
+    repository: Repository
+
+    if TYPE_CHECKING:
+
+        async def _run(
+            self,
+            actor: Actor,
+            *,
+            now: datetime,
+            idempotency_key: str | None,
+            fingerprint: str,
+            decide: Callable[[], Awaitable[Decision]],
+        ) -> Outcome: ...
+
+        async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location: ...
+
+        async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]: ...
+
+        async def _pass(self, actor: Actor, pass_id: UUID) -> Pass: ...
+
+        async def _summary(self, hall_pass: Pass) -> dict[str, Any]: ...
+
+        async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]: ...
+
+        async def create_passes(
+            self,
+            actor: Actor,
+            command: CreatePasses,
+            *,
+            now: datetime,
+            source: Source = Source.STAFF,
+            idempotency_key: str | None = None,
+        ) -> Outcome: ...
+
+    async def kiosk(self, kiosk_id: UUID, secret: str) -> Kiosk:
+        """The kiosk a device token names, if the token is still good."""
+        kiosk = await self.repository.find(kiosk_id, Kiosk)
+        if kiosk is None:
+            raise Unauthenticated("the kiosk token is not valid")
+        kiosk.authenticate(secret)
+        return kiosk
+
+    async def _acting_kiosk(self, actor: Actor) -> Kiosk:
+        if actor.kind != "kiosk" or actor.id is None:
+            raise Forbidden("only a kiosk may do this")
+        kiosk = await self.repository.find(actor.id, Kiosk)
+        if kiosk is None or kiosk.school_id != actor.school_id:
+            raise Unauthenticated("the kiosk token is not valid")
+        if kiosk.status is not KioskStatus.ACTIVE:
+            raise Unauthenticated(f"this kiosk is {kiosk.status.value}")
+        return kiosk
+
+    async def configure_kiosk(
+        self, actor: Actor, command: ConfigureKiosk, *, kiosk_id: UUID, secret: str, now: datetime
+    ) -> Outcome:
+        """A member of staff turns a device into a kiosk. The caller keeps the exit password."""
+        from hallpass.commands.app import fingerprint
+
+        if not actor.is_staff:
+            raise Forbidden("only staff may set up a kiosk")
+        scope = _scope(command.students)
+        if len(set(command.destination_ids)) != len(command.destination_ids):
+            raise Invalid("a destination is chosen more than once", field="destination_ids")
+
+        async def decide() -> Decision:
+            room = await self._location(actor, command.room_id, "room")
+            for destination_id in command.destination_ids:
+                destination = await self._location(actor, destination_id, "destination")
+                if destination.id == room.id or not destination.kiosk_allowed:
+                    raise Invalid(
+                        f"students cannot choose {destination.name} at a kiosk in {room.name}",
+                        field="destination_ids",
+                    )
+            for homeroom_id in scope.homeroom_ids:
+                await self._location(actor, homeroom_id, "classroom")
+            if scope.student_ids:
+                await self._students(actor, sorted(scope.student_ids, key=str))
+            kiosk = Kiosk.configure(
+                kiosk_id=kiosk_id,
+                school_id=actor.school_id,
+                name=command.name.strip() or f"{room.name} kiosk",
+                room_id=room.id,
+                destination_ids=list(command.destination_ids),
+                scope=scope,
+                secret=secret,
+                now=now,
+                actor_id=actor.id,
+            )
+            return 201, {"kiosk": kiosk_summary(kiosk)}, [kiosk]
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=None,
+            fingerprint=fingerprint("configure_kiosk", command),
+            decide=decide,
+        )
+
+    async def revoke_kiosk(self, actor: Actor, kiosk_id: UUID, *, now: datetime) -> Outcome:
+        if not actor.is_staff:
+            raise Forbidden("only staff may revoke a kiosk")
+
+        async def decide() -> Decision:
+            kiosk = await self.repository.find(kiosk_id, Kiosk)
+            if kiosk is None or kiosk.school_id != actor.school_id:
+                raise NotFound(f"kiosk {kiosk_id} not found", id=str(kiosk_id))
+            if kiosk.created_by != actor.id and actor.role not in MANAGERS:
+                raise Forbidden("only the staff member who set up this kiosk may revoke it")
+            kiosk.revoke(now=now, actor_kind=actor.kind, actor_id=actor.id)
+            return 200, {"kiosk": kiosk_summary(kiosk)}, [kiosk]
+
+        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
+
+    async def kiosk_create_pass(
+        self, actor: Actor, command: KioskCreatePass, *, now: datetime, idempotency_key: str | None
+    ) -> Outcome:
+        """Create Pass at a kiosk: allowed student, allowed destination, from the kiosk's room."""
+        kiosk = await self._acting_kiosk(actor)
+        (student,) = await self._students(actor, [command.student_id])
+        kiosk.check_student(
+            student_id=student.id,
+            grade=student.grade,
+            homeroom_id=student.homeroom_id,
+            name=student.full_name,
+        )
+        kiosk.check_destination(command.destination_id)
+        create = CreatePasses(
+            origin_id=kiosk.room_id, destination_id=command.destination_id, student_ids=[student.id]
+        )
+        return await self.create_passes(
+            actor, create, now=now, source=Source.KIOSK, idempotency_key=idempotency_key
+        )
+
+    async def kiosk_complete_pass(
+        self, actor: Actor, command: KioskCompletePass, *, now: datetime, idempotency_key: str | None
+    ) -> Outcome:
+        """Complete Pass at a kiosk: ends the student's open pass and records the return time."""
+        from hallpass.commands.app import fingerprint
+
+        async def decide() -> Decision:
+            kiosk = await self._acting_kiosk(actor)
+            (student,) = await self._students(actor, [command.student_id])
+            kiosk.check_student(
+                student_id=student.id,
+                grade=student.grade,
+                homeroom_id=student.homeroom_id,
+                name=student.full_name,
+            )
+            if student.open_pass_id is None:
+                raise NoOpenPass(f"{student.full_name} has no open pass", student_id=str(student.id))
+            hall_pass = await self._pass(actor, student.open_pass_id)
+            hall_pass.complete(
+                now=now, actor_kind=actor.kind, actor_id=actor.id, idempotency_key=idempotency_key
+            )
+            changed = await self._close(hall_pass, now)
+            return 200, {"pass": await self._summary(hall_pass)}, changed
+
+        return await self._run(
+            actor,
+            now=now,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint("kiosk_complete_pass", command),
+            decide=decide,
+        )
+
+    async def exit_kiosk(
+        self, actor: Actor, *, password_ok: Callable[[], Awaitable[bool]], now: datetime
+    ) -> Outcome:
+        """Leave kiosk mode with the password. Wrong tries are recorded; five in a row lock it."""
+        verdict: list[bool] = []
+
+        async def decide() -> Decision:
+            kiosk = await self._acting_kiosk(actor)
+            kiosk.ensure_unlocked(now)
+            if not verdict:
+                verdict.append(await password_ok())
+            if verdict[0]:
+                kiosk.exit(now)
+                return 200, {"kiosk": kiosk_summary(kiosk)}, [kiosk]
+            if kiosk.fail_exit(now):
+                try:
+                    kiosk.ensure_unlocked(now)
+                except KioskLocked as e:
+                    return 423, _error(e.code, f"wrong password; {e.message}", **e.details), [kiosk]
+            left = kiosk.tries_left
+            message = f"wrong password; {left} tr{'ies' if left != 1 else 'y'} left before kiosk mode locks"
+            return 403, _error("wrong_exit_password", message, tries_left=left), [kiosk]
+
+        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
+
+
+class NoOpenPass(Conflict):
+    code = "no_open_pass"
+
+
+def _error(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}

@@ -1,0 +1,219 @@
+"""/api/v1/kiosks (staff set up and revoke) and /api/v1/kiosk (a kiosk device's own commands)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from uuid import UUID, uuid4
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.aggregates.kiosks import Kiosk, KioskLocked
+from hallpass.aggregates.locations import Location
+from hallpass.commands import Outcome
+from hallpass.commands.kiosk import ConfigureKiosk, KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
+from hallpass.credentials import TooManyAttempts, hash_password
+from hallpass.errors import Invalid, Unauthenticated
+from hallpass.http.auth import issue_kiosk_token, kiosk_claims, require_staff
+from hallpass.http.common import ORJSONResponse, idempotency_key, now, parse_body, path_uuid, respond, runtime
+from hallpass.http.errors import domain_error, json_error, wants_html
+from hallpass.projections.kiosks import KioskView
+
+
+def kiosk_login(kiosk_id: UUID) -> str:
+    return f"kiosk:{kiosk_id}"
+
+
+def kiosk_view(request: Request) -> KioskView:
+    return KioskView(runtime(request).pool)
+
+
+async def require_kiosk(request: Request, *, form_csrf: str | None = None) -> tuple[Actor, Kiosk]:
+    """The kiosk whose device token came with the request; 401 if none, forged or revoked."""
+    claims = kiosk_claims(request, form_csrf=form_csrf)
+    if claims is None:
+        raise Unauthenticated("this needs a kiosk token")
+    kiosk = await runtime(request).app.kiosk(claims.kiosk_id, claims.secret)
+    return Actor("kiosk", kiosk.id, kiosk.school_id, None, kiosk.name), kiosk
+
+
+async def set_up_kiosk(request: Request, actor: Actor, setup: KioskSetUp) -> tuple[Outcome, str]:
+    """Keep the exit password's hash apart from the log, then record the kiosk; returns its token."""
+    rt = runtime(request)
+    kiosk_id, secret, moment = uuid4(), secrets.token_urlsafe(32), now(request)
+    await rt.credentials.set_password_hash(
+        login=kiosk_login(kiosk_id),
+        principal_kind="kiosk",
+        principal_id=kiosk_id,
+        school_id=actor.school_id,
+        password_hash=await hash_password(setup.exit_password),
+        now=moment,
+    )
+    command = ConfigureKiosk(
+        room_id=setup.room_id, destination_ids=setup.destination_ids, students=setup.students, name=setup.name
+    )
+    outcome = await rt.app.configure_kiosk(actor, command, kiosk_id=kiosk_id, secret=secret, now=moment)
+    return outcome, issue_kiosk_token(request, kiosk_id, secret)
+
+
+async def destinations(request: Request, kiosk: Kiosk) -> list[dict[str, Any]]:
+    """The kiosk's destinations in its order, each marked available unless at capacity."""
+    places = {p["location_id"]: p for p in await runtime(request).directory.locations(kiosk.school_id)}
+    chosen = []
+    for location_id in kiosk.destination_ids:
+        place = places.get(location_id)
+        if place is None:
+            continue
+        full = place["capacity"] is not None and place["occupants"] >= place["capacity"]
+        chosen.append(
+            {
+                "id": location_id,
+                "name": place["name"],
+                "allotted_minutes": place["allotted_minutes"],
+                "capacity": place["capacity"],
+                "occupants": place["occupants"],
+                "available": not full,
+            }
+        )
+    return chosen
+
+
+async def room_name(request: Request, kiosk: Kiosk) -> str:
+    room = await runtime(request).app.repository.find(kiosk.room_id, Location)
+    return room.name if room is not None else ""
+
+
+async def try_exit(request: Request, actor: Actor, password: str) -> Outcome:
+    rt = runtime(request)
+    moment = now(request)
+
+    async def password_ok() -> bool:
+        if not password.isdigit():
+            return False
+        try:
+            return (
+                await rt.credentials.verify(kiosk_login(actor.id or uuid4()), password, now=moment)
+                is not None
+            )
+        except TooManyAttempts as e:
+            raise KioskLocked("too many wrong passwords; try again later", retry_after=e.retry_after) from e
+
+    return await rt.app.exit_kiosk(actor, password_ok=password_ok, now=moment)
+
+
+def _required_key(request: Request) -> str:
+    key = idempotency_key(request)
+    if key is None:
+        raise Invalid("send an Idempotency-Key header with each kiosk command", field="Idempotency-Key")
+    return key
+
+
+def student_json(c: Any) -> dict[str, Any]:
+    return {
+        "id": c.student_id,
+        "name": c.full_name,
+        "grade": c.grade,
+        "has_open_pass": c.open_pass_id is not None,
+    }
+
+
+# -- staff --------------------------------------------------------------------------
+
+
+async def create_kiosk(request: Request) -> Response:
+    actor = require_staff(request)
+    setup = await parse_body(request, KioskSetUp)
+    outcome, token = await set_up_kiosk(request, actor, setup)
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    return ORJSONResponse({**outcome.body, "token": token, "token_type": "bearer"}, status_code=201)
+
+
+async def list_kiosks(request: Request) -> Response:
+    actor = require_staff(request)
+    rows = await kiosk_view(request).for_staff(actor.school_id, actor.id)
+    return ORJSONResponse({"kiosks": rows})
+
+
+async def revoke_kiosk(request: Request) -> Response:
+    actor = require_staff(request)
+    kiosk_id = path_uuid(request, "kiosk_id", "kiosk")
+    outcome = await runtime(request).app.revoke_kiosk(actor, kiosk_id, now=now(request))
+    return await respond(request, outcome)
+
+
+# -- a kiosk device -----------------------------------------------------------------
+
+
+async def this_kiosk(request: Request) -> Response:
+    _, kiosk = await require_kiosk(request)
+    places = await destinations(request, kiosk)
+    return ORJSONResponse(
+        {
+            "id": kiosk.id,
+            "name": kiosk.name,
+            "room": {"id": kiosk.room_id, "name": await room_name(request, kiosk)},
+            "destinations": places,
+            "locked_until": kiosk.locked_until,
+        }
+    )
+
+
+async def find_students(request: Request) -> Response:
+    _, kiosk = await require_kiosk(request)
+    query = request.query_params.get("q", "")[:100]
+    found = await kiosk_view(request).find_students(kiosk.school_id, kiosk.scope, query)
+    return ORJSONResponse({"students": [student_json(c) for c in found]})
+
+
+async def create_pass(request: Request) -> Response:
+    actor, _ = await require_kiosk(request)
+    key = _required_key(request)
+    command = await parse_body(request, KioskCreatePass)
+    outcome = await runtime(request).app.kiosk_create_pass(
+        actor, command, now=now(request), idempotency_key=key
+    )
+    return await respond(request, outcome)
+
+
+async def complete_pass(request: Request) -> Response:
+    actor, _ = await require_kiosk(request)
+    key = _required_key(request)
+    command = await parse_body(request, KioskCompletePass)
+    outcome = await runtime(request).app.kiosk_complete_pass(
+        actor, command, now=now(request), idempotency_key=key
+    )
+    return await respond(request, outcome)
+
+
+async def exit_kiosk(request: Request) -> Response:
+    actor, _ = await require_kiosk(request)
+    body = await parse_body(request, KioskExit)
+    outcome = await try_exit(request, actor, body.password)
+    response = await respond(request, outcome)
+    if outcome.status_code == 423:
+        response.headers["Retry-After"] = str(outcome.body["error"]["details"].get("retry_after", 300))
+    return response
+
+
+async def locked_error(request: Request, exc: Exception) -> Response:
+    """423 Locked with Retry-After, for a kiosk whose exit is locked."""
+    if not isinstance(exc, KioskLocked) or wants_html(request):
+        return await domain_error(request, exc)
+    response = json_error(423, exc.code, exc.message, **exc.details)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+routes = [
+    Route("/api/v1/kiosks", create_kiosk, methods=["POST"]),
+    Route("/api/v1/kiosks", list_kiosks, methods=["GET"]),
+    Route("/api/v1/kiosks/{kiosk_id}/revoke", revoke_kiosk, methods=["POST"]),
+    Route("/api/v1/kiosk", this_kiosk, methods=["GET"]),
+    Route("/api/v1/kiosk/students", find_students, methods=["GET"]),
+    Route("/api/v1/kiosk/passes", create_pass, methods=["POST"]),
+    Route("/api/v1/kiosk/passes/complete", complete_pass, methods=["POST"]),
+    Route("/api/v1/kiosk/exit", exit_kiosk, methods=["POST"]),
+]

@@ -1,0 +1,293 @@
+"""The kiosk screens a student uses: Create Pass, Complete Pass, and leaving kiosk mode.
+
+Every screen needs the kiosk cookie; a device holding one reaches nothing else (`KioskLock`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hallpass.actors import Actor
+from hallpass.aggregates.kiosks import Kiosk, KioskLocked
+from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
+from hallpass.errors import DomainError, Invalid, Unauthenticated
+from hallpass.http.auth import KIOSK_COOKIE, csrf_token
+from hallpass.http.common import now, runtime
+from hallpass.http.errors import status_for
+from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
+
+KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
+KIOSK_PREFIXES = ("/kiosk/", "/api/v1/kiosk/", "/static/")
+IDLE_SECONDS = 30
+
+
+class KioskLock:
+    """On a device holding a kiosk cookie, every page but the kiosk's own leads to the kiosk."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _kiosk_path(scope["path"]):
+            request = Request(scope)
+            if request.cookies.get(KIOSK_COOKIE) and not request.headers.get("authorization"):
+                await RedirectResponse("/kiosk", status_code=303)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _kiosk_path(path: str) -> bool:
+    return path in KIOSK_PATHS or path.startswith(KIOSK_PREFIXES)
+
+
+def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        f"kiosk/{name}",
+        {"csrf": csrf_token(request), "idle_seconds": IDLE_SECONDS, **context},
+        status_code=status,
+    )
+
+
+def _ended(request: Request, message: str) -> Response:
+    response = _render(request, "ended.html", 401, message=message)
+    response.delete_cookie(KIOSK_COOKIE, path="/")
+    return response
+
+
+async def _kiosk(request: Request, form_csrf: str | None = None) -> tuple[Actor, Kiosk] | Response:
+    if not request.cookies.get(KIOSK_COOKIE):
+        return _ended(request, "This device is not a kiosk. Staff can set one up from Hall Pass.")
+    try:
+        return await require_kiosk(request, form_csrf=form_csrf)
+    except Unauthenticated as e:
+        return _ended(request, f"Kiosk mode is off: {e.message}.")
+
+
+async def _school_tz(request: Request, kiosk: Kiosk) -> str:
+    school = await runtime(request).directory.school(kiosk.school_id)
+    return str(school["timezone"]) if school else "UTC"
+
+
+async def _student(request: Request, kiosk: Kiosk, raw: str) -> dict[str, Any] | None:
+    """The allowed student named by a form or query value, or None."""
+    try:
+        student_id = UUID(raw)
+    except ValueError:
+        return None
+    rows = await runtime(request).directory.students_by_ids(kiosk.school_id, [student_id])
+    if not rows:
+        return None
+    row = rows[0]
+    allowed = kiosk.scope.allows(student_id=student_id, grade=row["grade"], homeroom_id=row["homeroom_id"])
+    return row if allowed else None
+
+
+async def start(request: Request) -> Response:
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return found
+    _, kiosk = found
+    return _render(request, "start.html", kiosk=kiosk, room=await room_name(request, kiosk))
+
+
+async def find(request: Request) -> Response:
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return found
+    _, kiosk = found
+    flow = "complete" if request.url.path.startswith("/kiosk/complete") else "create"
+    query = request.query_params.get("q", "")[:100]
+    students: list[Any] = []
+    message = ""
+    if query.strip():
+        try:
+            students = await kiosk_view(request).find_students(kiosk.school_id, kiosk.scope, query)
+        except Invalid as e:
+            message = e.message[:1].upper() + e.message[1:] + "."
+        else:
+            if not students:
+                message = "No student found. Check the spelling, or try your ID."
+    return _render(request, "find.html", flow=flow, q=query, students=students, message=message)
+
+
+async def choose_destination(request: Request) -> Response:
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return found
+    _, kiosk = found
+    student = await _student(request, kiosk, request.query_params.get("student_id", ""))
+    if student is None:
+        return RedirectResponse("/kiosk/create", status_code=303)
+    return _render(
+        request, "destination.html", student=student, destinations=await destinations(request, kiosk)
+    )
+
+
+async def create_summary(request: Request) -> Response:
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return found
+    params = request.query_params
+    return await _create_summary(
+        request, found[1], params.get("student_id", ""), params.get("destination_id", "")
+    )
+
+
+async def _create_summary(
+    request: Request, kiosk: Kiosk, student_raw: str, destination_raw: str, error: str = "", status: int = 200
+) -> Response:
+    student = await _student(request, kiosk, student_raw)
+    if student is None:
+        return RedirectResponse("/kiosk/create", status_code=303)
+    places = {str(p["id"]): p for p in await destinations(request, kiosk)}
+    place = places.get(destination_raw)
+    if place is None:
+        return RedirectResponse(f"/kiosk/create/destination?student_id={student['student_id']}", 303)
+    return _render(
+        request,
+        "create_summary.html",
+        status,
+        student=student,
+        destination=place,
+        room=await room_name(request, kiosk),
+        key=str(uuid4()),
+        error=error,
+    )
+
+
+async def create(request: Request) -> Response:
+    form = await request.form()
+    found = await _kiosk(request, str(form.get("csrf", "")))
+    if isinstance(found, Response):
+        return found
+    actor, kiosk = found
+    try:
+        command = KioskCreatePass(
+            student_id=_uuid(str(form.get("student_id", "")), "choose who you are"),
+            destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
+        )
+        outcome = await runtime(request).app.kiosk_create_pass(
+            actor, command, now=now(request), idempotency_key=str(form.get("key", ""))[:200] or None
+        )
+    except DomainError as e:
+        student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
+        return await _create_summary(
+            request, kiosk, student_raw, destination_raw, _sentence(e.message), status_for(e)
+        )
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    hall_pass = outcome.body["passes"][0]
+    return _render(
+        request,
+        "done.html",
+        flow="create",
+        hall_pass=hall_pass,
+        moment=datetime.fromisoformat(hall_pass["due_at"]),
+        tz=await _school_tz(request, kiosk),
+    )
+
+
+async def complete_summary(request: Request) -> Response:
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return found
+    return await _complete_summary(request, found[1], request.query_params.get("student_id", ""))
+
+
+async def _complete_summary(
+    request: Request, kiosk: Kiosk, student_raw: str, error: str = "", status: int = 200
+) -> Response:
+    student = await _student(request, kiosk, student_raw)
+    if student is None:
+        return RedirectResponse("/kiosk/complete", status_code=303)
+    open_pass = None
+    if student["open_pass_id"] is not None:
+        open_pass = await runtime(request).passes.get(kiosk.school_id, student["open_pass_id"])
+    return _render(
+        request,
+        "complete_summary.html",
+        status,
+        student=student,
+        hall_pass=open_pass,
+        key=str(uuid4()),
+        error=error,
+        tz=await _school_tz(request, kiosk),
+    )
+
+
+async def complete(request: Request) -> Response:
+    form = await request.form()
+    found = await _kiosk(request, str(form.get("csrf", "")))
+    if isinstance(found, Response):
+        return found
+    actor, kiosk = found
+    try:
+        command = KioskCompletePass(student_id=_uuid(str(form.get("student_id", "")), "choose who you are"))
+        outcome = await runtime(request).app.kiosk_complete_pass(
+            actor, command, now=now(request), idempotency_key=str(form.get("key", ""))[:200] or None
+        )
+    except DomainError as e:
+        student_raw = str(form.get("student_id", ""))
+        return await _complete_summary(request, kiosk, student_raw, _sentence(e.message), status_for(e))
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    return _render(
+        request,
+        "done.html",
+        flow="complete",
+        hall_pass=outcome.body["pass"],
+        moment=datetime.fromisoformat(outcome.body["pass"]["returned_at"]),
+        tz=await _school_tz(request, kiosk),
+    )
+
+
+async def leave(request: Request) -> Response:
+    form = await request.form() if request.method == "POST" else None
+    found = await _kiosk(request, str(form.get("csrf", "")) if form is not None else None)
+    if isinstance(found, Response):
+        return found
+    actor, _ = found
+    if form is None:
+        return _render(request, "exit.html", error="")
+    try:
+        outcome = await try_exit(request, actor, str(form.get("password", ""))[:64])
+    except KioskLocked as e:
+        return _render(request, "exit.html", 423, error=_sentence(e.message))
+    if outcome.status_code >= 400:
+        message = _sentence(outcome.body["error"]["message"])
+        return _render(request, "exit.html", outcome.status_code, error=message)
+    request.session.clear()
+    response = RedirectResponse("/sign-in", status_code=303)
+    response.delete_cookie(KIOSK_COOKIE, path="/")
+    return response
+
+
+def _uuid(raw: str, message: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError as e:
+        raise Invalid(message) from e
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else text
+
+
+routes = [
+    Route("/kiosk", start, methods=["GET"]),
+    Route("/kiosk/create", find, methods=["GET"]),
+    Route("/kiosk/create", create, methods=["POST"]),
+    Route("/kiosk/create/destination", choose_destination, methods=["GET"]),
+    Route("/kiosk/create/summary", create_summary, methods=["GET"]),
+    Route("/kiosk/complete", find, methods=["GET"]),
+    Route("/kiosk/complete", complete, methods=["POST"]),
+    Route("/kiosk/complete/summary", complete_summary, methods=["GET"]),
+    Route("/kiosk/exit", leave, methods=["GET", "POST"]),
+]

@@ -1,0 +1,171 @@
+"""Staff pages for kiosks: Kiosk Mode set-up (the browser becomes a kiosk) and the kiosk list."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.commands.kiosk import KioskSetUp
+from hallpass.errors import DomainError, Invalid
+from hallpass.http.auth import KIOSK_COOKIE, KIOSK_TOKEN_MAX_AGE, csrf_token, current_actor, require_staff
+from hallpass.http.common import now, path_uuid, runtime
+from hallpass.http.errors import status_for, validation_error
+from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
+
+MODES = {
+    "all": "All students",
+    "classroom": "By classroom",
+    "grade": "By grade",
+    "list": "Hand-picked students",
+}
+
+
+def _staff(request: Request, form: FormData | None = None) -> Actor | None:
+    actor = current_actor(request, form_csrf=str(form.get("csrf", "")) if form is not None else None)
+    return actor if actor is not None and actor.is_staff else None
+
+
+async def _form_page(
+    request: Request, actor: Actor, *, values: dict[str, Any], error: str = "", status: int = 200
+) -> Response:
+    rt = runtime(request)
+    locations = await rt.directory.locations(actor.school_id)
+    me = await rt.directory.staff_member(actor.id) if actor.id else None
+    room = values.get("room_id") or (str(me["room_id"]) if me and me["room_id"] else "")
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "kiosk/setup.html",
+        {
+            "actor": actor,
+            "school": await rt.directory.school(actor.school_id),
+            "csrf": csrf_token(request),
+            "locations": locations,
+            "classrooms": [loc for loc in locations if loc["kind"] == "classroom"],
+            "grades": await rt.directory.grades(actor.school_id),
+            "students": await rt.directory.students(actor.school_id, limit=5000),
+            "modes": MODES,
+            "room_id": room,
+            "values": values,
+            "error": error,
+        },
+        status_code=status,
+    )
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    return {
+        "room_id": str(form.get("room_id", "")),
+        "name": str(form.get("name", ""))[:100],
+        "destination_ids": [str(v) for v in form.getlist("destination_ids")],
+        "mode": str(form.get("mode", "all")),
+        "homeroom_ids": [str(v) for v in form.getlist("homeroom_ids")],
+        "grades": [str(v) for v in form.getlist("grades")],
+        "student_ids": [str(v) for v in form.getlist("student_ids")],
+    }
+
+
+def _setup_from(form: FormData, values: dict[str, Any]) -> KioskSetUp:
+    password = str(form.get("exit_password", "")).strip()
+    if password != str(form.get("exit_password_confirm", "")).strip():
+        raise Invalid("the two exit passwords are not the same", field="exit_password_confirm")
+    if not values["destination_ids"]:
+        raise Invalid("choose at least one destination", field="destination_ids")
+    raw = {
+        "room_id": values["room_id"],
+        "name": values["name"],
+        "destination_ids": values["destination_ids"],
+        "students": {
+            "mode": values["mode"],
+            "homeroom_ids": values["homeroom_ids"],
+            "grades": [int(g) for g in values["grades"] if g.lstrip("-").isdigit()],
+            "student_ids": values["student_ids"],
+        },
+        "exit_password": password,
+    }
+    try:
+        return msgspec.convert(raw, KioskSetUp)
+    except msgspec.ValidationError as e:
+        if "exit_password" in str(e):
+            raise Invalid("the exit password must be 4 to 8 digits", field="exit_password") from e
+        if "room_id" in str(e):
+            raise Invalid("choose the room this kiosk is in", field="room_id") from e
+        raise validation_error(e) from e
+
+
+async def setup(request: Request) -> Response:
+    form = await request.form() if request.method == "POST" else None
+    actor = _staff(request, form)
+    if actor is None:
+        return RedirectResponse("/sign-in?next=/hall-pass/kiosk", status_code=303)
+    if form is None:
+        return await _form_page(request, actor, values={"mode": "all"})
+    values = _values(form)
+    try:
+        outcome, token = await set_up_kiosk(request, actor, _setup_from(form, values))
+    except DomainError as e:
+        return await _form_page(request, actor, values=values, error=e.message, status=status_for(e))
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    request.session.clear()
+    response = RedirectResponse("/kiosk", status_code=303)
+    response.set_cookie(
+        KIOSK_COOKIE, token, max_age=KIOSK_TOKEN_MAX_AGE, path="/", httponly=True, samesite="strict"
+    )
+    return response
+
+
+async def _kiosk_list(request: Request, actor: Actor, name: str) -> Response:
+    rt = runtime(request)
+    school = await rt.directory.school(actor.school_id)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        f"kiosk/{name}",
+        {
+            "actor": actor,
+            "school": school,
+            "tz": school["timezone"] if school else "UTC",
+            "csrf": csrf_token(request),
+            "kiosks": await kiosk_view(request).for_staff(actor.school_id, actor.id),
+            "modes": MODES,
+            "flash": request.session.pop("flash", "") if name == "kiosks.html" else "",
+        },
+    )
+
+
+async def kiosks_page(request: Request) -> Response:
+    actor = _staff(request)
+    if actor is None:
+        return RedirectResponse("/sign-in?next=/hall-pass/kiosks", status_code=303)
+    return await _kiosk_list(request, actor, "kiosks.html")
+
+
+async def kiosks_fragment(request: Request) -> Response:
+    actor = _staff(request)
+    if actor is None:
+        return Response("sign in first", status_code=401)
+    return await _kiosk_list(request, actor, "_kiosks.html")
+
+
+async def revoke(request: Request) -> Response:
+    form = await request.form()
+    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
+    kiosk_id: UUID = path_uuid(request, "kiosk_id", "kiosk")
+    outcome = await runtime(request).app.revoke_kiosk(actor, kiosk_id, now=now(request))
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    request.session["flash"] = "Kiosk revoked; that device is no longer a kiosk."
+    back = str(form.get("back", ""))
+    return RedirectResponse(back if back in ("/hall-pass", "/hall-pass/kiosks") else "/hall-pass", 303)
+
+
+routes = [
+    Route("/hall-pass/kiosk", setup, methods=["GET", "POST"]),
+    Route("/hall-pass/kiosks", kiosks_page, methods=["GET"]),
+    Route("/hall-pass/kiosks/rows", kiosks_fragment, methods=["GET"]),
+    Route("/hall-pass/kiosks/{kiosk_id}/revoke", revoke, methods=["POST"]),
+]

@@ -1,0 +1,23 @@
+// Kiosk screens: after a while without a touch or a key, go back to the start screen.
+(function () {
+  "use strict";
+  var body = document.body;
+  var home = body.dataset.idleHome;
+  var seconds = Number(body.dataset.idleSeconds || 30);
+  if (!home || !seconds) { return; }
+  var timer = null;
+  function restart() {
+    if (timer) { clearTimeout(timer); }
+    timer = setTimeout(function () { window.location.assign(home); }, seconds * 1000);
+  }
+  ["pointerdown", "keydown", "input", "touchstart", "wheel"].forEach(function (name) {
+    document.addEventListener(name, restart, {passive: true});
+  });
+  document.querySelectorAll("form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var button = form.querySelector("button[type='submit']");
+      if (button && form.method === "post") { setTimeout(function () { button.disabled = true; }, 0); }
+    });
+  });
+  restart();
+})();

@@ -1,0 +1,104 @@
+"""Finding a student at a kiosk: by hall pass ID, `#external ID`, or a name with a small typo.
+
+Only students the kiosk allows are ever returned, and never more than a handful.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+from hallpass.aggregates.kiosks import StudentScope
+from hallpass.errors import Invalid
+from hallpass.projections.directory import fold
+
+MIN_NAME_CHARS = 2
+LIMIT = 8
+
+
+@dataclass(frozen=True)
+class Candidate:
+    student_id: UUID
+    first_name: str
+    last_name: str
+    grade: int
+    homeroom_id: UUID | None
+    hall_pass_id: int
+    external_id: str | None
+    open_pass_id: UUID | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+def search(
+    candidates: Iterable[Candidate], scope: StudentScope, query: str, *, limit: int = LIMIT
+) -> list[Candidate]:
+    """The allowed students the query names, best first. IDs find exactly one student."""
+    text = query.strip()
+    allowed = (
+        c
+        for c in candidates
+        if scope.allows(student_id=c.student_id, grade=c.grade, homeroom_id=c.homeroom_id)
+    )
+    if text.startswith("#"):
+        wanted = text[1:].strip().lower()
+        if not wanted:
+            raise Invalid("type an external ID after #", field="q")
+        return [c for c in allowed if c.external_id is not None and c.external_id.lower() == wanted][:1]
+    if text.isdigit():
+        number = int(text)
+        return [c for c in allowed if c.hall_pass_id == number][:1]
+    tokens = fold(text).split()
+    if len("".join(tokens)) < MIN_NAME_CHARS:
+        raise Invalid(f"type at least {MIN_NAME_CHARS} letters of your name", field="q")
+    scored: list[tuple[int, str, Candidate]] = []
+    for c in allowed:
+        score = name_score(tokens, fold(c.full_name).split())
+        if score is not None:
+            scored.append((score, fold(f"{c.last_name} {c.first_name}"), c))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [c for _, _, c in scored[:limit]]
+
+
+def name_score(query_tokens: list[str], name_tokens: list[str]) -> int | None:
+    """0 when every query word starts a word of the name; +1 per word with one typo; else None."""
+    if not query_tokens:
+        return None
+    total = 0
+    for q in query_tokens:
+        best = min((s for t in name_tokens if (s := token_score(q, t)) is not None), default=None)
+        if best is None:
+            return None
+        total += best
+    return total
+
+
+def token_score(q: str, t: str) -> int | None:
+    if t.startswith(q):
+        return 0
+    if len(q) < 4:
+        return None
+    if within_one_edit(q, t) or (len(t) > len(q) and within_one_edit(q, t[: len(q)])):
+        return 1
+    return None
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """One insertion, deletion, substitution, or swap of neighbours apart (or equal)."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        if len(diffs) != 2:
+            return False
+        i, j = diffs
+        return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))

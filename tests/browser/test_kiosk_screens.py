@@ -1,0 +1,261 @@
+"""Kiosk Mode in headless Chromium: set-up, Create Pass, Complete Pass, and leaving kiosk mode."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from uuid import UUID
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, BrowserContext, Page, expect
+
+from support.api_client import ApiClient
+from support.browser import sign_in
+from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
+from support.school import PASSWORD, SchoolFixture, make_school
+from support.server import LiveServer
+
+pytestmark = pytest.mark.browser
+TABLET = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def kschool(server: LiveServer) -> SchoolFixture:
+    return await make_school(server.runtime, label="Kioskb", students=24)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def staff(server: LiveServer, kschool: SchoolFixture) -> AsyncIterator[ApiClient]:
+    client = await ApiClient.signed_in(server.url, kschool.emails["Ada"], PASSWORD)
+    yield client
+    await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
+    """Browser contexts a test opens; all closed afterwards, so no live stream outlives a test."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        await context.close()
+
+
+async def new_page(
+    browser: Browser, contexts: list[BrowserContext], viewport: dict[str, int] = TABLET
+) -> Page:
+    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    contexts.append(context)
+    return await context.new_page()
+
+
+async def kiosk_device(
+    contexts: list[BrowserContext],
+    browser: Browser,
+    server: LiveServer,
+    staff: ApiClient,
+    kschool: SchoolFixture,
+    viewport: dict[str, int],
+) -> tuple[BrowserContext, Page]:
+    r = await set_up_kiosk(
+        staff, kschool.rooms["Room 101"], [kschool.rooms["Nurse"], kschool.rooms["Library"]]
+    )
+    assert r.status_code == 201
+    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    contexts.append(context)
+    await context.add_cookies([{"name": "hallpass_kiosk", "value": r.json()["token"], "url": server.url}])
+    page = await context.new_page()
+    await page.goto(f"{server.url}/kiosk")
+    await expect(page.get_by_role("heading", name="Welcome to the Hall Pass Kiosk")).to_be_visible()
+    return context, page
+
+
+async def hall_pass_id(server: LiveServer, kschool: SchoolFixture, student: UUID) -> int:
+    rows = await server.runtime.directory.students_by_ids(kschool.id, [student])
+    return int(rows[0]["hall_pass_id"])
+
+
+async def test_set_up_turns_the_browser_into_a_kiosk(
+    browser: Browser, contexts: list[BrowserContext], server: LiveServer, kschool: SchoolFixture
+) -> None:
+    page = await new_page(browser, contexts)
+    context = page.context
+    await sign_in(page, server, kschool.emails["Ada"])
+    await page.get_by_role("link", name="Kiosk Mode").first.click()
+    await expect(page.get_by_role("heading", name="Kiosk Mode")).to_be_visible()
+    await expect(page.get_by_label("Kiosk room (Leaving From)")).to_have_value(str(kschool.rooms["Room 101"]))
+    await page.get_by_label("Nurse").check()
+    await page.get_by_label("Restroom").check()
+    await page.get_by_label("Hand-picked students").check()
+    await page.get_by_label("Grade", exact=True).select_option("7")
+    await page.get_by_role("button", name="Move all", exact=True).click()
+    chosen = page.locator("#chosen li")
+    await expect(chosen).to_have_count(8)
+    first = kschool.student_names[kschool.students[1]]
+    await expect(page.locator("#chosen").get_by_label(first)).to_be_checked()
+    await page.get_by_label("Exit password (4 to 8 digits)").fill("1357")
+    await page.get_by_label("Exit password again").fill("1357")
+    await page.get_by_role("button", name="Start Kiosk Mode").click()
+
+    await expect(page.get_by_role("heading", name="Welcome to the Hall Pass Kiosk")).to_be_visible()
+    await expect(page.get_by_text("Room 101", exact=True)).to_be_visible()
+    await page.goto(f"{server.url}/hall-pass")
+    await expect(page).to_have_url(re.compile(r"/kiosk$"))
+    await page.goto(f"{server.url}/hall-pass/new")
+    await expect(page).to_have_url(re.compile(r"/kiosk$"))
+
+    await context.clear_cookies(name="hallpass_kiosk")
+    await page.goto(f"{server.url}/hall-pass")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+async def test_set_up_errors_are_shown(
+    browser: Browser, contexts: list[BrowserContext], server: LiveServer, kschool: SchoolFixture
+) -> None:
+    page = await new_page(browser, contexts)
+    await sign_in(page, server, kschool.emails["Bo"])
+    await page.goto(f"{server.url}/hall-pass/kiosk")
+    await page.get_by_label("Nurse").check()
+    await page.get_by_label("Exit password (4 to 8 digits)").fill("1357")
+    await page.get_by_label("Exit password again").fill("7531")
+    await page.get_by_role("button", name="Start Kiosk Mode").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not the same")
+    await expect(page.get_by_label("Nurse")).to_be_checked()
+
+
+async def test_a_student_creates_a_pass_and_the_dashboard_shows_k(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: LiveServer,
+    kschool: SchoolFixture,
+    staff: ApiClient,
+) -> None:
+    student = kschool.students[3]
+    name = kschool.student_names[student]
+    dashboard = await new_page(browser, contexts)
+    await sign_in(dashboard, server, kschool.emails["Ada"])
+    await expect(dashboard.locator("#kiosk-list")).not_to_contain_text("Show your kiosks")
+
+    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    await page.get_by_role("link", name="Create Pass").click()
+    search = page.get_by_label("Your full name, hall pass ID, or #school ID")
+    await search.fill(name.replace("Tester", "Tsester").lower())
+    await search.press("Enter")
+    await expect(page.get_by_label(name)).to_be_checked()
+    await page.get_by_role("button", name="Next Step").click()
+    await expect(page.get_by_role("heading", name=re.compile("Where are you going"))).to_be_visible()
+    await page.get_by_label("Nurse").focus()
+    await page.keyboard.press("Space")
+    await page.keyboard.press("Enter")
+    summary = page.locator(".kiosk-summary")
+    await expect(summary).to_contain_text("Room 101")
+    await expect(summary).to_contain_text("Nurse")
+    await page.get_by_role("button", name="Create Pass").click()
+    await expect(page.get_by_role("heading", name="Your pass is Active")).to_be_visible()
+
+    row = dashboard.locator("#pass-rows tr", has_text=name)
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_attribute("data-status", "active")
+    await expect(row.locator(".marker")).to_have_text("(K)")
+
+    await page.goto(f"{server.url}/kiosk/create?q={name}")
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_label("Library").check()
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_role("button", name="Create Pass").click()
+    await expect(page.get_by_role("alert")).to_contain_text("already out (in Nurse)")
+
+
+async def test_a_student_completes_a_pass_on_a_phone(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: LiveServer,
+    kschool: SchoolFixture,
+    staff: ApiClient,
+) -> None:
+    student = kschool.students[5]
+    context, page = await kiosk_device(contexts, browser, server, staff, kschool, PHONE)
+    token = (await context.cookies())[0]["value"]
+    device = KioskClient(server.url, token)
+    assert (await device.create(student, kschool.rooms["Library"])).status_code == 201
+    await device.close()
+
+    await page.get_by_role("link", name="Complete Pass").click()
+    search = page.get_by_label("Your full name, hall pass ID, or #school ID")
+    await search.fill(str(await hall_pass_id(server, kschool, student)))
+    await page.get_by_role("button", name="Search").click()
+    await page.get_by_role("button", name="Next Step").click()
+    await expect(page.locator(".kiosk-summary")).to_contain_text("Library")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await page.get_by_role("button", name="Complete Pass").click()
+    await expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
+    await expect(page.get_by_role("status")).to_contain_text(re.compile(r"returned at \d{1,2}:\d{2} (AM|PM)"))
+    listed = (await staff.passes(student_id=str(student))).json()["passes"]
+    assert listed[0]["status"] == "completed"
+    assert listed[0]["returned_at"] is not None
+
+
+async def test_search_messages_and_idle_return_to_start(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: LiveServer,
+    kschool: SchoolFixture,
+    staff: ApiClient,
+) -> None:
+    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    await page.clock.install()
+    await page.goto(f"{server.url}/kiosk/create?q=a")
+    await expect(page.get_by_role("alert")).to_contain_text("at least 2 letters")
+    await page.goto(f"{server.url}/kiosk/create?q=zzzzzz")
+    await expect(page.get_by_role("alert")).to_contain_text("No student found")
+    await page.clock.fast_forward("00:31")
+    await expect(page).to_have_url(re.compile(r"/kiosk$"))
+
+
+async def test_exit_needs_the_password_and_locks_after_five_wrong(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: LiveServer,
+    kschool: SchoolFixture,
+    staff: ApiClient,
+) -> None:
+    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    await page.get_by_role("link", name="Exit Kiosk Mode").click()
+    password = page.get_by_label("Exit password")
+    for left in (4, 3, 2, 1):
+        await password.fill("9999")
+        await page.get_by_role("button", name="Exit Kiosk Mode").click()
+        await expect(page.get_by_role("alert")).to_contain_text(f"{left} tr")
+    await password.fill("9999")
+    await page.get_by_role("button", name="Exit Kiosk Mode").click()
+    await expect(page.get_by_role("alert")).to_contain_text("kiosk mode stays on for 5 more minutes")
+    await password.fill(EXIT_PASSWORD)
+    await page.get_by_role("button", name="Exit Kiosk Mode").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Too many wrong passwords")
+    await page.goto(f"{server.url}/kiosk")
+    await expect(page.get_by_role("heading", name="Welcome to the Hall Pass Kiosk")).to_be_visible()
+
+
+async def test_exit_with_the_right_password_and_revoke_from_the_dashboard(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    server: LiveServer,
+    kschool: SchoolFixture,
+    staff: ApiClient,
+) -> None:
+    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    await page.get_by_role("link", name="Exit Kiosk Mode").click()
+    await page.get_by_label("Exit password").fill(EXIT_PASSWORD)
+    await page.get_by_role("button", name="Exit Kiosk Mode").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    _, device = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    dashboard = await new_page(browser, contexts)
+    await sign_in(dashboard, server, kschool.emails["Ada"])
+    revoke = dashboard.locator("#kiosk-list").get_by_role("button", name="Revoke").first
+    await revoke.click()
+    await expect(dashboard.get_by_role("status")).to_contain_text("Kiosk revoked")
+    await device.reload()
+    await expect(device.get_by_role("heading", name="Kiosk mode is off")).to_be_visible()
+    await expect(device.get_by_role("alert")).to_contain_text("turned off by staff")
