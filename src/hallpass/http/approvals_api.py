@@ -1,0 +1,120 @@
+"""Teacher approval of Student Portal requests: the API and the dashboard's pending panel."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.aggregates.passes import Status
+from hallpass.aggregates.staff import Role
+from hallpass.commands.portal import DecideRequest
+from hallpass.errors import DomainError, NotFound
+from hallpass.http.auth import csrf_token, current_actor, require_staff
+from hallpass.http.common import (
+    ORJSONResponse,
+    idempotency_key,
+    now,
+    parse_body,
+    path_uuid,
+    respond,
+    runtime,
+)
+from hallpass.http.passes_api import pass_json
+from hallpass.projections.queries import PassFilters
+
+NOTE_LIMIT = 500
+
+
+async def pending_for(request: Request, actor: Actor) -> list[dict[str, Any]]:
+    """Requests waiting on this member of staff: their room's, or every one for admin and office."""
+    rt = runtime(request)
+    origin_id: UUID | None = None
+    if actor.role not in (Role.ADMIN.value, Role.OFFICE.value):
+        me = await rt.directory.staff_member(actor.id) if actor.id else None
+        if me is None or me["room_id"] is None:
+            return []
+        origin_id = me["room_id"]
+    filters = PassFilters(statuses=(Status.REQUESTED.value,), origin_id=origin_id, limit=200)
+    rows, _ = await rt.passes.page(actor.school_id, filters)
+    return [pass_json(r) for r in sorted(rows, key=lambda r: r["created_at"])]
+
+
+async def list_approvals(request: Request) -> Response:
+    actor = require_staff(request)
+    return ORJSONResponse({"requests": await pending_for(request, actor)})
+
+
+async def approve(request: Request) -> Response:
+    actor = require_staff(request)
+    command = await parse_body(request, DecideRequest)
+    outcome = await runtime(request).app.approve_request(
+        actor,
+        path_uuid(request, "pass_id", "pass"),
+        command,
+        now=now(request),
+        idempotency_key=idempotency_key(request),
+    )
+    return await respond(request, outcome)
+
+
+async def deny(request: Request) -> Response:
+    actor = require_staff(request)
+    command = await parse_body(request, DecideRequest)
+    outcome = await runtime(request).app.deny_request(
+        actor,
+        path_uuid(request, "pass_id", "pass"),
+        command,
+        now=now(request),
+        idempotency_key=idempotency_key(request),
+    )
+    return await respond(request, outcome)
+
+
+async def panel(request: Request) -> Response:
+    """The dashboard's pending-requests panel, as HTML, refreshed live by static/portal.approvals.js."""
+    actor = current_actor(request)
+    if actor is None or not actor.is_staff:
+        return Response("sign in first", status_code=401)
+    school = await runtime(request).directory.school(actor.school_id)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "portal/_approval_rows.html",
+        {
+            "requests": await pending_for(request, actor),
+            "csrf": csrf_token(request),
+            "tz": school["timezone"] if school else "UTC",
+        },
+    )
+
+
+async def decide_form(request: Request) -> Response:
+    """No-script fallback: the panel's Approve / Deny forms post here and return to the dashboard."""
+    form = await request.form()
+    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
+    pass_id = path_uuid(request, "pass_id", "pass")
+    if request.path_params["decision"] not in ("approve", "deny"):
+        raise NotFound("no such action")
+    command = DecideRequest(note=str(form.get("note", ""))[:NOTE_LIMIT])
+    app = runtime(request).app
+    decide = app.approve_request if request.path_params["decision"] == "approve" else app.deny_request
+    try:
+        outcome = await decide(actor, pass_id, command, now=now(request))
+    except DomainError as e:
+        request.session["flash"] = e.message
+        return RedirectResponse("/hall-pass", status_code=303)
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303)
+
+
+routes = [
+    Route("/api/v1/approvals", list_approvals, methods=["GET"]),
+    Route("/api/v1/passes/{pass_id}/approve", approve, methods=["POST"]),
+    Route("/api/v1/passes/{pass_id}/deny", deny, methods=["POST"]),
+    Route("/hall-pass/approvals", panel, methods=["GET"]),
+    Route("/hall-pass/requests/{pass_id}/{decision:str}", decide_form, methods=["POST"]),
+]

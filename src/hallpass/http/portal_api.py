@@ -1,0 +1,209 @@
+"""/api/v1/portal: a student signs in, creates, completes, cancels and views their own passes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.aggregates.passes import Source, Status
+from hallpass.commands.portal import RequestPortalPass
+from hallpass.credentials import TooManyAttempts
+from hallpass.errors import NotFound
+from hallpass.http.auth import require_student
+from hallpass.http.common import (
+    ORJSONResponse,
+    idempotency_key,
+    now,
+    parse_body,
+    path_uuid,
+    respond,
+    runtime,
+)
+from hallpass.http.errors import json_error
+from hallpass.http.portal_auth import choose_password, portal_school, sign_in
+from hallpass.projections.queries import PassFilters
+
+RECENT = 50
+
+
+class PortalSignIn(msgspec.Struct, forbid_unknown_fields=True):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class NewPassword(msgspec.Struct, forbid_unknown_fields=True):
+    new_password: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return max(0, round((end - start).total_seconds() / 60))
+
+
+def portal_pass_json(row: dict[str, Any]) -> dict[str, Any]:
+    """What a student sees of their own pass: no other person's identifiers."""
+    status = row["status"]
+    started = status not in (Status.REQUESTED, Status.DENIED, Status.CANCELLED, Status.SCHEDULED)
+    return {
+        "id": row["pass_id"],
+        "status": status,
+        "overdue": status == Status.EXPIRED and row["returned_at"] is None,
+        "source": row["source"],
+        "marker": Source(row["source"]).marker,
+        "origin": {"id": row["origin_id"], "name": row["origin_name"]},
+        "destination": {"id": row["destination_id"], "name": row["destination_name"]},
+        "requested_at": row["created_at"],
+        "start_at": row["start_at"] if started else None,
+        "due_at": row["due_at"] if started else None,
+        "allotted_minutes": row["allotted_minutes"],
+        "returned_at": row["returned_at"],
+        "ended_at": row["ended_at"],
+        "end_reason": row["end_reason"],
+        "note": row["end_note"] or "",
+        "duration_minutes": _minutes(row["start_at"], row["returned_at"] or row["ended_at"])
+        if started
+        else None,
+    }
+
+
+async def own_passes(request: Request, actor: Actor, limit: int = RECENT) -> list[dict[str, Any]]:
+    filters = PassFilters(student_id=actor.id, limit=limit)
+    rows, _ = await runtime(request).passes.page(actor.school_id, filters)
+    rows.sort(key=lambda r: r["created_at"], reverse=True)
+    return [portal_pass_json(r) for r in rows]
+
+
+async def own_pass(request: Request, actor: Actor, pass_id: UUID) -> dict[str, Any]:
+    row = await runtime(request).passes.get(actor.school_id, pass_id)
+    if row is None or row["student_id"] != actor.id:
+        raise NotFound(f"pass {pass_id} not found", id=str(pass_id))
+    return portal_pass_json(row)
+
+
+async def portal_locations(request: Request, actor: Actor) -> dict[str, Any]:
+    rt = runtime(request)
+    school = await portal_school(request, actor.school_id)
+    places = await rt.directory.locations(actor.school_id)
+    leaving = [{"id": p["location_id"], "name": p["name"], "teacher": p["teacher_name"]} for p in places]
+    going = [
+        {
+            "id": p["location_id"],
+            "name": p["name"],
+            "allotted_minutes": p["allotted_minutes"],
+            "needs_approval": school.portal_approval_needed(p["location_id"], p["needs_approval"]),
+        }
+        for p in places
+        if p["portal_allowed"]
+    ]
+    return {"leaving_from": leaving, "going_to": going}
+
+
+async def create_session(request: Request) -> Response:
+    school_id = path_uuid(request, "school_id", "school")
+    body = await parse_body(request, PortalSignIn)
+    try:
+        actor, must_change, csrf = await sign_in(request, school_id, body.username, body.password)
+    except TooManyAttempts as e:
+        response = json_error(
+            429,
+            "locked_out",
+            "too many failed sign-ins; this account is locked for a while",
+            retry_after=e.retry_after,
+        )
+        response.headers["Retry-After"] = str(e.retry_after)
+        return response
+    body_out = {
+        "student": {"id": actor.id, "name": actor.name, "school_id": actor.school_id},
+        "must_change_password": must_change,
+        "csrf_token": csrf,
+    }
+    return ORJSONResponse(body_out, status_code=201)
+
+
+async def change_password(request: Request) -> Response:
+    actor = require_student(request, allow_must_change=True)
+    body = await parse_body(request, NewPassword)
+    await choose_password(request, actor, body.new_password)
+    return ORJSONResponse({"changed": True})
+
+
+async def end_session(request: Request) -> Response:
+    request.session.clear()
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    actor = require_student(request, allow_must_change=True)
+    portal = request.session.get("portal") or {}
+    return ORJSONResponse(
+        {
+            "id": actor.id,
+            "name": actor.name,
+            "school_id": actor.school_id,
+            "must_change_password": bool(portal.get("must_change")),
+        }
+    )
+
+
+async def locations(request: Request) -> Response:
+    actor = require_student(request)
+    return ORJSONResponse(await portal_locations(request, actor))
+
+
+async def list_passes(request: Request) -> Response:
+    actor = require_student(request)
+    return ORJSONResponse({"passes": await own_passes(request, actor)})
+
+
+async def get_pass(request: Request) -> Response:
+    actor = require_student(request, touch=False)
+    return ORJSONResponse({"pass": await own_pass(request, actor, path_uuid(request, "pass_id", "pass"))})
+
+
+async def create_pass(request: Request) -> Response:
+    actor = require_student(request)
+    command = await parse_body(request, RequestPortalPass)
+    outcome = await runtime(request).app.request_portal_pass(
+        actor, command, now=now(request), idempotency_key=idempotency_key(request)
+    )
+    return await respond(request, outcome)
+
+
+async def complete_pass(request: Request) -> Response:
+    actor = require_student(request)
+    pass_id = path_uuid(request, "pass_id", "pass")
+    outcome = await runtime(request).app.complete_pass(
+        actor, pass_id, now=now(request), idempotency_key=idempotency_key(request)
+    )
+    return await respond(request, outcome)
+
+
+async def cancel_pass(request: Request) -> Response:
+    actor = require_student(request)
+    pass_id = path_uuid(request, "pass_id", "pass")
+    outcome = await runtime(request).app.cancel_request(
+        actor, pass_id, now=now(request), idempotency_key=idempotency_key(request)
+    )
+    return await respond(request, outcome)
+
+
+routes = [
+    Route("/api/v1/portal/{school_id}/session", create_session, methods=["POST"]),
+    Route("/api/v1/portal/session", end_session, methods=["DELETE"]),
+    Route("/api/v1/portal/password", change_password, methods=["POST"]),
+    Route("/api/v1/portal/me", me, methods=["GET"]),
+    Route("/api/v1/portal/locations", locations, methods=["GET"]),
+    Route("/api/v1/portal/passes", list_passes, methods=["GET"]),
+    Route("/api/v1/portal/passes", create_pass, methods=["POST"]),
+    Route("/api/v1/portal/passes/{pass_id}", get_pass, methods=["GET"]),
+    Route("/api/v1/portal/passes/{pass_id}/complete", complete_pass, methods=["POST"]),
+    Route("/api/v1/portal/passes/{pass_id}/cancel", cancel_pass, methods=["POST"]),
+]

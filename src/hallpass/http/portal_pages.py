@@ -1,0 +1,289 @@
+"""Student Portal pages: sign in, new password, home with the current pass, Create Pass, View Passes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID, uuid4
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.commands.portal import RequestPortalPass
+from hallpass.credentials import TooManyAttempts
+from hallpass.errors import DomainError, Invalid, Unauthenticated
+from hallpass.http.auth import require_student
+from hallpass.http.common import now, runtime
+from hallpass.http.errors import status_for
+from hallpass.http.portal_api import own_passes, portal_locations
+from hallpass.http.portal_auth import choose_password, sign_in
+
+SCHOOL_COOKIE = "hallpass_portal_school"
+KEEPALIVE_SECONDS = 15.0
+LABELS = {
+    "requested": "Waiting for teacher approval",
+    "active": "Active",
+    "expired": "Expired",
+    "completed": "Completed",
+    "denied": "Denied",
+    "cancelled": "Cancelled",
+    "terminated": "Ended",
+    "scheduled": "Scheduled",
+}
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, f"portal/{name}", {"labels": LABELS, **context}, status_code=status
+    )
+
+
+def _to_sign_in(request: Request, message: str = "") -> Response:
+    school = request.cookies.get(SCHOOL_COOKIE, "")
+    if not _is_uuid(school):
+        return _render(request, "signed_out.html", {"message": message}, 401)
+    suffix = "?ended=1" if "without activity" in message else ""
+    return RedirectResponse(f"/portal/{school}{suffix}", status_code=303)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _student(
+    request: Request, form: FormData | None = None, *, touch: bool = True, allow_must_change: bool = False
+) -> Actor | Response:
+    csrf = str(form.get("csrf", "")) if form is not None else None
+    try:
+        return require_student(request, form_csrf=csrf, touch=touch, allow_must_change=allow_must_change)
+    except Unauthenticated as e:
+        return _to_sign_in(request, e.message)
+    except DomainError as e:
+        if request.session.get("portal", {}).get("must_change"):
+            return RedirectResponse("/portal/password", status_code=303)
+        raise e
+
+
+async def sign_in_page(request: Request) -> Response:
+    school_id = UUID(str(request.path_params["school_id"]))
+    school = await runtime(request).directory.school(school_id)
+    context: dict[str, Any] = {"school": school, "school_id": school_id, "username": "", "error": ""}
+    if request.query_params.get("ended"):
+        context["error"] = "Your session ended after a while without activity. Please sign in again."
+    status = 200
+    if request.method == "POST":
+        form = await request.form()
+        username = str(form.get("username", "")).strip()[:64]
+        context["username"] = username
+        try:
+            _actor, must_change, _csrf = await sign_in(
+                request, school_id, username, str(form.get("password", ""))[:1024]
+            )
+        except TooManyAttempts as e:
+            minutes = max(1, round(e.retry_after / 60))
+            context["error"] = (
+                f"Too many failed sign-ins. This account is locked for about {minutes} minutes."
+            )
+            status = 429
+        except DomainError as e:
+            context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
+        else:
+            target = "/portal/password" if must_change else "/portal/home"
+            response: Response = RedirectResponse(target, status_code=303)
+            response.set_cookie(SCHOOL_COOKIE, str(school_id), max_age=365 * 86400, samesite="lax")
+            return response
+    response = _render(request, "sign_in.html", context, status)
+    response.set_cookie(SCHOOL_COOKIE, str(school_id), max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def password_page(request: Request) -> Response:
+    form = await request.form() if request.method == "POST" else None
+    actor = _student(request, form, allow_must_change=True)
+    if isinstance(actor, Response):
+        return actor
+    context: dict[str, Any] = {"actor": actor, "error": ""}
+    if form is not None:
+        new, again = str(form.get("new_password", ""))[:1024], str(form.get("confirm_password", ""))
+        try:
+            if new != again:
+                raise Invalid("the two passwords are not the same", field="confirm_password")
+            await choose_password(request, actor, new)
+        except DomainError as e:
+            context["error"] = e.message[:1].upper() + e.message[1:] + "."
+            return _render(request, "password.html", context, status_for(e))
+        request.session["portal_flash"] = "Your new password is saved. Use it with your ID next time."
+        return RedirectResponse("/portal/home", status_code=303)
+    return _render(request, "password.html", context)
+
+
+async def _current(request: Request, actor: Actor) -> dict[str, Any] | None:
+    recent = await own_passes(request, actor, limit=10)
+    waiting_or_out = [p for p in recent if p["status"] in ("requested", "active") or p["overdue"]]
+    choices = waiting_or_out or recent
+    return choices[0] if choices else None
+
+
+async def home(request: Request) -> Response:
+    actor = _student(request)
+    if isinstance(actor, Response):
+        return actor
+    context = {
+        "actor": actor,
+        "current": await _current(request, actor),
+        "flash": request.session.pop("portal_flash", ""),
+        "csrf": request.session.get("csrf", ""),
+        "tz": await _tz(request, actor),
+    }
+    return _render(request, "home.html", context)
+
+
+async def current_fragment(request: Request) -> Response:
+    actor = _student(request, touch=False)
+    if isinstance(actor, Response):
+        return Response("signed out", status_code=401)
+    context = {
+        "current": await _current(request, actor),
+        "csrf": request.session.get("csrf", ""),
+        "tz": await _tz(request, actor),
+    }
+    return _render(request, "_current.html", context)
+
+
+async def _tz(request: Request, actor: Actor) -> str:
+    school = await runtime(request).directory.school(actor.school_id)
+    return str(school["timezone"]) if school else "UTC"
+
+
+async def create_page(request: Request) -> Response:
+    form = await request.form() if request.method == "POST" else None
+    actor = _student(request, form)
+    if isinstance(actor, Response):
+        return actor
+    context: dict[str, Any] = {"actor": actor, "error": "", "origin_id": "", "destination_id": ""}
+    status = 200
+    if form is not None:
+        context["origin_id"] = str(form.get("origin_id", ""))
+        context["destination_id"] = str(form.get("destination_id", ""))
+        try:
+            if not _is_uuid(context["origin_id"]):
+                raise Invalid("choose the teacher or room you are Leaving From", field="origin_id")
+            if not _is_uuid(context["destination_id"]):
+                raise Invalid("choose where you are Going To", field="destination_id")
+            command = RequestPortalPass(
+                origin_id=UUID(context["origin_id"]), destination_id=UUID(context["destination_id"])
+            )
+            outcome = await runtime(request).app.request_portal_pass(
+                actor,
+                command,
+                now=now(request),
+                idempotency_key=str(form.get("idempotency_key", ""))[:200] or None,
+            )
+        except DomainError as e:
+            context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
+        else:
+            await runtime(request).watcher.wait_for(outcome.notification_id)
+            return RedirectResponse("/portal/home", status_code=303)
+    try:
+        context["places"] = await portal_locations(request, actor)
+    except DomainError as e:
+        context["error"], status, context["places"] = e.message, status_for(e), None
+    context["idempotency_key"] = str(uuid4())
+    context["csrf"] = request.session.get("csrf", "")
+    return _render(request, "create.html", context, status)
+
+
+async def act(request: Request) -> Response:
+    """Complete Pass or Cancel Request from the portal's home page."""
+    form = await request.form()
+    actor = _student(request, form)
+    if isinstance(actor, Response):
+        return actor
+    raw, action = request.path_params["pass_id"], request.path_params["action"]
+    app = runtime(request).app
+    try:
+        if not _is_uuid(raw) or action not in ("complete", "cancel"):
+            raise Invalid("no such pass or action")
+        if action == "complete":
+            outcome = await app.complete_pass(actor, UUID(raw), now=now(request))
+        else:
+            outcome = await app.cancel_request(actor, UUID(raw), now=now(request))
+    except DomainError as e:
+        request.session["portal_flash"] = e.message[:1].upper() + e.message[1:] + "."
+        return RedirectResponse("/portal/home", status_code=303)
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    done = "Pass completed. Welcome back!" if action == "complete" else "Request cancelled."
+    request.session["portal_flash"] = done
+    return RedirectResponse("/portal/home", status_code=303)
+
+
+async def passes_page(request: Request) -> Response:
+    actor = _student(request)
+    if isinstance(actor, Response):
+        return actor
+    context = {"actor": actor, "passes": await own_passes(request, actor), "tz": await _tz(request, actor)}
+    context["csrf"] = request.session.get("csrf", "")
+    return _render(request, "passes.html", context)
+
+
+async def events(request: Request) -> Response:
+    """Tells the student's page when their own latest pass changed; nothing about anyone else."""
+    actor = _student(request, touch=False)
+    if isinstance(actor, Response):
+        return Response("signed out", status_code=401)
+    watcher = runtime(request).watcher
+
+    async def signature() -> tuple[Any, ...]:
+        current = await _current(request, actor)
+        return (current["id"], current["status"], current["returned_at"]) if current else ()
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"retry: 2000\nevent: hello\ndata: {}\n\n"
+        last = await signature()
+        async with watcher.subscribe(str(actor.school_id)) as queue:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield b": keepalive\n\n"
+                    continue
+                if not item:
+                    return
+                while not queue.empty():
+                    queue.get_nowait()
+                seen = await signature()
+                if seen != last:
+                    last = seen
+                    yield b"event: pass\ndata: {}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def sign_out(request: Request) -> Response:
+    request.session.clear()
+    return _to_sign_in(request)
+
+
+routes = [
+    Route("/portal/home", home, methods=["GET"]),
+    Route("/portal/password", password_page, methods=["GET", "POST"]),
+    Route("/portal/create", create_page, methods=["GET", "POST"]),
+    Route("/portal/passes", passes_page, methods=["GET"]),
+    Route("/portal/current", current_fragment, methods=["GET"]),
+    Route("/portal/events", events, methods=["GET"]),
+    Route("/portal/sign-out", sign_out, methods=["POST", "GET"]),
+    Route("/portal/passes/{pass_id}/{action}", act, methods=["POST"]),
+    Route("/portal/{school_id:uuid}", sign_in_page, methods=["GET", "POST"]),
+]

@@ -1,0 +1,92 @@
+"""Student Portal settings for administrators: the API and a settings page."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from hallpass.actors import Actor
+from hallpass.aggregates.staff import Role
+from hallpass.commands.portal import ChangePortalSettings, settings_body
+from hallpass.errors import DomainError, Forbidden
+from hallpass.http.auth import csrf_token, current_actor, require_staff
+from hallpass.http.common import ORJSONResponse, now, parse_body, respond, runtime
+from hallpass.http.errors import status_for
+
+
+def _admin(actor: Actor) -> Actor:
+    if actor.role != Role.ADMIN.value:
+        raise Forbidden("only an administrator may see or change the Student Portal settings")
+    return actor
+
+
+async def read_settings(request: Request) -> Response:
+    actor = _admin(require_staff(request))
+    school = await runtime(request).app.school_settings(actor.school_id)
+    return ORJSONResponse(settings_body(school))
+
+
+async def change_settings(request: Request) -> Response:
+    actor = require_staff(request)
+    command = await parse_body(request, ChangePortalSettings)
+    outcome = await runtime(request).app.change_portal_settings(actor, command, now=now(request))
+    return await respond(request, outcome)
+
+
+async def settings_page(request: Request) -> Response:
+    form = await request.form() if request.method == "POST" else None
+    actor = current_actor(request, form_csrf=str(form.get("csrf", "")) if form is not None else None)
+    if actor is None or not actor.is_staff:
+        return RedirectResponse("/sign-in?next=/admin/portal", status_code=303)
+    _admin(actor)
+    rt = runtime(request)
+    context: dict[str, Any] = {"error": "", "saved": False}
+    status = 200
+    if form is not None:
+        chosen = [UUID(str(v)) for v in form.getlist("approval_destination_ids") if _is_uuid(str(v))]
+        command = ChangePortalSettings(
+            enabled=form.get("enabled") == "on",
+            needs_approval=form.get("needs_approval") == "on",
+            approval_destination_ids=chosen,
+        )
+        try:
+            outcome = await rt.app.change_portal_settings(actor, command, now=now(request))
+            await rt.watcher.wait_for(outcome.notification_id)
+            context["saved"] = True
+        except DomainError as e:
+            context["error"], status = e.message, status_for(e)
+    school = await rt.app.school_settings(actor.school_id)
+    directory_school = await rt.directory.school(actor.school_id)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "portal/settings.html",
+        {
+            **context,
+            "actor": actor,
+            "school": directory_school,
+            "settings": settings_body(school),
+            "locations": await rt.directory.locations(actor.school_id),
+            "csrf": csrf_token(request),
+            "portal_url": f"{request.base_url}portal/{school.id}",
+        },
+        status_code=status,
+    )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+routes = [
+    Route("/api/v1/school/portal-settings", read_settings, methods=["GET"]),
+    Route("/api/v1/school/portal-settings", change_settings, methods=["PUT"]),
+    Route("/admin/portal", settings_page, methods=["GET", "POST"]),
+]
