@@ -11,6 +11,7 @@ from hallpass.credentials import CredentialStore
 from hallpass.eventstore import EventStore
 from hallpass.projections.base import Projection
 from hallpass.projections.directory import DirectoryProjection
+from hallpass.projections.kiosks import KioskProjection
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
@@ -19,7 +20,7 @@ from hallpass.projections.watch import Watcher
 
 
 def all_projections() -> list[Projection]:
-    return [DirectoryProjection(), PassListProjection(), TimersProjection()]
+    return [DirectoryProjection(), PassListProjection(), TimersProjection(), KioskProjection()]
 
 
 @dataclass
@@ -39,8 +40,21 @@ class Runtime:
         await self.pool.close()
 
 
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Released without asyncpg's reset query, which would double the round trips of short reads.
+
+    Pooled connections keep no session state here: locks are transaction-scoped or released
+    explicitly, and listeners are removed (with UNLISTEN) by their owners.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=size)
+    pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=size, connection_class=PooledConnection
+    )
     if pool is None:
         raise RuntimeError("could not create a database pool")
     return pool
@@ -48,10 +62,11 @@ async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
 
 async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     """Connect, create the schema if needed (idempotent), and wire the components."""
-    pool = await create_pool(database_url, size=pool_size)
+    projections = all_projections()
+    # Each running projection holds a listening connection and one for its current batch.
+    pool = await create_pool(database_url, size=pool_size + 2 * len(projections))
     store = EventStore(pool)
     credentials = CredentialStore(pool)
-    projections = all_projections()
     runners = [ProjectionRunner(pool, store, p) for p in projections]
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock(727274)")

@@ -29,10 +29,18 @@ CREATE TABLE IF NOT EXISTS sign_in_failures (
     at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sign_in_failures_login ON sign_in_failures (login, at);
+CREATE TABLE IF NOT EXISTS sign_in_lockouts (
+    login text NOT NULL,
+    locked_at timestamptz NOT NULL,
+    locked_until timestamptz NOT NULL,
+    failures integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sign_in_lockouts_login ON sign_in_lockouts (login, locked_until);
 """
 
 MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(minutes=15)
+LOCKOUT = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 
@@ -120,3 +128,65 @@ class CredentialStore:
             school_id=row["school_id"],
             must_change=row["must_change"],
         )
+
+
+class StudentSignIns:
+    """Student portal sign-in: the first with the ID as password, then a chosen password.
+
+    Ten failures within 15 minutes lock the login for 15 minutes; each lockout is kept as a
+    row of `sign_in_lockouts` (never deleted), the record an audit reads.
+    """
+
+    def __init__(self, store: CredentialStore) -> None:
+        self.pool = store.pool
+        self.store = store
+
+    async def locked_for(self, login: str, *, now: datetime) -> int | None:
+        until = await self.pool.fetchval(
+            "SELECT max(locked_until) FROM sign_in_lockouts WHERE login = $1 AND locked_until > $2",
+            login,
+            now,
+        )
+        return None if until is None else max(1, int((until - now).total_seconds()))
+
+    async def verify(self, login: str, password: str, *, initial: set[str], now: datetime) -> bool | None:
+        """None: wrong (counted). True: signed in with the ID, a new password is needed. False: ok.
+
+        Raises TooManyAttempts while the login is locked.
+        """
+        remaining = await self.locked_for(login, now=now)
+        if remaining is not None:
+            raise TooManyAttempts(remaining)
+        row = await self.pool.fetchrow("SELECT * FROM credentials WHERE login = $1", login)
+        if row is None:
+            ok, must_change = password in initial, True
+        else:
+            ok = await asyncio.to_thread(_verify, row["password_hash"], password)
+            must_change = bool(row["must_change"])
+        if not ok:
+            await self._fail(login, now)
+            return None
+        await self.pool.execute("DELETE FROM sign_in_failures WHERE login = $1", login)
+        return must_change
+
+    async def _fail(self, login: str, now: datetime) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", login)
+            await conn.execute("INSERT INTO sign_in_failures VALUES ($1, $2)", login, now)
+            count = await conn.fetchval(
+                "SELECT count(*) FROM sign_in_failures WHERE login = $1 AND at > $2",
+                login,
+                now - FAILURE_WINDOW,
+            )
+            if count >= MAX_FAILURES:
+                await conn.execute(
+                    "INSERT INTO sign_in_lockouts VALUES ($1, $2, $3, $4)", login, now, now + LOCKOUT, count
+                )
+                await conn.execute("DELETE FROM sign_in_failures WHERE login = $1", login)
+
+    async def lockouts(self, login: str) -> list[tuple[datetime, datetime]]:
+        rows = await self.pool.fetch(
+            "SELECT locked_at, locked_until FROM sign_in_lockouts WHERE login = $1 ORDER BY locked_at",
+            login,
+        )
+        return [(r["locked_at"], r["locked_until"]) for r in rows]

@@ -1,11 +1,14 @@
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import redis
 from playwright.async_api import Browser, async_playwright
 
 from support.fixtures import other_school, other_teacher, school, server, teacher
+from support.worker import Worker, workers
 
 __all__ = ["browser", "other_school", "other_teacher", "school", "server", "teacher"]
 
@@ -28,3 +31,18 @@ async def browser() -> AsyncIterator[Browser]:
         chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield chromium
         await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def timer_worker(database_url: str, redis_url: str) -> Iterator[Worker]:
+    """One real timer worker for the browser server's database."""
+    namespace = f"hallpass-browser-{secrets.token_hex(6)}"
+    with workers(database_url, redis_url, namespace) as started:
+        yield started[0]
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -5,23 +5,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from support.api_client import ApiClient
-from support.school import PASSWORD, SchoolFixture
+from support.browser import sign_in
+from support.school import SchoolFixture
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 CLOCK_TIME = re.compile(r"^\d{1,2}:\d{2} (AM|PM)$")
-
-
-async def sign_in(page: Page, server: LiveServer, email: str) -> None:
-    await page.goto(f"{server.url}/hall-pass")
-    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Hall Pass")).to_be_visible()
 
 
 async def test_create_two_passes_then_complete_one_without_reload(

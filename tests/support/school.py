@@ -56,6 +56,7 @@ async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 
         [
             NewStaff("Ada", f"ada.{tag}@{label.lower()}.example.org", Role.TEACHER, rooms["Room 101"]),
             NewStaff("Bo", f"bo.{tag}@{label.lower()}.example.org", Role.TEACHER, rooms["Room 102"]),
+            NewStaff("Cleo", f"cleo.{tag}@{label.lower()}.example.org", Role.ADMIN, None),
         ],
         now=now,
     )

@@ -383,6 +383,136 @@ class Pass(Aggregate):
             idempotency_key=idempotency_key,
         )
 
+    class Approved(Event):
+        """A Requested portal pass was approved: it is Active from this moment until `due_at`."""
+
+        school_id: UUID
+        note: str
+        due_at: datetime
+        allotted_minutes: int
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.ACTIVE
+            aggregate.start_at = self.timestamp
+            aggregate.decision_note = self.note
+
+    class Denied(Event):
+        """A Requested portal pass was denied by the teacher; it never started."""
+
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = Status.DENIED
+            aggregate.ended_at = self.timestamp
+            aggregate.ended_by = (self.actor_kind, self.actor_id)
+            aggregate.end_reason = "denied"
+            aggregate.end_note = self.note
+            aggregate.decision_note = self.note
+
+    decision_note: str = ""
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        pass_id: UUID,
+        school_id: UUID,
+        student_id: UUID,
+        origin_id: UUID,
+        destination_id: UUID,
+        allotted_minutes: int,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> Pass:
+        """Decide to ask for a portal pass: it waits as Requested until a teacher decides."""
+        if origin_id == destination_id:
+            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
+        if allotted_minutes < 1:
+            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        return cls._create(
+            cls.Created,
+            id=pass_id,
+            timestamp=now,
+            school_id=school_id,
+            student_id=student_id,
+            origin_id=origin_id,
+            destination_id=destination_id,
+            source=Source.PORTAL.value,
+            status=Status.REQUESTED.value,
+            start_at=now,
+            allotted_minutes=allotted_minutes,
+            note="",
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def approve(
+        self,
+        *,
+        note: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        if self.status is not Status.REQUESTED:
+            raise self._refuse("approve")
+        self.trigger_event(
+            self.Approved,
+            timestamp=now,
+            school_id=self.school_id,
+            note=note,
+            due_at=now + timedelta(minutes=self.allotted_minutes),
+            allotted_minutes=self.allotted_minutes,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def deny(
+        self,
+        *,
+        note: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        if self.status is not Status.REQUESTED:
+            raise self._refuse("deny")
+        self.trigger_event(
+            self.Denied,
+            timestamp=now,
+            note=note,
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
+    def cancel_request(
+        self,
+        *,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+        idempotency_key: str | None = None,
+    ) -> None:
+        """The student withdraws a request while it waits for a teacher."""
+        if self.status is not Status.REQUESTED:
+            raise self._refuse("cancel")
+        self.trigger_event(
+            self.Cancelled,
+            timestamp=now,
+            reason="cancelled_by_student",
+            note="",
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+            idempotency_key=idempotency_key,
+        )
+
 
 class Schedule(Aggregate):
     """A repeating schedule: it planned one Scheduled pass per occurrence and student."""

@@ -83,6 +83,49 @@ class School(Aggregate):
             return _instant(today, at, zone)
         return _instant(today + timedelta(days=1), at, zone)
 
+    portal_enabled: bool = False
+    portal_needs_approval: bool = False
+    portal_approval_destinations: tuple[UUID, ...] = ()
+
+    class PortalSettingsChanged(Aggregate.Event):
+        """The administrator changed the Student Portal settings."""
+
+        enabled: bool
+        needs_approval: bool
+        approval_destination_ids: list[UUID]
+        actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.portal_enabled = self.enabled
+            aggregate.portal_needs_approval = self.needs_approval
+            aggregate.portal_approval_destinations = tuple(self.approval_destination_ids)
+
+    def change_portal_settings(
+        self,
+        *,
+        enabled: bool,
+        needs_approval: bool,
+        approval_destination_ids: list[UUID],
+        now: datetime,
+        actor_id: UUID | None,
+    ) -> None:
+        self.trigger_event(
+            self.PortalSettingsChanged,
+            timestamp=now,
+            enabled=enabled,
+            needs_approval=needs_approval,
+            approval_destination_ids=sorted(set(approval_destination_ids), key=str),
+            actor_id=actor_id,
+        )
+
+    def portal_approval_needed(self, destination_id: UUID, destination_needs_approval: bool) -> bool:
+        """Approval applies school-wide, or to this destination (its own flag or the settings)."""
+        return (
+            self.portal_needs_approval
+            or destination_needs_approval
+            or destination_id in self.portal_approval_destinations
+        )
+
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=zone).astimezone(UTC)

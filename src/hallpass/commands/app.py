@@ -22,7 +22,9 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
 from hallpass.aggregates.students import Student
 from hallpass.commands.directory import DirectoryCommands
+from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.messages import Command, CompletePass, CreatePasses, TerminatePass
+from hallpass.commands.portal import PortalCommands
 from hallpass.commands.repository import ConcurrentChange, Repository
 from hallpass.commands.timers import TimerCommands
 from hallpass.errors import (
@@ -76,7 +78,7 @@ def pass_summary(p: Pass, student: Student, origin: Location, destination: Locat
     }
 
 
-class Hallpass(DirectoryCommands, TimerCommands):
+class Hallpass(DirectoryCommands, TimerCommands, PortalCommands, KioskCommands):
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.repository = Repository(store)

@@ -60,7 +60,7 @@ class ScheduleRepeating(Command, frozen=True):
     destination_id: UUID
     student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
     weekdays: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=6)]], msgspec.Meta(min_length=1)]
-    at: time
+    at: Annotated[time, msgspec.Meta(description="local start time, HH:MM:SS")]
     first_date: date
     last_date: date
     timezone: str | None = None

@@ -18,8 +18,25 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from hallpass import errors
+from hallpass.aggregates.kiosks import KioskLocked
 from hallpass.bootstrap import Runtime, build_runtime
-from hallpass.http import directory_api, live, openapi, pages, passes_api, session_api
+from hallpass.http import (
+    approvals_api,
+    directory_api,
+    kiosk_api,
+    kiosk_pages,
+    kiosk_setup,
+    live,
+    openapi,
+    pages,
+    passes_api,
+    portal_api,
+    portal_pages,
+    portal_settings,
+    schedules_api,
+    school_day_pages,
+    session_api,
+)
 from hallpass.http.errors import domain_error, http_error, unexpected_error
 from hallpass.settings import Settings
 
@@ -69,16 +86,26 @@ def create_app(
 
     handlers: dict[Any, Any] = {
         errors.DomainError: domain_error,
+        KioskLocked: kiosk_api.locked_error,
         HTTPException: http_error,
         Exception: unexpected_error,
     }
     app = Starlette(
         routes=[
             *session_api.routes,
+            *portal_api.routes,
+            *portal_settings.routes,
+            *approvals_api.routes,
+            *portal_pages.routes,
+            *schedules_api.routes,
             *passes_api.routes,
             *directory_api.routes,
             *live.routes,
             *openapi.routes,
+            *school_day_pages.routes,
+            *kiosk_api.routes,
+            *kiosk_pages.routes,
+            *kiosk_setup.routes,
             *pages.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
@@ -90,7 +117,8 @@ def create_app(
                 same_site="lax",
                 max_age=12 * 3600,
                 https_only=False,
-            )
+            ),
+            Middleware(kiosk_pages.KioskLock),
         ],
         exception_handlers=handlers,
         lifespan=lifespan,

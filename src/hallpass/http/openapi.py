@@ -10,11 +10,40 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hallpass import __version__
+from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
+from hallpass.commands.portal import ChangePortalSettings, DecideRequest, RequestPortalPass
+from hallpass.commands.timers import (
+    CancelScheduledPass,
+    ReschedulePass,
+    SchedulePasses,
+    ScheduleRepeating,
+)
 from hallpass.http.common import ORJSONResponse
+from hallpass.http.portal_api import NewPassword, PortalSignIn
+from hallpass.http.schedules_api import SetDismissalTime
 from hallpass.http.session_api import SignIn
 
-BODIES: tuple[type[msgspec.Struct], ...] = (CreatePasses, CompletePass, TerminatePass, SignIn)
+BODIES: tuple[type[msgspec.Struct], ...] = (
+    CreatePasses,
+    CompletePass,
+    TerminatePass,
+    SignIn,
+    SchedulePasses,
+    ReschedulePass,
+    CancelScheduledPass,
+    ScheduleRepeating,
+    SetDismissalTime,
+    KioskSetUp,
+    KioskCreatePass,
+    KioskCompletePass,
+    KioskExit,
+    PortalSignIn,
+    NewPassword,
+    RequestPortalPass,
+    DecideRequest,
+    ChangePortalSettings,
+)
 
 ERROR = {
     "type": "object",
@@ -51,6 +80,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "Not found",
         409: "Conflict",
         422: "Invalid input",
+        423: "Locked",
         429: "Too many attempts",
     }
     return {
@@ -155,6 +185,64 @@ def document() -> dict[str, Any]:
                 idempotent=True,
             )
         },
+        "/api/v1/passes/scheduled": {
+            "post": _op(
+                "Schedule passes for a later time (one Scheduled pass per student)",
+                body="SchedulePasses",
+                ok=201,
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/passes/{pass_id}/schedule": {
+            "patch": _op(
+                "Edit a Scheduled pass before it starts",
+                body="ReschedulePass",
+                params=[PASS_ID],
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/passes/{pass_id}/cancel": {
+            "post": _op(
+                "Cancel a Scheduled pass before it starts",
+                body="CancelScheduledPass",
+                params=[PASS_ID],
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/schedules": {
+            "post": _op(
+                "A repeating schedule: weekdays, time, first and last date",
+                body="ScheduleRepeating",
+                ok=201,
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/schedules/{schedule_id}/cancel": {
+            "post": _op(
+                "Cancel a repeating schedule's future occurrences",
+                params=[
+                    {
+                        "name": "schedule_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
+                errors=(401, 403, 404, 409),
+                idempotent=True,
+            )
+        },
+        "/api/v1/school/dismissal-time": {
+            "put": _op(
+                "Set the dismissal time (admins); open passes end then with reason dismissed",
+                body="SetDismissalTime",
+                errors=(401, 403, 422),
+            )
+        },
         "/api/v1/locations": {"get": _op("Locations with time allotted and capacity", errors=(401,))},
         "/api/v1/students": {
             "get": _op(
@@ -175,6 +263,8 @@ def document() -> dict[str, Any]:
             }
         },
     }
+    paths.update(_kiosk_paths())
+    paths.update(_portal_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hallpass API", "version": __version__},
@@ -183,10 +273,153 @@ def document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "hallpass"},
+                "kiosk": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A kiosk device token, from POST /api/v1/kiosks",
+                },
             },
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
+    }
+
+
+def _kiosk_paths() -> dict[str, Any]:
+    """Staff set kiosks up; a kiosk device sends its own token (security `kiosk`)."""
+    device: list[dict[str, list[str]]] = [{"kiosk": []}]
+
+    def kiosk_op(summary: str, **kw: Any) -> dict[str, Any]:
+        return {**_op(summary, **kw), "security": device}
+
+    kiosk_id = {**PASS_ID, "name": "kiosk_id"}
+    return {
+        "/api/v1/kiosks": {
+            "post": _op(
+                "Kiosk Mode: set up a kiosk; returns its device token",
+                body="KioskSetUp",
+                ok=201,
+                errors=(401, 403, 404, 422),
+            ),
+            "get": _op("The caller's kiosks", errors=(401, 403)),
+        },
+        "/api/v1/kiosks/{kiosk_id}/revoke": {
+            "post": _op(
+                "Revoke a kiosk: its token stops working", params=[kiosk_id], errors=(401, 403, 404, 409)
+            )
+        },
+        "/api/v1/kiosk": {"get": kiosk_op("This kiosk: its room and destinations", errors=(401,))},
+        "/api/v1/kiosk/students": {
+            "get": kiosk_op(
+                "Find an allowed student by full name (2+ letters, small typos ok), hall pass ID or #ID",
+                params=[_query("q", "Name, hall pass ID, or #external ID")],
+                errors=(401, 422),
+            )
+        },
+        "/api/v1/kiosk/passes": {
+            "post": kiosk_op(
+                "Create Pass at the kiosk (source kiosk, shown as (K)); Idempotency-Key required",
+                body="KioskCreatePass",
+                ok=201,
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/kiosk/passes/complete": {
+            "post": kiosk_op(
+                "Complete Pass at the kiosk: the student's open pass; Idempotency-Key required",
+                body="KioskCompletePass",
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/kiosk/exit": {
+            "post": kiosk_op(
+                "Leave kiosk mode with the exit password; 5 wrong in a row lock it for 5 minutes",
+                body="KioskExit",
+                errors=(401, 403, 422, 423),
+            )
+        },
+    }
+
+
+def _portal_paths() -> dict[str, Any]:
+    """Students use a session cookie from the portal sign-in and send its CSRF token back."""
+    school_id = {**PASS_ID, "name": "school_id"}
+    student: list[dict[str, list[str]]] = [{"session": []}]
+
+    def student_op(summary: str, **kw: Any) -> dict[str, Any]:
+        return {**_op(summary, **kw), "security": student}
+
+    return {
+        "/api/v1/portal/{school_id}/session": {
+            "post": {
+                **_op(
+                    "Student Portal sign-in: the ID as username and password the first time",
+                    body="PortalSignIn",
+                    ok=201,
+                    params=[school_id],
+                    errors=(401, 403, 404, 422, 429),
+                ),
+                "security": [],
+            }
+        },
+        "/api/v1/portal/session": {"delete": student_op("Sign out", ok=204, errors=())},
+        "/api/v1/portal/password": {
+            "post": student_op("Choose a new password", body="NewPassword", errors=(401, 403, 422))
+        },
+        "/api/v1/portal/me": {"get": student_op("The signed-in student", errors=(401,))},
+        "/api/v1/portal/locations": {
+            "get": student_op("Leaving From and Going To choices", errors=(401, 403))
+        },
+        "/api/v1/portal/passes": {
+            "get": student_op("The student's own recent passes", errors=(401, 403)),
+            "post": student_op(
+                "Create Pass: Active at once, or Requested when approval is needed",
+                body="RequestPortalPass",
+                ok=201,
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            ),
+        },
+        "/api/v1/portal/passes/{pass_id}": {
+            "get": student_op("One of the student's own passes", params=[PASS_ID], errors=(401, 404))
+        },
+        "/api/v1/portal/passes/{pass_id}/complete": {
+            "post": student_op(
+                "Complete Pass: records the return time", params=[PASS_ID], errors=(401, 404, 409)
+            )
+        },
+        "/api/v1/portal/passes/{pass_id}/cancel": {
+            "post": student_op("Cancel a waiting request", params=[PASS_ID], errors=(401, 403, 404, 409))
+        },
+        "/api/v1/approvals": {"get": _op("Requests waiting on the caller", errors=(401, 403))},
+        "/api/v1/passes/{pass_id}/approve": {
+            "post": _op(
+                "Approve a Requested pass (teacher of the origin room, office or admin)",
+                body="DecideRequest",
+                params=[PASS_ID],
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/passes/{pass_id}/deny": {
+            "post": _op(
+                "Deny a Requested pass, with an optional note",
+                body="DecideRequest",
+                params=[PASS_ID],
+                errors=(401, 403, 404, 409, 422),
+                idempotent=True,
+            )
+        },
+        "/api/v1/school/portal-settings": {
+            "get": _op("Student Portal settings (admin)", errors=(401, 403)),
+            "put": _op(
+                "Change the Student Portal settings (admin)",
+                body="ChangePortalSettings",
+                errors=(401, 403, 404, 422),
+            ),
+        },
     }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -13,7 +16,14 @@ from starlette.routing import Route
 
 from hallpass.actors import Actor
 from hallpass.aggregates.passes import Source, Status, TerminationReason
+from hallpass.commands import Outcome
 from hallpass.commands.messages import CreatePasses, TerminatePass
+from hallpass.commands.timers import (
+    CancelScheduledPass,
+    ReschedulePass,
+    SchedulePasses,
+    ScheduleRepeating,
+)
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import now, runtime
@@ -39,10 +49,26 @@ def _staff_or_none(request: Request, form: FormData | None = None) -> Actor | No
     return actor if actor is not None and actor.is_staff else None
 
 
+def _minutes_over(at: datetime) -> Callable[[dict[str, Any]], int]:
+    def minutes_over(p: dict[str, Any]) -> int:
+        return max(0, int((at - p["due_at"]).total_seconds() // 60))
+
+    return minutes_over
+
+
+async def _alerts(request: Request, actor: Actor) -> list[dict[str, Any]]:
+    rt = runtime(request)
+    me = await rt.directory.staff_member(actor.id) if actor.id else None
+    rows = await rt.passes.overdue_for(actor.school_id, actor.id, me["room_id"] if me else None)
+    return [pass_json(r) for r in rows]
+
+
 async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, Any]:
     rt = runtime(request)
     school = await rt.directory.school(actor.school_id)
     return {
+        "minutes_over": _minutes_over(now(request)),
+        "alerts": await _alerts(request, actor),
         "actor": actor,
         "school": school,
         "tz": school["timezone"] if school else "UTC",
@@ -55,7 +81,7 @@ async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, An
 
 async def _rows(request: Request, actor: Actor, tz: str) -> tuple[list[dict[str, Any]], int]:
     filters = await filters_from(request, tz)
-    rows, total = await runtime(request).passes.list(actor.school_id, filters)
+    rows, total = await runtime(request).passes.page(actor.school_id, filters)
     return [pass_json(r) for r in rows], total
 
 
@@ -96,6 +122,16 @@ async def dashboard_rows(request: Request) -> Response:
     passes, total = await _rows(request, actor, context["tz"])
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "_pass_rows.html", {**context, "passes": passes, "total": total}
+    )
+
+
+async def dashboard_alerts(request: Request) -> Response:
+    actor = _staff_or_none(request)
+    if actor is None:
+        return Response("sign in first", status_code=401)
+    context = await _context(request, actor)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "_alerts.html", context
     )
 
 
@@ -146,6 +182,8 @@ async def _create_form(
             "grade": grade,
             "homeroom_id": homeroom,
             "error": error,
+            **_when_values(values or dict(params)),
+            "weekdays": set(values.get("weekdays") or params.getlist("weekdays")),
         },
         status_code=status,
     )
@@ -178,27 +216,117 @@ async def create_page(request: Request) -> Response:
         "origin_id": str(form.get("origin_id", "")),
         "destination_id": str(form.get("destination_id", "")),
         "student_ids": student_ids,
+        **_when_values(dict(form)),
+        "weekdays": [str(d) for d in form.getlist("weekdays")],
     }
     try:
-        if not student_ids or not all(_is_uuid(s) for s in student_ids):
-            raise Invalid("select at least one student", field="student_ids")
-        command = CreatePasses(
-            origin_id=_uuid_field(form, "origin_id", "where the student is Leaving From"),
-            destination_id=_uuid_field(form, "destination_id", "where the student is Going To"),
-            student_ids=[UUID(s) for s in student_ids],
-        )
-        outcome = await runtime(request).app.create_passes(
-            actor,
-            command,
-            now=now(request),
-            idempotency_key=str(form.get("idempotency_key", "")) or None,
-        )
+        outcome, message = await _submit_create(request, actor, form, student_ids)
     except DomainError as e:
         return await _create_form(request, actor, error=e.message, status=status_for(e), values=values)
     await runtime(request).watcher.wait_for(outcome.notification_id)
-    count = len(outcome.body.get("passes", []))
-    request.session["flash"] = f"Created {count} hall pass{'es' if count != 1 else ''}."
+    request.session["flash"] = message
     return RedirectResponse("/hall-pass", status_code=303)
+
+
+WHEN_FIELDS = ("start_at", "allotted_minutes", "repeat_at", "first_date", "last_date")
+
+
+def _when_values(source: Mapping[str, Any]) -> dict[str, str]:
+    """The timing fields of Create Hall Pass, as typed, to show the form again."""
+    values = {name: str(source.get(name, "")) for name in WHEN_FIELDS}
+    when = str(source.get("when", "now"))
+    values["when"] = when if when in ("now", "later", "repeating") else "now"
+    return values
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'es' if count != 1 else ''}"
+
+
+async def _submit_create(
+    request: Request, actor: Actor, form: FormData, student_ids: list[str]
+) -> tuple[Outcome, str]:
+    """Create Hall Pass now, later today or another day, or on a repeating schedule."""
+    if not student_ids or not all(_is_uuid(s) for s in student_ids):
+        raise Invalid("select at least one student", field="student_ids")
+    app = runtime(request).app
+    origin = _uuid_field(form, "origin_id", "where the student is Leaving From")
+    destination = _uuid_field(form, "destination_id", "where the student is Going To")
+    students = [UUID(s) for s in student_ids]
+    key = str(form.get("idempotency_key", "")) or None
+    when = str(form.get("when", "now"))
+    minutes = _minutes(str(form.get("allotted_minutes", "")))
+    if when == "later":
+        tz = await _school_tz(request, actor)
+        start = _local_moment(str(form.get("start_at", "")), tz, "start_at")
+        outcome = await app.schedule_passes(
+            actor,
+            SchedulePasses(
+                origin_id=origin,
+                destination_id=destination,
+                student_ids=students,
+                start_at=start,
+                allotted_minutes=minutes,
+            ),
+            now=now(request),
+            idempotency_key=key,
+        )
+        count = len(outcome.body.get("passes", []))
+        return outcome, f"Scheduled {_plural(count, 'hall pass')}."
+    if when == "repeating":
+        outcome = await app.schedule_repeating(
+            actor,
+            _repeating(form, origin, destination, students, minutes),
+            now=now(request),
+            idempotency_key=key,
+        )
+        count = len(outcome.body.get("passes", []))
+        return outcome, f"Scheduled a repeating pass: {_plural(count, 'hall pass')} planned."
+    outcome = await app.create_passes(
+        actor,
+        CreatePasses(
+            origin_id=origin, destination_id=destination, student_ids=students, allotted_minutes=minutes
+        ),
+        now=now(request),
+        idempotency_key=key,
+    )
+    return outcome, f"Created {_plural(len(outcome.body.get('passes', [])), 'hall pass')}."
+
+
+def _minutes(raw: str) -> int | None:
+    if not raw.strip():
+        return None
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 999:
+        raise Invalid("time allowed must be 1 to 999 minutes", field="allotted_minutes")
+    return int(raw)
+
+
+def _repeating(
+    form: FormData, origin: UUID, destination: UUID, students: list[UUID], minutes: int | None
+) -> ScheduleRepeating:
+    days = [str(d) for d in form.getlist("weekdays")]
+    weekdays = sorted({int(d) for d in days if d.isdigit() and int(d) <= 6})
+    if not weekdays:
+        raise Invalid("choose at least one day of the week", field="weekdays")
+    try:
+        at = time.fromisoformat(str(form.get("repeat_at", "")))
+    except ValueError as e:
+        raise Invalid("give the time of day the pass starts", field="repeat_at") from e
+    try:
+        first = date.fromisoformat(str(form.get("first_date", "")))
+        last = date.fromisoformat(str(form.get("last_date", "")))
+    except ValueError as e:
+        raise Invalid("give the first and last dates", field="first_date") from e
+    return ScheduleRepeating(
+        origin_id=origin,
+        destination_id=destination,
+        student_ids=students,
+        weekdays=weekdays,
+        at=at,
+        first_date=first,
+        last_date=last,
+        allotted_minutes=minutes,
+    )
 
 
 async def complete_form(request: Request) -> Response:
@@ -228,11 +356,55 @@ async def terminate_form(request: Request) -> Response:
     return RedirectResponse("/hall-pass", status_code=303)
 
 
+def _local_moment(raw: str, tz: str, field: str) -> datetime:
+    """A datetime-local value from a form, read in the school's time zone."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError as e:
+        raise Invalid("give a date and a time", field=field) from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
+
+
+async def _school_tz(request: Request, actor: Actor) -> str:
+    school = await runtime(request).directory.school(actor.school_id)
+    return str(school["timezone"]) if school else "UTC"
+
+
+async def cancel_form(request: Request) -> Response:
+    form = await request.form()
+    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
+    raw = request.path_params["pass_id"]
+    if not _is_uuid(raw):
+        raise Invalid("no such pass")
+    outcome = await runtime(request).app.cancel_scheduled_pass(
+        actor, UUID(raw), CancelScheduledPass(note=str(form.get("note", ""))[:500]), now=now(request)
+    )
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303)
+
+
+async def reschedule_form(request: Request) -> Response:
+    form = await request.form()
+    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
+    raw = request.path_params["pass_id"]
+    if not _is_uuid(raw):
+        raise Invalid("no such pass")
+    start = _local_moment(str(form.get("start_at", "")), await _school_tz(request, actor), "start_at")
+    outcome = await runtime(request).app.reschedule_pass(
+        actor, UUID(raw), ReschedulePass(start_at=start), now=now(request)
+    )
+    await runtime(request).watcher.wait_for(outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303)
+
+
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/hall-pass", dashboard, methods=["GET"]),
     Route("/hall-pass/rows", dashboard_rows, methods=["GET"]),
+    Route("/hall-pass/alerts", dashboard_alerts, methods=["GET"]),
     Route("/hall-pass/new", create_page, methods=["GET", "POST"]),
     Route("/hall-pass/{pass_id}/complete", complete_form, methods=["POST"]),
     Route("/hall-pass/{pass_id}/terminate", terminate_form, methods=["POST"]),
+    Route("/hall-pass/{pass_id}/cancel", cancel_form, methods=["POST"]),
+    Route("/hall-pass/{pass_id}/reschedule", reschedule_form, methods=["POST"]),
 ]

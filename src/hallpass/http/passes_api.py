@@ -139,7 +139,7 @@ async def school_timezone(request: Request, school_id: Any) -> str:
 async def list_passes(request: Request) -> Response:
     actor = require_staff(request)
     filters = await filters_from(request, await school_timezone(request, actor.school_id))
-    rows, total = await runtime(request).passes.list(actor.school_id, filters)
+    rows, total = await runtime(request).passes.page(actor.school_id, filters)
     return ORJSONResponse(
         {
             "passes": [pass_json(r) for r in rows],

@@ -153,6 +153,33 @@ class PassListProjection:
                 event.reason,
                 event.note,
             )
+        return await self._handle_portal(conn, event, notification_id)
+
+    async def _handle_portal(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        if isinstance(event, Pass.Approved):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "status = $4, start_at = $5, due_at = $6, end_note = $7",
+                Status.ACTIVE.value,
+                event.timestamp,
+                event.due_at,
+                event.note,
+            )
+        if isinstance(event, Pass.Denied):
+            return await self._update(
+                conn,
+                event,
+                notification_id,
+                "status = $4, ended_at = $5, ended_by_kind = $6, ended_by_id = $7,"
+                " end_reason = 'denied', end_note = $8",
+                Status.DENIED.value,
+                event.timestamp,
+                event.actor_kind,
+                event.actor_id,
+                event.note,
+            )
         return None
 
     async def _update(

@@ -87,7 +87,7 @@ class PassListView:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def list(self, school_id: UUID, filters: PassFilters) -> tuple[list[dict[str, Any]], int]:
+    async def page(self, school_id: UUID, filters: PassFilters) -> tuple[list[dict[str, Any]], int]:
         where, args = _where(school_id, filters)
         n = len(args)
         sql = (
@@ -98,6 +98,20 @@ class PassListView:
         rows = await self.pool.fetch(sql, *args, filters.limit, filters.offset)
         total = rows[0]["total"] if rows else 0
         return [dict(r) for r in rows], total
+
+    async def overdue_for(
+        self, school_id: UUID, staff_id: UUID | None, room_id: UUID | None
+    ) -> list[dict[str, Any]]:
+        """Overdue passes a member of staff should hear about: ones they created or from their room."""
+        rows = await self.pool.fetch(
+            f"SELECT {PASS_COLUMNS} {PASS_FROM} WHERE p.school_id = $1"
+            " AND p.status = 'expired' AND p.returned_at IS NULL"
+            " AND (p.created_by_id = $2 OR p.origin_id = $3) ORDER BY p.due_at",
+            school_id,
+            staff_id,
+            room_id,
+        )
+        return [dict(r) for r in rows]
 
     async def get(self, school_id: UUID, pass_id: UUID) -> dict[str, Any] | None:
         row = await self.pool.fetchrow(

@@ -85,6 +85,10 @@ class TimersProjection:
                 event.start_at,
                 event.allotted_minutes,
             )
+        elif isinstance(event, Pass.Approved):
+            await conn.execute(
+                UPSERT, pass_id, TimerKind.EXPIRE.value, event.school_id, event.due_at, event.allotted_minutes
+            )
         elif isinstance(event, (School.DismissalTimeSet, School.Dismissed)):
             await conn.execute(UPSERT, pass_id, TimerKind.DISMISS.value, pass_id, event.next_at, 0)
         elif isinstance(event, (Pass.Expired, Pass.Completed, Pass.Terminated, Pass.Cancelled)):

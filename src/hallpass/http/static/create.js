@@ -4,19 +4,38 @@
   var filter = document.getElementById("student-filter");
   var create = document.getElementById("create-form");
   if (!filter || !create) { return; }
-  filter.addEventListener("submit", function () {
-    filter.querySelectorAll("input[name='selected']").forEach(function (el) { el.remove(); });
-    create.querySelectorAll("input[name='student_ids']:checked").forEach(function (box) {
-      var keep = document.createElement("input");
-      keep.type = "hidden";
-      keep.name = "selected";
-      keep.value = box.value;
-      filter.appendChild(keep);
+  function showWhen() {
+    var chosen = create.querySelector("input[name='when']:checked");
+    var value = chosen ? chosen.value : "now";
+    create.querySelectorAll(".when-fields").forEach(function (el) {
+      el.hidden = el.dataset.when !== value;
     });
-    ["origin", "destination"].forEach(function (name) {
-      var select = document.getElementById(name);
-      var hidden = filter.querySelector("input[name='" + name + "_id']");
-      if (select && hidden) { hidden.value = select.value; }
+  }
+  create.querySelectorAll("input[name='when']").forEach(function (el) {
+    el.addEventListener("change", showWhen);
+  });
+  showWhen();
+
+  var carried = ["origin_id", "destination_id", "when", "start_at", "allotted_minutes",
+                 "weekdays", "repeat_at", "first_date", "last_date"];
+  filter.addEventListener("submit", function () {
+    filter.querySelectorAll("input[data-carried]").forEach(function (el) { el.remove(); });
+    function keep(name, value) {
+      var el = document.createElement("input");
+      el.type = "hidden";
+      el.name = name;
+      el.value = value;
+      el.dataset.carried = "1";
+      filter.appendChild(el);
+    }
+    create.querySelectorAll("input[name='student_ids']:checked").forEach(function (box) {
+      keep("selected", box.value);
+    });
+    carried.forEach(function (name) {
+      create.querySelectorAll("[name='" + name + "']").forEach(function (el) {
+        if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
+        if (el.value !== "") { keep(name, el.value); }
+      });
     });
   });
   create.addEventListener("submit", function () {

@@ -22,6 +22,7 @@
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         body.innerHTML = html;
+        refreshAlerts();
         var total = document.getElementById("total");
         if (total) { total.textContent = body.querySelectorAll("tr[data-status]").length; }
       })
@@ -31,6 +32,24 @@
         if (again) { again = false; refresh(); }
       });
   }
+
+  function refreshAlerts() {
+    var box = document.getElementById("alerts");
+    if (!box) { return; }
+    fetch("/hall-pass/alerts", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { box.innerHTML = html; tick(); })
+      .catch(function () { /* kept until the next refresh */ });
+  }
+
+  // Minutes over keep counting between refreshes.
+  function tick() {
+    document.querySelectorAll(".overdue-note[data-due]").forEach(function (el) {
+      var over = Math.max(0, Math.floor((Date.now() - Date.parse(el.dataset.due)) / 60000));
+      el.textContent = over + " min over";
+    });
+  }
+  setInterval(tick, 15000);
 
   body.addEventListener("submit", function (event) {
     var form = event.target;

@@ -1,0 +1,112 @@
+"""Timers as staff see them: Scheduled turns Active, and Expired shows as overdue, without reload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from hallpass.commands.messages import CreatePasses
+from hallpass.commands.timers import SchedulePasses
+from support.browser import sign_in
+from support.school import SchoolFixture
+from support.server import LiveServer
+from support.worker import Worker
+
+pytestmark = pytest.mark.browser
+
+
+async def test_scheduled_pass_turns_active_on_time(
+    browser: Browser, server: LiveServer, school: SchoolFixture, timer_worker: Worker
+) -> None:
+    student = school.students[46]
+    name = school.student_names[student]
+    await server.runtime.app.schedule_passes(
+        school.teacher("Ada"),
+        SchedulePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Nurse"],
+            student_ids=[student],
+            start_at=datetime.now(UTC) + timedelta(seconds=4),
+        ),
+        now=datetime.now(UTC),
+    )
+    page = await browser.new_page()
+    await sign_in(page, server, school.emails["Ada"])
+    await page.evaluate("window.__sameDocument = true")
+    row = page.locator("#pass-rows tr", has_text=name)
+    await expect(row).to_have_attribute("data-status", "scheduled")
+    await expect(row.get_by_text("Scheduled")).to_be_visible()
+    await expect(row).to_have_attribute("data-status", "active", timeout=15_000)
+    assert await page.evaluate("window.__sameDocument") is True
+    await page.close()
+
+
+async def test_expired_pass_shows_overdue_and_alerts_its_creator(
+    browser: Browser, server: LiveServer, school: SchoolFixture, timer_worker: Worker
+) -> None:
+    student = school.students[48]
+    name = school.student_names[student]
+    page = await browser.new_page()
+    await sign_in(page, server, school.emails["Ada"])
+    await page.evaluate("window.__sameDocument = true")
+    started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=3)
+    await server.runtime.app.create_passes(
+        school.teacher("Ada"),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Library"],
+            student_ids=[student],
+            allotted_minutes=1,
+        ),
+        now=started,
+    )
+    row = page.locator("#pass-rows tr", has_text=name)
+    await expect(row).to_have_attribute("data-status", "active")
+    await expect(row).to_have_attribute("data-status", "expired", timeout=15_000)
+    await expect(row).to_have_class("status-expired overdue")
+    await expect(row.locator(".overdue-note")).to_have_text("0 min over")
+    alert = page.get_by_role("alert").filter(has_text="Overdue")
+    await expect(alert).to_contain_text(f"{name} is 0 min over at Library")
+    assert await page.evaluate("window.__sameDocument") is True
+    await page.close()
+
+
+async def test_schedule_for_later_from_create_hall_pass(
+    browser: Browser, server: LiveServer, school: SchoolFixture
+) -> None:
+    student = school.students[50]
+    name = school.student_names[student]
+    page = await browser.new_page()
+    await sign_in(page, server, school.emails["Ada"])
+    await page.goto(f"{server.url}/hall-pass/new")
+    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
+    await page.get_by_label("Time allowed (minutes, optional)").fill("5")
+    await page.get_by_label("Later (today or another day)").check()
+    await page.get_by_label("Starts at").fill("2099-05-04T10:30")
+    await page.get_by_label("Student name or ID").fill(name)
+    await page.get_by_role("button", name="Filter").click()
+    await page.get_by_label(name).check()
+    await page.get_by_role("button", name="Create Hall Pass").last.click()
+
+    await expect(page.get_by_role("status")).to_have_text("Scheduled 1 hall pass.")
+    row = page.locator("#pass-rows tr", has_text=name)
+    await expect(row).to_have_attribute("data-status", "scheduled")
+    await expect(row.locator("td").nth(4)).to_have_text("10:30 AM")
+    await expect(row.locator("td").nth(5)).to_have_text("10:35 AM")
+    await page.close()
+
+
+async def test_admin_sets_the_dismissal_time(
+    browser: Browser, server: LiveServer, school: SchoolFixture
+) -> None:
+    page = await browser.new_page()
+    await sign_in(page, server, school.emails["Cleo"])
+    await page.get_by_role("link", name="School day").click()
+    await page.get_by_label("Dismissal time").fill("15:05")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Dismissal is now at 3:05 PM every school day.")
+    await page.goto(f"{server.url}/hall-pass/school-day")
+    await expect(page.get_by_label("Dismissal time")).to_have_value("15:05")
+    await page.close()
