@@ -14,7 +14,8 @@ from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
-from hallpass.commands.repository import ConcurrentChange, Repository
+from hallpass.commands.base import CommandBase
+from hallpass.commands.repository import ConcurrentChange
 from hallpass.errors import Conflict, Invalid
 
 
@@ -47,8 +48,8 @@ class NewStudent:
     external_id: str | None
 
 
-class DirectoryCommands:
-    repository: Repository
+class DirectoryCommands(CommandBase):
+    """Setting up a school: the school, its locations, staff and students."""
 
     async def register_school(
         self,

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
-from eventsourcing.domain import Aggregate
 
 from hallpass.actors import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
-from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Source
-from hallpass.aggregates.students import Student
+from hallpass.aggregates.passes import Source
+from hallpass.commands.base import Decision, Outcome, fingerprint
 from hallpass.commands.messages import Command, CreatePasses
-from hallpass.commands.repository import Repository
+from hallpass.commands.passes import PassCommands
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-
-if TYPE_CHECKING:
-    from hallpass.commands.app import Decision, Outcome
 
 Name = Annotated[str, msgspec.Meta(max_length=100)]
 MANAGERS = {"admin", "office"}
@@ -102,42 +97,8 @@ def _scope(students: StudentsAllowed) -> StudentScope:
     )
 
 
-class KioskCommands:
+class KioskCommands(PassCommands):
     """Mixed into `Hallpass`."""
-
-    repository: Repository
-
-    if TYPE_CHECKING:
-
-        async def _run(
-            self,
-            actor: Actor,
-            *,
-            now: datetime,
-            idempotency_key: str | None,
-            fingerprint: str,
-            decide: Callable[[], Awaitable[Decision]],
-        ) -> Outcome: ...
-
-        async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location: ...
-
-        async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]: ...
-
-        async def _pass(self, actor: Actor, pass_id: UUID) -> Pass: ...
-
-        async def _summary(self, hall_pass: Pass) -> dict[str, Any]: ...
-
-        async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]: ...
-
-        async def create_passes(
-            self,
-            actor: Actor,
-            command: CreatePasses,
-            *,
-            now: datetime,
-            source: Source = Source.STAFF,
-            idempotency_key: str | None = None,
-        ) -> Outcome: ...
 
     async def kiosk(self, kiosk_id: UUID, secret: str) -> Kiosk:
         """The kiosk a device token names, if the token is still good."""
@@ -161,8 +122,6 @@ class KioskCommands:
         self, actor: Actor, command: ConfigureKiosk, *, kiosk_id: UUID, secret: str, now: datetime
     ) -> Outcome:
         """A member of staff turns a device into a kiosk. The caller keeps the exit password."""
-        from hallpass.commands.app import fingerprint
-
         if not actor.is_staff:
             raise Forbidden("only staff may set up a kiosk")
         scope = _scope(command.students)
@@ -242,7 +201,6 @@ class KioskCommands:
         self, actor: Actor, command: KioskCompletePass, *, now: datetime, idempotency_key: str | None
     ) -> Outcome:
         """Complete Pass at a kiosk: ends the student's open pass and records the return time."""
-        from hallpass.commands.app import fingerprint
 
         async def decide() -> Decision:
             kiosk = await self._acting_kiosk(actor)

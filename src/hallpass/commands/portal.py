@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -16,12 +15,10 @@ from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
+from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary
 from hallpass.commands.messages import Command
-from hallpass.commands.repository import Repository
+from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
-
-if TYPE_CHECKING:
-    from hallpass.commands.app import Decision, Outcome
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 PORTAL_OFF = (
@@ -60,36 +57,8 @@ def settings_body(school: School) -> dict[str, Any]:
     }
 
 
-class PortalCommands:
+class PortalCommands(PassCommands):
     """Mixed into `Hallpass`."""
-
-    repository: Repository
-
-    if TYPE_CHECKING:
-
-        async def _run(
-            self,
-            actor: Actor,
-            *,
-            now: datetime,
-            idempotency_key: str | None,
-            fingerprint: str,
-            decide: Callable[[], Awaitable[Decision]],
-        ) -> Outcome: ...
-
-        async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location: ...
-
-        async def _pass(self, actor: Actor, pass_id: UUID) -> Pass: ...
-
-        async def _summary(self, hall_pass: Pass) -> dict[str, Any]: ...
-
-        async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]: ...
-
-        async def _check_student_free(
-            self, student: Student, pass_id: UUID, destination: Location, now: datetime
-        ) -> None: ...
-
-        def _may_act_on(self, actor: Actor, hall_pass: Pass) -> None: ...
 
     async def school_settings(self, school_id: UUID) -> School:
         school = await self.repository.find(school_id, School)
@@ -174,7 +143,7 @@ class PortalCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("request_portal_pass", command),
+            fingerprint=fingerprint("request_portal_pass", command),
             decide=decide,
         )
 
@@ -208,7 +177,7 @@ class PortalCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("approve_request", command, pass_id),
+            fingerprint=fingerprint("approve_request", command, pass_id),
             decide=decide,
         )
 
@@ -238,7 +207,7 @@ class PortalCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("deny_request", command, pass_id),
+            fingerprint=fingerprint("deny_request", command, pass_id),
             decide=decide,
         )
 
@@ -261,7 +230,7 @@ class PortalCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("cancel_request", None, pass_id),
+            fingerprint=fingerprint("cancel_request", None, pass_id),
             decide=decide,
         )
 
@@ -283,12 +252,4 @@ class PortalCommands:
     async def _body(
         self, hall_pass: Pass, student: Student, origin: Location, destination: Location
     ) -> dict[str, Any]:
-        from hallpass.commands.app import pass_summary
-
         return {**pass_summary(hall_pass, student, origin, destination), "decision_note": ""}
-
-
-def _fingerprint(name: str, command: Command | None, target: UUID | None = None) -> str:
-    from hallpass.commands import app
-
-    return app.fingerprint(name, command, target)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 import msgspec
@@ -15,14 +14,10 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Schedule, Status, TerminationReason
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
+from hallpass.commands.base import CommandBase, Decision, Outcome, fingerprint
 from hallpass.commands.messages import Command
-from hallpass.commands.repository import Repository
 from hallpass.errors import DestinationFull, Forbidden, Invalid, NotFound, StudentAlreadyOut
-from hallpass.eventstore import EventStore
 from hallpass.timers.recurrence import Recurrence
-
-if TYPE_CHECKING:
-    from hallpass.commands.app import Decision, Outcome
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=999)]
@@ -71,33 +66,8 @@ class ScheduleRepeating(Command, frozen=True):
 MAX_PLANNED = 1_000
 
 
-class TimerCommands:
+class TimerCommands(CommandBase):
     """Mixed into `Hallpass`: the commands the timer workers and the schedule screens issue."""
-
-    repository: Repository
-    store: EventStore
-
-    if TYPE_CHECKING:
-
-        async def _run(
-            self,
-            actor: Actor,
-            *,
-            now: datetime,
-            idempotency_key: str | None,
-            fingerprint: str,
-            decide: Callable[[], Awaitable[Decision]],
-        ) -> Outcome: ...
-
-        async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location: ...
-
-        async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]: ...
-
-        async def _pass(self, actor: Actor, pass_id: UUID) -> Pass: ...
-
-        async def _summary(self, hall_pass: Pass) -> dict[str, Any]: ...
-
-        async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]: ...
 
     async def expire_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
         """Expire the pass if it is Active and due. A late, duplicate or stale call does nothing.
@@ -207,7 +177,7 @@ class TimerCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("schedule_passes", command),
+            fingerprint=fingerprint("schedule_passes", command),
             decide=decide,
         )
 
@@ -247,7 +217,7 @@ class TimerCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("reschedule_pass", command, pass_id),
+            fingerprint=fingerprint("reschedule_pass", command, pass_id),
             decide=decide,
         )
 
@@ -280,7 +250,7 @@ class TimerCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("cancel_scheduled_pass", command, pass_id),
+            fingerprint=fingerprint("cancel_scheduled_pass", command, pass_id),
             decide=decide,
         )
 
@@ -368,7 +338,7 @@ class TimerCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("schedule_repeating", command),
+            fingerprint=fingerprint("schedule_repeating", command),
             decide=decide,
         )
 
@@ -412,7 +382,7 @@ class TimerCommands:
             actor,
             now=now,
             idempotency_key=idempotency_key,
-            fingerprint=_fingerprint("cancel_schedule", None, schedule_id),
+            fingerprint=fingerprint("cancel_schedule", None, schedule_id),
             decide=decide,
         )
 
@@ -466,12 +436,6 @@ class TimerCommands:
             school_id,
         )
         return [row["pass_id"] for row in rows]
-
-
-def _fingerprint(name: str, command: Command | None, target: UUID | None = None) -> str:
-    from hallpass.commands import app
-
-    return app.fingerprint(name, command, target)
 
 
 def _timer_body(hall_pass: Pass, changed: bool) -> dict[str, Any]:
