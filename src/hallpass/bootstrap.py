@@ -77,7 +77,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
                 await runner.create_schema()
         finally:
             await conn.execute("SELECT pg_advisory_unlock(727274)")
-    watcher = Watcher(pool, tuple(p.name for p in projections))
+    watcher = Watcher(pool, tuple(p.name for p in projections if p.serves_requests))
     await watcher.start()
     return Runtime(
         pool=pool,

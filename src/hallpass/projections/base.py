@@ -16,10 +16,13 @@ class Projection(Protocol):
 
     `handle` runs inside the runner's transaction, together with the tracking record, so
     each event takes effect exactly once. It returns the schools whose views changed.
+    `serves_requests` says whether pages and API answers read it, and so wait for it after a
+    command; a projection that only background workers read does not hold answers up.
     """
 
     name: str
     tables: tuple[str, ...]
+    serves_requests: bool
 
     async def create_schema(self, conn: asyncpg.Connection) -> None: ...
 

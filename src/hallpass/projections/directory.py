@@ -67,6 +67,7 @@ def fold(text: str) -> str:
 
 class DirectoryProjection:
     name = "directory"
+    serves_requests = True
     tables: tuple[str, ...] = ("dir_schools", "dir_locations", "dir_staff", "dir_students")
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:

@@ -34,6 +34,7 @@ CREATE INDEX IF NOT EXISTS kiosks_school ON kiosks (school_id, created_by, creat
 
 class KioskProjection:
     name = "kiosks"
+    serves_requests = True
     tables: tuple[str, ...] = ("kiosks",)
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:

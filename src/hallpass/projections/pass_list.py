@@ -43,6 +43,7 @@ CREATE INDEX IF NOT EXISTS pass_list_student ON pass_list (student_id, start_at 
 
 class PassListProjection:
     name = "pass_list"
+    serves_requests = True
     tables: tuple[str, ...] = ("pass_list",)
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:

@@ -62,6 +62,7 @@ class TimersProjection:
     """
 
     name = "pass_timers"
+    serves_requests = False
     tables: tuple[str, ...] = ("pass_timers",)
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:

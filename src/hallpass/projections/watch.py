@@ -66,7 +66,7 @@ class Watcher:
         return all(self.positions.get(name, 0) >= notification_id for name in self.projections)
 
     async def wait_for(self, notification_id: int | None, timeout: float = 5.0) -> bool:
-        """Wait until every projection has processed `notification_id`; False on timeout."""
+        """Wait until the projections requests read have processed `notification_id`; False on timeout."""
         if notification_id is None:
             return True
         async with self._moved:
