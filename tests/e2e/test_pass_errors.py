@@ -134,3 +134,14 @@ async def test_openapi_document_describes_the_api(server: LiveServer) -> None:
     assert "CreatePasses" in doc["components"]["schemas"]
     params = doc["paths"]["/api/v1/passes"]["post"]["parameters"]
     assert any(p["name"] == "Idempotency-Key" for p in params)
+
+
+async def test_unusual_digits_in_a_search_are_not_an_error(teacher: ApiClient) -> None:
+    for query in ("١٢٣", "#²"):
+        r = await teacher.http.get("/api/v1/students", params={"q": query})
+        assert r.status_code == 200, query
+        assert r.json()["students"] == []
+    folded = await teacher.http.get("/api/v1/students", params={"q": "²"})
+    assert folded.status_code == 200
+    assert folded.json()["students"]
+    assert all("2" in s["name"] for s in folded.json()["students"])

@@ -21,6 +21,7 @@ from hallpass.http.auth import issue_kiosk_token, kiosk_claims, require_staff
 from hallpass.http.common import ORJSONResponse, idempotency_key, now, parse_body, path_uuid, respond, runtime
 from hallpass.http.errors import domain_error, json_error, wants_html
 from hallpass.projections.kiosks import KioskView
+from hallpass.text import is_number
 
 
 def kiosk_login(kiosk_id: UUID) -> str:
@@ -91,7 +92,7 @@ async def try_exit(request: Request, actor: Actor, password: str) -> Outcome:
     moment = now(request)
 
     async def password_ok() -> bool:
-        if not password.isdigit():
+        if not is_number(password):
             return False
         try:
             return (

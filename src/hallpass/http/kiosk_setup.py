@@ -18,6 +18,7 @@ from hallpass.http.auth import KIOSK_COOKIE, KIOSK_TOKEN_MAX_AGE, csrf_token, cu
 from hallpass.http.common import now, path_uuid, runtime
 from hallpass.http.errors import status_for, validation_error
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
+from hallpass.text import is_number
 
 MODES = {
     "all": "All students",
@@ -84,7 +85,7 @@ def _setup_from(form: FormData, values: dict[str, Any]) -> KioskSetUp:
         "students": {
             "mode": values["mode"],
             "homeroom_ids": values["homeroom_ids"],
-            "grades": [int(g) for g in values["grades"] if g.lstrip("-").isdigit()],
+            "grades": [int(g) for g in values["grades"] if is_number(g.lstrip("-"))],
             "student_ids": values["student_ids"],
         },
         "exit_password": password,

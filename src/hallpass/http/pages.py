@@ -29,6 +29,7 @@ from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import now, runtime
 from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
+from hallpass.text import is_number
 
 REASONS = {
     TerminationReason.LEFT_EARLY: "Left early",
@@ -158,7 +159,7 @@ async def _create_form(
     students = await rt.directory.students(
         actor.school_id,
         name=params.get("q", "")[:100],
-        grade=int(grade) if grade.isdigit() else None,
+        grade=int(grade) if is_number(grade) else None,
         homeroom_id=UUID(homeroom) if _is_uuid(homeroom) else None,
         limit=200,
     )
@@ -296,7 +297,7 @@ async def _submit_create(
 def _minutes(raw: str) -> int | None:
     if not raw.strip():
         return None
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 999:
+    if not is_number(raw.strip()) or not 1 <= int(raw) <= 999:
         raise Invalid("time allowed must be 1 to 999 minutes", field="allotted_minutes")
     return int(raw)
 
@@ -305,7 +306,7 @@ def _repeating(
     form: FormData, origin: UUID, destination: UUID, students: list[UUID], minutes: int | None
 ) -> ScheduleRepeating:
     days = [str(d) for d in form.getlist("weekdays")]
-    weekdays = sorted({int(d) for d in days if d.isdigit() and int(d) <= 6})
+    weekdays = sorted({int(d) for d in days if is_number(d) and int(d) <= 6})
     if not weekdays:
         raise Invalid("choose at least one day of the week", field="weekdays")
     try:

@@ -16,6 +16,7 @@ from hallpass.credentials import StudentSignIns, hash_password
 from hallpass.errors import Forbidden, NotFound, Unauthenticated
 from hallpass.http.auth import sign_in_student
 from hallpass.http.common import now, runtime
+from hallpass.text import is_number
 
 MAX_ID_LENGTH = 64
 
@@ -39,7 +40,7 @@ async def find_student(request: Request, school_id: UUID, username: str) -> Stud
     name = username.strip()
     if not name or len(name) > MAX_ID_LENGTH:
         return None
-    if name.isdigit():
+    if is_number(name):
         return await rt.app.repository.find(ids.student_id(school_id, int(name)), Student)
     if name.startswith("#") and len(name) > 1:
         rows = await rt.directory.students(school_id, name=name, limit=2)

@@ -12,6 +12,7 @@ from uuid import UUID
 from hallpass.aggregates.kiosks import StudentScope
 from hallpass.errors import Invalid
 from hallpass.projections.directory import fold
+from hallpass.text import is_number
 
 MIN_NAME_CHARS = 2
 LIMIT = 8
@@ -48,7 +49,7 @@ def search(
         if not wanted:
             raise Invalid("type an external ID after #", field="q")
         return [c for c in allowed if c.external_id is not None and c.external_id.lower() == wanted][:1]
-    if text.isdigit():
+    if is_number(text):
         number = int(text)
         return [c for c in allowed if c.hall_pass_id == number][:1]
     tokens = fold(text).split()

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.projections.directory import fold
+from hallpass.text import is_number
 
 PASS_COLUMNS = """
     p.pass_id, p.school_id, p.status, p.source, p.created_at, p.start_at, p.due_at,
@@ -164,7 +165,7 @@ class DirectoryView:
         args: list[Any] = [school_id]
         text = name.strip()
         if text:
-            if text.isdigit():
+            if is_number(text):
                 args.append(int(text))
                 clauses.append(f"s.hall_pass_id = ${len(args)}")
             elif text.startswith("#"):
