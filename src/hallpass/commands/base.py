@@ -26,7 +26,9 @@ from hallpass.commands.repository import ConcurrentChange, Repository
 from hallpass.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     IdempotencyKeyReused,
+    Invalid,
     NotFound,
     StudentAlreadyOut,
 )
@@ -70,6 +72,28 @@ def pass_summary(p: Pass, student: Student, origin: Location, destination: Locat
         "end_reason": p.end_reason,
         "version": p.version,
     }
+
+
+def staff_only(actor: Actor, action: str) -> None:
+    if not actor.is_staff:
+        raise Forbidden(f"only staff may {action}")
+
+
+def each_student_once(student_ids: Sequence[UUID]) -> None:
+    if len(set(student_ids)) != len(student_ids):
+        raise Invalid("a student is selected more than once", field="student_ids")
+
+
+def allotted_minutes(destination: Location, requested: int | None) -> int:
+    """The destination's time allotted, or a shorter time asked for; never a longer one."""
+    if requested is None:
+        return destination.allotted_minutes
+    if requested > destination.allotted_minutes:
+        raise Invalid(
+            f"a pass to {destination.name} may last at most {destination.allotted_minutes} minutes",
+            field="allotted_minutes",
+        )
+    return requested
 
 
 class CommandBase:

@@ -12,7 +12,7 @@ import msgspec
 from hallpass.actors import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
 from hallpass.aggregates.passes import Source
-from hallpass.commands.base import Decision, Outcome, fingerprint
+from hallpass.commands.base import Decision, Outcome, fingerprint, staff_only
 from hallpass.commands.messages import Command, CreatePasses
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -122,8 +122,7 @@ class KioskCommands(PassCommands):
         self, actor: Actor, command: ConfigureKiosk, *, kiosk_id: UUID, secret: str, now: datetime
     ) -> Outcome:
         """A member of staff turns a device into a kiosk. The caller keeps the exit password."""
-        if not actor.is_staff:
-            raise Forbidden("only staff may set up a kiosk")
+        staff_only(actor, "set up a kiosk")
         scope = _scope(command.students)
         if len(set(command.destination_ids)) != len(command.destination_ids):
             raise Invalid("a destination is chosen more than once", field="destination_ids")
@@ -163,8 +162,7 @@ class KioskCommands(PassCommands):
         )
 
     async def revoke_kiosk(self, actor: Actor, kiosk_id: UUID, *, now: datetime) -> Outcome:
-        if not actor.is_staff:
-            raise Forbidden("only staff may revoke a kiosk")
+        staff_only(actor, "revoke a kiosk")
 
         async def decide() -> Decision:
             kiosk = await self.repository.find(kiosk_id, Kiosk)

@@ -9,7 +9,15 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.actors import Actor
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
-from hallpass.commands.base import CommandBase, Decision, Outcome, fingerprint, pass_summary
+from hallpass.commands.base import (
+    CommandBase,
+    Decision,
+    Outcome,
+    allotted_minutes,
+    each_student_once,
+    fingerprint,
+    pass_summary,
+)
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.errors import Forbidden, Invalid
 
@@ -24,22 +32,13 @@ class PassCommands(CommandBase):
         source: Source = Source.STAFF,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        if len(set(command.student_ids)) != len(command.student_ids):
-            raise Invalid("a student is selected more than once", field="student_ids")
+        each_student_once(command.student_ids)
 
         async def decide() -> Decision:
             origin = await self._location(actor, command.origin_id, "origin")
             destination = await self._location(actor, command.destination_id, "destination")
             students = await self._students(actor, command.student_ids)
-            minutes = destination.allotted_minutes
-            if command.allotted_minutes is not None:
-                if command.allotted_minutes > destination.allotted_minutes:
-                    raise Invalid(
-                        f"a pass to {destination.name} may last at most "
-                        f"{destination.allotted_minutes} minutes",
-                        field="allotted_minutes",
-                    )
-                minutes = command.allotted_minutes
+            minutes = allotted_minutes(destination, command.allotted_minutes)
             changed: list[Aggregate] = []
             summaries = []
             for student in students:

@@ -15,7 +15,7 @@ from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
-from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary
+from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary, staff_only
 from hallpass.commands.messages import Command
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
@@ -236,8 +236,7 @@ class PortalCommands(PassCommands):
 
     async def _may_decide(self, actor: Actor, hall_pass: Pass) -> None:
         """The teacher of the room the student is leaving, or an administrator or the office."""
-        if not actor.is_staff:
-            raise Forbidden("only staff may approve or deny a request")
+        staff_only(actor, "approve or deny a request")
         if actor.role in (Role.ADMIN.value, Role.OFFICE.value):
             return
         staff = await self.repository.find(actor.id, Staff) if actor.id else None

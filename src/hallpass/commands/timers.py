@@ -14,9 +14,17 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Schedule, Status, TerminationReason
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
-from hallpass.commands.base import CommandBase, Decision, Outcome, fingerprint
+from hallpass.commands.base import (
+    CommandBase,
+    Decision,
+    Outcome,
+    allotted_minutes,
+    each_student_once,
+    fingerprint,
+    staff_only,
+)
 from hallpass.commands.messages import Command
-from hallpass.errors import DestinationFull, Forbidden, Invalid, NotFound, StudentAlreadyOut
+from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
 from hallpass.timers.recurrence import Recurrence
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
@@ -143,33 +151,12 @@ class TimerCommands(CommandBase):
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Staff plan passes for later: one Scheduled pass per student."""
-        _staff_only(actor, "schedule a pass")
-        if len(set(command.student_ids)) != len(command.student_ids):
-            raise Invalid("a student is selected more than once", field="student_ids")
+        staff_only(actor, "schedule a pass")
+        each_student_once(command.student_ids)
         start_at = _aware(command.start_at)
 
         async def decide() -> Decision:
-            origin = await self._location(actor, command.origin_id, "origin")
-            destination = await self._location(actor, command.destination_id, "destination")
-            students = await self._students(actor, command.student_ids)
-            minutes = _minutes(destination, command.allotted_minutes)
-            planned = [
-                Pass.schedule(
-                    pass_id=uuid4(),
-                    school_id=actor.school_id,
-                    student_id=student.id,
-                    origin_id=origin.id,
-                    destination_id=destination.id,
-                    start_at=start_at,
-                    allotted_minutes=minutes,
-                    now=now,
-                    actor_kind=actor.kind,
-                    actor_id=actor.id,
-                    note=command.note,
-                    idempotency_key=idempotency_key,
-                )
-                for student in students
-            ]
+            planned = await self._plan(actor, command, [start_at], now=now, idempotency_key=idempotency_key)
             summaries = [await self._summary(p) for p in planned]
             return 201, {"passes": summaries}, planned
 
@@ -181,6 +168,39 @@ class TimerCommands(CommandBase):
             decide=decide,
         )
 
+    async def _plan(
+        self,
+        actor: Actor,
+        command: SchedulePasses | ScheduleRepeating,
+        starts: list[datetime],
+        *,
+        now: datetime,
+        idempotency_key: str | None,
+    ) -> list[Pass]:
+        """One Scheduled pass per start time and student, all checked against the school."""
+        origin = await self._location(actor, command.origin_id, "origin")
+        destination = await self._location(actor, command.destination_id, "destination")
+        students = await self._students(actor, command.student_ids)
+        minutes = allotted_minutes(destination, command.allotted_minutes)
+        return [
+            Pass.schedule(
+                pass_id=uuid4(),
+                school_id=actor.school_id,
+                student_id=student.id,
+                origin_id=origin.id,
+                destination_id=destination.id,
+                start_at=start_at,
+                allotted_minutes=minutes,
+                now=now,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                note=command.note,
+                idempotency_key=idempotency_key,
+            )
+            for start_at in starts
+            for student in students
+        ]
+
     async def reschedule_pass(
         self,
         actor: Actor,
@@ -191,7 +211,7 @@ class TimerCommands(CommandBase):
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Edit a Scheduled pass; once it has started this is refused with its status (409)."""
-        _staff_only(actor, "edit a scheduled pass")
+        staff_only(actor, "edit a scheduled pass")
         start_at = _aware(command.start_at)
 
         async def decide() -> Decision:
@@ -200,7 +220,7 @@ class TimerCommands(CommandBase):
             minutes = (
                 hall_pass.allotted_minutes
                 if command.allotted_minutes is None
-                else _minutes(destination, command.allotted_minutes)
+                else allotted_minutes(destination, command.allotted_minutes)
             )
             hall_pass.reschedule(
                 start_at=start_at,
@@ -231,7 +251,7 @@ class TimerCommands(CommandBase):
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Cancel a Scheduled pass; once it has started this is refused with its status (409)."""
-        _staff_only(actor, "cancel a scheduled pass")
+        staff_only(actor, "cancel a scheduled pass")
         note = command.note if command is not None else ""
 
         async def decide() -> Decision:
@@ -263,9 +283,8 @@ class TimerCommands(CommandBase):
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Plan a Scheduled pass for each future occurrence and student (all or none)."""
-        _staff_only(actor, "schedule passes")
-        if len(set(command.student_ids)) != len(command.student_ids):
-            raise Invalid("a student is selected more than once", field="student_ids")
+        staff_only(actor, "schedule passes")
+        each_student_once(command.student_ids)
         if command.last_date < command.first_date:
             raise Invalid("the last date is before the first date", field="last_date")
 
@@ -284,42 +303,21 @@ class TimerCommands(CommandBase):
                 raise Invalid("the schedule has no occurrence in the future", field="first_date")
             if len(starts) * len(command.student_ids) > MAX_PLANNED:
                 raise Invalid(f"a schedule may plan at most {MAX_PLANNED} passes", field="last_date")
-            origin = await self._location(actor, command.origin_id, "origin")
-            destination = await self._location(actor, command.destination_id, "destination")
-            students = await self._students(actor, command.student_ids)
-            minutes = _minutes(destination, command.allotted_minutes)
-            planned = [
-                Pass.schedule(
-                    pass_id=uuid4(),
-                    school_id=actor.school_id,
-                    student_id=student.id,
-                    origin_id=origin.id,
-                    destination_id=destination.id,
-                    start_at=start_at,
-                    allotted_minutes=minutes,
-                    now=now,
-                    actor_kind=actor.kind,
-                    actor_id=actor.id,
-                    note=command.note,
-                    idempotency_key=idempotency_key,
-                )
-                for start_at in starts
-                for student in students
-            ]
+            planned = await self._plan(actor, command, starts, now=now, idempotency_key=idempotency_key)
             schedule = Schedule._create(
                 Schedule.Created,
                 id=uuid4(),
                 timestamp=now,
                 school_id=actor.school_id,
-                student_ids=[s.id for s in students],
-                origin_id=origin.id,
-                destination_id=destination.id,
+                student_ids=list(command.student_ids),
+                origin_id=command.origin_id,
+                destination_id=command.destination_id,
                 weekdays=sorted(recurrence.weekdays),
                 at=command.at,
                 first_date=command.first_date,
                 last_date=command.last_date,
                 timezone=timezone,
-                allotted_minutes=minutes,
+                allotted_minutes=planned[0].allotted_minutes,
                 pass_ids=[p.id for p in planned],
                 actor_kind=actor.kind,
                 actor_id=actor.id,
@@ -351,7 +349,7 @@ class TimerCommands(CommandBase):
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Cancel a repeating schedule: its occurrences that have not started are cancelled."""
-        _staff_only(actor, "cancel a schedule")
+        staff_only(actor, "cancel a schedule")
 
         async def decide() -> Decision:
             schedule = await self.repository.find(schedule_id, Schedule)
@@ -388,7 +386,7 @@ class TimerCommands(CommandBase):
 
     async def set_dismissal_time(self, actor: Actor, at: time, *, now: datetime) -> Outcome:
         """Set when the school day ends, in the school's time zone; from then on, daily."""
-        _staff_only(actor, "set the dismissal time")
+        staff_only(actor, "set the dismissal time")
 
         async def decide() -> Decision:
             school = await self.repository.find(actor.school_id, School)
@@ -447,23 +445,7 @@ def _cancelled(hall_pass: Pass, now: datetime, reason: str, note: str) -> list[A
     return [hall_pass]
 
 
-def _staff_only(actor: Actor, action: str) -> None:
-    if not actor.is_staff:
-        raise Forbidden(f"only staff may {action}")
-
-
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise Invalid("a start time needs a time zone offset", field="start_at")
     return moment
-
-
-def _minutes(destination: Location, requested: int | None) -> int:
-    if requested is None:
-        return destination.allotted_minutes
-    if requested > destination.allotted_minutes:
-        raise Invalid(
-            f"a pass to {destination.name} may last at most {destination.allotted_minutes} minutes",
-            field="allotted_minutes",
-        )
-    return requested
