@@ -69,7 +69,6 @@ async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, An
     school = await rt.directory.school(actor.school_id)
     return {
         "minutes_over": _minutes_over(now(request)),
-        "alerts": await _alerts(request, actor),
         "actor": actor,
         "school": school,
         "tz": school["timezone"] if school else "UTC",
@@ -95,7 +94,7 @@ async def dashboard(request: Request) -> Response:
     if actor is None:
         return _sign_in_redirect(request)
     rt = runtime(request)
-    context = await _context(request, actor)
+    context = await _context(request, actor, alerts=await _alerts(request, actor))
     passes, total = await _rows(request, actor, context["tz"])
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
@@ -130,7 +129,7 @@ async def dashboard_alerts(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
         return Response("sign in first", status_code=401)
-    context = await _context(request, actor)
+    context = await _context(request, actor, alerts=await _alerts(request, actor))
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "_alerts.html", context
     )
