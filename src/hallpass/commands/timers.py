@@ -25,6 +25,7 @@ from hallpass.commands.base import (
 )
 from hallpass.commands.messages import Command
 from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
+from hallpass.projections.queries import PassListView
 from hallpass.timers.recurrence import Recurrence
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
@@ -414,7 +415,7 @@ class TimerCommands(CommandBase):
                 return 200, {"school_id": str(school_id), "dismissed": []}, []
             changed: list[Aggregate] = [current]
             ended: list[str] = []
-            for pass_id in await self._open_pass_ids(school_id):
+            for pass_id in await PassListView(self.store.pool).open_pass_ids(school_id):
                 hall_pass = await self.repository.find(pass_id, Pass)
                 if hall_pass is None or not hall_pass.is_open:
                     continue
@@ -426,14 +427,6 @@ class TimerCommands(CommandBase):
             return 200, {"school_id": str(school_id), "dismissed": ended}, changed
 
         return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
-
-    async def _open_pass_ids(self, school_id: UUID) -> list[UUID]:
-        rows = await self.store.pool.fetch(
-            "SELECT pass_id FROM pass_list WHERE school_id = $1"
-            " AND (status IN ('active', 'requested') OR (status = 'expired' AND returned_at IS NULL))",
-            school_id,
-        )
-        return [row["pass_id"] for row in rows]
 
 
 def _timer_body(hall_pass: Pass, changed: bool) -> dict[str, Any]:

@@ -114,6 +114,15 @@ class PassListView:
         )
         return [dict(r) for r in rows]
 
+    async def open_pass_ids(self, school_id: UUID) -> list[UUID]:
+        """Passes whose student is not back yet: Requested, Active, or Expired not returned."""
+        rows = await self.pool.fetch(
+            "SELECT pass_id FROM pass_list WHERE school_id = $1"
+            " AND (status IN ('active', 'requested') OR (status = 'expired' AND returned_at IS NULL))",
+            school_id,
+        )
+        return [row["pass_id"] for row in rows]
+
     async def get(self, school_id: UUID, pass_id: UUID) -> dict[str, Any] | None:
         row = await self.pool.fetchrow(
             f"SELECT {PASS_COLUMNS} {PASS_FROM} WHERE p.school_id = $1 AND p.pass_id = $2",
