@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from hypothesis import settings
 
 from hallpass.services import (
     EmbeddedPostgres,
@@ -30,6 +31,14 @@ LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 MakeDatabase = Callable[[], AbstractContextManager[str]]
+
+# Hypothesis: "ci" (the default, and what ops/test uses) draws the same examples on every run
+# and machine; "dev" draws new ones each run (`HYPOTHESIS_PROFILE=dev ops/test`). Neither has a
+# deadline: the test machines are shared, so a slow example is not a failure. A failure prints
+# the blob that replays it with @reproduce_failure.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, deadline=None)
+settings.register_profile("dev", derandomize=False, print_blob=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hallpass.timers.recurrence import Recurrence
@@ -32,7 +32,15 @@ recurrences = st.builds(
 )
 
 
+# Found by hypothesis: a time of day with fold=1 (the second 02:00 of a night whose clocks go
+# back) on the Sunday the clocks jump forward over 02:00.
+SPRING_FORWARD_FOLD = Recurrence(
+    frozenset({6}), time(2, 0, fold=1), date(2025, 3, 9), date(2025, 3, 9), "America/Chicago"
+)
+
+
 @given(recurrences)
+@example(SPRING_FORWARD_FOLD)
 def test_one_occurrence_per_matching_day_at_the_local_time(rule: Recurrence) -> None:
     zone = ZoneInfo(rule.timezone)
     occurrences = rule.occurrences()
@@ -53,6 +61,7 @@ def test_one_occurrence_per_matching_day_at_the_local_time(rule: Recurrence) -> 
 
 
 @given(recurrences)
+@example(SPRING_FORWARD_FOLD)
 def test_an_existing_local_time_round_trips(rule: Recurrence) -> None:
     zone = ZoneInfo(rule.timezone)
     for moment in rule.occurrences():
@@ -84,3 +93,11 @@ def test_southern_hemisphere_dates_follow_their_own_changes() -> None:
         datetime(2025, 3, 30, 22, 0, tzinfo=UTC),
         datetime(2025, 4, 6, 23, 0, tzinfo=UTC),
     ]
+
+
+def test_a_time_of_day_is_a_wall_clock_reading_without_fold_or_offset() -> None:
+    rule = SPRING_FORWARD_FOLD
+    assert (rule.at, rule.at.fold, rule.at.tzinfo) == (time(2, 0), 0, None)
+    assert rule.occurrences() == [datetime(2025, 3, 9, 8, 0, tzinfo=UTC)]
+    plain = Recurrence(rule.weekdays, time(2, 0), rule.first, rule.last, rule.timezone)
+    assert (rule, rule.occurrences()) == (plain, plain.occurrences())

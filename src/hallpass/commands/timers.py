@@ -314,7 +314,7 @@ class TimerCommands(CommandBase):
                 origin_id=command.origin_id,
                 destination_id=command.destination_id,
                 weekdays=sorted(recurrence.weekdays),
-                at=command.at,
+                at=recurrence.at,
                 first_date=command.first_date,
                 last_date=command.last_date,
                 timezone=timezone,

@@ -12,13 +12,21 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class Recurrence:
-    """Every listed weekday (0 = Monday) at `at` local time, from `first` to `last` inclusive."""
+    """Every listed weekday (0 = Monday) at `at` local time, from `first` to `last` inclusive.
+
+    `at` is a reading of the school's wall clock, the same on every date: it carries no offset
+    and no `fold` (which of a repeated hour is meant depends on the date, so it is decided per
+    date in `to_instant`). Both are dropped here, so the rule's own `at` is what it schedules.
+    """
 
     weekdays: frozenset[int]
     at: time
     first: date
     last: date
     timezone: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "at", wall_clock(self.at))
 
     def local_dates(self) -> Iterator[date]:
         day = self.first
@@ -38,6 +46,11 @@ class Recurrence:
         return [to_instant(day, self.at, zone) for day in self.local_dates()]
 
 
+def wall_clock(at: time) -> time:
+    """A time of day as a wall-clock reading: no offset, and `fold` 0."""
+    return at.replace(tzinfo=None, fold=0)
+
+
 def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
-    local = datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=zone)
+    local = datetime.combine(day, wall_clock(at), tzinfo=zone)
     return local.astimezone(UTC)
