@@ -22,7 +22,7 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.students import Student
 from hallpass.commands.messages import Command
-from hallpass.commands.repository import ConcurrentChange, Repository
+from hallpass.commands.repository import ConcurrentChange, Repository, UnitOfWork
 from hallpass.errors import (
     Conflict,
     DomainError,
@@ -114,45 +114,64 @@ class CommandBase:
         fingerprint: str,
         decide: Callable[[], Awaitable[Decision]],
     ) -> Outcome:
-        """Decide and save, retrying on a concurrent change; replay the answer for a known key."""
+        """Decide and save, retrying on a concurrent change; replay the answer for a known key.
+
+        Each attempt is one unit of work (see `Repository.unit_of_work`); a retry after another
+        writer's change starts a fresh one, so it reads that change.
+        """
         record_id = (
             ids.idempotency_record_id(actor.school_id, actor.principal, idempotency_key)
             if idempotency_key
             else None
         )
         for attempt in range(MAX_ATTEMPTS):
+            try:
+                async with self.repository.unit_of_work() as unit:
+                    return await self._attempt(
+                        unit, actor, now, idempotency_key, record_id, fingerprint, decide
+                    )
+            except ConcurrentChange:
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise Conflict("too many simultaneous changes; please try again")
+
+    async def _attempt(
+        self,
+        unit: UnitOfWork,
+        actor: Actor,
+        now: datetime,
+        idempotency_key: str | None,
+        record_id: UUID | None,
+        fingerprint: str,
+        decide: Callable[[], Awaitable[Decision]],
+    ) -> Outcome:
+        """One try in its own unit of work: every aggregate read once, the changed ones saved once."""
+        replay = await self._replay(record_id, fingerprint)
+        if replay is not None:
+            return replay
+        try:
+            status_code, body, aggregates = await decide()
+        except DomainError:
+            # A concurrent request with the same key may have just succeeded.
             replay = await self._replay(record_id, fingerprint)
             if replay is not None:
                 return replay
-            try:
-                status_code, body, aggregates = await decide()
-            except DomainError:
-                # A concurrent request with the same key may have just succeeded.
-                replay = await self._replay(record_id, fingerprint)
-                if replay is not None:
-                    return replay
-                raise
-            to_save = list(aggregates)
-            if record_id is not None and idempotency_key is not None:
-                to_save.append(
-                    IdempotencyRecord._create(
-                        IdempotencyRecord.Recorded,
-                        id=record_id,
-                        timestamp=now,
-                        key=idempotency_key,
-                        principal=actor.principal,
-                        fingerprint=fingerprint,
-                        status_code=status_code,
-                        response=body,
-                    )
+            raise
+        to_save = list(aggregates)
+        if record_id is not None and idempotency_key is not None:
+            to_save.append(
+                IdempotencyRecord._create(
+                    IdempotencyRecord.Recorded,
+                    id=record_id,
+                    timestamp=now,
+                    key=idempotency_key,
+                    principal=actor.principal,
+                    fingerprint=fingerprint,
+                    status_code=status_code,
+                    response=body,
                 )
-            try:
-                notification_id = await self.repository.save(*to_save)
-            except ConcurrentChange:
-                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
-            return Outcome(status_code, body, notification_id)
-        raise Conflict("too many simultaneous changes; please try again")
+            )
+        notification_id = await unit.commit(to_save)
+        return Outcome(status_code, body, notification_id)
 
     async def _replay(self, record_id: UUID | None, fingerprint: str) -> Outcome | None:
         if record_id is None:

@@ -85,8 +85,12 @@ class EventStore:
         lte: int | None = None,
         desc: bool = False,
         limit: int | None = None,
+        until_notification_id: int | None = None,
     ) -> list[StoredEvent]:
-        """Return the events of one aggregate, ordered by originator_version."""
+        """Return the events of one aggregate, ordered by originator_version.
+
+        With ``until_notification_id``, only those the log held at that notification ID.
+        """
         query = self._sql.select_stream
         args: list[Any] = [originator_id]
         if gt is not None:
@@ -95,6 +99,9 @@ class EventStore:
         if lte is not None:
             args.append(lte)
             query += f" AND originator_version <= ${len(args)}"
+        if until_notification_id is not None:
+            args.append(until_notification_id)
+            query += f" AND notification_id <= ${len(args)}"
         query += " ORDER BY originator_version " + ("DESC" if desc else "ASC")
         if limit is not None:
             args.append(limit)

@@ -1,0 +1,164 @@
+"""One unit of work per command attempt, against a real database: each aggregate read once and
+handed out as the same object, saved once; a clash inside one save is a bug, not a conflict."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.passes import Pass
+from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.commands import Hallpass
+from hallpass.commands.base import Decision
+from hallpass.commands.messages import CreatePasses
+from hallpass.commands.repository import ConcurrentChange, SavedTwice
+from support.school import SchoolFixture, make_school
+
+
+@pytest.fixture
+async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
+    rt = await build_runtime(fresh_database_url)
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.fixture
+async def school(runtime: Runtime) -> SchoolFixture:
+    return await make_school(runtime, students=4)
+
+
+async def to_restroom(runtime: Runtime, school: SchoolFixture, students: list[UUID]) -> list[UUID]:
+    outcome = await runtime.app.create_passes(
+        school.teacher(),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms["Restroom"], student_ids=students
+        ),
+        now=datetime.now(UTC),
+    )
+    return [UUID(p["id"]) for p in outcome.body["passes"]]
+
+
+async def stream_version(runtime: Runtime, aggregate_id: UUID) -> int:
+    value = await runtime.pool.fetchval(
+        "SELECT max(originator_version) FROM hallpass_events WHERE originator_id = $1", aggregate_id
+    )
+    return int(value)
+
+
+async def test_inside_a_unit_every_find_hands_out_the_same_object_and_its_events_accumulate(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    first, second = await to_restroom(runtime, school, school.students[:2])
+    restroom_id = school.rooms["Restroom"]
+    repository = runtime.app.repository
+    before = await stream_version(runtime, restroom_id)
+    async with repository.unit_of_work() as unit:
+        restroom = await repository.find(restroom_id, Location)
+        assert restroom is not None and await repository.find(restroom_id, Location) is restroom
+        assert restroom.occupants == (first, second)
+        restroom.release(pass_id=first, now=datetime.now(UTC))
+        again = await repository.find(restroom_id, Location)
+        assert again is restroom and again.occupants == (second,)
+        again.release(pass_id=second, now=datetime.now(UTC))
+        await unit.commit([restroom, again])
+    assert await stream_version(runtime, restroom_id) == before + 2
+    outside = await repository.find(restroom_id, Location)
+    assert outside is not None and outside is not await repository.find(restroom_id, Location)
+    assert (outside.occupants, outside.version) == ((), before + 2)
+
+
+async def test_saving_an_aggregate_twice_is_a_programming_error_and_leaves_store_and_cache_as_they_were(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    first, second = await to_restroom(runtime, school, school.students[:2])
+    restroom_id = school.rooms["Restroom"]
+    repository = runtime.app.repository
+    before = await stream_version(runtime, restroom_id)
+    now = datetime.now(UTC)
+
+    stale = await repository.find(restroom_id, Location)
+    assert stale is not None
+    async with repository.unit_of_work() as unit:
+        mine = await repository.find(restroom_id, Location)
+        assert mine is not None and mine is not stale
+        mine.release(pass_id=first, now=now)
+        stale.release(pass_id=second, now=now)
+        with pytest.raises(SavedTwice, match="second copy"):
+            await unit.commit([mine, stale])
+
+    one = await repository.find(restroom_id, Location)
+    other = await repository.find(restroom_id, Location)
+    assert one is not None and other is not None
+    one.release(pass_id=first, now=now)
+    other.release(pass_id=second, now=now)
+    with pytest.raises(SavedTwice, match="saved twice"):
+        await repository.save(one, other)
+
+    async with repository.unit_of_work() as unit:
+        await unit.commit([])
+        with pytest.raises(SavedTwice, match="already saved"):
+            await unit.commit([])
+        with pytest.raises(SavedTwice, match="save through the unit"):
+            await repository.save()
+
+    assert not issubclass(SavedTwice, ConcurrentChange)
+    assert await stream_version(runtime, restroom_id) == before
+    cached = await repository.find(restroom_id, Location)
+    assert cached is not None and (cached.occupants, cached.version) == ((first, second), before)
+    assert not cached.collect_events()
+
+
+async def test_a_command_that_saves_a_second_copy_fails_once_instead_of_retrying_as_a_conflict(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    (first,) = await to_restroom(runtime, school, school.students[:1])
+    app = runtime.app
+    stale = await app.repository.find(first, Pass)
+    attempts = 0
+
+    async def decide() -> Decision:
+        nonlocal attempts
+        attempts += 1
+        hall_pass = await app._pass(school.teacher(), first)
+        assert stale is not None
+        return 200, {}, [hall_pass, stale]
+
+    with pytest.raises(SavedTwice):
+        await app._run(
+            school.teacher(), now=datetime.now(UTC), idempotency_key=None, fingerprint="", decide=decide
+        )
+    assert attempts == 1
+
+
+async def test_a_real_concurrent_writer_is_retried_in_a_fresh_unit_that_reads_its_change(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    first, second = await to_restroom(runtime, school, school.students[:2])
+    app = runtime.app
+    other = Hallpass(runtime.store)
+    restroom_id = school.rooms["Restroom"]
+    seen: list[Location] = []
+    now = datetime.now(UTC)
+
+    async def decide() -> Decision:
+        restroom = await app.repository.find(restroom_id, Location)
+        assert restroom is not None
+        seen.append(restroom)
+        if len(seen) == 1:
+            await other.complete_pass(school.teacher(), first, now=now)
+        hall_pass = await app._pass(school.teacher(), second)
+        hall_pass.complete(now=now, actor_kind="staff", actor_id=None, idempotency_key=None)
+        return 200, {"occupants_seen": len(restroom.occupants)}, await app._close(hall_pass, now)
+
+    outcome = await app._run(school.teacher(), now=now, idempotency_key=None, fingerprint="", decide=decide)
+    assert len(seen) == 2 and seen[0] is not seen[1]
+    assert outcome.body == {"occupants_seen": 1}
+    restroom = await app.repository.find(restroom_id, Location)
+    assert restroom is not None and restroom.occupants == ()
+    assert restroom.version == await stream_version(runtime, restroom_id)
