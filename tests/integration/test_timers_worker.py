@@ -14,8 +14,10 @@ import pytest
 import redis
 
 from hallpass.aggregates.encoding import TypedMapper
+from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.commands.directory import NewLocation
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.timers import SchedulePasses
 from hallpass.projections.timers import TimerKind
@@ -230,3 +232,60 @@ async def test_open_passes_are_dismissed_at_the_dismissal_time(
         datetime.now(ZoneInfo("America/Chicago")).date(), at, tzinfo=ZoneInfo("America/Chicago")
     )
     assert all(timedelta(0) <= r["ended_at"] - school_day_end <= timedelta(seconds=1) for r in rows)
+
+
+async def test_dismissal_through_two_workers_ends_several_passes_to_one_restroom_and_marks_the_day_once(
+    runtime: Runtime, school: SchoolFixture, fresh_database_url: str, redis_url: str, namespace: str
+) -> None:
+    """The demo school's case: open passes to the same capacity-limited restroom and elsewhere."""
+    now = datetime.now(UTC)
+    (restroom_b,) = await runtime.app.add_locations(
+        school.id, [NewLocation("Restroom B", LocationKind.RESTROOM, 5, capacity=4)], now=now
+    )
+    places = [
+        (restroom_b.id, school.students[0:4]),
+        (school.rooms["Restroom"], school.students[4:6]),
+        (school.rooms["Library"], school.students[6:11]),
+        (school.rooms["Nurse"], school.students[11:14]),
+    ]
+    chicago = ZoneInfo("America/Chicago")
+    with workers(fresh_database_url, redis_url, namespace, count=2):
+        now = datetime.now(UTC)
+        at = (now + timedelta(seconds=3)).astimezone(chicago).time().replace(microsecond=0)
+        school_day_end = datetime.combine(now.astimezone(chicago).date(), at, tzinfo=chicago)
+        await runtime.app.set_dismissal_time(school.teacher(), at, now=now)
+        for destination, students in places:
+            await runtime.app.create_passes(
+                school.teacher(),
+                CreatePasses(
+                    origin_id=school.rooms["Room 101"], destination_id=destination, student_ids=students
+                ),
+                now=now,
+            )
+        send = make_sender(make_broker(TimerSettings(fresh_database_url, redis_url, namespace)))
+        delay = int((school_day_end - datetime.now(UTC)).total_seconds() * 1000) + 1
+        send(Due(school.id, TimerKind.DISMISS, school.id, school_day_end, delay))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            rows = await runtime.pool.fetch("SELECT status, end_reason, ended_at FROM pass_list")
+            next_dismissal = await runtime.pool.fetchval(
+                "SELECT due_at FROM pass_timers WHERE pass_id = $1 AND kind = 'dismiss'", school.id
+            )
+            if all(r["status"] == "terminated" for r in rows) and next_dismissal > school_day_end:
+                break
+            await asyncio.sleep(0.1)
+    assert len(rows) == 14
+    assert [(r["status"], r["end_reason"]) for r in rows] == [("terminated", "dismissed")] * 14
+    assert all(timedelta(0) <= r["ended_at"] - school_day_end <= timedelta(seconds=1) for r in rows)
+    assert next_dismissal == school_day_end + timedelta(days=1)
+    assert (
+        await runtime.pool.fetchval(
+            "SELECT count(*) FROM hallpass_events WHERE originator_id = $1 AND topic = $2",
+            school.id,
+            "hallpass.aggregates.schools:School.Dismissed",
+        )
+        == 1
+    )
+    for location_id in (restroom_b.id, school.rooms["Restroom"], school.rooms["Library"]):
+        location = await runtime.app.repository.find(location_id, Location)
+        assert location is not None and location.occupants == ()

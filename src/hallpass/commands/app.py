@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary
 from hallpass.commands.directory import DirectoryCommands
+from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.timers import TimerCommands
@@ -11,5 +12,5 @@ from hallpass.commands.timers import TimerCommands
 __all__ = ["Decision", "Hallpass", "Outcome", "fingerprint", "pass_summary"]
 
 
-class Hallpass(KioskCommands, PortalCommands, TimerCommands, DirectoryCommands):
+class Hallpass(KioskCommands, PortalCommands, TimerCommands, DismissalCommands, DirectoryCommands):
     """Each command method loads the aggregates it needs, decides with `now`, and saves."""

@@ -11,7 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.actors import Actor, system
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Schedule, Status, TerminationReason
+from hallpass.aggregates.passes import Pass, Schedule, Status
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
 from hallpass.commands.base import (
@@ -25,7 +25,6 @@ from hallpass.commands.base import (
 )
 from hallpass.commands.messages import Command
 from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
-from hallpass.projections.queries import PassListView
 from hallpass.timers.recurrence import Recurrence
 
 Note = Annotated[str, msgspec.Meta(max_length=500)]
@@ -87,10 +86,8 @@ class TimerCommands(CommandBase):
         if loaded is None:
             return None
 
-        first = [loaded]
-
         async def decide() -> Decision:
-            hall_pass = first.pop() if first else await self._fresh(pass_id, loaded)
+            hall_pass = await self._pass(system(loaded.school_id), pass_id)
             changed = hall_pass.expire(now=now)
             return 200, _timer_body(hall_pass, changed), [hall_pass] if changed else []
 
@@ -108,10 +105,8 @@ class TimerCommands(CommandBase):
         if loaded is None:
             return None
 
-        first = [loaded]
-
         async def decide() -> Decision:
-            hall_pass = first.pop() if first else await self._fresh(pass_id, loaded)
+            hall_pass = await self._pass(system(loaded.school_id), pass_id)
             if hall_pass.status is not Status.SCHEDULED or now < hall_pass.start_at:
                 return 200, _timer_body(hall_pass, False), []
             changed = await self._start_scheduled(hall_pass, now)
@@ -120,10 +115,6 @@ class TimerCommands(CommandBase):
         return await self._run(
             system(loaded.school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
         )
-
-    async def _fresh(self, pass_id: UUID, first: Pass) -> Pass:
-        found = await self.repository.find(pass_id, Pass)
-        return found if found is not None else first
 
     async def _start_scheduled(self, hall_pass: Pass, now: datetime) -> list[Aggregate]:
         student = await self.repository.find(hall_pass.student_id, Student)
@@ -396,35 +387,6 @@ class TimerCommands(CommandBase):
             school.set_dismissal_time(at=at, now=now)
             body = {"dismissal_time": at.isoformat(), "timezone": school.timezone}
             return 200, body, [school]
-
-        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
-
-    async def dismiss_school(self, school_id: UUID, *, now: datetime) -> Outcome | None:
-        """At dismissal every open pass of the school is Terminated with reason "dismissed".
-
-        Once per school day: a late, duplicate or early call does nothing.
-        """
-        school = await self.repository.find(school_id, School)
-        if school is None:
-            return None
-        actor = system(school_id)
-
-        async def decide() -> Decision:
-            current = await self.repository.find(school_id, School) or school
-            if not current.dismiss(now=now):
-                return 200, {"school_id": str(school_id), "dismissed": []}, []
-            changed: list[Aggregate] = [current]
-            ended: list[str] = []
-            for pass_id in await PassListView(self.store.pool).open_pass_ids(school_id):
-                hall_pass = await self.repository.find(pass_id, Pass)
-                if hall_pass is None or not hall_pass.is_open:
-                    continue
-                hall_pass.terminate(
-                    reason=TerminationReason.DISMISSED, note="", now=now, actor_kind="system", actor_id=None
-                )
-                changed += await self._close(hall_pass, now)
-                ended.append(str(pass_id))
-            return 200, {"school_id": str(school_id), "dismissed": ended}, changed
 
         return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
 

@@ -1,0 +1,124 @@
+"""Dismissal: at the end of the school day, every pass the log holds open is Terminated.
+
+See docs/decisions/034: the dismissal moment is the log's head when a dismissal run starts;
+candidates come from the pass list once it has projected that far, and each pass's own stream
+says whether it was open then and is open still.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from hallpass.actors import system
+from hallpass.aggregates.passes import Pass, TerminationReason
+from hallpass.aggregates.schools import School
+from hallpass.commands.base import CommandBase, Decision, Outcome
+from hallpass.projections.pass_list import PassListProjection
+from hallpass.projections.queries import PassListView
+
+log = logging.getLogger(__name__)
+
+DISMISS_BATCH = 50
+"""Passes ended per command: each batch is one unit of work and one transaction."""
+
+CATCH_UP_TIMEOUT = 10.0
+"""How long a dismissal run waits for the pass list to reach the dismissal moment."""
+
+
+class DismissalCommands(CommandBase):
+    """Mixed into `Hallpass`: the end of the school day, issued by the timer worker."""
+
+    async def dismiss_school(
+        self,
+        school_id: UUID,
+        *,
+        now: datetime,
+        batch_size: int = DISMISS_BATCH,
+        catch_up_timeout: float = CATCH_UP_TIMEOUT,
+    ) -> Outcome | None:
+        """At dismissal every open pass of the school is Terminated with reason "dismissed".
+
+        Once per school day: a late, duplicate or early call does nothing. The day is marked
+        done (`School.Dismissed`) only after every pass open at the dismissal moment is ended;
+        a run that cannot finish (the pass list is behind, or a batch keeps conflicting) leaves
+        the day open, so the timer sweep sends the dismissal again.
+        """
+        school = await self.repository.find(school_id, School)
+        if school is None:
+            return None
+        if school.dismissal_due(now) is None:
+            return Outcome(200, _body(school_id, [], day_done=False), None)
+        moment = await self.store.max_notification_id() or 0
+        if not await self._pass_list_reached(moment, catch_up_timeout):
+            log.warning("dismissal of school %s waits: the pass list is behind the log", school_id)
+            return Outcome(503, {**_body(school_id, [], day_done=False), "waiting_for": "pass_list"}, None)
+        candidates = sorted(await PassListView(self.store.pool).open_pass_ids(school_id), key=str)
+        dismissed: list[str] = []
+        last: int | None = None
+        for start in range(0, len(candidates), batch_size):
+            batch = await self._open_at(candidates[start : start + batch_size], moment)
+            if batch:
+                outcome = await self._dismiss_batch(school_id, batch, now)
+                dismissed += outcome.body["dismissed"]
+                last = outcome.notification_id or last
+        ended = await self._end_day(school_id, now)
+        return Outcome(
+            200,
+            _body(school_id, dismissed, day_done=ended.body["day_done"]),
+            ended.notification_id or last,
+        )
+
+    async def _pass_list_reached(self, position: int, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await self.store.has_tracking_id(PassListProjection.name, position):
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    async def _open_at(self, pass_ids: Sequence[UUID], moment: int) -> list[UUID]:
+        """The passes that were open when the log's head was `moment`, from their own streams."""
+        then = await asyncio.gather(*(self.repository.find_as_of(p, Pass, moment) for p in pass_ids))
+        return [p for p, hall_pass in zip(pass_ids, then, strict=True) if hall_pass and hall_pass.is_open]
+
+    async def _dismiss_batch(self, school_id: UUID, pass_ids: Sequence[UUID], now: datetime) -> Outcome:
+        """One command: end the batch's passes that are still open, each aggregate saved once."""
+
+        async def decide() -> Decision:
+            changed = []
+            ended: list[str] = []
+            for pass_id in pass_ids:
+                hall_pass = await self.repository.find(pass_id, Pass)
+                if hall_pass is None or hall_pass.school_id != school_id or not hall_pass.is_open:
+                    continue
+                hall_pass.terminate(
+                    reason=TerminationReason.DISMISSED, note="", now=now, actor_kind="system", actor_id=None
+                )
+                changed += await self._close(hall_pass, now)
+                ended.append(str(pass_id))
+            return 200, {"dismissed": ended}, changed
+
+        return await self._run(
+            system(school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
+        )
+
+    async def _end_day(self, school_id: UUID, now: datetime) -> Outcome:
+        async def decide() -> Decision:
+            school = await self.repository.find(school_id, School)
+            if school is None or not school.dismiss(now=now):
+                return 200, {"day_done": False}, []
+            return 200, {"day_done": True}, [school]
+
+        return await self._run(
+            system(school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
+        )
+
+
+def _body(school_id: UUID, dismissed: list[str], *, day_done: bool) -> dict[str, Any]:
+    return {"school_id": str(school_id), "dismissed": dismissed, "day_done": day_done}

@@ -1,0 +1,172 @@
+"""Dismissal against a real database, without a worker: every pass the log holds open at the
+dismissal moment ends, in batches, and only then is the school day marked done."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from uuid import UUID
+
+import pytest
+
+from hallpass.aggregates.locations import Location, LocationKind
+from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.schools import School
+from hallpass.aggregates.students import Student
+from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.commands.directory import NewLocation
+from hallpass.commands.messages import CreatePasses
+from hallpass.commands.timers import SchedulePasses
+from support.school import SchoolFixture, make_school
+
+DISMISSED_TOPIC = "hallpass.aggregates.schools:School.Dismissed"
+MORNING = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
+DISMISSAL = datetime(2030, 3, 4, 21, 0, tzinfo=UTC)  # 15:00 in America/Chicago
+
+
+@pytest.fixture
+async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
+    rt = await build_runtime(fresh_database_url)
+    try:
+        yield rt
+    finally:
+        await rt.close()
+
+
+@pytest.fixture
+async def school(runtime: Runtime) -> SchoolFixture:
+    fixture = await make_school(runtime, students=12)
+    (big,) = await runtime.app.add_locations(
+        fixture.id, [NewLocation("Restroom B", LocationKind.RESTROOM, 5, capacity=4)], now=MORNING
+    )
+    fixture.rooms["Restroom B"] = big.id
+    await runtime.app.set_dismissal_time(fixture.teacher(), time(15, 0), now=MORNING)
+    return fixture
+
+
+async def catch_up(runtime: Runtime) -> None:
+    for runner in runtime.runners:
+        await runner.catch_up()
+
+
+async def send(
+    runtime: Runtime, school: SchoolFixture, place: str, students: list[UUID], now: datetime
+) -> list[UUID]:
+    outcome = await runtime.app.create_passes(
+        school.teacher(),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
+        ),
+        now=now,
+    )
+    return [UUID(p["id"]) for p in outcome.body["passes"]]
+
+
+async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
+    hall_pass = await runtime.app.repository.find(pass_id, Pass)
+    assert hall_pass is not None
+    return hall_pass.status, hall_pass.end_reason
+
+
+async def days_done(runtime: Runtime, school: SchoolFixture) -> int:
+    value = await runtime.pool.fetchval(
+        "SELECT count(*) FROM hallpass_events WHERE originator_id = $1 AND topic = $2",
+        school.id,
+        DISMISSED_TOPIC,
+    )
+    return int(value)
+
+
+async def test_dismissal_ends_several_passes_to_one_restroom_and_the_rest_in_batches_and_marks_the_day_once(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    earlier = DISMISSAL - timedelta(minutes=4)
+    s = school.students
+    restroom_b = await send(runtime, school, "Restroom B", s[0:4], earlier)
+    restroom = await send(runtime, school, "Restroom", s[4:6], earlier)
+    library = await send(runtime, school, "Library", s[6:9], earlier)
+    (nurse,) = await send(runtime, school, "Nurse", s[9:10], DISMISSAL - timedelta(minutes=20))
+    (done,) = await send(runtime, school, "Nurse", s[10:11], earlier)
+    await runtime.app.expire_pass(nurse, now=DISMISSAL - timedelta(minutes=4))
+    await runtime.app.complete_pass(school.teacher(), done, now=DISMISSAL - timedelta(minutes=1))
+    tomorrow = await runtime.app.schedule_passes(
+        school.teacher(),
+        SchedulePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Library"],
+            student_ids=[s[11]],
+            start_at=DISMISSAL + timedelta(hours=18),
+        ),
+        now=earlier,
+    )
+    await catch_up(runtime)
+    open_passes = [*restroom_b, *restroom, *library, nurse]
+
+    early = await runtime.app.dismiss_school(school.id, now=DISMISSAL - timedelta(seconds=1))
+    assert early is not None and (early.body["dismissed"], early.body["day_done"]) == ([], False)
+    outcome = await runtime.app.dismiss_school(school.id, now=DISMISSAL, batch_size=3)
+    again = await runtime.app.dismiss_school(school.id, now=DISMISSAL + timedelta(seconds=2))
+
+    assert outcome is not None and outcome.status_code == 200
+    assert sorted(outcome.body["dismissed"]) == sorted(str(p) for p in open_passes)
+    assert outcome.body["day_done"] is True
+    assert again is not None and (again.body["dismissed"], again.body["day_done"]) == ([], False)
+    for pass_id in open_passes:
+        assert await status_of(runtime, pass_id) == (Status.TERMINATED, "dismissed")
+    assert await status_of(runtime, done) == (Status.COMPLETED, None)
+    assert await status_of(runtime, UUID(tomorrow.body["passes"][0]["id"])) == (Status.SCHEDULED, None)
+    for student_id in s[:11]:
+        student = await runtime.app.repository.find(student_id, Student)
+        assert student is not None and student.open_pass_id is None
+    for place in ("Restroom B", "Restroom", "Library"):
+        location = await runtime.app.repository.find(school.rooms[place], Location)
+        assert location is not None and location.occupants == ()
+    assert await days_done(runtime, school) == 1
+
+
+async def test_dismissal_waits_for_a_lagging_pass_list_and_leaves_the_day_open_until_it_has_caught_up(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    await catch_up(runtime)
+    passes = await send(runtime, school, "Restroom B", school.students[:3], DISMISSAL - timedelta(minutes=2))
+
+    behind = await runtime.app.dismiss_school(school.id, now=DISMISSAL, catch_up_timeout=0.2)
+    assert behind is not None and behind.status_code == 503
+    assert (behind.body["dismissed"], behind.body["day_done"]) == ([], False)
+    assert [await status_of(runtime, p) for p in passes] == [(Status.ACTIVE, None)] * 3
+    school_now = await runtime.app.repository.find(school.id, School)
+    assert school_now is not None and school_now.dismissal_due(DISMISSAL) is not None
+
+    outcome, _ = await asyncio.gather(
+        runtime.app.dismiss_school(school.id, now=DISMISSAL + timedelta(seconds=5), catch_up_timeout=60),
+        catch_up(runtime),
+    )
+    assert outcome is not None and sorted(outcome.body["dismissed"]) == sorted(str(p) for p in passes)
+    assert outcome.body["day_done"] is True
+    assert await days_done(runtime, school) == 1
+
+
+async def test_a_pass_the_log_records_after_the_dismissal_moment_stays_open(
+    runtime: Runtime, school: SchoolFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await catch_up(runtime)
+    before = await send(runtime, school, "Library", school.students[:2], DISMISSAL - timedelta(minutes=2))
+    moment_taken = asyncio.Event()
+    has_tracking_id = runtime.store.has_tracking_id
+
+    async def watched(application_name: str, notification_id: int | None) -> bool:
+        moment_taken.set()
+        return await has_tracking_id(application_name, notification_id)
+
+    monkeypatch.setattr(runtime.store, "has_tracking_id", watched)
+    dismissal = asyncio.create_task(runtime.app.dismiss_school(school.id, now=DISMISSAL, catch_up_timeout=60))
+    await asyncio.wait_for(moment_taken.wait(), timeout=30)
+    (after,) = await send(runtime, school, "Library", school.students[2:3], DISMISSAL + timedelta(seconds=1))
+    await catch_up(runtime)
+    outcome = await dismissal
+
+    assert outcome is not None and sorted(outcome.body["dismissed"]) == sorted(str(p) for p in before)
+    assert outcome.body["day_done"] is True
+    assert await status_of(runtime, after) == (Status.ACTIVE, None)
+    assert [await status_of(runtime, p) for p in before] == [(Status.TERMINATED, "dismissed")] * 2
