@@ -34,6 +34,7 @@ class Settings:
     port: int = 8000
     seed_demo: bool = True
     redis_namespace: str = "hallpass"
+    https_only: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +78,8 @@ class Settings:
         port = _parse_port(get("HALLPASS_PORT"))
         seed_demo = _parse_bool("HALLPASS_SEED_DEMO", get("HALLPASS_SEED_DEMO"), default=True)
 
+        https_only = _parse_bool("HALLPASS_HTTPS", get("HALLPASS_HTTPS"), default=False)
+
         namespace = get("HALLPASS_REDIS_NAMESPACE") or "hallpass"
         if any(ch.isspace() for ch in namespace):
             raise ValueError(f"HALLPASS_REDIS_NAMESPACE must not contain whitespace, got {namespace!r}")
@@ -94,6 +97,7 @@ class Settings:
             port=port,
             seed_demo=seed_demo,
             redis_namespace=namespace,
+            https_only=https_only,
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
