@@ -44,9 +44,11 @@ async def projectors(runtime: Runtime) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def live_server(
-    database_url: str, data_dir: Path, *, with_projectors: bool = True
+    database_url: str, data_dir: Path, *, with_projectors: bool = True, https: bool = False
 ) -> AsyncIterator[LiveServer]:
-    settings = Settings(database_url=database_url, redis_url=None, data_dir=data_dir, secret_key=SECRET)
+    settings = Settings(
+        database_url=database_url, redis_url=None, data_dir=data_dir, secret_key=SECRET, https_only=https
+    )
     runtime = await build_runtime(database_url)
     port = free_port()
     app = create_app(settings, runtime=runtime)

@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp
 
 from hallpass import errors
 from hallpass.aggregates.kiosks import KioskLocked
@@ -38,6 +39,7 @@ from hallpass.http import (
     session_api,
 )
 from hallpass.http.errors import domain_error, http_error, unexpected_error
+from hallpass.http.security import BodyLimit, SecurityHeaders
 from hallpass.settings import Settings
 
 HERE = Path(__file__).parent
@@ -58,6 +60,18 @@ def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters["local"] = _local
     return t
+
+
+class HallpassApp(Starlette):
+    """Starlette with the security headers outside every other layer, so that even the
+    500 answer of the outermost error handler carries them."""
+
+    def __init__(self, *, https: bool, **kwargs: Any) -> None:
+        self.https = https
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
 
 
 def create_app(
@@ -90,7 +104,8 @@ def create_app(
         HTTPException: http_error,
         Exception: unexpected_error,
     }
-    app = Starlette(
+    app = HallpassApp(
+        https=settings.https_only,
         routes=[
             *session_api.routes,
             *portal_api.routes,
@@ -110,6 +125,7 @@ def create_app(
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[
+            Middleware(BodyLimit),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

@@ -77,7 +77,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
             {"status": exc.status_code, "message": message},
             status_code=exc.status_code,
         )
-    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 413: "too_large"}.get(
         exc.status_code, "http_error"
     )
     return json_error(exc.status_code, code, message)
