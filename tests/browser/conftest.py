@@ -1,16 +1,18 @@
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 import redis
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from support.browser import watch_csp
 from support.fixtures import other_school, other_teacher, school, server, teacher
 from support.worker import Worker, workers
 
-__all__ = ["browser", "other_school", "other_teacher", "school", "server", "teacher"]
+__all__ = ["browser", "csp_violations", "other_school", "other_teacher", "school", "server", "teacher"]
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
@@ -46,3 +48,27 @@ def timer_worker(database_url: str, redis_url: str) -> Iterator[Worker]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every browser test fails if any page it opens reports a Content-Security-Policy violation
+    in the console: each context the test makes (directly or through Browser.new_page) is watched.
+    """
+    seen: list[str] = []
+    new_context, new_page = Browser.new_context, Browser.new_page
+
+    async def watched_context(self: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        context = await new_context(self, *args, **kwargs)
+        watch_csp(context, seen)
+        return context
+
+    async def watched_page(self: Browser, *args: Any, **kwargs: Any) -> Page:
+        page = await new_page(self, *args, **kwargs)
+        watch_csp(page.context, seen)
+        return page
+
+    monkeypatch.setattr(Browser, "new_context", watched_context)
+    monkeypatch.setattr(Browser, "new_page", watched_page)
+    yield seen
+    assert seen == [], "Content-Security-Policy violations reported in the console"
