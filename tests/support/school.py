@@ -70,7 +70,7 @@ async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 
             password_hash=password_hash,
             now=now,
         )
-    base = int(uuid4().int % 10_000_000) * 100
+    base = (1_000_000 + uuid4().int % 9_000_000) * 100  # nine-digit IDs, never shorter than a password
     new_students = [
         NewStudent(
             FIRST[i % len(FIRST)],
