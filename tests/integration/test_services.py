@@ -34,6 +34,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.seed_demo is True
     assert settings.redis_namespace == "hallpass"
+    assert settings.https_only is False
     assert settings.secret_key not in repr(settings)
 
 
@@ -47,12 +48,14 @@ def test_explicit_values(tmp_path: Path) -> None:
         HALLPASS_PORT="9123",
         HALLPASS_SEED_DEMO="no",
         HALLPASS_REDIS_NAMESPACE="hp-x",
+        HALLPASS_HTTPS="yes",
     )
     assert settings.database_url == "postgresql://u:p@db:5432/hp"
     assert settings.redis_url == "redis://cache:6379/2"
     assert settings.secret_key == "k" * 40
     assert (settings.host, settings.port, settings.seed_demo) == ("0.0.0.0", 9123, False)
     assert settings.redis_namespace == "hp-x"
+    assert settings.https_only is True
     assert not (tmp_path / "data").exists()
 
     replaced = settings.with_services("postgresql://other/db", "redis://other:1/0")
@@ -82,6 +85,7 @@ def test_secret_key_is_generated_once_and_private(tmp_path: Path) -> None:
         ("DATABASE_URL", "mysql://localhost/hp"),
         ("REDIS_URL", "http://localhost:6379"),
         ("HALLPASS_REDIS_NAMESPACE", "two words"),
+        ("HALLPASS_HTTPS", "sometimes"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, variable: str, value: str) -> None:
