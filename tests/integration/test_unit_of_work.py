@@ -14,8 +14,10 @@ from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.base import Decision
+from hallpass.commands.directory import NewStudent
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.repository import ConcurrentChange, SavedTwice
+from hallpass.errors import Conflict
 from support.school import SchoolFixture, make_school
 
 
@@ -162,3 +164,13 @@ async def test_a_real_concurrent_writer_is_retried_in_a_fresh_unit_that_reads_it
     restroom = await app.repository.find(restroom_id, Location)
     assert restroom is not None and restroom.occupants == ()
     assert restroom.version == await stream_version(runtime, restroom_id)
+
+
+async def test_setting_up_the_same_student_twice_in_one_call_is_refused_as_a_conflict_and_saves_nothing(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    twice = [NewStudent("Mo", "Twice", 7, None, 987_654_321, None)] * 2
+    before = await runtime.store.max_notification_id()
+    with pytest.raises(Conflict, match="listed twice"):
+        await runtime.app.register_students(school.id, twice, now=datetime.now(UTC))
+    assert await runtime.store.max_notification_id() == before

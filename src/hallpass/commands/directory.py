@@ -147,6 +147,8 @@ class DirectoryCommands(CommandBase):
         return registered
 
     async def _save_new(self, *aggregates: Aggregate, what: str = "that record") -> None:
+        if len({a.id for a in aggregates}) != len(aggregates):
+            raise Conflict(f"{what} is listed twice")
         for start in range(0, len(aggregates), 500):
             try:
                 await self.repository.save(*aggregates[start : start + 500])
