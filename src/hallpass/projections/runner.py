@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import asyncpg
+from eventsourcing.persistence import Notification
 
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.eventstore import EventStore
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection
+from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RetryReport:
+    projection: str
+    applied: list[int] = field(default_factory=list)
+    still_parked: list[int] = field(default_factory=list)
 
 
 class ProjectionRunner:
@@ -32,18 +43,24 @@ class ProjectionRunner:
         self.store = store
         self.projection = projection
         self.mapper = TypedMapper()
+        self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
 
     async def create_schema(self) -> None:
         async with self.pool.acquire() as conn:
+            await self.parked.create_schema(conn)
             await self.projection.create_schema(conn)
 
     async def position(self) -> int:
         return await self.store.max_tracking_id(self.projection.name) or 0
 
     async def process_batch(self) -> int:
-        """Project the next batch of notifications in one transaction; return how many."""
+        """Project the next batch of notifications in one transaction; return how many.
+
+        An event the projection fails on is parked and the batch goes on past it (see
+        `parking`); a failure of the database itself aborts the batch, to be tried again.
+        """
         async with self.pool.acquire() as conn, conn.transaction():
             await self.store.lock_tracking(conn, self.projection.name)
             last = await self.store.max_tracking_id(self.projection.name, conn=conn) or 0
@@ -52,20 +69,125 @@ class ProjectionRunner:
             )
             if not notifications:
                 return 0
-            schools: set[str] = set()
-            for notification in notifications:
-                event = self.mapper.to_domain_event(notification)
-                changed = await self.projection.handle(conn, event, notification.id)
-                if changed is not None:
-                    schools.add(str(changed))
+            held = await self.parked.held_streams(conn, self.projection.name)
+            try:
+                # One savepoint for the whole batch: the usual case costs no extra round trips.
+                async with conn.transaction():
+                    schools = await self._apply_batch(conn, notifications, held, each=False)
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                schools = await self._apply_batch(conn, notifications, held, each=True)
             position = notifications[-1].id
             await self.store.insert_tracking(conn, self.projection.name, position)
             await conn.execute(
                 "SELECT pg_notify($1, $2)", PROJECTED_CHANNEL, f"{self.projection.name}:{position}"
             )
-            for school in schools:
-                await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, school)
+            await self._announce(conn, schools)
             return len(notifications)
+
+    async def _apply_batch(
+        self,
+        conn: asyncpg.Connection,
+        notifications: list[Notification],
+        held: Mapping[UUID, int],
+        *,
+        each: bool,
+    ) -> set[str]:
+        """Apply the batch; with `each`, every event in its own savepoint, parking those that fail."""
+        blocked: dict[UUID | str, int] = {stream: first for stream, first in held.items()}
+        schools: set[str] = set()
+        for notification in notifications:
+            first = blocked.get(notification.originator_id)
+            if first is not None:
+                await self.parked.park(conn, self.projection.name, notification, held_error(first), first)
+                continue
+            if not each:
+                changed = await self._apply(conn, notification)
+            else:
+                try:
+                    async with conn.transaction():
+                        changed = await self._apply(conn, notification)
+                except Exception as e:
+                    if is_transient(e):
+                        raise
+                    log.error(
+                        "projection %s parked event %d (%s): %s",
+                        self.projection.name,
+                        notification.id,
+                        notification.topic,
+                        describe(e),
+                    )
+                    await self.parked.park(conn, self.projection.name, notification, describe(e))
+                    blocked[notification.originator_id] = notification.id
+                    continue
+            if changed is not None:
+                schools.add(str(changed))
+        return schools
+
+    async def _apply(self, conn: asyncpg.Connection, notification: Notification) -> UUID | None:
+        event = self.mapper.to_domain_event(notification)
+        return await self.projection.handle(conn, event, notification.id)
+
+    @staticmethod
+    async def _announce(conn: asyncpg.Connection, schools: set[str]) -> None:
+        for school in schools:
+            await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, school)
+
+    async def retry_parked(self, notification_id: int | None = None) -> RetryReport:
+        """Replay this projection's parked events (or the one given) in log order.
+
+        Runs in one transaction under the projection's lock, so it never interleaves with a
+        running batch. An event applied now leaves the table; one that fails again stays with
+        its new error, and later parked events of its stream stay held behind it. A failure of
+        the database aborts the whole retry, changing nothing.
+        """
+        name = self.projection.name
+        report = RetryReport(name)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.lock_tracking(conn, name)
+            blocked: dict[UUID, int] = {}
+            schools: set[str] = set()
+            for parked in await self.parked.entries(conn, name):
+                first = blocked.get(parked.originator_id)
+                chosen = notification_id is None or parked.notification_id == notification_id
+                if first is not None:
+                    await self.parked.held_again(conn, name, parked.notification_id, first)
+                    if chosen:
+                        report.still_parked.append(parked.notification_id)
+                    continue
+                if not chosen:
+                    blocked[parked.originator_id] = parked.notification_id
+                    continue
+                error = await self._retry_one(conn, parked.notification_id, schools)
+                if error is None:
+                    await self.parked.remove(conn, name, parked.notification_id)
+                    report.applied.append(parked.notification_id)
+                else:
+                    await self.parked.failed_again(conn, name, parked.notification_id, error, None)
+                    blocked[parked.originator_id] = parked.notification_id
+                    report.still_parked.append(parked.notification_id)
+            await self._announce(conn, schools)
+        return report
+
+    async def _retry_one(
+        self, conn: asyncpg.Connection, notification_id: int, schools: set[str]
+    ) -> str | None:
+        found = await self.store.select_notifications(
+            notification_id, 1, stop=notification_id, inclusive_of_start=True, conn=conn
+        )
+        if not found:
+            return f"notification {notification_id} is not in the log"
+        try:
+            async with conn.transaction():
+                changed = await self._apply(conn, found[0])
+        except Exception as e:
+            if is_transient(e):
+                raise
+            return describe(e)
+        if changed is not None:
+            schools.add(str(changed))
+        return None
 
     async def catch_up(self, progress: Progress | None = None) -> int:
         total = 0
@@ -79,11 +201,16 @@ class ProjectionRunner:
                 return total
 
     async def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty the read model and its tracking, then project the whole log from the start."""
+        """Empty the read model, its tracking and its parked events, then project the whole log.
+
+        Events that still fail are parked again on the way.
+        """
         async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.lock_tracking(conn, self.projection.name)
             for table in self.projection.tables:
                 await conn.execute(f"TRUNCATE {table}")
             await self.store.delete_tracking(conn, self.projection.name)
+            await self.parked.clear(conn, self.projection.name)
         return await self.catch_up(progress)
 
     async def run(self, stop: asyncio.Event) -> None:
