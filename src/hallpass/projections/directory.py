@@ -120,7 +120,8 @@ class DirectoryProjection:
         if isinstance(event, Student.Registered):
             await conn.execute(
                 "INSERT INTO dir_students VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
-                " ON CONFLICT DO NOTHING",
+                # Only a replay is ignored: a hall pass ID clash is damage to report, not to hide.
+                " ON CONFLICT (student_id) DO NOTHING",
                 event.originator_id,
                 event.school_id,
                 event.first_name,
