@@ -26,6 +26,8 @@ from eventsourcing.persistence import PersistenceError
 
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.errors import DomainError
+from hallpass.projections.health import projection_health
+from hallpass.projections.runner import ProjectionRunner, RetryReport
 from hallpass.seed import DemoSchool, describe_demo_school, print_welcome, seed_demo_school
 from hallpass.services import ensure_services
 from hallpass.settings import Settings
@@ -204,6 +206,69 @@ def command_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     elapsed = time.monotonic() - started
     print(f"rebuilt {models} read models from {events:,} events in {elapsed:.1f}s")
     return 0
+
+
+def chosen_runners(runtime: Runtime, name: str | None) -> list[ProjectionRunner]:
+    names = [r.projection.name for r in runtime.runners]
+    if name is not None and name not in names:
+        raise CommandError(f"no projection named {name!r}; the projections are {', '.join(names)}")
+    return [r for r in runtime.runners if name is None or r.projection.name == name]
+
+
+async def projections_status(url: str, name: str | None) -> str:
+    async with opened_runtime(url) as runtime:
+        runners = chosen_runners(runtime, name)
+        health = await projection_health(
+            runtime.pool, runtime.store, [r.projection for r in runners], now()
+        )
+        parked = [p for r in runners for p in await r.parked.entries(projection=r.projection.name)]
+    lines = [f"{'projection':<14} {'position':>10} {'head':>10} {'behind':>8} {'lag (s)':>9} {'parked':>7}"]
+    lines += [
+        f"{h.name:<14} {h.position:>10,} {h.head:>10,} {h.lag_events:>8,}"
+        f" {h.lag_seconds:>9.1f} {h.parked:>7,}"
+        for h in health
+    ]
+    if parked:
+        lines += ["", "parked events (replay them with `hallpass projections retry` once fixed):"]
+        lines += [
+            f"  {p.projection} #{p.notification_id} {p.topic} stream {p.originator_id}"
+            f" v{p.originator_version}, parked {p.parked_at:%Y-%m-%d %H:%M:%S %Z},"
+            f" {p.attempts} attempt{'s' if p.attempts != 1 else ''}: {p.error}"
+            for p in sorted(parked, key=lambda p: (p.notification_id, p.projection))
+        ]
+    else:
+        lines += ["", "no parked events"]
+    return "\n".join(lines)
+
+
+def command_status(settings: Settings, args: argparse.Namespace) -> int:
+    with started_services(settings, redis=False) as resolved:
+        print(asyncio.run(projections_status(database_url(resolved), args.projection)))
+    return 0
+
+
+async def retry_parked(url: str, name: str | None, notification_id: int | None) -> list[RetryReport]:
+    async with opened_runtime(url) as runtime:
+        return [await r.retry_parked(notification_id) for r in chosen_runners(runtime, name)]
+
+
+def command_retry(settings: Settings, args: argparse.Namespace) -> int:
+    """Replay parked events; exit 1 if any of those asked for are still parked."""
+    with started_services(settings, redis=False) as resolved:
+        reports = asyncio.run(retry_parked(database_url(resolved), args.projection, args.id))
+    still = 0
+    for report in reports:
+        if report.applied or report.still_parked:
+            print(
+                f"{report.projection}: applied {len(report.applied)}, still parked {len(report.still_parked)}"
+                + (f" ({', '.join(map(str, report.still_parked))})" if report.still_parked else "")
+            )
+        still += len(report.still_parked)
+    if not any(r.applied or r.still_parked for r in reports):
+        print("no parked events to retry" if args.id is None else f"event {args.id} is not parked")
+    if still:
+        print("see `hallpass projections status` for the errors", file=sys.stderr)
+    return 1 if still else 0
 
 
 # -- process types -------------------------------------------------------------------------
@@ -481,6 +546,15 @@ def build_parser() -> argparse.ArgumentParser:
     projections = add("projections", command_rebuild, "manage the read models")
     actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("rebuild", help="rebuild every read model from the event log")
+    status = actions.add_parser(
+        "status", help="each read model's position, lag behind the log and parked events"
+    )
+    status.add_argument("--projection", metavar="NAME", help="only this projection")
+    status.set_defaults(handler=command_status)
+    retry = actions.add_parser("retry", help="replay parked events after a fix; exit 1 if any stay parked")
+    retry.add_argument("--projection", metavar="NAME", help="only this projection's parked events")
+    retry.add_argument("--id", type=int, metavar="N", help="only the event with this notification id")
+    retry.set_defaults(handler=command_retry)
     return parser
 
 
