@@ -24,6 +24,7 @@ from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.http import (
     approvals_api,
     directory_api,
+    health,
     kiosk_api,
     kiosk_pages,
     kiosk_setup,
@@ -117,6 +118,7 @@ def create_app(
             *directory_api.routes,
             *live.routes,
             *openapi.routes,
+            *health.routes,
             *school_day_pages.routes,
             *kiosk_api.routes,
             *kiosk_pages.routes,

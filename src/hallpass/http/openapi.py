@@ -265,6 +265,8 @@ def document() -> dict[str, Any]:
     }
     paths.update(_kiosk_paths())
     paths.update(_portal_paths())
+    paths.update(_health_paths())
+    _mark_visibility(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hallpass API", "version": __version__},
@@ -419,6 +421,76 @@ def _portal_paths() -> dict[str, Any]:
                 body="ChangePortalSettings",
                 errors=(401, 403, 404, 422),
             ),
+        },
+    }
+
+
+VISIBLE = {
+    "description": "`pending` when the read models do not show the change yet (it is saved); "
+    "absent when they do",
+    "schema": {"type": "string", "enum": ["pending"]},
+}
+
+
+def _mark_visibility(paths: dict[str, Any]) -> None:
+    """Every successful change may carry X-Hallpass-Visible (docs/decisions/033)."""
+    for operations in paths.values():
+        for method, op in operations.items():
+            if method in ("post", "put", "delete"):
+                for status, response in op["responses"].items():
+                    if status.startswith("2"):
+                        response.setdefault("headers", {})["X-Hallpass-Visible"] = VISIBLE
+
+
+def _health_paths() -> dict[str, Any]:
+    """For operators and load balancers; no credentials (security: none)."""
+    readiness = {
+        "type": "object",
+        "required": ["status", "database", "redis", "projections", "parked_events"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ready", "not ready"]},
+            "database": {"type": "object"},
+            "redis": {"type": "object"},
+            "projections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "position": {"type": "integer"},
+                        "head": {"type": "integer"},
+                        "lag_events": {"type": "integer"},
+                        "lag_seconds": {"type": "number"},
+                        "parked": {"type": "integer"},
+                        "ready": {"type": "boolean"},
+                    },
+                },
+            },
+            "parked_events": {"type": "integer"},
+            "parked": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    answer = {"application/json": {"schema": readiness}}
+    return {
+        "/healthz": {
+            "get": {
+                "summary": "Liveness: the process answers (checks no database or Redis)",
+                "security": [],
+                "responses": {"200": {"description": "Alive", "content": {"application/json": {}}}},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "summary": "Readiness: database, Redis, each read model's lag and parked events",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "Ready (parked events are reported, not a failure)",
+                        "content": answer,
+                    },
+                    "503": {"description": "Not ready: see which check failed", "content": answer},
+                },
+            }
         },
     }
 

@@ -1,0 +1,99 @@
+"""Health checks for operators: /healthz (the process answers) and /readyz (it can serve well)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hallpass.http.common import ORJSONResponse, now, runtime
+from hallpass.projections.health import READY_LAG_SECONDS, projection_health
+from hallpass.projections.parking import ParkedEvents
+
+CHECK_TIMEOUT = 2.0
+PARKED_SHOWN = 20
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: answers without touching the database or Redis."""
+    return ORJSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: 200 when the database and Redis answer and the read models are not stale.
+
+    Parked events are reported but do not make the process unready: taking every web process
+    out of service would not bring them back, and every other school would lose the service
+    (docs/decisions/033).
+    """
+    database, projections, parked = await _database(request)
+    redis = await _redis(request)
+    ready = database["ok"] and redis["ok"] and all(p["ready"] for p in projections)
+    body = {
+        "status": "ready" if ready else "not ready",
+        "database": database,
+        "redis": redis,
+        "projections": projections,
+        "parked_events": sum(p["parked"] for p in projections),
+        "parked": parked,
+        "ready_lag_seconds": READY_LAG_SECONDS,
+    }
+    return ORJSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+
+
+async def _database(request: Request) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The database check, each projection's position and lag, and the first parked events."""
+    rt = runtime(request)
+    projections = [r.projection for r in rt.runners]
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT):
+            health = await projection_health(rt.pool, rt.store, projections, now(request))
+            parked = (
+                await ParkedEvents(rt.pool).entries(limit=PARKED_SHOWN)
+                if any(h.parked for h in health)
+                else []
+            )
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
+        return {"ok": False, "error": _error(e)}, [], []
+    shown = [
+        {
+            "projection": p.projection,
+            "notification_id": p.notification_id,
+            "topic": p.topic,
+            "originator_id": p.originator_id,
+            "held_behind": p.held_behind,
+            "parked_at": p.parked_at,
+        }
+        for p in parked
+    ]
+    return {"ok": True}, [h.as_json() for h in health], shown
+
+
+async def _redis(request: Request) -> dict[str, Any]:
+    url = request.app.state.settings.redis_url
+    if url is None:
+        return {"ok": True, "configured": False}
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT, socket_timeout=CHECK_TIMEOUT)
+    try:
+        await asyncio.wait_for(client.ping(), CHECK_TIMEOUT)
+    except (OSError, TimeoutError, RedisError) as e:
+        return {"ok": False, "configured": True, "error": _error(e)}
+    finally:
+        await client.aclose()
+    return {"ok": True, "configured": True}
+
+
+def _error(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"[:300]
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+]
