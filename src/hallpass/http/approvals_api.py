@@ -23,6 +23,7 @@ from hallpass.http.common import (
     path_uuid,
     respond,
     runtime,
+    visible_on_page,
 )
 from hallpass.http.passes_api import pass_json
 from hallpass.projections.queries import PassFilters
@@ -107,8 +108,8 @@ async def decide_form(request: Request) -> Response:
     except DomainError as e:
         request.session["flash"] = e.message
         return RedirectResponse("/hall-pass", status_code=303)
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
 
 routes = [

@@ -18,6 +18,8 @@ from hallpass.http.errors import validation_error
 
 S = TypeVar("S", bound=msgspec.Struct)
 MAX_KEY_LENGTH = 200
+VISIBLE_HEADER = "X-Hallpass-Visible"
+NOT_SHOWN_YET = "Saved, but it may take a moment to show here."
 
 
 class ORJSONResponse(JSONResponse):
@@ -75,8 +77,30 @@ def query_uuid(request: Request, name: str) -> UUID | None:
         raise Invalid(f"{name} must be an id", field=name) from e
 
 
+async def visible(request: Request, notification_id: int | None) -> dict[str, str]:
+    """Wait (bounded) until the read models show a change; headers that say if they do not yet.
+
+    The change is saved either way. `X-Hallpass-Visible: pending` tells the caller that reads
+    may not show it yet (docs/decisions/033).
+    """
+    shown = await runtime(request).watcher.wait_for(notification_id)
+    return {} if shown else {VISIBLE_HEADER: "pending"}
+
+
+async def visible_on_page(
+    request: Request, notification_id: int | None, flash_key: str = "flash"
+) -> dict[str, str]:
+    """`visible` for a browser form: when the change is not shown yet, the next page says so."""
+    headers = await visible(request, notification_id)
+    if headers:
+        note = str(request.session.get(flash_key, ""))
+        request.session[flash_key] = f"{note} {NOT_SHOWN_YET}".strip()
+    return headers
+
+
 async def respond(request: Request, outcome: Outcome) -> ORJSONResponse:
     """Answer once the read models show the change, so the caller reads its own writes."""
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    headers = await visible(request, outcome.notification_id)
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
     return ORJSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)

@@ -18,7 +18,16 @@ from hallpass.commands.kiosk import ConfigureKiosk, KioskCompletePass, KioskCrea
 from hallpass.credentials import TooManyAttempts, hash_password
 from hallpass.errors import Invalid, Unauthenticated
 from hallpass.http.auth import issue_kiosk_token, kiosk_claims, require_staff
-from hallpass.http.common import ORJSONResponse, idempotency_key, now, parse_body, path_uuid, respond, runtime
+from hallpass.http.common import (
+    ORJSONResponse,
+    idempotency_key,
+    now,
+    parse_body,
+    path_uuid,
+    respond,
+    runtime,
+    visible,
+)
 from hallpass.http.errors import domain_error, json_error, wants_html
 from hallpass.projections.kiosks import KioskView
 from hallpass.text import is_number
@@ -128,8 +137,10 @@ async def create_kiosk(request: Request) -> Response:
     actor = require_staff(request)
     setup = await parse_body(request, KioskSetUp)
     outcome, token = await set_up_kiosk(request, actor, setup)
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return ORJSONResponse({**outcome.body, "token": token, "token_type": "bearer"}, status_code=201)
+    headers = await visible(request, outcome.notification_id)
+    return ORJSONResponse(
+        {**outcome.body, "token": token, "token_type": "bearer"}, status_code=201, headers=headers
+    )
 
 
 async def list_kiosks(request: Request) -> Response:

@@ -19,7 +19,7 @@ from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, Unauthenticated
 from hallpass.http.auth import KIOSK_COOKIE, csrf_token
-from hallpass.http.common import now, runtime
+from hallpass.http.common import now, runtime, visible
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
 
@@ -182,9 +182,9 @@ async def create(request: Request) -> Response:
         return await _create_summary(
             request, kiosk, student_raw, destination_raw, _sentence(e.message), status_for(e)
         )
-    await runtime(request).watcher.wait_for(outcome.notification_id)
+    headers = await visible(request, outcome.notification_id)
     hall_pass = outcome.body["passes"][0]
-    return _render(
+    response = _render(
         request,
         "done.html",
         flow="create",
@@ -192,6 +192,8 @@ async def create(request: Request) -> Response:
         moment=datetime.fromisoformat(hall_pass["due_at"]),
         tz=await _school_tz(request, kiosk),
     )
+    response.headers.update(headers)
+    return response
 
 
 async def complete_summary(request: Request) -> Response:
@@ -236,8 +238,8 @@ async def complete(request: Request) -> Response:
     except DomainError as e:
         student_raw = str(form.get("student_id", ""))
         return await _complete_summary(request, kiosk, student_raw, _sentence(e.message), status_for(e))
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return _render(
+    headers = await visible(request, outcome.notification_id)
+    response = _render(
         request,
         "done.html",
         flow="complete",
@@ -245,6 +247,8 @@ async def complete(request: Request) -> Response:
         moment=datetime.fromisoformat(outcome.body["pass"]["returned_at"]),
         tz=await _school_tz(request, kiosk),
     )
+    response.headers.update(headers)
+    return response
 
 
 async def leave(request: Request) -> Response:

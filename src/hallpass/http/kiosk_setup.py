@@ -15,7 +15,7 @@ from hallpass.actors import Actor
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import KIOSK_COOKIE, KIOSK_TOKEN_MAX_AGE, csrf_token, current_actor, require_staff
-from hallpass.http.common import now, path_uuid, runtime
+from hallpass.http.common import now, path_uuid, runtime, visible, visible_on_page
 from hallpass.http.errors import status_for, validation_error
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
 from hallpass.text import is_number
@@ -112,9 +112,9 @@ async def setup(request: Request) -> Response:
         outcome, token = await set_up_kiosk(request, actor, _setup_from(form, values))
     except DomainError as e:
         return await _form_page(request, actor, values=values, error=e.message, status=status_for(e))
-    await runtime(request).watcher.wait_for(outcome.notification_id)
+    headers = await visible(request, outcome.notification_id)
     request.session.clear()
-    response = RedirectResponse("/kiosk", status_code=303)
+    response = RedirectResponse("/kiosk", status_code=303, headers=headers)
     response.set_cookie(
         KIOSK_COOKIE, token, max_age=KIOSK_TOKEN_MAX_AGE, path="/", httponly=True, samesite="strict"
     )
@@ -158,10 +158,12 @@ async def revoke(request: Request) -> Response:
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     kiosk_id: UUID = path_uuid(request, "kiosk_id", "kiosk")
     outcome = await runtime(request).app.revoke_kiosk(actor, kiosk_id, now=now(request))
-    await runtime(request).watcher.wait_for(outcome.notification_id)
     request.session["flash"] = "Kiosk revoked; that device is no longer a kiosk."
+    headers = await visible_on_page(request, outcome.notification_id)
     back = str(form.get("back", ""))
-    return RedirectResponse(back if back in ("/hall-pass", "/hall-pass/kiosks") else "/hall-pass", 303)
+    return RedirectResponse(
+        back if back in ("/hall-pass", "/hall-pass/kiosks") else "/hall-pass", 303, headers=headers
+    )
 
 
 routes = [

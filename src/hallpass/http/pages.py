@@ -26,7 +26,7 @@ from hallpass.commands.timers import (
 )
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import now, runtime
+from hallpass.http.common import now, runtime, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
 from hallpass.text import is_number
@@ -223,9 +223,9 @@ async def create_page(request: Request) -> Response:
         outcome, message = await _submit_create(request, actor, form, student_ids)
     except DomainError as e:
         return await _create_form(request, actor, error=e.message, status=status_for(e), values=values)
-    await runtime(request).watcher.wait_for(outcome.notification_id)
     request.session["flash"] = message
-    return RedirectResponse("/hall-pass", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
 
 WHEN_FIELDS = ("start_at", "allotted_minutes", "repeat_at", "first_date", "last_date")
@@ -336,8 +336,8 @@ async def complete_form(request: Request) -> Response:
     if pass_id is None:
         raise Invalid("no such pass")
     outcome = await runtime(request).app.complete_pass(actor, pass_id, now=now(request))
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
 
 async def terminate_form(request: Request) -> Response:
@@ -352,8 +352,8 @@ async def terminate_form(request: Request) -> Response:
         raise Invalid("choose a reason", field="reason") from e
     command = TerminatePass(reason=reason, note=str(form.get("note", ""))[:500])
     outcome = await runtime(request).app.terminate_pass(actor, UUID(raw), command, now=now(request))
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
 
 def _local_moment(raw: str, tz: str, field: str) -> datetime:
@@ -379,8 +379,8 @@ async def cancel_form(request: Request) -> Response:
     outcome = await runtime(request).app.cancel_scheduled_pass(
         actor, UUID(raw), CancelScheduledPass(note=str(form.get("note", ""))[:500]), now=now(request)
     )
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
 
 async def reschedule_form(request: Request) -> Response:
@@ -393,8 +393,8 @@ async def reschedule_form(request: Request) -> Response:
     outcome = await runtime(request).app.reschedule_pass(
         actor, UUID(raw), ReschedulePass(start_at=start), now=now(request)
     )
-    await runtime(request).watcher.wait_for(outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
 
 routes = [

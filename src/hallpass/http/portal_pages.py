@@ -17,7 +17,7 @@ from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import DomainError, Invalid, Unauthenticated
 from hallpass.http.auth import require_student
-from hallpass.http.common import now, runtime
+from hallpass.http.common import now, runtime, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.portal_api import own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
@@ -190,8 +190,8 @@ async def create_page(request: Request) -> Response:
         except DomainError as e:
             context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
         else:
-            await runtime(request).watcher.wait_for(outcome.notification_id)
-            return RedirectResponse("/portal/home", status_code=303)
+            headers = await visible_on_page(request, outcome.notification_id, "portal_flash")
+            return RedirectResponse("/portal/home", status_code=303, headers=headers)
     try:
         context["places"] = await portal_locations(request, actor)
     except DomainError as e:
@@ -219,10 +219,10 @@ async def act(request: Request) -> Response:
     except DomainError as e:
         request.session["portal_flash"] = e.message[:1].upper() + e.message[1:] + "."
         return RedirectResponse("/portal/home", status_code=303)
-    await runtime(request).watcher.wait_for(outcome.notification_id)
     done = "Pass completed. Welcome back!" if action == "complete" else "Request cancelled."
     request.session["portal_flash"] = done
-    return RedirectResponse("/portal/home", status_code=303)
+    headers = await visible_on_page(request, outcome.notification_id, "portal_flash")
+    return RedirectResponse("/portal/home", status_code=303, headers=headers)
 
 
 async def passes_page(request: Request) -> Response:

@@ -14,7 +14,7 @@ from hallpass.aggregates.staff import Role
 from hallpass.commands.portal import ChangePortalSettings, settings_body
 from hallpass.errors import DomainError, Forbidden
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import ORJSONResponse, now, parse_body, respond, runtime
+from hallpass.http.common import ORJSONResponse, now, parse_body, respond, runtime, visible
 from hallpass.http.errors import status_for
 
 
@@ -55,7 +55,7 @@ async def settings_page(request: Request) -> Response:
         )
         try:
             outcome = await rt.app.change_portal_settings(actor, command, now=now(request))
-            await rt.watcher.wait_for(outcome.notification_id)
+            await visible(request, outcome.notification_id)  # the page reads the school itself
             context["saved"] = True
         except DomainError as e:
             context["error"], status = e.message, status_for(e)

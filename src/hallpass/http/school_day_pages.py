@@ -11,7 +11,7 @@ from starlette.routing import Route
 from hallpass.aggregates.schools import School
 from hallpass.errors import DomainError, Forbidden, Invalid
 from hallpass.http.auth import csrf_token, current_actor
-from hallpass.http.common import now, runtime
+from hallpass.http.common import now, runtime, visible_on_page
 from hallpass.http.errors import status_for
 
 
@@ -31,9 +31,9 @@ async def school_day(request: Request) -> Response:
             except ValueError as e:
                 raise Invalid("give the dismissal time, e.g. 15:30", field="dismissal_time") from e
             outcome = await rt.app.set_dismissal_time(actor, at, now=now(request))
-            await rt.watcher.wait_for(outcome.notification_id)
             request.session["flash"] = f"Dismissal is now at {at.strftime('%-I:%M %p')} every school day."
-            return RedirectResponse("/hall-pass", status_code=303)
+            headers = await visible_on_page(request, outcome.notification_id)
+            return RedirectResponse("/hall-pass", status_code=303, headers=headers)
         except DomainError as e:
             error, status = e.message, status_for(e)
     school = await rt.app.repository.find(actor.school_id, School)

@@ -12,6 +12,10 @@ import asyncpg
 
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL
 
+# How long a command waits for the read models to show its change (docs/decisions/033).
+WAIT_TIMEOUT = 5.0
+WAIT_STALL = 2.0
+
 
 class Watcher:
     """Holds one LISTEN connection; any number of waiters and subscribers share it."""
@@ -65,15 +69,28 @@ class Watcher:
     def caught_up(self, notification_id: int) -> bool:
         return all(self.positions.get(name, 0) >= notification_id for name in self.projections)
 
-    async def wait_for(self, notification_id: int | None, timeout: float = 5.0) -> bool:
-        """Wait until the projections requests read have processed `notification_id`; False on timeout."""
-        if notification_id is None:
+    async def wait_for(
+        self, notification_id: int | None, timeout: float = WAIT_TIMEOUT, stall: float = WAIT_STALL
+    ) -> bool:
+        """Wait until the projections requests read have processed `notification_id`.
+
+        False when they have not after `timeout` seconds, or as soon as `stall` seconds pass
+        with no projection moving at all (the projector is stopped or stuck), so a command
+        does not sit out the whole timeout for a projector that is not there.
+        """
+        if notification_id is None or self.caught_up(notification_id):
             return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         async with self._moved:
-            try:
-                await asyncio.wait_for(self._moved.wait_for(lambda: self.caught_up(notification_id)), timeout)
-            except TimeoutError:
-                return False
+            while not self.caught_up(notification_id):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(self._moved.wait(), min(remaining, stall))
+                except TimeoutError:
+                    return False
         return True
 
     @contextlib.asynccontextmanager
