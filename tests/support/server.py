@@ -44,10 +44,15 @@ async def projectors(runtime: Runtime) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def live_server(
-    database_url: str, data_dir: Path, *, with_projectors: bool = True, https: bool = False
+    database_url: str,
+    data_dir: Path,
+    *,
+    with_projectors: bool = True,
+    https: bool = False,
+    redis_url: str | None = None,
 ) -> AsyncIterator[LiveServer]:
     settings = Settings(
-        database_url=database_url, redis_url=None, data_dir=data_dir, secret_key=SECRET, https_only=https
+        database_url=database_url, redis_url=redis_url, data_dir=data_dir, secret_key=SECRET, https_only=https
     )
     runtime = await build_runtime(database_url)
     port = free_port()
