@@ -149,7 +149,7 @@ async def check_retry_applies_the_fixed_event(
 ) -> None:
     runtime = server.runtime
     # A stray row in the directory takes a hall pass ID that a new student's event then claims.
-    taken = 990_000_000 + int(uuid4().int % 1_000_000)
+    taken = 99_000_000 + int(uuid4().int % 1_000_000)  # below the IDs make_school gives
     stray = uuid4()
     await runtime.pool.execute(
         "INSERT INTO dir_students (student_id, school_id, first_name, last_name, grade, hall_pass_id,"
