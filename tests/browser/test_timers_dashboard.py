@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from playwright.async_api import Browser, expect
 
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.timers import SchedulePasses
+from hallpass.commands.timers import ReschedulePass, SchedulePasses
 from support.browser import sign_in
 from support.school import SchoolFixture
 from support.server import LiveServer
@@ -20,25 +21,35 @@ pytestmark = pytest.mark.browser
 async def test_scheduled_pass_turns_active_on_time(
     browser: Browser, server: LiveServer, school: SchoolFixture, timer_worker: Worker
 ) -> None:
+    # Scheduled an hour ahead, so the page surely sees it Scheduled however slow the machine;
+    # then moved to two seconds ahead, so the worker starts it while the page stays open.
     student = school.students[46]
     name = school.student_names[student]
-    await server.runtime.app.schedule_passes(
-        school.teacher("Ada"),
+    ada = school.teacher("Ada")
+    scheduled = await server.runtime.app.schedule_passes(
+        ada,
         SchedulePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Nurse"],
             student_ids=[student],
-            start_at=datetime.now(UTC) + timedelta(seconds=4),
+            start_at=datetime.now(UTC) + timedelta(hours=1),
         ),
         now=datetime.now(UTC),
     )
+    pass_id = UUID(scheduled.body["passes"][0]["id"])
     page = await browser.new_page()
     await sign_in(page, server, school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")
     row = page.locator("#pass-rows tr", has_text=name)
     await expect(row).to_have_attribute("data-status", "scheduled")
     await expect(row.get_by_text("Scheduled")).to_be_visible()
-    await expect(row).to_have_attribute("data-status", "active", timeout=15_000)
+    await server.runtime.app.reschedule_pass(
+        ada,
+        pass_id,
+        ReschedulePass(start_at=datetime.now(UTC) + timedelta(seconds=2)),
+        now=datetime.now(UTC),
+    )
+    await expect(row).to_have_attribute("data-status", "active", timeout=30_000)
     assert await page.evaluate("window.__sameDocument") is True
     await page.close()
 
@@ -51,7 +62,7 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
     page = await browser.new_page()
     await sign_in(page, server, school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")
-    started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=3)
+    started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=15)
     await server.runtime.app.create_passes(
         school.teacher("Ada"),
         CreatePasses(
@@ -64,7 +75,7 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
     )
     row = page.locator("#pass-rows tr", has_text=name)
     await expect(row).to_have_attribute("data-status", "active")
-    await expect(row).to_have_attribute("data-status", "expired", timeout=15_000)
+    await expect(row).to_have_attribute("data-status", "expired", timeout=45_000)
     await expect(row).to_have_class("status-expired overdue")
     await expect(row.locator(".overdue-note")).to_have_text("0 min over")
     alert = page.get_by_role("alert").filter(has_text="Overdue")
