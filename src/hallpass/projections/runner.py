@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,9 @@ from eventsourcing.persistence import Notification
 
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.eventstore import EventStore
+from hallpass.outages import Backoff, is_outage, wait_any
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection
+from hallpass.projections.listen import Listener
 from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class ProjectionRunner:
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.listener: Listener | None = None
 
     async def create_schema(self) -> None:
         async with self.pool.acquire() as conn:
@@ -214,31 +218,45 @@ class ProjectionRunner:
         return await self.catch_up(progress)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow the log until `stop` is set: woken by NOTIFY, polling as a safety net."""
+        """Follow the log until `stop` is set: woken by NOTIFY, polling as a safety net.
+
+        The database may go away and come back: the listener reconnects and wakes this loop
+        (a NOTIFY sent meanwhile is lost), and a failing batch is retried with a growing pause.
+        """
         wake = asyncio.Event()
 
         def on_notify(*_: Any) -> None:
             wake.set()
 
-        listener = await self.pool.acquire()
+        async def on_connect(_: asyncpg.Connection) -> None:
+            wake.set()
+
+        listener = Listener(
+            self.pool,
+            {self.store.channel: on_notify},
+            name=f"projection {self.projection.name}",
+            on_connect=on_connect,
+        )
+        self.listener = listener
+        listening = asyncio.create_task(listener.run(stop))
+        backoff = Backoff()
         try:
-            await listener.add_listener(self.store.channel, on_notify)
             while not stop.is_set():
                 wake.clear()
+                pause = self.poll_interval
                 try:
                     while await self.process_batch():
                         pass
-                except (asyncpg.PostgresError, OSError) as e:
-                    log.warning("projection %s: %s; retrying", self.projection.name, e)
-                waiter = asyncio.ensure_future(wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait(
-                    {waiter, stopper},
-                    timeout=self.poll_interval,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                waiter.cancel()
-                stopper.cancel()
+                    backoff.reset()
+                except Exception as e:
+                    cause = e.__cause__ or e  # the event store re-raises asyncpg errors as its own
+                    if not (is_outage(e) or is_transient(cause) or isinstance(cause, asyncpg.PostgresError)):
+                        raise
+                    pause = backoff.next()
+                    log.warning("projection %s: %s; retrying in %.1fs", self.projection.name, e, pause)
+                await wait_any(wake, stop, timeout=pause)
         finally:
-            await listener.remove_listener(self.store.channel, on_notify)
-            await self.pool.release(listener)
+            if not stop.is_set():
+                listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening

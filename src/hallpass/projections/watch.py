@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL
+from hallpass.projections.listen import Listener
 
 # How long a command waits for the read models to show its change (docs/decisions/033).
 WAIT_TIMEOUT = 5.0
@@ -18,7 +19,12 @@ WAIT_STALL = 2.0
 
 
 class Watcher:
-    """Holds one LISTEN connection; any number of waiters and subscribers share it."""
+    """Holds one LISTEN connection; any number of waiters and subscribers share it.
+
+    The connection comes back after the database does. On each (re)connect the positions are
+    read again and every subscriber is told that its school may have changed, since the
+    NOTIFYs sent while nobody listened are lost.
+    """
 
     def __init__(self, pool: asyncpg.Pool, projections: tuple[str, ...]) -> None:
         self.pool = pool
@@ -26,29 +32,50 @@ class Watcher:
         self.positions: dict[str, int] = {}
         self._moved = asyncio.Condition()
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
-        self._conn: asyncpg.Connection | None = None
+        self.listener = Listener(
+            pool,
+            {PROJECTED_CHANNEL: self._on_projected, CHANGES_CHANNEL: self._on_change},
+            name="watcher",
+            on_connect=self._resume,
+        )
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._conn = await self.pool.acquire()
-        await self._conn.add_listener(PROJECTED_CHANNEL, self._on_projected)
-        await self._conn.add_listener(CHANGES_CHANNEL, self._on_change)
-        rows = await self._conn.fetch(
+        """Start listening; return once the first connection is made and positions are read."""
+        self._stop.clear()
+        self._task = asyncio.create_task(self.listener.run(self._stop))
+        connected = asyncio.ensure_future(self.listener.connected.wait())
+        try:
+            await asyncio.wait({self._task, connected}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            connected.cancel()
+        if self._task.done():
+            self._task.result()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        for queues in self._subscribers.values():
+            for queue in queues:
+                queue.put_nowait("")
+
+    async def _resume(self, conn: asyncpg.Connection) -> None:
+        rows = await conn.fetch(
             "SELECT application_name, max(notification_id) AS position FROM hallpass_tracking"
             " GROUP BY application_name"
         )
         for row in rows:
-            self.positions[row["application_name"]] = row["position"]
-
-    async def stop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                await self._conn.remove_listener(PROJECTED_CHANNEL, self._on_projected)
-                await self._conn.remove_listener(CHANGES_CHANNEL, self._on_change)
-            await self.pool.release(self._conn)
-            self._conn = None
-        for queues in self._subscribers.values():
-            for queue in queues:
-                queue.put_nowait("")
+            name, position = row["application_name"], row["position"]
+            if position is not None and position > self.positions.get(name, 0):
+                self.positions[name] = position
+        await self._notify()
+        for school_id, queues in self._subscribers.items():
+            for queue in list(queues):
+                if queue.qsize() < 100:
+                    queue.put_nowait(school_id)
 
     def _on_projected(self, _c: Any, _pid: Any, _ch: Any, payload: str) -> None:
         name, _, position = payload.rpartition(":")
