@@ -51,9 +51,17 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
         return ""
 
 
+# Seconds to wait for a new connection: an unreachable database fails requests fast (503).
+CONNECT_TIMEOUT = 5.0
+
+
 async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=size, connection_class=PooledConnection
+        database_url,
+        min_size=1,
+        max_size=size,
+        connection_class=PooledConnection,
+        timeout=CONNECT_TIMEOUT,
     )
     if pool is None:
         raise RuntimeError("could not create a database pool")

@@ -39,7 +39,7 @@ from hallpass.http import (
     school_day_pages,
     session_api,
 )
-from hallpass.http.errors import domain_error, http_error, unexpected_error
+from hallpass.http.errors import OUTAGE_ERRORS, domain_error, http_error, unexpected_error
 from hallpass.http.security import BodyLimit, SecurityHeaders
 from hallpass.settings import Settings
 
@@ -103,6 +103,7 @@ def create_app(
         errors.DomainError: domain_error,
         KioskLocked: kiosk_api.locked_error,
         HTTPException: http_error,
+        **dict.fromkeys(OUTAGE_ERRORS, unexpected_error),
         Exception: unexpected_error,
     }
     app = HallpassApp(

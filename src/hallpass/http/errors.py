@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import msgspec
+import redis
+from eventsourcing.persistence import PersistenceError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hallpass import errors
+from hallpass.outages import RETRY_AFTER_SECONDS, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,38 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return json_error(exc.status_code, code, message)
 
 
+# Raised by PostgreSQL, Redis or the event store: handled inside the app (no traceback per request
+# during an outage); `unexpected_error` tells an outage (503) from a bug (500).
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    PersistenceError,
+    redis.RedisError,
+)
+UNAVAILABLE_MESSAGE = "the service cannot reach its database just now; try again in a few seconds"
+
+
+async def unavailable_error(request: Request, exc: Exception) -> Response:
+    """503 with `Retry-After` while PostgreSQL or Redis is unreachable; it passes by itself."""
+    log.warning("unavailable on %s %s: %s", request.method, request.url.path, exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_html(request):
+        templates = request.app.state.templates
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request,
+            "error.html",
+            {"status": 503, "message": UNAVAILABLE_MESSAGE},
+            status_code=503,
+            headers=headers,
+        )
+    response = json_error(503, "unavailable", UNAVAILABLE_MESSAGE, retry_after=RETRY_AFTER_SECONDS)
+    response.headers.update(headers)
+    return response
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
+    if is_outage(exc):
+        return await unavailable_error(request, exc)
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return json_error(500, "internal_error", "something went wrong; nothing was changed")

@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 from dramatiq.middleware import Middleware
 
+from hallpass.outages import Backoff, is_outage
 from hallpass.timers.sweep import Send, SweepSettings, sweep_all
 
 log = logging.getLogger(__name__)
@@ -31,22 +32,28 @@ class SchedulerThread(threading.Thread):
         self.join(timeout)
 
     async def _loop(self) -> None:
+        """Sweep until stopped; while PostgreSQL or Redis is away, retry with a short backoff.
+
+        A sweep that cannot send rolls its claim back, so the timers it held are claimed again
+        once Redis is back; due times live in PostgreSQL, so nothing is lost meanwhile.
+        """
         conn: asyncpg.Connection | None = None
+        backoff = Backoff(first=0.25, most=2.0)
         while not self.stopping.is_set():
             pause = self.settings.interval_s
             try:
                 if conn is None or conn.is_closed():
-                    conn = await asyncpg.connect(self.database_url)
+                    conn = await asyncpg.connect(self.database_url, timeout=10)
                 await sweep_all(conn, self.send, self.settings)
+                backoff.reset()
             except asyncpg.UndefinedTableError:
                 pause = 1.0
-            except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as e:
-                log.warning("timer sweep failed: %s; retrying", e)
-                conn = None
-                pause = 1.0
-            except Exception:
-                log.exception("timer sweep failed; retrying")
-                pause = 1.0
+            except Exception as e:
+                pause = backoff.next()
+                if is_outage(e):
+                    log.warning("timer sweep: %s; retrying in %.1fs", e, pause)
+                else:
+                    log.exception("timer sweep failed; retrying in %.1fs", pause)
             await asyncio.sleep(pause)
         if conn is not None:
             await conn.close()
