@@ -20,6 +20,7 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # class 08, and a connection that died mid-query
     asyncpg.OperatorInterventionError,  # class 57: shutting down, starting up, crash recovery
     asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.InternalClientError,  # a connection left mid-operation when the server went away
     redis.ConnectionError,
     redis.TimeoutError,
 )

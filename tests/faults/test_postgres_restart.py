@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import shutil
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.outages import RETRY_AFTER_SECONDS
 from support.load import assert_no_half_made_pass, caught_up, load, sign_in, until
-from support.private_services import PrivatePostgres
+from support.private_services import PrivatePostgres, private_postgres
 from support.processes import cluster
 from support.school import SchoolFixture, make_school
 
@@ -28,15 +26,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def postgres() -> Iterator[PrivatePostgres]:
-    # Not under pytest's tmp_path: PostgreSQL runs as another user, and pytest makes its own
-    # temporary directories private again whenever another run starts.
-    directory = Path(tempfile.mkdtemp(prefix="hallpass-faults-pg-"))
-    directory.chmod(0o755)
-    try:
-        with PrivatePostgres(directory) as server:
-            yield server
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+    with private_postgres() as server:
+        yield server
 
 
 @pytest.fixture
@@ -119,7 +110,7 @@ async def test_requests_answer_503_while_postgres_restarts_and_everything_resume
                 await asyncio.to_thread(postgres.start)
                 await until(answers, lambda a: a.successes() >= before_restart + 20)
 
-            assert not answers.statuses.get(500), answers.statuses
+            assert not answers.statuses.get(500), web.log(200)
             assert set(answers.statuses) <= {200, 201, 409, 503}, answers.statuses
             for response in answers.unavailable:
                 assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)

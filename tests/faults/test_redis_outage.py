@@ -102,9 +102,7 @@ async def test_timers_due_while_redis_is_down_fire_once_it_is_back(
             return bool(await runtime.pool.fetchval("SELECT count(*) FROM pass_timers") == 0)
 
         await poll(no_timer_left)
-        worker_log = processes.processes[1].log(400)
 
     expired = await expired_per_pass(runtime)
     assert len(expired) == len(school.students), "a timer was missed"
     assert set(expired.values()) == {1}, "a timer fired twice"
-    assert "Traceback" not in worker_log, worker_log

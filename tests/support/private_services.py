@@ -10,8 +10,11 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import shutil
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -33,6 +36,7 @@ class PrivatePostgres:
     def __init__(self, directory: Path) -> None:
         self.embedded = EmbeddedPostgres(directory / "postgres", database="hallpass")
         self.url = self.embedded.url
+        self.server_url = self.embedded.server_url
         self.pgdata = self.embedded.pgdata
         self.socket_dir = self.embedded.socket_dir
         # pgserver runs the server as an unprivileged user when the tests run as root.
@@ -84,6 +88,19 @@ class PrivatePostgres:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    # Not under pytest's tmp_path: PostgreSQL runs as another user when the tests run as root,
+    # and pytest makes its temporary directories private again whenever another run starts.
+    directory = Path(tempfile.mkdtemp(prefix="hallpass-private-pg-"))
+    directory.chmod(0o755)
+    try:
+        with PrivatePostgres(directory) as server:
+            yield server
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 class PrivateRedis:

@@ -93,6 +93,7 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     PersistenceError,
     redis.RedisError,
 )
