@@ -75,10 +75,15 @@
     });
   });
 
-  if (window.EventSource) {
+  function listen() {
     var source = new EventSource("/api/v1/events");
     source.addEventListener("passes", refresh);
     source.addEventListener("hello", refresh);
+    // A browser gives up on a stream answered with an error (503 while the server restarts).
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 5000); }
+    };
   }
+  if (window.EventSource) { listen(); }
   setInterval(function () { if (!document.hidden) { refresh(); } }, 30000);
 })();

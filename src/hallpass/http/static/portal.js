@@ -22,9 +22,14 @@
       });
   }
 
-  if (window.EventSource) {
+  function listen() {
     var source = new EventSource("/portal/events");
     source.addEventListener("pass", load);
+    // A browser gives up on a stream answered with an error (503 while the server restarts).
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 5000); }
+    };
   }
+  if (window.EventSource) { listen(); }
   setInterval(function () { if (!document.hidden) { load(); } }, 20000);
 })();
