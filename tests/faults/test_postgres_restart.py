@@ -9,12 +9,15 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
 
 from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.commands.messages import CreatePasses
 from hallpass.outages import RETRY_AFTER_SECONDS
 from support.load import assert_no_half_made_pass, caught_up, load, sign_in, until
 from support.private_services import PrivatePostgres, private_postgres
@@ -88,15 +91,40 @@ async def create_one(url: str, token: str, school: SchoolFixture) -> httpx.Respo
         )
 
 
+async def expire_soon(runtime: Runtime, school: SchoolFixture) -> None:
+    due = datetime.now(UTC) + timedelta(seconds=1)
+    outcome = await runtime.app.create_passes(
+        school.teacher(),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Restroom"],
+            student_ids=[school.students[-2]],
+            allotted_minutes=1,
+        ),
+        now=due - timedelta(minutes=1),
+    )
+    pass_id = UUID(outcome.body["passes"][0]["id"])
+
+    async def status() -> object:
+        return await runtime.pool.fetchval("SELECT status FROM pass_list WHERE pass_id = $1", pass_id)
+
+    deadline = time.monotonic() + 60
+    while await status() != "expired":
+        assert time.monotonic() < deadline, "the worker did not expire the pass"
+        await asyncio.sleep(0.1)
+
+
 async def test_requests_answer_503_while_postgres_restarts_and_everything_resumes_after(
     postgres: PrivatePostgres, runtime: Runtime, redis_url: str, tmp_path: Path
 ) -> None:
     school = await make_school(runtime, label="Restart", students=25)
-    load_students = school.students[:-1]
+    load_students = school.students[:-2]
     namespace = f"hallpass-faults-{secrets.token_hex(4)}"
     with cluster(postgres.url, redis_url, namespace, tmp_path) as processes:
         processes.start("projector")
+        worker = processes.start("worker")
         web = processes.web()
+        worker.wait_ready()
         token = await sign_in(web.url, school.emails["Ada"])
         stream = EventStream(web.url, token)
         try:
@@ -122,6 +150,9 @@ async def test_requests_answer_503_while_postgres_restarts_and_everything_resume
             assert created.status_code == 201, created.text
             await wait_for(lambda: stream.passes > seen)
             await caught_up(runtime)
+
+            # The worker's sweep and actors reconnected too: a pass falling due now expires.
+            await expire_soon(runtime, school)
         finally:
             await stream.close()
     await assert_no_half_made_pass(runtime, school)
