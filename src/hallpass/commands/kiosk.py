@@ -12,12 +12,12 @@ import msgspec
 from hallpass.actors import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
 from hallpass.aggregates.passes import Source
+from hallpass.bounds import LINE_PATTERN, MAX_KIOSK_STUDENTS, Grade, Name, PlaceIds
 from hallpass.commands.base import Decision, Outcome, fingerprint, staff_only
 from hallpass.commands.messages import Command, CreatePasses
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
-Name = Annotated[str, msgspec.Meta(max_length=100)]
 MANAGERS = {"admin", "office"}
 
 
@@ -25,18 +25,18 @@ class StudentsAllowed(msgspec.Struct, forbid_unknown_fields=True, frozen=True, k
     """All students, those of some classrooms, of some grades, or a hand-picked list."""
 
     mode: Literal["all", "classroom", "grade", "list"] = "all"
-    homeroom_ids: Annotated[list[UUID], msgspec.Meta(max_length=200)] = msgspec.field(default_factory=list)
-    grades: Annotated[list[Annotated[int, msgspec.Meta(ge=-1, le=14)]], msgspec.Meta(max_length=20)] = (
-        msgspec.field(default_factory=list)
+    homeroom_ids: PlaceIds = msgspec.field(default_factory=list)
+    grades: Annotated[list[Grade], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=list)
+    student_ids: Annotated[list[UUID], msgspec.Meta(max_length=MAX_KIOSK_STUDENTS)] = msgspec.field(
+        default_factory=list
     )
-    student_ids: Annotated[list[UUID], msgspec.Meta(max_length=5000)] = msgspec.field(default_factory=list)
 
 
 class ConfigureKiosk(Command, frozen=True):
     """Turn a device into a kiosk for a room: what may be chosen there and by whom."""
 
     room_id: UUID
-    destination_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=200)]
+    destination_ids: Annotated[PlaceIds, msgspec.Meta(min_length=1)]
     students: StudentsAllowed = msgspec.field(default_factory=StudentsAllowed)
     name: Name = ""
 
@@ -61,7 +61,7 @@ class KioskCompletePass(Command, frozen=True):
 
 
 class KioskExit(Command, frozen=True):
-    password: Annotated[str, msgspec.Meta(max_length=64)]
+    password: Annotated[str, msgspec.Meta(max_length=64, pattern=LINE_PATTERN)]
 
 
 def kiosk_summary(kiosk: Kiosk) -> dict[str, Any]:

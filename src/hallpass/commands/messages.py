@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from hallpass.aggregates.passes import TerminationReason
-
-Note = Annotated[str, msgspec.Meta(max_length=500)]
-Minutes = Annotated[int, msgspec.Meta(ge=1, le=999)]
+from hallpass.bounds import Minutes, Note, StudentIds
 
 
 class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    """A request to change something; decoded strictly from a JSON body."""
+    """A request to change something; decoded strictly from a JSON body by `hallpass.bounds`.
+
+    Fields use the value types of `hallpass.bounds`, which carry their bounds.
+    """
 
 
 class CreatePasses(Command, frozen=True):
@@ -22,7 +22,7 @@ class CreatePasses(Command, frozen=True):
 
     origin_id: UUID
     destination_id: UUID
-    student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
+    student_ids: StudentIds
     allotted_minutes: Minutes | None = None
     note: Note = ""
 

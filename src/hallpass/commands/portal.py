@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID, uuid4
 
-import msgspec
 from eventsourcing.domain import Aggregate
 
 from hallpass.actors import Actor
@@ -15,12 +14,12 @@ from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
+from hallpass.bounds import Note, PlaceIds
 from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary, staff_only
 from hallpass.commands.messages import Command
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
 
-Note = Annotated[str, msgspec.Meta(max_length=500)]
 PORTAL_OFF = (
     "the Student Portal is turned off for this school; an administrator can turn it on in the school settings"
 )
@@ -31,7 +30,7 @@ class ChangePortalSettings(Command, frozen=True):
 
     enabled: bool
     needs_approval: bool = False
-    approval_destination_ids: Annotated[list[UUID], msgspec.Meta(max_length=500)] = []
+    approval_destination_ids: PlaceIds = []
 
 
 class RequestPortalPass(Command, frozen=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
@@ -14,6 +14,7 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Schedule, Status
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
+from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, StudentIds, TimeOfDay, TimeZone, Weekday
 from hallpass.commands.base import (
     CommandBase,
     Decision,
@@ -27,17 +28,14 @@ from hallpass.commands.messages import Command
 from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
 from hallpass.timers.recurrence import Recurrence
 
-Note = Annotated[str, msgspec.Meta(max_length=500)]
-Minutes = Annotated[int, msgspec.Meta(ge=1, le=999)]
-
 
 class SchedulePasses(Command, frozen=True):
     """Plan one pass per selected student, starting at `start_at` (all or none)."""
 
     origin_id: UUID
     destination_id: UUID
-    student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
-    start_at: datetime
+    student_ids: StudentIds
+    start_at: Moment
     allotted_minutes: Minutes | None = None
     note: Note = ""
 
@@ -45,7 +43,7 @@ class SchedulePasses(Command, frozen=True):
 class ReschedulePass(Command, frozen=True):
     """Edit a Scheduled pass before it starts."""
 
-    start_at: datetime
+    start_at: Moment
     allotted_minutes: Minutes | None = None
     note: Note | None = None
 
@@ -61,17 +59,14 @@ class ScheduleRepeating(Command, frozen=True):
 
     origin_id: UUID
     destination_id: UUID
-    student_ids: Annotated[list[UUID], msgspec.Meta(min_length=1, max_length=500)]
-    weekdays: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=6)]], msgspec.Meta(min_length=1)]
-    at: Annotated[time, msgspec.Meta(description="local start time, HH:MM:SS")]
-    first_date: date
-    last_date: date
-    timezone: str | None = None
+    student_ids: StudentIds
+    weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
+    at: TimeOfDay
+    first_date: Day
+    last_date: Day
+    timezone: TimeZone | None = None
     allotted_minutes: Minutes | None = None
     note: Note = ""
-
-
-MAX_PLANNED = 1_000
 
 
 class TimerCommands(CommandBase):
@@ -293,8 +288,15 @@ class TimerCommands(CommandBase):
             starts = [moment for moment in recurrence.occurrences() if moment > now]
             if not starts:
                 raise Invalid("the schedule has no occurrence in the future", field="first_date")
-            if len(starts) * len(command.student_ids) > MAX_PLANNED:
-                raise Invalid(f"a schedule may plan at most {MAX_PLANNED} passes", field="last_date")
+            planned_count = len(starts) * len(command.student_ids)
+            if planned_count > MAX_PLANNED:
+                raise Invalid(
+                    f"a schedule may plan at most {MAX_PLANNED} passes per request; this one would plan"
+                    f" {planned_count} ({len(starts)} days x {len(command.student_ids)} students)",
+                    field="last_date",
+                    limit=MAX_PLANNED,
+                    planned=planned_count,
+                )
             planned = await self._plan(actor, command, starts, now=now, idempotency_key=idempotency_key)
             schedule = Schedule._create(
                 Schedule.Created,

@@ -20,6 +20,7 @@ from hallpass.http.common import (
     idempotency_key,
     now,
     parse_body,
+    parse_form,
     path_uuid,
     respond,
     runtime,
@@ -27,8 +28,6 @@ from hallpass.http.common import (
 )
 from hallpass.http.passes_api import pass_json
 from hallpass.projections.queries import PassFilters
-
-NOTE_LIMIT = 500
 
 
 async def pending_for(request: Request, actor: Actor) -> list[dict[str, Any]]:
@@ -100,10 +99,10 @@ async def decide_form(request: Request) -> Response:
     pass_id = path_uuid(request, "pass_id", "pass")
     if request.path_params["decision"] not in ("approve", "deny"):
         raise NotFound("no such action")
-    command = DecideRequest(note=str(form.get("note", ""))[:NOTE_LIMIT])
     app = runtime(request).app
     decide = app.approve_request if request.path_params["decision"] == "approve" else app.deny_request
     try:
+        command = parse_form(request, {"note": str(form.get("note", ""))}, DecideRequest)
         outcome = await decide(actor, pass_id, command, now=now(request))
     except DomainError as e:
         request.session["flash"] = e.message

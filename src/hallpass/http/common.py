@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from hallpass import bounds
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Outcome
 from hallpass.errors import Invalid, NotFound
-from hallpass.http.errors import validation_error
+from hallpass.text import is_number
 
 S = TypeVar("S", bound=msgspec.Struct)
 MAX_KEY_LENGTH = 200
@@ -37,25 +40,69 @@ def now(request: Request) -> datetime:
 
 
 async def parse_body(request: Request, struct: type[S]) -> S:
-    raw = await request.body()
-    if not raw.strip():
-        raw = b"{}"
+    """The JSON body as `struct`, checked against the bounds of its value types and the clock."""
+    return bounds.decode(await request.body(), struct, now=now(request))
+
+
+def parse_form(request: Request, data: Mapping[str, Any], struct: type[S]) -> S:
+    """Form values as `struct`, checked exactly as a JSON body would be."""
+    return bounds.convert(data, struct, now=now(request))
+
+
+def query_text(request: Request, name: str) -> str:
+    """A search typed in a query parameter: at most 100 characters, no control characters."""
+    raw = request.query_params.get(name, "")
+    return str(bounds.value(raw, bounds.Search, field=name)).strip()
+
+
+def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return default
+    if not is_number(raw.lstrip("-")) or len(raw) > 12:
+        raise Invalid(f"{name} must be a whole number", field=name)
+    value = int(raw)
+    if not low <= value <= high:
+        raise Invalid(f"{name} must be between {low} and {high}", field=name)
+    return value
+
+
+def query_grade(request: Request, name: str = "grade") -> int | None:
+    return bounds.grade(request.query_params.get(name, ""), field=name)
+
+
+def query_moment(request: Request, name: str, tz: ZoneInfo, *, end: bool) -> datetime | None:
+    """A filter bound: a date (the start of that day, or of the next one for `end`) or an instant."""
+    raw = request.query_params.get(name, "").strip()
+    if not raw:
+        return None
     try:
-        return msgspec.json.decode(raw, type=struct)
-    except (msgspec.ValidationError, msgspec.DecodeError) as e:
-        raise validation_error(e) from e
+        if "T" in raw:
+            moment = datetime.fromisoformat(raw)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        else:
+            moment = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=tz)
+    except ValueError as e:
+        raise Invalid(f"{name} must be a date (YYYY-MM-DD) or a date and time", field=name) from e
+    moment = bounds.filter_moment(moment, field=name)
+    return moment + timedelta(days=1) if end and "T" not in raw else moment
 
 
 def idempotency_key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    key = key.strip()
+    return None if key is None else checked_key(key, "Idempotency-Key")
+
+
+def form_key(form: Mapping[str, Any], name: str) -> str | None:
+    """The idempotency key a form carries (blank is none), checked as the header is."""
+    key = str(form.get(name, "")).strip()
+    return checked_key(key, name) if key else None
+
+
+def checked_key(raw: str, field: str) -> str:
+    key = raw.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise Invalid(
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
-            field="Idempotency-Key",
-        )
+        raise Invalid(f"{field} must be 1 to {MAX_KEY_LENGTH} printable characters", field=field)
     return key
 
 

@@ -6,9 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hallpass.errors import Invalid
 from hallpass.http.auth import require_staff
-from hallpass.http.common import ORJSONResponse, query_uuid, runtime
+from hallpass.http.common import ORJSONResponse, query_grade, query_text, query_uuid, runtime
 
 
 async def list_locations(request: Request) -> Response:
@@ -37,15 +36,10 @@ async def list_locations(request: Request) -> Response:
 
 async def list_students(request: Request) -> Response:
     actor = require_staff(request)
-    grade_raw = request.query_params.get("grade", "").strip()
-    try:
-        grade = int(grade_raw) if grade_raw else None
-    except ValueError as e:
-        raise Invalid("grade must be a whole number", field="grade") from e
     rows = await runtime(request).directory.students(
         actor.school_id,
-        name=request.query_params.get("q", "")[:100],
-        grade=grade,
+        name=query_text(request, "q"),
+        grade=query_grade(request),
         homeroom_id=query_uuid(request, "homeroom_id"),
         limit=200,
     )

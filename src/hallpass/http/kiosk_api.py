@@ -24,6 +24,7 @@ from hallpass.http.common import (
     now,
     parse_body,
     path_uuid,
+    query_text,
     respond,
     runtime,
     visible,
@@ -175,7 +176,7 @@ async def this_kiosk(request: Request) -> Response:
 
 async def find_students(request: Request) -> Response:
     _, kiosk = await require_kiosk(request)
-    query = request.query_params.get("q", "")[:100]
+    query = query_text(request, "q")
     found = await kiosk_view(request).find_students(kiosk.school_id, kiosk.scope, query)
     return ORJSONResponse({"students": [student_json(c) for c in found]})
 

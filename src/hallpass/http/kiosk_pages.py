@@ -19,7 +19,7 @@ from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, Unauthenticated
 from hallpass.http.auth import KIOSK_COOKIE, csrf_token
-from hallpass.http.common import now, runtime, visible
+from hallpass.http.common import form_key, now, query_text, runtime, visible
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
 
@@ -104,7 +104,7 @@ async def find(request: Request) -> Response:
         return found
     _, kiosk = found
     flow = "complete" if request.url.path.startswith("/kiosk/complete") else "create"
-    query = request.query_params.get("q", "")[:100]
+    query = query_text(request, "q")
     students: list[Any] = []
     message = ""
     if query.strip():
@@ -175,7 +175,7 @@ async def create(request: Request) -> Response:
             destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
         )
         outcome = await runtime(request).app.kiosk_create_pass(
-            actor, command, now=now(request), idempotency_key=str(form.get("key", ""))[:200] or None
+            actor, command, now=now(request), idempotency_key=form_key(form, "key")
         )
     except DomainError as e:
         student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
@@ -233,7 +233,7 @@ async def complete(request: Request) -> Response:
     try:
         command = KioskCompletePass(student_id=_uuid(str(form.get("student_id", "")), "choose who you are"))
         outcome = await runtime(request).app.kiosk_complete_pass(
-            actor, command, now=now(request), idempotency_key=str(form.get("key", ""))[:200] or None
+            actor, command, now=now(request), idempotency_key=form_key(form, "key")
         )
     except DomainError as e:
         student_raw = str(form.get("student_id", ""))

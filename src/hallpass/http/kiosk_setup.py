@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from hallpass import bounds
 from hallpass.actors import Actor
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import KIOSK_COOKIE, KIOSK_TOKEN_MAX_AGE, csrf_token, current_actor, require_staff
-from hallpass.http.common import now, path_uuid, runtime, visible, visible_on_page
-from hallpass.http.errors import status_for, validation_error
+from hallpass.http.common import now, parse_form, path_uuid, runtime, visible, visible_on_page
+from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
-from hallpass.text import is_number
 
 MODES = {
     "all": "All students",
@@ -63,7 +62,7 @@ async def _form_page(
 def _values(form: FormData) -> dict[str, Any]:
     return {
         "room_id": str(form.get("room_id", "")),
-        "name": str(form.get("name", ""))[:100],
+        "name": str(form.get("name", "")),
         "destination_ids": [str(v) for v in form.getlist("destination_ids")],
         "mode": str(form.get("mode", "all")),
         "homeroom_ids": [str(v) for v in form.getlist("homeroom_ids")],
@@ -72,7 +71,7 @@ def _values(form: FormData) -> dict[str, Any]:
     }
 
 
-def _setup_from(form: FormData, values: dict[str, Any]) -> KioskSetUp:
+def _setup_from(request: Request, form: FormData, values: dict[str, Any]) -> KioskSetUp:
     password = str(form.get("exit_password", "")).strip()
     if password != str(form.get("exit_password_confirm", "")).strip():
         raise Invalid("the two exit passwords are not the same", field="exit_password_confirm")
@@ -85,19 +84,19 @@ def _setup_from(form: FormData, values: dict[str, Any]) -> KioskSetUp:
         "students": {
             "mode": values["mode"],
             "homeroom_ids": values["homeroom_ids"],
-            "grades": [int(g) for g in values["grades"] if is_number(g.lstrip("-"))],
+            "grades": [bounds.grade(g, field="grades") for g in values["grades"] if g.strip()],
             "student_ids": values["student_ids"],
         },
         "exit_password": password,
     }
     try:
-        return msgspec.convert(raw, KioskSetUp)
-    except msgspec.ValidationError as e:
-        if "exit_password" in str(e):
+        return parse_form(request, raw, KioskSetUp)
+    except Invalid as e:
+        if e.details.get("field") == "exit_password":
             raise Invalid("the exit password must be 4 to 8 digits", field="exit_password") from e
-        if "room_id" in str(e):
+        if e.details.get("field") == "room_id":
             raise Invalid("choose the room this kiosk is in", field="room_id") from e
-        raise validation_error(e) from e
+        raise
 
 
 async def setup(request: Request) -> Response:
@@ -109,7 +108,7 @@ async def setup(request: Request) -> Response:
         return await _form_page(request, actor, values={"mode": "all"})
     values = _values(form)
     try:
-        outcome, token = await set_up_kiosk(request, actor, _setup_from(form, values))
+        outcome, token = await set_up_kiosk(request, actor, _setup_from(request, form, values))
     except DomainError as e:
         return await _form_page(request, actor, values=values, error=e.message, status=status_for(e))
     headers = await visible(request, outcome.notification_id)

@@ -26,7 +26,7 @@ from hallpass.commands.timers import (
 )
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import now, runtime, visible_on_page
+from hallpass.http.common import form_key, now, parse_form, query_grade, query_text, runtime, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
 from hallpass.text import is_number
@@ -157,8 +157,8 @@ async def _create_form(
     grade = params.get("grade", "")
     students = await rt.directory.students(
         actor.school_id,
-        name=params.get("q", "")[:100],
-        grade=int(grade) if is_number(grade) else None,
+        name=query_text(request, "q"),
+        grade=query_grade(request),
         homeroom_id=UUID(homeroom) if _is_uuid(homeroom) else None,
         limit=200,
     )
@@ -253,7 +253,7 @@ async def _submit_create(
     origin = _uuid_field(form, "origin_id", "where the student is Leaving From")
     destination = _uuid_field(form, "destination_id", "where the student is Going To")
     students = [UUID(s) for s in student_ids]
-    key = str(form.get("idempotency_key", "")) or None
+    key = form_key(form, "idempotency_key")
     when = str(form.get("when", "now"))
     minutes = _minutes(str(form.get("allotted_minutes", "")))
     if when == "later":
@@ -261,12 +261,16 @@ async def _submit_create(
         start = _local_moment(str(form.get("start_at", "")), tz, "start_at")
         outcome = await app.schedule_passes(
             actor,
-            SchedulePasses(
-                origin_id=origin,
-                destination_id=destination,
-                student_ids=students,
-                start_at=start,
-                allotted_minutes=minutes,
+            parse_form(
+                request,
+                {
+                    "origin_id": origin,
+                    "destination_id": destination,
+                    "student_ids": students,
+                    "start_at": start,
+                    "allotted_minutes": minutes,
+                },
+                SchedulePasses,
             ),
             now=now(request),
             idempotency_key=key,
@@ -276,7 +280,7 @@ async def _submit_create(
     if when == "repeating":
         outcome = await app.schedule_repeating(
             actor,
-            _repeating(form, origin, destination, students, minutes),
+            _repeating(request, form, origin, destination, students, minutes),
             now=now(request),
             idempotency_key=key,
         )
@@ -284,8 +288,15 @@ async def _submit_create(
         return outcome, f"Scheduled a repeating pass: {_plural(count, 'hall pass')} planned."
     outcome = await app.create_passes(
         actor,
-        CreatePasses(
-            origin_id=origin, destination_id=destination, student_ids=students, allotted_minutes=minutes
+        parse_form(
+            request,
+            {
+                "origin_id": origin,
+                "destination_id": destination,
+                "student_ids": students,
+                "allotted_minutes": minutes,
+            },
+            CreatePasses,
         ),
         now=now(request),
         idempotency_key=key,
@@ -302,7 +313,12 @@ def _minutes(raw: str) -> int | None:
 
 
 def _repeating(
-    form: FormData, origin: UUID, destination: UUID, students: list[UUID], minutes: int | None
+    request: Request,
+    form: FormData,
+    origin: UUID,
+    destination: UUID,
+    students: list[UUID],
+    minutes: int | None,
 ) -> ScheduleRepeating:
     days = [str(d) for d in form.getlist("weekdays")]
     weekdays = sorted({int(d) for d in days if is_number(d) and int(d) <= 6})
@@ -317,15 +333,19 @@ def _repeating(
         last = date.fromisoformat(str(form.get("last_date", "")))
     except ValueError as e:
         raise Invalid("give the first and last dates", field="first_date") from e
-    return ScheduleRepeating(
-        origin_id=origin,
-        destination_id=destination,
-        student_ids=students,
-        weekdays=weekdays,
-        at=at,
-        first_date=first,
-        last_date=last,
-        allotted_minutes=minutes,
+    return parse_form(
+        request,
+        {
+            "origin_id": origin,
+            "destination_id": destination,
+            "student_ids": students,
+            "weekdays": weekdays,
+            "at": at,
+            "first_date": first,
+            "last_date": last,
+            "allotted_minutes": minutes,
+        },
+        ScheduleRepeating,
     )
 
 
@@ -350,7 +370,7 @@ async def terminate_form(request: Request) -> Response:
         reason = TerminationReason(str(form.get("reason", "")))
     except ValueError as e:
         raise Invalid("choose a reason", field="reason") from e
-    command = TerminatePass(reason=reason, note=str(form.get("note", ""))[:500])
+    command = parse_form(request, {"reason": reason, "note": str(form.get("note", ""))}, TerminatePass)
     outcome = await runtime(request).app.terminate_pass(actor, UUID(raw), command, now=now(request))
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
@@ -377,7 +397,10 @@ async def cancel_form(request: Request) -> Response:
     if not _is_uuid(raw):
         raise Invalid("no such pass")
     outcome = await runtime(request).app.cancel_scheduled_pass(
-        actor, UUID(raw), CancelScheduledPass(note=str(form.get("note", ""))[:500]), now=now(request)
+        actor,
+        UUID(raw),
+        parse_form(request, {"note": str(form.get("note", ""))}, CancelScheduledPass),
+        now=now(request),
     )
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
@@ -391,7 +414,7 @@ async def reschedule_form(request: Request) -> Response:
         raise Invalid("no such pass")
     start = _local_moment(str(form.get("start_at", "")), await _school_tz(request, actor), "start_at")
     outcome = await runtime(request).app.reschedule_pass(
-        actor, UUID(raw), ReschedulePass(start_at=start), now=now(request)
+        actor, UUID(raw), parse_form(request, {"start_at": start}, ReschedulePass), now=now(request)
     )
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)

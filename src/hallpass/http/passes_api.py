@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +19,9 @@ from hallpass.http.common import (
     now,
     parse_body,
     path_uuid,
+    query_int,
+    query_moment,
+    query_text,
     query_uuid,
     respond,
     runtime,
@@ -85,49 +87,21 @@ def _choices(request: Request, name: str, allowed: set[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as e:
-        raise Invalid(f"{name} must be a whole number", field=name) from e
-    if not low <= value <= high:
-        raise Invalid(f"{name} must be between {low} and {high}", field=name)
-    return value
-
-
-def _date_bound(request: Request, name: str, tz: ZoneInfo, *, end: bool) -> datetime | None:
-    raw = request.query_params.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        if "T" in raw:
-            moment = datetime.fromisoformat(raw)
-            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
-        day = datetime.fromisoformat(raw).date()
-    except ValueError as e:
-        raise Invalid(f"{name} must be a date (YYYY-MM-DD) or a date and time", field=name) from e
-    start = datetime.combine(day, time(0), tzinfo=tz)
-    return start + timedelta(days=1) if end else start
-
-
 async def filters_from(request: Request, school_tz: str) -> PassFilters:
     tz = ZoneInfo(school_tz)
     return PassFilters(
         statuses=_choices(request, "status", {s.value for s in Status}),
         student_id=query_uuid(request, "student_id"),
-        student=request.query_params.get("student", "")[:100],
+        student=query_text(request, "student"),
         origin_id=query_uuid(request, "origin_id"),
         destination_id=query_uuid(request, "destination_id"),
         creator_id=query_uuid(request, "creator_id"),
         sources=_choices(request, "source", {s.value for s in Source}),
-        since=_date_bound(request, "from", tz, end=False),
-        until=_date_bound(request, "to", tz, end=True),
+        since=query_moment(request, "from", tz, end=False),
+        until=query_moment(request, "to", tz, end=True),
         overdue_only=request.query_params.get("overdue", "") in ("1", "true", "yes"),
-        limit=_int(request, "limit", 100, 1, MAX_LIMIT),
-        offset=_int(request, "offset", 0, 0, 1_000_000),
+        limit=query_int(request, "limit", 100, 1, MAX_LIMIT),
+        offset=query_int(request, "offset", 0, 0, 1_000_000),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from hallpass.actors import Actor
 from hallpass.aggregates.passes import Source, Status
+from hallpass.bounds import NewSecret, Secret, Username
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import NotFound
@@ -34,12 +35,12 @@ RECENT = 50
 
 
 class PortalSignIn(msgspec.Struct, forbid_unknown_fields=True):
-    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    username: Username
+    password: Secret
 
 
 class NewPassword(msgspec.Struct, forbid_unknown_fields=True):
-    new_password: Annotated[str, msgspec.Meta(max_length=1024)]
+    new_password: NewSecret
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> int | None:

@@ -17,9 +17,9 @@ from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import DomainError, Invalid, Unauthenticated
 from hallpass.http.auth import require_student
-from hallpass.http.common import now, runtime, visible_on_page
+from hallpass.http.common import form_key, now, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
-from hallpass.http.portal_api import own_passes, portal_locations
+from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
 
 SCHOOL_COOKIE = "hallpass_portal_school"
@@ -84,9 +84,9 @@ async def sign_in_page(request: Request) -> Response:
         username = str(form.get("username", "")).strip()[:64]
         context["username"] = username
         try:
-            _actor, must_change, _csrf = await sign_in(
-                request, school_id, username, str(form.get("password", ""))[:1024]
-            )
+            password = str(form.get("password", ""))
+            typed = parse_form(request, {"username": username, "password": password}, PortalSignIn)
+            _actor, must_change, _csrf = await sign_in(request, school_id, typed.username, typed.password)
         except TooManyAttempts as e:
             minutes = max(1, round(e.retry_after / 60))
             context["error"] = (
@@ -112,10 +112,11 @@ async def password_page(request: Request) -> Response:
         return actor
     context: dict[str, Any] = {"actor": actor, "error": ""}
     if form is not None:
-        new, again = str(form.get("new_password", ""))[:1024], str(form.get("confirm_password", ""))
+        new, again = str(form.get("new_password", "")), str(form.get("confirm_password", ""))
         try:
             if new != again:
                 raise Invalid("the two passwords are not the same", field="confirm_password")
+            new = parse_form(request, {"new_password": new}, NewPassword).new_password
             await choose_password(request, actor, new)
         except DomainError as e:
             context["error"] = e.message[:1].upper() + e.message[1:] + "."
@@ -178,14 +179,13 @@ async def create_page(request: Request) -> Response:
                 raise Invalid("choose the teacher or room you are Leaving From", field="origin_id")
             if not _is_uuid(context["destination_id"]):
                 raise Invalid("choose where you are Going To", field="destination_id")
-            command = RequestPortalPass(
-                origin_id=UUID(context["origin_id"]), destination_id=UUID(context["destination_id"])
+            command = parse_form(
+                request,
+                {"origin_id": context["origin_id"], "destination_id": context["destination_id"]},
+                RequestPortalPass,
             )
             outcome = await runtime(request).app.request_portal_pass(
-                actor,
-                command,
-                now=now(request),
-                idempotency_key=str(form.get("idempotency_key", ""))[:200] or None,
+                actor, command, now=now(request), idempotency_key=form_key(form, "idempotency_key")
             )
         except DomainError as e:
             context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)

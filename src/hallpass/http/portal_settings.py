@@ -14,7 +14,7 @@ from hallpass.aggregates.staff import Role
 from hallpass.commands.portal import ChangePortalSettings, settings_body
 from hallpass.errors import DomainError, Forbidden
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import ORJSONResponse, now, parse_body, respond, runtime, visible
+from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, respond, runtime, visible
 from hallpass.http.errors import status_for
 
 
@@ -48,12 +48,16 @@ async def settings_page(request: Request) -> Response:
     status = 200
     if form is not None:
         chosen = [UUID(str(v)) for v in form.getlist("approval_destination_ids") if _is_uuid(str(v))]
-        command = ChangePortalSettings(
-            enabled=form.get("enabled") == "on",
-            needs_approval=form.get("needs_approval") == "on",
-            approval_destination_ids=chosen,
-        )
         try:
+            command = parse_form(
+                request,
+                {
+                    "enabled": form.get("enabled") == "on",
+                    "needs_approval": form.get("needs_approval") == "on",
+                    "approval_destination_ids": chosen,
+                },
+                ChangePortalSettings,
+            )
             outcome = await rt.app.change_portal_settings(actor, command, now=now(request))
             await visible(request, outcome.notification_id)  # the page reads the school itself
             context["saved"] = True

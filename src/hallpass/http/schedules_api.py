@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
-from typing import Annotated
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hallpass.bounds import TimeOfDay
 from hallpass.commands.timers import (
     CancelScheduledPass,
     ReschedulePass,
@@ -24,7 +22,7 @@ from hallpass.http.common import idempotency_key, now, parse_body, path_uuid, re
 class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """When the school day ends, in the school's time zone (HH:MM)."""
 
-    time: Annotated[time, msgspec.Meta(description="local time, HH:MM:SS, e.g. 15:30:00")]
+    time: TimeOfDay
 
 
 async def schedule_passes(request: Request) -> Response:

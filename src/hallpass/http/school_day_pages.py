@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from hallpass import bounds
 from hallpass.aggregates.schools import School
 from hallpass.errors import DomainError, Forbidden, Invalid
 from hallpass.http.auth import csrf_token, current_actor
@@ -27,9 +28,10 @@ async def school_day(request: Request) -> Response:
     if form is not None:
         try:
             try:
-                at = time.fromisoformat(str(form.get("dismissal_time", "")))
+                typed = time.fromisoformat(str(form.get("dismissal_time", "")))
             except ValueError as e:
                 raise Invalid("give the dismissal time, e.g. 15:30", field="dismissal_time") from e
+            at: time = bounds.value(typed, bounds.TimeOfDay, field="dismissal_time")
             outcome = await rt.app.set_dismissal_time(actor, at, now=now(request))
             request.session["flash"] = f"Dismissal is now at {at.strftime('%-I:%M %p')} every school day."
             headers = await visible_on_page(request, outcome.notification_id)

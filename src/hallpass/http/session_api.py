@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -11,16 +9,17 @@ from starlette.routing import Route
 
 from hallpass.actors import Actor
 from hallpass.aggregates.staff import Staff
+from hallpass.bounds import Login, Secret
 from hallpass.credentials import TooManyAttempts
-from hallpass.errors import Unauthenticated
+from hallpass.errors import Invalid, Unauthenticated
 from hallpass.http.auth import csrf_token, issue_token, require_actor, sign_in_session
-from hallpass.http.common import ORJSONResponse, now, parse_body, runtime
+from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, runtime
 from hallpass.http.errors import json_error
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(min_length=1, max_length=254)]
-    password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    email: Login
+    password: Secret
 
 
 async def _staff_actor(request: Request, email: str, password: str) -> Actor | None:
@@ -82,7 +81,11 @@ async def sign_in_page(request: Request) -> Response:
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
         try:
+            if email and password:
+                parse_form(request, {"email": email, "password": password}, SignIn)
             actor = await _staff_actor(request, email, password) if email and password else None
+        except Invalid:
+            actor, error, status = None, "An email or password cannot contain control characters.", 422
         except TooManyAttempts:
             actor, error, status = (
                 None,

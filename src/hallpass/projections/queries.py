@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
+from hallpass.bounds import hall_pass_id
 from hallpass.projections.directory import fold
 from hallpass.text import is_number
 
@@ -175,7 +176,10 @@ class DirectoryView:
         text = name.strip()
         if text:
             if is_number(text):
-                args.append(int(text))
+                number = hall_pass_id(text)
+                if number is None:
+                    return []
+                args.append(number)
                 clauses.append(f"s.hall_pass_id = ${len(args)}")
             elif text.startswith("#"):
                 args.append(text[1:].strip())
