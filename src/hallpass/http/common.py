@@ -55,6 +55,14 @@ def query_text(request: Request, name: str) -> str:
     return str(bounds.value(raw, bounds.Search, field=name)).strip()
 
 
+def query_search(request: Request, name: str = "q") -> str:
+    """A student search: a name, `#` and an external ID, or digits that can be a hall pass ID."""
+    text = query_text(request, name)
+    if is_number(text) and bounds.hall_pass_id(text) is None:
+        raise Invalid(f"{name}: a hall pass ID is a number from 1 to {bounds.MAX_HALL_PASS_ID}", field=name)
+    return text
+
+
 def query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name, "").strip()
     if not raw:

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hallpass.http.auth import require_staff
-from hallpass.http.common import ORJSONResponse, query_grade, query_text, query_uuid, runtime
+from hallpass.http.common import ORJSONResponse, query_grade, query_search, query_uuid, runtime
 
 
 async def list_locations(request: Request) -> Response:
@@ -38,7 +38,7 @@ async def list_students(request: Request) -> Response:
     actor = require_staff(request)
     rows = await runtime(request).directory.students(
         actor.school_id,
-        name=query_text(request, "q"),
+        name=query_search(request),
         grade=query_grade(request),
         homeroom_id=query_uuid(request, "homeroom_id"),
         limit=200,

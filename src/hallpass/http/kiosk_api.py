@@ -24,7 +24,7 @@ from hallpass.http.common import (
     now,
     parse_body,
     path_uuid,
-    query_text,
+    query_search,
     respond,
     runtime,
     visible,
@@ -176,7 +176,7 @@ async def this_kiosk(request: Request) -> Response:
 
 async def find_students(request: Request) -> Response:
     _, kiosk = await require_kiosk(request)
-    query = query_text(request, "q")
+    query = query_search(request)
     found = await kiosk_view(request).find_students(kiosk.school_id, kiosk.scope, query)
     return ORJSONResponse({"students": [student_json(c) for c in found]})
 

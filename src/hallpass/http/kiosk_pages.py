@@ -19,7 +19,7 @@ from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, Unauthenticated
 from hallpass.http.auth import KIOSK_COOKIE, csrf_token
-from hallpass.http.common import form_key, now, query_text, runtime, visible
+from hallpass.http.common import form_key, now, query_search, runtime, visible
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
 
@@ -104,7 +104,7 @@ async def find(request: Request) -> Response:
         return found
     _, kiosk = found
     flow = "complete" if request.url.path.startswith("/kiosk/complete") else "create"
-    query = query_text(request, "q")
+    query = query_search(request)
     students: list[Any] = []
     message = ""
     if query.strip():

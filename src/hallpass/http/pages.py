@@ -26,7 +26,15 @@ from hallpass.commands.timers import (
 )
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import form_key, now, parse_form, query_grade, query_text, runtime, visible_on_page
+from hallpass.http.common import (
+    form_key,
+    now,
+    parse_form,
+    query_grade,
+    query_search,
+    runtime,
+    visible_on_page,
+)
 from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
 from hallpass.text import is_number
@@ -157,7 +165,7 @@ async def _create_form(
     grade = params.get("grade", "")
     students = await rt.directory.students(
         actor.school_id,
-        name=query_text(request, "q"),
+        name=query_search(request),
         grade=query_grade(request),
         homeroom_id=UUID(homeroom) if _is_uuid(homeroom) else None,
         limit=200,
