@@ -22,9 +22,11 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 # A line of text: no C0/C1 control characters (NUL included) and no lone surrogates, which
 # PostgreSQL and the JSON encoders refuse. A note may also hold tabs and line breaks.
-LINE_PATTERN = r"\A[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*\Z"
-TEXT_PATTERN = r"\A[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*\Z"
-ZONE_PATTERN = r"\A[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}\Z"
+# `(?!\n)$` ends at the very end in Python's `re` too (a bare `$` also matches before a final
+# newline) and stays a plain ECMA pattern in the OpenAPI document.
+LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]*(?!\n)$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]*$"
+ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}(?!\n)$"
 
 MAX_NAME = 100
 MAX_NOTE = 500

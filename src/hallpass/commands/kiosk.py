@@ -44,7 +44,7 @@ class ConfigureKiosk(Command, frozen=True):
 class KioskSetUp(ConfigureKiosk, frozen=True, kw_only=True):
     """The set-up request: the kiosk, and the numeric password that ends kiosk mode."""
 
-    exit_password: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4,8}$")]
+    exit_password: Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4,8}(?!\n)$")]
 
 
 class KioskCreatePass(Command, frozen=True):

@@ -1,0 +1,567 @@
+"""Every operation of /api/v1, fed generated and hostile input with every kind of credential.
+
+The operations, their parameters and body schemas come from the OpenAPI document the server
+publishes. Each example sends one request as staff (bearer token), an administrator, a kiosk
+device (bearer device token), a student (portal session cookie + X-CSRF-Token), staff of another
+school, or nobody. No answer may be a 5xx, and afterwards every projection must reach the head of
+the log (nothing was appended that a projection cannot apply).
+
+Hypothesis runs under the project's settings profile (fixed seed in CI); requests go from a
+worker thread so the server keeps the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+import pytest
+import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.routing import Route
+
+from hallpass.http.app import create_app
+from hallpass.http.openapi import document
+from hallpass.settings import Settings
+from support.portal import PortalSchool, hall_pass_id, make_portal_school
+from support.school import PASSWORD, SchoolFixture
+from support.server import LiveServer
+
+pytestmark = pytest.mark.slow
+
+DOCUMENT = document()
+SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
+OPERATIONS = sorted(
+    (method.upper(), path)
+    for path, item in DOCUMENT["paths"].items()
+    for method in item
+    if method != "parameters"
+)
+CREDENTIALS = ("staff", "admin", "kiosk", "student", "other_staff", "none")
+EXAMPLES_PER_OPERATION = 16
+KIOSK_PASSWORD = "2468"
+
+# -- hostile values ----------------------------------------------------------------------
+
+HOSTILE_TEXT = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "\n",
+    "abc\n",
+    "\x7f\x85\x1b[31m",
+    "x" * 5000,
+    "9" * 25,
+    "-1",
+    "1e309",
+    "NaN",
+    "١٢٣",
+    "²",
+    "#",
+    "#\x00",
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE events; --",
+    "%00",
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-31T23:00:00-23:59",
+    "0001-01-01T00:00:00+23:59",
+    "9999-12-31T23:59:59.999999",
+    "2024-02-30T10:00:00Z",
+    "10:00:00+05:00",
+    "24:00:00",
+    "23:59:60",
+    "America/Chicago\n",
+    "Etc/../../x",
+    "00000000-0000-0000-0000-000000000000",
+]
+URL_TEXT = [t for t in HOSTILE_TEXT if "\ud800" not in t]
+"""What a URL can carry: a lone surrogate cannot even be encoded."""
+HOSTILE_NUMBERS: list[Any] = [
+    0,
+    -1,
+    1,
+    7,
+    14,
+    15,
+    999,
+    1000,
+    2**31,
+    2**63,
+    -(2**63) - 1,
+    10**30,
+    1.5,
+    -0.0,
+    True,
+]
+
+
+def _moment(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days, minutes=30)).isoformat()
+
+
+@dataclass(repr=False)
+class World:
+    """Ids and credentials the examples draw from: this school's, another school's, and made up."""
+
+    base_url: str
+    ids: dict[str, list[str]]
+    """This school's ids by kind: room, place (a destination), student, staff, school, pass, kiosk,
+    schedule."""
+    other_ids: list[str]
+    tokens: dict[str, str]
+    kiosk_token: str = ""
+    student: httpx.Client | None = None
+    student_csrf: str = ""
+    spare_students: list[str] = field(default_factory=list)
+    portal_school_id: str = ""
+
+    def __repr__(self) -> str:
+        return f"World({self.base_url})"
+
+
+KINDS = {
+    "origin_id": "room",
+    "destination_id": "place",
+    "room_id": "room",
+    "homeroom_id": "room",
+    "homeroom_ids": "room",
+    "destination_ids": "place",
+    "approval_destination_ids": "room",
+    "student_id": "student",
+    "student_ids": "student",
+    "creator_id": "staff",
+    "pass_id": "pass",
+    "kiosk_id": "kiosk",
+    "schedule_id": "schedule",
+    "school_id": "school",
+}
+
+
+def _uuid_values(world: World, name: str = "") -> st.SearchStrategy[str]:
+    """Mostly an id of the right kind in this school; sometimes another school's, or made up."""
+    own = st.sampled_from(tuple(world.ids[KINDS.get(name, "student")]))
+    anyone = st.sampled_from(tuple(i for ids in world.ids.values() for i in ids))
+    return st.one_of(own, own, own, anyone, st.sampled_from(tuple(world.other_ids)), st.uuids().map(str))
+
+
+def _any_value(world: World) -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.sampled_from(HOSTILE_TEXT),
+        st.sampled_from(HOSTILE_NUMBERS),
+        _uuid_values(world),
+        st.none(),
+        st.lists(st.sampled_from(HOSTILE_TEXT), max_size=3),
+        st.dictionaries(st.sampled_from(["x", "id", "__proto__"]), st.sampled_from(HOSTILE_TEXT), max_size=2),
+    )
+
+
+def _string(world: World, schema: dict[str, Any], name: str) -> st.SearchStrategy[Any]:
+    fmt = schema.get("format")
+    if fmt == "uuid":
+        return _uuid_values(world, name)
+    if fmt == "date-time":
+        return st.sampled_from([-400, -2, 0, 1, 1, 30, 200, 400]).map(_moment)
+    if fmt == "date":
+        return st.integers(-3, 10).map(lambda d: str(date.today() + timedelta(days=d)))
+    if fmt in ("partial-time", "time"):
+        return st.times().map(lambda t: t.replace(microsecond=0).isoformat())
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    if schema.get("pattern", "").startswith("^[0-9]"):
+        return st.sampled_from([KIOSK_PASSWORD, "1234", "12345678", "123", "123456789"])
+    if name in ("timezone",):
+        return st.sampled_from(["America/Chicago", "Europe/Paris", "UTC", "Mars/Olympus"])
+    return st.text(max_size=min(schema.get("maxLength", 40), 40))
+
+
+def from_schema(
+    world: World, schema: dict[str, Any], *, hostile: bool, name: str = "", depth: int = 0
+) -> st.SearchStrategy[Any]:
+    """Values that fit `schema`, so requests reach the commands; with `hostile`, often not."""
+    if "$ref" in schema:
+        return from_schema(
+            world, SCHEMAS[schema["$ref"].rsplit("/", 1)[1]], hostile=hostile, name=name, depth=depth
+        )
+    fitting: st.SearchStrategy[Any]
+    if "anyOf" in schema:
+        fitting = st.one_of(
+            *[from_schema(world, s, hostile=hostile, name=name, depth=depth) for s in schema["anyOf"]]
+        )
+    elif "enum" in schema:
+        fitting = st.sampled_from(schema["enum"])
+    else:
+        kind = schema.get("type")
+        if kind == "object" and depth < 3:
+            properties: dict[str, Any] = schema.get("properties", {})
+            required = set(schema.get("required", []))
+            fields = {
+                key: from_schema(world, sub, hostile=hostile, name=key, depth=depth + 1)
+                for key, sub in properties.items()
+                if key in required
+            }
+            optional = {
+                key: from_schema(world, sub, hostile=hostile, name=key, depth=depth + 1)
+                for key, sub in properties.items()
+                if key not in required
+            }
+            fitting = st.fixed_dictionaries(fields, optional=optional)
+        elif kind == "array":
+            low = schema.get("minItems", 0)
+            items = from_schema(world, schema.get("items", {}), hostile=hostile, name=name, depth=depth + 1)
+            fitting = st.lists(
+                items, min_size=low, max_size=low + 2, unique=name.endswith("_ids") and not hostile
+            )
+        elif kind == "integer":
+            fitting = st.integers(schema.get("minimum", -5), min(schema.get("maximum", 2000), 2000))
+        elif kind == "boolean":
+            fitting = st.booleans()
+        elif kind == "string":
+            fitting = _string(world, schema, name)
+        elif kind == "null":
+            fitting = st.none()
+        else:
+            fitting = _any_value(world)
+    return st.one_of(fitting, fitting, _any_value(world)) if hostile and depth > 0 else fitting
+
+
+RAW_BODIES = st.sampled_from(
+    [
+        b"",
+        b"{",
+        b"[]",
+        b"null",
+        b'"x"',
+        b'{"a": NaN}',
+        b'{"note": Infinity}',
+        b"\xff\xfe\x00",
+        b'{"note": "\xc3\x28"}',
+        b"[" * 5000 + b"]" * 5000,
+        b'{"a": ' + b"9" * 5000 + b"}",
+    ]
+)
+"""Bodies that are not what any operation reads: broken JSON, invalid UTF-8, deep nesting."""
+
+
+def _body(world: World, operation: dict[str, Any], mode: str) -> st.SearchStrategy[bytes | None]:
+    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return st.none() if mode == "fit" else RAW_BODIES
+    if mode == "raw":
+        return RAW_BODIES
+    values = from_schema(world, content["schema"], hostile=mode == "hostile")
+    return values.map(lambda v: orjson.dumps(v) if _encodable(v) else b'{"broken": "\\ud800"}')
+
+
+def _encodable(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return False
+    return True
+
+
+PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
+
+
+def _path(world: World, path: str) -> st.SearchStrategy[str]:
+    names = PATH_PARAM.findall(path)
+    if not names:
+        return st.just(path)
+    (name,) = names
+    value = st.one_of(
+        _uuid_values(world, name), _uuid_values(world, name), st.sampled_from(URL_TEXT).filter(bool)
+    )
+    return value.map(lambda v: path.replace("{" + name + "}", quote(str(v)[:200], safe="")))
+
+
+def _query(world: World, operation: dict[str, Any]) -> st.SearchStrategy[dict[str, str]]:
+    params = [p for p in operation.get("parameters", []) if p["in"] == "query"]
+    if not params:
+        return st.just({})
+    value = st.one_of(
+        st.sampled_from(URL_TEXT).map(lambda t: t[:300]),
+        st.sampled_from(HOSTILE_NUMBERS).map(str),
+        _uuid_values(world, "room"),
+        _uuid_values(world, "student"),
+        st.integers(-3, 600).map(str),
+        st.sampled_from(["active", "completed,expired", "staff,kiosk", "true", str(date.today())]),
+    )
+    names = [p["name"] for p in params]
+    return st.dictionaries(st.sampled_from(names), value, max_size=len(names))
+
+
+HEADER_SAFE = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=250)
+
+
+def _intended(operation: dict[str, Any]) -> str:
+    """The credential the operation is meant for, from its security requirement."""
+    schemes = {name for requirement in operation.get("security", [{"bearer": []}]) for name in requirement}
+    if "kiosk" in schemes:
+        return "kiosk"
+    if "session" in schemes and "bearer" not in schemes:
+        return "student"
+    return "staff" if schemes else "none"
+
+
+@st.composite
+def requests(draw: st.DrawFn, world: World, method: str, path: str) -> dict[str, Any]:
+    operation = DOCUMENT["paths"][path][method.lower()]
+    mode = draw(st.sampled_from(["fit", "fit", "fit", "hostile", "hostile", "raw"]))
+    headers: dict[str, str] = {}
+    key = draw(st.one_of(st.uuids().map(str), st.none(), HEADER_SAFE))
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return {
+        "method": method,
+        "url": draw(_path(world, path)),
+        "params": draw(_query(world, operation)),
+        "content": draw(_body(world, operation, mode)),
+        "headers": headers,
+        "credential": draw(
+            st.one_of(
+                st.just(_intended(operation)), st.just(_intended(operation)), st.sampled_from(CREDENTIALS)
+            )
+        ),
+    }
+
+
+# -- the world: a portal school with passes, a kiosk and a student signed in -------------
+
+
+def _ok(r: httpx.Response, *codes: int) -> dict[str, Any]:
+    assert r.status_code in (codes or (200, 201)), r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _renew_kiosk(world: World, http: httpx.Client, room: str, places: list[str]) -> None:
+    body = {
+        "room_id": room,
+        "destination_ids": places,
+        "students": {"mode": "all"},
+        "exit_password": KIOSK_PASSWORD,
+        "name": "Fuzz kiosk",
+    }
+    made = _ok(http.post("/api/v1/kiosks", json=body, headers=_auth(world, "staff")))
+    world.kiosk_token = made["token"]
+    if not world.ids["kiosk"]:
+        world.ids["kiosk"].append(made["kiosk"]["id"])
+
+
+def _renew_student(world: World) -> None:
+    """A student's browser: signed in for the first time, with a new password chosen."""
+    username = world.spare_students.pop()
+    if world.student is not None:
+        world.student.close()
+    world.student = student = httpx.Client(base_url=world.base_url, timeout=60)
+    signed = student.post(
+        f"/api/v1/portal/{world.portal_school_id}/session", json={"username": username, "password": username}
+    )
+    world.student_csrf = _ok(signed, 201)["csrf_token"]
+    changed = student.post(
+        "/api/v1/portal/password",
+        json={"new_password": "purple-otter-42"},
+        headers={"X-CSRF-Token": world.student_csrf},
+    )
+    _ok(changed)
+
+
+def _auth(world: World, credential: str) -> dict[str, str]:
+    if credential in world.tokens:
+        return {"Authorization": f"Bearer {world.tokens[credential]}"}
+    if credential == "kiosk":
+        return {"Authorization": f"Bearer {world.kiosk_token}"}
+    if credential == "student":
+        return {"X-CSRF-Token": world.student_csrf}
+    return {}
+
+
+def _token(http: httpx.Client, email: str) -> str:
+    return str(
+        _ok(http.post("/api/v1/auth/token", json={"email": email, "password": PASSWORD}), 201)["token"]
+    )
+
+
+def build_world(base_url: str, portal: PortalSchool, other: SchoolFixture, usernames: list[str]) -> World:
+    school = portal.school
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        world = World(
+            base_url=base_url,
+            ids={
+                "school": [str(school.id)],
+                "room": [str(i) for i in school.rooms.values()],
+                "place": [str(school.rooms[n]) for n in ("Nurse", "Library", "Restroom", "Room 102")],
+                "staff": [str(i) for i in school.teachers.values()],
+                "student": [str(i) for i in school.students],
+                "pass": [],
+                "kiosk": [],
+                "schedule": [],
+            },
+            other_ids=[
+                str(i) for i in [other.id, *other.rooms.values(), *other.teachers.values(), *other.students]
+            ],
+            tokens={
+                "staff": _token(http, school.emails["Ada"]),
+                "admin": _token(http, portal.admin_email),
+                "other_staff": _token(http, other.emails["Ada"]),
+            },
+            spare_students=usernames,
+            portal_school_id=str(school.id),
+        )
+        staff = _auth(world, "staff")
+        room, nurse, library = (str(school.rooms[n]) for n in ("Room 101", "Nurse", "Library"))
+        active = _ok(
+            http.post(
+                "/api/v1/passes",
+                json={"origin_id": room, "destination_id": library, "student_ids": [str(school.students[0])]},
+                headers=staff,
+            ),
+            201,
+        )
+        scheduled = _ok(
+            http.post(
+                "/api/v1/passes/scheduled",
+                json={
+                    "origin_id": room,
+                    "destination_id": nurse,
+                    "student_ids": [str(school.students[1])],
+                    "start_at": _moment(1),
+                },
+                headers=staff,
+            ),
+            201,
+        )
+        start = date.today() + timedelta(days=2)
+        repeating = _ok(
+            http.post(
+                "/api/v1/schedules",
+                json={
+                    "origin_id": room,
+                    "destination_id": nurse,
+                    "student_ids": [str(school.students[2])],
+                    "weekdays": [0, 1, 2, 3, 4, 5, 6],
+                    "at": "10:00:00",
+                    "first_date": str(start),
+                    "last_date": str(start + timedelta(days=3)),
+                },
+                headers=staff,
+            ),
+            201,
+        )
+        world.ids["pass"] += [p["id"] for p in active["passes"] + scheduled["passes"] + repeating["passes"]]
+        world.ids["schedule"].append(repeating["schedule_id"])
+        _renew_kiosk(world, http, room, [nurse, library])
+        _renew_student(world)
+        assert world.student is not None
+        requested = world.student.post(
+            "/api/v1/portal/passes",
+            json={"origin_id": room, "destination_id": nurse},
+            headers={"X-CSRF-Token": world.student_csrf},
+        )
+        assert requested.status_code == 201, requested.text
+        world.ids["pass"].append(requested.json()["pass"]["id"])
+        return world
+
+
+def send(world: World, http: httpx.Client, request: dict[str, Any]) -> httpx.Response:
+    headers = {**request["headers"], **_auth(world, request["credential"])}
+    if request["content"] is not None:
+        headers["Content-Type"] = "application/json"
+    client = world.student if request["credential"] == "student" and world.student is not None else http
+    built = client.build_request(
+        request["method"],
+        request["url"],
+        params=request["params"],
+        content=request["content"],
+        headers=headers,
+    )
+    response = client.send(built, stream=True)
+    try:
+        if not response.headers.get("content-type", "").startswith("text/event-stream"):
+            response.read()
+    finally:
+        response.close()
+    return response
+
+
+def renew_credentials(world: World, http: httpx.Client) -> None:
+    """Examples may sign the student out or revoke the kiosk; later examples get fresh ones."""
+    assert world.student is not None
+    me = world.student.get("/api/v1/portal/me", headers=_auth(world, "student"))
+    if me.status_code == 401 and world.spare_students:
+        _renew_student(world)
+    kiosk = http.get("/api/v1/kiosk", headers=_auth(world, "kiosk"))
+    if kiosk.status_code in (401, 403):
+        room, *places = world.ids["room"]
+        _renew_kiosk(world, http, room, places)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def fuzz_world(server: LiveServer, other_school: SchoolFixture) -> World:
+    portal = await make_portal_school(server.runtime, label="Fuzz", students=40)
+    usernames = [await hall_pass_id(server.runtime, s) for s in portal.school.students[3:]]
+    return await asyncio.to_thread(build_world, server.url, portal, other_school, usernames)
+
+
+async def projections_at_head(server: LiveServer, deadline_seconds: float = 60) -> dict[str, tuple[int, int]]:
+    """Each projection's position and the head of the log, once all have reached it (or the deadline)."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        head = await server.runtime.store.max_notification_id() or 0
+        positions = {r.projection.name: await r.position() for r in server.runtime.runners}
+        if all(p >= head for p in positions.values()) or time.monotonic() > deadline:
+            return {name: (p, head) for name, p in positions.items()}
+        await asyncio.sleep(0.05)
+
+
+def test_every_api_route_is_in_the_document(tmp_path: Path) -> None:
+    """The fuzz covers every operation only if the document lists every route."""
+    settings_ = Settings(
+        database_url="postgresql://unused/x", redis_url=None, data_dir=tmp_path, secret_key="k"
+    )
+    app = create_app(settings_)
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, Route)
+        and route.path.startswith("/api/v1")
+        and route.path != "/api/v1/openapi.json"
+        for method in route.methods or ()
+        if method != "HEAD"
+    }
+    assert routes == set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+async def test_no_5xx_and_the_projections_keep_up(
+    server: LiveServer, fuzz_world: World, method: str, path: str
+) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
+    @given(request=requests(fuzz_world, method, path))
+    def fuzz(request: dict[str, Any]) -> None:
+        response = send(fuzz_world, http, request)
+        assert response.status_code < 500, (response.status_code, request)
+        if 200 <= response.status_code < 300 and method in ("POST", "DELETE"):
+            renew_credentials(fuzz_world, http)
+
+    with httpx.Client(base_url=fuzz_world.base_url, timeout=60) as http:
+        await asyncio.to_thread(fuzz)
+    reached = await projections_at_head(server)
+    behind = {name: at for name, at in reached.items() if at[0] < at[1]}
+    assert not behind, f"projections behind the head of the log after {method} {path}: {behind}"
