@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from uuid import uuid4
 
 import httpx
 import orjson
@@ -47,7 +48,7 @@ OPERATIONS = sorted(
     if method != "parameters"
 )
 CREDENTIALS = ("staff", "admin", "kiosk", "student", "other_staff", "none")
-EXAMPLES_PER_OPERATION = 16
+EXAMPLES_PER_OPERATION = 15
 KIOSK_PASSWORD = "2468"
 
 # -- hostile values ----------------------------------------------------------------------
@@ -89,6 +90,7 @@ HOSTILE_TEXT = [
 ]
 URL_TEXT = [t for t in HOSTILE_TEXT if "\ud800" not in t]
 """What a URL can carry: a lone surrogate cannot even be encoded."""
+HOSTILE_MOMENTS = ["9999-12-31T23:00:00-23:59", "0001-01-01T00:00:00+23:59", "2025-01-01T10:00:00"]
 HOSTILE_NUMBERS: list[Any] = [
     0,
     -1,
@@ -150,11 +152,16 @@ KINDS = {
 }
 
 
+def _own_ids(world: World, name: str) -> st.SearchStrategy[str]:
+    """An id of the kind the field names, in this school."""
+    return st.sampled_from(tuple(world.ids[KINDS.get(name, "student")]))
+
+
 def _uuid_values(world: World, name: str = "") -> st.SearchStrategy[str]:
-    """Mostly an id of the right kind in this school; sometimes another school's, or made up."""
-    own = st.sampled_from(tuple(world.ids[KINDS.get(name, "student")]))
+    """Mostly an id of the right kind in this school; else another kind, another school's, or made up."""
     anyone = st.sampled_from(tuple(i for ids in world.ids.values() for i in ids))
-    return st.one_of(own, own, own, anyone, st.sampled_from(tuple(world.other_ids)), st.uuids().map(str))
+    own = _own_ids(world, name)
+    return st.one_of(own, own, anyone, st.sampled_from(tuple(world.other_ids)), st.uuids().map(str))
 
 
 def _any_value(world: World) -> st.SearchStrategy[Any]:
@@ -171,7 +178,7 @@ def _any_value(world: World) -> st.SearchStrategy[Any]:
 def _string(world: World, schema: dict[str, Any], name: str) -> st.SearchStrategy[Any]:
     fmt = schema.get("format")
     if fmt == "uuid":
-        return _uuid_values(world, name)
+        return _own_ids(world, name)
     if fmt == "date-time":
         return st.sampled_from([-400, -2, 0, 1, 1, 30, 200, 400]).map(_moment)
     if fmt == "date":
@@ -187,54 +194,112 @@ def _string(world: World, schema: dict[str, Any], name: str) -> st.SearchStrateg
     return st.text(max_size=min(schema.get("maxLength", 40), 40))
 
 
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
 def from_schema(
-    world: World, schema: dict[str, Any], *, hostile: bool, name: str = "", depth: int = 0
+    world: World, schema: dict[str, Any], *, name: str = "", depth: int = 0
 ) -> st.SearchStrategy[Any]:
-    """Values that fit `schema`, so requests reach the commands; with `hostile`, often not."""
-    if "$ref" in schema:
-        return from_schema(
-            world, SCHEMAS[schema["$ref"].rsplit("/", 1)[1]], hostile=hostile, name=name, depth=depth
-        )
-    fitting: st.SearchStrategy[Any]
+    """Values that fit `schema`, so that requests reach the commands and their rules."""
+    schema = _resolve(schema)
     if "anyOf" in schema:
-        fitting = st.one_of(
-            *[from_schema(world, s, hostile=hostile, name=name, depth=depth) for s in schema["anyOf"]]
+        return st.one_of(*[from_schema(world, s, name=name, depth=depth) for s in schema["anyOf"]])
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    kind = schema.get("type")
+    if kind == "object" and depth < 3:
+        properties: dict[str, Any] = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        fields = {
+            k: from_schema(world, sub, name=k, depth=depth + 1)
+            for k, sub in properties.items()
+            if k in required
+        }
+        optional = {
+            k: from_schema(world, sub, name=k, depth=depth + 1)
+            for k, sub in properties.items()
+            if k not in required
+        }
+        return st.fixed_dictionaries(fields, optional=optional)
+    if kind == "array":
+        low = schema.get("minItems", 0)
+        items = from_schema(world, schema.get("items", {}), name=name, depth=depth + 1)
+        return st.lists(items, min_size=low, max_size=low + 2, unique=name.endswith("_ids"))
+    if kind == "integer":
+        return st.integers(schema.get("minimum", -5), min(schema.get("maximum", 2000), 2000))
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "string":
+        return _string(world, schema, name)
+    if kind == "null":
+        return st.none()
+    return _any_value(world)
+
+
+def corrupted(
+    world: World, schema: dict[str, Any], *, name: str = "", depth: int = 0
+) -> st.SearchStrategy[Any]:
+    """Values that fit `schema` except in one place, which holds something hostile of its kind."""
+    schema = _resolve(schema)
+    if "anyOf" in schema:
+        branches = [s for s in schema["anyOf"] if _resolve(s).get("type") != "null"]
+        return corrupted(world, branches[0], name=name, depth=depth) if branches else _any_value(world)
+    properties: dict[str, Any] = schema.get("properties", {})
+    if schema.get("type") == "object" and properties and depth < 3:
+        return st.sampled_from(sorted(properties)).flatmap(lambda bad: _spoiled(world, schema, bad, depth))
+    return st.one_of(_hostile_of_kind(world, schema, name), _any_value(world))
+
+
+def _spoiled(world: World, schema: dict[str, Any], bad: str, depth: int) -> st.SearchStrategy[dict[str, Any]]:
+    """An object that fits `schema` but for its property `bad`."""
+    properties: dict[str, Any] = schema["properties"]
+    required = set(schema.get("required", []))
+    fields = {
+        k: corrupted(world, sub, name=k, depth=depth + 1)
+        if k == bad
+        else from_schema(world, sub, name=k, depth=depth + 1)
+        for k, sub in properties.items()
+        if k in required or k == bad
+    }
+    optional = {
+        k: from_schema(world, sub, name=k, depth=depth + 1)
+        for k, sub in properties.items()
+        if k not in required and k != bad
+    }
+    return st.fixed_dictionaries(fields, optional=optional)
+
+
+def each_corrupted(world: World, schema: dict[str, Any]) -> st.SearchStrategy[list[Any]]:
+    """One object per property of `schema`, each fitting except in that property."""
+    schema = _resolve(schema)
+    if schema.get("type") != "object" or not schema.get("properties"):
+        return corrupted(world, schema).map(lambda v: [v])
+    return st.tuples(*[_spoiled(world, schema, bad, 0) for bad in sorted(schema["properties"])]).map(list)
+
+
+def _hostile_of_kind(world: World, schema: dict[str, Any], name: str) -> st.SearchStrategy[Any]:
+    fmt, kind = schema.get("format"), schema.get("type")
+    if fmt == "date-time":
+        return st.sampled_from([*HOSTILE_MOMENTS, _moment(400)])
+    if fmt == "date":
+        return st.sampled_from(
+            ["0001-01-01", "9999-12-31", "2025-02-30", str(date.today() + timedelta(days=400))]
         )
-    elif "enum" in schema:
-        fitting = st.sampled_from(schema["enum"])
-    else:
-        kind = schema.get("type")
-        if kind == "object" and depth < 3:
-            properties: dict[str, Any] = schema.get("properties", {})
-            required = set(schema.get("required", []))
-            fields = {
-                key: from_schema(world, sub, hostile=hostile, name=key, depth=depth + 1)
-                for key, sub in properties.items()
-                if key in required
-            }
-            optional = {
-                key: from_schema(world, sub, hostile=hostile, name=key, depth=depth + 1)
-                for key, sub in properties.items()
-                if key not in required
-            }
-            fitting = st.fixed_dictionaries(fields, optional=optional)
-        elif kind == "array":
-            low = schema.get("minItems", 0)
-            items = from_schema(world, schema.get("items", {}), hostile=hostile, name=name, depth=depth + 1)
-            fitting = st.lists(
-                items, min_size=low, max_size=low + 2, unique=name.endswith("_ids") and not hostile
-            )
-        elif kind == "integer":
-            fitting = st.integers(schema.get("minimum", -5), min(schema.get("maximum", 2000), 2000))
-        elif kind == "boolean":
-            fitting = st.booleans()
-        elif kind == "string":
-            fitting = _string(world, schema, name)
-        elif kind == "null":
-            fitting = st.none()
-        else:
-            fitting = _any_value(world)
-    return st.one_of(fitting, fitting, _any_value(world)) if hostile and depth > 0 else fitting
+    if fmt in ("partial-time", "time"):
+        return st.sampled_from(["10:00:00+05:00", "10:00:00Z", "24:00:00", "25:61:00", "10:00"])
+    if fmt == "uuid":
+        return st.one_of(_uuid_values(world), st.sampled_from(["not-a-uuid", "0" * 40, ""]))
+    if kind == "array":
+        item = from_schema(world, schema.get("items", {}), name=name)
+        return st.one_of(st.just([]), item.map(lambda v: [v] * 600), st.lists(_any_value(world), max_size=3))
+    if kind == "integer":
+        return st.sampled_from([2**63, -(2**63) - 1, 10**30, -1, 0, 1.5, "7", True])
+    if kind == "string":
+        return st.sampled_from(["a\x00b", "x" * 5000, "\x1b[31m\n", "\ud800"])
+    return _any_value(world)
 
 
 RAW_BODIES = st.sampled_from(
@@ -255,14 +320,22 @@ RAW_BODIES = st.sampled_from(
 """Bodies that are not what any operation reads: broken JSON, invalid UTF-8, deep nesting."""
 
 
-def _body(world: World, operation: dict[str, Any], mode: str) -> st.SearchStrategy[bytes | None]:
+def _bodies(world: World, operation: dict[str, Any], mode: str) -> st.SearchStrategy[list[bytes | None]]:
+    """One body, or with `hostile` one body per property, each spoiled in that property."""
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if content is None:
-        return st.none() if mode == "fit" else RAW_BODIES
+        return st.just([None]) if mode == "fit" else RAW_BODIES.map(lambda b: [b])
     if mode == "raw":
-        return RAW_BODIES
-    values = from_schema(world, content["schema"], hostile=mode == "hostile")
-    return values.map(lambda v: orjson.dumps(v) if _encodable(v) else b'{"broken": "\\ud800"}')
+        return RAW_BODIES.map(lambda b: [b])
+    schema = content["schema"]
+    values = (
+        each_corrupted(world, schema) if mode == "hostile" else from_schema(world, schema).map(lambda v: [v])
+    )
+    return values.map(lambda vs: [_encoded(v) for v in vs])
+
+
+def _encoded(value: Any) -> bytes:
+    return orjson.dumps(value) if _encodable(value) else b'{"broken": "\\ud800"}'
 
 
 def _encodable(value: Any) -> bool:
@@ -317,25 +390,32 @@ def _intended(operation: dict[str, Any]) -> str:
 
 
 @st.composite
-def requests(draw: st.DrawFn, world: World, method: str, path: str) -> dict[str, Any]:
+def requests(draw: st.DrawFn, world: World, method: str, path: str) -> list[dict[str, Any]]:
+    """Requests for one operation: one that fits, one with a broken body, or one per body property
+    with a hostile value there (as the operation's intended caller, so the body is read)."""
     operation = DOCUMENT["paths"][path][method.lower()]
-    mode = draw(st.sampled_from(["fit", "fit", "fit", "hostile", "hostile", "raw"]))
+    mode = draw(st.sampled_from(["fit", "hostile", "fit", "raw"]))
     headers: dict[str, str] = {}
     key = draw(st.one_of(st.uuids().map(str), st.none(), HEADER_SAFE))
     if key is not None:
         headers["Idempotency-Key"] = key
-    return {
-        "method": method,
-        "url": draw(_path(world, path)),
-        "params": draw(_query(world, operation)),
-        "content": draw(_body(world, operation, mode)),
-        "headers": headers,
-        "credential": draw(
-            st.one_of(
-                st.just(_intended(operation)), st.just(_intended(operation)), st.sampled_from(CREDENTIALS)
-            )
-        ),
-    }
+    intended = st.just(_intended(operation))
+    credential = draw(
+        intended if mode == "hostile" else st.one_of(intended, intended, st.sampled_from(CREDENTIALS))
+    )
+    url, params = draw(_path(world, path)), draw(_query(world, operation))
+    return [
+        {
+            "method": method,
+            "url": url,
+            "params": params,
+            "content": body,
+            "headers": {**headers, "Idempotency-Key": str(uuid4())} if key and len(bodies) > 1 else headers,
+            "credential": credential,
+        }
+        for bodies in [draw(_bodies(world, operation, mode))]
+        for body in bodies
+    ]
 
 
 # -- the world: a portal school with passes, a kiosk and a student signed in -------------
@@ -553,12 +633,13 @@ async def test_no_5xx_and_the_projections_keep_up(
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
-    @given(request=requests(fuzz_world, method, path))
-    def fuzz(request: dict[str, Any]) -> None:
-        response = send(fuzz_world, http, request)
-        assert response.status_code < 500, (response.status_code, request)
-        if 200 <= response.status_code < 300 and method in ("POST", "DELETE"):
-            renew_credentials(fuzz_world, http)
+    @given(batch=requests(fuzz_world, method, path))
+    def fuzz(batch: list[dict[str, Any]]) -> None:
+        for request in batch:
+            response = send(fuzz_world, http, request)
+            assert response.status_code < 500, (response.status_code, request)
+            if 200 <= response.status_code < 300 and method in ("POST", "DELETE"):
+                renew_credentials(fuzz_world, http)
 
     with httpx.Client(base_url=fuzz_world.base_url, timeout=60) as http:
         await asyncio.to_thread(fuzz)
