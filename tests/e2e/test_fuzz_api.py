@@ -44,6 +44,7 @@ SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
 OPERATIONS = sorted(
     (method.upper(), path)
     for path, item in DOCUMENT["paths"].items()
+    if path.startswith("/api/v1/")
     for method in item
     if method != "parameters"
 )
