@@ -40,7 +40,7 @@ async def pending_for(request: Request, actor: Actor) -> list[dict[str, Any]]:
             return []
         origin_id = me["room_id"]
     filters = PassFilters(statuses=(Status.REQUESTED.value,), origin_id=origin_id, limit=200)
-    rows, _ = await rt.passes.page(actor.school_id, filters)
+    rows = (await rt.passes.page(actor.school_id, filters)).rows
     return [pass_json(r) for r in sorted(rows, key=lambda r: r["created_at"])]
 
 

@@ -149,7 +149,8 @@ def document() -> dict[str, Any]:
         _query("to", "Last day (YYYY-MM-DD, school time) or date-time"),
         _query("overdue", "true: only expired passes whose student is not back"),
         _query("limit", "Page size, 1-500", {"type": "integer"}),
-        _query("offset", "Rows to skip", {"type": "integer"}),
+        _query("offset", "Rows to skip (prefer after: offset reads every skipped row)", {"type": "integer"}),
+        _query("after", "The next value of the previous page: the page after it (keyset paging)"),
     ]
     paths: dict[str, Any] = {
         "/api/v1/auth/token": {

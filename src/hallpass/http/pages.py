@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
@@ -87,10 +88,25 @@ async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, An
     }
 
 
-async def _rows(request: Request, actor: Actor, tz: str) -> tuple[list[dict[str, Any]], int]:
+async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
+    """The dashboard's rows. With no From or To it shows today in the school's time zone and
+    every pass still open, whenever it started (decision 054); the date filters look back."""
     filters = await filters_from(request, tz)
-    rows, total = await runtime(request).passes.page(actor.school_id, filters)
-    return [pass_json(r) for r in rows], total
+    params = request.query_params
+    default_view = not params.get("from", "").strip() and not params.get("to", "").strip()
+    if default_view:
+        today = now(request).astimezone(ZoneInfo(tz)).date()
+        filters = replace(filters, since=datetime.combine(today, time(0), tzinfo=ZoneInfo(tz)), open_too=True)
+    page = await runtime(request).passes.page(actor.school_id, filters)
+    older = {k: v for k, v in params.multi_items() if k != "after"}
+    return {
+        "passes": [pass_json(r) for r in page.rows],
+        "total": page.total_label,
+        "default_view": default_view,
+        "today": filters.since if default_view else None,
+        "older_query": urlencode([*older.items(), ("after", page.next.encode())]) if page.next else "",
+        "newest_query": urlencode(list(older.items())) if filters.after else None,
+    }
 
 
 async def home(request: Request) -> Response:
@@ -103,14 +119,13 @@ async def dashboard(request: Request) -> Response:
         return _sign_in_redirect(request)
     rt = runtime(request)
     context = await _context(request, actor, alerts=await _alerts(request, actor))
-    passes, total = await _rows(request, actor, context["tz"])
+    rows = await _rows(request, actor, context["tz"])
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "dashboard.html",
         {
             **context,
-            "passes": passes,
-            "total": total,
+            **rows,
             "query": request.query_params,
             "query_string": request.url.query,
             "locations": await rt.directory.locations(actor.school_id),
@@ -127,9 +142,9 @@ async def dashboard_rows(request: Request) -> Response:
     if actor is None:
         return Response("sign in first", status_code=401)
     context = await _context(request, actor)
-    passes, total = await _rows(request, actor, context["tz"])
+    rows = await _rows(request, actor, context["tz"])
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "_pass_rows.html", {**context, "passes": passes, "total": total}
+        request, "_pass_rows.html", {**context, **rows}
     )
 
 

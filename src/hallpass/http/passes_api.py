@@ -26,7 +26,7 @@ from hallpass.http.common import (
     respond,
     runtime,
 )
-from hallpass.projections.queries import PassFilters
+from hallpass.projections.queries import Cursor, PassFilters
 
 MAX_LIMIT = 500
 
@@ -102,7 +102,18 @@ async def filters_from(request: Request, school_tz: str) -> PassFilters:
         overdue_only=request.query_params.get("overdue", "") in ("1", "true", "yes"),
         limit=query_int(request, "limit", 100, 1, MAX_LIMIT),
         offset=query_int(request, "offset", 0, 0, 1_000_000),
+        after=_cursor(request),
     )
+
+
+def _cursor(request: Request) -> Cursor | None:
+    raw = request.query_params.get("after", "").strip()
+    if not raw:
+        return None
+    cursor = Cursor.decode(raw)
+    if cursor is None:
+        raise Invalid("after must be the `next` value of a previous page", field="after")
+    return cursor
 
 
 async def school_timezone(request: Request, school_id: Any) -> str:
@@ -113,13 +124,15 @@ async def school_timezone(request: Request, school_id: Any) -> str:
 async def list_passes(request: Request) -> Response:
     actor = require_staff(request)
     filters = await filters_from(request, await school_timezone(request, actor.school_id))
-    rows, total = await runtime(request).passes.page(actor.school_id, filters)
+    page = await runtime(request).passes.page(actor.school_id, filters)
     return ORJSONResponse(
         {
-            "passes": [pass_json(r) for r in rows],
-            "total": total,
+            "passes": [pass_json(r) for r in page.rows],
+            "total": page.total,
+            "total_exact": page.total_exact,
             "limit": filters.limit,
             "offset": filters.offset,
+            "next": page.next.encode() if page.next else None,
         }
     )
 

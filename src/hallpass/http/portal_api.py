@@ -77,7 +77,7 @@ def portal_pass_json(row: dict[str, Any]) -> dict[str, Any]:
 
 async def own_passes(request: Request, actor: Actor, limit: int = RECENT) -> list[dict[str, Any]]:
     filters = PassFilters(student_id=actor.id, limit=limit)
-    rows, _ = await runtime(request).passes.page(actor.school_id, filters)
+    rows = (await runtime(request).passes.page(actor.school_id, filters)).rows
     rows.sort(key=lambda r: r["created_at"], reverse=True)
     return [portal_pass_json(r) for r in rows]
 

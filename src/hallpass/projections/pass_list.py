@@ -35,10 +35,25 @@ CREATE TABLE IF NOT EXISTS pass_list (
     version integer NOT NULL,
     notification_id bigint NOT NULL
 );
-CREATE INDEX IF NOT EXISTS pass_list_school_start ON pass_list (school_id, start_at DESC);
-CREATE INDEX IF NOT EXISTS pass_list_school_status ON pass_list (school_id, status);
-CREATE INDEX IF NOT EXISTS pass_list_student ON pass_list (student_id, start_at DESC);
+DROP INDEX IF EXISTS pass_list_school_start;
+DROP INDEX IF EXISTS pass_list_school_status;
+DROP INDEX IF EXISTS pass_list_student;
 """
+# The list (projections/queries.py) reads open passes first, then the rest newest first, by
+# (start_at DESC, pass_id DESC). Each filter has an index that leads with its column and ends
+# in that order, so a page is a range scan that stops after the page (decision 054).
+INDEXES = {
+    "pass_list_recent": "(school_id, start_at DESC, pass_id DESC)",
+    "pass_list_open": "(school_id, start_at DESC, pass_id DESC)"
+    " WHERE status IN ('active', 'expired') AND returned_at IS NULL",
+    "pass_list_by_status": "(school_id, status, start_at DESC, pass_id DESC)",
+    "pass_list_by_source": "(school_id, source, start_at DESC, pass_id DESC)",
+    "pass_list_by_student": "(student_id, start_at DESC, pass_id DESC)",
+    "pass_list_by_origin": "(origin_id, start_at DESC, pass_id DESC)",
+    "pass_list_by_destination": "(destination_id, start_at DESC, pass_id DESC)",
+    "pass_list_by_creator": "(created_by_id, start_at DESC, pass_id DESC)",
+}
+SCHEMA += "".join(f"CREATE INDEX IF NOT EXISTS {n} ON pass_list {spec};\n" for n, spec in INDEXES.items())
 
 
 class PassListProjection:

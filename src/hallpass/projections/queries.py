@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,8 +22,7 @@ PASS_COLUMNS = """
     d.name AS destination_name, c.name AS creator_name, e.name AS ended_by_name,
     h.name AS homeroom_name
 """
-PASS_FROM = """
-    FROM pass_list p
+PASS_JOINS = """
     JOIN dir_students s ON s.student_id = p.student_id
     JOIN dir_locations o ON o.location_id = p.origin_id
     JOIN dir_locations d ON d.location_id = p.destination_id
@@ -31,6 +30,43 @@ PASS_FROM = """
     LEFT JOIN dir_staff e ON e.staff_id = p.ended_by_id
     LEFT JOIN dir_locations h ON h.location_id = s.homeroom_id
 """
+PASS_FROM = f"FROM pass_list p {PASS_JOINS}"
+
+
+OPEN = "(p.status IN ('active', 'expired') AND p.returned_at IS NULL)"
+"""A pass whose student is still out. Open passes lead the list; the partial index
+pass_list_open holds exactly these rows, so the clause must keep this text to match it."""
+COUNT_CAP = 500
+"""The list counts matching passes up to this many and then says "500+"."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: keyset paging over (open first, start_at DESC, pass_id DESC)."""
+
+    open: bool
+    start_at: datetime
+    pass_id: UUID
+
+    def encode(self) -> str:
+        micros = (self.start_at - EPOCH) // timedelta(microseconds=1)
+        return f"{'o' if self.open else 'c'}{micros}.{self.pass_id.hex}"
+
+    @staticmethod
+    def decode(text: str) -> Cursor | None:
+        """The cursor `encode` made, or None for anything else."""
+        section, rest = text[:1], text[1:]
+        micros, dot, hexid = rest.partition(".")
+        if section not in ("o", "c") or not dot or not micros.lstrip("-").isdigit() or len(micros) > 20:
+            return None
+        try:
+            at = EPOCH + timedelta(microseconds=int(micros))
+            return Cursor(section == "o", at, UUID(hex=hexid))
+        except (ValueError, OverflowError):
+            return None
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,41 +80,118 @@ class PassFilters:
     sources: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    open_too: bool = False
+    """Open passes are listed whatever `since` and `until` say (the dashboard's default view:
+    today, plus every pass still open)."""
     overdue_only: bool = False
     limit: int = 100
     offset: int = 0
+    after: Cursor | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _where(school_id: UUID, f: PassFilters) -> tuple[str, list[Any]]:
-    clauses = ["p.school_id = $1"]
-    args: list[Any] = [school_id]
+@dataclass(frozen=True)
+class PassPage:
+    rows: list[dict[str, Any]]
+    total: int
+    """Passes matching the filters, counted up to COUNT_CAP + 1."""
+    next: Cursor | None
+    """Where the next page starts, or None on the last page."""
 
-    def add(sql: str, value: Any) -> None:
-        args.append(value)
-        clauses.append(sql.replace("?", f"${len(args)}"))
+    @property
+    def total_exact(self) -> bool:
+        return self.total <= COUNT_CAP
 
-    if f.statuses:
-        add("p.status = ANY(?::text[])", list(f.statuses))
-    if f.student_id is not None:
-        add("p.student_id = ?", f.student_id)
-    if f.student.strip():
-        add("s.search_name LIKE ?", f"%{_like(fold(f.student.strip()))}%")
-    if f.origin_id is not None:
-        add("p.origin_id = ?", f.origin_id)
-    if f.destination_id is not None:
-        add("p.destination_id = ?", f.destination_id)
-    if f.creator_id is not None:
-        add("p.created_by_id = ?", f.creator_id)
-    if f.sources:
-        add("p.source = ANY(?::text[])", list(f.sources))
-    if f.since is not None:
-        add("p.start_at >= ?", f.since)
-    if f.until is not None:
-        add("p.start_at < ?", f.until)
-    if f.overdue_only:
-        clauses.append("p.status = 'expired' AND p.returned_at IS NULL")
-    return " AND ".join(clauses), args
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}" if self.total_exact else f"{COUNT_CAP:,}+"
+
+
+def _eq(column: str, values: tuple[str, ...]) -> tuple[str, Any]:
+    """One value as `=` so an index on (school, column, start_at) also serves the order."""
+    if len(values) == 1:
+        return f"{column} = ?", values[0]
+    return f"{column} = ANY(?::text[])", list(values)
+
+
+LATERAL_STUDENTS = 50
+"""A name that matches up to this many students reads each one's newest passes through
+pass_list_by_student and merges them; a name matching more filters the school's newest."""
+
+
+class _Where:
+    """The parts of a pass list query: filters every section shares, the date window, and
+    the open / not-open sections, each with `?` placeholders numbered as they are added.
+    `named` are the students whose name matches `f.student` (PassListView.page looks them up)."""
+
+    def __init__(self, school_id: UUID, f: PassFilters, named: list[UUID] | None) -> None:
+        self.args: list[Any] = [school_id]
+        self.common = ["p.school_id = $1"]
+        self.named: str | None = None
+        if f.statuses:
+            self.add(self.common, *_eq("p.status", f.statuses))
+        if f.student_id is not None:
+            self.add(self.common, "p.student_id = ?", f.student_id)
+        if named is not None:
+            self.add(self.common, "p.student_id = ANY(?::uuid[])", named)
+            self.named = f"${len(self.args)}" if len(named) <= LATERAL_STUDENTS else None
+        if f.origin_id is not None:
+            self.add(self.common, "p.origin_id = ?", f.origin_id)
+        if f.destination_id is not None:
+            self.add(self.common, "p.destination_id = ?", f.destination_id)
+        if f.creator_id is not None:
+            self.add(self.common, "p.created_by_id = ?", f.creator_id)
+        if f.sources:
+            self.add(self.common, *_eq("p.source", f.sources))
+        if f.overdue_only:
+            self.common.append("p.status = 'expired' AND p.returned_at IS NULL")
+        self.window: list[str] = []
+        if f.since is not None:
+            self.add(self.window, "p.start_at >= ?", f.since)
+        if f.until is not None:
+            self.add(self.window, "p.start_at < ?", f.until)
+
+    def add(self, clauses: list[str], sql: str, value: Any) -> None:
+        self.args.append(value)
+        clauses.append(sql.replace("?", f"${len(self.args)}"))
+
+    def section(self, open_: bool, f: PassFilters, limit: int, *, ordered: bool = True) -> str | None:
+        """A SELECT of the open or the not-open section's passes (pass_list rows), at most
+        `limit` of them and newest first if `ordered`, or None if the page skips the section.
+
+        The open passes of a school are few (at most one per student) and pass_list_open holds
+        just them, so that section reads them all through it and filters what it reads: the
+        OFFSET 0 keeps the planner from combining the filters' indexes, which would read every
+        pass of a place or a student to find the few open ones. The other section is a range
+        scan of the index of its most selective filter, (column, start_at DESC, pass_id DESC),
+        that stops after `limit` rows; for a few named students, one such scan per student.
+        """
+        if open_ and f.after is not None and not f.after.open:
+            return None
+        order = f" {ORDER}" if ordered else ""
+        if open_:
+            table = f"(SELECT * FROM pass_list p WHERE p.school_id = $1 AND {OPEN} OFFSET 0) p"
+            clauses = list(self.common)
+        else:
+            table = "pass_list p"
+            clauses = [*self.common, f"NOT {OPEN}"]
+        if not (open_ and f.open_too):
+            clauses += self.window
+        if f.after is not None and f.after.open == open_:
+            n = len(self.args)
+            self.args += [f.after.start_at, f.after.pass_id]
+            clauses.append(f"(p.start_at, p.pass_id) < (${n + 1}, ${n + 2})")
+        where = " AND ".join(clauses)
+        if self.named is not None and not open_:
+            return (
+                f"SELECT p.* FROM unnest({self.named}::uuid[]) AS named(student_id) CROSS JOIN LATERAL"
+                f" (SELECT * FROM pass_list p WHERE p.student_id = named.student_id AND {where}"
+                f"{order} LIMIT {limit}) p{order} LIMIT {limit}"
+            )
+        return f"SELECT p.* FROM {table} WHERE {where}{order} LIMIT {limit}"
+
+
+ORDER = "ORDER BY p.start_at DESC, p.pass_id DESC"
 
 
 def _like(text: str) -> str:
@@ -89,17 +202,56 @@ class PassListView:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def page(self, school_id: UUID, filters: PassFilters) -> tuple[list[dict[str, Any]], int]:
-        where, args = _where(school_id, filters)
-        n = len(args)
+    async def page(self, school_id: UUID, filters: PassFilters) -> PassPage:
+        """One page of passes: open ones first, then the rest, each newest first.
+
+        Each section reads at most the page's rows through an index (see `_Where.section`) and
+        only those rows are joined to the directory; the count stops at COUNT_CAP + 1. So a
+        page costs about the same with a thousand passes or a million (decision 054).
+        """
+        async with self.pool.acquire() as conn:
+            named: list[UUID] | None = None
+            if filters.student.strip():
+                named = [
+                    r["student_id"]
+                    for r in await conn.fetch(
+                        "SELECT student_id FROM dir_students WHERE school_id = $1 AND search_name LIKE $2",
+                        school_id,
+                        f"%{_like(fold(filters.student.strip()))}%",
+                    )
+                ]
+            rows = await conn.fetch(*self._rows_sql(_Where(school_id, filters, named), filters))
+            total = await conn.fetchval(*self._count_sql(_Where(school_id, filters, named), filters))
+        more = len(rows) > filters.limit
+        rows = rows[: filters.limit]
+        last = rows[-1] if rows else None
+        cursor = Cursor(last["open_first"], last["start_at"], last["pass_id"]) if more and last else None
+        skipped = filters.offset if filters.after is None else 0
+        return PassPage([dict(r) for r in rows], max(total, skipped + len(rows)), cursor)
+
+    @staticmethod
+    def _rows_sql(where: _Where, f: PassFilters) -> list[Any]:
+        wanted = f.limit + 1 + f.offset
+        parts = []
+        for open_ in (True, False):
+            section = where.section(open_, f, wanted)
+            if section is not None:
+                parts.append(f"(SELECT p.*, {open_} AS open_first FROM ({section}) p)")
         sql = (
-            f"SELECT {PASS_COLUMNS}, count(*) OVER () AS total {PASS_FROM} WHERE {where}"
-            f" ORDER BY (p.status IN ('active','expired') AND p.returned_at IS NULL) DESC,"
-            f" p.start_at DESC LIMIT ${n + 1} OFFSET ${n + 2}"
+            f"SELECT {PASS_COLUMNS}, p.open_first FROM ({' UNION ALL '.join(parts)}) p {PASS_JOINS}"
+            f" ORDER BY p.open_first DESC, {ORDER.removeprefix('ORDER BY ')}"
+            f" LIMIT {f.limit + 1} OFFSET {f.offset}"
         )
-        rows = await self.pool.fetch(sql, *args, filters.limit, filters.offset)
-        total = rows[0]["total"] if rows else 0
-        return [dict(r) for r in rows], total
+        return [sql, *where.args]
+
+    @staticmethod
+    def _count_sql(where: _Where, f: PassFilters) -> list[Any]:
+        f = replace(f, after=None)
+        parts = [
+            f"(SELECT count(*) FROM ({where.section(open_, f, COUNT_CAP + 1, ordered=False)}) c)"
+            for open_ in (True, False)
+        ]
+        return [f"SELECT least({' + '.join(parts)}, {COUNT_CAP + 1})", *where.args]
 
     async def overdue_for(
         self, school_id: UUID, staff_id: UUID | None, room_id: UUID | None

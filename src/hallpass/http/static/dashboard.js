@@ -24,7 +24,8 @@
         body.innerHTML = html;
         refreshAlerts();
         var total = document.getElementById("total");
-        if (total) { total.textContent = body.querySelectorAll("tr[data-status]").length; }
+        var counted = body.querySelector("template[data-total]");
+        if (total && counted) { total.textContent = counted.dataset.total; }
       })
       .catch(function () { /* the next event or the reconnect refreshes again */ })
       .then(function () {

@@ -1,0 +1,398 @@
+"""The Hall Pass dashboard with a year of passes: list query and page latency per filter.
+
+Usage::
+
+    .venv/bin/python bench/dashboard.py [--rows 1000000] [--runs 200] [--http-runs 100]
+        [--old-runs 3] [--database-url URL]
+
+1. Creates a throwaway database ``bench_dash_<hex>`` on the server (dropped at the end) and
+   seeds the demo school (1,200 students, 47 places, 77 staff) through the commands.
+2. Puts ``--rows`` passes straight into ``pass_list`` with one ``INSERT ... SELECT`` over
+   ``generate_series`` (fixed seed): school days (Monday to Friday, 08:00-15:00 school time) of
+   the past year, plus today's passes up to now (some still out) and scheduled ones for the
+   next two weeks; statuses, sources (staff 70%, kiosk 20%, portal 10%), creators, places and
+   students spread as a school's would be. Then VACUUM ANALYZE.
+3. For each filter of the dashboard, in the default view (today and every pass still open) and
+   over the whole year (From a year ago, as a user looking back would pick): p50 / p99 of
+   ``PassListView.page`` (the rows and the bounded count), of the same filter with the query
+   the dashboard ran before decision 054 (``--old-runs`` runs each, 0 to skip), and of
+   ``GET /hall-pass`` (the full page, through HTTP to uvicorn in this process).
+4. A ``SELECT 1`` round trip on the same pool is the floor the figures stand on.
+
+No test asserts these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
+from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
+from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL, TIMEZONE, seed_demo_school  # noqa: E402
+
+DEFAULT_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+LOAD_SQL = """
+WITH s AS (SELECT array_agg(student_id ORDER BY hall_pass_id) AS a FROM dir_students WHERE school_id = $1),
+rooms AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
+          WHERE school_id = $1 AND kind = 'classroom'),
+places AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
+           WHERE school_id = $1 AND kind <> 'classroom'),
+staff AS (SELECT array_agg(staff_id ORDER BY name) AS a FROM dir_staff WHERE school_id = $1),
+g AS (
+    SELECT i, random() AS r_day, random() AS r_time, random() AS r_status, random() AS r_source,
+        random() AS r_student, random() AS r_room, random() AS r_place, random() AS r_staff,
+        random() AS r_minutes
+    FROM generate_series(1, $2::int) AS i
+),
+p AS (
+    SELECT g.*,
+        CASE WHEN i <= $3 THEN
+            -- today, from school-day start up to now
+            ($5::timestamp + (r_time * ($6::timestamp - $5::timestamp))) AT TIME ZONE $4
+        WHEN i <= $3 + $7 THEN
+            -- scheduled: the next two weeks
+            ($5::timestamp + interval '1 day' * (1 + floor(r_day * 14)) + interval '8 hours'
+                + r_time * interval '7 hours') AT TIME ZONE $4
+        ELSE
+            (($8::date[])[1 + floor(r_day * array_length($8::date[], 1))::int] + interval '8 hours'
+                + r_time * interval '7 hours') AT TIME ZONE $4
+        END AS start_at,
+        CASE WHEN r_source < 0.7 THEN 'staff' WHEN r_source < 0.9 THEN 'kiosk' ELSE 'portal' END AS source,
+        CASE
+            WHEN i <= $3 THEN CASE WHEN r_status < 0.02 THEN 'active' WHEN r_status < 0.025 THEN 'expired'
+                ELSE 'completed' END
+            WHEN i <= $3 + $7 THEN 'scheduled'
+            WHEN r_status < 0.88 THEN 'completed'
+            WHEN r_status < 0.93 THEN 'expired'
+            WHEN r_status < 0.96 THEN 'terminated'
+            WHEN r_status < 0.98 THEN 'cancelled'
+            ELSE 'denied'
+        END AS status,
+        5 + floor(r_minutes * 11)::int AS minutes
+    FROM g
+)
+INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id, source, status,
+    created_by_kind, created_by_id, created_at, start_at, due_at, allotted_minutes, returned_at,
+    ended_at, ended_by_kind, ended_by_id, end_reason, note, version, notification_id)
+SELECT gen_random_uuid(), $1,
+    s.a[1 + floor(r_student * array_length(s.a, 1))::int],
+    rooms.a[1 + floor(r_room * array_length(rooms.a, 1))::int],
+    places.a[1 + floor(r_place * array_length(places.a, 1))::int],
+    source, status,
+    CASE source WHEN 'staff' THEN 'staff' WHEN 'kiosk' THEN 'kiosk' ELSE 'student' END,
+    CASE WHEN source = 'staff' THEN staff.a[1 + floor(r_staff * array_length(staff.a, 1))::int] END,
+    start_at - interval '1 minute', start_at, start_at + minutes * interval '1 minute', minutes,
+    -- every expired pass but today's and 1 in 50,000 of the rest is back: dismissal ends the day
+    CASE WHEN status = 'completed' OR (status = 'expired' AND i > $3 AND i % 50000 <> 7)
+        THEN start_at + (minutes + 2) * interval '1 minute' * r_minutes END,
+    CASE WHEN status IN ('completed', 'terminated', 'cancelled', 'denied')
+        OR (status = 'expired' AND i > $3 AND i % 50000 <> 7)
+        THEN start_at + (minutes + 2) * interval '1 minute' * r_minutes END,
+    CASE WHEN status IN ('completed', 'terminated', 'cancelled', 'denied') THEN 'staff' END,
+    CASE WHEN status IN ('completed', 'terminated', 'cancelled', 'denied')
+        THEN staff.a[1 + floor(r_room * array_length(staff.a, 1))::int] END,
+    CASE status WHEN 'terminated' THEN 'left_early' WHEN 'denied' THEN 'denied' END,
+    '', 2, i
+FROM p, s, rooms, places, staff
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    params: dict[str, str]
+    filters: PassFilters
+
+
+def school_days(today: date, days: int = 365) -> list[date]:
+    return [d for k in range(1, days + 1) if (d := today - timedelta(days=k)).weekday() < 5]
+
+
+async def load(pool: asyncpg.Pool, school_id: UUID, rows: int, now: datetime) -> tuple[int, int]:
+    tz = ZoneInfo(TIMEZONE)
+    local_now = now.astimezone(tz).replace(tzinfo=None)
+    today = local_now.date()
+    day_start = datetime.combine(today, clock(0))
+    todays, scheduled = max(1, rows // 250), max(1, rows // 3000)
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT setseed(0.2026)")
+        await conn.execute(
+            LOAD_SQL, school_id, rows, todays, TIMEZONE, day_start, local_now, scheduled, school_days(today)
+        )
+        await conn.execute("VACUUM ANALYZE pass_list")
+    return todays, scheduled
+
+
+# -- the list query as it was before decision 054 ---------------------------------------------
+
+
+def old_query(school_id: UUID, f: PassFilters) -> tuple[str, list[Any]]:
+    clauses, args = ["p.school_id = $1"], [school_id]
+
+    def add(sql: str, value: Any) -> None:
+        args.append(value)
+        clauses.append(sql.replace("?", f"${len(args)}"))
+
+    if f.statuses:
+        add("p.status = ANY(?::text[])", list(f.statuses))
+    if f.student_id is not None:
+        add("p.student_id = ?", f.student_id)
+    if f.student:
+        add("s.search_name LIKE ?", f"%{f.student.lower()}%")
+    if f.origin_id is not None:
+        add("p.origin_id = ?", f.origin_id)
+    if f.destination_id is not None:
+        add("p.destination_id = ?", f.destination_id)
+    if f.creator_id is not None:
+        add("p.created_by_id = ?", f.creator_id)
+    if f.sources:
+        add("p.source = ANY(?::text[])", list(f.sources))
+    if f.since is not None and not f.open_too:  # the old dashboard had no default date range
+        add("p.start_at >= ?", f.since)
+    if f.until is not None:
+        add("p.start_at < ?", f.until)
+    n = len(args)
+    sql = (
+        f"SELECT {PASS_COLUMNS}, count(*) OVER () AS total {PASS_FROM} WHERE {' AND '.join(clauses)}"
+        " ORDER BY (p.status IN ('active','expired') AND p.returned_at IS NULL) DESC,"
+        f" p.start_at DESC LIMIT ${n + 1} OFFSET ${n + 2}"
+    )
+    return sql, [*args, f.limit, f.offset]
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+async def timings(call: Callable[[], Awaitable[Any]], runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(min(warmup, runs)):
+        await call()
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def cell(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{pct(values, 0.5):.1f} / {pct(values, 0.99):.1f}"
+
+
+async def cases(pool: asyncpg.Pool, school_id: UUID, now: datetime) -> list[Case]:
+    tz = ZoneInfo(TIMEZONE)
+    today = now.astimezone(tz).date()
+    today_start = datetime.combine(today, clock(0), tzinfo=tz)
+    year_ago = today - timedelta(days=365)
+    student = await pool.fetchrow(
+        "SELECT student_id, last_name FROM dir_students WHERE school_id = $1 ORDER BY hall_pass_id LIMIT 1",
+        school_id,
+    )
+    room = await pool.fetchval(
+        "SELECT location_id FROM dir_locations WHERE school_id = $1 AND kind = 'classroom'"
+        " ORDER BY name LIMIT 1",
+        school_id,
+    )
+    nurse = await pool.fetchval(
+        "SELECT location_id FROM dir_locations WHERE school_id = $1 AND name = 'Nurse'", school_id
+    )
+    creator = await pool.fetchval(
+        "SELECT staff_id FROM dir_staff WHERE school_id = $1 ORDER BY name LIMIT 1", school_id
+    )
+    filters: list[tuple[str, dict[str, str], PassFilters]] = [
+        ("no filter", {}, PassFilters()),
+        ("status completed", {"status": "completed"}, PassFilters(statuses=("completed",))),
+        ("status active", {"status": "active"}, PassFilters(statuses=("active",))),
+        ("student name", {"student": student["last_name"]}, PassFilters(student=student["last_name"])),
+        (
+            "student id",
+            {"student_id": str(student["student_id"])},
+            PassFilters(student_id=student["student_id"]),
+        ),
+        ("Leaving From", {"origin_id": str(room)}, PassFilters(origin_id=room)),
+        ("Going To", {"destination_id": str(nurse)}, PassFilters(destination_id=nurse)),
+        ("creator", {"creator_id": str(creator)}, PassFilters(creator_id=creator)),
+        ("source kiosk", {"source": "kiosk"}, PassFilters(sources=("kiosk",))),
+    ]
+    out = []
+    for name, params, f in filters:
+        out.append(Case(f"today: {name}", params, replace(f, since=today_start, open_too=True)))
+    for name, params, f in filters:
+        since = datetime.combine(year_ago, clock(0), tzinfo=tz)
+        out.append(Case(f"year: {name}", {**params, "from": year_ago.isoformat()}, replace(f, since=since)))
+    week = today - timedelta(days=40)
+    out.append(
+        Case(
+            "a week, 40 days ago",
+            {"from": week.isoformat(), "to": (week + timedelta(days=6)).isoformat()},
+            PassFilters(
+                since=datetime.combine(week, clock(0), tzinfo=tz),
+                until=datetime.combine(week + timedelta(days=7), clock(0), tzinfo=tz),
+            ),
+        )
+    )
+    return out
+
+
+async def run(args: argparse.Namespace) -> None:
+    name = f"bench_dash_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(args.database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
+    runtime: Runtime | None = None
+    try:
+        from support.server import live_server
+
+        now = datetime.now(UTC)
+        runtime = await build_runtime(url)
+        print("seeding the demo school ...", file=sys.stderr)
+        demo = await seed_demo_school(runtime, now=now)
+        assert demo is not None
+        for runner in runtime.runners:
+            await runner.catch_up()
+        pool = runtime.pool
+        started = time.perf_counter()
+        print(f"loading {args.rows:,} passes ...", file=sys.stderr)
+        todays, scheduled = await load(pool, demo.school_id, args.rows, now)
+        print(f"loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        view = PassListView(pool)
+        floor = await timings(lambda: pool.fetchval("SELECT 1"), args.runs)
+        results: list[Result] = []
+        with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
+            async with (
+                live_server(url, Path(data_dir), with_projectors=False) as server,
+                httpx.AsyncClient(base_url=server.url, timeout=120) as http,
+            ):
+                sign_in = {"email": DEMO_TEACHER_EMAIL, "password": DEMO_PASSWORD}
+                r = await http.post("/api/v1/auth/token", json=sign_in)
+                r.raise_for_status()
+                http.headers["Authorization"] = f"Bearer {r.json()['token']}"
+                for case in await cases(pool, demo.school_id, now):
+                    print(f"  {case.name}", file=sys.stderr)
+                    results.append(await measure(args, view, http, demo.school_id, case))
+        report(args, todays, scheduled, floor, results)
+    finally:
+        if runtime is not None:
+            await runtime.close()
+        if args.keep:
+            print(f"kept the database {name}", file=sys.stderr)
+        else:
+            admin = await asyncpg.connect(args.database_url)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    new: list[float]
+    old: list[float]
+    page: list[float]
+    shown: str
+
+
+async def measure(
+    args: argparse.Namespace, view: PassListView, http: httpx.AsyncClient, school_id: UUID, case: Case
+) -> Result:
+    first = await view.page(school_id, case.filters)
+
+    async def new() -> None:
+        await view.page(school_id, case.filters)
+
+    sql, sql_args = old_query(school_id, case.filters)
+
+    async def old() -> None:
+        await view.pool.fetch(sql, *sql_args)
+
+    async def get() -> None:
+        (await http.get(f"/hall-pass?{urlencode(case.params)}")).raise_for_status()
+
+    return Result(
+        case.name,
+        await timings(new, args.runs),
+        await timings(old, args.old_runs, warmup=0),
+        await timings(get, args.http_runs),
+        f"{len(first.rows)} / {first.total_label}",
+    )
+
+
+def report(
+    args: argparse.Namespace,
+    todays: int,
+    scheduled: int,
+    floor: list[float],
+    results: list[Result],
+) -> None:
+    print(
+        f"\n{args.rows:,} passes in pass_list for the demo school"
+        f" ({todays:,} today, {scheduled:,} scheduled);"
+        f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs\n"
+    )
+    print(
+        "| filter | rows / count | page() p50 / p99 ms | old query p50 / p99 ms"
+        " | GET /hall-pass p50 / p99 ms |"
+    )
+    print("|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r.name} | {r.shown} | {cell(r.new)} | {cell(r.old)} | {cell(r.page)} |")
+    worst = max(pct(r.new, 0.99) for r in results)
+    worst_page = max(pct(r.page, 0.99) for r in results)
+    print(
+        f"\nfloor: SELECT 1 on the same pool p50 {pct(floor, 0.5):.2f} ms, p99 {pct(floor, 0.99):.2f} ms;"
+        f" worst page() p99 {worst:.1f} ms, worst GET /hall-pass p99 {worst_page:.1f} ms"
+    )
+    print(
+        f"runs: page() {args.runs} each, old query {args.old_runs} each (p99 of so few is their max),"
+        f" GET /hall-pass {args.http_runs} each (uvicorn in this process, one request at a time);"
+        f" median of the medians {statistics.median(pct(r.new, 0.5) for r in results):.1f} ms"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=200, help="page() runs per filter")
+    parser.add_argument("--http-runs", type=int, default=100, help="GET /hall-pass runs per filter")
+    parser.add_argument("--old-runs", type=int, default=3, help="runs of the old query per filter; 0 skips")
+    parser.add_argument(
+        "--database-url", default=DEFAULT_URL, help="a server where the user may create databases"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN queries)")
+    args = parser.parse_args(argv)
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
