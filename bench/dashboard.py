@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
 from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
-from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL, TIMEZONE, seed_demo_school  # noqa: E402
+from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL, SCHOOL_ID, TIMEZONE, seed_demo_school  # noqa: E402
 
 DEFAULT_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -264,10 +264,11 @@ async def cases(pool: asyncpg.Pool, school_id: UUID, now: datetime) -> list[Case
 
 
 async def run(args: argparse.Namespace) -> None:
-    name = f"bench_dash_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(args.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    name = args.reuse or f"bench_dash_{secrets.token_hex(4)}"
+    if not args.reuse:
+        admin = await asyncpg.connect(args.database_url)
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        await admin.close()
     url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
     runtime: Runtime | None = None
     try:
@@ -275,16 +276,22 @@ async def run(args: argparse.Namespace) -> None:
 
         now = datetime.now(UTC)
         runtime = await build_runtime(url)
-        print("seeding the demo school ...", file=sys.stderr)
-        demo = await seed_demo_school(runtime, now=now)
-        assert demo is not None
-        for runner in runtime.runners:
-            await runner.catch_up()
         pool = runtime.pool
-        started = time.perf_counter()
-        print(f"loading {args.rows:,} passes ...", file=sys.stderr)
-        todays, scheduled = await load(pool, demo.school_id, args.rows, now)
-        print(f"loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        if args.reuse:
+            school_id = SCHOOL_ID
+            args.rows = await pool.fetchval("SELECT count(*) FROM pass_list")
+            todays, scheduled = 0, 0
+        else:
+            print("seeding the demo school ...", file=sys.stderr)
+            demo = await seed_demo_school(runtime, now=now)
+            assert demo is not None
+            school_id = demo.school_id
+            for runner in runtime.runners:
+                await runner.catch_up()
+            started = time.perf_counter()
+            print(f"loading {args.rows:,} passes ...", file=sys.stderr)
+            todays, scheduled = await load(pool, school_id, args.rows, now)
+            print(f"loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         view = PassListView(pool)
         floor = await timings(lambda: pool.fetchval("SELECT 1"), args.runs)
         results: list[Result] = []
@@ -297,14 +304,14 @@ async def run(args: argparse.Namespace) -> None:
                 r = await http.post("/api/v1/auth/token", json=sign_in)
                 r.raise_for_status()
                 http.headers["Authorization"] = f"Bearer {r.json()['token']}"
-                for case in await cases(pool, demo.school_id, now):
+                for case in await cases(pool, school_id, now):
                     print(f"  {case.name}", file=sys.stderr)
-                    results.append(await measure(args, view, http, demo.school_id, case))
+                    results.append(await measure(args, view, http, school_id, case))
         report(args, todays, scheduled, floor, results)
     finally:
         if runtime is not None:
             await runtime.close()
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept the database {name}", file=sys.stderr)
         else:
             admin = await asyncpg.connect(args.database_url)
@@ -390,6 +397,7 @@ def main(argv: list[str] | None = None) -> None:
         "--database-url", default=DEFAULT_URL, help="a server where the user may create databases"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN queries)")
+    parser.add_argument("--reuse", metavar="NAME", help="measure a database a --keep run left (no load)")
     args = parser.parse_args(argv)
     asyncio.run(run(args))
 
