@@ -17,6 +17,7 @@ from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
 from hallpass.projections.timers import TimersProjection
 from hallpass.projections.watch import Watcher
+from hallpass.sessions import SessionStore
 
 
 def all_projections() -> list[Projection]:
@@ -29,6 +30,7 @@ class Runtime:
     store: EventStore
     app: Hallpass
     credentials: CredentialStore
+    sessions: SessionStore
     passes: PassListView
     directory: DirectoryView
     runners: list[ProjectionRunner]
@@ -74,13 +76,15 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     # Each running projection holds a listening connection and one for its current batch.
     pool = await create_pool(database_url, size=pool_size + 2 * len(projections))
     store = EventStore(pool)
-    credentials = CredentialStore(pool)
+    sessions = SessionStore(pool)
+    credentials = CredentialStore(pool, sessions)
     runners = [ProjectionRunner(pool, store, p) for p in projections]
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock(727274)")
         try:
             await store.create_schema()
             await credentials.create_schema()
+            await sessions.create_schema()
             for runner in runners:
                 await runner.create_schema()
         finally:
@@ -92,6 +96,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         store=store,
         app=Hallpass(store),
         credentials=credentials,
+        sessions=sessions,
         passes=PassListView(pool),
         directory=DirectoryView(pool),
         runners=runners,

@@ -1,11 +1,13 @@
 """Sign-in secrets, kept apart from the event log so a password never enters history.
 
-Only argon2 hashes are stored. Failed sign-ins are counted per login for rate limiting.
+Only argon2 hashes are stored. Every secret (staff, student and kiosk exit passwords, and a
+student's first sign-in with their ID) is checked through one `Limiter`, per login.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -13,6 +15,8 @@ from uuid import UUID
 import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from hallpass.sessions import SessionStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS credentials (
@@ -24,11 +28,13 @@ CREATE TABLE IF NOT EXISTS credentials (
     must_change boolean NOT NULL DEFAULT false,
     updated_at timestamptz NOT NULL
 );
-CREATE TABLE IF NOT EXISTS sign_in_failures (
-    login text NOT NULL,
-    at timestamptz NOT NULL
+CREATE TABLE IF NOT EXISTS sign_in_limits (
+    login text PRIMARY KEY,
+    window_start timestamptz NOT NULL,
+    failures integer NOT NULL DEFAULT 0,
+    pending integer NOT NULL DEFAULT 0,
+    locked_until timestamptz
 );
-CREATE INDEX IF NOT EXISTS sign_in_failures_login ON sign_in_failures (login, at);
 CREATE TABLE IF NOT EXISTS sign_in_lockouts (
     login text NOT NULL,
     locked_at timestamptz NOT NULL,
@@ -38,11 +44,22 @@ CREATE TABLE IF NOT EXISTS sign_in_lockouts (
 CREATE INDEX IF NOT EXISTS sign_in_lockouts_login ON sign_in_lockouts (login, locked_until);
 """
 
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
-
 _hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `failures` wrong secrets within `window`; the last of them locks the login for `lockout`."""
+
+    failures: int
+    window: timedelta
+    lockout: timedelta
+
+
+STAFF_LIMIT = Limit(failures=10, window=timedelta(minutes=15), lockout=timedelta(minutes=15))
+STUDENT_LIMIT = Limit(failures=10, window=timedelta(minutes=15), lockout=timedelta(minutes=15))
+# Five wrong exit passwords in a row lock a kiosk's exit (the Kiosk aggregate records each try).
+KIOSK_EXIT_LIMIT = Limit(failures=5, window=timedelta(hours=24), lockout=timedelta(minutes=5))
 
 
 @dataclass(frozen=True)
@@ -71,9 +88,117 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-class CredentialStore:
+def _seconds(delta: timedelta) -> int:
+    return max(1, int(delta.total_seconds() + 0.999))
+
+
+class Limiter:
+    """One limiter for every secret: each try is counted before the secret is checked.
+
+    A login's row in `sign_in_limits` is locked (INSERT ... ON CONFLICT DO UPDATE takes the row
+    lock) while a try is admitted, so concurrent tries queue on it: tries in flight (`pending`)
+    plus failures in the window never exceed the limit, and no more secrets than that are ever
+    checked, however many requests arrive at once. The failure that reaches the limit locks the
+    login and is recorded in `sign_in_lockouts` (never deleted: the audit record).
+    """
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    async def check(
+        self, login: str, limit: Limit, *, now: datetime, secret_ok: Callable[[], Awaitable[bool]]
+    ) -> bool:
+        """Admit one try, run `secret_ok`, and count its outcome. Raises TooManyAttempts."""
+        await self._admit(login, limit, now)
+        ok = False
+        try:
+            ok = await secret_ok()
+        finally:
+            await self._settle(login, limit, ok, now)
+        return ok
+
+    async def locked_for(self, login: str, *, now: datetime) -> int | None:
+        until = await self.pool.fetchval("SELECT locked_until FROM sign_in_limits WHERE login = $1", login)
+        return None if until is None or until <= now else _seconds(until - now)
+
+    async def _admit(self, login: str, limit: Limit, now: datetime) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """
+                INSERT INTO sign_in_limits AS l (login, window_start) VALUES ($1, $2)
+                ON CONFLICT (login) DO UPDATE SET login = l.login
+                RETURNING window_start, failures, pending, locked_until
+                """,
+                login,
+                now,
+            )
+            start, failures, pending = row["window_start"], row["failures"], row["pending"]
+            if row["locked_until"] is not None and row["locked_until"] > now:
+                raise TooManyAttempts(_seconds(row["locked_until"] - now))
+            if start + limit.window <= now:
+                start, failures, pending = now, 0, 0
+            if failures + pending >= limit.failures:
+                raise TooManyAttempts(_seconds(start + limit.window - now))
+            await conn.execute(
+                "UPDATE sign_in_limits SET window_start = $2, failures = $3, pending = $4 WHERE login = $1",
+                login,
+                start,
+                failures,
+                pending + 1,
+            )
+
+    async def _settle(self, login: str, limit: Limit, ok: bool, now: datetime) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT window_start, failures, pending FROM sign_in_limits WHERE login = $1 FOR UPDATE",
+                login,
+            )
+            if row is None:
+                return
+            start, failures, pending = row["window_start"], row["failures"], max(0, row["pending"] - 1)
+            locked_until = None
+            if ok:
+                failures = 0
+            else:
+                if start + limit.window <= now:
+                    start, failures = now, 0
+                failures += 1
+                if failures >= limit.failures:
+                    locked_until = now + limit.lockout
+                    await conn.execute(
+                        "INSERT INTO sign_in_lockouts VALUES ($1, $2, $3, $4)",
+                        login,
+                        now,
+                        locked_until,
+                        failures,
+                    )
+                    start, failures = now, 0
+            await conn.execute(
+                """
+                UPDATE sign_in_limits SET window_start = $2, failures = $3, pending = $4,
+                    locked_until = COALESCE($5, locked_until)
+                WHERE login = $1
+                """,
+                login,
+                start,
+                failures,
+                pending,
+                locked_until,
+            )
+
+    async def lockouts(self, login: str) -> list[tuple[datetime, datetime]]:
+        rows = await self.pool.fetch(
+            "SELECT locked_at, locked_until FROM sign_in_lockouts WHERE login = $1 ORDER BY locked_at",
+            login,
+        )
+        return [(r["locked_at"], r["locked_until"]) for r in rows]
+
+
+class CredentialStore:
+    def __init__(self, pool: asyncpg.Pool, sessions: SessionStore) -> None:
+        self.pool = pool
+        self.limiter = Limiter(pool)
+        self.sessions = sessions
 
     async def create_schema(self) -> None:
         async with self.pool.acquire() as conn:
@@ -89,7 +214,9 @@ class CredentialStore:
         password_hash: str,
         now: datetime,
         must_change: bool = False,
+        keep_session: str | None = None,
     ) -> None:
+        """Store a new password; every session of its owner but `keep_session` ends at once."""
         await self.pool.execute(
             """
             INSERT INTO credentials VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -104,23 +231,28 @@ class CredentialStore:
             must_change,
             now,
         )
+        await self.sessions.revoke_principal(principal_id, now=now, keep=keep_session)
 
-    async def verify(self, login: str, password: str, *, now: datetime) -> Credential | None:
+    async def _row(self, login: str) -> asyncpg.Record | None:
+        return await self.pool.fetchrow("SELECT * FROM credentials WHERE login = $1", login)
+
+    async def verify(
+        self, login: str, password: str, *, now: datetime, limit: Limit = STAFF_LIMIT
+    ) -> Credential | None:
         """The credential if the password matches; None otherwise. Raises when rate limited."""
         key = login.strip().lower()
-        since = now - FAILURE_WINDOW
-        failures = await self.pool.fetch(
-            "SELECT at FROM sign_in_failures WHERE login = $1 AND at > $2 ORDER BY at", key, since
-        )
-        if len(failures) >= MAX_FAILURES:
-            oldest = failures[-MAX_FAILURES]["at"]
-            raise TooManyAttempts(max(1, int((oldest + FAILURE_WINDOW - now).total_seconds())))
-        row = await self.pool.fetchrow("SELECT * FROM credentials WHERE login = $1", key)
-        ok = row is not None and await asyncio.to_thread(_verify, row["password_hash"], password)
-        if not ok or row is None:
-            await self.pool.execute("INSERT INTO sign_in_failures VALUES ($1, $2)", key, now)
+        found: list[asyncpg.Record] = []
+
+        async def secret_ok() -> bool:
+            row = await self._row(key)
+            if row is None or not await asyncio.to_thread(_verify, row["password_hash"], password):
+                return False
+            found.append(row)
+            return True
+
+        if not await self.limiter.check(key, limit, now=now, secret_ok=secret_ok):
             return None
-        await self.pool.execute("DELETE FROM sign_in_failures WHERE login = $1", key)
+        row = found[0]
         return Credential(
             login=key,
             principal_kind=row["principal_kind"],
@@ -133,60 +265,35 @@ class CredentialStore:
 class StudentSignIns:
     """Student portal sign-in: the first with the ID as password, then a chosen password.
 
-    Ten failures within 15 minutes lock the login for 15 minutes; each lockout is kept as a
-    row of `sign_in_lockouts` (never deleted), the record an audit reads.
+    Ten failures within 15 minutes lock the login for 15 minutes (the shared `Limiter`); each
+    lockout is kept as a row of `sign_in_lockouts` (never deleted), the record an audit reads.
     """
 
     def __init__(self, store: CredentialStore) -> None:
-        self.pool = store.pool
         self.store = store
 
     async def locked_for(self, login: str, *, now: datetime) -> int | None:
-        until = await self.pool.fetchval(
-            "SELECT max(locked_until) FROM sign_in_lockouts WHERE login = $1 AND locked_until > $2",
-            login,
-            now,
-        )
-        return None if until is None else max(1, int((until - now).total_seconds()))
+        return await self.store.limiter.locked_for(login, now=now)
 
     async def verify(self, login: str, password: str, *, initial: set[str], now: datetime) -> bool | None:
         """None: wrong (counted). True: signed in with the ID, a new password is needed. False: ok.
 
-        Raises TooManyAttempts while the login is locked.
+        Raises TooManyAttempts while the login is locked, or while the tries left are in flight.
         """
-        remaining = await self.locked_for(login, now=now)
-        if remaining is not None:
-            raise TooManyAttempts(remaining)
-        row = await self.pool.fetchrow("SELECT * FROM credentials WHERE login = $1", login)
-        if row is None:
-            ok, must_change = password in initial, True
-        else:
-            ok = await asyncio.to_thread(_verify, row["password_hash"], password)
-            must_change = bool(row["must_change"])
-        if not ok:
-            await self._fail(login, now)
-            return None
-        await self.pool.execute("DELETE FROM sign_in_failures WHERE login = $1", login)
-        return must_change
+        must_change: list[bool] = []
 
-    async def _fail(self, login: str, now: datetime) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", login)
-            await conn.execute("INSERT INTO sign_in_failures VALUES ($1, $2)", login, now)
-            count = await conn.fetchval(
-                "SELECT count(*) FROM sign_in_failures WHERE login = $1 AND at > $2",
-                login,
-                now - FAILURE_WINDOW,
-            )
-            if count >= MAX_FAILURES:
-                await conn.execute(
-                    "INSERT INTO sign_in_lockouts VALUES ($1, $2, $3, $4)", login, now, now + LOCKOUT, count
-                )
-                await conn.execute("DELETE FROM sign_in_failures WHERE login = $1", login)
+        async def secret_ok() -> bool:
+            row = await self.store._row(login)
+            if row is None:
+                ok, change = password in initial, True
+            else:
+                ok = await asyncio.to_thread(_verify, row["password_hash"], password)
+                change = bool(row["must_change"])
+            must_change.append(change)
+            return ok
+
+        ok = await self.store.limiter.check(login, STUDENT_LIMIT, now=now, secret_ok=secret_ok)
+        return must_change[0] if ok else None
 
     async def lockouts(self, login: str) -> list[tuple[datetime, datetime]]:
-        rows = await self.pool.fetch(
-            "SELECT locked_at, locked_until FROM sign_in_lockouts WHERE login = $1 ORDER BY locked_at",
-            login,
-        )
-        return [(r["locked_at"], r["locked_until"]) for r in rows]
+        return await self.store.limiter.lockouts(login)

@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 
-from support.api_client import ApiClient
+from support.api_client import ApiClient, sign_in_form
 from support.school import SchoolFixture
 from support.server import LiveServer
 
@@ -107,11 +107,7 @@ async def test_full_destination_is_a_409(teacher: ApiClient, school: SchoolFixtu
 
 async def test_cookie_session_needs_csrf_for_changes(server: LiveServer, school: SchoolFixture) -> None:
     async with httpx.AsyncClient(base_url=server.url) as browser:
-        signed = await browser.post(
-            "/sign-in",
-            data={"email": school.emails["Ada"], "password": "correct horse battery"},
-            follow_redirects=False,
-        )
+        signed = await sign_in_form(browser, school.emails["Ada"], "correct horse battery")
         assert signed.status_code == 303
         assert (await browser.get("/api/v1/passes")).status_code == 200
         r = await browser.post(

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from uuid import UUID
 
 import httpx
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def form_csrf(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = CSRF_FIELD.search(html)
+    assert found is not None, "no CSRF field on the page"
+    return found.group(1)
+
+
+async def sign_in_form(http: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    """Sign in the way a browser does: load the form (and its CSRF token), then post it."""
+    page = await http.get("/sign-in")
+    data = {"email": email, "password": password, "csrf": form_csrf(page.text)}
+    return await http.post("/sign-in", data=data, follow_redirects=False)
 
 
 class ApiClient:

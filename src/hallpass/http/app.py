@@ -39,6 +39,7 @@ from hallpass.http import (
     school_day_pages,
     session_api,
 )
+from hallpass.http.auth import SessionLookup
 from hallpass.http.errors import OUTAGE_ERRORS, domain_error, http_error, unexpected_error
 from hallpass.http.security import BodyLimit, SecurityHeaders
 from hallpass.settings import Settings
@@ -135,8 +136,9 @@ def create_app(
                 session_cookie="hallpass",
                 same_site="lax",
                 max_age=12 * 3600,
-                https_only=False,
+                https_only=settings.https_only,
             ),
+            Middleware(SessionLookup),
             Middleware(kiosk_pages.KioskLock),
         ],
         exception_handlers=handlers,

@@ -1,6 +1,9 @@
-"""Who is calling: a signed session cookie (browsers) or a bearer token (API clients).
+"""Who is calling: a browser session (a signed cookie holding a session id) or a bearer token.
 
-Browsers also carry a CSRF token: in a hidden form field, or the X-CSRF-Token header.
+Both name a row of `sessions` (hallpass.sessions), looked up once per request by `SessionLookup`;
+ending that row ends the session everywhere. Browsers also carry a CSRF token: in a hidden form
+field, or the X-CSRF-Token header. Before sign-in the cookie holds a CSRF token of its own, so
+the sign-in forms are protected too.
 """
 
 from __future__ import annotations
@@ -8,81 +11,179 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hallpass.actors import Actor
 from hallpass.errors import Forbidden, Unauthenticated
+from hallpass.sessions import (
+    BEARER,
+    COOKIE,
+    SESSION_LIFETIME,
+    TOKEN_LIFETIME,
+    TOKEN_PREFIX,
+    SessionRecord,
+    SessionStore,
+)
 
-TOKEN_MAX_AGE = 12 * 3600
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SCOPE_KEY = "hallpass.session"
+SESSION_ID = "sid"
+PORTAL_IDLE_SECONDS = 20 * 60
 
 
-def token_serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="hallpass-api-token")
+@dataclass
+class RequestSession:
+    """The session a request came with (if any), and whether it counts as activity."""
+
+    record: SessionRecord | None
+    touched: bool = False
 
 
-def actor_to_dict(actor: Actor) -> dict[str, Any]:
-    return {
-        "kind": actor.kind,
-        "id": str(actor.id) if actor.id else None,
-        "school_id": str(actor.school_id),
-        "role": actor.role,
-        "name": actor.name,
-    }
+def _bearer(scope_or_request: Request) -> str | None:
+    header = scope_or_request.headers.get("authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-def actor_from_dict(data: dict[str, Any]) -> Actor:
-    return Actor(
-        kind=data["kind"],
-        id=UUID(data["id"]) if data.get("id") else None,
-        school_id=UUID(data["school_id"]),
-        role=data.get("role"),
-        name=data.get("name", ""),
+class SessionLookup:
+    """Finds the request's session row once, before any endpoint; records activity after.
+
+    Runs inside SessionMiddleware (which decodes the signed cookie). A cookie naming an ended or
+    expired session is emptied, so the browser drops it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        state = request.app.state
+        store: SessionStore = state.runtime.sessions
+        moment: datetime = state.clock()
+        record = None
+        token = _bearer(request)
+        if token is not None:
+            if token.startswith(TOKEN_PREFIX):
+                record = await store.find(token, via=BEARER, now=moment)
+        else:
+            cookie = scope.get("session") or {}
+            raw = cookie.get(SESSION_ID)
+            if isinstance(raw, str):
+                record = await store.find(raw, via=COOKIE, now=moment)
+                if record is None:
+                    cookie.clear()
+        found = RequestSession(record)
+        scope[SCOPE_KEY] = found
+
+        async def send_after_activity(message: Message) -> None:
+            if message["type"] == "http.response.start" and found.touched and found.record is not None:
+                await store.touch(found.record.id_hash, now=moment)
+            await send(message)
+
+        await self.app(scope, receive, send_after_activity)
+
+
+def request_session(request: Request) -> RequestSession:
+    found = request.scope.get(SCOPE_KEY)
+    if not isinstance(found, RequestSession):
+        found = RequestSession(None)
+        request.scope[SCOPE_KEY] = found
+    return found
+
+
+def _sessions(request: Request) -> SessionStore:
+    return request.app.state.runtime.sessions  # type: ignore[no-any-return]
+
+
+def _now(request: Request) -> datetime:
+    return request.app.state.clock()  # type: ignore[no-any-return]
+
+
+def cookie_secure(request: Request) -> bool:
+    """Cookies are `Secure` when the app is served over HTTPS (setting HALLPASS_HTTPS)."""
+    return bool(getattr(request.app.state.settings, "https_only", False))
+
+
+async def issue_token(request: Request, actor: Actor) -> tuple[str, datetime]:
+    """A bearer token for an API client: its own revocable session. Returns it and its expiry."""
+    raw, record = await _sessions(request).start(
+        actor, via=BEARER, now=_now(request), lifetime=TOKEN_LIFETIME
     )
+    return raw, record.expires_at
 
 
-def issue_token(request: Request, actor: Actor) -> str:
-    serializer = token_serializer(request.app.state.settings.secret_key)
-    return serializer.dumps(actor_to_dict(actor))
+async def revoke_token(request: Request) -> None:
+    """End the session of the bearer token this request presented."""
+    record = request_session(request).record
+    if _bearer(request) is None or record is None or record.via != BEARER:
+        raise Unauthenticated("send the bearer token to revoke in the Authorization header")
+    await _sessions(request).revoke(record.id_hash, now=_now(request))
 
 
 def csrf_token(request: Request) -> str:
+    """The CSRF token forms must send back: the session's, or before sign-in the cookie's own."""
+    record = request_session(request).record
+    if record is not None and record.via == COOKIE:
+        return record.csrf
     token = request.session.get("csrf")
-    if not token:
+    if not isinstance(token, str) or not token:
         token = secrets.token_urlsafe(32)
         request.session["csrf"] = token
-    return str(token)
+    return token
 
 
-def sign_in_session(request: Request, actor: Actor) -> None:
+def csrf_ok(request: Request, sent: str | None) -> bool:
+    """True when `sent` (form field, else the X-CSRF-Token header) is this browser's token."""
+    given = sent or request.headers.get("x-csrf-token", "")
+    record = request_session(request).record
+    if record is not None and record.via == COOKIE:
+        expected = record.csrf
+    else:
+        expected = str(request.session.get("csrf") or "")
+    return bool(given) and bool(expected) and hmac.compare_digest(str(given), expected)
+
+
+async def sign_in_session(request: Request, actor: Actor, *, must_change: bool = False) -> SessionRecord:
+    """Start a browser session: a new id in the cookie (never the one from before sign-in)."""
+    await end_session(request)
+    raw, record = await _sessions(request).start(
+        actor, via=COOKIE, now=_now(request), lifetime=SESSION_LIFETIME, must_change=must_change
+    )
     request.session.clear()
-    request.session["actor"] = actor_to_dict(actor)
-    request.session["csrf"] = secrets.token_urlsafe(32)
+    request.session[SESSION_ID] = raw
+    request.scope[SCOPE_KEY] = RequestSession(record)
+    return record
+
+
+async def end_session(request: Request) -> None:
+    """End the browser's session, if any, at once; the cookie keeps nothing."""
+    found = request_session(request)
+    if found.record is not None and found.record.via == COOKIE:
+        await _sessions(request).revoke(found.record.id_hash, now=_now(request))
+    found.record = None
+    request.session.clear()
 
 
 def current_actor(request: Request, *, form_csrf: str | None = None) -> Actor | None:
     """The caller, or None. Raises when a cookie-authenticated change lacks its CSRF token."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        serializer = token_serializer(request.app.state.settings.secret_key)
-        try:
-            data = serializer.loads(header[7:].strip(), max_age=TOKEN_MAX_AGE)
-        except BadSignature as e:
-            raise Unauthenticated("the bearer token is not valid or has expired") from e
-        return actor_from_dict(data)
-    data = request.session.get("actor")
-    if not data:
+    record = request_session(request).record
+    if _bearer(request) is not None:
+        if record is None or record.via != BEARER:
+            raise Unauthenticated("the bearer token is not valid, has expired or was revoked")
+        return record.actor
+    if record is None:
         return None
-    if request.method not in SAFE_METHODS:
-        sent = form_csrf or request.headers.get("x-csrf-token", "")
-        expected = request.session.get("csrf", "")
-        if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
-            raise Forbidden("missing or wrong CSRF token; reload the page and try again")
-    return actor_from_dict(data)
+    if request.method not in SAFE_METHODS and not csrf_ok(request, form_csrf):
+        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+    return record.actor
 
 
 def require_actor(request: Request, *, form_csrf: str | None = None) -> Actor:
@@ -99,14 +200,17 @@ def require_staff(request: Request, *, form_csrf: str | None = None) -> Actor:
     return actor
 
 
-PORTAL_IDLE_SECONDS = 20 * 60
-
-
-def sign_in_student(request: Request, actor: Actor, *, must_change: bool) -> str:
+async def sign_in_student(request: Request, actor: Actor, *, must_change: bool) -> str:
     """A student's portal session; it ends after PORTAL_IDLE_SECONDS without activity."""
-    sign_in_session(request, actor)
-    request.session["portal"] = {"must_change": must_change, "seen": request.app.state.clock().timestamp()}
-    return str(request.session["csrf"])
+    record = await sign_in_session(request, actor, must_change=must_change)
+    return record.csrf
+
+
+def portal_session(request: Request) -> SessionRecord | None:
+    record = request_session(request).record
+    if record is None or record.via != COOKIE or record.actor.kind != "student":
+        return None
+    return record
 
 
 def require_student(
@@ -118,24 +222,29 @@ def require_student(
 ) -> Actor:
     """The signed-in student. Passive requests (live updates) do not keep a session alive."""
     actor = current_actor(request, form_csrf=form_csrf)
-    portal = request.session.get("portal")
-    if actor is None or actor.kind != "student" or not isinstance(portal, dict):
+    record = portal_session(request)
+    if actor is None or record is None or actor.kind != "student":
         raise Unauthenticated("sign in to the Student Portal first")
-    moment = request.app.state.clock().timestamp()
-    if moment - float(portal.get("seen", 0)) > PORTAL_IDLE_SECONDS:
+    moment = _now(request)
+    if (moment - record.last_seen_at).total_seconds() > PORTAL_IDLE_SECONDS:
+        request_session(request).record = None
         request.session.clear()
         raise Unauthenticated(
             f"your session ended after {PORTAL_IDLE_SECONDS // 60} minutes without activity; sign in again"
         )
-    if portal.get("must_change") and not allow_must_change:
+    if record.must_change and not allow_must_change:
         raise Forbidden("choose a new password before using the Student Portal")
     if touch:
-        request.session["portal"] = {**portal, "seen": moment}
+        record.last_seen_at = max(record.last_seen_at, moment)
+        request_session(request).touched = True
     return actor
 
 
 KIOSK_COOKIE = "hallpass_kiosk"
-KIOSK_TOKEN_MAX_AGE = 366 * 24 * 3600
+# A kiosk token lasts 30 days from when it was last issued; kiosk screens issue it again on each
+# use, so only a device left unused for a month (or revoked, or exited) stops being a kiosk.
+KIOSK_TOKEN_MAX_AGE = 30 * 24 * 3600
+KIOSK_SCOPE_KEY = "hallpass.kiosk"
 
 
 @dataclass(frozen=True)
@@ -159,9 +268,9 @@ def kiosk_claims(request: Request, *, form_csrf: str | None = None) -> KioskClai
 
     A change sent with the cookie also needs the session's CSRF token.
     """
-    header = request.headers.get("authorization", "")
-    from_cookie = not header.lower().startswith("bearer ")
-    raw = request.cookies.get(KIOSK_COOKIE, "") if from_cookie else header[7:].strip()
+    token = _bearer(request)
+    from_cookie = token is None
+    raw = request.cookies.get(KIOSK_COOKIE, "") if token is None else token
     if not raw:
         return None
     try:
@@ -169,9 +278,19 @@ def kiosk_claims(request: Request, *, form_csrf: str | None = None) -> KioskClai
         claims = KioskClaims(UUID(str(data["k"])), str(data["s"]))
     except (BadSignature, KeyError, TypeError, ValueError) as e:
         raise Unauthenticated("the kiosk token is not valid or has expired") from e
-    if from_cookie and request.method not in SAFE_METHODS:
-        sent = form_csrf or request.headers.get("x-csrf-token", "")
-        expected = request.session.get("csrf", "")
-        if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
-            raise Forbidden("this screen is out of date; start again")
+    if from_cookie and request.method not in SAFE_METHODS and not csrf_ok(request, form_csrf):
+        raise Forbidden("this screen is out of date; start again")
+    request.scope[KIOSK_SCOPE_KEY] = claims
     return claims
+
+
+def set_kiosk_cookie(request: Request, response: Any, token: str) -> None:
+    response.set_cookie(
+        KIOSK_COOKIE,
+        token,
+        max_age=KIOSK_TOKEN_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request),
+    )

@@ -15,9 +15,9 @@ from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.aggregates.locations import Location
 from hallpass.commands import Outcome
 from hallpass.commands.kiosk import ConfigureKiosk, KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
-from hallpass.credentials import TooManyAttempts, hash_password
+from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_password
 from hallpass.errors import Invalid, Unauthenticated
-from hallpass.http.auth import issue_kiosk_token, kiosk_claims, require_staff
+from hallpass.http.auth import KIOSK_SCOPE_KEY, issue_kiosk_token, kiosk_claims, require_staff
 from hallpass.http.common import (
     ORJSONResponse,
     idempotency_key,
@@ -52,21 +52,26 @@ async def require_kiosk(request: Request, *, form_csrf: str | None = None) -> tu
 
 
 async def set_up_kiosk(request: Request, actor: Actor, setup: KioskSetUp) -> tuple[Outcome, str]:
-    """Keep the exit password's hash apart from the log, then record the kiosk; returns its token."""
+    """Record the kiosk, then keep its exit password's hash apart from the log; returns its token.
+
+    The hash is stored only once the kiosk is recorded, so a refused set-up leaves no credential
+    behind; the token is handed out only after both.
+    """
     rt = runtime(request)
     kiosk_id, secret, moment = uuid4(), secrets.token_urlsafe(32), now(request)
+    password_hash = await hash_password(setup.exit_password)
+    command = ConfigureKiosk(
+        room_id=setup.room_id, destination_ids=setup.destination_ids, students=setup.students, name=setup.name
+    )
+    outcome = await rt.app.configure_kiosk(actor, command, kiosk_id=kiosk_id, secret=secret, now=moment)
     await rt.credentials.set_password_hash(
         login=kiosk_login(kiosk_id),
         principal_kind="kiosk",
         principal_id=kiosk_id,
         school_id=actor.school_id,
-        password_hash=await hash_password(setup.exit_password),
+        password_hash=password_hash,
         now=moment,
     )
-    command = ConfigureKiosk(
-        room_id=setup.room_id, destination_ids=setup.destination_ids, students=setup.students, name=setup.name
-    )
-    outcome = await rt.app.configure_kiosk(actor, command, kiosk_id=kiosk_id, secret=secret, now=moment)
     return outcome, issue_kiosk_token(request, kiosk_id, secret)
 
 
@@ -102,13 +107,12 @@ async def try_exit(request: Request, actor: Actor, password: str) -> Outcome:
     moment = now(request)
 
     async def password_ok() -> bool:
-        if not is_number(password):
-            return False
+        """Checked through the shared limiter: at most five tries are ever checked per lockout."""
         try:
-            return (
-                await rt.credentials.verify(kiosk_login(actor.id or uuid4()), password, now=moment)
-                is not None
+            found = await rt.credentials.verify(
+                kiosk_login(actor.id or uuid4()), password, now=moment, limit=KIOSK_EXIT_LIMIT
             )
+            return found is not None and is_number(password)
         except TooManyAttempts as e:
             raise KioskLocked("too many wrong passwords; try again later", retry_after=e.retry_after) from e
 
@@ -161,10 +165,13 @@ async def revoke_kiosk(request: Request) -> Response:
 
 
 async def this_kiosk(request: Request) -> Response:
+    """The kiosk, and its token issued again: a client that calls this keeps its token fresh."""
     _, kiosk = await require_kiosk(request)
     places = await destinations(request, kiosk)
+    claims = request.scope[KIOSK_SCOPE_KEY]
     return ORJSONResponse(
         {
+            "token": issue_kiosk_token(request, claims.kiosk_id, claims.secret),
             "id": kiosk.id,
             "name": kiosk.name,
             "room": {"id": kiosk.room_id, "name": await room_name(request, kiosk)},

@@ -18,7 +18,15 @@ from hallpass.actors import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, Unauthenticated
-from hallpass.http.auth import KIOSK_COOKIE, csrf_token
+from hallpass.http.auth import (
+    KIOSK_COOKIE,
+    KIOSK_SCOPE_KEY,
+    KioskClaims,
+    cookie_secure,
+    csrf_token,
+    issue_kiosk_token,
+    set_kiosk_cookie,
+)
 from hallpass.http.common import form_key, now, query_search, runtime, visible
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
@@ -35,11 +43,12 @@ class KioskLock:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _kiosk_path(scope["path"]):
-            request = Request(scope)
-            if request.cookies.get(KIOSK_COOKIE) and not request.headers.get("authorization"):
-                await RedirectResponse("/kiosk", status_code=303)(scope, receive, send)
-                return
+        # No header lets a kiosk device out: only the exit password (or staff revoking the kiosk,
+        # or the token running out) ends the cookie.
+        locked = scope["type"] == "http" and not _kiosk_path(scope["path"])
+        if locked and Request(scope).cookies.get(KIOSK_COOKIE):
+            await RedirectResponse("/kiosk", status_code=303)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 
@@ -48,17 +57,28 @@ def _kiosk_path(path: str) -> bool:
 
 
 def _render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+    response: Response = request.app.state.templates.TemplateResponse(
         request,
         f"kiosk/{name}",
         {"csrf": csrf_token(request), "idle_seconds": IDLE_SECONDS, **context},
         status_code=status,
     )
+    _renew(request, response)
+    return response
+
+
+def _renew(request: Request, response: Response) -> None:
+    """A kiosk in use keeps its cookie: each screen issues the token again for 30 more days."""
+    claims = request.scope.get(KIOSK_SCOPE_KEY)
+    if isinstance(claims, KioskClaims) and request.cookies.get(KIOSK_COOKIE):
+        set_kiosk_cookie(request, response, issue_kiosk_token(request, claims.kiosk_id, claims.secret))
 
 
 def _ended(request: Request, message: str) -> Response:
     response = _render(request, "ended.html", 401, message=message)
-    response.delete_cookie(KIOSK_COOKIE, path="/")
+    response.delete_cookie(
+        KIOSK_COOKIE, path="/", secure=cookie_secure(request), httponly=True, samesite="strict"
+    )
     return response
 
 
@@ -268,7 +288,9 @@ async def leave(request: Request) -> Response:
         return _render(request, "exit.html", outcome.status_code, error=message)
     request.session.clear()
     response = RedirectResponse("/sign-in", status_code=303)
-    response.delete_cookie(KIOSK_COOKIE, path="/")
+    response.delete_cookie(
+        KIOSK_COOKIE, path="/", secure=cookie_secure(request), httponly=True, samesite="strict"
+    )
     return response
 
 

@@ -14,7 +14,7 @@ from hallpass import bounds
 from hallpass.actors import Actor
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.errors import DomainError, Invalid
-from hallpass.http.auth import KIOSK_COOKIE, KIOSK_TOKEN_MAX_AGE, csrf_token, current_actor, require_staff
+from hallpass.http.auth import csrf_token, current_actor, end_session, require_staff, set_kiosk_cookie
 from hallpass.http.common import now, parse_form, path_uuid, runtime, visible, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
@@ -112,11 +112,9 @@ async def setup(request: Request) -> Response:
     except DomainError as e:
         return await _form_page(request, actor, values=values, error=e.message, status=status_for(e))
     headers = await visible(request, outcome.notification_id)
-    request.session.clear()
+    await end_session(request)
     response = RedirectResponse("/kiosk", status_code=303, headers=headers)
-    response.set_cookie(
-        KIOSK_COOKIE, token, max_age=KIOSK_TOKEN_MAX_AGE, path="/", httponly=True, samesite="strict"
-    )
+    set_kiosk_cookie(request, response, token)
     return response
 
 

@@ -17,7 +17,7 @@ from hallpass.bounds import NewSecret, Secret, Username
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import NotFound
-from hallpass.http.auth import require_student
+from hallpass.http.auth import end_session, portal_session, require_student
 from hallpass.http.common import (
     ORJSONResponse,
     idempotency_key,
@@ -109,6 +109,10 @@ async def portal_locations(request: Request, actor: Actor) -> dict[str, Any]:
 
 async def create_session(request: Request) -> Response:
     school_id = path_uuid(request, "school_id", "school")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        # A cross-site form can post text/plain that parses as JSON; only JSON, which another
+        # site cannot send without the browser asking first, may start a session here.
+        return json_error(415, "unsupported_media_type", "send the sign-in as application/json")
     body = await parse_body(request, PortalSignIn)
     try:
         actor, must_change, csrf = await sign_in(request, school_id, body.username, body.password)
@@ -136,20 +140,22 @@ async def change_password(request: Request) -> Response:
     return ORJSONResponse({"changed": True})
 
 
-async def end_session(request: Request) -> Response:
-    request.session.clear()
+async def sign_out(request: Request) -> Response:
+    """End the student's session at once (401 without one; the X-CSRF-Token header is needed)."""
+    require_student(request, touch=False, allow_must_change=True)
+    await end_session(request)
     return Response(status_code=204)
 
 
 async def me(request: Request) -> Response:
     actor = require_student(request, allow_must_change=True)
-    portal = request.session.get("portal") or {}
+    record = portal_session(request)
     return ORJSONResponse(
         {
             "id": actor.id,
             "name": actor.name,
             "school_id": actor.school_id,
-            "must_change_password": bool(portal.get("must_change")),
+            "must_change_password": bool(record and record.must_change),
         }
     )
 
@@ -198,7 +204,7 @@ async def cancel_pass(request: Request) -> Response:
 
 routes = [
     Route("/api/v1/portal/{school_id}/session", create_session, methods=["POST"]),
-    Route("/api/v1/portal/session", end_session, methods=["DELETE"]),
+    Route("/api/v1/portal/session", sign_out, methods=["DELETE"]),
     Route("/api/v1/portal/password", change_password, methods=["POST"]),
     Route("/api/v1/portal/me", me, methods=["GET"]),
     Route("/api/v1/portal/locations", locations, methods=["GET"]),

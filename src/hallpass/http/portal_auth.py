@@ -14,7 +14,7 @@ from hallpass.commands.password_rules import check_new_password
 from hallpass.commands.portal import PORTAL_OFF
 from hallpass.credentials import StudentSignIns, hash_password
 from hallpass.errors import Forbidden, NotFound, Unauthenticated
-from hallpass.http.auth import sign_in_student
+from hallpass.http.auth import portal_session, sign_in_student
 from hallpass.http.common import now, runtime
 from hallpass.text import is_number
 
@@ -68,11 +68,14 @@ async def sign_in(request: Request, school_id: UUID, username: str, password: st
     if must_change is None:
         raise Unauthenticated("wrong ID or password")
     actor = Actor(kind="student", id=student.id, school_id=school_id, name=student.full_name)
-    return actor, must_change, sign_in_student(request, actor, must_change=must_change)
+    return actor, must_change, await sign_in_student(request, actor, must_change=must_change)
 
 
 async def choose_password(request: Request, actor: Actor, new_password: str) -> None:
-    """Set the student's own password; from now on the ID alone no longer signs in."""
+    """Set the student's own password; from now on the ID alone no longer signs in.
+
+    Every other session of the student ends; this one goes on, no longer waiting for a password.
+    """
     rt = runtime(request)
     student = await rt.app.repository.find(actor.id, Student) if actor.id else None
     if student is None:
@@ -81,6 +84,7 @@ async def choose_password(request: Request, actor: Actor, new_password: str) -> 
     if student.external_id:
         known |= {student.external_id, f"#{student.external_id}"}
     check_new_password(new_password, ids=known)
+    record = portal_session(request)
     await rt.credentials.set_password_hash(
         login=student_login(student.id),
         principal_kind="student",
@@ -88,6 +92,8 @@ async def choose_password(request: Request, actor: Actor, new_password: str) -> 
         school_id=student.school_id,
         password_hash=await hash_password(new_password),
         now=now(request),
+        keep_session=record.id_hash if record is not None else None,
     )
-    portal = request.session.get("portal") or {}
-    request.session["portal"] = {**portal, "must_change": False}
+    if record is not None:
+        await rt.sessions.password_chosen(record.id_hash)
+        record.must_change = False

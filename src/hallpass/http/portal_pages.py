@@ -16,7 +16,14 @@ from hallpass.actors import Actor
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import DomainError, Invalid, Unauthenticated
-from hallpass.http.auth import require_student
+from hallpass.http.auth import (
+    cookie_secure,
+    csrf_ok,
+    csrf_token,
+    end_session,
+    portal_session,
+    require_student,
+)
 from hallpass.http.common import form_key, now, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
@@ -38,7 +45,10 @@ LABELS = {
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, f"portal/{name}", {"labels": LABELS, **context}, status_code=status
+        request,
+        f"portal/{name}",
+        {"labels": LABELS, "csrf": csrf_token(request), **context},
+        status_code=status,
     )
 
 
@@ -67,7 +77,8 @@ def _student(
     except Unauthenticated as e:
         return _to_sign_in(request, e.message)
     except DomainError as e:
-        if request.session.get("portal", {}).get("must_change"):
+        record = portal_session(request)
+        if record is not None and record.must_change:
             return RedirectResponse("/portal/password", status_code=303)
         raise e
 
@@ -83,6 +94,9 @@ async def sign_in_page(request: Request) -> Response:
         form = await request.form()
         username = str(form.get("username", "")).strip()[:64]
         context["username"] = username
+        if not csrf_ok(request, str(form.get("csrf", ""))):
+            context["error"] = "This sign-in form had expired. Please sign in again."
+            return _with_school(request, _render(request, "sign_in.html", context, 403), school_id)
         try:
             password = str(form.get("password", ""))
             typed = parse_form(request, {"username": username, "password": password}, PortalSignIn)
@@ -97,11 +111,15 @@ async def sign_in_page(request: Request) -> Response:
             context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
         else:
             target = "/portal/password" if must_change else "/portal/home"
-            response: Response = RedirectResponse(target, status_code=303)
-            response.set_cookie(SCHOOL_COOKIE, str(school_id), max_age=365 * 86400, samesite="lax")
-            return response
-    response = _render(request, "sign_in.html", context, status)
-    response.set_cookie(SCHOOL_COOKIE, str(school_id), max_age=365 * 86400, samesite="lax")
+            return _with_school(request, RedirectResponse(target, status_code=303), school_id)
+    return _with_school(request, _render(request, "sign_in.html", context, status), school_id)
+
+
+def _with_school(request: Request, response: Response, school_id: UUID) -> Response:
+    """Remember the school, so signing out or an ended session leads to its sign-in page."""
+    response.set_cookie(
+        SCHOOL_COOKIE, str(school_id), max_age=365 * 86400, samesite="lax", secure=cookie_secure(request)
+    )
     return response
 
 
@@ -141,7 +159,6 @@ async def home(request: Request) -> Response:
         "actor": actor,
         "current": await _current(request, actor),
         "flash": request.session.pop("portal_flash", ""),
-        "csrf": request.session.get("csrf", ""),
         "tz": await _tz(request, actor),
     }
     return _render(request, "home.html", context)
@@ -153,7 +170,6 @@ async def current_fragment(request: Request) -> Response:
         return Response("signed out", status_code=401)
     context = {
         "current": await _current(request, actor),
-        "csrf": request.session.get("csrf", ""),
         "tz": await _tz(request, actor),
     }
     return _render(request, "_current.html", context)
@@ -197,7 +213,6 @@ async def create_page(request: Request) -> Response:
     except DomainError as e:
         context["error"], status, context["places"] = e.message, status_for(e), None
     context["idempotency_key"] = str(uuid4())
-    context["csrf"] = request.session.get("csrf", "")
     return _render(request, "create.html", context, status)
 
 
@@ -230,7 +245,6 @@ async def passes_page(request: Request) -> Response:
     if isinstance(actor, Response):
         return actor
     context = {"actor": actor, "passes": await own_passes(request, actor), "tz": await _tz(request, actor)}
-    context["csrf"] = request.session.get("csrf", "")
     return _render(request, "passes.html", context)
 
 
@@ -272,7 +286,11 @@ async def events(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    request.session.clear()
+    """POST only, with the session's CSRF token: the session ends at once."""
+    form = await request.form()
+    if portal_session(request) is not None and not csrf_ok(request, str(form.get("csrf", ""))):
+        return RedirectResponse("/portal/home", status_code=303)
+    await end_session(request)
     return _to_sign_in(request)
 
 
@@ -283,7 +301,7 @@ routes = [
     Route("/portal/passes", passes_page, methods=["GET"]),
     Route("/portal/current", current_fragment, methods=["GET"]),
     Route("/portal/events", events, methods=["GET"]),
-    Route("/portal/sign-out", sign_out, methods=["POST", "GET"]),
+    Route("/portal/sign-out", sign_out, methods=["POST"]),
     Route("/portal/passes/{pass_id}/{action}", act, methods=["POST"]),
     Route("/portal/{school_id:uuid}", sign_in_page, methods=["GET", "POST"]),
 ]

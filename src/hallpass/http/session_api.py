@@ -1,4 +1,8 @@
-"""Signing in and out: the sign-in page, and API tokens for clients."""
+"""Signing in and out: the sign-in page, and API tokens for clients.
+
+The sign-in form carries a CSRF token issued before sign-in, and signing out is a POST with
+the session's CSRF token, so another site can neither sign a browser in nor out.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,16 @@ from hallpass.aggregates.staff import Staff
 from hallpass.bounds import Login, Secret
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import Invalid, Unauthenticated
-from hallpass.http.auth import csrf_token, issue_token, require_actor, sign_in_session
+from hallpass.http.auth import (
+    csrf_ok,
+    csrf_token,
+    end_session,
+    issue_token,
+    request_session,
+    require_actor,
+    revoke_token,
+    sign_in_session,
+)
 from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, runtime
 from hallpass.http.errors import json_error
 
@@ -43,10 +56,12 @@ async def create_token(request: Request) -> Response:
         return response
     if actor is None:
         raise Unauthenticated("wrong email or password")
+    token, expires_at = await issue_token(request, actor)
     return ORJSONResponse(
         {
-            "token": issue_token(request, actor),
+            "token": token,
             "token_type": "bearer",
+            "expires_at": expires_at,
             "staff": {
                 "id": actor.id,
                 "name": actor.name,
@@ -56,6 +71,12 @@ async def create_token(request: Request) -> Response:
         },
         status_code=201,
     )
+
+
+async def delete_token(request: Request) -> Response:
+    """Revoke the bearer token sent with this request; it stops working at once."""
+    await revoke_token(request)
+    return Response(status_code=204)
 
 
 async def whoami(request: Request) -> Response:
@@ -72,7 +93,6 @@ async def whoami(request: Request) -> Response:
 
 
 async def sign_in_page(request: Request) -> Response:
-    templates = request.app.state.templates
     error = ""
     status = 200
     email = ""
@@ -80,6 +100,8 @@ async def sign_in_page(request: Request) -> Response:
         form = await request.form()
         email = str(form.get("email", "")).strip()
         password = str(form.get("password", ""))
+        if not csrf_ok(request, str(form.get("csrf", ""))):
+            return _sign_in_form(request, "This sign-in form had expired. Please sign in again.", email, 403)
         try:
             if email and password:
                 parse_form(request, {"email": email, "password": password}, SignIn)
@@ -93,14 +115,18 @@ async def sign_in_page(request: Request) -> Response:
                 429,
             )
         if actor is not None:
-            sign_in_session(request, actor)
+            await sign_in_session(request, actor)
             target = str(form.get("next", "")) or "/hall-pass"
             if not target.startswith("/") or target.startswith("//"):
                 target = "/hall-pass"
             return RedirectResponse(target, status_code=303)
         if not error:
             error, status = "Wrong email or password.", 401
-    return templates.TemplateResponse(  # type: ignore[no-any-return]
+    return _sign_in_form(request, error, email, status)
+
+
+def _sign_in_form(request: Request, error: str, email: str, status: int) -> Response:
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "sign_in.html",
         {
@@ -114,13 +140,18 @@ async def sign_in_page(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    request.session.clear()
+    """POST only, with the session's CSRF token: the session ends at once, everywhere."""
+    form = await request.form()
+    if request_session(request).record is not None and not csrf_ok(request, str(form.get("csrf", ""))):
+        return RedirectResponse("/hall-pass", status_code=303)
+    await end_session(request)
     return RedirectResponse("/sign-in", status_code=303)
 
 
 routes = [
     Route("/api/v1/auth/token", create_token, methods=["POST"]),
+    Route("/api/v1/auth/token", delete_token, methods=["DELETE"]),
     Route("/api/v1/me", whoami, methods=["GET"]),
     Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
-    Route("/sign-out", sign_out, methods=["POST", "GET"]),
+    Route("/sign-out", sign_out, methods=["POST"]),
 ]
