@@ -138,7 +138,8 @@ class Limiter:
             if start + limit.window <= now:
                 start, failures, pending = now, 0, 0
             if failures + pending >= limit.failures:
-                raise TooManyAttempts(_seconds(start + limit.window - now))
+                # The last tries are still being checked; if they fail, the lock lasts `lockout`.
+                raise TooManyAttempts(_seconds(min(start + limit.window - now, limit.lockout)))
             await conn.execute(
                 "UPDATE sign_in_limits SET window_start = $2, failures = $3, pending = $4 WHERE login = $1",
                 login,

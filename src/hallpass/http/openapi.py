@@ -80,6 +80,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "Not found",
         409: "Conflict",
         422: "Invalid input",
+        415: "Send JSON (Content-Type: application/json)",
         423: "Locked",
         429: "Too many attempts",
     }
@@ -154,7 +155,20 @@ def document() -> dict[str, Any]:
     ]
     paths: dict[str, Any] = {
         "/api/v1/auth/token": {
-            "post": _op("Sign in; returns a bearer token", body="SignIn", ok=201, errors=(401, 422, 429))
+            "post": {
+                **_op(
+                    "Sign in; returns a bearer token that expires after 12 hours (`expires_at`)",
+                    body="SignIn",
+                    ok=201,
+                    errors=(401, 422, 429),
+                ),
+                "security": [],
+            },
+            "delete": {
+                "summary": "Revoke the bearer token sent with this request; it stops working at once",
+                "security": [{"bearer": []}],
+                "responses": {"204": {"description": "Revoked"}, **_errors(401)},
+            },
         },
         "/api/v1/me": {"get": _op("Who the caller is", errors=(401,))},
         "/api/v1/passes": {
@@ -274,8 +288,18 @@ def document() -> dict[str, Any]:
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "hallpass"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from POST /api/v1/auth/token: 12 hours, revocable by DELETE",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "hallpass",
+                    "description": "A browser session (server-side, ended by signing out); "
+                    "changes need its CSRF token in X-CSRF-Token",
+                },
                 "kiosk": {
                     "type": "http",
                     "scheme": "bearer",
@@ -311,7 +335,12 @@ def _kiosk_paths() -> dict[str, Any]:
                 "Revoke a kiosk: its token stops working", params=[kiosk_id], errors=(401, 403, 404, 409)
             )
         },
-        "/api/v1/kiosk": {"get": kiosk_op("This kiosk: its room and destinations", errors=(401,))},
+        "/api/v1/kiosk": {
+            "get": kiosk_op(
+                "This kiosk: its room, destinations, and its token issued again for 30 more days",
+                errors=(401,),
+            )
+        },
         "/api/v1/kiosk/students": {
             "get": kiosk_op(
                 "Find an allowed student by full name (2+ letters, small typos ok), hall pass ID or #ID",
@@ -362,12 +391,18 @@ def _portal_paths() -> dict[str, Any]:
                     body="PortalSignIn",
                     ok=201,
                     params=[school_id],
-                    errors=(401, 403, 404, 422, 429),
+                    errors=(401, 403, 404, 415, 422, 429),
                 ),
                 "security": [],
             }
         },
-        "/api/v1/portal/session": {"delete": student_op("Sign out", ok=204, errors=())},
+        "/api/v1/portal/session": {
+            "delete": {
+                "summary": "Sign out: the session ends at once (send X-CSRF-Token)",
+                "security": student,
+                "responses": {"204": {"description": "Signed out"}, **_errors(401, 403)},
+            }
+        },
         "/api/v1/portal/password": {
             "post": student_op("Choose a new password", body="NewPassword", errors=(401, 403, 422))
         },
