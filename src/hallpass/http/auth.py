@@ -43,6 +43,7 @@ class RequestSession:
 
     record: SessionRecord | None
     touched: bool = False
+    failure: Exception | None = None
 
 
 def _bearer(scope_or_request: Request) -> str | None:
@@ -61,26 +62,20 @@ class SessionLookup:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         request = Request(scope)
         state = request.app.state
         store: SessionStore = state.runtime.sessions
         moment: datetime = state.clock()
-        record = None
-        token = _bearer(request)
-        if token is not None:
-            if token.startswith(TOKEN_PREFIX):
-                record = await store.find(token, via=BEARER, now=moment)
-        else:
-            cookie = scope.get("session") or {}
-            raw = cookie.get(SESSION_ID)
-            if isinstance(raw, str):
-                record = await store.find(raw, via=COOKIE, now=moment)
-                if record is None:
-                    cookie.clear()
-        found = RequestSession(record)
+        found = RequestSession(None)
+        try:
+            found.record = await self._find(request, store, moment)
+        except Exception as e:
+            # Outside the endpoint the app's exception handlers do not apply; keeping the error
+            # until an endpoint asks for the session lets them answer it (e.g. database down).
+            found.failure = e
         scope[SCOPE_KEY] = found
 
         async def send_after_activity(message: Message) -> None:
@@ -90,12 +85,27 @@ class SessionLookup:
 
         await self.app(scope, receive, send_after_activity)
 
+    async def _find(self, request: Request, store: SessionStore, moment: datetime) -> SessionRecord | None:
+        token = _bearer(request)
+        if token is not None:
+            return await store.find(token, via=BEARER, now=moment) if token.startswith(TOKEN_PREFIX) else None
+        cookie = request.scope.get("session") or {}
+        raw = cookie.get(SESSION_ID)
+        if not isinstance(raw, str):
+            return None
+        record = await store.find(raw, via=COOKIE, now=moment)
+        if record is None:
+            cookie.clear()
+        return record
+
 
 def request_session(request: Request) -> RequestSession:
     found = request.scope.get(SCOPE_KEY)
     if not isinstance(found, RequestSession):
         found = RequestSession(None)
         request.scope[SCOPE_KEY] = found
+    if found.failure is not None:
+        raise found.failure
     return found
 
 
