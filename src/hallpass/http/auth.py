@@ -66,12 +66,10 @@ class SessionLookup:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        state = request.app.state
-        store: SessionStore = state.runtime.sessions
-        moment: datetime = state.clock()
+        moment: datetime = request.app.state.clock()
         found = RequestSession(None)
         try:
-            found.record = await self._find(request, store, moment)
+            found.record = await self._find(request, moment)
         except Exception as e:
             # Outside the endpoint the app's exception handlers do not apply; keeping the error
             # until an endpoint asks for the session lets them answer it (e.g. database down).
@@ -80,20 +78,22 @@ class SessionLookup:
 
         async def send_after_activity(message: Message) -> None:
             if message["type"] == "http.response.start" and found.touched and found.record is not None:
-                await store.touch(found.record.id_hash, now=moment)
+                await _sessions(request).touch(found.record.id_hash, now=moment)
             await send(message)
 
         await self.app(scope, receive, send_after_activity)
 
-    async def _find(self, request: Request, store: SessionStore, moment: datetime) -> SessionRecord | None:
+    async def _find(self, request: Request, moment: datetime) -> SessionRecord | None:
         token = _bearer(request)
         if token is not None:
-            return await store.find(token, via=BEARER, now=moment) if token.startswith(TOKEN_PREFIX) else None
+            if not token.startswith(TOKEN_PREFIX):
+                return None
+            return await _sessions(request).find(token, via=BEARER, now=moment)
         cookie = request.scope.get("session") or {}
         raw = cookie.get(SESSION_ID)
         if not isinstance(raw, str):
             return None
-        record = await store.find(raw, via=COOKIE, now=moment)
+        record = await _sessions(request).find(raw, via=COOKIE, now=moment)
         if record is None:
             cookie.clear()
         return record
