@@ -125,6 +125,8 @@ class World:
     schedule."""
     other_ids: list[str]
     tokens: dict[str, str]
+    emails: dict[str, str] = field(default_factory=dict)
+    """The email each staff token was issued to, so a revoked token can be issued again."""
     kiosk_token: str = ""
     student: httpx.Client | None = None
     student_csrf: str = ""
@@ -498,6 +500,11 @@ def build_world(base_url: str, portal: PortalSchool, other: SchoolFixture, usern
                 "admin": _token(http, portal.admin_email),
                 "other_staff": _token(http, other.emails["Ada"]),
             },
+            emails={
+                "staff": school.emails["Ada"],
+                "admin": portal.admin_email,
+                "other_staff": other.emails["Ada"],
+            },
             spare_students=usernames,
             portal_school_id=str(school.id),
         )
@@ -578,7 +585,11 @@ def send(world: World, http: httpx.Client, request: dict[str, Any]) -> httpx.Res
 
 
 def renew_credentials(world: World, http: httpx.Client) -> None:
-    """Examples may sign the student out or revoke the kiosk; later examples get fresh ones."""
+    """Examples may revoke a staff token, sign the student out or revoke the kiosk; later
+    examples get fresh ones."""
+    for credential, email in world.emails.items():
+        if http.get("/api/v1/locations", headers=_auth(world, credential)).status_code == 401:
+            world.tokens[credential] = _token(http, email)
     assert world.student is not None
     me = world.student.get("/api/v1/portal/me", headers=_auth(world, "student"))
     if me.status_code == 401 and world.spare_students:
