@@ -34,7 +34,9 @@ class Statements:
     create_tracking_table: str
     lock_events: str
     insert_events: str
+    insert_batch: str
     select_stream: str
+    select_streams: str
     select_notifications: str
     max_notification_id: str
     lock_tracking: str
@@ -83,6 +85,33 @@ class Statements:
                 "SELECT array_agg(notification_id ORDER BY notification_id) AS ids, "
                 "pg_notify($5, max(notification_id)::text) AS notified "
                 "FROM inserted"
+            ),
+            insert_batch=(
+                # Several appends in one statement: an append any of whose stream versions is
+                # already recorded ("clashed") writes nothing; the others are inserted in order.
+                # All parts of the statement see the table as it was when it began.
+                "WITH e AS ("
+                "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::int[]) "
+                "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, append_no, n)), "
+                "clashed AS ("
+                f"SELECT DISTINCT e.append_no FROM e JOIN {events} t "
+                "ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version), "
+                "inserted AS ("
+                f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM e "
+                "WHERE e.append_no NOT IN (SELECT append_no FROM clashed) "
+                "ORDER BY e.n "
+                "RETURNING notification_id) "
+                "SELECT (SELECT array_agg(append_no) FROM clashed) AS clashed, "
+                "array_agg(notification_id ORDER BY notification_id) AS ids, "
+                "CASE WHEN count(*) > 0 THEN pg_notify($6, max(notification_id)::text) END AS notified "
+                "FROM inserted"
+            ),
+            select_streams=(
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM unnest($1::uuid[], $2::bigint[]) AS s(originator_id, gt) "
+                f"JOIN {events} e ON e.originator_id = s.originator_id AND e.originator_version > s.gt "
+                "ORDER BY e.originator_id, e.originator_version"
             ),
             select_stream=(
                 "SELECT originator_id, originator_version, topic, state "

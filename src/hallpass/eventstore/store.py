@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 )
 
 from hallpass.eventstore.errors import translated_errors
+from hallpass.eventstore.group_commit import BatchResult, GroupCommitLimits, GroupCommitter, PendingAppend
 from hallpass.eventstore.statements import Statements
 
 DbConnection: TypeAlias = "asyncpg.Connection | asyncpg.pool.PoolConnectionProxy"
@@ -26,7 +27,8 @@ class EventStore:
 
     ``append`` serialises writers with an EXCLUSIVE table lock, so notification IDs
     become visible in commit order and a reader tailing ``select_notifications``
-    from its last seen ID never passes over an ID that commits later.
+    from its last seen ID never passes over an ID that commits later. Concurrent appends
+    share one such transaction (group commit, see ``group_commit``), each with its own outcome.
     """
 
     def __init__(
@@ -36,12 +38,14 @@ class EventStore:
         events_table: str = "hallpass_events",
         tracking_table: str = "hallpass_tracking",
         channel: str = "hallpass_events",
+        group_commit: GroupCommitLimits | None = None,
     ) -> None:
         self.pool = pool
         self.events_table = events_table
         self.tracking_table = tracking_table
         self.channel = channel
         self._sql = Statements.build(events_table, tracking_table, channel)
+        self.group_commit = GroupCommitter(self._commit_batch, group_commit or GroupCommitLimits())
 
     async def create_schema(self) -> None:
         """Create the events and tracking tables and their indexes, if missing."""
@@ -56,14 +60,20 @@ class EventStore:
 
         Raises ``IntegrityError`` (writing nothing) if any (originator_id,
         originator_version) is already recorded, or if ``tracking`` is given and
-        its position is not beyond the application's recorded position.
+        its position is not beyond the application's recorded position. Without
+        ``tracking``, the append may share its transaction with concurrent ones; their
+        outcomes are independent, except that a failure of the transaction fails them all.
         """
-        if not events and tracking is None:
+        if tracking is not None:
+            return await self._append_tracked(events, tracking)
+        if not events:
             return []
+        return await self.group_commit.append(events)
+
+    async def _append_tracked(self, events: Sequence[StoredEvent], tracking: Tracking) -> list[int]:
         with translated_errors():
             async with self.pool.acquire() as conn, conn.transaction():
-                if tracking is not None:
-                    await self.insert_tracking(conn, tracking.application_name, tracking.notification_id)
+                await self.insert_tracking(conn, tracking.application_name, tracking.notification_id)
                 if not events:
                     return []
                 await conn.execute(self._sql.lock_events)
@@ -76,6 +86,36 @@ class EventStore:
                     self._sql.channel,
                 )
         return ids
+
+    async def _commit_batch(self, batch: list[PendingAppend]) -> BatchResult:
+        """One transaction for several appends; see ``group_commit``."""
+        events = [e for pending in batch for e in pending.events]
+        with translated_errors():
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.execute(self._sql.lock_events)
+                row = await conn.fetchrow(
+                    self._sql.insert_batch,
+                    [e.originator_id for e in events],
+                    [e.originator_version for e in events],
+                    [e.topic for e in events],
+                    [e.state for e in events],
+                    [n for n, pending in enumerate(batch) for _ in pending.events],
+                    self._sql.channel,
+                )
+        clashed = set(row["clashed"] or ())
+        ids: list[int] = row["ids"] or []
+        result: list[list[int] | None] = []
+        taken = 0
+        for n, pending in enumerate(batch):
+            if n in clashed:
+                result.append(None)
+            else:
+                result.append(ids[taken : taken + len(pending.events)])
+                taken += len(pending.events)
+        if taken != len(ids):
+            msg = f"batch insert returned {len(ids)} notification IDs for {taken} events"
+            raise ProgrammingError(msg)
+        return BatchResult(result)
 
     async def read_stream(
         self,

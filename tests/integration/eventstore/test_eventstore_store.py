@@ -146,7 +146,7 @@ async def test_rejects_unsafe_identifiers(
     eventstore_pool: asyncpg.Pool, options: dict[str, str]
 ) -> None:
     with pytest.raises(ValueError, match="Invalid"):
-        EventStore(eventstore_pool, **options)
+        EventStore(eventstore_pool, **options)  # type: ignore[arg-type]
 
 
 async def test_accepts_schema_qualified_table(
