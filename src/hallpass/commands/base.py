@@ -223,20 +223,26 @@ class CommandBase:
     async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]:
         """The student and the destination let go of a pass that has just ended."""
         changed: list[Aggregate] = [hall_pass]
-        student = await self.repository.find(hall_pass.student_id, Student)
+        # Read together with the origin, which the answer's summary names (one round trip).
+        student, destination, _ = await asyncio.gather(
+            self.repository.find(hall_pass.student_id, Student),
+            self.repository.find(hall_pass.destination_id, Location),
+            self.repository.find(hall_pass.origin_id, Location),
+        )
         if student is not None:
             student.close_pass(pass_id=hall_pass.id, now=now)
             changed.append(student)
-        destination = await self.repository.find(hall_pass.destination_id, Location)
         if destination is not None and hall_pass.id in destination.occupants:
             destination.release(pass_id=hall_pass.id, now=now)
             changed.append(destination)
         return changed
 
     async def _summary(self, hall_pass: Pass) -> dict[str, Any]:
-        student = await self.repository.find(hall_pass.student_id, Student)
-        origin = await self.repository.find(hall_pass.origin_id, Location)
-        destination = await self.repository.find(hall_pass.destination_id, Location)
+        student, origin, destination = await asyncio.gather(
+            self.repository.find(hall_pass.student_id, Student),
+            self.repository.find(hall_pass.origin_id, Location),
+            self.repository.find(hall_pass.destination_id, Location),
+        )
         if student is None or origin is None or destination is None:
             raise NotFound(f"pass {hall_pass.id} refers to records that do not exist")
         return pass_summary(hall_pass, student, origin, destination)

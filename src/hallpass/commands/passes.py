@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -35,9 +36,11 @@ class PassCommands(CommandBase):
         each_student_once(command.student_ids)
 
         async def decide() -> Decision:
-            origin = await self._location(actor, command.origin_id, "origin")
-            destination = await self._location(actor, command.destination_id, "destination")
-            students = await self._students(actor, command.student_ids)
+            origin, destination, students = await asyncio.gather(  # one round trip
+                self._location(actor, command.origin_id, "origin"),
+                self._location(actor, command.destination_id, "destination"),
+                self._students(actor, command.student_ids),
+            )
             minutes = allotted_minutes(destination, command.allotted_minutes)
             changed: list[Aggregate] = []
             summaries = []

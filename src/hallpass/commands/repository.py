@@ -5,11 +5,19 @@ read once and every `find` of it hands out that same object, so the decision's c
 accumulate; the unit then saves each changed aggregate once. A version clash inside one save is
 therefore a bug in the command (`SavedTwice`), while one against another writer's append is a
 `ConcurrentChange`, and the command decides again in a fresh unit.
+
+Finds made together (`asyncio.gather`) inside a unit are read in one round trip
+(`EventStore.read_streams`). The cache holds aggregates no caller sees; `find` hands out a
+`snapshots.clone`, which shares every value that cannot change. A stream that has grown by
+`SNAPSHOT_EVERY` events since its last snapshot gets a new one after the load or save that
+saw it, so a cold load reads at most that many events whatever the stream's length
+(`docs/decisions/051`).
 """
 
 from __future__ import annotations
 
-import copy
+import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -18,12 +26,18 @@ from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEvent
 
 from hallpass.aggregates.encoding import TypedMapper
-from hallpass.eventstore import EventStore
+from hallpass.commands import snapshots
+from hallpass.commands.snapshots import clone
+from hallpass.eventstore import EventStore, StreamRead
 
 A = TypeVar("A", bound=Aggregate)
+
+SNAPSHOT_EVERY = 20  # events a stream may grow by before a new snapshot of it is taken
+
+log = logging.getLogger(__name__)
 
 
 class ConcurrentChange(Exception):
@@ -43,6 +57,8 @@ class Repository:
         self.mapper = TypedMapper()
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._cache_size = cache_size
+        self._snapshot_at: dict[UUID, int] = {}  # the version of the latest snapshot known here
+        self.snapshot_every = SNAPSHOT_EVERY
         self._unit: ContextVar[UnitOfWork | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
@@ -86,20 +102,55 @@ class Repository:
         return await self._append(aggregates)
 
     async def _load(self, aggregate_id: UUID, cls: type[A]) -> A | None:
-        cached = self._cache.get(aggregate_id)
-        after = cached.version if cached is not None else None
-        stored = await self.store.read_stream(aggregate_id, gt=after)
-        if cached is None and not stored:
-            return None
-        aggregate: Aggregate | None = copy.deepcopy(cached)
-        for record in stored:
-            aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
-        if aggregate is None:
-            return None
-        self._remember(aggregate)
-        if not isinstance(aggregate, cls):
-            return None
-        return copy.deepcopy(aggregate)
+        aggregate = (await self._load_many([aggregate_id]))[aggregate_id]
+        return aggregate if isinstance(aggregate, cls) else None
+
+    async def _load_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate | None]:
+        """Each aggregate as committed now (a copy of its own), in one read of the store."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        cached = {i: self._cache.get(i) for i in ids}
+        reads = await self.store.read_streams([(i, a.version if a else 0) for i, a in cached.items()])
+        loaded: dict[UUID, Aggregate | None] = {}
+        to_snapshot: list[Aggregate] = []
+        for aggregate_id in ids:
+            read = reads[aggregate_id]
+            base = cached[aggregate_id]
+            if read.snapshot is not None:
+                base = snapshots.restore(read.snapshot)
+                if base is None:  # taken by other code: replay the whole stream
+                    read = StreamRead(events=await self.store.read_stream(aggregate_id))
+                else:
+                    self._snapshot_at[aggregate_id] = base.version
+            elif base is None:
+                self._snapshot_at[aggregate_id] = 0
+            aggregate: Aggregate | None = base
+            if read.events:
+                aggregate = clone(base) if base is not None else None
+                for record in read.events:
+                    aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
+            if aggregate is not None and aggregate is not cached[aggregate_id]:
+                self._remember(aggregate)
+                to_snapshot.append(aggregate)
+            loaded[aggregate_id] = clone(aggregate) if aggregate is not None else None
+        await self._snapshot(to_snapshot)
+        return loaded
+
+    async def _snapshot(self, aggregates: Iterable[Aggregate]) -> None:
+        """Snapshot each aggregate whose stream has grown enough since its last snapshot."""
+        taken: list[StoredEvent] = []
+        for aggregate in aggregates:
+            if aggregate.version - self._snapshot_at.get(aggregate.id, 0) < self.snapshot_every:
+                continue
+            snapshot = snapshots.take(aggregate)
+            self._snapshot_at[aggregate.id] = aggregate.version  # not again soon, even if untakeable
+            if snapshot is not None:
+                taken.append(snapshot)
+        if not taken:
+            return
+        try:
+            await self.store.write_snapshots(taken)
+        except PersistenceError:  # the events are committed; a snapshot only saves reading
+            log.warning("could not record %d snapshots", len(taken), exc_info=True)
 
     async def _append(self, aggregates: Sequence[Aggregate]) -> int | None:
         _each_once(aggregates)
@@ -113,34 +164,72 @@ class Repository:
             for aggregate, _ in pending:
                 self._cache.pop(aggregate.id, None)
             raise ConcurrentChange(str(e)) from e
-        for aggregate, _ in pending:
-            self._remember(copy.deepcopy(aggregate))
+        saved = [clone(aggregate) for aggregate, events in pending if events]
+        for aggregate in saved:
+            self._remember(aggregate)
+        await self._snapshot(saved)
         return max(ids) if ids else None
 
     def _remember(self, aggregate: Aggregate) -> None:
         self._cache[aggregate.id] = aggregate
         self._cache.move_to_end(aggregate.id)
         while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            forgotten, _ = self._cache.popitem(last=False)
+            self._snapshot_at.pop(forgotten, None)
 
 
 class UnitOfWork:
-    """The aggregates one command attempt has read, each once, and its single save."""
+    """The aggregates one command attempt has read, each once, and its single save.
+
+    Finds of aggregates not yet read that are made in the same turn of the event loop (e.g.
+    under `asyncio.gather`) are read together, in one round trip.
+    """
 
     def __init__(self, repository: Repository) -> None:
         self.repository = repository
-        self._seen: dict[UUID, Aggregate] = {}
+        self._seen: dict[UUID, Aggregate | None] = {}
+        self._loading: dict[UUID, asyncio.Future[Aggregate | None]] = {}
+        self._wanted: list[UUID] = []
+        self._reader: asyncio.Task[None] | None = None
         self._committed = False
 
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
-        aggregate = self._seen.get(aggregate_id)
-        if aggregate is None:
-            loaded = await self.repository._load(aggregate_id, Aggregate)
-            if loaded is None:
-                return None
-            # Two concurrent finds (asyncio.gather) may both have loaded it: keep the first.
-            aggregate = self._seen.setdefault(aggregate_id, loaded)
+        if aggregate_id in self._seen:
+            aggregate = self._seen[aggregate_id]
+        else:
+            aggregate = await asyncio.shield(self._fetch(aggregate_id))
         return aggregate if isinstance(aggregate, cls) else None
+
+    def _fetch(self, aggregate_id: UUID) -> asyncio.Future[Aggregate | None]:
+        future = self._loading.get(aggregate_id)
+        if future is None:
+            loop = asyncio.get_running_loop()
+            future = self._loading[aggregate_id] = loop.create_future()
+            self._wanted.append(aggregate_id)
+            if len(self._wanted) == 1:
+                self._reader = loop.create_task(self._read_wanted())
+        return future
+
+    async def _read_wanted(self) -> None:
+        await asyncio.sleep(0)  # let the other finds of this turn join
+        wanted, self._wanted = self._wanted, []
+        try:
+            loaded = await self.repository._load_many(wanted)
+        except BaseException as error:
+            for aggregate_id in wanted:
+                future = self._loading.pop(aggregate_id)
+                if future.done():
+                    continue
+                if isinstance(error, Exception):
+                    future.set_exception(error)
+                else:
+                    future.cancel()
+            if not isinstance(error, Exception):
+                raise
+            return
+        for aggregate_id in wanted:
+            self._seen[aggregate_id] = loaded[aggregate_id]
+            self._loading.pop(aggregate_id).set_result(loaded[aggregate_id])
 
     async def commit(self, aggregates: Iterable[Aggregate]) -> int | None:
         """Save the decision's aggregates, each once, in one transaction; only once per unit.

@@ -28,8 +28,11 @@ class Statements:
 
     events: str
     tracking: str
+    snapshots: str
     channel: str
     create_events_table: str
+    create_snapshots_table: str
+    insert_snapshots: str
     create_notification_id_index: str
     create_tracking_table: str
     lock_events: str
@@ -46,15 +49,31 @@ class Statements:
     delete_tracking: str
 
     @classmethod
-    def build(cls, events_table: str, tracking_table: str, channel: str) -> Statements:
+    def build(cls, events_table: str, tracking_table: str, channel: str, snapshots_table: str) -> Statements:
         events = quote_table_name(events_table)
         tracking = quote_table_name(tracking_table)
+        snapshots = quote_table_name(snapshots_table)
         index_name = f"{unqualified(events_table)}_notification_id_idx"
         index = quote_identifier(index_name[:MAX_IDENTIFIER_LENGTH])
         return cls(
             events=events,
             tracking=tracking,
+            snapshots=snapshots,
             channel=validate_identifier(channel),
+            # eventsourcing's snapshot layout: one row per (stream, version) it was taken at.
+            create_snapshots_table=(
+                f"CREATE TABLE IF NOT EXISTS {snapshots} ("
+                "originator_id uuid NOT NULL, "
+                "originator_version bigint NOT NULL, "
+                "topic text NOT NULL, "
+                "state bytea, "
+                f"PRIMARY KEY (originator_id, originator_version)) {_AUTOVACUUM}"
+            ),
+            insert_snapshots=(
+                f"INSERT INTO {snapshots} (originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
+                "ON CONFLICT DO NOTHING"
+            ),
             create_events_table=(
                 f"CREATE TABLE IF NOT EXISTS {events} ("
                 "originator_id uuid NOT NULL, "
@@ -108,10 +127,22 @@ class Statements:
                 "FROM inserted"
             ),
             select_streams=(
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM unnest($1::uuid[], $2::bigint[]) AS s(originator_id, gt) "
-                f"JOIN {events} e ON e.originator_id = s.originator_id AND e.originator_version > s.gt "
-                "ORDER BY e.originator_id, e.originator_version"
+                # Per stream: its latest snapshot after the version the reader has (if any), and
+                # its events after both. Snapshot rows come first in each stream (kind 0).
+                "WITH s AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS s(originator_id, gt)), "
+                "snap AS ("
+                "SELECT l.* FROM s CROSS JOIN LATERAL ("
+                "SELECT originator_id, originator_version, topic, state "
+                f"FROM {snapshots} p WHERE p.originator_id = s.originator_id "
+                "AND p.originator_version > s.gt AND $3::boolean "
+                "ORDER BY p.originator_version DESC LIMIT 1) l) "
+                "SELECT 0 AS kind, originator_id, originator_version, topic, state FROM snap "
+                "UNION ALL "
+                "SELECT 1, e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM s LEFT JOIN snap ON snap.originator_id = s.originator_id "
+                f"JOIN {events} e ON e.originator_id = s.originator_id "
+                "AND e.originator_version > greatest(s.gt, snap.originator_version) "
+                "ORDER BY 2, 1, 3"
             ),
             select_stream=(
                 "SELECT originator_id, originator_version, topic, state "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -22,6 +23,14 @@ from hallpass.eventstore.statements import Statements
 DbConnection: TypeAlias = "asyncpg.Connection | asyncpg.pool.PoolConnectionProxy"
 
 
+@dataclass
+class StreamRead:
+    """What `EventStore.read_streams` found for one stream."""
+
+    snapshot: StoredEvent | None = None
+    events: list[StoredEvent] = field(default_factory=list)
+
+
 class EventStore:
     """Appends and reads stored events, and records projection tracking positions.
 
@@ -38,13 +47,15 @@ class EventStore:
         events_table: str = "hallpass_events",
         tracking_table: str = "hallpass_tracking",
         channel: str = "hallpass_events",
+        snapshots_table: str | None = None,
         group_commit: GroupCommitLimits | None = None,
     ) -> None:
         self.pool = pool
         self.events_table = events_table
         self.tracking_table = tracking_table
+        self.snapshots_table = snapshots_table or f"{events_table}_snapshots"
         self.channel = channel
-        self._sql = Statements.build(events_table, tracking_table, channel)
+        self._sql = Statements.build(events_table, tracking_table, channel, self.snapshots_table)
         self.group_commit = GroupCommitter(self._commit_batch, group_commit or GroupCommitLimits())
 
     async def create_schema(self) -> None:
@@ -54,6 +65,7 @@ class EventStore:
                 await conn.execute(self._sql.create_events_table)
                 await conn.execute(self._sql.create_notification_id_index)
                 await conn.execute(self._sql.create_tracking_table)
+                await conn.execute(self._sql.create_snapshots_table)
 
     async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
         """Insert ``events`` atomically and return their notification IDs, in order.
@@ -157,6 +169,51 @@ class EventStore:
             )
             for row in rows
         ]
+
+    async def read_streams(
+        self, streams: Sequence[tuple[UUID, int]], *, snapshots: bool = True
+    ) -> dict[UUID, StreamRead]:
+        """Several streams in one round trip: for each (stream, version the reader has), the
+        latest snapshot taken after that version (if ``snapshots``) and the events after both.
+
+        Every stream asked for has an entry, empty when nothing is newer.
+        """
+        reads = {stream_id: StreamRead() for stream_id, _ in streams}
+        if not reads:
+            return reads
+        with translated_errors():
+            rows = await self.pool.fetch(
+                self._sql.select_streams,
+                [stream_id for stream_id, _ in streams],
+                [version for _, version in streams],
+                snapshots,
+            )
+        for row in rows:
+            record = StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            read = reads[row["originator_id"]]
+            if row["kind"] == 0:
+                read.snapshot = record
+            else:
+                read.events.append(record)
+        return reads
+
+    async def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
+        """Record snapshots (eventsourcing's layout); one already taken at that version stays."""
+        if not snapshots:
+            return
+        with translated_errors():
+            await self.pool.execute(
+                self._sql.insert_snapshots,
+                [s.originator_id for s in snapshots],
+                [s.originator_version for s in snapshots],
+                [s.topic for s in snapshots],
+                [s.state for s in snapshots],
+            )
 
     async def select_notifications(
         self,
