@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib
 import importlib.metadata
 import math
 import os
 import platform
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from support.api_client import ApiClient
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = str(ROOT / "bench")
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SAMPLE_EVERY = 20  # poll the read model for 1 in this many created passes
 POLL_INTERVAL = 0.001
@@ -101,53 +105,102 @@ def event_loop_name() -> str:
 # -- the server child ----------------------------------------------------------------------------
 
 
+def reuse_port_socket(port: int) -> socket.socket:
+    """A listening socket that several server processes share; the kernel spreads connections."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    return sock
+
+
+async def serve_until_orphaned(server: Any, port: int) -> None:
+    parent = os.getppid()
+
+    async def exit_when_orphaned() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent:
+                server.should_exit = True
+            await asyncio.sleep(0.5)
+
+    async def announce() -> None:
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
+            await asyncio.sleep(0.05)
+        print("ready", flush=True)
+
+    watchdog = asyncio.create_task(exit_when_orphaned())
+    announcer = asyncio.create_task(announce())
+    try:
+        await server.serve(sockets=[reuse_port_socket(port)])
+    finally:
+        watchdog.cancel()
+        announcer.cancel()
+
+
 async def serve(database_url: str, port: int) -> None:
-    """What ``live_server`` does, in its own process: web app under uvicorn plus projectors."""
+    """One web process, as ``hallpass web`` runs it: the app under uvicorn, no projectors."""
     use_tests_support()
     import uvicorn
 
     from hallpass.bootstrap import build_runtime
     from hallpass.http.app import create_app
     from hallpass.settings import Settings
-    from support.server import SECRET, projectors
+    from support.server import SECRET
 
-    parent = os.getppid()
     with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
         settings = Settings(
             database_url=database_url, redis_url=None, data_dir=Path(data_dir), secret_key=SECRET
         )
         runtime = await build_runtime(database_url)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, runtime=runtime),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-                lifespan="on",
-            )
+        config = uvicorn.Config(
+            create_app(settings, runtime=runtime), log_level="warning", lifespan="on", access_log=False
         )
-
-        async def exit_when_orphaned() -> None:
-            while not server.should_exit:
-                if os.getppid() != parent:
-                    server.should_exit = True
-                await asyncio.sleep(0.5)
-
         try:
-            async with projectors(runtime):
-                watchdog = asyncio.create_task(exit_when_orphaned())
-                try:
-                    await server.serve()
-                finally:
-                    watchdog.cancel()
+            await serve_until_orphaned(uvicorn.Server(config), port)
         finally:
             await runtime.close()
 
 
-def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
+async def serve_projector(database_url: str) -> None:
+    """The projector process, as ``hallpass projector`` runs it: every projection runner."""
+    use_tests_support()
+    from hallpass.bootstrap import build_runtime
+    from support.server import projectors
+
+    parent = os.getppid()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    runtime = await build_runtime(database_url)
+    try:
+        async with projectors(runtime):
+            print("ready", flush=True)
+            while not stop.is_set() and os.getppid() == parent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
+    finally:
+        await runtime.close()
+
+
+async def serve_stock(database_url: str, port: int) -> None:
+    """One web process of the stock eventsourcing baseline (bench/stock.py)."""
+    import uvicorn
+
+    sys.path.insert(0, BENCH)
+    create_stock_app = importlib.import_module("stock").create_stock_app
+
+    config = uvicorn.Config(
+        create_stock_app(database_url), log_level="warning", lifespan="on", access_log=False
+    )
+    await serve_until_orphaned(uvicorn.Server(config), port)
+
+
+def start_child(*args: str) -> subprocess.Popen[bytes]:
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", database_url, str(port)],
+        [sys.executable, str(Path(__file__).resolve()), *args],
         stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,  # it says "ready" there
         start_new_session=True,  # Ctrl-C reaches only us; we stop the child in order
     )
     CHILDREN.append(child)
@@ -165,20 +218,15 @@ def stop_server(child: subprocess.Popen[bytes]) -> None:
         child.wait(timeout=5)
 
 
-async def wait_until_serving(base_url: str, child: subprocess.Popen[bytes], limit: float = 60) -> None:
-    deadline = time.monotonic() + limit
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as http:
-        while True:
-            if child.poll() is not None:
-                raise RuntimeError(f"the server process exited with code {child.returncode}")
-            try:
-                if (await http.get("/api/v1/openapi.json")).status_code < 500:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer at {base_url} within {limit:.0f}s")
-            await asyncio.sleep(0.1)
+async def wait_ready(child: subprocess.Popen[bytes], limit: float = 120) -> None:
+    """Wait until the child prints "ready" (uvicorn accepting, or the projector running)."""
+    assert child.stdout is not None
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(child.stdout.readline), limit)
+    except TimeoutError:
+        raise RuntimeError(f"a server process was not ready within {limit:.0f}s") from None
+    if line.strip() != b"ready":
+        raise RuntimeError(f"a server process exited with code {child.wait()}")
 
 
 # -- database ------------------------------------------------------------------------------------
@@ -408,7 +456,7 @@ async def drive(
 
 
 async def measure_system(
-    url: str, client_counts: list[int], seconds: float, warmup: float, students: int
+    url: str, client_counts: list[int], seconds: float, warmup: float, students: int, web_processes: int
 ) -> tuple[list[Run], float]:
     use_tests_support()
     from hallpass.bootstrap import build_runtime
@@ -425,10 +473,13 @@ async def measure_system(
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    child = start_server(url, port)
     runs: list[Run] = []
+    children = [start_child("--serve-projector", url)]
     try:
-        await wait_until_serving(base_url, child)
+        await wait_ready(children[0])
+        for _ in range(web_processes):
+            children.append(start_child("--serve", url, str(port)))
+            await wait_ready(children[-1])
         teacher = await ApiClient.signed_in(base_url, school.emails["Ada"], PASSWORD)
         token = teacher.http.headers["Authorization"].removeprefix("Bearer ")
         await teacher.close()
@@ -444,16 +495,97 @@ async def measure_system(
                 runs.append(Run(n, elapsed, tally, int(after - before)))
                 rate = len(tally.latencies) / elapsed
                 print(f"  hallpass clients={n:<3} {rate:8.0f} cmds/s", file=sys.stderr)
-                if child.poll() is not None:
-                    raise RuntimeError(f"the server process exited with code {child.returncode}")
+                for child in children:
+                    if child.poll() is not None:
+                        raise RuntimeError(f"a server process exited with code {child.returncode}")
             state_bytes = await poller.fetchval(
                 "SELECT coalesce(avg(octet_length(state)), 0) FROM hallpass_events WHERE topic LIKE '%Pass%'"
             )
         finally:
             await poller.close()
     finally:
-        await asyncio.to_thread(stop_server, child)
+        for child in reversed(children):
+            await asyncio.to_thread(stop_server, child)
     return runs, float(state_bytes)
+
+
+# -- the baseline: stock eventsourcing Application (bench/stock.py) ------------------------------
+
+
+async def stock_loop(http: httpx.AsyncClient, students: list[str], deadline: float, tally: Tally) -> None:
+    turn = 0
+    while students and time.perf_counter() < deadline:
+        student = students[turn % len(students)]
+        turn += 1
+        created, sent, responded = await timed(
+            http.post("/passes", json={"student_id": student, "destination": "Nurse"}), tally
+        )
+        if created is None or not created.is_success:
+            if created is not None:
+                tally.error(created)
+            students.remove(student)
+            continue
+        tally.latencies.append(responded - sent)
+        completed, sent, responded = await timed(http.post(f"/passes/{created.json()['id']}/complete"), tally)
+        if completed is None or not completed.is_success:
+            if completed is not None:
+                tally.error(completed)
+            students.remove(student)
+            continue
+        tally.latencies.append(responded - sent)
+
+
+async def drive_stock(base_url: str, plans: list[list[str]], seconds: float) -> tuple[Tally, float]:
+    tally = Tally()
+    clients = [httpx.AsyncClient(base_url=base_url, timeout=30) for _ in plans]
+    started = time.perf_counter()
+    loops = [
+        asyncio.create_task(stock_loop(http, list(students), started + seconds, tally))
+        for http, students in zip(clients, plans, strict=True)
+    ]
+    try:
+        await asyncio.wait(loops, timeout=seconds + 120)
+    finally:
+        elapsed = time.perf_counter() - started
+        for loop in loops:
+            loop.cancel()
+        outcomes = await asyncio.gather(*loops, return_exceptions=True)
+        await asyncio.gather(*(http.aclose() for http in clients), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+    return tally, elapsed
+
+
+async def measure_stock(
+    url: str, client_counts: list[int], seconds: float, warmup: float, students: int, web_processes: int
+) -> list[Run]:
+    use_tests_support()
+    from support.server import free_port
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    runs: list[Run] = []
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        for _ in range(web_processes):
+            children.append(start_child("--serve-stock", url, str(port)))
+            await wait_ready(children[-1])
+        async with httpx.AsyncClient(base_url=base_url, timeout=120) as http:
+            answer = await http.post("/students", json={"count": students})
+            answer.raise_for_status()
+            student_ids: list[str] = answer.json()["ids"]
+        for n in client_counts:
+            plans = [student_ids[i::n] for i in range(n)]
+            if warmup > 0:
+                await drive_stock(base_url, plans, warmup)
+            tally, elapsed = await drive_stock(base_url, plans, seconds)
+            runs.append(Run(n, elapsed, tally, 0))
+            print(f"  stock    clients={n:<3} {len(tally.latencies) / elapsed:8.0f} cmds/s", file=sys.stderr)
+    finally:
+        for child in reversed(children):
+            await asyncio.to_thread(stop_server, child)
+    return runs
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -473,13 +605,22 @@ def ms(values: list[float], p: float) -> str:
 
 
 def report(
-    ceiling: dict[int, float], runs: list[Run], facts: Facts, state_bytes: float, args: argparse.Namespace
+    ceiling: dict[int, float],
+    runs: list[Run],
+    stock: list[Run],
+    facts: Facts,
+    state_bytes: float,
+    args: argparse.Namespace,
 ) -> str:
+    stock_rates = {r.clients: len(r.tally.latencies) / r.seconds for r in stock}
+    stock_p99 = {r.clients: ms(r.tally.latencies, 99) for r in stock}
     header = [
         "clients",
         "ceiling tps (pgbench)",
         "pass cmds/s",
         "ratio to ceiling",
+        "stock eventsourcing cmds/s",
+        "x stock",
         "p50 ms",
         "p99 ms",
         "lag resp->visible p50/p99 ms",
@@ -497,6 +638,10 @@ def report(
                 f"{top:.0f}",
                 f"{rate:.0f}",
                 f"{rate / top:.3f}" if top else "-",
+                f"{stock_rates[run.clients]:.0f} (p99 {stock_p99[run.clients]} ms)"
+                if run.clients in stock_rates
+                else "-",
+                f"{rate / stock_rates[run.clients]:.1f}" if stock_rates.get(run.clients) else "-",
                 ms(t.latencies, 50),
                 ms(t.latencies, 99),
                 f"{ms(t.lag_after_response, 50)} / {ms(t.lag_after_response, 99)}",
@@ -523,6 +668,13 @@ def report(
             f"lag samples {samples} ({t.visible_at_first_poll} visible at the first poll, "
             f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}"
         )
+    for run in stock:
+        detail = ", ".join(f"{k}: {v}" for k, v in sorted(run.tally.statuses.items())) or "none"
+        out.append(
+            f"stock clients={run.clients}: {len(run.tally.latencies)} commands in {run.seconds:.1f}s, "
+            f"p50 {ms(run.tally.latencies, 50)} ms; error answers: {detail}, "
+            f"timeouts {run.tally.failures}"
+        )
     out += [
         "",
         f"machine: {facts.cpus} CPUs (nproc), {platform.platform()}, Python {platform.python_version()}, "
@@ -546,8 +698,13 @@ def report(
         "  observable from outside, so 'send->visible' (request sent -> row seen) is the upper bound",
         f"  on commit -> visible. Sampled for 1 in {SAMPLE_EVERY} creates, polled every "
         f"{POLL_INTERVAL * 1000:g} ms for up to {POLL_LIMIT:g} s.",
-        "- Web server (uvicorn, one process) with both projectors runs in a child process; the load",
+        f"- Web: {args.web_processes} uvicorn process(es) sharing one port (SO_REUSEPORT), and the",
+        "  projections in a projector process of their own, as `hallpass run` starts them; the load",
         "  generator, pgbench and Postgres share the same machine.",
+        "- stock eventsourcing: bench/stock.py, eventsourcing's `Application` with its Postgres",
+        "  persistence module (default pool), aggregate cache on, the same two aggregates per pass",
+        f"  (pass, student), create then complete, behind Starlette (thread pool) in {args.web_processes}",
+        "  uvicorn process(es) the same way; no auth, idempotency or read models.",
     ]
     return "\n".join(out)
 
@@ -572,7 +729,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured HTTP seconds before each")
     parser.add_argument("--students", type=int, default=0, help="default: max(200, 2 x most clients)")
     parser.add_argument("--database-url", default=DEFAULT_URL, help=f"server to use (default {DEFAULT_URL})")
+    parser.add_argument(
+        "--web-processes", type=int, default=os.cpu_count() or 1, help="uvicorn processes (default: CPUs)"
+    )
+    parser.add_argument("--no-stock", action="store_true", help="skip the stock eventsourcing baseline")
     parser.add_argument("--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-stock", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-projector", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.students <= 0:
         args.students = max(200, 2 * max(args.clients))
@@ -584,14 +747,28 @@ async def benchmark(args: argparse.Namespace, url: str) -> str:
     print(f"ceiling: pgbench, {args.seconds:g}s per client count", file=sys.stderr)
     ceiling = await measure_ceiling(url, args.clients, args.seconds)
     print(f"hallpass: {args.students} students, {args.seconds:g}s per client count", file=sys.stderr)
-    runs, state_bytes = await measure_system(url, args.clients, args.seconds, args.warmup, args.students)
-    return report(ceiling, runs, facts, state_bytes, args)
+    runs, state_bytes = await measure_system(
+        url, args.clients, args.seconds, args.warmup, args.students, args.web_processes
+    )
+    stock: list[Run] = []
+    if not args.no_stock:
+        print(f"stock eventsourcing: {args.students} students", file=sys.stderr)
+        stock = await measure_stock(
+            url, args.clients, args.seconds, args.warmup, args.students, args.web_processes
+        )
+    return report(ceiling, runs, stock, facts, state_bytes, args)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.serve:
         run_loop(serve(args.serve[0], int(args.serve[1])))
+        return 0
+    if args.serve_stock:
+        run_loop(serve_stock(args.serve_stock[0], int(args.serve_stock[1])))
+        return 0
+    if args.serve_projector:
+        run_loop(serve_projector(args.serve_projector))
         return 0
     name = f"bench_{uuid4().hex[:12]}"
     url = with_database(args.database_url, name)

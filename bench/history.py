@@ -1,0 +1,186 @@
+"""Cost of a pass command for a new student and place against ones with a long history.
+
+Usage::
+
+    .venv/bin/python bench/history.py [--passes 2000] [--visits 50000] [--samples 100]
+        [--database-url URL]
+
+1. Creates a throwaway database ``bench_<hex>`` (dropped at the end) and two schools.
+2. Gives one student of the second school ``--passes`` past passes (PassOpened/PassClosed) and
+   that school's Library (a place with a capacity) ``--visits`` past visits (Entered/Left),
+   appended straight to the log as a log written before snapshots existed would hold them
+   (no snapshot). The first load of each then replays it once and records a snapshot.
+3. Times create (one student to the Library) and complete, called on the command layer
+   (no HTTP), one at a time: *warm* with one long-lived application (its cache filled), and
+   *cold* with a new application, and so an empty cache, for every command, as in a fresh
+   process. New: a student with no past pass each time, to the first school's Library.
+
+No test asserts a time; this prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+passes = importlib.import_module("passes")  # bench/passes.py: throwaway database, event loop
+DEFAULT_URL, run_loop, with_database = passes.DEFAULT_URL, passes.run_loop, passes.with_database
+create_database, drop_database = passes.create_database, passes.drop_database
+
+CHUNK = 5_000  # events per append while writing the history
+
+
+async def write_history(runtime: object, student_id: UUID, place_id: UUID, passes: int, visits: int) -> None:
+    from hallpass.aggregates.locations import Location
+    from hallpass.aggregates.students import Student
+    from hallpass.bootstrap import Runtime
+    from hallpass.commands.repository import Repository
+
+    assert isinstance(runtime, Runtime)
+    reader = Repository(runtime.store)
+    student = await reader.find(student_id, Student)
+    place = await reader.find(place_id, Location)
+    assert student is not None and place is not None
+    now = datetime.now(UTC)
+    for _ in range(passes):
+        pass_id = uuid4()
+        student.open_pass(pass_id=pass_id, destination_id=place_id, now=now)
+        student.close_pass(pass_id=pass_id, now=now)
+    for _ in range(visits):
+        pass_id = uuid4()
+        place.admit(pass_id=pass_id, now=now)
+        place.release(pass_id=pass_id, now=now)
+    events = [reader.mapper.to_stored_event(e) for a in (student, place) for e in a.collect_events()]
+    for start in range(0, len(events), CHUNK):
+        await runtime.store.append(events[start : start + CHUNK])
+
+
+async def timed(call: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return time.perf_counter() - started
+
+
+async def measure(url: str, args: argparse.Namespace) -> str:
+    from hallpass.bootstrap import build_runtime
+    from hallpass.commands import Hallpass
+    from hallpass.commands.messages import CreatePasses
+    from hallpass.commands.repository import SNAPSHOT_EVERY
+    from support.school import SchoolFixture, make_school
+
+    runtime = await build_runtime(url)
+    try:
+        fresh = await make_school(runtime, label="New", students=2 * args.samples + 10)
+        old = await make_school(runtime, label="Old", students=2)
+        veteran, library = old.students[0], old.rooms["Library"]
+        started = time.perf_counter()
+        await write_history(runtime, veteran, library, args.passes, args.visits)
+        print(f"wrote the history in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+        first_load = {}
+        for name, stream in (("student", veteran), ("place", library)):
+            started = time.perf_counter()
+            await Hallpass(runtime.store).repository._load_many([stream])
+            first_load[name] = time.perf_counter() - started
+
+        new_students = iter(fresh.students)
+
+        async def cycle(
+            app: Hallpass, school: SchoolFixture, student: UUID, cold: bool
+        ) -> tuple[float, float]:
+            actor = school.teacher()
+            command = CreatePasses(
+                origin_id=school.rooms["Room 101"],
+                destination_id=school.rooms["Library"],
+                student_ids=[student],
+            )
+            outcome = None
+
+            async def create() -> None:
+                nonlocal outcome
+                outcome = await app.create_passes(actor, command, now=datetime.now(UTC))
+
+            create_s = await timed(create)
+            assert outcome is not None
+            pass_id = UUID(outcome.body["passes"][0]["id"])
+            if cold:
+                app = Hallpass(runtime.store)
+            complete_s = await timed(lambda: app.complete_pass(actor, pass_id, now=datetime.now(UTC)))
+            return create_s, complete_s
+
+        results: dict[tuple[str, str], list[float]] = {}
+        warm_new, warm_old = Hallpass(runtime.store), Hallpass(runtime.store)
+        await cycle(warm_new, fresh, next(new_students), cold=False)  # fill the caches
+        await cycle(warm_old, old, veteran, cold=False)
+        for _ in range(args.samples):
+            for mode in ("warm", "cold"):
+                for who in ("new", "long history"):
+                    if who == "new":
+                        school, student, app = fresh, next(new_students), warm_new
+                    else:
+                        school, student, app = old, veteran, warm_old
+                    if mode == "cold":
+                        app = Hallpass(runtime.store)
+                    create_s, complete_s = await cycle(app, school, student, cold=mode == "cold")
+                    results.setdefault((mode, who), []).append(create_s + complete_s)
+    finally:
+        await runtime.close()
+
+    lines = [
+        "| cache | new: ms per command (p50 / mean) | long history: ms per command (p50 / mean) "
+        "| ratio p50 | ratio mean |",
+        "|---|---|---|---|---|",
+    ]
+    for mode in ("warm", "cold"):
+        new = [t / 2 * 1000 for t in results[(mode, "new")]]
+        long = [t / 2 * 1000 for t in results[(mode, "long history")]]
+        p50n, p50l = statistics.median(new), statistics.median(long)
+        mn, ml = statistics.fmean(new), statistics.fmean(long)
+        lines.append(
+            f"| {mode} | {p50n:.2f} / {mn:.2f} | {p50l:.2f} / {ml:.2f} | {p50l / p50n:.2f} | {ml / mn:.2f} |"
+        )
+    lines += [
+        "",
+        f"long history: a student with {args.passes:,} past passes and a place with a capacity with "
+        f"{args.visits:,} past visits ({2 * args.passes + 2 * args.visits:,} events); new: a student "
+        "with none, to a place with a capacity and only this run's visits",
+        f"per command: (create + complete) / 2, {args.samples} samples each, called on the command layer "
+        "one at a time, no projections running; cold = a new application (empty cache) for each command",
+        f"snapshots every {SNAPSHOT_EVERY} events; the history was written without any, so the first load "
+        f"replayed it once: student {first_load['student'] * 1000:.0f} ms, "
+        f"place {first_load['place'] * 1000:.0f} ms (then snapshotted)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--passes", type=int, default=2000, help="past passes of the long-history student")
+    parser.add_argument("--visits", type=int, default=50_000, help="past visits of the long-history place")
+    parser.add_argument("--samples", type=int, default=100, help="create+complete cycles per cell")
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    args = parser.parse_args(argv)
+    name = f"bench_{uuid4().hex[:12]}"
+    run_loop(create_database(args.database_url, name))
+    print(f"created database {name}", file=sys.stderr)
+    try:
+        print(run_loop(measure(with_database(args.database_url, name), args)))
+    finally:
+        run_loop(drop_database(args.database_url, name))
+        print(f"dropped database {name}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
