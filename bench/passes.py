@@ -2,15 +2,19 @@
 
 Usage::
 
-    .venv/bin/python bench/passes.py [--clients 1,16,64] [--seconds 10] [--database-url URL]
+    .venv/bin/python bench/passes.py [--clients 1,16,64] [--seconds 10] [--web-processes N]
+        [--no-stock] [--database-url URL]
 
 1. Creates a throwaway database ``bench_<hex>`` on the server (dropped at the end, even on Ctrl-C).
 2. Ceiling: pgbench runs ``BEGIN; LOCK TABLE ... IN EXCLUSIVE MODE; INSERT one event-like row;
    COMMIT`` in that database at each client count.
-3. The real system: a child process (this script with ``--serve``) runs the web app under uvicorn
-   plus the projection runners; this process drives N concurrent client loops, each with its own
-   students, doing create (one student) then complete, and times every request. For 1 in 20
-   created passes it polls the ``pass_list`` read model until the row is visible.
+3. The real system: child processes (this script with ``--serve-projector`` and ``--serve``) run
+   the projection runners and N web processes under uvicorn sharing one port, as ``hallpass run``
+   separates them; this process drives concurrent client loops, each with its own students,
+   doing create (one student) then complete, and times every request. For 1 in 20 created
+   passes it polls the ``pass_list`` read model until the row is visible.
+4. The baseline: eventsourcing's stock ``Application`` (bench/stock.py, ``--serve-stock``) doing
+   the same create/complete on the same server, in the same number of web processes.
 
 No test asserts a time; this prints figures only.
 """
@@ -423,6 +427,17 @@ class Run:
     seconds: float
     tally: Tally
     events: int
+    cpu_web: float = math.nan  # CPU seconds the web processes used during the run
+    cpu_projector: float = math.nan
+
+
+def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time of a child process so far (Linux /proc), NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def drive(
@@ -490,9 +505,11 @@ async def measure_system(
                 if warmup > 0:
                     await drive(base_url, token, plans, warmup, poller, sample=False)
                 before = await poller.fetchval("SELECT count(*) FROM hallpass_events")
+                cpu_before = [cpu_seconds(c) for c in children]
                 tally, elapsed = await drive(base_url, token, plans, seconds, poller, sample=True)
+                cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
-                runs.append(Run(n, elapsed, tally, int(after - before)))
+                runs.append(Run(n, elapsed, tally, int(after - before), sum(cpu[1:]), cpu[0]))
                 rate = len(tally.latencies) / elapsed
                 print(f"  hallpass clients={n:<3} {rate:8.0f} cmds/s", file=sys.stderr)
                 for child in children:
@@ -666,7 +683,9 @@ def report(
             f"clients={run.clients}: {commands} commands in {run.seconds:.1f}s, "
             f"{run.events / commands if commands else 0:.1f} events appended per command; "
             f"lag samples {samples} ({t.visible_at_first_poll} visible at the first poll, "
-            f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}"
+            f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}; "
+            f"CPU per command: web {run.cpu_web / commands * 1000 if commands else math.nan:.2f} ms, "
+            f"projector {run.cpu_projector / commands * 1000 if commands else math.nan:.2f} ms"
         )
     for run in stock:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(run.tally.statuses.items())) or "none"
