@@ -36,6 +36,7 @@ class Statements:
     create_notification_id_index: str
     create_tracking_table: str
     lock_events: str
+    begin_locked: str
     insert_events: str
     insert_batch: str
     select_stream: str
@@ -93,6 +94,7 @@ class Statements:
                 f"PRIMARY KEY (application_name, notification_id)) {_AUTOVACUUM}"
             ),
             lock_events=f"LOCK TABLE {events} IN EXCLUSIVE MODE",
+            begin_locked=f"BEGIN; LOCK TABLE {events} IN EXCLUSIVE MODE",
             insert_events=(
                 f"WITH inserted AS ("
                 f"INSERT INTO {events} (originator_id, originator_version, topic, state) "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -11,6 +12,7 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 from eventsourcing.persistence import (
     IntegrityError,
     Notification,
+    OperationalError,
     ProgrammingError,
     StoredEvent,
     Tracking,
@@ -103,17 +105,27 @@ class EventStore:
         """One transaction for several appends; see ``group_commit``."""
         events = [e for pending in batch for e in pending.events]
         with translated_errors():
-            async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute(self._sql.lock_events)
-                row = await conn.fetchrow(
-                    self._sql.insert_batch,
-                    [e.originator_id for e in events],
-                    [e.originator_version for e in events],
-                    [e.topic for e in events],
-                    [e.state for e in events],
-                    [n for n, pending in enumerate(batch) for _ in pending.events],
-                    self._sql.channel,
-                )
+            async with self.pool.acquire() as conn:
+                try:
+                    # BEGIN and LOCK in one round trip (the simple protocol takes both at once).
+                    await conn.execute(self._sql.begin_locked)
+                    row = await conn.fetchrow(
+                        self._sql.insert_batch,
+                        [e.originator_id for e in events],
+                        [e.originator_version for e in events],
+                        [e.topic for e in events],
+                        [e.state for e in events],
+                        [n for n, pending in enumerate(batch) for _ in pending.events],
+                        self._sql.channel,
+                    )
+                    status = await conn.execute("COMMIT")
+                except BaseException:
+                    if not conn.is_closed() and conn.is_in_transaction():
+                        with contextlib.suppress(Exception):
+                            await conn.execute("ROLLBACK")
+                    raise
+        if status != "COMMIT":
+            raise OperationalError(f"the batch's transaction ended with {status}")
         clashed = set(row["clashed"] or ())
         ids: list[int] = row["ids"] or []
         result: list[list[int] | None] = []
