@@ -173,3 +173,12 @@ async def test_a_snapshot_taken_by_other_code_is_ignored_and_the_stream_replayed
     assert restore(StoredEvent(student_id, student.version, snapshot.topic, tampered)) is None
     loaded = await Repository(runtime.store).find(student_id, Student)
     assert loaded is not None and loaded.__dict__ == student.__dict__
+
+
+async def test_an_id_given_as_text_finds_the_same_aggregate(runtime: Runtime, school: SchoolFixture) -> None:
+    repository = Repository(runtime.store)
+    as_text = str(school.students[0])
+    async with repository.unit_of_work():
+        found = await repository.find(as_text, Student)  # type: ignore[arg-type]
+        assert found is not None and found.id == school.students[0]
+        assert await repository.find(school.students[0], Student) is found

@@ -67,6 +67,8 @@ class Repository:
         Inside a unit of work: the unit's own copy, the same object on every call. Outside: a
         private copy. Only new events are read for aggregates in the cache.
         """
+        if type(aggregate_id) is not UUID:  # a caller that holds the ID as text
+            aggregate_id = UUID(str(aggregate_id))
         unit = self._unit.get()
         if unit is not None:
             return await unit.find(aggregate_id, cls)
@@ -194,6 +196,8 @@ class UnitOfWork:
         self._committed = False
 
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        if type(aggregate_id) is not UUID:
+            aggregate_id = UUID(str(aggregate_id))
         if aggregate_id in self._seen:
             aggregate = self._seen[aggregate_id]
         else:

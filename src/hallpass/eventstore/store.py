@@ -25,6 +25,10 @@ from hallpass.eventstore.statements import Statements
 DbConnection: TypeAlias = "asyncpg.Connection | asyncpg.pool.PoolConnectionProxy"
 
 
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if type(value) is UUID else UUID(str(value))
+
+
 @dataclass
 class StreamRead:
     """What `EventStore.read_streams` found for one stream."""
@@ -190,6 +194,7 @@ class EventStore:
 
         Every stream asked for has an entry, empty when nothing is newer.
         """
+        streams = [(_as_uuid(stream_id), version) for stream_id, version in streams]
         reads = {stream_id: StreamRead() for stream_id, _ in streams}
         if not reads:
             return reads
