@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,7 +83,9 @@ async def test_killed_projector_resumes_and_matches_a_rebuild(fresh_database_url
 
         projector = start_projector(fresh_database_url)
         killed_at = 0
-        for _ in range(3000):
+        # Deadlines, not step counts: a loaded machine may take long to start a process.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
             killed_at = await position(runtime.pool, "pass_list")
             if killed_at > 0:
                 projector.send_signal(signal.SIGKILL)
@@ -95,7 +98,8 @@ async def test_killed_projector_resumes_and_matches_a_rebuild(fresh_database_url
 
         projector = start_projector(fresh_database_url)
         try:
-            for _ in range(600):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
                 if await position(runtime.pool, "pass_list") >= end:
                     break
                 await asyncio.sleep(0.05)
