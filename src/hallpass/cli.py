@@ -188,8 +188,7 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
         print("the database already holds data; nothing seeded")
     else:
         print(
-            f"seeded {demo.name}: {demo.locations} locations, {demo.staff} staff, "
-            f"{demo.students:,} students"
+            f"seeded {demo.name}: {demo.locations} locations, {demo.staff} staff, {demo.students:,} students"
         )
     return 0
 
@@ -218,9 +217,7 @@ def chosen_runners(runtime: Runtime, name: str | None) -> list[ProjectionRunner]
 async def projections_status(url: str, name: str | None) -> str:
     async with opened_runtime(url) as runtime:
         runners = chosen_runners(runtime, name)
-        health = await projection_health(
-            runtime.pool, runtime.store, [r.projection for r in runners], now()
-        )
+        health = await projection_health(runtime.pool, runtime.store, [r.projection for r in runners], now())
         parked = [p for r in runners for p in await r.parked.entries(projection=r.projection.name)]
     lines = [f"{'projection':<14} {'position':>10} {'head':>10} {'behind':>8} {'lag (s)':>9} {'parked':>7}"]
     lines += [

@@ -204,9 +204,7 @@ async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | N
         staff=len(staff),
         students=len(students),
         teacher_email=DEMO_TEACHER_EMAIL,
-        sample_student=DemoStudent(
-            first.full_name, first.grade, first.hall_pass_id, first.external_id
-        ),
+        sample_student=DemoStudent(first.full_name, first.grade, first.hall_pass_id, first.external_id),
     )
 
 

@@ -62,8 +62,9 @@ async def test_timers_due_while_redis_is_down_fire_once_it_is_back(
     school = await make_school(runtime, label="Redis", students=20)
     with (
         PrivateRedis(tmp_path / "redis") as redis_server,
-        cluster(fresh_database_url, redis_server.url, f"hallpass-faults-{secrets.token_hex(4)}", tmp_path)
-        as processes,
+        cluster(
+            fresh_database_url, redis_server.url, f"hallpass-faults-{secrets.token_hex(4)}", tmp_path
+        ) as processes,
     ):
         processes.start("projector")
         processes.start("worker").wait_ready()

@@ -70,10 +70,7 @@ async def test_killed_projector_resumes_and_matches_a_rebuild(fresh_database_url
                 now=now,
             )
             await asyncio.gather(
-                *(
-                    runtime.app.complete_pass(teacher, p["id"], now=now)
-                    for p in created.body["passes"]
-                )
+                *(runtime.app.complete_pass(teacher, p["id"], now=now) for p in created.body["passes"])
             )
         end = await runtime.store.max_notification_id()
         assert end is not None and end > 9000

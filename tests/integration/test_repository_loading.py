@@ -167,9 +167,7 @@ async def test_a_snapshot_taken_by_other_code_is_ignored_and_the_stream_replayed
     snapshot = take(student)
     assert snapshot is not None and restore(snapshot) is not None
     tampered = snapshot.state.replace(b'"fingerprint":"', b'"fingerprint":"x')
-    await runtime.store.write_snapshots(
-        [StoredEvent(student_id, student.version, snapshot.topic, tampered)]
-    )
+    await runtime.store.write_snapshots([StoredEvent(student_id, student.version, snapshot.topic, tampered)])
     assert restore(StoredEvent(student_id, student.version, snapshot.topic, tampered)) is None
     loaded = await Repository(runtime.store).find(student_id, Student)
     assert loaded is not None and loaded.__dict__ == student.__dict__

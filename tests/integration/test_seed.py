@@ -53,9 +53,7 @@ async def test_the_demo_school_is_registered(runtime: Runtime, demo: DemoSchool)
     assert (school["name"], school["timezone"]) == ("Lincoln Middle School", "America/New_York")
 
 
-async def test_locations_have_time_allotted_and_some_a_capacity(
-    runtime: Runtime, demo: DemoSchool
-) -> None:
+async def test_locations_have_time_allotted_and_some_a_capacity(runtime: Runtime, demo: DemoSchool) -> None:
     row = await runtime.pool.fetchrow(
         "SELECT count(*) AS n, count(capacity) AS limited, min(allotted_minutes) AS shortest,"
         " count(*) FILTER (WHERE kind = 'classroom') AS classrooms FROM dir_locations"
@@ -78,9 +76,7 @@ async def test_every_member_of_staff_has_a_room_and_an_ascii_email(
     assert {"teacher", "office", "admin", "compliance", "analyst"} <= {r["role"] for r in rows}
 
 
-async def test_students_have_unique_ids_and_a_classroom_homeroom(
-    runtime: Runtime, demo: DemoSchool
-) -> None:
+async def test_students_have_unique_ids_and_a_classroom_homeroom(runtime: Runtime, demo: DemoSchool) -> None:
     row = await runtime.pool.fetchrow(
         "SELECT count(*) AS n, count(DISTINCT hall_pass_id) AS pass_ids,"
         " count(DISTINCT external_id) AS external_ids, array_agg(DISTINCT grade) AS grades,"
@@ -92,9 +88,7 @@ async def test_students_have_unique_ids_and_a_classroom_homeroom(
     assert sorted(row["grades"]) == [6, 7, 8]
 
 
-async def test_a_teacher_signs_in_with_the_demo_password(
-    runtime: Runtime, demo: DemoSchool
-) -> None:
+async def test_a_teacher_signs_in_with_the_demo_password(runtime: Runtime, demo: DemoSchool) -> None:
     credential = await runtime.credentials.verify(demo.teacher_email, DEMO_PASSWORD, now=NOW)
     assert credential is not None
     assert (credential.principal_kind, credential.school_id) == ("staff", demo.school_id)
@@ -104,9 +98,7 @@ async def test_a_teacher_signs_in_with_the_demo_password(
     assert role == "teacher"
 
 
-async def test_the_read_models_describe_the_seeded_school(
-    runtime: Runtime, demo: DemoSchool
-) -> None:
+async def test_the_read_models_describe_the_seeded_school(runtime: Runtime, demo: DemoSchool) -> None:
     assert await describe_demo_school(runtime) == demo
 
 
@@ -132,9 +124,7 @@ def hallpass(command: str, database_url: str, data_dir: Path) -> subprocess.Comp
     )
 
 
-async def test_migrate_creates_the_schema_and_can_run_again(
-    fresh_database_url: str, tmp_path: Path
-) -> None:
+async def test_migrate_creates_the_schema_and_can_run_again(fresh_database_url: str, tmp_path: Path) -> None:
     for _ in range(2):
         result = hallpass("migrate", fresh_database_url, tmp_path)
         assert result.returncode == 0, result.stderr

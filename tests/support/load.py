@@ -157,9 +157,9 @@ async def assert_no_half_made_pass(runtime: Runtime, school: SchoolFixture) -> l
         assert student.open_pass_id == open_by_student.get(student_id), f"student {student_id} disagrees"
     library = await runtime.app.repository.find(school.rooms["Library"], Location)
     assert library is not None
-    assert set(library.occupants) == {
-        p.id for p in passes if p.is_open and p.destination_id == library.id
-    }, "the destination's occupants disagree with the passes"
+    assert set(library.occupants) == {p.id for p in passes if p.is_open and p.destination_id == library.id}, (
+        "the destination's occupants disagree with the passes"
+    )
     listed = await runtime.pool.fetch("SELECT pass_id, status FROM pass_list")
     rows = {r["pass_id"]: r["status"] for r in listed}
     assert rows == {p.id: p.status.value for p in passes}, "the pass list disagrees with the log"

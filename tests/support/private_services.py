@@ -29,7 +29,6 @@ def _pg_ctl_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "pg_ctl"
 
 
-
 class PrivatePostgres:
     """`url` points at database `hallpass`; `stop()` and `start()` restart the server."""
 

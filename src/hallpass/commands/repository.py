@@ -261,4 +261,3 @@ def _each_once(aggregates: Sequence[Aggregate]) -> None:
         if aggregate.id in seen:
             raise SavedTwice(f"{type(aggregate).__name__} {aggregate.id} is saved twice in one save")
         seen.add(aggregate.id)
-

@@ -36,16 +36,12 @@ class FreshRecorderMixin:
         return recorder
 
 
-class TestApplicationRecorder(
-    FreshRecorderMixin, ApplicationRecorderTestCase[SyncApplicationRecorder]
-):
+class TestApplicationRecorder(FreshRecorderMixin, ApplicationRecorderTestCase[SyncApplicationRecorder]):
     def test_insert_subscribe(self) -> None:
         self.optional_test_insert_subscribe()
 
 
-class TestNonInterleavingNotificationIDs(
-    FreshRecorderMixin, NonInterleavingNotificationIDsBaseCase
-):
+class TestNonInterleavingNotificationIDs(FreshRecorderMixin, NonInterleavingNotificationIDsBaseCase):
     pass
 
 

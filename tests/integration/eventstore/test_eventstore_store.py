@@ -142,16 +142,12 @@ async def test_tracking_rolls_back_with_caller_transaction(
         {"events_table": "1starts_with_digit"},
     ],
 )
-async def test_rejects_unsafe_identifiers(
-    eventstore_pool: asyncpg.Pool, options: dict[str, str]
-) -> None:
+async def test_rejects_unsafe_identifiers(eventstore_pool: asyncpg.Pool, options: dict[str, str]) -> None:
     with pytest.raises(ValueError, match="Invalid"):
         EventStore(eventstore_pool, **options)  # type: ignore[arg-type]
 
 
-async def test_accepts_schema_qualified_table(
-    eventstore_pool: asyncpg.Pool, event_store: EventStore
-) -> None:
+async def test_accepts_schema_qualified_table(eventstore_pool: asyncpg.Pool, event_store: EventStore) -> None:
     store = EventStore(
         eventstore_pool,
         events_table=f"public.{event_store.events_table}",

@@ -56,9 +56,7 @@ async def test_tailing_reader_sees_every_notification_once_in_order(
     try:
         writers_done = asyncio.Event()
         reader = asyncio.create_task(tail(event_store, writers_done))
-        results = await asyncio.gather(
-            *(write_streams(event_store, seed) for seed in range(WRITERS))
-        )
+        results = await asyncio.gather(*(write_streams(event_store, seed) for seed in range(WRITERS)))
         writers_done.set()
         seen = await reader
         max_id = await event_store.max_notification_id()
