@@ -4,7 +4,6 @@ dismissal moment ends, in batches, and only then is the school day marked done."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
@@ -14,7 +13,7 @@ from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.timers import SchedulePasses
@@ -23,15 +22,6 @@ from support.school import SchoolFixture, make_school
 DISMISSED_TOPIC = "hallpass.aggregates.schools:School.Dismissed"
 MORNING = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 DISMISSAL = datetime(2030, 3, 4, 21, 0, tzinfo=UTC)  # 15:00 in America/Chicago
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 @pytest.fixture

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands.messages import CreatePasses
 from hallpass.projections.listen import Listener
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.runner import ProjectionRunner
 from support.school import SchoolFixture, make_school
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def eventually(check: object, timeout: float = 20.0) -> None:

@@ -4,7 +4,7 @@ snapshots that keep a cold load short however long the stream has grown."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -13,7 +13,7 @@ from eventsourcing.persistence import StoredEvent
 
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.repository import SNAPSHOT_EVERY, Repository
 from hallpass.commands.snapshots import clone, restore, take
@@ -38,15 +38,6 @@ class CountingStore(EventStore):
         self.events_read += sum(len(r.events) for r in found.values())
         self.snapshots_read += sum(r.snapshot is not None for r in found.values())
         return found
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -12,7 +11,7 @@ import pytest
 
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.students import Student
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.timers import CancelScheduledPass, ReschedulePass, SchedulePasses, ScheduleRepeating
@@ -23,15 +22,6 @@ from hallpass.timers.sweep import Due, SweepSettings, sweep_once
 from support.school import SchoolFixture, make_school
 
 EXPIRED_TOPIC = "hallpass.aggregates.passes:Pass.Expired"
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 @pytest.fixture

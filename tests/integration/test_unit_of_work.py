@@ -3,7 +3,6 @@ handed out as the same object, saved once; a clash inside one save is a bug, not
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -11,7 +10,7 @@ import pytest
 
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.base import Decision
 from hallpass.commands.directory import NewStudent
@@ -19,15 +18,6 @@ from hallpass.commands.messages import CreatePasses
 from hallpass.commands.repository import ConcurrentChange, SavedTwice
 from hallpass.errors import Conflict
 from support.school import SchoolFixture, make_school
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 @pytest.fixture
