@@ -13,6 +13,9 @@ import pytest
 
 from hallpass.services import create_database, drop_database
 from support.private_services import PrivatePostgres, private_postgres
+from support.runtime import runtime
+
+__all__ = ["runtime"]
 
 
 @pytest.fixture(scope="session")

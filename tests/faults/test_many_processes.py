@@ -5,28 +5,18 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from support.load import assert_no_half_made_pass, caught_up, load, read_models, sign_in, until
 from support.processes import cluster
 from support.school import SchoolFixture, make_school
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def schedule(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.passes import Pass
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands.messages import CreatePasses
 from support.load import caught_up
 from support.private_services import PrivateRedis
@@ -28,15 +27,6 @@ pytestmark = pytest.mark.slow
 
 OUTAGE_SECONDS = 30
 EXPIRED_TOPIC = "hallpass.aggregates.passes:Pass.Expired"
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def expired_per_pass(runtime: Runtime) -> Counter[object]:

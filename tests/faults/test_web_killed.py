@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from hallpass.aggregates.passes import Status
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from support.load import assert_no_half_made_pass, caught_up, load, sign_in, until
 from support.processes import Hallpass, cluster
 from support.school import make_school
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
 
 
 async def test_a_web_process_killed_under_load_loses_no_answered_command(

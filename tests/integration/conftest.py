@@ -1,19 +1,5 @@
 """Fixtures the integration tests share."""
 
-from __future__ import annotations
+from support.runtime import runtime
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from hallpass.bootstrap import Runtime, build_runtime
-
-
-@pytest.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    """The whole runtime (pool, store, commands, projection runners) on a fresh database."""
-    rt = await build_runtime(fresh_database_url)
-    try:
-        yield rt
-    finally:
-        await rt.close()
+__all__ = ["runtime"]
