@@ -16,6 +16,7 @@ import asyncpg
 from eventsourcing.persistence import Notification
 
 from hallpass.eventstore.store import DbConnection
+from hallpass.outages import is_outage
 
 PARKED_CHANNEL = "hallpass_parked"
 MAX_ERROR_LENGTH = 2000
@@ -38,8 +39,9 @@ CREATE INDEX IF NOT EXISTS hallpass_parked_events_stream
     ON hallpass_parked_events (projection, originator_id, notification_id);
 """
 
-# Connection, transaction rollback (serialization failure, deadlock), insufficient resources,
-# object not in prerequisite state (lock not available), operator intervention (shutdown,
+# An outage (hallpass.outages.is_outage) and these classes besides: connection, transaction
+# rollback (serialization failure, deadlock), insufficient resources, object not in prerequisite
+# state (lock not available), operator intervention (shutdown,
 # cancel), system and internal errors, invalid transaction state, configuration file errors.
 TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "25", "40", "53", "55", "57", "58", "F0", "XX"})
 
@@ -52,7 +54,7 @@ def is_transient(error: BaseException) -> bool:
     """
     if isinstance(error, asyncpg.exceptions._base.DataError):
         return False  # a value asyncpg could not encode: the event's own
-    if isinstance(error, OSError | MemoryError | asyncpg.InterfaceError | asyncpg.InternalClientError):
+    if is_outage(error) or isinstance(error, MemoryError | asyncpg.InterfaceError):
         return True
     if isinstance(error, asyncpg.PostgresError):
         return str(error.sqlstate or "")[:2] in TRANSIENT_SQLSTATE_CLASSES
