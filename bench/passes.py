@@ -440,6 +440,27 @@ def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def run_loops(
+    loops: list[asyncio.Task[None]], started: float, seconds: float, closing: list[Coroutine[Any, Any, None]]
+) -> float:
+    """Wait for the client loops (cancelling any that overrun), close the clients, re-raise a
+    loop's failure; return the seconds elapsed since `started`."""
+    try:
+        _, late = await asyncio.wait(loops, timeout=seconds + 120)
+        if late:
+            print(f"  warning: {len(late)} client loops overran; counting what finished", file=sys.stderr)
+    finally:
+        elapsed = time.perf_counter() - started
+        for loop in loops:
+            loop.cancel()
+        outcomes = await asyncio.gather(*loops, return_exceptions=True)
+        await asyncio.gather(*closing, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
+            raise outcome
+    return elapsed
+
+
 async def drive(
     base_url: str, token: str, plans: list[Plan], seconds: float, poller: asyncpg.Pool, *, sample: bool
 ) -> tuple[Tally, float]:
@@ -454,19 +475,7 @@ async def drive(
         asyncio.create_task(client_loop(api, plan, deadline, tally, poller, sample=sample))
         for api, plan in zip(apis, plans, strict=True)
     ]
-    try:
-        _, late = await asyncio.wait(loops, timeout=seconds + 120)
-        if late:
-            print(f"  warning: {len(late)} client loops overran; counting what finished", file=sys.stderr)
-    finally:
-        elapsed = time.perf_counter() - started
-        for loop in loops:
-            loop.cancel()
-        outcomes = await asyncio.gather(*loops, return_exceptions=True)
-        await asyncio.gather(*(api.close() for api in apis), return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
-            raise outcome
+    elapsed = await run_loops(loops, started, seconds, [api.close() for api in apis])
     return tally, elapsed
 
 
@@ -560,17 +569,7 @@ async def drive_stock(base_url: str, plans: list[list[str]], seconds: float) -> 
         asyncio.create_task(stock_loop(http, list(students), started + seconds, tally))
         for http, students in zip(clients, plans, strict=True)
     ]
-    try:
-        await asyncio.wait(loops, timeout=seconds + 120)
-    finally:
-        elapsed = time.perf_counter() - started
-        for loop in loops:
-            loop.cancel()
-        outcomes = await asyncio.gather(*loops, return_exceptions=True)
-        await asyncio.gather(*(http.aclose() for http in clients), return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, Exception) and not isinstance(outcome, asyncio.CancelledError):
-            raise outcome
+    elapsed = await run_loops(loops, started, seconds, [http.aclose() for http in clients])
     return tally, elapsed
 
 
