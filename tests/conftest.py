@@ -18,7 +18,7 @@ import pytest
 import redis
 from hypothesis import settings
 
-from hallpass.services import (
+from hallpass.local.services import (
     EmbeddedPostgres,
     EmbeddedRedis,
     create_database,

@@ -26,10 +26,10 @@ from eventsourcing.persistence import PersistenceError
 
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.errors import DomainError
+from hallpass.local.services import ensure_services
 from hallpass.projections.health import projection_health
 from hallpass.projections.runner import ProjectionRunner, RetryReport
 from hallpass.seed import DemoSchool, describe_demo_school, print_welcome, seed_demo_school
-from hallpass.services import ensure_services
 from hallpass.settings import Settings
 
 CHILD_PROCESSES = ("web", "projector", "worker")

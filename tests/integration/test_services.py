@@ -12,7 +12,7 @@ import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from hallpass.services import (
+from hallpass.local.services import (
     EmbeddedServices,
     database_url_for,
     ensure_services,

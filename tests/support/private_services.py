@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from hallpass.services import EmbeddedPostgres, postgres_answers, redis_answers, redis_server_binary
+from hallpass.local.services import EmbeddedPostgres, postgres_answers, redis_answers, redis_server_binary
 from support.server import free_port
 
 
