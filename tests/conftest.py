@@ -18,14 +18,8 @@ import pytest
 import redis
 from hypothesis import settings
 
-from hallpass.local.services import (
-    EmbeddedPostgres,
-    EmbeddedRedis,
-    create_database,
-    drop_database,
-    postgres_answers,
-    redis_answers,
-)
+from hallpass.local.postgres import EmbeddedPostgres, create_database, drop_database, postgres_answers
+from hallpass.local.redis import EmbeddedRedis, redis_answers
 
 LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"

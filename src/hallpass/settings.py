@@ -23,7 +23,7 @@ class Settings:
     """Process configuration.
 
     ``database_url`` / ``redis_url`` of ``None`` mean "start an embedded server"
-    (see :mod:`hallpass.local.services`).
+    (see :mod:`hallpass.local`).
     """
 
     database_url: str | None

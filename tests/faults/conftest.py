@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hallpass.local.services import create_database, drop_database
+from hallpass.local.postgres import create_database, drop_database
 from support.private_services import PrivatePostgres, private_postgres
 from support.runtime import runtime
 

@@ -12,13 +12,9 @@ import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from hallpass.local.services import (
-    EmbeddedServices,
-    database_url_for,
-    ensure_services,
-    postgres_answers,
-    redis_answers,
-)
+from hallpass.local.postgres import database_url_for, postgres_answers
+from hallpass.local.redis import redis_answers
+from hallpass.local.services import EmbeddedServices, ensure_services
 from hallpass.settings import Settings
 
 

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from hallpass.local.services import EmbeddedPostgres, postgres_answers, redis_answers, redis_server_binary
+from hallpass.local.postgres import EmbeddedPostgres, postgres_answers
+from hallpass.local.redis import redis_answers, redis_server_binary
 from support.server import free_port
 
 
