@@ -8,8 +8,9 @@ import pytest_asyncio
 import redis
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from support.browser import watch_csp
+from support.browser import Screens, watch_csp
 from support.fixtures import other_school, other_teacher, school, server, teacher
+from support.server import LiveServer
 from support.worker import Worker, workers
 
 __all__ = ["browser", "csp_violations", "other_school", "other_teacher", "school", "server", "teacher"]
@@ -33,6 +34,14 @@ async def browser() -> AsyncIterator[Browser]:
         chromium = await p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield chromium
         await chromium.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def screens(browser: Browser, server: LiveServer) -> AsyncIterator[Screens]:
+    """Pages for one test, each on a device of its own; all closed when the test ends."""
+    opened = Screens(browser, server)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture(scope="session")

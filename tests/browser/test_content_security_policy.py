@@ -7,17 +7,14 @@ would see one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import expect
 
 from support.api_client import ApiClient
-from support.browser import CSP_MARK, sign_in
+from support.browser import CSP_MARK, DESKTOP, Screens
 from support.kiosk_client import set_up_kiosk
-from support.portal import NEW_PASSWORD, PortalSchool, StudentClient, hall_pass_id, make_portal_school
-from support.school import PASSWORD
+from support.portal import PortalSchool, make_portal_school
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -28,24 +25,10 @@ async def cschool(server: LiveServer) -> PortalSchool:
     return await make_portal_school(server.runtime, label="Csp", needs_approval=True, students=6)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        await context.close()
-
-
-async def new_page(browser: Browser, contexts: list[BrowserContext]) -> Page:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    contexts.append(context)
-    return await context.new_page()
-
-
 async def test_the_console_reports_an_inline_script_and_it_does_not_run(
-    browser: Browser, contexts: list[BrowserContext], server: LiveServer, csp_violations: list[str]
+    screens: Screens, server: LiveServer, csp_violations: list[str]
 ) -> None:
-    page = await new_page(browser, contexts)
+    page = await screens.page()
     await page.goto(f"{server.url}/sign-in")
     async with page.expect_console_message(lambda m: CSP_MARK in m.text) as reported:
         await page.evaluate(
@@ -60,15 +43,10 @@ async def test_the_console_reports_an_inline_script_and_it_does_not_run(
 
 
 async def test_staff_screens_run_under_the_policy(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    cschool: PortalSchool,
-    csp_violations: list[str],
+    screens: Screens, server: LiveServer, cschool: PortalSchool, csp_violations: list[str]
 ) -> None:
     school = cschool.school
-    page = await new_page(browser, contexts)
-    await sign_in(page, server, school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     await expect(page.locator("#kiosk-list")).not_to_contain_text("Show your kiosks")
 
     await page.get_by_role("link", name="Create Hall Pass").first.click()
@@ -91,8 +69,7 @@ async def test_staff_screens_run_under_the_policy(
     await page.goto(f"{server.url}/hall-pass/kiosks")
     await expect(page.get_by_role("heading", name="Your kiosks")).to_be_visible()
 
-    admin = await new_page(browser, contexts)
-    await sign_in(admin, server, cschool.admin_email)
+    admin = await screens.staff(cschool.admin_email)
     for path, heading in (
         ("/hall-pass/school-day", "School day"),
         ("/admin/portal", "Student Portal settings"),
@@ -103,23 +80,13 @@ async def test_staff_screens_run_under_the_policy(
 
 
 async def test_kiosk_screens_run_under_the_policy(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    cschool: PortalSchool,
-    csp_violations: list[str],
+    screens: Screens, server: LiveServer, cschool: PortalSchool, csp_violations: list[str]
 ) -> None:
     school = cschool.school
-    staff = await ApiClient.signed_in(server.url, school.emails["Ada"], PASSWORD)
-    made = await set_up_kiosk(staff, school.rooms["Room 101"], [school.rooms["Nurse"]])
-    await staff.close()
+    async with ApiClient.session(server.url, school.emails["Ada"]) as staff:
+        made = await set_up_kiosk(staff, school.rooms["Room 101"], [school.rooms["Nurse"]])
     assert made.status_code == 201
-    context = await browser.new_context(viewport={"width": 1024, "height": 768})
-    contexts.append(context)
-    await context.add_cookies([{"name": "hallpass_kiosk", "value": made.json()["token"], "url": server.url}])
-    page = await context.new_page()
-    await page.goto(f"{server.url}/kiosk")
-    await expect(page.get_by_role("heading", name="Welcome to the Hall Pass Kiosk")).to_be_visible()
+    page = await screens.kiosk(made.json()["token"])
 
     name = school.student_names[school.students[1]]
     await page.get_by_role("link", name="Create Pass").click()
@@ -147,23 +114,10 @@ async def test_kiosk_screens_run_under_the_policy(
 
 
 async def test_portal_screens_run_under_the_policy(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    cschool: PortalSchool,
-    csp_violations: list[str],
+    screens: Screens, server: LiveServer, cschool: PortalSchool, csp_violations: list[str]
 ) -> None:
     school = cschool.school
-    sid = await hall_pass_id(server.runtime, school.students[2])
-    api = StudentClient(server.url, school.id)
-    await api.ready(sid)
-    await api.close()
-    page = await new_page(browser, contexts)
-    await page.goto(f"{server.url}/portal/{school.id}")
-    await page.get_by_label("Hall pass ID or #school ID").fill(sid)
-    await page.get_by_label("Password").fill(NEW_PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+    page = await screens.student(school.id, school.students[2], DESKTOP)
 
     await page.get_by_role("link", name="Create Pass").click()
     await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
@@ -172,8 +126,7 @@ async def test_portal_screens_run_under_the_policy(
     current = page.locator("#current [data-status]")
     await expect(current).to_have_attribute("data-status", "requested")
 
-    teacher = await new_page(browser, contexts)
-    await sign_in(teacher, server, school.emails["Ada"])
+    teacher = await screens.staff(school.emails["Ada"])
     name = school.student_names[school.students[2]]
     await teacher.get_by_role("button", name=f"Approve request from {name}").click()
     await expect(current).to_have_attribute("data-status", "active")

@@ -8,17 +8,15 @@ from uuid import UUID
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Page, ViewportSize, expect
 
 from support.api_client import ApiClient
-from support.browser import sign_in
+from support.browser import PHONE, TABLET, Screens, sign_in
 from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
-from support.school import PASSWORD, SchoolFixture, make_school
+from support.school import SchoolFixture, make_school
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
-TABLET = {"width": 1024, "height": 768}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -28,47 +26,19 @@ async def kschool(server: LiveServer) -> SchoolFixture:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def staff(server: LiveServer, kschool: SchoolFixture) -> AsyncIterator[ApiClient]:
-    client = await ApiClient.signed_in(server.url, kschool.emails["Ada"], PASSWORD)
-    yield client
-    await client.close()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    """Browser contexts a test opens; all closed afterwards, so no live stream outlives a test."""
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        await context.close()
-
-
-async def new_page(
-    browser: Browser, contexts: list[BrowserContext], viewport: dict[str, int] = TABLET
-) -> Page:
-    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
-    contexts.append(context)
-    return await context.new_page()
+    async with ApiClient.session(server.url, kschool.emails["Ada"]) as client:
+        yield client
 
 
 async def kiosk_device(
-    contexts: list[BrowserContext],
-    browser: Browser,
-    server: LiveServer,
-    staff: ApiClient,
-    kschool: SchoolFixture,
-    viewport: dict[str, int],
-) -> tuple[BrowserContext, Page]:
+    screens: Screens, staff: ApiClient, kschool: SchoolFixture, viewport: ViewportSize
+) -> Page:
+    """A device in kiosk mode in Room 101, for the Nurse and the Library."""
     r = await set_up_kiosk(
         staff, kschool.rooms["Room 101"], [kschool.rooms["Nurse"], kschool.rooms["Library"]]
     )
     assert r.status_code == 201
-    context = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
-    contexts.append(context)
-    await context.add_cookies([{"name": "hallpass_kiosk", "value": r.json()["token"], "url": server.url}])
-    page = await context.new_page()
-    await page.goto(f"{server.url}/kiosk")
-    await expect(page.get_by_role("heading", name="Welcome to the Hall Pass Kiosk")).to_be_visible()
-    return context, page
+    return await screens.kiosk(r.json()["token"], viewport)
 
 
 async def hall_pass_id(server: LiveServer, kschool: SchoolFixture, student: UUID) -> int:
@@ -77,9 +47,9 @@ async def hall_pass_id(server: LiveServer, kschool: SchoolFixture, student: UUID
 
 
 async def test_set_up_turns_the_browser_into_a_kiosk(
-    browser: Browser, contexts: list[BrowserContext], server: LiveServer, kschool: SchoolFixture
+    screens: Screens, server: LiveServer, kschool: SchoolFixture
 ) -> None:
-    page = await new_page(browser, contexts)
+    page = await screens.page()
     context = page.context
     await sign_in(page, server, kschool.emails["Ada"])
     await page.get_by_role("link", name="Kiosk Mode").first.click()
@@ -110,11 +80,8 @@ async def test_set_up_turns_the_browser_into_a_kiosk(
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-async def test_set_up_errors_are_shown(
-    browser: Browser, contexts: list[BrowserContext], server: LiveServer, kschool: SchoolFixture
-) -> None:
-    page = await new_page(browser, contexts)
-    await sign_in(page, server, kschool.emails["Bo"])
+async def test_set_up_errors_are_shown(screens: Screens, server: LiveServer, kschool: SchoolFixture) -> None:
+    page = await screens.staff(kschool.emails["Bo"])
     await page.goto(f"{server.url}/hall-pass/kiosk")
     await page.get_by_label("Nurse").check()
     await page.get_by_label("Exit password (4 to 8 digits)").fill("1357")
@@ -125,19 +92,14 @@ async def test_set_up_errors_are_shown(
 
 
 async def test_a_student_creates_a_pass_and_the_dashboard_shows_k(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    kschool: SchoolFixture,
-    staff: ApiClient,
+    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
 ) -> None:
     student = kschool.students[3]
     name = kschool.student_names[student]
-    dashboard = await new_page(browser, contexts)
-    await sign_in(dashboard, server, kschool.emails["Ada"])
+    dashboard = await screens.staff(kschool.emails["Ada"])
     await expect(dashboard.locator("#kiosk-list")).not_to_contain_text("Show your kiosks")
 
-    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    page = await kiosk_device(screens, staff, kschool, TABLET)
     await page.get_by_role("link", name="Create Pass").click()
     search = page.get_by_label("Your full name, hall pass ID, or #school ID")
     await search.fill(name.replace("Tester", "Tsester").lower())
@@ -168,15 +130,11 @@ async def test_a_student_creates_a_pass_and_the_dashboard_shows_k(
 
 
 async def test_a_student_completes_a_pass_on_a_phone(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    kschool: SchoolFixture,
-    staff: ApiClient,
+    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
 ) -> None:
     student = kschool.students[5]
-    context, page = await kiosk_device(contexts, browser, server, staff, kschool, PHONE)
-    token = (await context.cookies())[0]["value"]
+    page = await kiosk_device(screens, staff, kschool, PHONE)
+    token = (await page.context.cookies())[0]["value"]
     device = KioskClient(server.url, token)
     assert (await device.create(student, kschool.rooms["Library"])).status_code == 201
     await device.close()
@@ -197,13 +155,9 @@ async def test_a_student_completes_a_pass_on_a_phone(
 
 
 async def test_search_messages_and_idle_return_to_start(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    kschool: SchoolFixture,
-    staff: ApiClient,
+    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
 ) -> None:
-    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    page = await kiosk_device(screens, staff, kschool, TABLET)
     await page.clock.install()
     await page.goto(f"{server.url}/kiosk/create?q=a")
     await expect(page.get_by_role("alert")).to_contain_text("at least 2 letters")
@@ -214,13 +168,9 @@ async def test_search_messages_and_idle_return_to_start(
 
 
 async def test_exit_needs_the_password_and_locks_after_five_wrong(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    kschool: SchoolFixture,
-    staff: ApiClient,
+    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
 ) -> None:
-    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    page = await kiosk_device(screens, staff, kschool, TABLET)
     await page.get_by_role("link", name="Exit Kiosk Mode").click()
     password = page.get_by_label("Exit password")
     for left in (4, 3, 2, 1):
@@ -238,21 +188,16 @@ async def test_exit_needs_the_password_and_locks_after_five_wrong(
 
 
 async def test_exit_with_the_right_password_and_revoke_from_the_dashboard(
-    browser: Browser,
-    contexts: list[BrowserContext],
-    server: LiveServer,
-    kschool: SchoolFixture,
-    staff: ApiClient,
+    screens: Screens, kschool: SchoolFixture, staff: ApiClient
 ) -> None:
-    _, page = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
+    page = await kiosk_device(screens, staff, kschool, TABLET)
     await page.get_by_role("link", name="Exit Kiosk Mode").click()
     await page.get_by_label("Exit password").fill(EXIT_PASSWORD)
     await page.get_by_role("button", name="Exit Kiosk Mode").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
-    _, device = await kiosk_device(contexts, browser, server, staff, kschool, TABLET)
-    dashboard = await new_page(browser, contexts)
-    await sign_in(dashboard, server, kschool.emails["Ada"])
+    device = await kiosk_device(screens, staff, kschool, TABLET)
+    dashboard = await screens.staff(kschool.emails["Ada"])
     revoke = dashboard.locator("#kiosk-list").get_by_role("button", name="Revoke").first
     await revoke.click()
     await expect(dashboard.get_by_role("status")).to_contain_text("Kiosk revoked")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Page, expect
 
-from support.portal import NEW_PASSWORD, PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.browser import PHONE, Screens
+from support.portal import NEW_PASSWORD, PortalSchool, hall_pass_id, make_portal_school
 from support.school import PASSWORD
 from support.server import LiveServer
 
@@ -20,43 +19,14 @@ async def portal(server: LiveServer) -> PortalSchool:
     return await make_portal_school(server.runtime, label="BrowserPortal", needs_approval=True, students=8)
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def browser_contexts(browser: Browser) -> AsyncIterator[Browser]:
-    """The browser; every context a test opens is closed afterwards, so live streams end."""
-    before = set(browser.contexts)
-    yield browser
-    for context in browser.contexts:
-        if context not in before:
-            await context.close()
-
-
-async def student_page(browser: Browser, server: LiveServer, portal: PortalSchool, index: int) -> Page:
-    """A student who already chose a password, signed in on the portal's home page."""
-    sid = await hall_pass_id(server.runtime, portal.school.students[index])
-    api = StudentClient(server.url, portal.id)
-    await api.ready(sid)
-    await api.close()
-    context = await browser.new_context(viewport={"width": 414, "height": 860})
-    page = await context.new_page()
-    await page.goto(f"{server.url}/portal/{portal.id}")
-    await page.get_by_label("Hall pass ID or #school ID").fill(sid)
-    await page.get_by_label("Password").fill(NEW_PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
-    return page
-
-
-async def teacher_page(
-    browser: Browser, server: LiveServer, portal: PortalSchool
-) -> tuple[BrowserContext, Page]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{server.url}/sign-in")
+async def teacher_page(screens: Screens, portal: PortalSchool) -> Page:
+    page = await screens.page()
+    await page.goto(screens.url("/sign-in"))
     await page.get_by_label("Email").fill(portal.school.emails["Ada"])
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Student requests")).to_be_visible()
-    return context, page
+    return page
 
 
 async def create_request(page: Page, portal: PortalSchool, destination: str) -> None:
@@ -70,12 +40,10 @@ async def create_request(page: Page, portal: PortalSchool, destination: str) -> 
 
 
 async def test_first_sign_in_with_the_id_then_a_new_password(
-    browser_contexts: Browser, server: LiveServer, portal: PortalSchool
+    screens: Screens, server: LiveServer, portal: PortalSchool
 ) -> None:
-    browser = browser_contexts
     sid = await hall_pass_id(server.runtime, portal.school.students[0])
-    context = await browser.new_context()
-    page = await context.new_page()
+    page = await screens.page()
     await page.goto(f"{server.url}/portal/{portal.id}")
     await expect(page.get_by_role("heading", name="Student Portal sign in")).to_be_visible()
     await page.get_by_label("Hall pass ID or #school ID").fill(sid)
@@ -104,15 +72,14 @@ async def test_first_sign_in_with_the_id_then_a_new_password(
 
 
 async def test_teacher_approves_and_the_student_page_turns_active_without_reload(
-    browser_contexts: Browser, server: LiveServer, portal: PortalSchool
+    screens: Screens, portal: PortalSchool
 ) -> None:
-    browser = browser_contexts
     name = portal.school.student_names[portal.school.students[1]]
-    page = await student_page(browser, server, portal, 1)
+    page = await screens.student(portal.id, portal.school.students[1], PHONE)
     await create_request(page, portal, "Nurse")
     await page.evaluate("window.__sameDocument = true")
 
-    _, teacher = await teacher_page(browser, server, portal)
+    teacher = await teacher_page(screens, portal)
     await teacher.get_by_role("button", name=f"Approve request from {name}").click()
     await expect(teacher.get_by_text("No student requests waiting.")).to_be_visible()
 
@@ -131,16 +98,13 @@ async def test_teacher_approves_and_the_student_page_turns_active_without_reload
     await expect(row.locator("td.duration")).to_have_text("0 min")
 
 
-async def test_teacher_denies_and_the_student_sees_it_live(
-    browser_contexts: Browser, server: LiveServer, portal: PortalSchool
-) -> None:
-    browser = browser_contexts
+async def test_teacher_denies_and_the_student_sees_it_live(screens: Screens, portal: PortalSchool) -> None:
     name = portal.school.student_names[portal.school.students[2]]
-    page = await student_page(browser, server, portal, 2)
+    page = await screens.student(portal.id, portal.school.students[2], PHONE)
     await create_request(page, portal, "Library")
     await page.evaluate("window.__sameDocument = true")
 
-    _, teacher = await teacher_page(browser, server, portal)
+    teacher = await teacher_page(screens, portal)
     await teacher.get_by_label(f"Note for {name} (optional)").fill("After the quiz")
     await teacher.get_by_role("button", name=f"Deny request from {name}").click()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from support.api_client import ApiClient
-from support.browser import sign_in
+from support.browser import Screens
 from support.school import SchoolFixture
 from support.server import LiveServer
 
@@ -17,12 +17,11 @@ CLOCK_TIME = re.compile(r"^\d{1,2}:\d{2} (AM|PM)$")
 
 
 async def test_create_two_passes_then_complete_one_without_reload(
-    browser: Browser, server: LiveServer, school: SchoolFixture
+    screens: Screens, school: SchoolFixture
 ) -> None:
     first, second = school.students[40], school.students[42]
     names = [school.student_names[first], school.student_names[second]]
-    page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    await sign_in(page, server, school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
 
     await page.get_by_role("link", name="Create Hall Pass").first.click()
     await expect(page.get_by_role("heading", name="Create Hall Pass")).to_be_visible()
@@ -50,14 +49,12 @@ async def test_create_two_passes_then_complete_one_without_reload(
     await expect(rows[names[0]].first.locator("td.returned time")).to_have_text(CLOCK_TIME)
     await expect(rows[names[1]].first).to_have_attribute("data-status", "active")
     assert await page.evaluate("window.__sameDocument") is True
-    await page.close()
 
 
 async def test_dashboard_shows_a_pass_made_elsewhere_without_reload(
-    browser: Browser, server: LiveServer, school: SchoolFixture, teacher: ApiClient
+    screens: Screens, school: SchoolFixture, teacher: ApiClient
 ) -> None:
-    page = await browser.new_page()
-    await sign_in(page, server, school.emails["Bo"])
+    page = await screens.staff(school.emails["Bo"])
     await page.evaluate("window.__sameDocument = true")
     student = school.students[44]
     name = school.student_names[student]
@@ -70,16 +67,13 @@ async def test_dashboard_shows_a_pass_made_elsewhere_without_reload(
     await expect(row).to_have_count(1)
     await expect(row).to_have_attribute("data-status", "active")
     assert await page.evaluate("window.__sameDocument") is True
-    await page.close()
 
 
 async def test_create_errors_are_shown_on_the_page(
-    browser: Browser, server: LiveServer, school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    page = await browser.new_page()
-    await sign_in(page, server, school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     await page.goto(f"{server.url}/hall-pass/new")
     await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
     await page.get_by_role("button", name="Create Hall Pass").last.click()
     await expect(page.get_by_role("alert")).to_contain_text("select at least one student")
-    await page.close()

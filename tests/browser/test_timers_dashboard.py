@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import expect
 
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.timers import ReschedulePass, SchedulePasses
-from support.browser import sign_in
+from support.browser import Screens
 from support.school import SchoolFixture
 from support.server import LiveServer
 from support.worker import Worker
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 
 async def test_scheduled_pass_turns_active_on_time(
-    browser: Browser, server: LiveServer, school: SchoolFixture, timer_worker: Worker
+    screens: Screens, server: LiveServer, school: SchoolFixture, timer_worker: Worker
 ) -> None:
     # Scheduled an hour ahead, so the page surely sees it Scheduled however slow the machine;
     # then moved to two seconds ahead, so the worker starts it while the page stays open.
@@ -37,8 +37,7 @@ async def test_scheduled_pass_turns_active_on_time(
         now=datetime.now(UTC),
     )
     pass_id = UUID(scheduled.body["passes"][0]["id"])
-    page = await browser.new_page()
-    await sign_in(page, server, school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")
     row = page.locator("#pass-rows tr", has_text=name)
     await expect(row).to_have_attribute("data-status", "scheduled")
@@ -51,16 +50,14 @@ async def test_scheduled_pass_turns_active_on_time(
     )
     await expect(row).to_have_attribute("data-status", "active", timeout=30_000)
     assert await page.evaluate("window.__sameDocument") is True
-    await page.close()
 
 
 async def test_expired_pass_shows_overdue_and_alerts_its_creator(
-    browser: Browser, server: LiveServer, school: SchoolFixture, timer_worker: Worker
+    screens: Screens, server: LiveServer, school: SchoolFixture, timer_worker: Worker
 ) -> None:
     student = school.students[48]
     name = school.student_names[student]
-    page = await browser.new_page()
-    await sign_in(page, server, school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")
     started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=15)
     await server.runtime.app.create_passes(
@@ -81,16 +78,14 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
     alert = page.get_by_role("alert").filter(has_text="Overdue")
     await expect(alert).to_contain_text(f"{name} is 0 min over at Library")
     assert await page.evaluate("window.__sameDocument") is True
-    await page.close()
 
 
 async def test_schedule_for_later_from_create_hall_pass(
-    browser: Browser, server: LiveServer, school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
     student = school.students[50]
     name = school.student_names[student]
-    page = await browser.new_page()
-    await sign_in(page, server, school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     await page.goto(f"{server.url}/hall-pass/new")
     await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
     await page.get_by_label("Time allowed (minutes, optional)").fill("5")
@@ -107,18 +102,15 @@ async def test_schedule_for_later_from_create_hall_pass(
     await expect(row).to_have_attribute("data-status", "scheduled")
     await expect(row.locator("td").nth(4)).to_have_text("10:30 AM")
     await expect(row.locator("td").nth(5)).to_have_text("10:35 AM")
-    await page.close()
 
 
 async def test_admin_sets_the_dismissal_time(
-    browser: Browser, server: LiveServer, school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    page = await browser.new_page()
-    await sign_in(page, server, school.emails["Cleo"])
+    page = await screens.staff(school.emails["Cleo"])
     await page.get_by_role("link", name="School day").click()
     await page.get_by_label("Dismissal time").fill("15:05")
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_have_text("Dismissal is now at 3:05 PM every school day.")
     await page.goto(f"{server.url}/hall-pass/school-day")
     await expect(page.get_by_label("Dismissal time")).to_have_value("15:05")
-    await page.close()

@@ -57,9 +57,8 @@ def assert_page(r: httpx.Response) -> None:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def admin(server: LiveServer, school: SchoolFixture) -> AsyncIterator[ApiClient]:
-    client = await ApiClient.signed_in(server.url, school.emails["Cleo"], PASSWORD)
-    yield client
-    await client.close()
+    async with ApiClient.session(server.url, school.emails["Cleo"]) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -12,7 +12,7 @@ import pytest_asyncio
 from hallpass.aggregates.kiosks import Kiosk
 from support.api_client import ApiClient
 from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
-from support.school import PASSWORD, SchoolFixture, make_school
+from support.school import SchoolFixture, make_school
 from support.server import LiveServer
 
 
@@ -23,9 +23,8 @@ async def kschool(server: LiveServer) -> SchoolFixture:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def staff(server: LiveServer, kschool: SchoolFixture) -> AsyncIterator[ApiClient]:
-    client = await ApiClient.signed_in(server.url, kschool.emails["Ada"], PASSWORD)
-    yield client
-    await client.close()
+    async with ApiClient.session(server.url, kschool.emails["Ada"]) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -253,9 +253,8 @@ async def lschool(server: LiveServer) -> SchoolFixture:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def lteacher(server: LiveServer, lschool: SchoolFixture) -> AsyncIterator[ApiClient]:
-    client = await ApiClient.signed_in(server.url, lschool.emails["Ada"], PASSWORD)
-    yield client
-    await client.close()
+    async with ApiClient.session(server.url, lschool.emails["Ada"]) as client:
+        yield client
 
 
 def padded_json(body: dict[str, object], size: int) -> bytes:

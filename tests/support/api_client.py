@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
 import httpx
+
+from support.school import PASSWORD
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -39,6 +43,16 @@ class ApiClient:
             r = await anon.post("/api/v1/auth/token", json={"email": email, "password": password})
             r.raise_for_status()
             return cls(base_url, r.json()["token"])
+
+    @classmethod
+    @asynccontextmanager
+    async def session(cls, base_url: str, email: str, password: str = PASSWORD) -> AsyncIterator[ApiClient]:
+        """Signed in for the length of a `with` block (a fixture's life), signed out after."""
+        client = await cls.signed_in(base_url, email, password)
+        try:
+            yield client
+        finally:
+            await client.close()
 
     async def create_passes(
         self,

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from support.api_client import ApiClient
-from support.school import PASSWORD, SchoolFixture, make_school
+from support.school import SchoolFixture, make_school
 from support.server import LiveServer, live_server
 
 
@@ -32,13 +32,11 @@ async def other_school(server: LiveServer) -> SchoolFixture:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def teacher(server: LiveServer, school: SchoolFixture) -> AsyncIterator[ApiClient]:
-    client = await ApiClient.signed_in(server.url, school.emails["Ada"], PASSWORD)
-    yield client
-    await client.close()
+    async with ApiClient.session(server.url, school.emails["Ada"]) as client:
+        yield client
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def other_teacher(server: LiveServer, other_school: SchoolFixture) -> AsyncIterator[ApiClient]:
-    client = await ApiClient.signed_in(server.url, other_school.emails["Ada"], PASSWORD)
-    yield client
-    await client.close()
+    async with ApiClient.session(server.url, other_school.emails["Ada"]) as client:
+        yield client
