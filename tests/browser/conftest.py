@@ -9,11 +9,21 @@ import redis
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from support.browser import Screens, watch_csp
-from support.fixtures import other_school, other_teacher, school, server, teacher
+from support.fixtures import other_school, other_teacher, own_school, own_teacher, school, server, teacher
 from support.server import LiveServer
 from support.worker import Worker, workers
 
-__all__ = ["browser", "csp_violations", "other_school", "other_teacher", "school", "server", "teacher"]
+__all__ = [
+    "browser",
+    "csp_violations",
+    "other_school",
+    "other_teacher",
+    "own_school",
+    "own_teacher",
+    "school",
+    "server",
+    "teacher",
+]
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()

@@ -3,58 +3,48 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from uuid import UUID
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Page, ViewportSize, expect
 
 from support.api_client import ApiClient
 from support.browser import PHONE, TABLET, Screens, sign_in
 from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def kschool(server: LiveServer) -> SchoolFixture:
-    return await make_school(server.runtime, label="Kioskb", students=24)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def staff(server: LiveServer, kschool: SchoolFixture) -> AsyncIterator[ApiClient]:
-    async with ApiClient.session(server.url, kschool.emails["Ada"]) as client:
-        yield client
+OWN_SCHOOL_STUDENTS = 24
 
 
 async def kiosk_device(
-    screens: Screens, staff: ApiClient, kschool: SchoolFixture, viewport: ViewportSize
+    screens: Screens, own_teacher: ApiClient, own_school: SchoolFixture, viewport: ViewportSize
 ) -> Page:
     """A device in kiosk mode in Room 101, for the Nurse and the Library."""
     r = await set_up_kiosk(
-        staff, kschool.rooms["Room 101"], [kschool.rooms["Nurse"], kschool.rooms["Library"]]
+        own_teacher, own_school.rooms["Room 101"], [own_school.rooms["Nurse"], own_school.rooms["Library"]]
     )
     assert r.status_code == 201
     return await screens.kiosk(r.json()["token"], viewport)
 
 
-async def hall_pass_id(server: LiveServer, kschool: SchoolFixture, student: UUID) -> int:
-    rows = await server.runtime.directory.students_by_ids(kschool.id, [student])
+async def hall_pass_id(server: LiveServer, own_school: SchoolFixture, student: UUID) -> int:
+    rows = await server.runtime.directory.students_by_ids(own_school.id, [student])
     return int(rows[0]["hall_pass_id"])
 
 
 async def test_set_up_turns_the_browser_into_a_kiosk(
-    screens: Screens, server: LiveServer, kschool: SchoolFixture
+    screens: Screens, server: LiveServer, own_school: SchoolFixture
 ) -> None:
     page = await screens.page()
     context = page.context
-    await sign_in(page, server, kschool.emails["Ada"])
+    await sign_in(page, server, own_school.emails["Ada"])
     await page.get_by_role("link", name="Kiosk Mode").first.click()
     await expect(page.get_by_role("heading", name="Kiosk Mode")).to_be_visible()
-    await expect(page.get_by_label("Kiosk room (Leaving From)")).to_have_value(str(kschool.rooms["Room 101"]))
+    await expect(page.get_by_label("Kiosk room (Leaving From)")).to_have_value(
+        str(own_school.rooms["Room 101"])
+    )
     await page.get_by_label("Nurse").check()
     await page.get_by_label("Restroom").check()
     await page.get_by_label("Hand-picked students").check()
@@ -62,7 +52,7 @@ async def test_set_up_turns_the_browser_into_a_kiosk(
     await page.get_by_role("button", name="Move all", exact=True).click()
     chosen = page.locator("#chosen li")
     await expect(chosen).to_have_count(8)
-    first = kschool.student_names[kschool.students[1]]
+    first = own_school.student_names[own_school.students[1]]
     await expect(page.locator("#chosen").get_by_label(first)).to_be_checked()
     await page.get_by_label("Exit password (4 to 8 digits)").fill("1357")
     await page.get_by_label("Exit password again").fill("1357")
@@ -80,8 +70,10 @@ async def test_set_up_turns_the_browser_into_a_kiosk(
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-async def test_set_up_errors_are_shown(screens: Screens, server: LiveServer, kschool: SchoolFixture) -> None:
-    page = await screens.staff(kschool.emails["Bo"])
+async def test_set_up_errors_are_shown(
+    screens: Screens, server: LiveServer, own_school: SchoolFixture
+) -> None:
+    page = await screens.staff(own_school.emails["Bo"])
     await page.goto(f"{server.url}/hall-pass/kiosk")
     await page.get_by_label("Nurse").check()
     await page.get_by_label("Exit password (4 to 8 digits)").fill("1357")
@@ -92,14 +84,14 @@ async def test_set_up_errors_are_shown(screens: Screens, server: LiveServer, ksc
 
 
 async def test_a_student_creates_a_pass_and_the_dashboard_shows_k(
-    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
+    screens: Screens, server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
 ) -> None:
-    student = kschool.students[3]
-    name = kschool.student_names[student]
-    dashboard = await screens.staff(kschool.emails["Ada"])
+    student = own_school.students[3]
+    name = own_school.student_names[student]
+    dashboard = await screens.staff(own_school.emails["Ada"])
     await expect(dashboard.locator("#kiosk-list")).not_to_contain_text("Show your kiosks")
 
-    page = await kiosk_device(screens, staff, kschool, TABLET)
+    page = await kiosk_device(screens, own_teacher, own_school, TABLET)
     await page.get_by_role("link", name="Create Pass").click()
     search = page.get_by_label("Your full name, hall pass ID, or #school ID")
     await search.fill(name.replace("Tester", "Tsester").lower())
@@ -130,18 +122,18 @@ async def test_a_student_creates_a_pass_and_the_dashboard_shows_k(
 
 
 async def test_a_student_completes_a_pass_on_a_phone(
-    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
+    screens: Screens, server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
 ) -> None:
-    student = kschool.students[5]
-    page = await kiosk_device(screens, staff, kschool, PHONE)
+    student = own_school.students[5]
+    page = await kiosk_device(screens, own_teacher, own_school, PHONE)
     token = (await page.context.cookies())[0]["value"]
     device = KioskClient(server.url, token)
-    assert (await device.create(student, kschool.rooms["Library"])).status_code == 201
+    assert (await device.create(student, own_school.rooms["Library"])).status_code == 201
     await device.close()
 
     await page.get_by_role("link", name="Complete Pass").click()
     search = page.get_by_label("Your full name, hall pass ID, or #school ID")
-    await search.fill(str(await hall_pass_id(server, kschool, student)))
+    await search.fill(str(await hall_pass_id(server, own_school, student)))
     await page.get_by_role("button", name="Search").click()
     await page.get_by_role("button", name="Next Step").click()
     await expect(page.locator(".kiosk-summary")).to_contain_text("Library")
@@ -149,15 +141,15 @@ async def test_a_student_completes_a_pass_on_a_phone(
     await page.get_by_role("button", name="Complete Pass").click()
     await expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
     await expect(page.get_by_role("status")).to_contain_text(re.compile(r"returned at \d{1,2}:\d{2} (AM|PM)"))
-    listed = (await staff.passes(student_id=str(student))).json()["passes"]
+    listed = (await own_teacher.passes(student_id=str(student))).json()["passes"]
     assert listed[0]["status"] == "completed"
     assert listed[0]["returned_at"] is not None
 
 
 async def test_search_messages_and_idle_return_to_start(
-    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
+    screens: Screens, server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
 ) -> None:
-    page = await kiosk_device(screens, staff, kschool, TABLET)
+    page = await kiosk_device(screens, own_teacher, own_school, TABLET)
     await page.clock.install()
     await page.goto(f"{server.url}/kiosk/create?q=a")
     await expect(page.get_by_role("alert")).to_contain_text("at least 2 letters")
@@ -168,9 +160,9 @@ async def test_search_messages_and_idle_return_to_start(
 
 
 async def test_exit_needs_the_password_and_locks_after_five_wrong(
-    screens: Screens, server: LiveServer, kschool: SchoolFixture, staff: ApiClient
+    screens: Screens, server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
 ) -> None:
-    page = await kiosk_device(screens, staff, kschool, TABLET)
+    page = await kiosk_device(screens, own_teacher, own_school, TABLET)
     await page.get_by_role("link", name="Exit Kiosk Mode").click()
     password = page.get_by_label("Exit password")
     for left in (4, 3, 2, 1):
@@ -188,16 +180,16 @@ async def test_exit_needs_the_password_and_locks_after_five_wrong(
 
 
 async def test_exit_with_the_right_password_and_revoke_from_the_dashboard(
-    screens: Screens, kschool: SchoolFixture, staff: ApiClient
+    screens: Screens, own_school: SchoolFixture, own_teacher: ApiClient
 ) -> None:
-    page = await kiosk_device(screens, staff, kschool, TABLET)
+    page = await kiosk_device(screens, own_teacher, own_school, TABLET)
     await page.get_by_role("link", name="Exit Kiosk Mode").click()
     await page.get_by_label("Exit password").fill(EXIT_PASSWORD)
     await page.get_by_role("button", name="Exit Kiosk Mode").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
-    device = await kiosk_device(screens, staff, kschool, TABLET)
-    dashboard = await screens.staff(kschool.emails["Ada"])
+    device = await kiosk_device(screens, own_teacher, own_school, TABLET)
+    dashboard = await screens.staff(own_school.emails["Ada"])
     revoke = dashboard.locator("#kiosk-list").get_by_role("button", name="Revoke").first
     await revoke.click()
     await expect(dashboard.get_by_role("status")).to_contain_text("Kiosk revoked")

@@ -12,46 +12,37 @@ import pytest_asyncio
 from hallpass.aggregates.kiosks import Kiosk
 from support.api_client import ApiClient
 from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture
 from support.server import LiveServer
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def kschool(server: LiveServer) -> SchoolFixture:
-    return await make_school(server.runtime, label="Kiosk", students=40)
-
-
 @pytest_asyncio.fixture(loop_scope="session")
-async def staff(server: LiveServer, kschool: SchoolFixture) -> AsyncIterator[ApiClient]:
-    async with ApiClient.session(server.url, kschool.emails["Ada"]) as client:
-        yield client
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def kiosk(server: LiveServer, kschool: SchoolFixture, staff: ApiClient) -> AsyncIterator[KioskClient]:
+async def kiosk(
+    server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
+) -> AsyncIterator[KioskClient]:
     """A kiosk in Room 101 for the first 20 students, to the Nurse and the Restroom."""
     client = await KioskClient.started(
-        staff,
+        own_teacher,
         server.url,
-        kschool.rooms["Room 101"],
-        [kschool.rooms["Nurse"], kschool.rooms["Restroom"]],
-        students={"mode": "list", "student_ids": [str(s) for s in kschool.students[:20]]},
+        own_school.rooms["Room 101"],
+        [own_school.rooms["Nurse"], own_school.rooms["Restroom"]],
+        students={"mode": "list", "student_ids": [str(s) for s in own_school.students[:20]]},
     )
     yield client
     await client.close()
 
 
 async def test_create_then_complete_a_kiosk_pass(
-    kiosk: KioskClient, staff: ApiClient, kschool: SchoolFixture
+    kiosk: KioskClient, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    student = kschool.students[0]
-    r = await kiosk.create(student, kschool.rooms["Nurse"])
+    student = own_school.students[0]
+    r = await kiosk.create(student, own_school.rooms["Nurse"])
     assert r.status_code == 201, r.text
     created = r.json()["passes"][0]
     assert (created["status"], created["source"], created["marker"]) == ("active", "kiosk", "(K)")
     assert created["origin"]["name"] == "Room 101"
 
-    listed = (await staff.passes(source="kiosk", student_id=str(student))).json()["passes"]
+    listed = (await own_teacher.passes(source="kiosk", student_id=str(student))).json()["passes"]
     assert [p["id"] for p in listed] == [created["id"]]
     assert listed[0]["marker"] == "(K)"
 
@@ -64,26 +55,26 @@ async def test_create_then_complete_a_kiosk_pass(
     assert again.json()["error"]["code"] == "no_open_pass"
 
 
-async def test_student_not_allowed_is_a_403(kiosk: KioskClient, kschool: SchoolFixture) -> None:
-    r = await kiosk.create(kschool.students[30], kschool.rooms["Nurse"])
+async def test_student_not_allowed_is_a_403(kiosk: KioskClient, own_school: SchoolFixture) -> None:
+    r = await kiosk.create(own_school.students[30], own_school.rooms["Nurse"])
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "student_not_allowed"
-    assert (await kiosk.complete(kschool.students[30])).status_code == 403
+    assert (await kiosk.complete(own_school.students[30])).status_code == 403
 
 
-async def test_destination_not_allowed_is_a_403(kiosk: KioskClient, kschool: SchoolFixture) -> None:
-    r = await kiosk.create(kschool.students[1], kschool.rooms["Library"])
+async def test_destination_not_allowed_is_a_403(kiosk: KioskClient, own_school: SchoolFixture) -> None:
+    r = await kiosk.create(own_school.students[1], own_school.rooms["Library"])
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "destination_not_allowed"
 
 
 async def test_student_already_out_is_a_409_saying_where(
-    kiosk: KioskClient, staff: ApiClient, kschool: SchoolFixture
+    kiosk: KioskClient, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    student = kschool.students[2]
-    r = await staff.create_passes(kschool.rooms["Room 102"], kschool.rooms["Library"], [student])
+    student = own_school.students[2]
+    r = await own_teacher.create_passes(own_school.rooms["Room 102"], own_school.rooms["Library"], [student])
     assert r.status_code == 201
-    refused = await kiosk.create(student, kschool.rooms["Nurse"])
+    refused = await kiosk.create(student, own_school.rooms["Nurse"])
     assert refused.status_code == 409
     error = refused.json()["error"]
     assert error["code"] == "student_already_out"
@@ -92,34 +83,34 @@ async def test_student_already_out_is_a_409_saying_where(
 
 
 async def test_the_same_key_retried_makes_one_pass(
-    kiosk: KioskClient, staff: ApiClient, kschool: SchoolFixture
+    kiosk: KioskClient, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    student = kschool.students[3]
+    student = own_school.students[3]
     key = str(uuid.uuid4())
     answers = await asyncio.gather(
-        *(kiosk.create(student, kschool.rooms["Nurse"], key=key) for _ in range(4))
+        *(kiosk.create(student, own_school.rooms["Nurse"], key=key) for _ in range(4))
     )
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["passes"][0]["id"] for a in answers}) == 1
-    later = await kiosk.create(student, kschool.rooms["Nurse"], key=key)
+    later = await kiosk.create(student, own_school.rooms["Nurse"], key=key)
     assert later.status_code == 201
     assert later.headers["Idempotent-Replayed"] == "true"
-    listed = (await staff.passes(student_id=str(student))).json()["passes"]
+    listed = (await own_teacher.passes(student_id=str(student))).json()["passes"]
     assert len(listed) == 1
     completions = await asyncio.gather(*(kiosk.complete(student, key="back-" + key) for _ in range(3)))
     assert {c.status_code for c in completions} == {200}
 
 
 async def test_revoked_or_forged_token_is_a_401(
-    server: LiveServer, staff: ApiClient, kschool: SchoolFixture
+    server: LiveServer, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    r = await set_up_kiosk(staff, kschool.rooms["Room 102"], [kschool.rooms["Nurse"]])
+    r = await set_up_kiosk(own_teacher, own_school.rooms["Room 102"], [own_school.rooms["Nurse"]])
     assert r.status_code == 201
     device = KioskClient(server.url, r.json()["token"])
     assert (await device.find("Ana")).status_code == 200
-    revoked = await staff.http.post(f"/api/v1/kiosks/{r.json()['kiosk']['id']}/revoke")
+    revoked = await own_teacher.http.post(f"/api/v1/kiosks/{r.json()['kiosk']['id']}/revoke")
     assert revoked.status_code == 200
-    refused = await device.create(kschool.students[4], kschool.rooms["Nurse"])
+    refused = await device.create(own_school.students[4], own_school.rooms["Nurse"])
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "unauthenticated"
     assert (await device.find("Ana")).status_code == 401
@@ -128,7 +119,7 @@ async def test_revoked_or_forged_token_is_a_401(
     forged = KioskClient(server.url, r.json()["token"][:-3] + "abc")
     assert (await forged.find("Ana")).status_code == 401
     await forged.close()
-    staff_token = KioskClient(server.url, staff.http.headers["Authorization"][7:])
+    staff_token = KioskClient(server.url, own_teacher.http.headers["Authorization"][7:])
     assert (await staff_token.find("Ana")).status_code == 401
     await staff_token.close()
     async with httpx.AsyncClient(base_url=server.url) as anon:
@@ -142,9 +133,11 @@ async def test_a_kiosk_token_reaches_only_kiosk_endpoints(kiosk: KioskClient) ->
 
 
 async def test_six_wrong_exit_passwords_lock_the_kiosk(
-    server: LiveServer, staff: ApiClient, kschool: SchoolFixture
+    server: LiveServer, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    device = await KioskClient.started(staff, server.url, kschool.rooms["Room 102"], [kschool.rooms["Nurse"]])
+    device = await KioskClient.started(
+        own_teacher, server.url, own_school.rooms["Room 102"], [own_school.rooms["Nurse"]]
+    )
     answers = [await device.exit("0000") for _ in range(6)]
     assert [a.status_code for a in answers] == [403, 403, 403, 403, 423, 423]
     assert answers[0].json()["error"]["code"] == "wrong_exit_password"
@@ -165,9 +158,11 @@ async def test_six_wrong_exit_passwords_lock_the_kiosk(
 
 
 async def test_the_right_exit_password_ends_kiosk_mode(
-    server: LiveServer, staff: ApiClient, kschool: SchoolFixture
+    server: LiveServer, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    device = await KioskClient.started(staff, server.url, kschool.rooms["Room 102"], [kschool.rooms["Nurse"]])
+    device = await KioskClient.started(
+        own_teacher, server.url, own_school.rooms["Room 102"], [own_school.rooms["Nurse"]]
+    )
     assert (await device.exit("1111")).status_code == 403
     r = await device.exit(EXIT_PASSWORD)
     assert r.status_code == 200
@@ -176,25 +171,29 @@ async def test_the_right_exit_password_ends_kiosk_mode(
     await device.close()
 
 
-async def test_search_finds_only_allowed_students(kiosk: KioskClient, kschool: SchoolFixture) -> None:
-    allowed = {str(s) for s in kschool.students[:20]}
+async def test_search_finds_only_allowed_students(kiosk: KioskClient, own_school: SchoolFixture) -> None:
+    allowed = {str(s) for s in own_school.students[:20]}
     found = (await kiosk.find("tester")).json()["students"]
     assert 0 < len(found) <= 8
     assert {s["id"] for s in found} <= allowed
-    name = kschool.student_names[kschool.students[5]]
+    name = own_school.student_names[own_school.students[5]]
     typo = name.replace("Tester", "Tetser")
-    assert str(kschool.students[5]) == (await kiosk.find(typo)).json()["students"][0]["id"]
-    outside = kschool.student_names[kschool.students[35]]
-    assert str(kschool.students[35]) not in {s["id"] for s in (await kiosk.find(outside)).json()["students"]}
+    assert str(own_school.students[5]) == (await kiosk.find(typo)).json()["students"][0]["id"]
+    outside = own_school.student_names[own_school.students[35]]
+    assert str(own_school.students[35]) not in {
+        s["id"] for s in (await kiosk.find(outside)).json()["students"]
+    }
     short = await kiosk.find("a")
     assert short.status_code == 422
     assert "at least 2" in short.json()["error"]["message"]
 
 
-async def test_bad_input_is_a_clear_4xx(kiosk: KioskClient, staff: ApiClient, kschool: SchoolFixture) -> None:
+async def test_bad_input_is_a_clear_4xx(
+    kiosk: KioskClient, own_teacher: ApiClient, own_school: SchoolFixture
+) -> None:
     no_key = await kiosk.http.post(
         "/api/v1/kiosk/passes",
-        json={"student_id": str(kschool.students[6]), "destination_id": str(kschool.rooms["Nurse"])},
+        json={"student_id": str(own_school.students[6]), "destination_id": str(own_school.rooms["Nurse"])},
     )
     assert no_key.status_code == 422
     assert no_key.json()["error"]["details"]["field"] == "Idempotency-Key"
@@ -202,17 +201,19 @@ async def test_bad_input_is_a_clear_4xx(kiosk: KioskClient, staff: ApiClient, ks
         "/api/v1/kiosk/passes", json={"student_id": "x"}, headers={"Idempotency-Key": "k1"}
     )
     assert bad.status_code == 422
-    ghost = await kiosk.create(uuid.uuid4(), kschool.rooms["Nurse"])
+    ghost = await kiosk.create(uuid.uuid4(), own_school.rooms["Nurse"])
     assert ghost.status_code == 404
     assert (await kiosk.http.post("/api/v1/kiosk/exit", content=b"{nope")).status_code == 422
 
-    weak = await set_up_kiosk(staff, kschool.rooms["Room 101"], [kschool.rooms["Nurse"]], password="12ab")
+    weak = await set_up_kiosk(
+        own_teacher, own_school.rooms["Room 101"], [own_school.rooms["Nurse"]], password="12ab"
+    )
     assert weak.status_code == 422
     assert weak.json()["error"]["details"]["field"] == "exit_password"
-    itself = await set_up_kiosk(staff, kschool.rooms["Room 101"], [kschool.rooms["Room 101"]])
+    itself = await set_up_kiosk(own_teacher, own_school.rooms["Room 101"], [own_school.rooms["Room 101"]])
     assert itself.status_code == 422
     empty = await set_up_kiosk(
-        staff, kschool.rooms["Room 101"], [kschool.rooms["Nurse"]], students={"mode": "grade"}
+        own_teacher, own_school.rooms["Room 101"], [own_school.rooms["Nurse"]], students={"mode": "grade"}
     )
     assert empty.status_code == 422
 

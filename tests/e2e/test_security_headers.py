@@ -22,7 +22,7 @@ from support.api_client import ApiClient
 from support.kiosk_client import set_up_kiosk
 from support.pages import hidden_inputs, inline_code, staff_browser, template_inline_code
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
-from support.school import PASSWORD, SchoolFixture, make_school
+from support.school import PASSWORD, SchoolFixture
 from support.server import LiveServer, live_server
 
 EVERY_ANSWER = {
@@ -246,17 +246,6 @@ async def test_hsts_only_when_served_over_https(
 # The request body limit.
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def lschool(server: LiveServer) -> SchoolFixture:
-    return await make_school(server.runtime, label="Limits", students=8)
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def lteacher(server: LiveServer, lschool: SchoolFixture) -> AsyncIterator[ApiClient]:
-    async with ApiClient.session(server.url, lschool.emails["Ada"]) as client:
-        yield client
-
-
 def padded_json(body: dict[str, object], size: int) -> bytes:
     """`body` as JSON, padded with whitespace to exactly `size` bytes: still valid JSON."""
     raw = orjson.dumps(body)
@@ -264,72 +253,72 @@ def padded_json(body: dict[str, object], size: int) -> bytes:
     return raw + b" " * (size - len(raw))
 
 
-async def passes_of(server: LiveServer, lteacher: ApiClient, student: UUID) -> list[object]:
+async def passes_of(server: LiveServer, own_teacher: ApiClient, student: UUID) -> list[object]:
     head = await server.runtime.store.max_notification_id()
     assert await server.runtime.watcher.wait_for(head or 0, timeout=15)
-    r = await lteacher.passes(student_id=str(student))
+    r = await own_teacher.passes(student_id=str(student))
     assert r.status_code == 200
     return list(r.json()["passes"])
 
 
-def create_body(lschool: SchoolFixture, student: UUID) -> dict[str, object]:
+def create_body(own_school: SchoolFixture, student: UUID) -> dict[str, object]:
     return {
-        "origin_id": str(lschool.rooms["Room 101"]),
-        "destination_id": str(lschool.rooms["Library"]),
+        "origin_id": str(own_school.rooms["Room 101"]),
+        "destination_id": str(own_school.rooms["Library"]),
         "student_ids": [str(student)],
     }
 
 
 async def test_an_oversized_json_body_is_a_413_and_writes_nothing(
-    server: LiveServer, lteacher: ApiClient, lschool: SchoolFixture
+    server: LiveServer, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    refused, accepted = lschool.students[0], lschool.students[1]
-    r = await lteacher.http.post(
+    refused, accepted = own_school.students[0], own_school.students[1]
+    r = await own_teacher.http.post(
         "/api/v1/passes",
-        content=padded_json(create_body(lschool, refused), MAX_BODY_BYTES + 1),
+        content=padded_json(create_body(own_school, refused), MAX_BODY_BYTES + 1),
         headers={"Content-Type": "application/json"},
     )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
     assert_protected(r)
-    assert await passes_of(server, lteacher, refused) == []
+    assert await passes_of(server, own_teacher, refused) == []
 
     # The same request a byte under the limit is an ordinary request.
-    ok = await lteacher.http.post(
+    ok = await own_teacher.http.post(
         "/api/v1/passes",
-        content=padded_json(create_body(lschool, accepted), MAX_BODY_BYTES),
+        content=padded_json(create_body(own_school, accepted), MAX_BODY_BYTES),
         headers={"Content-Type": "application/json"},
     )
     assert ok.status_code == 201, ok.text
-    assert len(await passes_of(server, lteacher, accepted)) == 1
+    assert len(await passes_of(server, own_teacher, accepted)) == 1
 
 
 async def test_an_oversized_chunked_body_is_a_413_and_writes_nothing(
-    server: LiveServer, lteacher: ApiClient, lschool: SchoolFixture
+    server: LiveServer, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    student = lschool.students[2]
-    body = padded_json(create_body(lschool, student), 2 * MAX_BODY_BYTES)
+    student = own_school.students[2]
+    body = padded_json(create_body(own_school, student), 2 * MAX_BODY_BYTES)
 
     async def chunks() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 64 * 1024):
             yield body[start : start + 64 * 1024]
 
-    r = await lteacher.http.post(
+    r = await own_teacher.http.post(
         "/api/v1/passes", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert r.request.headers.get("transfer-encoding") == "chunked"
     assert "content-length" not in r.request.headers
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
-    assert await passes_of(server, lteacher, student) == []
+    assert await passes_of(server, own_teacher, student) == []
 
 
 async def test_a_declared_oversized_body_is_refused_before_it_is_sent(
-    server: LiveServer, lteacher: ApiClient
+    server: LiveServer, own_teacher: ApiClient
 ) -> None:
     host, port = server.url.removeprefix("http://").split(":")
     reader, writer = await asyncio.open_connection(host, int(port))
-    token = lteacher.http.headers["Authorization"]
+    token = own_teacher.http.headers["Authorization"]
     writer.write(
         (
             "POST /api/v1/passes HTTP/1.1\r\n"
@@ -346,16 +335,16 @@ async def test_a_declared_oversized_body_is_refused_before_it_is_sent(
 
 
 async def test_an_oversized_form_is_a_413_page_and_writes_nothing(
-    server: LiveServer, lteacher: ApiClient, lschool: SchoolFixture
+    server: LiveServer, own_teacher: ApiClient, own_school: SchoolFixture
 ) -> None:
-    refused, accepted = lschool.students[3], lschool.students[4]
-    browser = await staff_browser(server, lschool.emails["Ada"], PASSWORD)
+    refused, accepted = own_school.students[3], own_school.students[4]
+    browser = await staff_browser(server, own_school.emails["Ada"], PASSWORD)
     try:
         form = hidden_inputs((await browser.get("/hall-pass/new")).text)
         fields = {
             "csrf": form["csrf"],
-            "origin_id": str(lschool.rooms["Room 101"]),
-            "destination_id": str(lschool.rooms["Library"]),
+            "origin_id": str(own_school.rooms["Room 101"]),
+            "destination_id": str(own_school.rooms["Library"]),
             "when": "now",
         }
         r = await browser.post(
@@ -368,7 +357,7 @@ async def test_an_oversized_form_is_a_413_page_and_writes_nothing(
         assert r.headers["content-type"].startswith("text/html")
         assert "too large" in r.text.lower()
         assert_protected(r)
-        assert await passes_of(server, lteacher, refused) == []
+        assert await passes_of(server, own_teacher, refused) == []
 
         ok = await browser.post(
             "/hall-pass/new",
@@ -376,7 +365,7 @@ async def test_an_oversized_form_is_a_413_page_and_writes_nothing(
             follow_redirects=False,
         )
         assert ok.status_code == 303, ok.text[:500]
-        assert len(await passes_of(server, lteacher, accepted)) == 1
+        assert len(await passes_of(server, own_teacher, accepted)) == 1
     finally:
         await browser.aclose()
 

@@ -40,3 +40,19 @@ async def teacher(server: LiveServer, school: SchoolFixture) -> AsyncIterator[Ap
 async def other_teacher(server: LiveServer, other_school: SchoolFixture) -> AsyncIterator[ApiClient]:
     async with ApiClient.session(server.url, other_school.emails["Ada"]) as client:
         yield client
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def own_school(request: pytest.FixtureRequest, server: LiveServer) -> SchoolFixture:
+    """A school of the test module's own, so its passes never meet another module's; the module
+    may set OWN_SCHOOL_STUDENTS (default 40)."""
+    label = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").title().replace("_", "")
+    students = getattr(request.module, "OWN_SCHOOL_STUDENTS", 40)
+    return await make_school(server.runtime, label=label, students=students)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def own_teacher(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[ApiClient]:
+    """Ada, a teacher of `own_school` (homeroom Room 101), signed in through the API."""
+    async with ApiClient.session(server.url, own_school.emails["Ada"]) as client:
+        yield client
