@@ -35,22 +35,45 @@ settings.register_profile("dev", derandomize=False, print_blob=True, deadline=No
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(scope="session")
-def pg_server_url() -> Iterator[str]:
-    """URL of a PostgreSQL server on which tests may create and drop databases."""
-    configured = os.environ.get("DATABASE_URL", "").strip()
+def service_url(
+    variable: str,
+    local_url: str,
+    answers: Callable[[str], bool],
+    embedded: Callable[[Path], AbstractContextManager[str]],
+) -> Iterator[str]:
+    """The URL in `variable` if set, else `local_url` if something answers there, else an
+    embedded server in a temporary directory for as long as the caller holds it."""
+    configured = os.environ.get(variable, "").strip()
     if configured:
         yield configured
         return
-    if postgres_answers(LOCAL_POSTGRES_URL):
-        yield LOCAL_POSTGRES_URL
+    if answers(local_url):
+        yield local_url
         return
-    tmp = Path(tempfile.mkdtemp(prefix="hallpass-test-pg-"))
+    tmp = Path(tempfile.mkdtemp(prefix="hallpass-test-"))
     try:
-        with EmbeddedPostgres(tmp / "postgres", database=None) as server:
-            yield server.server_url
+        with embedded(tmp) as url:
+            yield url
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def embedded_postgres(directory: Path) -> Iterator[str]:
+    with EmbeddedPostgres(directory / "postgres", database=None) as server:
+        yield server.server_url
+
+
+@contextmanager
+def embedded_redis(directory: Path) -> Iterator[str]:
+    with EmbeddedRedis(directory / "redis") as server:
+        yield server.url
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server on which tests may create and drop databases."""
+    yield from service_url("DATABASE_URL", LOCAL_POSTGRES_URL, postgres_answers, embedded_postgres)
 
 
 @pytest.fixture(scope="session")
@@ -86,19 +109,7 @@ def fresh_database_url(make_database: MakeDatabase) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """URL of a Redis server for the test run."""
-    configured = os.environ.get("REDIS_URL", "").strip()
-    if configured:
-        yield configured
-        return
-    if redis_answers(LOCAL_REDIS_URL):
-        yield LOCAL_REDIS_URL
-        return
-    tmp = Path(tempfile.mkdtemp(prefix="hallpass-test-redis-"))
-    try:
-        with EmbeddedRedis(tmp / "redis") as server:
-            yield server.url
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    yield from service_url("REDIS_URL", LOCAL_REDIS_URL, redis_answers, embedded_redis)
 
 
 @pytest.fixture(scope="session")

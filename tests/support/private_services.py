@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from hallpass.local.postgres import EmbeddedPostgres, postgres_answers
 from hallpass.local.redis import redis_answers, redis_server_binary
@@ -30,7 +31,22 @@ def _pg_ctl_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "pg_ctl"
 
 
-class PrivatePostgres:
+class _Stoppable:
+    """`with` closes it, whatever happened inside."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class PrivatePostgres(_Stoppable):
     """`url` points at database `hallpass`; `stop()` and `start()` restart the server."""
 
     def __init__(self, directory: Path) -> None:
@@ -81,14 +97,6 @@ class PrivatePostgres:
             self._pg_ctl("-w", "-m", "immediate", "stop")
         self.embedded.close()
 
-    def __enter__(self) -> PrivatePostgres:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
 
 @contextlib.contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
@@ -103,7 +111,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-class PrivateRedis:
+class PrivateRedis(_Stoppable):
     """`redis-server` on a free port of 127.0.0.1; `stop()` kills it, `start()` brings it back empty."""
 
     def __init__(self, directory: Path) -> None:
@@ -147,11 +155,3 @@ class PrivateRedis:
 
     def close(self) -> None:
         self.stop()
-
-    def __enter__(self) -> PrivateRedis:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
