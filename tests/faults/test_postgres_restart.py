@@ -16,12 +16,13 @@ from uuid import UUID
 import httpx
 import pytest
 
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.commands.messages import CreatePasses
 from hallpass.outages import RETRY_AFTER_SECONDS
 from support.load import assert_no_half_made_pass, caught_up, load, sign_in, until
 from support.private_services import PrivatePostgres, private_postgres
 from support.processes import cluster
+from support.runtime import runtime_on
 from support.school import SchoolFixture, make_school
 
 pytestmark = pytest.mark.slow
@@ -35,11 +36,8 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 async def runtime(postgres: PrivatePostgres) -> AsyncIterator[Runtime]:
-    rt = await build_runtime(postgres.url)
-    try:
+    async with runtime_on(postgres.url) as rt:
         yield rt
-    finally:
-        await rt.close()
 
 
 class EventStream:

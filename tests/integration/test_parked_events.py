@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from eventsourcing.persistence import StoredEvent
 
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.projections.parking import is_transient
 from hallpass.projections.runner import ProjectionRunner
 
@@ -44,15 +42,6 @@ class ProbeProjection:
 
 
 RAISE = "DO $$ BEGIN RAISE EXCEPTION 'refused' USING ERRCODE = '{}'; END $$"
-
-
-@pytest_asyncio.fixture
-async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
-    runtime = await build_runtime(fresh_database_url)
-    try:
-        yield runtime
-    finally:
-        await runtime.close()
 
 
 async def probe_runner(runtime: Runtime) -> tuple[ProjectionRunner, ProbeProjection]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import Runtime
 from hallpass.seed import (
     DEMO_PASSWORD,
     SCHOOL_ID,
@@ -19,6 +19,7 @@ from hallpass.seed import (
     describe_demo_school,
     seed_demo_school,
 )
+from support.runtime import runtime_on
 
 NOW = datetime(2026, 1, 12, 14, 30, tzinfo=UTC)
 
@@ -31,11 +32,8 @@ def seed_database_url(make_database: Callable[[], AbstractContextManager[str]]) 
 
 @pytest.fixture(scope="module")
 async def runtime(seed_database_url: str) -> AsyncIterator[Runtime]:
-    runtime = await build_runtime(seed_database_url)
-    try:
-        yield runtime
-    finally:
-        await runtime.close()
+    async with runtime_on(seed_database_url) as rt:
+        yield rt
 
 
 @pytest.fixture(scope="module")
