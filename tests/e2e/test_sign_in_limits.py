@@ -59,6 +59,15 @@ async def burst(
     return [a for n, a in enumerate(answers, 1) if n != RIGHT_AT], answers[RIGHT_AT - 1]
 
 
+def assert_checked_then_locked(wrong: list[httpx.Response], right: httpx.Response, limit: int) -> None:
+    """`limit` wrong passwords were checked (401), every later try was refused unchecked (429),
+    and so was the right password, which came after the limit."""
+    statuses = [r.status_code for r in wrong]
+    assert statuses.count(401) == limit, statuses
+    assert statuses.count(429) == TRIES - 1 - limit, statuses
+    assert right.status_code == 429, right.text
+
+
 async def test_staff_password_burst_checks_at_most_ten(server: LiveServer) -> None:
     school = await make_school(server.runtime, label="StaffBurst", students=1)
     email = school.emails["Bo"]
@@ -70,10 +79,7 @@ async def test_staff_password_burst_checks_at_most_ten(server: LiveServer) -> No
         wrong, right = await burst(
             server, attempt, login=email, limit=STAFF_LIMIT.failures, wrong="guess-0000", right=PASSWORD
         )
-        statuses = [r.status_code for r in wrong]
-        assert statuses.count(401) == STAFF_LIMIT.failures, statuses
-        assert statuses.count(429) == TRIES - 1 - STAFF_LIMIT.failures, statuses
-        assert right.status_code == 429, right.text
+        assert_checked_then_locked(wrong, right, STAFF_LIMIT.failures)
         assert 0 < int(right.headers["Retry-After"]) <= 15 * 60
 
         # The sign-in form shares the limit: the right password is refused there too.
@@ -107,10 +113,7 @@ async def test_portal_burst_checks_at_most_ten(server: LiveServer, chosen: bool)
         wrong, answer = await burst(
             server, attempt, login=login, limit=STUDENT_LIMIT.failures, wrong="not-my-password", right=right
         )
-        statuses = [r.status_code for r in wrong]
-        assert statuses.count(401) == STUDENT_LIMIT.failures, statuses
-        assert statuses.count(429) == TRIES - 1 - STUDENT_LIMIT.failures, statuses
-        assert answer.status_code == 429, answer.text
+        assert_checked_then_locked(wrong, answer, STUDENT_LIMIT.failures)
         assert answer.json()["error"]["code"] == "locked_out"
 
         # The sign-in page shares the lock.
