@@ -26,7 +26,7 @@ from hallpass.commands.base import (
 )
 from hallpass.commands.messages import Command
 from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
-from hallpass.timers.recurrence import Recurrence
+from hallpass.aggregates.schedules import Recurrence
 
 
 class SchedulePasses(Command, frozen=True):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hallpass.timers.recurrence import Recurrence
+from hallpass.aggregates.schedules import Recurrence
 
 ZONES = [
     "America/New_York",
