@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,6 +17,7 @@ from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.aggregates.schedules import Schedule
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
@@ -237,6 +239,45 @@ def test_stored_state_is_json_with_iso_strings() -> None:
     assert stored.topic == "hallpass.aggregates.passes:Pass.Created"
     assert b'"timestamp":"2025-03-03T09:00:00.123456+00:00"' in stored.state
     assert f'"student_id":"{created.student_id}"'.encode() in stored.state
+
+
+def test_a_schedule_stored_under_its_old_module_loads_as_the_schedule_of_today() -> None:
+    schedule = Schedule._create(
+        Schedule.Created,
+        id=uuid4(),
+        timestamp=NOW,
+        school_id=uuid4(),
+        student_ids=[uuid4()],
+        origin_id=uuid4(),
+        destination_id=uuid4(),
+        weekdays=[0, 2],
+        at=time(10, 0),
+        first_date=date(2025, 3, 3),
+        last_date=date(2025, 3, 7),
+        timezone="America/Chicago",
+        allotted_minutes=5,
+        pass_ids=[uuid4()],
+        actor_kind="staff",
+        actor_id=uuid4(),
+    )
+    schedule.cancel(now=NOW, actor_kind="staff", actor_id=None)
+    stored = [MAPPER.to_stored_event(e) for e in schedule.collect_events()]
+    assert stored[0].topic == "hallpass.aggregates.schedules:Schedule.Created"
+    old = "hallpass.aggregates.passes:Schedule"
+    written_before_the_move = [
+        replace(
+            s,
+            topic=s.topic.replace("hallpass.aggregates.schedules:Schedule", old),
+            state=s.state.replace(b"hallpass.aggregates.schedules:Schedule", old.encode()),
+        )
+        for s in stored
+    ]
+    assert b'"originator_topic":"hallpass.aggregates.passes:Schedule"' in written_before_the_move[0].state
+
+    loaded = replay([MAPPER.to_domain_event(s) for s in written_before_the_move])
+
+    assert type(loaded) is Schedule
+    assert loaded == schedule
 
 
 def test_optional_uuid_left_empty_comes_back_none() -> None:

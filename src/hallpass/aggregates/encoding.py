@@ -12,8 +12,19 @@ from uuid import UUID
 import orjson
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import register_topic
+
+from hallpass.aggregates.schedules import Schedule
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
+
+# Classes that moved keep the topics their stored events (and snapshots) were written with:
+# each old name resolves to the class where it lives now (decision 065).
+MOVED: dict[str, type] = {
+    "hallpass.aggregates.passes:Schedule": Schedule,
+}
+for _old_topic, _cls in MOVED.items():
+    register_topic(_old_topic, _cls)
 
 
 def _default(obj: Any) -> Any:

@@ -1,11 +1,22 @@
-"""Occurrences of a repeating schedule, in the school's time zone, across daylight-saving changes."""
+"""The Schedule aggregate (a repeating schedule of passes) and its occurrences.
+
+Occurrences are reckoned in the school's time zone, across daylight-saving changes. Until
+December 2026 `Schedule` lived in `hallpass.aggregates.passes`; its stored events name it there,
+and `hallpass.aggregates.encoding` resolves that old topic to this class.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.errors import IllegalTransition
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -54,3 +65,67 @@ def wall_clock(at: time) -> time:
 def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     local = datetime.combine(day, wall_clock(at), tzinfo=zone)
     return local.astimezone(UTC)
+
+
+class Schedule(Aggregate):
+    """A repeating schedule: it planned one Scheduled pass per occurrence and student."""
+
+    class Created(Aggregate.Created):
+        school_id: UUID
+        student_ids: list[UUID]
+        origin_id: UUID
+        destination_id: UUID
+        weekdays: list[int]
+        at: time
+        first_date: date
+        last_date: date
+        timezone: str
+        allotted_minutes: int
+        pass_ids: list[UUID]
+        actor_kind: str
+        actor_id: UUID | None
+
+    class Cancelled(Aggregate.Event):
+        actor_kind: str
+        actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.cancelled_at = self.timestamp
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        student_ids: list[UUID],
+        origin_id: UUID,
+        destination_id: UUID,
+        weekdays: list[int],
+        at: time,
+        first_date: date,
+        last_date: date,
+        timezone: str,
+        allotted_minutes: int,
+        pass_ids: list[UUID],
+        actor_kind: str,
+        actor_id: UUID | None,
+    ) -> None:
+        self.school_id = school_id
+        self.student_ids = student_ids
+        self.origin_id = origin_id
+        self.destination_id = destination_id
+        self.weekdays = weekdays
+        self.at = at
+        self.first_date = first_date
+        self.last_date = last_date
+        self.timezone = timezone
+        self.allotted_minutes = allotted_minutes
+        self.pass_ids = pass_ids
+        self.created_by = (actor_kind, actor_id)
+        self.cancelled_at: datetime | None = None
+
+    def cancel(self, *, now: datetime, actor_kind: str, actor_id: UUID | None) -> None:
+        if self.cancelled_at is not None:
+            raise IllegalTransition(
+                "cannot cancel a schedule that is cancelled", status="cancelled", schedule_id=str(self.id)
+            )
+        self.trigger_event(self.Cancelled, timestamp=now, actor_kind=actor_kind, actor_id=actor_id)

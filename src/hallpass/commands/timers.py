@@ -11,7 +11,8 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.actors import Actor, system
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Schedule, Status
+from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.schedules import Recurrence, Schedule
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
 from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, StudentIds, TimeOfDay, TimeZone, Weekday
@@ -26,7 +27,6 @@ from hallpass.commands.base import (
 )
 from hallpass.commands.messages import Command
 from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
-from hallpass.aggregates.schedules import Recurrence
 
 
 class SchedulePasses(Command, frozen=True):
