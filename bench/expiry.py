@@ -37,7 +37,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import redis
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.passes import Pass

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (

@@ -9,7 +9,7 @@ import pytest
 from playwright.async_api import expect
 
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.timers import ReschedulePass, SchedulePasses
+from hallpass.commands.schedules import ReschedulePass, SchedulePasses
 from support.browser import Screens
 from support.school import SchoolFixture
 from support.server import LiveServer

@@ -16,7 +16,7 @@ from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.timers import SchedulePasses
+from hallpass.commands.schedules import SchedulePasses
 from support.school import SchoolFixture, make_school
 
 DISMISSED_TOPIC = "hallpass.aggregates.schools:School.Dismissed"

@@ -14,7 +14,7 @@ from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.timers import CancelScheduledPass, ReschedulePass, SchedulePasses, ScheduleRepeating
+from hallpass.commands.schedules import CancelScheduledPass, ReschedulePass, SchedulePasses, ScheduleRepeating
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.eventstore import EventStore
 from hallpass.projections.timers import TimerKind

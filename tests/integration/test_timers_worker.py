@@ -19,7 +19,7 @@ from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.commands.directory import NewLocation
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.timers import SchedulePasses
+from hallpass.commands.schedules import SchedulePasses
 from hallpass.projections.timers import TimerKind
 from hallpass.timers.broker import TimerSettings, make_broker
 from hallpass.timers.messages import make_sender

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import httpx
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.staff import Role
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.staff import Role
 from hallpass.bootstrap import Runtime

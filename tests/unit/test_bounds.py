@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hallpass import bounds
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.timers import ReschedulePass, SchedulePasses, ScheduleRepeating
+from hallpass.commands.schedules import ReschedulePass, SchedulePasses, ScheduleRepeating
 from hallpass.errors import Invalid
 
 NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from starlette.requests import Request
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.errors import Forbidden, Unauthenticated
 from hallpass.http.auth import PORTAL_IDLE_SECONDS, SCOPE_KEY, RequestSession, require_student
 from hallpass.sessions import COOKIE, SessionRecord

@@ -7,10 +7,10 @@ from hallpass.commands.directory import DirectoryCommands
 from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
-from hallpass.commands.timers import TimerCommands
+from hallpass.commands.schedules import ScheduleCommands
 
 __all__ = ["Decision", "Hallpass", "Outcome", "fingerprint", "pass_summary"]
 
 
-class Hallpass(KioskCommands, PortalCommands, TimerCommands, DismissalCommands, DirectoryCommands):
+class Hallpass(KioskCommands, PortalCommands, ScheduleCommands, DismissalCommands, DirectoryCommands):
     """Each command method loads the aggregates it needs, decides with `now`, and saves."""

@@ -15,7 +15,7 @@ import msgspec
 import orjson
 from eventsourcing.domain import Aggregate
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates import ids
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location

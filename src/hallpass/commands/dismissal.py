@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from hallpass.actors import system
+from hallpass.acting import system
 from hallpass.aggregates.passes import Pass, TerminationReason
 from hallpass.aggregates.schools import School
 from hallpass.commands.base import CommandBase, Decision, Outcome

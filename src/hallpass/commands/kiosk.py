@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
 from hallpass.aggregates.passes import Source
 from hallpass.bounds import LINE_PATTERN, MAX_KIOSK_STUDENTS, Grade, Name, PlaceIds

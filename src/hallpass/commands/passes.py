@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
 from hallpass.commands.base import (
     CommandBase,

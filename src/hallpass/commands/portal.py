@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School

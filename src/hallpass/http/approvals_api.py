@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.passes import Status
 from hallpass.aggregates.staff import Role
 from hallpass.commands.portal import DecideRequest

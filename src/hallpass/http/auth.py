@@ -19,7 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.errors import Forbidden, Unauthenticated
 from hallpass.sessions import (
     BEARER,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.aggregates.locations import Location
 from hallpass.commands import Outcome

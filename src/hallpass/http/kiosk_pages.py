@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, Unauthenticated

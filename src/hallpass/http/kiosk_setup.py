@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass import bounds
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, end_session, require_staff, set_kiosk_cookie

@@ -13,7 +13,7 @@ from hallpass import __version__
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.commands.portal import ChangePortalSettings, DecideRequest, RequestPortalPass
-from hallpass.commands.timers import (
+from hallpass.commands.schedules import (
     CancelScheduledPass,
     ReschedulePass,
     SchedulePasses,

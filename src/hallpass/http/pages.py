@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.passes import Source, Status, TerminationReason
 from hallpass.commands import Outcome
 from hallpass.commands.messages import CreatePasses, TerminatePass
-from hallpass.commands.timers import (
+from hallpass.commands.schedules import (
     CancelScheduledPass,
     ReschedulePass,
     SchedulePasses,

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.passes import Source, Status
 from hallpass.bounds import NewSecret, Secret, Username
 from hallpass.commands.portal import RequestPortalPass

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from starlette.requests import Request
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates import ids
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student

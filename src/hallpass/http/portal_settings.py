@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.staff import Role
 from hallpass.commands.portal import ChangePortalSettings, settings_body
 from hallpass.errors import DomainError, Forbidden

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hallpass.bounds import TimeOfDay
-from hallpass.commands.timers import (
+from hallpass.commands.schedules import (
     CancelScheduledPass,
     ReschedulePass,
     SchedulePasses,

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hallpass.actors import Actor
+from hallpass.acting import Actor
 from hallpass.aggregates.staff import Staff
 from hallpass.bounds import Login, Secret
 from hallpass.credentials import TooManyAttempts

@@ -1,4 +1,4 @@
-"""Commands driven by time: expire and activate passes, and plan passes for later."""
+"""Passes planned ahead, and the commands time drives: schedule, activate, expire, dismissal time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from hallpass.actors import Actor, system
+from hallpass.acting import Actor, system
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
@@ -69,7 +69,7 @@ class ScheduleRepeating(Command, frozen=True):
     note: Note = ""
 
 
-class TimerCommands(CommandBase):
+class ScheduleCommands(CommandBase):
     """Mixed into `Hallpass`: the commands the timer workers and the schedule screens issue."""
 
     async def expire_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
