@@ -37,7 +37,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import redis
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.passes import Pass
@@ -158,14 +158,13 @@ async def create_passes(runtime: Runtime, school: School, first_due: datetime, s
             i = queue.get_nowait()
             due = first_due + timedelta(seconds=spread * i / count)
             await runtime.app.create_passes(
-                school.teacher,
+                Acting(school.teacher, due - timedelta(minutes=1)),
                 CreatePasses(
                     origin_id=school.origin,
                     destination_id=school.destination,
                     student_ids=[school.students[i]],
                     allotted_minutes=1,
                 ),
-                now=due - timedelta(minutes=1),
             )
 
     await asyncio.gather(*(creator() for _ in range(16)))

@@ -73,6 +73,7 @@ async def timed(call: Callable[[], Awaitable[object]]) -> float:
 
 
 async def measure(url: str, args: argparse.Namespace) -> str:
+    from hallpass.acting import Acting
     from hallpass.bootstrap import build_runtime
     from hallpass.commands import Hallpass
     from hallpass.commands.messages import CreatePasses
@@ -109,14 +110,14 @@ async def measure(url: str, args: argparse.Namespace) -> str:
 
             async def create() -> None:
                 nonlocal outcome
-                outcome = await app.create_passes(actor, command, now=datetime.now(UTC))
+                outcome = await app.create_passes(Acting(actor, datetime.now(UTC)), command)
 
             create_s = await timed(create)
             assert outcome is not None
             pass_id = UUID(outcome.body["passes"][0]["id"])
             if cold:
                 app = Hallpass(runtime.store)
-            complete_s = await timed(lambda: app.complete_pass(actor, pass_id, now=datetime.now(UTC)))
+            complete_s = await timed(lambda: app.complete_pass(Acting(actor, datetime.now(UTC)), pass_id))
             return create_s, complete_s
 
         results: dict[tuple[str, str], list[float]] = {}

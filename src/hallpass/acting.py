@@ -1,8 +1,10 @@
-"""Who is acting: a member of staff, a student, a kiosk, or the system itself."""
+"""Who is acting (a member of staff, a student, a kiosk, or the system itself), and when."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 
@@ -25,3 +27,43 @@ class Actor:
 
 def system(school_id: UUID) -> Actor:
     return Actor(kind="system", id=None, school_id=school_id, name="Hallpass")
+
+
+class ActedBy(TypedDict):
+    """Who an event says acted, as the aggregates' methods take it."""
+
+    actor_kind: str
+    actor_id: UUID | None
+
+
+class Stamp(ActedBy):
+    """Who acted, when, and with which key: what a pass's events record of a command."""
+
+    now: datetime
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class Acting:
+    """One command's circumstances: who acts, the time it is decided at, and the key it came with.
+
+    The actor's kind says where the command came from: a staff screen or client, the Student
+    Portal (a student), a kiosk, or the system (timers, dismissal). The idempotency key, if any,
+    makes a repeated command answer as the first one did.
+    """
+
+    actor: Actor
+    now: datetime
+    idempotency_key: str | None = None
+
+    @property
+    def school_id(self) -> UUID:
+        return self.actor.school_id
+
+    @property
+    def by(self) -> ActedBy:
+        return {"actor_kind": self.actor.kind, "actor_id": self.actor.id}
+
+    @property
+    def stamp(self) -> Stamp:
+        return {**self.by, "now": self.now, "idempotency_key": self.idempotency_key}

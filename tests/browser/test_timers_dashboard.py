@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 from playwright.async_api import expect
 
+from hallpass.acting import Acting
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.schedules import ReschedulePass, SchedulePasses
 from support.browser import Screens
@@ -27,14 +28,13 @@ async def test_scheduled_pass_turns_active_on_time(
     name = school.student_names[student]
     ada = school.teacher("Ada")
     scheduled = await server.runtime.app.schedule_passes(
-        ada,
+        Acting(ada, datetime.now(UTC)),
         SchedulePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Nurse"],
             student_ids=[student],
             start_at=datetime.now(UTC) + timedelta(hours=1),
         ),
-        now=datetime.now(UTC),
     )
     pass_id = UUID(scheduled.body["passes"][0]["id"])
     page = await screens.staff(school.emails["Ada"])
@@ -43,10 +43,9 @@ async def test_scheduled_pass_turns_active_on_time(
     await expect(row).to_have_attribute("data-status", "scheduled")
     await expect(row.get_by_text("Scheduled")).to_be_visible()
     await server.runtime.app.reschedule_pass(
-        ada,
+        Acting(ada, datetime.now(UTC)),
         pass_id,
         ReschedulePass(start_at=datetime.now(UTC) + timedelta(seconds=2)),
-        now=datetime.now(UTC),
     )
     await expect(row).to_have_attribute("data-status", "active", timeout=30_000)
     assert await page.evaluate("window.__sameDocument") is True
@@ -61,14 +60,13 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
     await page.evaluate("window.__sameDocument = true")
     started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=15)
     await server.runtime.app.create_passes(
-        school.teacher("Ada"),
+        Acting(school.teacher("Ada"), started),
         CreatePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Library"],
             student_ids=[student],
             allotted_minutes=1,
         ),
-        now=started,
     )
     row = page.locator("#pass-rows tr", has_text=name)
     await expect(row).to_have_attribute("data-status", "active")

@@ -16,6 +16,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from hallpass.acting import Acting
 from hallpass.bootstrap import Runtime
 from hallpass.commands.messages import CreatePasses
 from hallpass.outages import RETRY_AFTER_SECONDS
@@ -92,14 +93,13 @@ async def create_one(url: str, token: str, school: SchoolFixture) -> httpx.Respo
 async def expire_soon(runtime: Runtime, school: SchoolFixture) -> None:
     due = datetime.now(UTC) + timedelta(seconds=1)
     outcome = await runtime.app.create_passes(
-        school.teacher(),
+        Acting(school.teacher(), due - timedelta(minutes=1)),
         CreatePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Restroom"],
             student_ids=[school.students[-2]],
             allotted_minutes=1,
         ),
-        now=due - timedelta(minutes=1),
     )
     pass_id = UUID(outcome.body["passes"][0]["id"])
 

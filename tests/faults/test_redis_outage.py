@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hallpass.acting import Acting
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
@@ -61,14 +62,13 @@ async def test_timers_due_while_redis_is_down_fire_once_it_is_back(
 
         due = datetime.now(UTC) + timedelta(seconds=4)
         await runtime.app.create_passes(
-            school.teacher(),
+            Acting(school.teacher(), due - timedelta(minutes=1)),
             CreatePasses(
                 origin_id=school.rooms["Room 101"],
                 destination_id=school.rooms["Nurse"],
                 student_ids=school.students,
                 allotted_minutes=1,
             ),
-            now=due - timedelta(minutes=1),
         )
         await caught_up(runtime)
 

@@ -9,11 +9,13 @@ from uuid import UUID
 
 import pytest
 
+from hallpass.acting import Acting
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
+from hallpass.commands import OutcomeKind
 from hallpass.commands.directory import NewLocation
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.schedules import SchedulePasses
@@ -31,7 +33,7 @@ async def school(runtime: Runtime) -> SchoolFixture:
         fixture.id, [NewLocation("Restroom B", LocationKind.RESTROOM, 5, capacity=4)], now=MORNING
     )
     fixture.rooms["Restroom B"] = big.id
-    await runtime.app.set_dismissal_time(fixture.teacher(), time(15, 0), now=MORNING)
+    await runtime.app.set_dismissal_time(Acting(fixture.teacher(), MORNING), time(15, 0))
     return fixture
 
 
@@ -44,11 +46,10 @@ async def send(
     runtime: Runtime, school: SchoolFixture, place: str, students: list[UUID], now: datetime
 ) -> list[UUID]:
     outcome = await runtime.app.create_passes(
-        school.teacher(),
+        Acting(school.teacher(), now),
         CreatePasses(
             origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
         ),
-        now=now,
     )
     return [UUID(p["id"]) for p in outcome.body["passes"]]
 
@@ -79,16 +80,15 @@ async def test_dismissal_ends_several_passes_to_one_restroom_and_the_rest_in_bat
     (nurse,) = await send(runtime, school, "Nurse", s[9:10], DISMISSAL - timedelta(minutes=20))
     (done,) = await send(runtime, school, "Nurse", s[10:11], earlier)
     await runtime.app.expire_pass(nurse, now=DISMISSAL - timedelta(minutes=4))
-    await runtime.app.complete_pass(school.teacher(), done, now=DISMISSAL - timedelta(minutes=1))
+    await runtime.app.complete_pass(Acting(school.teacher(), DISMISSAL - timedelta(minutes=1)), done)
     tomorrow = await runtime.app.schedule_passes(
-        school.teacher(),
+        Acting(school.teacher(), earlier),
         SchedulePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Library"],
             student_ids=[s[11]],
             start_at=DISMISSAL + timedelta(hours=18),
         ),
-        now=earlier,
     )
     await catch_up(runtime)
     open_passes = [*restroom_b, *restroom, *library, nurse]
@@ -98,7 +98,7 @@ async def test_dismissal_ends_several_passes_to_one_restroom_and_the_rest_in_bat
     outcome = await runtime.app.dismiss_school(school.id, now=DISMISSAL, batch_size=3)
     again = await runtime.app.dismiss_school(school.id, now=DISMISSAL + timedelta(seconds=2))
 
-    assert outcome is not None and outcome.status_code == 200
+    assert outcome is not None and outcome.kind is OutcomeKind.DONE
     assert sorted(outcome.body["dismissed"]) == sorted(str(p) for p in open_passes)
     assert outcome.body["day_done"] is True
     assert again is not None and (again.body["dismissed"], again.body["day_done"]) == ([], False)
@@ -122,7 +122,7 @@ async def test_dismissal_waits_for_a_lagging_pass_list_and_leaves_the_day_open_u
     passes = await send(runtime, school, "Restroom B", school.students[:3], DISMISSAL - timedelta(minutes=2))
 
     behind = await runtime.app.dismiss_school(school.id, now=DISMISSAL, catch_up_timeout=0.2)
-    assert behind is not None and behind.status_code == 503
+    assert behind is not None and behind.kind is OutcomeKind.WAITING
     assert (behind.body["dismissed"], behind.body["day_done"]) == ([], False)
     assert [await status_of(runtime, p) for p in passes] == [(Status.ACTIVE, None)] * 3
     school_now = await runtime.app.repository.find(school.id, School)

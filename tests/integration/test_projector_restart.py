@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from hallpass.acting import Acting
 from hallpass.bootstrap import build_runtime
 from hallpass.commands.messages import CreatePasses
 from support.school import make_school
@@ -61,16 +62,15 @@ async def test_killed_projector_resumes_and_matches_a_rebuild(fresh_database_url
         now = datetime.now(UTC)
         for _ in range(12):
             created = await runtime.app.create_passes(
-                teacher,
+                Acting(teacher, now),
                 CreatePasses(
                     origin_id=school.rooms["Room 101"],
                     destination_id=school.rooms["Nurse"],
                     student_ids=school.students,
                 ),
-                now=now,
             )
             await asyncio.gather(
-                *(runtime.app.complete_pass(teacher, p["id"], now=now) for p in created.body["passes"])
+                *(runtime.app.complete_pass(Acting(teacher, now), p["id"]) for p in created.body["passes"])
             )
         end = await runtime.store.max_notification_id()
         assert end is not None and end > 9000

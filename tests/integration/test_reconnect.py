@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from hallpass.acting import Acting
 from hallpass.bootstrap import Runtime
 from hallpass.commands.messages import CreatePasses
 from hallpass.projections.listen import Listener
@@ -40,13 +41,12 @@ async def cut(pool: asyncpg.Pool, listener: Listener) -> int:
 
 async def create_pass(runtime: Runtime, school: SchoolFixture, index: int) -> None:
     await runtime.app.create_passes(
-        school.teacher(),
+        Acting(school.teacher(), datetime.now(UTC)),
         CreatePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Library"],
             student_ids=[school.students[index]],
         ),
-        now=datetime.now(UTC),
     )
 
 

@@ -9,10 +9,11 @@ from uuid import UUID
 import msgspec
 import pytest
 
+from hallpass.acting import Acting
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
-from hallpass.commands import Hallpass
+from hallpass.commands import Hallpass, OutcomeKind
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.schedules import CancelScheduledPass, ReschedulePass, SchedulePasses, ScheduleRepeating
 from hallpass.errors import IllegalTransition, Invalid
@@ -38,14 +39,13 @@ async def start_pass(
     runtime: Runtime, school: SchoolFixture, student: UUID, now: datetime, minutes: int = 1
 ) -> UUID:
     outcome = await runtime.app.create_passes(
-        school.teacher(),
+        Acting(school.teacher(), now),
         CreatePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Nurse"],
             student_ids=[student],
             allotted_minutes=minutes,
         ),
-        now=now,
     )
     return UUID(outcome.body["passes"][0]["id"])
 
@@ -75,7 +75,7 @@ async def test_an_active_pass_has_an_expiry_timer_until_it_ends(
         (first, "expire"): now + timedelta(minutes=3),
         (second, "expire"): now + timedelta(minutes=2),
     }
-    await runtime.app.complete_pass(school.teacher(), first, now=now + timedelta(minutes=1))
+    await runtime.app.complete_pass(Acting(school.teacher(), now + timedelta(minutes=1)), first)
     await runtime.app.expire_pass(second, now=now + timedelta(minutes=2))
     await catch_up(runtime)
     assert await timers(runtime) == {}
@@ -100,7 +100,7 @@ async def test_expire_is_idempotent_ignores_early_calls_and_keeps_the_student_ou
 
     student = await runtime.app.repository.find(student_id, Student)
     assert student is not None and student.open_pass_id == pass_id
-    await runtime.app.complete_pass(school.teacher(), pass_id, now=due + timedelta(minutes=2))
+    await runtime.app.complete_pass(Acting(school.teacher(), due + timedelta(minutes=2)), pass_id)
     hall_pass = await runtime.app.repository.find(pass_id, Pass)
     assert hall_pass is not None
     assert hall_pass.status is Status.EXPIRED and hall_pass.returned_at == due + timedelta(minutes=2)
@@ -125,7 +125,7 @@ async def schedule(
     runtime: Runtime, school: SchoolFixture, student: UUID, start_at: datetime, now: datetime
 ) -> UUID:
     outcome = await runtime.app.schedule_passes(
-        school.teacher(),
+        Acting(school.teacher(), now),
         SchedulePasses(
             origin_id=school.rooms["Room 101"],
             destination_id=school.rooms["Library"],
@@ -133,9 +133,8 @@ async def schedule(
             start_at=start_at,
             allotted_minutes=4,
         ),
-        now=now,
     )
-    assert outcome.status_code == 201 and outcome.body["passes"][0]["status"] == "scheduled"
+    assert outcome.kind is OutcomeKind.CREATED and outcome.body["passes"][0]["status"] == "scheduled"
     return UUID(outcome.body["passes"][0]["id"])
 
 
@@ -188,23 +187,23 @@ async def test_scheduled_passes_can_be_edited_and_cancelled_only_before_they_sta
     dropped = await schedule(runtime, school, school.students[1], start_at, now)
     later = start_at + timedelta(hours=1)
     edit = await runtime.app.reschedule_pass(
-        teacher, moved, ReschedulePass(start_at=later, note="x"), now=now
+        Acting(teacher, now), moved, ReschedulePass(start_at=later, note="x")
     )
     assert edit.body["pass"]["start_at"] == later.isoformat()
-    cancel = await runtime.app.cancel_scheduled_pass(teacher, dropped, CancelScheduledPass(), now=now)
+    cancel = await runtime.app.cancel_scheduled_pass(Acting(teacher, now), dropped, CancelScheduledPass())
     assert cancel.body["pass"]["status"] == "cancelled"
     await catch_up(runtime)
     assert await timers(runtime) == {(moved, "activate"): later}
 
     with pytest.raises(Invalid):
-        await runtime.app.reschedule_pass(teacher, moved, ReschedulePass(start_at=now), now=now)
+        await runtime.app.reschedule_pass(Acting(teacher, now), moved, ReschedulePass(start_at=now))
     await runtime.app.activate_pass(moved, now=later)
     with pytest.raises(IllegalTransition) as refused:
-        await runtime.app.cancel_scheduled_pass(teacher, moved, now=later + timedelta(minutes=1))
+        await runtime.app.cancel_scheduled_pass(Acting(teacher, later + timedelta(minutes=1)), moved)
     assert refused.value.details["status"] == "active"
     with pytest.raises(IllegalTransition):
         await runtime.app.reschedule_pass(
-            teacher, moved, ReschedulePass(start_at=later + timedelta(hours=1)), now=later
+            Acting(teacher, later), moved, ReschedulePass(start_at=later + timedelta(hours=1))
         )
 
 
@@ -260,7 +259,7 @@ async def test_a_repeating_schedule_plans_one_pass_per_occurrence_in_the_school_
 ) -> None:
     now = datetime(2030, 3, 1, tzinfo=UTC)
     students = school.students[:2]
-    outcome = await runtime.app.schedule_repeating(school.teacher(), repeating(school, students), now=now)
+    outcome = await runtime.app.schedule_repeating(Acting(school.teacher(), now), repeating(school, students))
     starts = sorted({p["start_at"] for p in outcome.body["passes"]})
     assert outcome.body["timezone"] == "America/Chicago"
     assert starts == [
@@ -279,12 +278,14 @@ async def test_cancelling_a_schedule_cancels_only_occurrences_not_yet_started(
 ) -> None:
     now = datetime(2030, 3, 1, tzinfo=UTC)
     teacher = school.teacher()
-    outcome = await runtime.app.schedule_repeating(teacher, repeating(school, school.students[:1]), now=now)
+    outcome = await runtime.app.schedule_repeating(
+        Acting(teacher, now), repeating(school, school.students[:1])
+    )
     passes = [UUID(p["id"]) for p in outcome.body["passes"]]
     first_start = datetime(2030, 3, 4, 16, 15, tzinfo=UTC)
     await runtime.app.activate_pass(passes[0], now=first_start)
     cancelled = await runtime.app.cancel_schedule(
-        teacher, UUID(outcome.body["schedule_id"]), now=first_start + timedelta(minutes=1)
+        Acting(teacher, first_start + timedelta(minutes=1)), UUID(outcome.body["schedule_id"])
     )
     assert sorted(cancelled.body["cancelled"]) == sorted(str(p) for p in passes[1:])
     statuses = [(await runtime.app.repository.find(p, Pass)) for p in passes]
@@ -295,7 +296,7 @@ async def test_cancelling_a_schedule_cancels_only_occurrences_not_yet_started(
         "cancelled",
     ]
     with pytest.raises(IllegalTransition):
-        await runtime.app.cancel_schedule(teacher, UUID(outcome.body["schedule_id"]), now=first_start)
+        await runtime.app.cancel_schedule(Acting(teacher, first_start), UUID(outcome.body["schedule_id"]))
 
 
 @pytest.mark.parametrize(
@@ -311,9 +312,8 @@ async def test_a_bad_repeating_schedule_is_refused_with_its_reason(
 ) -> None:
     with pytest.raises(Invalid, match=reason):
         await runtime.app.schedule_repeating(
-            school.teacher(),
+            Acting(school.teacher(), datetime(2030, 3, 1, tzinfo=UTC)),
             repeating(school, school.students[:1], **fields),
-            now=datetime(2030, 3, 1, tzinfo=UTC),
         )
     assert await timers(runtime) == {}
 
@@ -322,7 +322,7 @@ async def test_dismissal_terminates_every_open_pass_once_and_frees_the_students(
     runtime: Runtime, school: SchoolFixture
 ) -> None:
     morning = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
-    await runtime.app.set_dismissal_time(school.teacher(), time(15, 0), now=morning)
+    await runtime.app.set_dismissal_time(Acting(school.teacher(), morning), time(15, 0))
     dismissal = datetime(2030, 3, 4, 21, 0, tzinfo=UTC)
     active = await start_pass(
         runtime, school, school.students[0], dismissal - timedelta(minutes=5), minutes=10
@@ -332,7 +332,7 @@ async def test_dismissal_terminates_every_open_pass_once_and_frees_the_students(
     )
     done = await start_pass(runtime, school, school.students[2], dismissal - timedelta(minutes=5), minutes=10)
     await runtime.app.expire_pass(expired, now=dismissal - timedelta(minutes=4))
-    await runtime.app.complete_pass(school.teacher(), done, now=dismissal - timedelta(minutes=1))
+    await runtime.app.complete_pass(Acting(school.teacher(), dismissal - timedelta(minutes=1)), done)
     await catch_up(runtime)
     assert (await timers(runtime))[(school.id, "dismiss")] == dismissal
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
+from hallpass.acting import Acting
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.passes import Pass
@@ -84,14 +85,13 @@ async def start_due_in(
     due = datetime.now(UTC) + timedelta(seconds=seconds)
     for start in range(0, len(students), 100):
         await runtime.app.create_passes(
-            school.teacher(),
+            Acting(school.teacher(), due - timedelta(minutes=1)),
             CreatePasses(
                 origin_id=school.rooms["Room 101"],
                 destination_id=school.rooms["Nurse"],
                 student_ids=students[start : start + 100],
                 allotted_minutes=1,
             ),
-            now=due - timedelta(minutes=1),
         )
     await caught_up(runtime)
     return due
@@ -188,14 +188,13 @@ async def test_a_scheduled_pass_activates_on_time(
     with workers(fresh_database_url, redis_url, namespace):
         start_at = datetime.now(UTC) + timedelta(seconds=2)
         outcome = await runtime.app.schedule_passes(
-            school.teacher(),
+            Acting(school.teacher(), datetime.now(UTC)),
             SchedulePasses(
                 origin_id=school.rooms["Room 101"],
                 destination_id=school.rooms["Library"],
                 student_ids=[school.students[0]],
                 start_at=start_at,
             ),
-            now=datetime.now(UTC),
         )
         pass_id = UUID(outcome.body["passes"][0]["id"])
         deadline = time.monotonic() + 10
@@ -216,15 +215,14 @@ async def test_open_passes_are_dismissed_at_the_dismissal_time(
         at = (
             (now + timedelta(seconds=3)).astimezone(ZoneInfo("America/Chicago")).time().replace(microsecond=0)
         )
-        await runtime.app.set_dismissal_time(school.teacher(), at, now=now)
+        await runtime.app.set_dismissal_time(Acting(school.teacher(), now), at)
         await runtime.app.create_passes(
-            school.teacher(),
+            Acting(school.teacher(), now),
             CreatePasses(
                 origin_id=school.rooms["Room 101"],
                 destination_id=school.rooms["Nurse"],
                 student_ids=school.students[:3],
             ),
-            now=now,
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -258,14 +256,13 @@ async def test_dismissal_through_two_workers_ends_several_passes_to_one_restroom
         now = datetime.now(UTC)
         at = (now + timedelta(seconds=3)).astimezone(chicago).time().replace(microsecond=0)
         school_day_end = datetime.combine(now.astimezone(chicago).date(), at, tzinfo=chicago)
-        await runtime.app.set_dismissal_time(school.teacher(), at, now=now)
+        await runtime.app.set_dismissal_time(Acting(school.teacher(), now), at)
         for destination, students in places:
             await runtime.app.create_passes(
-                school.teacher(),
+                Acting(school.teacher(), now),
                 CreatePasses(
                     origin_id=school.rooms["Room 101"], destination_id=destination, student_ids=students
                 ),
-                now=now,
             )
         send = make_sender(make_broker(TimerSettings(fresh_database_url, redis_url, namespace)))
         delay = int((school_day_end - datetime.now(UTC)).total_seconds() * 1000) + 1

@@ -8,11 +8,12 @@ from uuid import UUID
 
 import pytest
 
+from hallpass.acting import Acting
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
-from hallpass.commands.base import Decision
+from hallpass.commands.base import Decided, done
 from hallpass.commands.directory import NewStudent
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.repository import ConcurrentChange, SavedTwice
@@ -27,11 +28,10 @@ async def school(runtime: Runtime) -> SchoolFixture:
 
 async def to_restroom(runtime: Runtime, school: SchoolFixture, students: list[UUID]) -> list[UUID]:
     outcome = await runtime.app.create_passes(
-        school.teacher(),
+        Acting(school.teacher(), datetime.now(UTC)),
         CreatePasses(
             origin_id=school.rooms["Room 101"], destination_id=school.rooms["Restroom"], student_ids=students
         ),
-        now=datetime.now(UTC),
     )
     return [UUID(p["id"]) for p in outcome.body["passes"]]
 
@@ -114,17 +114,15 @@ async def test_a_command_that_saves_a_second_copy_fails_once_instead_of_retrying
     stale = await app.repository.find(first, Pass)
     attempts = 0
 
-    async def decide() -> Decision:
+    async def decide() -> Decided:
         nonlocal attempts
         attempts += 1
         hall_pass = await app._pass(school.teacher(), first)
         assert stale is not None
-        return 200, {}, [hall_pass, stale]
+        return done({}, [hall_pass, stale])
 
     with pytest.raises(SavedTwice):
-        await app._run(
-            school.teacher(), now=datetime.now(UTC), idempotency_key=None, fingerprint="", decide=decide
-        )
+        await app._run(Acting(school.teacher(), datetime.now(UTC)), fingerprint="", decide=decide)
     assert attempts == 1
 
 
@@ -138,17 +136,17 @@ async def test_a_real_concurrent_writer_is_retried_in_a_fresh_unit_that_reads_it
     seen: list[Location] = []
     now = datetime.now(UTC)
 
-    async def decide() -> Decision:
+    async def decide() -> Decided:
         restroom = await app.repository.find(restroom_id, Location)
         assert restroom is not None
         seen.append(restroom)
         if len(seen) == 1:
-            await other.complete_pass(school.teacher(), first, now=now)
+            await other.complete_pass(Acting(school.teacher(), now), first)
         hall_pass = await app._pass(school.teacher(), second)
         hall_pass.complete(now=now, actor_kind="staff", actor_id=None, idempotency_key=None)
-        return 200, {"occupants_seen": len(restroom.occupants)}, await app._close(hall_pass, now)
+        return done({"occupants_seen": len(restroom.occupants)}, await app._close(hall_pass, now))
 
-    outcome = await app._run(school.teacher(), now=now, idempotency_key=None, fingerprint="", decide=decide)
+    outcome = await app._run(Acting(school.teacher(), now), fingerprint="", decide=decide)
     assert len(seen) == 2 and seen[0] is not seen[1]
     assert outcome.body == {"occupants_seen": 1}
     restroom = await app.repository.find(restroom_id, Location)

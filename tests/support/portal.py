@@ -9,7 +9,7 @@ from uuid import UUID
 
 import httpx
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.staff import Role
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
@@ -54,7 +54,7 @@ async def make_portal_school(
 
 async def set_portal(runtime: Runtime, admin: Actor, *, enabled: bool, needs_approval: bool) -> None:
     command = ChangePortalSettings(enabled=enabled, needs_approval=needs_approval)
-    outcome = await runtime.app.change_portal_settings(admin, command, now=datetime.now(UTC))
+    outcome = await runtime.app.change_portal_settings(Acting(admin, datetime.now(UTC)), command)
     assert await runtime.watcher.wait_for(outcome.notification_id, timeout=15)
 
 

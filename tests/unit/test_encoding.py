@@ -166,7 +166,7 @@ def idempotency_record() -> IdempotencyRecord:
         key="key-1",
         principal="staff:1",
         fingerprint="abc",
-        status_code=201,
+        outcome="created",
         response={"passes": [{"id": "p-1", "minutes": 5, "late": False, "note": None}]},
     )
 
@@ -386,7 +386,7 @@ def test_idempotency_responses_round_trip_exactly(response: dict[str, Any]) -> N
         key="k",
         principal="p",
         fingerprint="f",
-        status_code=200,
+        outcome="done",
         response=response,
     )
 

@@ -10,14 +10,27 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+# The first version of `Recorded` kept the answer's HTTP status instead of what came of the
+# command: 201 was said of a command that created something, 200 of every other one.
+V1_CREATED_STATUS = 201
+
 
 class IdempotencyRecord(Aggregate):
     class Recorded(Aggregate.Created):
+        """`outcome` is what came of the command (`hallpass.commands.base.OutcomeKind`)."""
+
+        class_version = 2
+
         key: str
         principal: str
         fingerprint: str
-        status_code: int
+        outcome: str
         response: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            status_code = state.pop("status_code")
+            state["outcome"] = "created" if status_code == V1_CREATED_STATUS else "done"
 
     def __init__(
         self,
@@ -25,11 +38,11 @@ class IdempotencyRecord(Aggregate):
         key: str,
         principal: str,
         fingerprint: str,
-        status_code: int,
+        outcome: str,
         response: dict[str, Any],
     ) -> None:
         self.key = key
         self.principal = principal
         self.fingerprint = fingerprint
-        self.status_code = status_code
+        self.outcome = outcome
         self.response = response

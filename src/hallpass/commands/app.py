@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary
+from hallpass.commands.base import Decided, Outcome, OutcomeKind, fingerprint, pass_summary
 from hallpass.commands.directory import DirectoryCommands
 from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.schedules import ScheduleCommands
 
-__all__ = ["Decision", "Hallpass", "Outcome", "fingerprint", "pass_summary"]
+__all__ = ["Decided", "Hallpass", "Outcome", "OutcomeKind", "fingerprint", "pass_summary"]
 
 
 class Hallpass(KioskCommands, PortalCommands, ScheduleCommands, DismissalCommands, DirectoryCommands):

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 import msgspec
 import orjson
 from eventsourcing.domain import Aggregate
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates import ids
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
@@ -37,17 +39,51 @@ from hallpass.eventstore import EventStore
 MAX_ATTEMPTS = 12
 
 
+class OutcomeKind(StrEnum):
+    """What came of a command, in the domain's words; `hallpass.http` says it in status codes."""
+
+    CREATED = "created"
+    """Something new exists: passes, a schedule, a kiosk."""
+    DONE = "done"
+    """The change is made, or there was nothing left to change (a late or repeated timer)."""
+    REFUSED = "refused"
+    """Refused for `Outcome.refusal`, and the refusal itself recorded (a wrong exit password)."""
+    WAITING = "waiting"
+    """Not done yet, and nothing changed; it will be sent again (dismissal waits for the pass list)."""
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What a command decided: its outcome, the answer's body, and the aggregates it changed."""
+
+    kind: OutcomeKind
+    body: dict[str, Any]
+    changed: Sequence[Aggregate]
+    refusal: DomainError | None = None
+
+
+def created(body: dict[str, Any], changed: Sequence[Aggregate]) -> Decided:
+    return Decided(OutcomeKind.CREATED, body, changed)
+
+
+def done(body: dict[str, Any], changed: Sequence[Aggregate] = ()) -> Decided:
+    return Decided(OutcomeKind.DONE, body, changed)
+
+
+def refused(refusal: DomainError, changed: Sequence[Aggregate]) -> Decided:
+    """Refuse, yet save `changed`: the refusal is itself a fact (a wrong password counted)."""
+    return Decided(OutcomeKind.REFUSED, {}, changed, refusal)
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """The answer to a command: what to tell the caller and how far the log has moved."""
+    """The answer to a command: what came of it, its body, and how far the log has moved."""
 
-    status_code: int
+    kind: OutcomeKind
     body: dict[str, Any]
     notification_id: int | None
     replayed: bool = False
-
-
-Decision = tuple[int, dict[str, Any], Sequence[Aggregate]]
+    refusal: DomainError | None = None
 
 
 def fingerprint(name: str, command: Command | None, target: UUID | None = None) -> str:
@@ -96,6 +132,47 @@ def allotted_minutes(destination: Location, requested: int | None) -> int:
     return requested
 
 
+P = ParamSpec("P")
+C = TypeVar("C", bound="CommandBase")
+
+
+def handler(
+    *, keyed: bool = True
+) -> Callable[
+    [Callable[Concatenate[C, Acting, P], Awaitable[Decided]]],
+    Callable[Concatenate[C, Acting, P], Awaitable[Outcome]],
+]:
+    """Declare a command: its method decides, and `_run` loads, saves, retries and replays it.
+
+    The method takes `acting` and then its arguments: the id it acts on and the command's body,
+    if any. A command sent again with the same idempotency key answers as the first time, if
+    its method's name, the id and the body are the same (they are its stored fingerprint, so a
+    method keeps its name). `keyed=False`: the command takes no key, and ignores one if sent.
+    """
+
+    def declare(
+        decide: Callable[Concatenate[C, Acting, P], Awaitable[Decided]],
+    ) -> Callable[Concatenate[C, Acting, P], Awaitable[Outcome]]:
+        name = decide.__name__
+
+        @functools.wraps(decide)
+        async def run(self: C, acting: Acting, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
+            if not keyed:
+                acting = replace(acting, idempotency_key=None)
+            given = [*args, *kwargs.values()]
+            body = next((a for a in given if isinstance(a, Command)), None)
+            target = next((a for a in given if isinstance(a, UUID)), None)
+            return await self._run(
+                acting,
+                fingerprint=fingerprint(name, body, target),
+                decide=lambda: decide(self, acting, *args, **kwargs),
+            )
+
+        return run
+
+    return declare
+
+
 class CommandBase:
     """The machinery the command mixins share; `Hallpass` combines them."""
 
@@ -106,30 +183,19 @@ class CommandBase:
     # -- shared machinery -------------------------------------------------------------
 
     async def _run(
-        self,
-        actor: Actor,
-        *,
-        now: datetime,
-        idempotency_key: str | None,
-        fingerprint: str,
-        decide: Callable[[], Awaitable[Decision]],
+        self, acting: Acting, *, fingerprint: str, decide: Callable[[], Awaitable[Decided]]
     ) -> Outcome:
         """Decide and save, retrying on a concurrent change; replay the answer for a known key.
 
         Each attempt is one unit of work (see `Repository.unit_of_work`); a retry after another
         writer's change starts a fresh one, so it reads that change.
         """
-        record_id = (
-            ids.idempotency_record_id(actor.school_id, actor.principal, idempotency_key)
-            if idempotency_key
-            else None
-        )
+        key = acting.idempotency_key
+        record_id = ids.idempotency_record_id(acting.school_id, acting.actor.principal, key) if key else None
         for attempt in range(MAX_ATTEMPTS):
             try:
                 async with self.repository.unit_of_work() as unit:
-                    return await self._attempt(
-                        unit, actor, now, idempotency_key, record_id, fingerprint, decide
-                    )
+                    return await self._attempt(unit, acting, record_id, fingerprint, decide)
             except ConcurrentChange:
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise Conflict("too many simultaneous changes; please try again")
@@ -137,41 +203,42 @@ class CommandBase:
     async def _attempt(
         self,
         unit: UnitOfWork,
-        actor: Actor,
-        now: datetime,
-        idempotency_key: str | None,
+        acting: Acting,
         record_id: UUID | None,
         fingerprint: str,
-        decide: Callable[[], Awaitable[Decision]],
+        decide: Callable[[], Awaitable[Decided]],
     ) -> Outcome:
-        """One try in its own unit of work: every aggregate read once, the changed ones saved once."""
+        """One try in its own unit of work: every aggregate read once, the changed ones saved once.
+
+        A refusal is not recorded under the key: sent again, the command is decided again.
+        """
         replay = await self._replay(record_id, fingerprint)
         if replay is not None:
             return replay
         try:
-            status_code, body, aggregates = await decide()
+            decided = await decide()
         except DomainError:
             # A concurrent request with the same key may have just succeeded.
             replay = await self._replay(record_id, fingerprint)
             if replay is not None:
                 return replay
             raise
-        to_save = list(aggregates)
-        if record_id is not None and idempotency_key is not None:
+        to_save = list(decided.changed)
+        if record_id is not None and acting.idempotency_key is not None and decided.refusal is None:
             to_save.append(
                 IdempotencyRecord._create(
                     IdempotencyRecord.Recorded,
                     id=record_id,
-                    timestamp=now,
-                    key=idempotency_key,
-                    principal=actor.principal,
+                    timestamp=acting.now,
+                    key=acting.idempotency_key,
+                    principal=acting.actor.principal,
                     fingerprint=fingerprint,
-                    status_code=status_code,
-                    response=body,
+                    outcome=decided.kind.value,
+                    response=decided.body,
                 )
             )
         notification_id = await unit.commit(to_save)
-        return Outcome(status_code, body, notification_id)
+        return Outcome(decided.kind, decided.body, notification_id, refusal=decided.refusal)
 
     async def _replay(self, record_id: UUID | None, fingerprint: str) -> Outcome | None:
         if record_id is None:
@@ -181,7 +248,7 @@ class CommandBase:
             return None
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
-        return Outcome(record.status_code, record.response, None, replayed=True)
+        return Outcome(OutcomeKind(record.outcome), record.response, None, replayed=True)
 
     async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location:
         location = await self.repository.find(location_id, Location)

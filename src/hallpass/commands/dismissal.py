@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from hallpass.acting import system
+from hallpass.acting import Acting, system
 from hallpass.aggregates.passes import Pass, TerminationReason
 from hallpass.aggregates.schools import School
-from hallpass.commands.base import CommandBase, Decision, Outcome
+from hallpass.commands.base import CommandBase, Decided, Outcome, OutcomeKind, done, handler
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import PassListView
 
@@ -52,23 +52,24 @@ class DismissalCommands(CommandBase):
         if school is None:
             return None
         if school.dismissal_due(now) is None:
-            return Outcome(200, _body(school_id, [], day_done=False), None)
+            return Outcome(OutcomeKind.DONE, _body(school_id, [], day_done=False), None)
         moment = await self.store.max_notification_id() or 0
         if not await self._pass_list_reached(moment, catch_up_timeout):
             log.warning("dismissal of school %s waits: the pass list is behind the log", school_id)
-            return Outcome(503, {**_body(school_id, [], day_done=False), "waiting_for": "pass_list"}, None)
+            body = {**_body(school_id, [], day_done=False), "waiting_for": "pass_list"}
+            return Outcome(OutcomeKind.WAITING, body, None)
         candidates = sorted(await PassListView(self.store.pool).open_pass_ids(school_id), key=str)
         dismissed: list[str] = []
         last: int | None = None
         for start in range(0, len(candidates), batch_size):
             batch = await self._open_at(candidates[start : start + batch_size], moment)
             if batch:
-                outcome = await self._dismiss_batch(school_id, batch, now)
+                outcome = await self._dismiss_batch(Acting(system(school_id), now), batch)
                 dismissed += outcome.body["dismissed"]
                 last = outcome.notification_id or last
-        ended = await self._end_day(school_id, now)
+        ended = await self._end_day(Acting(system(school_id), now))
         return Outcome(
-            200,
+            OutcomeKind.DONE,
             _body(school_id, dismissed, day_done=ended.body["day_done"]),
             ended.notification_id or last,
         )
@@ -87,37 +88,26 @@ class DismissalCommands(CommandBase):
         then = await asyncio.gather(*(self.repository.find_as_of(p, Pass, moment) for p in pass_ids))
         return [p for p, hall_pass in zip(pass_ids, then, strict=True) if hall_pass and hall_pass.is_open]
 
-    async def _dismiss_batch(self, school_id: UUID, pass_ids: Sequence[UUID], now: datetime) -> Outcome:
+    @handler()
+    async def _dismiss_batch(self, acting: Acting, pass_ids: Sequence[UUID]) -> Decided:
         """One command: end the batch's passes that are still open, each aggregate saved once."""
+        changed = []
+        ended: list[str] = []
+        for pass_id in pass_ids:
+            hall_pass = await self.repository.find(pass_id, Pass)
+            if hall_pass is None or hall_pass.school_id != acting.school_id or not hall_pass.is_open:
+                continue
+            hall_pass.terminate(reason=TerminationReason.DISMISSED, note="", **acting.stamp)
+            changed += await self._close(hall_pass, acting.now)
+            ended.append(str(pass_id))
+        return done({"dismissed": ended}, changed)
 
-        async def decide() -> Decision:
-            changed = []
-            ended: list[str] = []
-            for pass_id in pass_ids:
-                hall_pass = await self.repository.find(pass_id, Pass)
-                if hall_pass is None or hall_pass.school_id != school_id or not hall_pass.is_open:
-                    continue
-                hall_pass.terminate(
-                    reason=TerminationReason.DISMISSED, note="", now=now, actor_kind="system", actor_id=None
-                )
-                changed += await self._close(hall_pass, now)
-                ended.append(str(pass_id))
-            return 200, {"dismissed": ended}, changed
-
-        return await self._run(
-            system(school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
-        )
-
-    async def _end_day(self, school_id: UUID, now: datetime) -> Outcome:
-        async def decide() -> Decision:
-            school = await self.repository.find(school_id, School)
-            if school is None or not school.dismiss(now=now):
-                return 200, {"day_done": False}, []
-            return 200, {"day_done": True}, [school]
-
-        return await self._run(
-            system(school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
-        )
+    @handler()
+    async def _end_day(self, acting: Acting) -> Decided:
+        school = await self.repository.find(acting.school_id, School)
+        if school is None or not school.dismiss(now=acting.now):
+            return done({"day_done": False})
+        return done({"day_done": True}, [school])
 
 
 def _body(school_id: UUID, dismissed: list[str], *, day_done: bool) -> dict[str, Any]:

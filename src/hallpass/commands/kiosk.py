@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
-from hallpass.aggregates.passes import Source
+from hallpass.aggregates.students import Student
 from hallpass.bounds import LINE_PATTERN, MAX_KIOSK_STUDENTS, Grade, Name, PlaceIds
-from hallpass.commands.base import Decision, Outcome, fingerprint, staff_only
+from hallpass.commands.base import Decided, Outcome, created, done, handler, refused, staff_only
 from hallpass.commands.messages import Command, CreatePasses
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
@@ -118,143 +118,114 @@ class KioskCommands(PassCommands):
             raise Unauthenticated(f"this kiosk is {kiosk.status.value}")
         return kiosk
 
+    @handler(keyed=False)
     async def configure_kiosk(
-        self, actor: Actor, command: ConfigureKiosk, *, kiosk_id: UUID, secret: str, now: datetime
-    ) -> Outcome:
+        self, acting: Acting, command: ConfigureKiosk, *, kiosk_id: UUID, secret: str
+    ) -> Decided:
         """A member of staff turns a device into a kiosk. The caller keeps the exit password."""
+        actor = acting.actor
         staff_only(actor, "set up a kiosk")
         scope = _scope(command.students)
         if len(set(command.destination_ids)) != len(command.destination_ids):
             raise Invalid("a destination is chosen more than once", field="destination_ids")
-
-        async def decide() -> Decision:
-            room = await self._location(actor, command.room_id, "room")
-            for destination_id in command.destination_ids:
-                destination = await self._location(actor, destination_id, "destination")
-                if destination.id == room.id or not destination.kiosk_allowed:
-                    raise Invalid(
-                        f"students cannot choose {destination.name} at a kiosk in {room.name}",
-                        field="destination_ids",
-                    )
-            for homeroom_id in scope.homeroom_ids:
-                await self._location(actor, homeroom_id, "classroom")
-            if scope.student_ids:
-                await self._students(actor, sorted(scope.student_ids, key=str))
-            kiosk = Kiosk.configure(
-                kiosk_id=kiosk_id,
-                school_id=actor.school_id,
-                name=command.name.strip() or f"{room.name} kiosk",
-                room_id=room.id,
-                destination_ids=list(command.destination_ids),
-                scope=scope,
-                secret=secret,
-                now=now,
-                actor_id=actor.id,
-            )
-            return 201, {"kiosk": kiosk_summary(kiosk)}, [kiosk]
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=None,
-            fingerprint=fingerprint("configure_kiosk", command),
-            decide=decide,
+        room = await self._location(actor, command.room_id, "room")
+        for destination_id in command.destination_ids:
+            destination = await self._location(actor, destination_id, "destination")
+            if destination.id == room.id or not destination.kiosk_allowed:
+                raise Invalid(
+                    f"students cannot choose {destination.name} at a kiosk in {room.name}",
+                    field="destination_ids",
+                )
+        for homeroom_id in scope.homeroom_ids:
+            await self._location(actor, homeroom_id, "classroom")
+        if scope.student_ids:
+            await self._students(actor, sorted(scope.student_ids, key=str))
+        kiosk = Kiosk.configure(
+            kiosk_id=kiosk_id,
+            school_id=actor.school_id,
+            name=command.name.strip() or f"{room.name} kiosk",
+            room_id=room.id,
+            destination_ids=list(command.destination_ids),
+            scope=scope,
+            secret=secret,
+            now=acting.now,
+            actor_id=actor.id,
         )
+        return created({"kiosk": kiosk_summary(kiosk)}, [kiosk])
 
-    async def revoke_kiosk(self, actor: Actor, kiosk_id: UUID, *, now: datetime) -> Outcome:
-        staff_only(actor, "revoke a kiosk")
+    @handler(keyed=False)
+    async def revoke_kiosk(self, acting: Acting, kiosk_id: UUID) -> Decided:
+        staff_only(acting.actor, "revoke a kiosk")
+        kiosk = await self.repository.find(kiosk_id, Kiosk)
+        if kiosk is None or kiosk.school_id != acting.school_id:
+            raise NotFound(f"kiosk {kiosk_id} not found", id=str(kiosk_id))
+        if kiosk.created_by != acting.actor.id and acting.actor.role not in MANAGERS:
+            raise Forbidden("only the staff member who set up this kiosk may revoke it")
+        kiosk.revoke(now=acting.now, **acting.by)
+        return done({"kiosk": kiosk_summary(kiosk)}, [kiosk])
 
-        async def decide() -> Decision:
-            kiosk = await self.repository.find(kiosk_id, Kiosk)
-            if kiosk is None or kiosk.school_id != actor.school_id:
-                raise NotFound(f"kiosk {kiosk_id} not found", id=str(kiosk_id))
-            if kiosk.created_by != actor.id and actor.role not in MANAGERS:
-                raise Forbidden("only the staff member who set up this kiosk may revoke it")
-            kiosk.revoke(now=now, actor_kind=actor.kind, actor_id=actor.id)
-            return 200, {"kiosk": kiosk_summary(kiosk)}, [kiosk]
-
-        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
-
-    async def kiosk_create_pass(
-        self, actor: Actor, command: KioskCreatePass, *, now: datetime, idempotency_key: str | None
-    ) -> Outcome:
+    async def kiosk_create_pass(self, acting: Acting, command: KioskCreatePass) -> Outcome:
         """Create Pass at a kiosk: allowed student, allowed destination, from the kiosk's room."""
-        kiosk = await self._acting_kiosk(actor)
-        (student,) = await self._students(actor, [command.student_id])
+        kiosk = await self._acting_kiosk(acting.actor)
+        student = await self._kiosk_student(acting.actor, kiosk, command.student_id)
+        kiosk.check_destination(command.destination_id)
+        create = CreatePasses(
+            origin_id=kiosk.room_id, destination_id=command.destination_id, student_ids=[student.id]
+        )
+        return await self.create_passes(acting, create)
+
+    @handler()
+    async def kiosk_complete_pass(self, acting: Acting, command: KioskCompletePass) -> Decided:
+        """Complete Pass at a kiosk: ends the student's open pass and records the return time."""
+        kiosk = await self._acting_kiosk(acting.actor)
+        student = await self._kiosk_student(acting.actor, kiosk, command.student_id)
+        if student.open_pass_id is None:
+            raise NoOpenPass(f"{student.full_name} has no open pass", student_id=str(student.id))
+        hall_pass = await self._pass(acting.actor, student.open_pass_id)
+        hall_pass.complete(**acting.stamp)
+        changed = await self._close(hall_pass, acting.now)
+        return done({"pass": await self._summary(hall_pass)}, changed)
+
+    async def _kiosk_student(self, actor: Actor, kiosk: Kiosk, student_id: UUID) -> Student:
+        (student,) = await self._students(actor, [student_id])
         kiosk.check_student(
             student_id=student.id,
             grade=student.grade,
             homeroom_id=student.homeroom_id,
             name=student.full_name,
         )
-        kiosk.check_destination(command.destination_id)
-        create = CreatePasses(
-            origin_id=kiosk.room_id, destination_id=command.destination_id, student_ids=[student.id]
-        )
-        return await self.create_passes(
-            actor, create, now=now, source=Source.KIOSK, idempotency_key=idempotency_key
-        )
+        return student
 
-    async def kiosk_complete_pass(
-        self, actor: Actor, command: KioskCompletePass, *, now: datetime, idempotency_key: str | None
-    ) -> Outcome:
-        """Complete Pass at a kiosk: ends the student's open pass and records the return time."""
+    async def exit_kiosk(self, acting: Acting, *, password_ok: Callable[[], Awaitable[bool]]) -> Outcome:
+        """Leave kiosk mode with the password. Wrong tries are recorded; five in a row lock it.
 
-        async def decide() -> Decision:
-            kiosk = await self._acting_kiosk(actor)
-            (student,) = await self._students(actor, [command.student_id])
-            kiosk.check_student(
-                student_id=student.id,
-                grade=student.grade,
-                homeroom_id=student.homeroom_id,
-                name=student.full_name,
-            )
-            if student.open_pass_id is None:
-                raise NoOpenPass(f"{student.full_name} has no open pass", student_id=str(student.id))
-            hall_pass = await self._pass(actor, student.open_pass_id)
-            hall_pass.complete(
-                now=now, actor_kind=actor.kind, actor_id=actor.id, idempotency_key=idempotency_key
-            )
-            changed = await self._close(hall_pass, now)
-            return 200, {"pass": await self._summary(hall_pass)}, changed
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("kiosk_complete_pass", command),
-            decide=decide,
-        )
-
-    async def exit_kiosk(
-        self, actor: Actor, *, password_ok: Callable[[], Awaitable[bool]], now: datetime
-    ) -> Outcome:
-        """Leave kiosk mode with the password. Wrong tries are recorded; five in a row lock it."""
+        The password is checked once, however often a concurrent change makes the decision run.
+        """
         verdict: list[bool] = []
 
-        async def decide() -> Decision:
-            kiosk = await self._acting_kiosk(actor)
-            kiosk.ensure_unlocked(now)
+        async def decide() -> Decided:
+            kiosk = await self._acting_kiosk(acting.actor)
+            kiosk.ensure_unlocked(acting.now)
             if not verdict:
                 verdict.append(await password_ok())
             if verdict[0]:
-                kiosk.exit(now)
-                return 200, {"kiosk": kiosk_summary(kiosk)}, [kiosk]
-            if kiosk.fail_exit(now):
+                kiosk.exit(acting.now)
+                return done({"kiosk": kiosk_summary(kiosk)}, [kiosk])
+            if kiosk.fail_exit(acting.now):
                 try:
-                    kiosk.ensure_unlocked(now)
+                    kiosk.ensure_unlocked(acting.now)
                 except KioskLocked as e:
-                    return 423, _error(e.code, f"wrong password; {e.message}", **e.details), [kiosk]
+                    return refused(KioskLocked(f"wrong password; {e.message}", **e.details), [kiosk])
             left = kiosk.tries_left
             message = f"wrong password; {left} tr{'ies' if left != 1 else 'y'} left before kiosk mode locks"
-            return 403, _error("wrong_exit_password", message, tries_left=left), [kiosk]
+            return refused(WrongExitPassword(message, tries_left=left), [kiosk])
 
-        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
+        return await self._run(replace(acting, idempotency_key=None), fingerprint="", decide=decide)
 
 
 class NoOpenPass(Conflict):
     code = "no_open_pass"
 
 
-def _error(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+class WrongExitPassword(Forbidden):
+    code = "wrong_exit_password"

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
 from hallpass.bounds import Note, PlaceIds
-from hallpass.commands.base import Decision, Outcome, fingerprint, pass_summary, staff_only
+from hallpass.commands.base import Decided, created, done, handler, pass_summary, staff_only
 from hallpass.commands.messages import Command
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
@@ -65,173 +64,91 @@ class PortalCommands(PassCommands):
             raise NotFound(f"school {school_id} not found")
         return school
 
-    async def change_portal_settings(
-        self, actor: Actor, command: ChangePortalSettings, *, now: datetime
-    ) -> Outcome:
-        if not actor.is_staff or actor.role != Role.ADMIN.value:
+    @handler(keyed=False)
+    async def change_portal_settings(self, acting: Acting, command: ChangePortalSettings) -> Decided:
+        if not acting.actor.is_staff or acting.actor.role != Role.ADMIN.value:
             raise Forbidden("only an administrator may change the Student Portal settings")
+        school = await self.school_settings(acting.school_id)
+        for destination_id in command.approval_destination_ids:
+            await self._location(acting.actor, destination_id, "destination")
+        school.change_portal_settings(
+            enabled=command.enabled,
+            needs_approval=command.needs_approval,
+            approval_destination_ids=list(command.approval_destination_ids),
+            now=acting.now,
+            actor_id=acting.actor.id,
+        )
+        return done(settings_body(school), [school])
 
-        async def decide() -> Decision:
-            school = await self.school_settings(actor.school_id)
-            for destination_id in command.approval_destination_ids:
-                await self._location(actor, destination_id, "destination")
-            school.change_portal_settings(
-                enabled=command.enabled,
-                needs_approval=command.needs_approval,
-                approval_destination_ids=list(command.approval_destination_ids),
-                now=now,
-                actor_id=actor.id,
-            )
-            return 200, settings_body(school), [school]
-
-        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
-
-    async def request_portal_pass(
-        self,
-        actor: Actor,
-        command: RequestPortalPass,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+    @handler()
+    async def request_portal_pass(self, acting: Acting, command: RequestPortalPass) -> Decided:
+        actor = acting.actor
         if actor.kind != "student" or actor.id is None:
             raise Forbidden("only a student signed in to the Student Portal may do this")
-        student_id = actor.id
-
-        async def decide() -> Decision:
-            school = await self.school_settings(actor.school_id)
-            if not school.portal_enabled:
-                raise Forbidden(PORTAL_OFF)
-            origin = await self._location(actor, command.origin_id, "origin")
-            destination = await self._location(actor, command.destination_id, "destination")
-            if not destination.portal_allowed:
-                raise Invalid(
-                    f"{destination.name} cannot be chosen in the Student Portal", field="destination_id"
-                )
-            student = await self.repository.find(student_id, Student)
-            if student is None or student.school_id != actor.school_id:
-                raise NotFound("student not found")
-            pass_id = uuid4()
-            fields: dict[str, Any] = {
-                "pass_id": pass_id,
-                "school_id": actor.school_id,
-                "student_id": student.id,
-                "origin_id": origin.id,
-                "destination_id": destination.id,
-                "allotted_minutes": destination.allotted_minutes,
-                "now": now,
-                "actor_kind": actor.kind,
-                "actor_id": actor.id,
-                "idempotency_key": idempotency_key,
-            }
-            changed: list[Aggregate]
-            if school.portal_approval_needed(destination.id, destination.needs_approval):
-                hall_pass = Pass.request(**fields)
-                await self._check_student_free(student, pass_id, destination, now)
-                changed = [hall_pass, student]
-            else:
-                hall_pass = Pass.start(source=Source.PORTAL, **fields)
-                await self._check_student_free(student, pass_id, destination, now)
-                destination.admit(pass_id=pass_id, now=now)
-                changed = [hall_pass, student]
-                if destination.counts_occupants:
-                    changed.append(destination)
-            return 201, {"pass": await self._body(hall_pass, student, origin, destination)}, changed
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("request_portal_pass", command),
-            decide=decide,
-        )
-
-    async def approve_request(
-        self,
-        actor: Actor,
-        pass_id: UUID,
-        command: DecideRequest,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
-        async def decide() -> Decision:
-            hall_pass = await self._pass(actor, pass_id)
-            await self._may_decide(actor, hall_pass)
-            hall_pass.approve(
-                note=command.note,
-                now=now,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                idempotency_key=idempotency_key,
+        school = await self.school_settings(actor.school_id)
+        if not school.portal_enabled:
+            raise Forbidden(PORTAL_OFF)
+        origin = await self._location(actor, command.origin_id, "origin")
+        destination = await self._location(actor, command.destination_id, "destination")
+        if not destination.portal_allowed:
+            raise Invalid(
+                f"{destination.name} cannot be chosen in the Student Portal", field="destination_id"
             )
-            changed: list[Aggregate] = [hall_pass]
-            destination = await self._location(actor, hall_pass.destination_id, "destination")
-            destination.admit(pass_id=hall_pass.id, now=now)
+        student = await self.repository.find(actor.id, Student)
+        if student is None or student.school_id != actor.school_id:
+            raise NotFound("student not found")
+        pass_id = uuid4()
+        fields: dict[str, Any] = {
+            "pass_id": pass_id,
+            "school_id": actor.school_id,
+            "student_id": student.id,
+            "origin_id": origin.id,
+            "destination_id": destination.id,
+            "allotted_minutes": destination.allotted_minutes,
+            **acting.stamp,
+        }
+        changed: list[Aggregate]
+        if school.portal_approval_needed(destination.id, destination.needs_approval):
+            hall_pass = Pass.request(**fields)
+            await self._check_student_free(student, pass_id, destination, acting.now)
+            changed = [hall_pass, student]
+        else:
+            hall_pass = Pass.start(source=Source.PORTAL, **fields)
+            await self._check_student_free(student, pass_id, destination, acting.now)
+            destination.admit(pass_id=pass_id, now=acting.now)
+            changed = [hall_pass, student]
             if destination.counts_occupants:
                 changed.append(destination)
-            return 200, {"pass": await self._decided(hall_pass)}, changed
+        summary = pass_summary(hall_pass, student, origin, destination)
+        return created({"pass": {**summary, "decision_note": ""}}, changed)
 
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("approve_request", command, pass_id),
-            decide=decide,
-        )
+    @handler()
+    async def approve_request(self, acting: Acting, pass_id: UUID, command: DecideRequest) -> Decided:
+        hall_pass = await self._pass(acting.actor, pass_id)
+        await self._may_decide(acting.actor, hall_pass)
+        hall_pass.approve(note=command.note, **acting.stamp)
+        changed: list[Aggregate] = [hall_pass]
+        destination = await self._location(acting.actor, hall_pass.destination_id, "destination")
+        destination.admit(pass_id=hall_pass.id, now=acting.now)
+        if destination.counts_occupants:
+            changed.append(destination)
+        return done({"pass": await self._decided(hall_pass)}, changed)
 
-    async def deny_request(
-        self,
-        actor: Actor,
-        pass_id: UUID,
-        command: DecideRequest,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
-        async def decide() -> Decision:
-            hall_pass = await self._pass(actor, pass_id)
-            await self._may_decide(actor, hall_pass)
-            hall_pass.deny(
-                note=command.note,
-                now=now,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                idempotency_key=idempotency_key,
-            )
-            changed = await self._close(hall_pass, now)
-            return 200, {"pass": await self._decided(hall_pass)}, changed
+    @handler()
+    async def deny_request(self, acting: Acting, pass_id: UUID, command: DecideRequest) -> Decided:
+        hall_pass = await self._pass(acting.actor, pass_id)
+        await self._may_decide(acting.actor, hall_pass)
+        hall_pass.deny(note=command.note, **acting.stamp)
+        return done({"pass": await self._decided(hall_pass)}, await self._close(hall_pass, acting.now))
 
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("deny_request", command, pass_id),
-            decide=decide,
-        )
-
-    async def cancel_request(
-        self, actor: Actor, pass_id: UUID, *, now: datetime, idempotency_key: str | None = None
-    ) -> Outcome:
-        if actor.kind != "student":
+    @handler()
+    async def cancel_request(self, acting: Acting, pass_id: UUID) -> Decided:
+        if acting.actor.kind != "student":
             raise Forbidden("only the student who asked may cancel a request; staff deny it")
-
-        async def decide() -> Decision:
-            hall_pass = await self._pass(actor, pass_id)
-            self._may_act_on(actor, hall_pass)
-            hall_pass.cancel_request(
-                now=now, actor_kind=actor.kind, actor_id=actor.id, idempotency_key=idempotency_key
-            )
-            changed = await self._close(hall_pass, now)
-            return 200, {"pass": await self._decided(hall_pass)}, changed
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("cancel_request", None, pass_id),
-            decide=decide,
-        )
+        hall_pass = await self._pass(acting.actor, pass_id)
+        self._may_act_on(acting.actor, hall_pass)
+        hall_pass.cancel_request(**acting.stamp)
+        return done({"pass": await self._decided(hall_pass)}, await self._close(hall_pass, acting.now))
 
     async def _may_decide(self, actor: Actor, hall_pass: Pass) -> None:
         """The teacher of the room the student is leaving, or an administrator or the office."""
@@ -246,8 +163,3 @@ class PortalCommands(PassCommands):
 
     async def _decided(self, hall_pass: Pass) -> dict[str, Any]:
         return {**await self._summary(hall_pass), "decision_note": hall_pass.decision_note}
-
-    async def _body(
-        self, hall_pass: Pass, student: Student, origin: Location, destination: Location
-    ) -> dict[str, Any]:
-        return {**pass_summary(hall_pass, student, origin, destination), "decision_note": ""}

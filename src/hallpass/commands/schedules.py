@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 import msgspec
 from eventsourcing.domain import Aggregate
 
-from hallpass.acting import Actor, system
+from hallpass.acting import Acting, system
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
@@ -18,11 +18,13 @@ from hallpass.aggregates.students import Student
 from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, StudentIds, TimeOfDay, TimeZone, Weekday
 from hallpass.commands.base import (
     CommandBase,
-    Decision,
+    Decided,
     Outcome,
     allotted_minutes,
+    created,
+    done,
     each_student_once,
-    fingerprint,
+    handler,
     staff_only,
 )
 from hallpass.commands.messages import Command
@@ -78,17 +80,13 @@ class ScheduleCommands(CommandBase):
         The student stays out: the pass remains open until a return is recorded.
         """
         loaded = await self.repository.find(pass_id, Pass)
-        if loaded is None:
-            return None
+        return None if loaded is None else await self._expire(Acting(system(loaded.school_id), now), pass_id)
 
-        async def decide() -> Decision:
-            hall_pass = await self._pass(system(loaded.school_id), pass_id)
-            changed = hall_pass.expire(now=now)
-            return 200, _timer_body(hall_pass, changed), [hall_pass] if changed else []
-
-        return await self._run(
-            system(loaded.school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
-        )
+    @handler()
+    async def _expire(self, acting: Acting, pass_id: UUID) -> Decided:
+        hall_pass = await self._pass(acting.actor, pass_id)
+        changed = hall_pass.expire(now=acting.now)
+        return done(_timer_body(hall_pass, changed), [hall_pass] if changed else [])
 
     async def activate_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
         """Start a Scheduled pass at its time. A late, duplicate or early call does nothing.
@@ -97,19 +95,17 @@ class ScheduleCommands(CommandBase):
         is Cancelled with that reason (see docs/decisions on scheduled activation).
         """
         loaded = await self.repository.find(pass_id, Pass)
-        if loaded is None:
-            return None
-
-        async def decide() -> Decision:
-            hall_pass = await self._pass(system(loaded.school_id), pass_id)
-            if hall_pass.status is not Status.SCHEDULED or now < hall_pass.start_at:
-                return 200, _timer_body(hall_pass, False), []
-            changed = await self._start_scheduled(hall_pass, now)
-            return 200, _timer_body(hall_pass, True), changed
-
-        return await self._run(
-            system(loaded.school_id), now=now, idempotency_key=None, fingerprint="", decide=decide
+        return (
+            None if loaded is None else await self._activate(Acting(system(loaded.school_id), now), pass_id)
         )
+
+    @handler()
+    async def _activate(self, acting: Acting, pass_id: UUID) -> Decided:
+        hall_pass = await self._pass(acting.actor, pass_id)
+        if hall_pass.status is not Status.SCHEDULED or acting.now < hall_pass.start_at:
+            return done(_timer_body(hall_pass, False))
+        changed = await self._start_scheduled(hall_pass, acting.now)
+        return done(_timer_body(hall_pass, True), changed)
 
     async def _start_scheduled(self, hall_pass: Pass, now: datetime) -> list[Aggregate]:
         student = await self.repository.find(hall_pass.student_id, Student)
@@ -129,268 +125,154 @@ class ScheduleCommands(CommandBase):
             changed.append(destination)
         return changed
 
-    async def schedule_passes(
-        self,
-        actor: Actor,
-        command: SchedulePasses,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+    @handler()
+    async def schedule_passes(self, acting: Acting, command: SchedulePasses) -> Decided:
         """Staff plan passes for later: one Scheduled pass per student."""
-        staff_only(actor, "schedule a pass")
+        staff_only(acting.actor, "schedule a pass")
         each_student_once(command.student_ids)
-        start_at = _aware(command.start_at)
-
-        async def decide() -> Decision:
-            planned = await self._plan(actor, command, [start_at], now=now, idempotency_key=idempotency_key)
-            summaries = [await self._summary(p) for p in planned]
-            return 201, {"passes": summaries}, planned
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("schedule_passes", command),
-            decide=decide,
-        )
+        planned = await self._plan(acting, command, [_aware(command.start_at)])
+        return created({"passes": [await self._summary(p) for p in planned]}, planned)
 
     async def _plan(
-        self,
-        actor: Actor,
-        command: SchedulePasses | ScheduleRepeating,
-        starts: list[datetime],
-        *,
-        now: datetime,
-        idempotency_key: str | None,
+        self, acting: Acting, command: SchedulePasses | ScheduleRepeating, starts: list[datetime]
     ) -> list[Pass]:
         """One Scheduled pass per start time and student, all checked against the school."""
-        origin = await self._location(actor, command.origin_id, "origin")
-        destination = await self._location(actor, command.destination_id, "destination")
-        students = await self._students(actor, command.student_ids)
+        origin = await self._location(acting.actor, command.origin_id, "origin")
+        destination = await self._location(acting.actor, command.destination_id, "destination")
+        students = await self._students(acting.actor, command.student_ids)
         minutes = allotted_minutes(destination, command.allotted_minutes)
         return [
             Pass.schedule(
                 pass_id=uuid4(),
-                school_id=actor.school_id,
+                school_id=acting.school_id,
                 student_id=student.id,
                 origin_id=origin.id,
                 destination_id=destination.id,
                 start_at=start_at,
                 allotted_minutes=minutes,
-                now=now,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
                 note=command.note,
-                idempotency_key=idempotency_key,
+                **acting.stamp,
             )
             for start_at in starts
             for student in students
         ]
 
-    async def reschedule_pass(
-        self,
-        actor: Actor,
-        pass_id: UUID,
-        command: ReschedulePass,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+    @handler()
+    async def reschedule_pass(self, acting: Acting, pass_id: UUID, command: ReschedulePass) -> Decided:
         """Edit a Scheduled pass; once it has started this is refused with its status (409)."""
-        staff_only(actor, "edit a scheduled pass")
+        staff_only(acting.actor, "edit a scheduled pass")
         start_at = _aware(command.start_at)
-
-        async def decide() -> Decision:
-            hall_pass = await self._pass(actor, pass_id)
-            destination = await self._location(actor, hall_pass.destination_id, "destination")
-            minutes = (
-                hall_pass.allotted_minutes
-                if command.allotted_minutes is None
-                else allotted_minutes(destination, command.allotted_minutes)
-            )
-            hall_pass.reschedule(
-                start_at=start_at,
-                allotted_minutes=minutes,
-                note=hall_pass.note if command.note is None else command.note,
-                now=now,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                idempotency_key=idempotency_key,
-            )
-            return 200, {"pass": await self._summary(hall_pass)}, [hall_pass]
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("reschedule_pass", command, pass_id),
-            decide=decide,
+        hall_pass = await self._pass(acting.actor, pass_id)
+        destination = await self._location(acting.actor, hall_pass.destination_id, "destination")
+        minutes = (
+            hall_pass.allotted_minutes
+            if command.allotted_minutes is None
+            else allotted_minutes(destination, command.allotted_minutes)
         )
+        hall_pass.reschedule(
+            start_at=start_at,
+            allotted_minutes=minutes,
+            note=hall_pass.note if command.note is None else command.note,
+            **acting.stamp,
+        )
+        return done({"pass": await self._summary(hall_pass)}, [hall_pass])
 
+    @handler()
     async def cancel_scheduled_pass(
-        self,
-        actor: Actor,
-        pass_id: UUID,
-        command: CancelScheduledPass | None = None,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+        self, acting: Acting, pass_id: UUID, command: CancelScheduledPass | None = None
+    ) -> Decided:
         """Cancel a Scheduled pass; once it has started this is refused with its status (409)."""
-        staff_only(actor, "cancel a scheduled pass")
-        note = command.note if command is not None else ""
+        staff_only(acting.actor, "cancel a scheduled pass")
+        hall_pass = await self._pass(acting.actor, pass_id)
+        hall_pass.cancel(reason="cancelled", note=command.note if command else "", **acting.stamp)
+        return done({"pass": await self._summary(hall_pass)}, [hall_pass])
 
-        async def decide() -> Decision:
-            hall_pass = await self._pass(actor, pass_id)
-            hall_pass.cancel(
-                reason="cancelled",
-                note=note,
-                now=now,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                idempotency_key=idempotency_key,
-            )
-            return 200, {"pass": await self._summary(hall_pass)}, [hall_pass]
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("cancel_scheduled_pass", command, pass_id),
-            decide=decide,
-        )
-
-    async def schedule_repeating(
-        self,
-        actor: Actor,
-        command: ScheduleRepeating,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+    @handler()
+    async def schedule_repeating(self, acting: Acting, command: ScheduleRepeating) -> Decided:
         """Plan a Scheduled pass for each future occurrence and student (all or none)."""
-        staff_only(actor, "schedule passes")
+        staff_only(acting.actor, "schedule passes")
         each_student_once(command.student_ids)
         if command.last_date < command.first_date:
             raise Invalid("the last date is before the first date", field="last_date")
-
-        async def decide() -> Decision:
-            school = await self.repository.find(actor.school_id, School)
-            timezone = command.timezone or (school.timezone if school is not None else "UTC")
-            recurrence = Recurrence(
-                weekdays=frozenset(command.weekdays),
-                at=command.at,
-                first=command.first_date,
-                last=command.last_date,
-                timezone=check_timezone(timezone),
-            )
-            starts = [moment for moment in recurrence.occurrences() if moment > now]
-            if not starts:
-                raise Invalid("the schedule has no occurrence in the future", field="first_date")
-            planned_count = len(starts) * len(command.student_ids)
-            if planned_count > MAX_PLANNED:
-                raise Invalid(
-                    f"a schedule may plan at most {MAX_PLANNED} passes per request; this one would plan"
-                    f" {planned_count} ({len(starts)} days x {len(command.student_ids)} students)",
-                    field="last_date",
-                    limit=MAX_PLANNED,
-                    planned=planned_count,
-                )
-            planned = await self._plan(actor, command, starts, now=now, idempotency_key=idempotency_key)
-            schedule = Schedule._create(
-                Schedule.Created,
-                id=uuid4(),
-                timestamp=now,
-                school_id=actor.school_id,
-                student_ids=list(command.student_ids),
-                origin_id=command.origin_id,
-                destination_id=command.destination_id,
-                weekdays=sorted(recurrence.weekdays),
-                at=recurrence.at,
-                first_date=command.first_date,
-                last_date=command.last_date,
-                timezone=timezone,
-                allotted_minutes=planned[0].allotted_minutes,
-                pass_ids=[p.id for p in planned],
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-            )
-            body = {
-                "schedule_id": str(schedule.id),
-                "timezone": timezone,
-                "passes": [
-                    {"id": str(p.id), "student_id": str(p.student_id), "start_at": p.start_at.isoformat()}
-                    for p in planned
-                ],
-            }
-            return 201, body, [schedule, *planned]
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("schedule_repeating", command),
-            decide=decide,
+        school = await self.repository.find(acting.school_id, School)
+        timezone = command.timezone or (school.timezone if school is not None else "UTC")
+        recurrence = Recurrence(
+            weekdays=frozenset(command.weekdays),
+            at=command.at,
+            first=command.first_date,
+            last=command.last_date,
+            timezone=check_timezone(timezone),
         )
+        starts = [moment for moment in recurrence.occurrences() if moment > acting.now]
+        if not starts:
+            raise Invalid("the schedule has no occurrence in the future", field="first_date")
+        planned_count = len(starts) * len(command.student_ids)
+        if planned_count > MAX_PLANNED:
+            raise Invalid(
+                f"a schedule may plan at most {MAX_PLANNED} passes per request; this one would plan"
+                f" {planned_count} ({len(starts)} days x {len(command.student_ids)} students)",
+                field="last_date",
+                limit=MAX_PLANNED,
+                planned=planned_count,
+            )
+        planned = await self._plan(acting, command, starts)
+        schedule = Schedule._create(
+            Schedule.Created,
+            id=uuid4(),
+            timestamp=acting.now,
+            school_id=acting.school_id,
+            student_ids=list(command.student_ids),
+            origin_id=command.origin_id,
+            destination_id=command.destination_id,
+            weekdays=sorted(recurrence.weekdays),
+            at=recurrence.at,
+            first_date=command.first_date,
+            last_date=command.last_date,
+            timezone=timezone,
+            allotted_minutes=planned[0].allotted_minutes,
+            pass_ids=[p.id for p in planned],
+            **acting.by,
+        )
+        body = {
+            "schedule_id": str(schedule.id),
+            "timezone": timezone,
+            "passes": [
+                {"id": str(p.id), "student_id": str(p.student_id), "start_at": p.start_at.isoformat()}
+                for p in planned
+            ],
+        }
+        return created(body, [schedule, *planned])
 
-    async def cancel_schedule(
-        self,
-        actor: Actor,
-        schedule_id: UUID,
-        *,
-        now: datetime,
-        idempotency_key: str | None = None,
-    ) -> Outcome:
+    @handler()
+    async def cancel_schedule(self, acting: Acting, schedule_id: UUID) -> Decided:
         """Cancel a repeating schedule: its occurrences that have not started are cancelled."""
-        staff_only(actor, "cancel a schedule")
+        staff_only(acting.actor, "cancel a schedule")
+        schedule = await self.repository.find(schedule_id, Schedule)
+        if schedule is None or schedule.school_id != acting.school_id:
+            raise NotFound(f"schedule {schedule_id} not found", id=str(schedule_id))
+        schedule.cancel(now=acting.now, **acting.by)
+        changed: list[Aggregate] = [schedule]
+        for pass_id in schedule.pass_ids:
+            hall_pass = await self.repository.find(pass_id, Pass)
+            if (
+                hall_pass is not None
+                and hall_pass.status is Status.SCHEDULED
+                and hall_pass.start_at > acting.now
+            ):
+                hall_pass.cancel(reason="cancelled", note="schedule cancelled", **acting.stamp)
+                changed.append(hall_pass)
+        body = {"schedule_id": str(schedule_id), "cancelled": [str(a.id) for a in changed[1:]]}
+        return done(body, changed)
 
-        async def decide() -> Decision:
-            schedule = await self.repository.find(schedule_id, Schedule)
-            if schedule is None or schedule.school_id != actor.school_id:
-                raise NotFound(f"schedule {schedule_id} not found", id=str(schedule_id))
-            schedule.cancel(now=now, actor_kind=actor.kind, actor_id=actor.id)
-            changed: list[Aggregate] = [schedule]
-            for pass_id in schedule.pass_ids:
-                hall_pass = await self.repository.find(pass_id, Pass)
-                if (
-                    hall_pass is not None
-                    and hall_pass.status is Status.SCHEDULED
-                    and hall_pass.start_at > now
-                ):
-                    hall_pass.cancel(
-                        reason="cancelled",
-                        note="schedule cancelled",
-                        now=now,
-                        actor_kind=actor.kind,
-                        actor_id=actor.id,
-                        idempotency_key=idempotency_key,
-                    )
-                    changed.append(hall_pass)
-            body = {"schedule_id": str(schedule_id), "cancelled": [str(a.id) for a in changed[1:]]}
-            return 200, body, changed
-
-        return await self._run(
-            actor,
-            now=now,
-            idempotency_key=idempotency_key,
-            fingerprint=fingerprint("cancel_schedule", None, schedule_id),
-            decide=decide,
-        )
-
-    async def set_dismissal_time(self, actor: Actor, at: time, *, now: datetime) -> Outcome:
+    @handler(keyed=False)
+    async def set_dismissal_time(self, acting: Acting, at: time) -> Decided:
         """Set when the school day ends, in the school's time zone; from then on, daily."""
-        staff_only(actor, "set the dismissal time")
-
-        async def decide() -> Decision:
-            school = await self.repository.find(actor.school_id, School)
-            if school is None:
-                raise NotFound(f"school {actor.school_id} not found")
-            school.set_dismissal_time(at=at, now=now)
-            body = {"dismissal_time": at.isoformat(), "timezone": school.timezone}
-            return 200, body, [school]
-
-        return await self._run(actor, now=now, idempotency_key=None, fingerprint="", decide=decide)
+        staff_only(acting.actor, "set the dismissal time")
+        school = await self.repository.find(acting.school_id, School)
+        if school is None:
+            raise NotFound(f"school {acting.school_id} not found")
+        school.set_dismissal_time(at=at, now=acting.now)
+        return done({"dismissal_time": at.isoformat(), "timezone": school.timezone}, [school])
 
 
 def _timer_body(hall_pass: Pass, changed: bool) -> dict[str, Any]:

@@ -19,7 +19,6 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp
 
 from hallpass import errors
-from hallpass.aggregates.kiosks import KioskLocked
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.http import (
     approvals_api,
@@ -102,7 +101,6 @@ def create_app(
 
     handlers: dict[Any, Any] = {
         errors.DomainError: domain_error,
-        KioskLocked: kiosk_api.locked_error,
         HTTPException: http_error,
         **dict.fromkeys(OUTAGE_ERRORS, unexpected_error),
         Exception: unexpected_error,

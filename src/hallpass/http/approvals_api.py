@@ -12,17 +12,16 @@ from starlette.routing import Route
 from hallpass.acting import Actor
 from hallpass.aggregates.passes import Status
 from hallpass.aggregates.staff import Role
+from hallpass.commands import Hallpass
 from hallpass.commands.portal import DecideRequest
 from hallpass.errors import DomainError, NotFound
 from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import (
     ORJSONResponse,
-    idempotency_key,
-    now,
-    parse_body,
+    acting,
+    command_endpoint,
     parse_form,
     path_uuid,
-    respond,
     runtime,
     visible_on_page,
 )
@@ -49,30 +48,10 @@ async def list_approvals(request: Request) -> Response:
     return ORJSONResponse({"requests": await pending_for(request, actor)})
 
 
-async def approve(request: Request) -> Response:
-    actor = require_staff(request)
-    command = await parse_body(request, DecideRequest)
-    outcome = await runtime(request).app.approve_request(
-        actor,
-        path_uuid(request, "pass_id", "pass"),
-        command,
-        now=now(request),
-        idempotency_key=idempotency_key(request),
-    )
-    return await respond(request, outcome)
-
-
-async def deny(request: Request) -> Response:
-    actor = require_staff(request)
-    command = await parse_body(request, DecideRequest)
-    outcome = await runtime(request).app.deny_request(
-        actor,
-        path_uuid(request, "pass_id", "pass"),
-        command,
-        now=now(request),
-        idempotency_key=idempotency_key(request),
-    )
-    return await respond(request, outcome)
+approve = command_endpoint(
+    Hallpass.approve_request, require_staff, target=("pass_id", "pass"), body=DecideRequest
+)
+deny = command_endpoint(Hallpass.deny_request, require_staff, target=("pass_id", "pass"), body=DecideRequest)
 
 
 async def panel(request: Request) -> Response:
@@ -103,7 +82,7 @@ async def decide_form(request: Request) -> Response:
     decide = app.approve_request if request.path_params["decision"] == "approve" else app.deny_request
     try:
         command = parse_form(request, {"note": str(form.get("note", ""))}, DecideRequest)
-        outcome = await decide(actor, pass_id, command, now=now(request))
+        outcome = await decide(acting(request, actor), pass_id, command)
     except DomainError as e:
         request.session["flash"] = e.message
         return RedirectResponse("/hall-pass", status_code=303)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -11,12 +12,15 @@ from zoneinfo import ZoneInfo
 import msgspec
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from hallpass import bounds
+from hallpass.acting import Acting, Actor
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Outcome
+from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
+from hallpass.http.errors import error_body, outcome_status, refusal_headers
 from hallpass.text import is_number
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -153,9 +157,61 @@ async def visible_on_page(
     return headers
 
 
-async def respond(request: Request, outcome: Outcome) -> ORJSONResponse:
-    """Answer once the read models show the change, so the caller reads its own writes."""
+def acting(request: Request, actor: Actor, key: str | None = None) -> Acting:
+    """The command's circumstances: this caller, the time now, and the idempotency key sent."""
+    return Acting(actor, now(request), key)
+
+
+async def respond(
+    request: Request, outcome: Outcome, also: Mapping[str, Any] | None = None
+) -> ORJSONResponse:
+    """Answer once the read models show the change, so the caller reads its own writes.
+
+    A refusal answers as its error would (with the change it recorded saved); `also` adds to
+    the body of any other answer.
+    """
     headers = await visible(request, outcome.notification_id)
     if outcome.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return ORJSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+    body: dict[str, Any] = {**outcome.body, **(also or {})}
+    if outcome.refusal is not None:
+        body = error_body(outcome.refusal.code, outcome.refusal.message, **outcome.refusal.details)
+        headers.update(refusal_headers(outcome.refusal))
+    return ORJSONResponse(body, status_code=outcome_status(outcome), headers=headers)
+
+
+Caller = Callable[[Request], Actor | Awaitable[Actor]]
+
+
+def command_endpoint(
+    run: Callable[..., Awaitable[Outcome]],
+    caller: Caller,
+    *,
+    target: tuple[str, str] | None = None,
+    body: type[Command] | None = None,
+    keyed: bool = True,
+) -> Callable[[Request], Awaitable[Response]]:
+    """An API endpoint that sends one command (a `Hallpass` method) and answers with its outcome.
+
+    In order: who calls (`caller`, which refuses whoever may not), the id the path names
+    (`target`: the path parameter, and what it names for a 404), the JSON body as `body`, and
+    the Idempotency-Key header unless the command takes none (`keyed=False`).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        actor = caller(request)
+        if inspect.isawaitable(actor):
+            actor = await actor
+        assert isinstance(actor, Actor)
+        args: list[Any] = []
+        if target is not None:
+            args.append(path_uuid(request, *target))
+        if body is not None:
+            args.append(await parse_body(request, body))
+        key = idempotency_key(request) if keyed else None
+        outcome = await run(runtime(request).app, acting(request, actor, key), *args)
+        return await respond(request, outcome)
+
+    endpoint.__name__ = endpoint.__qualname__ = run.__name__
+    endpoint.__doc__ = run.__doc__
+    return endpoint

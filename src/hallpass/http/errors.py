@@ -1,4 +1,7 @@
-"""One JSON error shape for the API, readable pages for browsers; never a stack trace."""
+"""Status codes, said in one place: for what came of a command and for each error.
+
+One JSON error shape for the API, readable pages for browsers; never a stack trace.
+"""
 
 from __future__ import annotations
 
@@ -14,17 +17,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hallpass import errors
+from hallpass.aggregates.kiosks import KioskLocked
+from hallpass.commands.base import Outcome, OutcomeKind
 from hallpass.outages import RETRY_AFTER_SECONDS, is_outage
 
 log = logging.getLogger(__name__)
 
-STATUS = {
+OUTCOME_STATUS = {
+    OutcomeKind.CREATED: 201,
+    OutcomeKind.DONE: 200,
+    OutcomeKind.WAITING: 503,
+}
+"""The status of each outcome but REFUSED, which answers with its refusal's status (`STATUS`)."""
+
+STATUS: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.Forbidden: 403,
     errors.Invalid: 422,
     errors.Unauthenticated: 401,
+    KioskLocked: 423,
 }
+"""The status of each family of domain errors; an error answers with its nearest family's."""
 
 
 def status_for(error: errors.DomainError) -> int:
@@ -32,6 +46,17 @@ def status_for(error: errors.DomainError) -> int:
         if cls in STATUS:
             return STATUS[cls]
     return 400
+
+
+def outcome_status(outcome: Outcome) -> int:
+    if outcome.refusal is not None:
+        return status_for(outcome.refusal)
+    return OUTCOME_STATUS[outcome.kind]
+
+
+def refusal_headers(error: errors.DomainError) -> dict[str, str]:
+    """`Retry-After` for a refusal that passes with time (a kiosk's locked exit)."""
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, KioskLocked) else {}
 
 
 def error_body(code: str, message: str, /, **details: Any) -> dict[str, Any]:
@@ -67,7 +92,9 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         return templates.TemplateResponse(  # type: ignore[no-any-return]
             request, "error.html", {"status": status, "message": exc.message}, status_code=status
         )
-    return json_error(status, exc.code, exc.message, **exc.details)
+    response = json_error(status, exc.code, exc.message, **exc.details)
+    response.headers.update(refusal_headers(exc))
+    return response
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

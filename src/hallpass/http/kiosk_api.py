@@ -10,26 +10,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.aggregates.locations import Location
-from hallpass.commands import Outcome
+from hallpass.commands import Hallpass, Outcome
 from hallpass.commands.kiosk import ConfigureKiosk, KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
 from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_password
 from hallpass.errors import Invalid, Unauthenticated
 from hallpass.http.auth import KIOSK_SCOPE_KEY, issue_kiosk_token, kiosk_claims, require_staff
 from hallpass.http.common import (
     ORJSONResponse,
+    acting,
+    command_endpoint,
     idempotency_key,
     now,
     parse_body,
-    path_uuid,
     query_search,
     respond,
     runtime,
-    visible,
 )
-from hallpass.http.errors import domain_error, json_error, wants_html
 from hallpass.projections.kiosks import KioskView
 from hallpass.text import is_number
 
@@ -63,7 +62,7 @@ async def set_up_kiosk(request: Request, actor: Actor, setup: KioskSetUp) -> tup
     command = ConfigureKiosk(
         room_id=setup.room_id, destination_ids=setup.destination_ids, students=setup.students, name=setup.name
     )
-    outcome = await rt.app.configure_kiosk(actor, command, kiosk_id=kiosk_id, secret=secret, now=moment)
+    outcome = await rt.app.configure_kiosk(acting(request, actor), command, kiosk_id=kiosk_id, secret=secret)
     await rt.credentials.set_password_hash(
         login=kiosk_login(kiosk_id),
         principal_kind="kiosk",
@@ -116,14 +115,15 @@ async def try_exit(request: Request, actor: Actor, password: str) -> Outcome:
         except TooManyAttempts as e:
             raise KioskLocked("too many wrong passwords; try again later", retry_after=e.retry_after) from e
 
-    return await rt.app.exit_kiosk(actor, password_ok=password_ok, now=moment)
+    return await rt.app.exit_kiosk(Acting(actor, moment), password_ok=password_ok)
 
 
-def _required_key(request: Request) -> str:
-    key = idempotency_key(request)
-    if key is None:
+async def keyed_kiosk(request: Request) -> Actor:
+    """The kiosk calling, which sends an Idempotency-Key with each command (422 without one)."""
+    actor, _ = await require_kiosk(request)
+    if idempotency_key(request) is None:
         raise Invalid("send an Idempotency-Key header with each kiosk command", field="Idempotency-Key")
-    return key
+    return actor
 
 
 def student_json(c: Any) -> dict[str, Any]:
@@ -142,10 +142,7 @@ async def create_kiosk(request: Request) -> Response:
     actor = require_staff(request)
     setup = await parse_body(request, KioskSetUp)
     outcome, token = await set_up_kiosk(request, actor, setup)
-    headers = await visible(request, outcome.notification_id)
-    return ORJSONResponse(
-        {**outcome.body, "token": token, "token_type": "bearer"}, status_code=201, headers=headers
-    )
+    return await respond(request, outcome, also={"token": token, "token_type": "bearer"})
 
 
 async def list_kiosks(request: Request) -> Response:
@@ -154,11 +151,9 @@ async def list_kiosks(request: Request) -> Response:
     return ORJSONResponse({"kiosks": rows})
 
 
-async def revoke_kiosk(request: Request) -> Response:
-    actor = require_staff(request)
-    kiosk_id = path_uuid(request, "kiosk_id", "kiosk")
-    outcome = await runtime(request).app.revoke_kiosk(actor, kiosk_id, now=now(request))
-    return await respond(request, outcome)
+revoke_kiosk = command_endpoint(
+    Hallpass.revoke_kiosk, require_staff, target=("kiosk_id", "kiosk"), keyed=False
+)
 
 
 # -- a kiosk device -----------------------------------------------------------------
@@ -188,43 +183,14 @@ async def find_students(request: Request) -> Response:
     return ORJSONResponse({"students": [student_json(c) for c in found]})
 
 
-async def create_pass(request: Request) -> Response:
-    actor, _ = await require_kiosk(request)
-    key = _required_key(request)
-    command = await parse_body(request, KioskCreatePass)
-    outcome = await runtime(request).app.kiosk_create_pass(
-        actor, command, now=now(request), idempotency_key=key
-    )
-    return await respond(request, outcome)
-
-
-async def complete_pass(request: Request) -> Response:
-    actor, _ = await require_kiosk(request)
-    key = _required_key(request)
-    command = await parse_body(request, KioskCompletePass)
-    outcome = await runtime(request).app.kiosk_complete_pass(
-        actor, command, now=now(request), idempotency_key=key
-    )
-    return await respond(request, outcome)
+create_pass = command_endpoint(Hallpass.kiosk_create_pass, keyed_kiosk, body=KioskCreatePass)
+complete_pass = command_endpoint(Hallpass.kiosk_complete_pass, keyed_kiosk, body=KioskCompletePass)
 
 
 async def exit_kiosk(request: Request) -> Response:
     actor, _ = await require_kiosk(request)
     body = await parse_body(request, KioskExit)
-    outcome = await try_exit(request, actor, body.password)
-    response = await respond(request, outcome)
-    if outcome.status_code == 423:
-        response.headers["Retry-After"] = str(outcome.body["error"]["details"].get("retry_after", 300))
-    return response
-
-
-async def locked_error(request: Request, exc: Exception) -> Response:
-    """423 Locked with Retry-After, for a kiosk whose exit is locked."""
-    if not isinstance(exc, KioskLocked) or wants_html(request):
-        return await domain_error(request, exc)
-    response = json_error(423, exc.code, exc.message, **exc.details)
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+    return await respond(request, await try_exit(request, actor, body.password))
 
 
 routes = [

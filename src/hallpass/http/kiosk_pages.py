@@ -27,8 +27,8 @@ from hallpass.http.auth import (
     issue_kiosk_token,
     set_kiosk_cookie,
 )
-from hallpass.http.common import form_key, now, query_search, runtime, visible
-from hallpass.http.errors import status_for
+from hallpass.http.common import acting, form_key, query_search, runtime, visible
+from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
 
 KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
@@ -195,7 +195,7 @@ async def create(request: Request) -> Response:
             destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
         )
         outcome = await runtime(request).app.kiosk_create_pass(
-            actor, command, now=now(request), idempotency_key=form_key(form, "key")
+            acting(request, actor, form_key(form, "key")), command
         )
     except DomainError as e:
         student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
@@ -253,7 +253,7 @@ async def complete(request: Request) -> Response:
     try:
         command = KioskCompletePass(student_id=_uuid(str(form.get("student_id", "")), "choose who you are"))
         outcome = await runtime(request).app.kiosk_complete_pass(
-            actor, command, now=now(request), idempotency_key=form_key(form, "key")
+            acting(request, actor, form_key(form, "key")), command
         )
     except DomainError as e:
         student_raw = str(form.get("student_id", ""))
@@ -283,9 +283,9 @@ async def leave(request: Request) -> Response:
         outcome = await try_exit(request, actor, str(form.get("password", ""))[:64])
     except KioskLocked as e:
         return _render(request, "exit.html", 423, error=_sentence(e.message))
-    if outcome.status_code >= 400:
-        message = _sentence(outcome.body["error"]["message"])
-        return _render(request, "exit.html", outcome.status_code, error=message)
+    if outcome.refusal is not None:
+        message = _sentence(outcome.refusal.message)
+        return _render(request, "exit.html", outcome_status(outcome), error=message)
     request.session.clear()
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(

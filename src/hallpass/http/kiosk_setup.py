@@ -15,7 +15,7 @@ from hallpass.acting import Actor
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, end_session, require_staff, set_kiosk_cookie
-from hallpass.http.common import now, parse_form, path_uuid, runtime, visible, visible_on_page
+from hallpass.http.common import acting, parse_form, path_uuid, runtime, visible, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
 
@@ -154,7 +154,7 @@ async def revoke(request: Request) -> Response:
     form = await request.form()
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     kiosk_id: UUID = path_uuid(request, "kiosk_id", "kiosk")
-    outcome = await runtime(request).app.revoke_kiosk(actor, kiosk_id, now=now(request))
+    outcome = await runtime(request).app.revoke_kiosk(acting(request, actor), kiosk_id)
     request.session["flash"] = "Kiosk revoked; that device is no longer a kiosk."
     headers = await visible_on_page(request, outcome.notification_id)
     back = str(form.get("back", ""))

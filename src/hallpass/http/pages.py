@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.passes import Source, Status, TerminationReason
 from hallpass.commands import Outcome
 from hallpass.commands.messages import CreatePasses, TerminatePass
@@ -28,6 +28,7 @@ from hallpass.commands.schedules import (
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import (
+    acting,
     form_key,
     now,
     parse_form,
@@ -276,14 +277,14 @@ async def _submit_create(
     origin = _uuid_field(form, "origin_id", "where the student is Leaving From")
     destination = _uuid_field(form, "destination_id", "where the student is Going To")
     students = [UUID(s) for s in student_ids]
-    key = form_key(form, "idempotency_key")
+    by = acting(request, actor, form_key(form, "idempotency_key"))
     when = str(form.get("when", "now"))
     minutes = _minutes(str(form.get("allotted_minutes", "")))
     if when == "later":
         tz = await _school_tz(request, actor)
         start = _local_moment(str(form.get("start_at", "")), tz, "start_at")
         outcome = await app.schedule_passes(
-            actor,
+            by,
             parse_form(
                 request,
                 {
@@ -295,22 +296,17 @@ async def _submit_create(
                 },
                 SchedulePasses,
             ),
-            now=now(request),
-            idempotency_key=key,
         )
         count = len(outcome.body.get("passes", []))
         return outcome, f"Scheduled {_plural(count, 'hall pass')}."
     if when == "repeating":
         outcome = await app.schedule_repeating(
-            actor,
-            _repeating(request, form, origin, destination, students, minutes),
-            now=now(request),
-            idempotency_key=key,
+            by, _repeating(request, form, origin, destination, students, minutes)
         )
         count = len(outcome.body.get("passes", []))
         return outcome, f"Scheduled a repeating pass: {_plural(count, 'hall pass')} planned."
     outcome = await app.create_passes(
-        actor,
+        by,
         parse_form(
             request,
             {
@@ -321,8 +317,6 @@ async def _submit_create(
             },
             CreatePasses,
         ),
-        now=now(request),
-        idempotency_key=key,
     )
     return outcome, f"Created {_plural(len(outcome.body.get('passes', [])), 'hall pass')}."
 
@@ -372,33 +366,6 @@ def _repeating(
     )
 
 
-async def complete_form(request: Request) -> Response:
-    form = await request.form()
-    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
-    pass_id = UUID(request.path_params["pass_id"]) if _is_uuid(request.path_params["pass_id"]) else None
-    if pass_id is None:
-        raise Invalid("no such pass")
-    outcome = await runtime(request).app.complete_pass(actor, pass_id, now=now(request))
-    headers = await visible_on_page(request, outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
-
-
-async def terminate_form(request: Request) -> Response:
-    form = await request.form()
-    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
-    raw = request.path_params["pass_id"]
-    if not _is_uuid(raw):
-        raise Invalid("no such pass")
-    try:
-        reason = TerminationReason(str(form.get("reason", "")))
-    except ValueError as e:
-        raise Invalid("choose a reason", field="reason") from e
-    command = parse_form(request, {"reason": reason, "note": str(form.get("note", ""))}, TerminatePass)
-    outcome = await runtime(request).app.terminate_pass(actor, UUID(raw), command, now=now(request))
-    headers = await visible_on_page(request, outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
-
-
 def _local_moment(raw: str, tz: str, field: str) -> datetime:
     """A datetime-local value from a form, read in the school's time zone."""
     try:
@@ -413,34 +380,56 @@ async def _school_tz(request: Request, actor: Actor) -> str:
     return str(school["timezone"]) if school else "UTC"
 
 
-async def cancel_form(request: Request) -> Response:
+async def _pass_form(
+    request: Request, send: Callable[[Acting, UUID, FormData], Awaitable[Outcome]]
+) -> Response:
+    """A dashboard form that sends one command about the pass its path names, then goes back."""
     form = await request.form()
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     raw = request.path_params["pass_id"]
     if not _is_uuid(raw):
         raise Invalid("no such pass")
-    outcome = await runtime(request).app.cancel_scheduled_pass(
-        actor,
-        UUID(raw),
-        parse_form(request, {"note": str(form.get("note", ""))}, CancelScheduledPass),
-        now=now(request),
-    )
+    outcome = await send(acting(request, actor), UUID(raw), form)
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
+
+
+async def complete_form(request: Request) -> Response:
+    async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
+        return await runtime(request).app.complete_pass(by, pass_id)
+
+    return await _pass_form(request, send)
+
+
+async def terminate_form(request: Request) -> Response:
+    async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
+        try:
+            reason = TerminationReason(str(form.get("reason", "")))
+        except ValueError as e:
+            raise Invalid("choose a reason", field="reason") from e
+        command = parse_form(request, {"reason": reason, "note": str(form.get("note", ""))}, TerminatePass)
+        return await runtime(request).app.terminate_pass(by, pass_id, command)
+
+    return await _pass_form(request, send)
+
+
+async def cancel_form(request: Request) -> Response:
+    async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
+        command = parse_form(request, {"note": str(form.get("note", ""))}, CancelScheduledPass)
+        return await runtime(request).app.cancel_scheduled_pass(by, pass_id, command)
+
+    return await _pass_form(request, send)
 
 
 async def reschedule_form(request: Request) -> Response:
-    form = await request.form()
-    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
-    raw = request.path_params["pass_id"]
-    if not _is_uuid(raw):
-        raise Invalid("no such pass")
-    start = _local_moment(str(form.get("start_at", "")), await _school_tz(request, actor), "start_at")
-    outcome = await runtime(request).app.reschedule_pass(
-        actor, UUID(raw), parse_form(request, {"start_at": start}, ReschedulePass), now=now(request)
-    )
-    headers = await visible_on_page(request, outcome.notification_id)
-    return RedirectResponse("/hall-pass", status_code=303, headers=headers)
+    async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
+        tz = await _school_tz(request, by.actor)
+        start = _local_moment(str(form.get("start_at", "")), tz, "start_at")
+        return await runtime(request).app.reschedule_pass(
+            by, pass_id, parse_form(request, {"start_at": start}, ReschedulePass)
+        )
+
+    return await _pass_form(request, send)
 
 
 routes = [

@@ -10,20 +10,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hallpass.aggregates.passes import Source, Status
+from hallpass.commands import Hallpass
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.errors import Invalid, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import (
     ORJSONResponse,
-    idempotency_key,
-    now,
-    parse_body,
+    command_endpoint,
     path_uuid,
     query_int,
     query_moment,
     query_text,
     query_uuid,
-    respond,
     runtime,
 )
 from hallpass.projections.queries import Cursor, PassFilters
@@ -146,33 +144,13 @@ async def get_pass(request: Request) -> Response:
     return ORJSONResponse({"pass": pass_json(row)}, headers={"ETag": f'"{row["version"]}"'})
 
 
-async def create_passes(request: Request) -> Response:
-    actor = require_staff(request)
-    command = await parse_body(request, CreatePasses)
-    outcome = await runtime(request).app.create_passes(
-        actor, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def complete_pass(request: Request) -> Response:
-    actor = require_staff(request)
-    pass_id = path_uuid(request, "pass_id", "pass")
-    command = await parse_body(request, CompletePass)
-    outcome = await runtime(request).app.complete_pass(
-        actor, pass_id, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def terminate_pass(request: Request) -> Response:
-    actor = require_staff(request)
-    pass_id = path_uuid(request, "pass_id", "pass")
-    command = await parse_body(request, TerminatePass)
-    outcome = await runtime(request).app.terminate_pass(
-        actor, pass_id, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
+create_passes = command_endpoint(Hallpass.create_passes, require_staff, body=CreatePasses)
+complete_pass = command_endpoint(
+    Hallpass.complete_pass, require_staff, target=("pass_id", "pass"), body=CompletePass
+)
+terminate_pass = command_endpoint(
+    Hallpass.terminate_pass, require_staff, target=("pass_id", "pass"), body=TerminatePass
+)
 
 
 routes = [

@@ -14,17 +14,16 @@ from starlette.routing import Route
 from hallpass.acting import Actor
 from hallpass.aggregates.passes import Source, Status
 from hallpass.bounds import NewSecret, Secret, Username
+from hallpass.commands import Hallpass
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import NotFound
 from hallpass.http.auth import end_session, portal_session, require_student
 from hallpass.http.common import (
     ORJSONResponse,
-    idempotency_key,
-    now,
+    command_endpoint,
     parse_body,
     path_uuid,
-    respond,
     runtime,
 )
 from hallpass.http.errors import json_error
@@ -175,31 +174,9 @@ async def get_pass(request: Request) -> Response:
     return ORJSONResponse({"pass": await own_pass(request, actor, path_uuid(request, "pass_id", "pass"))})
 
 
-async def create_pass(request: Request) -> Response:
-    actor = require_student(request)
-    command = await parse_body(request, RequestPortalPass)
-    outcome = await runtime(request).app.request_portal_pass(
-        actor, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def complete_pass(request: Request) -> Response:
-    actor = require_student(request)
-    pass_id = path_uuid(request, "pass_id", "pass")
-    outcome = await runtime(request).app.complete_pass(
-        actor, pass_id, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def cancel_pass(request: Request) -> Response:
-    actor = require_student(request)
-    pass_id = path_uuid(request, "pass_id", "pass")
-    outcome = await runtime(request).app.cancel_request(
-        actor, pass_id, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
+create_pass = command_endpoint(Hallpass.request_portal_pass, require_student, body=RequestPortalPass)
+complete_pass = command_endpoint(Hallpass.complete_pass, require_student, target=("pass_id", "pass"))
+cancel_pass = command_endpoint(Hallpass.cancel_request, require_student, target=("pass_id", "pass"))
 
 
 routes = [

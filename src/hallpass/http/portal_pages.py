@@ -24,7 +24,7 @@ from hallpass.http.auth import (
     portal_session,
     require_student,
 )
-from hallpass.http.common import form_key, now, parse_form, runtime, visible_on_page
+from hallpass.http.common import acting, form_key, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
@@ -200,9 +200,8 @@ async def create_page(request: Request) -> Response:
                 {"origin_id": context["origin_id"], "destination_id": context["destination_id"]},
                 RequestPortalPass,
             )
-            outcome = await runtime(request).app.request_portal_pass(
-                actor, command, now=now(request), idempotency_key=form_key(form, "idempotency_key")
-            )
+            keyed = acting(request, actor, form_key(form, "idempotency_key"))
+            outcome = await runtime(request).app.request_portal_pass(keyed, command)
         except DomainError as e:
             context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
         else:
@@ -228,9 +227,9 @@ async def act(request: Request) -> Response:
         if not _is_uuid(raw) or action not in ("complete", "cancel"):
             raise Invalid("no such pass or action")
         if action == "complete":
-            outcome = await app.complete_pass(actor, UUID(raw), now=now(request))
+            outcome = await app.complete_pass(acting(request, actor), UUID(raw))
         else:
-            outcome = await app.cancel_request(actor, UUID(raw), now=now(request))
+            outcome = await app.cancel_request(acting(request, actor), UUID(raw))
     except DomainError as e:
         request.session["portal_flash"] = e.message[:1].upper() + e.message[1:] + "."
         return RedirectResponse("/portal/home", status_code=303)

@@ -11,10 +11,11 @@ from starlette.routing import Route
 
 from hallpass.acting import Actor
 from hallpass.aggregates.staff import Role
+from hallpass.commands import Hallpass
 from hallpass.commands.portal import ChangePortalSettings, settings_body
 from hallpass.errors import DomainError, Forbidden
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, respond, runtime, visible
+from hallpass.http.common import ORJSONResponse, acting, command_endpoint, parse_form, runtime, visible
 from hallpass.http.errors import status_for
 
 
@@ -30,11 +31,9 @@ async def read_settings(request: Request) -> Response:
     return ORJSONResponse(settings_body(school))
 
 
-async def change_settings(request: Request) -> Response:
-    actor = require_staff(request)
-    command = await parse_body(request, ChangePortalSettings)
-    outcome = await runtime(request).app.change_portal_settings(actor, command, now=now(request))
-    return await respond(request, outcome)
+change_settings = command_endpoint(
+    Hallpass.change_portal_settings, require_staff, body=ChangePortalSettings, keyed=False
+)
 
 
 async def settings_page(request: Request) -> Response:
@@ -58,7 +57,7 @@ async def settings_page(request: Request) -> Response:
                 },
                 ChangePortalSettings,
             )
-            outcome = await rt.app.change_portal_settings(actor, command, now=now(request))
+            outcome = await rt.app.change_portal_settings(acting(request, actor), command)
             await visible(request, outcome.notification_id)  # the page reads the school itself
             context["saved"] = True
         except DomainError as e:

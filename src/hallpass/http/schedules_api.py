@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hallpass.bounds import TimeOfDay
+from hallpass.commands import Hallpass
 from hallpass.commands.schedules import (
     CancelScheduledPass,
     ReschedulePass,
@@ -16,7 +17,7 @@ from hallpass.commands.schedules import (
 )
 from hallpass.errors import Forbidden
 from hallpass.http.auth import require_staff
-from hallpass.http.common import idempotency_key, now, parse_body, path_uuid, respond, runtime
+from hallpass.http.common import acting, command_endpoint, parse_body, respond, runtime
 
 
 class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -25,51 +26,17 @@ class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     time: TimeOfDay
 
 
-async def schedule_passes(request: Request) -> Response:
-    actor = require_staff(request)
-    command = await parse_body(request, SchedulePasses)
-    outcome = await runtime(request).app.schedule_passes(
-        actor, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def reschedule_pass(request: Request) -> Response:
-    actor = require_staff(request)
-    pass_id = path_uuid(request, "pass_id", "pass")
-    command = await parse_body(request, ReschedulePass)
-    outcome = await runtime(request).app.reschedule_pass(
-        actor, pass_id, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def cancel_scheduled_pass(request: Request) -> Response:
-    actor = require_staff(request)
-    pass_id = path_uuid(request, "pass_id", "pass")
-    command = await parse_body(request, CancelScheduledPass)
-    outcome = await runtime(request).app.cancel_scheduled_pass(
-        actor, pass_id, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def schedule_repeating(request: Request) -> Response:
-    actor = require_staff(request)
-    command = await parse_body(request, ScheduleRepeating)
-    outcome = await runtime(request).app.schedule_repeating(
-        actor, command, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
-
-
-async def cancel_schedule(request: Request) -> Response:
-    actor = require_staff(request)
-    schedule_id = path_uuid(request, "schedule_id", "schedule")
-    outcome = await runtime(request).app.cancel_schedule(
-        actor, schedule_id, now=now(request), idempotency_key=idempotency_key(request)
-    )
-    return await respond(request, outcome)
+schedule_passes = command_endpoint(Hallpass.schedule_passes, require_staff, body=SchedulePasses)
+reschedule_pass = command_endpoint(
+    Hallpass.reschedule_pass, require_staff, target=("pass_id", "pass"), body=ReschedulePass
+)
+cancel_scheduled_pass = command_endpoint(
+    Hallpass.cancel_scheduled_pass, require_staff, target=("pass_id", "pass"), body=CancelScheduledPass
+)
+schedule_repeating = command_endpoint(Hallpass.schedule_repeating, require_staff, body=ScheduleRepeating)
+cancel_schedule = command_endpoint(
+    Hallpass.cancel_schedule, require_staff, target=("schedule_id", "schedule")
+)
 
 
 async def set_dismissal_time(request: Request) -> Response:
@@ -77,7 +44,7 @@ async def set_dismissal_time(request: Request) -> Response:
     if actor.role != "admin":
         raise Forbidden("only a school administrator may set the dismissal time")
     command = await parse_body(request, SetDismissalTime)
-    outcome = await runtime(request).app.set_dismissal_time(actor, command.time, now=now(request))
+    outcome = await runtime(request).app.set_dismissal_time(acting(request, actor), command.time)
     return await respond(request, outcome)
 
 

@@ -12,7 +12,7 @@ from hallpass import bounds
 from hallpass.aggregates.schools import School
 from hallpass.errors import DomainError, Forbidden, Invalid
 from hallpass.http.auth import csrf_token, current_actor
-from hallpass.http.common import now, runtime, visible_on_page
+from hallpass.http.common import acting, runtime, visible_on_page
 from hallpass.http.errors import status_for
 
 
@@ -32,7 +32,7 @@ async def school_day(request: Request) -> Response:
             except ValueError as e:
                 raise Invalid("give the dismissal time, e.g. 15:30", field="dismissal_time") from e
             at: time = bounds.value(typed, bounds.TimeOfDay, field="dismissal_time")
-            outcome = await rt.app.set_dismissal_time(actor, at, now=now(request))
+            outcome = await rt.app.set_dismissal_time(acting(request, actor), at)
             request.session["flash"] = f"Dismissal is now at {at.strftime('%-I:%M %p')} every school day."
             headers = await visible_on_page(request, outcome.notification_id)
             return RedirectResponse("/hall-pass", status_code=303, headers=headers)
