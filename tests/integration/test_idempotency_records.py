@@ -6,6 +6,7 @@ in the log and must replay as they did (decision 060).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -34,7 +35,7 @@ async def school(runtime: Runtime) -> SchoolFixture:
 
 
 async def record_the_old_way(
-    runtime: Runtime, acting: Acting, print_: str, status_code: int, response: dict[str, object]
+    runtime: Runtime, acting: Acting, print_: str, status_code: int, response: Mapping[str, object]
 ) -> None:
     """An IdempotencyRecord as the code before decision 060 stored it: a status code, no version."""
     assert acting.idempotency_key is not None

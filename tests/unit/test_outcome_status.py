@@ -78,7 +78,9 @@ def test_an_idempotency_record_stored_with_a_status_code_reads_as_its_outcome(
     }
     stored = StoredEvent(uuid4(), 1, get_topic(IdempotencyRecord.Recorded), orjson.dumps(state))
 
-    record = TypedMapper().to_domain_event(stored).mutate(None)
+    event = TypedMapper().to_domain_event(stored)
+    assert isinstance(event, IdempotencyRecord.Recorded)
+    record = event.mutate(None)
 
     assert isinstance(record, IdempotencyRecord)
     assert (record.outcome, record.response) == (outcome, {"pass": {"id": "p"}})
