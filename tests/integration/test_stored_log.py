@@ -51,6 +51,16 @@ async def load_fixture(runtime: Runtime) -> dict[str, Any]:
     return expected
 
 
+def as_read_now(topic: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The old state as today's code means to read it: an idempotency record's HTTP status is
+    what came of the command (decision 060)."""
+    old_status = state.get("status_code")
+    if topic.endswith(":IdempotencyRecord") and old_status is not None:
+        state = {k: v for k, v in state.items() if k != "status_code"}
+        state["outcome"] = {201: "created", 200: "done"}[old_status]
+    return state
+
+
 async def test_every_aggregate_of_the_old_log_loads_as_it_did(runtime: Runtime) -> None:
     expected = await load_fixture(runtime)
     kinds = {a["topic"].rpartition(":")[2] for a in expected["aggregates"].values()}
@@ -61,7 +71,8 @@ async def test_every_aggregate_of_the_old_log_loads_as_it_did(runtime: Runtime) 
         aggregate = await runtime.app.repository.find(UUID(stream), cls)
         assert aggregate is not None, stream
         now = plain({k: v for k, v in vars(aggregate).items() if k != "_pending_events"})
-        assert {k: now.get(k) for k in old["state"]} == old["state"], (old["topic"], stream)
+        then = as_read_now(old["topic"], old["state"])
+        assert {k: now.get(k) for k in then} == then, (old["topic"], stream)
 
 
 async def test_the_read_models_rebuilt_from_the_old_log_show_what_they_showed(runtime: Runtime) -> None:
