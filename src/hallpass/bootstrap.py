@@ -9,9 +9,10 @@ import asyncpg
 from hallpass.commands import Hallpass
 from hallpass.credentials import CredentialStore
 from hallpass.eventstore import EventStore
+from hallpass.projections import trigrams
 from hallpass.projections.base import Projection
 from hallpass.projections.directory import DirectoryProjection
-from hallpass.projections.kiosks import KioskProjection
+from hallpass.projections.kiosks import KioskProjection, KioskView
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
@@ -33,6 +34,7 @@ class Runtime:
     sessions: SessionStore
     passes: PassListView
     directory: DirectoryView
+    kiosks: KioskView
     runners: list[ProjectionRunner]
     watcher: Watcher
     extras: dict[str, object] = field(default_factory=dict)
@@ -99,6 +101,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         sessions=sessions,
         passes=PassListView(pool),
         directory=DirectoryView(pool),
+        kiosks=KioskView(pool, trigrams=await trigrams.installed(pool)),
         runners=runners,
         watcher=watcher,
     )

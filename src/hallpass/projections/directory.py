@@ -12,6 +12,7 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
+from hallpass.projections import trigrams
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dir_schools (
@@ -72,6 +73,12 @@ class DirectoryProjection:
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:
         await conn.execute(SCHEMA)
+        if await trigrams.enable(conn):
+            # Kiosk search and the dashboard's student filter: LIKE and word similarity.
+            await conn.execute(
+                "CREATE INDEX IF NOT EXISTS dir_students_search ON dir_students"
+                " USING gin (search_name gin_trgm_ops)"
+            )
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, School.Registered):

@@ -1,6 +1,7 @@
 """Finding a student at a kiosk: by hall pass ID, `#external ID`, or a name with a small typo.
 
-Only students the kiosk allows are ever returned, and never more than a handful.
+Only students the kiosk allows are ever returned, and never more than a handful. These are the
+rules; `KioskView.find_students` has PostgreSQL narrow the candidates first (decision 070).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hallpass.text import is_number
 
 MIN_NAME_CHARS = 2
 LIMIT = 8
+MIN_TYPO_CHARS = 4  # a shorter word must start a word of the name exactly
 
 
 @dataclass(frozen=True)
@@ -34,30 +36,56 @@ class Candidate:
         return f"{self.first_name} {self.last_name}"
 
 
+@dataclass(frozen=True)
+class Query:
+    """What a kiosk search asks for: one of a hall pass ID, an external ID, or name words."""
+
+    hall_pass_id: int | None = None
+    external_id: str | None = None
+    words: tuple[str, ...] = ()
+
+
+def parse(query: str) -> Query:
+    """Digits are a hall pass ID, ``#...`` an external ID (lower case), else folded name words."""
+    text = query.strip()
+    if text.startswith("#"):
+        wanted = text[1:].strip().lower()
+        if not wanted:
+            raise Invalid("type an external ID after #", field="q")
+        return Query(external_id=wanted)
+    if is_number(text):
+        return Query(hall_pass_id=int(text))
+    words = tuple(fold(text).split())
+    if len("".join(words)) < MIN_NAME_CHARS:
+        raise Invalid(f"type at least {MIN_NAME_CHARS} letters of your name", field="q")
+    return Query(words=words)
+
+
 def search(
     candidates: Iterable[Candidate], scope: StudentScope, query: str, *, limit: int = LIMIT
 ) -> list[Candidate]:
     """The allowed students the query names, best first. IDs find exactly one student."""
-    text = query.strip()
+    return matches(candidates, scope, parse(query), limit=limit)
+
+
+def matches(
+    candidates: Iterable[Candidate], scope: StudentScope, query: Query, *, limit: int = LIMIT
+) -> list[Candidate]:
+    """`search` for a parsed query: the candidates may be any superset of the students it names."""
     allowed = (
         c
         for c in candidates
         if scope.allows(student_id=c.student_id, grade=c.grade, homeroom_id=c.homeroom_id)
     )
-    if text.startswith("#"):
-        wanted = text[1:].strip().lower()
-        if not wanted:
-            raise Invalid("type an external ID after #", field="q")
+    if query.external_id is not None:
+        wanted = query.external_id
         return [c for c in allowed if c.external_id is not None and c.external_id.lower() == wanted][:1]
-    if is_number(text):
-        number = int(text)
+    if query.hall_pass_id is not None:
+        number = query.hall_pass_id
         return [c for c in allowed if c.hall_pass_id == number][:1]
-    tokens = fold(text).split()
-    if len("".join(tokens)) < MIN_NAME_CHARS:
-        raise Invalid(f"type at least {MIN_NAME_CHARS} letters of your name", field="q")
     scored: list[tuple[int, str, Candidate]] = []
     for c in allowed:
-        score = name_score(tokens, fold(c.full_name).split())
+        score = name_score(list(query.words), fold(c.full_name).split())
         if score is not None:
             scored.append((score, fold(f"{c.last_name} {c.first_name}"), c))
     scored.sort(key=lambda item: (item[0], item[1]))
@@ -80,7 +108,7 @@ def name_score(query_tokens: list[str], name_tokens: list[str]) -> int | None:
 def token_score(q: str, t: str) -> int | None:
     if t.startswith(q):
         return 0
-    if len(q) < 4:
+    if len(q) < MIN_TYPO_CHARS:
         return None
     if within_one_edit(q, t) or (len(t) > len(q) and within_one_edit(q, t[: len(q)])):
         return 1

@@ -11,7 +11,7 @@ import asyncpg
 
 from hallpass.bounds import hall_pass_id
 from hallpass.projections.directory import fold
-from hallpass.text import is_number
+from hallpass.text import is_number, like_escaped
 
 PASS_COLUMNS = """
     p.pass_id, p.school_id, p.status, p.source, p.created_at, p.start_at, p.due_at,
@@ -194,10 +194,6 @@ class _Where:
 ORDER = "ORDER BY p.start_at DESC, p.pass_id DESC"
 
 
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 class PassListView:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -222,7 +218,7 @@ class PassListView:
                     for r in await conn.fetch(
                         "SELECT student_id FROM dir_students WHERE school_id = $1 AND search_name LIKE $2",
                         school_id,
-                        f"%{_like(fold(filters.student.strip()))}%",
+                        f"%{like_escaped(fold(filters.student.strip()))}%",
                     )
                 ]
             rows = await conn.fetch(*self._rows_sql(_Where(school_id, filters, named), filters))
@@ -342,7 +338,7 @@ class DirectoryView:
                 args.append(text[1:].strip())
                 clauses.append(f"s.external_id = ${len(args)}")
             else:
-                args.append(f"%{_like(fold(text))}%")
+                args.append(f"%{like_escaped(fold(text))}%")
                 clauses.append(f"s.search_name LIKE ${len(args)}")
         if grade is not None:
             args.append(grade)
