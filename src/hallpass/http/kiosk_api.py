@@ -38,7 +38,7 @@ def kiosk_login(kiosk_id: UUID) -> str:
 
 
 def kiosk_view(request: Request) -> KioskView:
-    return KioskView(runtime(request).pool)
+    return runtime(request).kiosks
 
 
 async def require_kiosk(request: Request, *, form_csrf: str | None = None) -> tuple[Actor, Kiosk]:

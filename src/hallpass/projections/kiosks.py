@@ -96,7 +96,7 @@ BIGINT_MAX = 2**63 - 1
 
 
 class KioskView:
-    def __init__(self, pool: asyncpg.Pool, *, trigrams: bool = False) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, trigrams: bool) -> None:
         """``trigrams``: the database has pg_trgm (see `projections.trigrams`), so PostgreSQL
         narrows a search to the students it may name; else every allowed student is read."""
         self.pool = pool
