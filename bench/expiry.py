@@ -8,11 +8,11 @@ Usage::
 1. Creates a throwaway database ``bench_expiry_<hex>`` (dropped at the end) and a Redis namespace
    (its keys deleted at the end); registers one school with N students.
 2. Starts W ``python -m dramatiq hallpass.timers.actors`` processes (as ``hallpass worker`` does)
-   and runs the projections in this process.
+   and the projector in a process of its own (``hallpass projector``, as ``hallpass run`` does).
 3. Starts one pass per student, backdated so that due times are spread evenly over S seconds
    beginning ``--lead`` seconds from now, then waits until every due time is long past.
 4. Prints lateness (Expired event time minus due time) p50 / p99 / max, missed and doubled
-   counts, and the peak resident memory of the worker processes.
+   counts, and the peak resident memory of the worker and projector processes.
 
 No test asserts these figures.
 """
@@ -85,6 +85,17 @@ async def make_school(runtime: Runtime, students: int) -> School:
     )
 
 
+def start_projector(database_url: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hallpass.cli", "projector"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def start_workers(
     count: int, threads: int, database_url: str, redis_url: str, namespace: str
 ) -> list[subprocess.Popen[bytes]]:
@@ -136,13 +147,23 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def process_name(pid: int) -> str:
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return str(pid)
+    return " ".join(w.decode() for w in words[1:4])
+
+
 async def sample_memory(
-    workers: list[subprocess.Popen[bytes]], peak: dict[int, float], stop: asyncio.Event
+    workers: list[subprocess.Popen[bytes]], peak: dict[str, float], stop: asyncio.Event
 ) -> None:
+    names: dict[int, str] = {}
     while not stop.is_set():
         for worker in workers:
             for pid in descendants(worker.pid):
-                peak[pid] = max(peak.get(pid, 0.0), rss_mb(pid))
+                name = names.setdefault(pid, f"{process_name(pid)} [{pid}]")
+                peak[name] = max(peak.get(name, 0.0), rss_mb(pid))
         await asyncio.sleep(1.0)
 
 
@@ -195,9 +216,11 @@ async def run(args: argparse.Namespace) -> None:
     try:
         print(f"setting up {args.passes} students ...", file=sys.stderr)
         school = await make_school(runtime, args.passes)
-        runners = [asyncio.create_task(r.run(stop)) for r in runtime.runners]
-        workers = start_workers(args.workers, args.threads, database_url, args.redis_url, namespace)
-        peak: dict[int, float] = {}
+        workers = [
+            start_projector(database_url),
+            *start_workers(args.workers, args.threads, database_url, args.redis_url, namespace),
+        ]
+        peak: dict[str, float] = {}
         sampler = asyncio.create_task(sample_memory(workers, peak, stop))
         lead = args.lead if args.lead is not None else 10 + args.passes / 200
         first_due = datetime.now(UTC) + timedelta(seconds=lead)
@@ -207,7 +230,7 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + args.settle)
         events = await expired_events(runtime)
         stop.set()
-        await asyncio.gather(sampler, *runners)
+        await sampler
         report(args, events, created_at, peak)
     finally:
         stop.set()
@@ -230,7 +253,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def report(
-    args: argparse.Namespace, events: list[Pass.Expired], created_at: float, peak: dict[int, float]
+    args: argparse.Namespace, events: list[Pass.Expired], created_at: float, peak: dict[str, float]
 ) -> None:
     per_pass = Counter(e.originator_id for e in events)
     lateness = [(e.timestamp - e.due_at).total_seconds() * 1000 for e in events]
@@ -244,8 +267,10 @@ def report(
             f"  max {max(lateness):.0f}  min {min(lateness):.0f}"
         )
     print(f"missed {missed}  doubled {doubled}")
-    memory = ", ".join(f"{mb:.0f} MB" for mb in sorted(peak.values(), reverse=True) if mb > 0)
-    print(f"worker peak RSS per process (dramatiq main and worker): {memory}")
+    print("peak RSS per process:")
+    for name, mb in sorted(peak.items()):
+        if mb > 0:
+            print(f"  {mb:6.0f} MB  {name}")
 
 
 def main() -> None:

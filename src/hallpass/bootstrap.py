@@ -39,6 +39,10 @@ class Runtime:
     watcher: Watcher
     extras: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def projections(self) -> list[Projection]:
+        return [p for runner in self.runners for p in runner.projections]
+
     async def close(self) -> None:
         await self.watcher.stop()
         await self.pool.close()
@@ -75,12 +79,13 @@ async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
 async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     """Connect, create the schema if needed (idempotent), and wire the components."""
     projections = all_projections()
-    # Each running projection holds a listening connection and one for its current batch.
-    pool = await create_pool(database_url, size=pool_size + 2 * len(projections))
+    # The running projections hold a listening connection and one for their current batch.
+    pool = await create_pool(database_url, size=pool_size + 2)
     store = EventStore(pool)
     sessions = SessionStore(pool)
     credentials = CredentialStore(pool, sessions)
-    runners = [ProjectionRunner(pool, store, p) for p in projections]
+    # All read models are fed together, one transaction per batch (docs/decisions/055).
+    runners = [ProjectionRunner(pool, store, *projections)]
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock(727274)")
         try:

@@ -106,7 +106,7 @@ class ProgressBar:
 async def catch_up(runtime: Runtime) -> int:
     total = 0
     for runner in runtime.runners:
-        bar = ProgressBar(f"catching up {runner.projection.name}")
+        bar = ProgressBar(f"catching up {runner.label}")
         total += await runner.catch_up(bar)
         bar.finish()
     return total
@@ -116,7 +116,7 @@ async def rebuild(runtime: Runtime) -> int:
     """Rebuild every read model; return the number of events in the log."""
     events = 0
     for runner in runtime.runners:
-        bar = ProgressBar(f"rebuilding {runner.projection.name}")
+        bar = ProgressBar(f"rebuilding {runner.label}")
         events = max(events, await runner.rebuild(bar))
         bar.finish()
     return events
@@ -159,7 +159,7 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
 
 async def rebuild_read_models(url: str) -> tuple[int, int]:
     async with opened_runtime(url) as runtime:
-        return len(runtime.runners), await rebuild(runtime)
+        return sum(len(r.projections) for r in runtime.runners), await rebuild(runtime)
 
 
 def command_rebuild(settings: Settings, args: argparse.Namespace) -> int:
@@ -172,17 +172,18 @@ def command_rebuild(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def chosen_runners(runtime: Runtime, name: str | None) -> list[ProjectionRunner]:
-    names = [r.projection.name for r in runtime.runners]
+    names = [p.name for r in runtime.runners for p in r.projections]
     if name is not None and name not in names:
         raise CommandError(f"no projection named {name!r}; the projections are {', '.join(names)}")
-    return [r for r in runtime.runners if name is None or r.projection.name == name]
+    return [r for r in runtime.runners if name is None or name in (p.name for p in r.projections)]
 
 
 async def projections_status(url: str, name: str | None) -> str:
     async with opened_runtime(url) as runtime:
         runners = chosen_runners(runtime, name)
-        health = await projection_health(runtime.pool, runtime.store, [r.projection for r in runners], now())
-        parked = [p for r in runners for p in await r.parked.entries(projection=r.projection.name)]
+        projections = [p for r in runners for p in r.chosen(name)]
+        health = await projection_health(runtime.pool, runtime.store, projections, now())
+        parked = [e for p in projections for e in await runtime.runners[0].parked.entries(projection=p.name)]
     lines = [f"{'projection':<14} {'position':>10} {'head':>10} {'behind':>8} {'lag (s)':>9} {'parked':>7}"]
     lines += [
         f"{h.name:<14} {h.position:>10,} {h.head:>10,} {h.lag_events:>8,}"
@@ -210,7 +211,8 @@ def command_status(settings: Settings, args: argparse.Namespace) -> int:
 
 async def retry_parked(url: str, name: str | None, notification_id: int | None) -> list[RetryReport]:
     async with opened_runtime(url) as runtime:
-        return [await r.retry_parked(notification_id) for r in chosen_runners(runtime, name)]
+        runners = chosen_runners(runtime, name)
+        return [report for r in runners for report in await r.retry_parked(notification_id, name)]
 
 
 def command_retry(settings: Settings, args: argparse.Namespace) -> int:

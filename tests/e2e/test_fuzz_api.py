@@ -612,7 +612,7 @@ async def projections_at_head(server: LiveServer, deadline_seconds: float = 60) 
     deadline = time.monotonic() + deadline_seconds
     while True:
         head = await server.runtime.store.max_notification_id() or 0
-        positions = {r.projection.name: await r.position() for r in server.runtime.runners}
+        positions = {n: p for r in server.runtime.runners for n, p in (await r.positions()).items()}
         if all(p >= head for p in positions.values()) or time.monotonic() > deadline:
             return {name: (p, head) for name, p in positions.items()}
         await asyncio.sleep(0.05)

@@ -272,7 +272,7 @@ async def test_healthz_and_readyz(fresh_database_url: str, tmp_path: Path, redis
         assert body["status"] == "ready"
         assert body["database"] == {"ok": True}
         assert body["redis"] == {"ok": True, "configured": True}
-        assert {p["name"] for p in body["projections"]} == {r.projection.name for r in server.runtime.runners}
+        assert {p["name"] for p in body["projections"]} == {p.name for p in server.runtime.projections}
         assert all(p["lag_events"] == 0 and p["parked"] == 0 for p in body["projections"])
         doc = (await anon.get("/api/v1/openapi.json")).json()
         assert {"/healthz", "/readyz"} <= set(doc["paths"])

@@ -118,12 +118,12 @@ async def test_later_events_of_a_parked_stream_wait_behind_it_and_retry_replays_
     seen = [originator for n, originator in await probe_rows(runtime) if n > before]
     assert seen == [ids[1]] * 3, "only the other stream's events were applied"
 
-    still = await runner.retry_parked()
+    (still,) = await runner.retry_parked()
     assert still.applied == [] and still.still_parked == [r["notification_id"] for r in rows]
     assert [r["attempts"] for r in await parked(runtime)] == [2, 1, 1]
 
     del projection.failures[poisoned]
-    report = await runner.retry_parked()
+    (report,) = await runner.retry_parked()
     assert report.applied == [r["notification_id"] for r in rows]
     assert await parked(runtime) == []
     replayed = [n for n, originator in await probe_rows(runtime) if originator == poisoned]
@@ -140,12 +140,12 @@ async def test_retrying_one_event_skips_it_while_an_earlier_one_of_its_stream_st
     first, second = (r["notification_id"] for r in await parked(runtime))
     del projection.failures[stream]
 
-    report = await runner.retry_parked(second)
+    (report,) = await runner.retry_parked(second)
     assert report.applied == [] and report.still_parked == [second]
 
-    report = await runner.retry_parked(first)
+    (report,) = await runner.retry_parked(first)
     assert report.applied == [first]
-    report = await runner.retry_parked(second)
+    (report,) = await runner.retry_parked(second)
     assert report.applied == [second]
     assert await parked(runtime) == []
 
@@ -163,7 +163,7 @@ async def test_an_event_that_cannot_be_decoded_is_parked_by_every_projection(run
         await runner.catch_up()
 
     rows = await runtime.pool.fetch("SELECT projection, originator_id, error FROM hallpass_parked_events")
-    assert sorted(r["projection"] for r in rows) == sorted(r.projection.name for r in runtime.runners)
+    assert sorted(r["projection"] for r in rows) == sorted(p.name for p in runtime.projections)
     assert all(r["originator_id"] == stream for r in rows)
     assert await runtime.directory.school(school) is not None, "the next event was projected"
 

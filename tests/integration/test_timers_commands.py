@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
+import asyncpg
 import msgspec
 import pytest
+from eventsourcing.persistence import StoredEvent, Tracking
 
 from hallpass.acting import Acting
 from hallpass.aggregates.passes import Pass, Status
@@ -121,6 +124,55 @@ async def test_concurrent_expiry_from_separate_processes_records_one_event(
     assert [await expired_count(runtime, p) for p in passes] == [1] * len(passes)
 
 
+class RacingStore(EventStore):
+    """A store whose first append lets another command run first: a race, made certain."""
+
+    def __init__(self, pool: asyncpg.Pool, first: Callable[[], Awaitable[object]]) -> None:
+        super().__init__(pool)
+        self.first: Callable[[], Awaitable[object]] | None = first
+
+    async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
+        first, self.first = self.first, None
+        if first is not None:
+            await first()
+        return await super().append(events, tracking=tracking)
+
+
+async def test_passes_due_together_expire_in_one_transaction_and_those_not_due_wait(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    now = datetime.now(UTC)
+    due_now = [await start_pass(runtime, school, s, now, minutes=1) for s in school.students[:4]]
+    later = await start_pass(runtime, school, school.students[4], now, minutes=5)
+    app = Hallpass(EventStore(runtime.pool))
+    expired = await app.expire_passes([*due_now, later, UUID(int=9)], now=now + timedelta(minutes=1))
+    assert expired == 4
+    assert app.store.group_commit.batches == 1, "the expiries share one transaction"
+    assert [await expired_count(runtime, p) for p in due_now] == [1] * 4
+    assert await expired_count(runtime, later) == 0
+    assert await app.expire_passes(due_now, now=now + timedelta(minutes=2)) == 0, "never twice"
+    assert [await expired_count(runtime, p) for p in due_now] == [1] * 4
+
+
+async def test_a_pass_completed_while_its_batch_expires_is_skipped_and_the_others_expire(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    now = datetime.now(UTC)
+    passes = [await start_pass(runtime, school, s, now, minutes=1) for s in school.students[:4]]
+    due = now + timedelta(minutes=1, seconds=1)
+    completing = Hallpass(EventStore(runtime.pool))  # another process, with its own cache
+
+    async def complete_first() -> None:
+        await completing.complete_pass(Acting(school.teacher(), due), passes[0])
+
+    expiring = Hallpass(RacingStore(runtime.pool, complete_first))
+    assert await expiring.expire_passes(passes, now=due) == 3
+    assert await expired_count(runtime, passes[0]) == 0
+    assert [await expired_count(runtime, p) for p in passes[1:]] == [1] * 3
+    completed = await runtime.app.repository.find(passes[0], Pass)
+    assert completed is not None and completed.status is Status.COMPLETED
+
+
 async def schedule(
     runtime: Runtime, school: SchoolFixture, student: UUID, start_at: datetime, now: datetime
 ) -> UUID:
@@ -225,7 +277,7 @@ async def test_concurrent_sweeps_claim_each_timer_once_and_resend_only_when_over
 
     async def sweeper() -> None:
         async with runtime.pool.acquire() as conn:
-            while await sweep_once(conn, sent.append, settings):
+            while await sweep_once(conn, sent.extend, settings):
                 pass
 
     await asyncio.gather(*(sweeper() for _ in range(3)))
@@ -235,7 +287,7 @@ async def test_concurrent_sweeps_claim_each_timer_once_and_resend_only_when_over
     await runtime.pool.execute("UPDATE pass_timers SET due_at = due_at - interval '1 minute'")
     resent: list[Due] = []
     async with runtime.pool.acquire() as conn:
-        await sweep_once(conn, resent.append, SweepSettings(grace_ms=0, resend_ms=0))
+        await sweep_once(conn, resent.extend, SweepSettings(grace_ms=0, resend_ms=0))
     assert sorted(d.pass_id for d in resent) == sorted(soon)
     assert all(d.delay_ms == 0 for d in resent)
 

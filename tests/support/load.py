@@ -174,7 +174,7 @@ async def read_models(runtime: Runtime) -> dict[str, list[str]]:
     """Every projection table's rows, in a comparable order."""
     tables: dict[str, list[str]] = {}
     for runner in runtime.runners:
-        for table in runner.projection.tables:
+        for table in (t for p in runner.projections for t in p.tables):
             rows = await runtime.pool.fetch(f"SELECT * FROM {table}")
             tables[table] = sorted(
                 repr(sorted((k, v) for k, v in dict(row).items() if k not in NOT_PROJECTED)) for row in rows

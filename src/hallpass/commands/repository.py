@@ -254,6 +254,29 @@ class UnitOfWork:
                 )
         return await self.repository._append(unique)
 
+    async def commit_each(self, aggregates: Sequence[Aggregate]) -> list[UUID]:
+        """Save each aggregate in an append of its own, all at once; only once per unit.
+
+        The appends share a transaction (group commit) but not their fate: one that clashes with
+        another writer's change fails alone. Returns the IDs of those, to be decided again.
+        """
+        if self._committed:
+            raise SavedTwice("this unit of work has already saved; a command saves once")
+        self._committed = True
+        _each_once(aggregates)
+        results = await asyncio.gather(
+            *(self.repository._append([a]) for a in aggregates), return_exceptions=True
+        )
+        _gathered(results)
+        return [a.id for a, r in zip(aggregates, results, strict=True) if isinstance(r, ConcurrentChange)]
+
+
+def _gathered(results: Sequence[object]) -> None:
+    """Raise the first failure among gathered results that is not a concurrent change."""
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, ConcurrentChange):
+            raise result
+
 
 def _each_once(aggregates: Sequence[Aggregate]) -> None:
     seen: set[UUID] = set()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -17,6 +20,7 @@ from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
 from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, StudentIds, TimeOfDay, TimeZone, Weekday
 from hallpass.commands.base import (
+    MAX_ATTEMPTS,
     CommandBase,
     Decided,
     Outcome,
@@ -28,7 +32,7 @@ from hallpass.commands.base import (
     staff_only,
 )
 from hallpass.commands.messages import Command
-from hallpass.errors import DestinationFull, Invalid, NotFound, StudentAlreadyOut
+from hallpass.errors import Conflict, DestinationFull, Invalid, NotFound, StudentAlreadyOut
 
 
 class SchedulePasses(Command, frozen=True):
@@ -87,6 +91,28 @@ class ScheduleCommands(CommandBase):
         hall_pass = await self._pass(acting.actor, pass_id)
         changed = hall_pass.expire(now=acting.now)
         return done(_timer_body(hall_pass, changed), [hall_pass] if changed else [])
+
+    async def expire_passes(self, pass_ids: Sequence[UUID], *, now: datetime) -> int:
+        """Expire those of the passes that are Active and due, together; return how many.
+
+        One unit of work reads them all in one round trip; each changed pass is its own append,
+        and the appends share one transaction (group commit). A pass another command changed
+        first clashes alone: it is read again and decided again, so a pass completed meanwhile
+        is skipped, never expired on top of its completion.
+        """
+        remaining = list(dict.fromkeys(pass_ids))
+        expired = 0
+        for attempt in range(MAX_ATTEMPTS):
+            async with self.repository.unit_of_work() as unit:
+                found = await asyncio.gather(*(unit.find(p, Pass) for p in remaining))
+                due = [p for p in found if p is not None and p.expire(now=now)]
+                clashed = await unit.commit_each(due)
+            expired += len(due) - len(clashed)
+            if not clashed:
+                return expired
+            remaining = clashed
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise Conflict("too many simultaneous changes to these passes; they are expired by the next sweep")
 
     async def activate_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
         """Start a Scheduled pass at its time. A late, duplicate or early call does nothing.

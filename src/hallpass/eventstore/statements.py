@@ -48,6 +48,9 @@ class Statements:
     max_tracking_id: str
     has_tracking_id: str
     delete_tracking: str
+    lock_trackings: str
+    insert_trackings: str
+    tracking_positions: str
 
     @classmethod
     def build(cls, events_table: str, tracking_table: str, channel: str, snapshots_table: str) -> Statements:
@@ -167,4 +170,19 @@ class Statements:
                 "WHERE application_name = $1 AND notification_id >= $2)"
             ),
             delete_tracking=f"DELETE FROM {tracking} WHERE application_name = $1",
+            lock_trackings=(
+                "SELECT count(pg_advisory_xact_lock(hashtextextended($1::text || '/' || n, 0)))"
+                " FROM unnest($2::text[]) AS n"
+            ),
+            insert_trackings=(
+                f"INSERT INTO {tracking} (application_name, notification_id) "
+                "SELECT n, $2::bigint FROM unnest($1::text[]) AS n WHERE NOT EXISTS ("
+                f"SELECT 1 FROM {tracking} "
+                "WHERE application_name = n AND notification_id >= $2::bigint)"
+            ),
+            tracking_positions=(
+                # One index lookup per name: the table keeps a row per batch, so no GROUP BY.
+                f"SELECT n, (SELECT max(notification_id) FROM {tracking} WHERE application_name = n) "
+                "FROM unnest($1::text[]) AS n"
+            ),
         )

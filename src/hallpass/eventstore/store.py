@@ -307,6 +307,40 @@ class EventStore:
         with translated_errors():
             await conn.execute(self._sql.lock_tracking, self.tracking_table, application_name)
 
+    async def lock_trackings(self, conn: DbConnection, application_names: Sequence[str]) -> None:
+        """`lock_tracking` for several applications in one round trip, in the order given.
+
+        Everyone who locks several must give them in one order (sorted), or two could deadlock.
+        """
+        with translated_errors():
+            await conn.execute(self._sql.lock_trackings, self.tracking_table, list(application_names))
+
+    async def insert_trackings(
+        self, conn: DbConnection, application_names: Sequence[str], notification_id: int
+    ) -> None:
+        """`insert_tracking` for several applications whose locks the caller holds already."""
+        if not application_names:
+            return
+        if not conn.is_in_transaction():
+            msg = "insert_trackings() must be called inside a transaction"
+            raise ProgrammingError(msg)
+        with translated_errors():
+            status: str = await conn.execute(
+                self._sql.insert_trackings, list(application_names), notification_id
+            )
+        if status != f"INSERT 0 {len(application_names)}":
+            msg = f"Tracking of {list(application_names)!r} already at or beyond {notification_id}"
+            raise IntegrityError(msg)
+
+    async def tracking_positions(
+        self, application_names: Sequence[str], conn: DbConnection | None = None
+    ) -> dict[str, int]:
+        """The recorded position of each application (0 for one with none)."""
+        executor = self.pool if conn is None else conn
+        with translated_errors():
+            rows = await executor.fetch(self._sql.tracking_positions, list(application_names))
+        return {row[0]: row[1] or 0 for row in rows}
+
     async def max_tracking_id(self, application_name: str, conn: DbConnection | None = None) -> int | None:
         """Return the largest recorded position of ``application_name``, or None."""
         executor = self.pool if conn is None else conn

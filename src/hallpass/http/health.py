@@ -50,7 +50,7 @@ async def readyz(request: Request) -> Response:
 async def _database(request: Request) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """The database check, each projection's position and lag, and the first parked events."""
     rt = runtime(request)
-    projections = [r.projection for r in rt.runners]
+    projections = rt.projections
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             health = await projection_health(rt.pool, rt.store, projections, now(request))

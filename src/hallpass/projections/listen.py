@@ -32,7 +32,7 @@ class Listener:
         *,
         name: str,
         on_connect: OnConnect | None = None,
-        check_interval: float = 10.0,
+        check_interval: float = 30.0,
         backoff: Backoff | None = None,
     ) -> None:
         self.pool = pool

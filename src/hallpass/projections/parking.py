@@ -8,6 +8,7 @@ earlier one. `retry` replays them in log order once the cause is fixed (docs/dec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -97,6 +98,20 @@ class ParkedEvents:
             projection,
         )
         return {row["originator_id"]: row["first"] for row in rows}
+
+    async def held_streams_of(
+        self, conn: DbConnection, projections: Sequence[str]
+    ) -> dict[str, dict[UUID, int]]:
+        """`held_streams` of several projections in one read: projection -> stream -> first."""
+        rows = await conn.fetch(
+            "SELECT projection, originator_id, min(notification_id) AS first FROM hallpass_parked_events"
+            " WHERE projection = ANY($1::text[]) GROUP BY projection, originator_id",
+            list(projections),
+        )
+        held: dict[str, dict[UUID, int]] = {}
+        for row in rows:
+            held.setdefault(row["projection"], {})[row["originator_id"]] = row["first"]
+        return held
 
     async def park(
         self,

@@ -15,6 +15,7 @@ from eventsourcing.persistence import Notification
 
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.eventstore import EventStore
+from hallpass.eventstore.store import DbConnection
 from hallpass.outages import Backoff, is_outage, wait_any
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection
 from hallpass.projections.listen import Listener
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
+# Every NOTIFY on the log wakes a runner; the poll only covers one lost while nobody listened.
+SAFETY_POLL_SECONDS = 60.0
+
 
 @dataclass
 class RetryReport:
@@ -32,69 +36,121 @@ class RetryReport:
     still_parked: list[int] = field(default_factory=list)
 
 
+class EventFailed(Exception):
+    """A handler failed on an event of its own (not the database): the batch is redone event by event."""
+
+
 class ProjectionRunner:
+    """Feeds the log to several projections together, in one transaction per batch.
+
+    Each projection keeps its own tracking position, parked events and lock, so a projection
+    that was rebuilt or retried alone is fed from where it is; the runner reads from the lowest
+    position and hands each projection only the events beyond its own (docs/decisions/055).
+    """
+
     def __init__(
         self,
         pool: asyncpg.Pool,
         store: EventStore,
-        projection: Projection,
-        *,
+        *projections: Projection,
         batch_size: int = 500,
-        poll_interval: float = 1.0,
+        poll_interval: float = SAFETY_POLL_SECONDS,
     ) -> None:
+        if not projections:
+            raise ValueError("a runner needs at least one projection")
+        names = [p.name for p in projections]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names must differ: {names}")
         self.pool = pool
         self.store = store
-        self.projection = projection
+        self.projections = tuple(projections)
+        self.names = tuple(sorted(names))  # locks are taken in this order
         self.mapper = TypedMapper()
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.listener: Listener | None = None
 
+    @property
+    def label(self) -> str:
+        return ", ".join(p.name for p in self.projections)
+
+    def chosen(self, name: str | None) -> list[Projection]:
+        """The projections named (all with None); ValueError for a name this runner lacks."""
+        if name is None:
+            return list(self.projections)
+        found = [p for p in self.projections if p.name == name]
+        if not found:
+            raise ValueError(f"no projection named {name!r}; the projections are {self.label}")
+        return found
+
     async def create_schema(self) -> None:
         async with self.pool.acquire() as conn:
             await self.parked.create_schema(conn)
-            await self.projection.create_schema(conn)
+            for projection in self.projections:
+                await projection.create_schema(conn)
+
+    async def positions(self, conn: DbConnection | None = None) -> dict[str, int]:
+        return await self.store.tracking_positions(list(self.names), conn=conn)
 
     async def position(self) -> int:
-        return await self.store.max_tracking_id(self.projection.name) or 0
+        """How far every projection of this runner has got: the lowest of their positions."""
+        return min((await self.positions()).values())
 
     async def process_batch(self) -> int:
-        """Project the next batch of notifications in one transaction; return how many.
+        """Project the next batch of notifications in one transaction; return how many were read.
 
-        An event the projection fails on is parked and the batch goes on past it (see
-        `parking`); a failure of the database itself aborts the batch, to be tried again.
+        An event a projection fails on is parked and the batch goes on past it (see `parking`);
+        a failure of the database itself aborts the batch, to be tried again.
         """
+        try:
+            return await self._process_batch(each=False)
+        except EventFailed:
+            # The fast attempt is rolled back whole; now each event in its own savepoint.
+            return await self._process_batch(each=True)
+
+    async def _process_batch(self, *, each: bool) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
-            await self.store.lock_tracking(conn, self.projection.name)
-            last = await self.store.max_tracking_id(self.projection.name, conn=conn) or 0
+            await self.store.lock_trackings(conn, self.names)
+            positions = await self.positions(conn)
             notifications = await self.store.select_notifications(
-                last + 1, self.batch_size, inclusive_of_start=True, conn=conn
+                min(positions.values()) + 1, self.batch_size, inclusive_of_start=True, conn=conn
             )
             if not notifications:
                 return 0
-            held = await self.parked.held_streams(conn, self.projection.name)
-            try:
-                # One savepoint for the whole batch: the usual case costs no extra round trips.
-                async with conn.transaction():
-                    schools = await self._apply_batch(conn, notifications, held, each=False)
-            except Exception as e:
-                if is_transient(e):
-                    raise
-                schools = await self._apply_batch(conn, notifications, held, each=True)
-            position = notifications[-1].id
-            await self.store.insert_tracking(conn, self.projection.name, position)
+            held = await self.parked.held_streams_of(conn, self.names)
+            decoded = _Decoded(self.mapper)
+            schools: set[str] = set()
+            moved: list[str] = []
+            for projection in self.projections:
+                position = positions[projection.name]
+                mine = [n for n in notifications if n.id > position]
+                if not mine:
+                    continue
+                moved.append(projection.name)
+                schools |= await self._apply_batch(
+                    conn, projection, mine, held.get(projection.name, {}), decoded, each=each
+                )
+            last = notifications[-1].id
+            await self.store.insert_trackings(conn, moved, last)
             await conn.execute(
-                "SELECT pg_notify($1, $2)", PROJECTED_CHANNEL, f"{self.projection.name}:{position}"
+                "SELECT count(pg_notify($1, n || ':' || $2::text)) FROM unnest($3::text[]) AS n"
+                " UNION ALL SELECT count(pg_notify($4, s)) FROM unnest($5::text[]) AS s",
+                PROJECTED_CHANNEL,
+                str(last),
+                moved,
+                CHANGES_CHANNEL,
+                sorted(schools),
             )
-            await self._announce(conn, schools)
             return len(notifications)
 
     async def _apply_batch(
         self,
         conn: asyncpg.Connection,
+        projection: Projection,
         notifications: list[Notification],
         held: Mapping[UUID, int],
+        decoded: _Decoded,
         *,
         each: bool,
     ) -> set[str]:
@@ -104,49 +160,56 @@ class ProjectionRunner:
         for notification in notifications:
             first = blocked.get(notification.originator_id)
             if first is not None:
-                await self.parked.park(conn, self.projection.name, notification, held_error(first), first)
+                await self.parked.park(conn, projection.name, notification, held_error(first), first)
                 continue
             if not each:
-                changed = await self._apply(conn, notification)
+                try:
+                    changed = await projection.handle(conn, decoded(notification), notification.id)
+                except Exception as e:
+                    if is_transient(e):
+                        raise
+                    raise EventFailed from e
             else:
                 try:
                     async with conn.transaction():
-                        changed = await self._apply(conn, notification)
+                        changed = await projection.handle(conn, decoded(notification), notification.id)
                 except Exception as e:
                     if is_transient(e):
                         raise
                     log.error(
                         "projection %s parked event %d (%s): %s",
-                        self.projection.name,
+                        projection.name,
                         notification.id,
                         notification.topic,
                         describe(e),
                     )
-                    await self.parked.park(conn, self.projection.name, notification, describe(e))
+                    await self.parked.park(conn, projection.name, notification, describe(e))
                     blocked[notification.originator_id] = notification.id
                     continue
             if changed is not None:
                 schools.add(str(changed))
         return schools
 
-    async def _apply(self, conn: asyncpg.Connection, notification: Notification) -> UUID | None:
-        event = self.mapper.to_domain_event(notification)
-        return await self.projection.handle(conn, event, notification.id)
-
     @staticmethod
     async def _announce(conn: asyncpg.Connection, schools: set[str]) -> None:
-        for school in schools:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANGES_CHANNEL, school)
+        if schools:
+            notify = "SELECT count(pg_notify($1, s)) FROM unnest($2::text[]) AS s"
+            await conn.execute(notify, CHANGES_CHANNEL, sorted(schools))
 
-    async def retry_parked(self, notification_id: int | None = None) -> RetryReport:
-        """Replay this projection's parked events (or the one given) in log order.
+    async def retry_parked(
+        self, notification_id: int | None = None, name: str | None = None
+    ) -> list[RetryReport]:
+        """Replay the parked events of each projection named (all with None), or the one given.
 
-        Runs in one transaction under the projection's lock, so it never interleaves with a
-        running batch. An event applied now leaves the table; one that fails again stays with
-        its new error, and later parked events of its stream stay held behind it. A failure of
-        the database aborts the whole retry, changing nothing.
+        Each projection's retry runs in one transaction under its lock, so it never interleaves
+        with a running batch. An event applied now leaves the table; one that fails again stays
+        with its new error, and later parked events of its stream stay held behind it. A failure
+        of the database aborts that projection's retry, changing nothing.
         """
-        name = self.projection.name
+        return [await self._retry_projection(p, notification_id) for p in self.chosen(name)]
+
+    async def _retry_projection(self, projection: Projection, notification_id: int | None) -> RetryReport:
+        name = projection.name
         report = RetryReport(name)
         async with self.pool.acquire() as conn, conn.transaction():
             await self.store.lock_tracking(conn, name)
@@ -163,7 +226,7 @@ class ProjectionRunner:
                 if not chosen:
                     blocked[parked.originator_id] = parked.notification_id
                     continue
-                error = await self._retry_one(conn, parked.notification_id, schools)
+                error = await self._retry_one(conn, projection, parked.notification_id, schools)
                 if error is None:
                     await self.parked.remove(conn, name, parked.notification_id)
                     report.applied.append(parked.notification_id)
@@ -175,7 +238,7 @@ class ProjectionRunner:
         return report
 
     async def _retry_one(
-        self, conn: asyncpg.Connection, notification_id: int, schools: set[str]
+        self, conn: asyncpg.Connection, projection: Projection, notification_id: int, schools: set[str]
     ) -> str | None:
         found = await self.store.select_notifications(
             notification_id, 1, stop=notification_id, inclusive_of_start=True, conn=conn
@@ -184,7 +247,8 @@ class ProjectionRunner:
             return f"notification {notification_id} is not in the log"
         try:
             async with conn.transaction():
-                changed = await self._apply(conn, found[0])
+                event = self.mapper.to_domain_event(found[0])
+                changed = await projection.handle(conn, event, found[0].id)
         except Exception as e:
             if is_transient(e):
                 raise
@@ -194,6 +258,7 @@ class ProjectionRunner:
         return None
 
     async def catch_up(self, progress: Progress | None = None) -> int:
+        """Project everything the log holds now; return how many notifications were read."""
         total = 0
         end = await self.store.max_notification_id() or 0
         while True:
@@ -201,27 +266,30 @@ class ProjectionRunner:
             total += count
             if progress is not None:
                 progress(min(await self.position(), end), end)
-            if count == 0:
+            if count < self.batch_size:  # a short batch reached the head of the log
                 return total
 
     async def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty the read model, its tracking and its parked events, then project the whole log.
+        """Empty the read models, their tracking and parked events, then project the whole log.
 
         Events that still fail are parked again on the way.
         """
         async with self.pool.acquire() as conn, conn.transaction():
-            await self.store.lock_tracking(conn, self.projection.name)
-            for table in self.projection.tables:
-                await conn.execute(f"TRUNCATE {table}")
-            await self.store.delete_tracking(conn, self.projection.name)
-            await self.parked.clear(conn, self.projection.name)
+            await self.store.lock_trackings(conn, self.names)
+            tables = [t for p in self.projections for t in p.tables]
+            await conn.execute(f"TRUNCATE {', '.join(tables)}")
+            for name in self.names:
+                await self.store.delete_tracking(conn, name)
+                await self.parked.clear(conn, name)
         return await self.catch_up(progress)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Follow the log until `stop` is set: woken by NOTIFY, polling as a safety net.
+        """Follow the log until `stop` is set: woken by NOTIFY, polling slowly as a safety net.
 
-        The database may go away and come back: the listener reconnects and wakes this loop
-        (a NOTIFY sent meanwhile is lost), and a failing batch is retried with a growing pause.
+        A short batch means the log's head was reached, so the runner waits for the next
+        NOTIFY instead of reading an empty batch. The database may go away and come back: the
+        listener reconnects and wakes this loop (a NOTIFY sent meanwhile is lost), and a failing
+        batch is retried with a growing pause.
         """
         wake = asyncio.Event()
 
@@ -234,7 +302,7 @@ class ProjectionRunner:
         listener = Listener(
             self.pool,
             {self.store.channel: on_notify},
-            name=f"projection {self.projection.name}",
+            name=f"projections {self.label}",
             on_connect=on_connect,
         )
         self.listener = listener
@@ -245,7 +313,7 @@ class ProjectionRunner:
                 wake.clear()
                 pause = self.poll_interval
                 try:
-                    while await self.process_batch():
+                    while await self.process_batch() >= self.batch_size:
                         pass
                     backoff.reset()
                 except Exception as e:
@@ -253,10 +321,24 @@ class ProjectionRunner:
                     if not (is_outage(e) or is_transient(cause) or isinstance(cause, asyncpg.PostgresError)):
                         raise
                     pause = backoff.next()
-                    log.warning("projection %s: %s; retrying in %.1fs", self.projection.name, e, pause)
+                    log.warning("projections %s: %s; retrying in %.1fs", self.label, e, pause)
                 await wait_any(wake, stop, timeout=pause)
         finally:
             if not stop.is_set():
                 listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
+
+
+class _Decoded:
+    """Decodes each notification once for all the projections of a batch; a failure each time."""
+
+    def __init__(self, mapper: TypedMapper) -> None:
+        self.mapper = mapper
+        self.events: dict[int, Any] = {}
+
+    def __call__(self, notification: Notification) -> Any:
+        event = self.events.get(notification.id)
+        if event is None:
+            event = self.events[notification.id] = self.mapper.to_domain_event(notification)
+        return event

@@ -25,22 +25,46 @@ CREATE TABLE IF NOT EXISTS pass_timers (
 CREATE INDEX IF NOT EXISTS pass_timers_due ON pass_timers (due_at);
 """
 
-UPSERT = """
-INSERT INTO pass_timers (pass_id, kind, school_id, due_at, allotted_minutes) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (pass_id, kind) DO UPDATE
-SET due_at = EXCLUDED.due_at, allotted_minutes = EXCLUDED.allotted_minutes, sent_at = NULL
+# Told (at commit) whenever a due time is written, with that time (Unix seconds), so a sweep
+# sleeping until a later one wakes for it (timers/scheduler.py).
+DUE_CHANNEL = "hallpass_timer_due"
+_TOLD = (
+    f"SELECT pg_notify('{DUE_CHANNEL}', extract(epoch FROM min(due_at))::text) FROM written"
+    " HAVING count(*) > 0"
+)
+
+UPSERT = f"""
+WITH written AS (
+    INSERT INTO pass_timers (pass_id, kind, school_id, due_at, allotted_minutes) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT (pass_id, kind) DO UPDATE
+    SET due_at = EXCLUDED.due_at, allotted_minutes = EXCLUDED.allotted_minutes, sent_at = NULL
+    RETURNING due_at
+)
+{_TOLD}
 """
 
-ACTIVATED = """
+ACTIVATED = f"""
 WITH started AS (
     DELETE FROM pass_timers WHERE pass_id = $1 AND kind = 'activate'
     RETURNING pass_id, school_id, allotted_minutes
+), written AS (
+    INSERT INTO pass_timers (pass_id, kind, school_id, due_at, allotted_minutes)
+    SELECT pass_id, 'expire', school_id,
+        $2::timestamptz + allotted_minutes * interval '1 minute', allotted_minutes
+    FROM started
+    ON CONFLICT (pass_id, kind) DO UPDATE SET due_at = EXCLUDED.due_at, sent_at = NULL
+    RETURNING due_at
 )
-INSERT INTO pass_timers (pass_id, kind, school_id, due_at, allotted_minutes)
-SELECT pass_id, 'expire', school_id,
-    $2::timestamptz + allotted_minutes * interval '1 minute', allotted_minutes
-FROM started
-ON CONFLICT (pass_id, kind) DO UPDATE SET due_at = EXCLUDED.due_at, sent_at = NULL
+{_TOLD}
+"""
+
+RESCHEDULED = f"""
+WITH written AS (
+    UPDATE pass_timers SET due_at = $2, allotted_minutes = $3, sent_at = NULL
+    WHERE pass_id = $1 AND kind = 'activate'
+    RETURNING due_at
+)
+{_TOLD}
 """
 
 
@@ -79,13 +103,7 @@ class TimersProjection:
         elif isinstance(event, Pass.Activated):
             await conn.execute(ACTIVATED, pass_id, event.timestamp)
         elif isinstance(event, Pass.Rescheduled):
-            await conn.execute(
-                "UPDATE pass_timers SET due_at = $2, allotted_minutes = $3, sent_at = NULL"
-                " WHERE pass_id = $1 AND kind = 'activate'",
-                pass_id,
-                event.start_at,
-                event.allotted_minutes,
-            )
+            await conn.execute(RESCHEDULED, pass_id, event.start_at, event.allotted_minutes)
         elif isinstance(event, Pass.Approved):
             await conn.execute(
                 UPSERT, pass_id, TimerKind.EXPIRE.value, event.school_id, event.due_at, event.allotted_minutes

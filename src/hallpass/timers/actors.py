@@ -30,6 +30,12 @@ async def expire_pass(pass_id: str, due_at: str) -> None:
 
 
 @dramatiq.actor(queue_name=QUEUE, broker=broker, max_retries=3, min_backoff=200, max_backoff=2_000)
+async def expire_passes(pass_ids: list[str], due_at: str) -> None:
+    """Expire those of the passes that are Active and due, together; `due_at` (the last) is informative."""
+    await worker.expire_many([UUID(p) for p in pass_ids])
+
+
+@dramatiq.actor(queue_name=QUEUE, broker=broker, max_retries=3, min_backoff=200, max_backoff=2_000)
 async def activate_pass(pass_id: str, start_at: str) -> None:
     """Start the Scheduled pass if its time has come; `start_at` is only informative."""
     await worker.activate(UUID(pass_id))

@@ -8,7 +8,7 @@ lets any number of workers sweep at once without claiming the same timer twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -44,18 +44,36 @@ class Due:
     delay_ms: int
 
 
-Send = Callable[[Due], None]
+# Sends the timers one claim found, in due order (so a sender may group those due together).
+Send = Callable[[Sequence[Due]], None]
+
+# Seconds from now until the sweep next has something to do: the earliest unsent timer comes
+# within the horizon, or a sent one is overdue enough to send again. NULL with no timers.
+NEXT = """
+SELECT extract(epoch FROM least(
+    (SELECT min(due_at) FROM pass_timers WHERE sent_at IS NULL) - $1 * interval '1 millisecond',
+    (SELECT min(greatest(due_at + $2 * interval '1 millisecond', sent_at + $3 * interval '1 millisecond'))
+     FROM pass_timers WHERE sent_at IS NOT NULL)
+) - now())::float8
+"""
 
 
 @dataclass(frozen=True)
 class SweepSettings:
-    """Milliseconds: send `horizon_ms` ahead; re-send once `grace_ms` overdue, every `resend_ms`."""
+    """Milliseconds: send `horizon_ms` ahead; re-send once `grace_ms` overdue, every `resend_ms`.
 
-    horizon_ms: int = 10_000
+    Seconds: between sweeps the sweeper sleeps until it next has work (see `NEXT`), at least
+    `min_pause_s` (so timers falling due close together go out together) and at most
+    `max_pause_s`, unless told that a nearer due time was written. Timers are sent when due
+    (no horizon): a sweep that wakes on time needs no delayed messages (docs/decisions/056).
+    """
+
+    horizon_ms: int = 0
     grace_ms: int = 1_500
     resend_ms: int = 5_000
     batch: int = 1_000
-    interval_s: float = 0.25
+    min_pause_s: float = 0.1
+    max_pause_s: float = 60.0
 
 
 async def sweep_once(conn: asyncpg.Connection, send: Send, settings: SweepSettings) -> int:
@@ -64,15 +82,18 @@ async def sweep_once(conn: asyncpg.Connection, send: Send, settings: SweepSettin
         rows = await conn.fetch(
             CLAIM, settings.horizon_ms, settings.grace_ms, settings.resend_ms, settings.batch
         )
-        for row in rows:
+        if rows:
             send(
-                Due(
-                    pass_id=row["pass_id"],
-                    kind=TimerKind(row["kind"]),
-                    school_id=row["school_id"],
-                    due_at=row["due_at"],
-                    delay_ms=row["delay_ms"],
-                )
+                [
+                    Due(
+                        pass_id=row["pass_id"],
+                        kind=TimerKind(row["kind"]),
+                        school_id=row["school_id"],
+                        due_at=row["due_at"],
+                        delay_ms=row["delay_ms"],
+                    )
+                    for row in rows
+                ]
             )
     return len(rows)
 
@@ -85,3 +106,13 @@ async def sweep_all(conn: asyncpg.Connection, send: Send, settings: SweepSetting
         total += count
         if count < settings.batch:
             return total
+
+
+async def pause_until_next(conn: asyncpg.Connection, settings: SweepSettings) -> float:
+    """Seconds the sweeper may sleep before the next sweep has anything to do."""
+    until: float | None = await conn.fetchval(
+        NEXT, settings.horizon_ms, settings.grace_ms, settings.resend_ms
+    )
+    if until is None:
+        return settings.max_pause_s
+    return min(settings.max_pause_s, max(settings.min_pause_s, until))

@@ -31,6 +31,10 @@ class TimerWorker:
         app = await self.app()
         return await app.expire_pass(pass_id, now=datetime.now(UTC))
 
+    async def expire_many(self, pass_ids: list[UUID]) -> int:
+        app = await self.app()
+        return await app.expire_passes(pass_ids, now=datetime.now(UTC))
+
     async def activate(self, pass_id: UUID) -> Outcome | None:
         app = await self.app()
         return await app.activate_pass(pass_id, now=datetime.now(UTC))

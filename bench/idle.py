@@ -1,0 +1,179 @@
+"""Idle cost: transactions, CPU and memory of an idle ``hallpass run`` (web, projector, worker).
+
+Usage::
+
+    .venv/bin/python bench/idle.py [--seconds 30] [--settle 10] [--database-url URL] [--redis-url URL]
+
+1. Creates a throwaway database ``bench_idle_<hex>`` (dropped at the end) and a Redis namespace
+   (its keys deleted at the end), and starts ``hallpass run`` on them (the demo school is seeded).
+2. Waits until ``/readyz`` answers 200, then ``--settle`` seconds more.
+3. Over ``--seconds`` seconds of doing nothing, counts the transactions committed in that
+   database (``xact_commit`` of ``pg_stat_database``, read from another database so the count
+   does not include its own reads) and the CPU time of the whole process tree.
+4. Prints transactions per second, CPU as a percentage of one core, and each process's RSS.
+
+The statistics of a backend reach ``pg_stat_database`` when it goes idle (at most a second
+late in PostgreSQL 15), so a short wait before each reading lets them arrive. No test asserts
+these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def describe(pid: int) -> tuple[str, float]:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        rss = 0.0
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) / 1024
+    except OSError:
+        return "", 0.0
+    return cmdline, rss
+
+
+async def commits(admin: asyncpg.Connection, name: str) -> int:
+    await asyncio.sleep(1.5)  # let idle backends report their statistics
+    await admin.execute("SELECT pg_stat_clear_snapshot()")
+    value: int = await admin.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", name)
+    return value
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hallpass run exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("hallpass run did not become ready")
+
+
+async def run(args: argparse.Namespace) -> None:
+    name = f"bench_idle_{secrets.token_hex(4)}"
+    namespace = f"hallpass-bench-{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(args.database_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    process: subprocess.Popen[bytes] | None = None
+    port = 18000 + secrets.randbelow(2000)
+    with tempfile.TemporaryDirectory() as data_dir:
+        env = {
+            **os.environ,
+            "DATABASE_URL": with_database(args.database_url, name),
+            "REDIS_URL": args.redis_url,
+            "HALLPASS_REDIS_NAMESPACE": namespace,
+            "HALLPASS_DATA_DIR": data_dir,
+            "HALLPASS_PORT": str(port),
+        }
+        try:
+            process = subprocess.Popen(  # noqa: ASYNC220 - started once, before measuring
+                [sys.executable, "-m", "hallpass.cli", "run"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            wait_ready(f"http://127.0.0.1:{port}", process)
+            await asyncio.sleep(args.settle)
+            pids = tree(process.pid)
+            each_before = {pid: cpu_seconds([pid]) for pid in pids}
+            before, cpu_before, started = await commits(admin, name), cpu_seconds(pids), time.monotonic()
+            await asyncio.sleep(args.seconds)
+            after, cpu_after = await commits(admin, name), cpu_seconds(pids)
+            each = {pid: cpu_seconds([pid]) - each_before[pid] for pid in pids}
+            elapsed = time.monotonic() - started
+            # The reading itself runs in another database; none of these commits are its own.
+            count = after - before
+            print(f"idle for {elapsed:.0f} s: {count} transactions, {count / elapsed:.2f}/s")
+            print(f"CPU of the process tree: {100 * (cpu_after - cpu_before) / elapsed:.2f}% of one core")
+            for pid in pids:
+                cmdline, rss = describe(pid)
+                if cmdline:
+                    print(f"  {rss:6.0f} MB  {100 * each[pid] / elapsed:5.2f}% CPU  {cmdline[:90]}")
+        finally:
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+            client = redis.Redis.from_url(args.redis_url)
+            keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
+            if keys:
+                client.delete(*keys)
+            client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--settle", type=float, default=10.0)
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
