@@ -183,7 +183,7 @@ async def projections_status(url: str, name: str | None) -> str:
         runners = chosen_runners(runtime, name)
         projections = [p for r in runners for p in r.chosen(name)]
         health = await projection_health(runtime.pool, runtime.store, projections, now())
-        parked = [e for p in projections for e in await runtime.runners[0].parked.entries(projection=p.name)]
+        parked = [e for p in projections for e in await runners[0].parked.entries(projection=p.name)]
     lines = [f"{'projection':<14} {'position':>10} {'head':>10} {'behind':>8} {'lag (s)':>9} {'parked':>7}"]
     lines += [
         f"{h.name:<14} {h.position:>10,} {h.head:>10,} {h.lag_events:>8,}"
