@@ -37,10 +37,12 @@ class ActedBy(TypedDict):
 
 
 class Stamp(ActedBy):
-    """Who acted, when, and with which key: what a pass's events record of a command."""
+    """Who acted, and when: what an aggregate's events record of a command.
+
+    Not the idempotency key: the command's `IdempotencyRecord` keeps it (decision 067).
+    """
 
     now: datetime
-    idempotency_key: str | None
 
 
 @dataclass(frozen=True)
@@ -66,4 +68,4 @@ class Acting:
 
     @property
     def stamp(self) -> Stamp:
-        return {**self.by, "now": self.now, "idempotency_key": self.idempotency_key}
+        return {**self.by, "now": self.now}

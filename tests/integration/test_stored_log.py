@@ -10,6 +10,7 @@ read those rows as that code did.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from hallpass.aggregates.encoding import TypedMapper
 from hallpass.bootstrap import Runtime
 from hallpass.projections.queries import PassFilters
 
@@ -59,6 +61,16 @@ def as_read_now(topic: str, state: dict[str, Any]) -> dict[str, Any]:
         state = {k: v for k, v in state.items() if k != "status_code"}
         state["outcome"] = {201: "created", 200: "done"}[old_status]
     return state
+
+
+def test_the_old_log_holds_the_events_since_superseded() -> None:
+    topics = Counter(e.topic.rpartition(":")[2] for e in stored_events())
+    assert topics["Pass.Created"] == 27
+    assert topics["Schedule.Created"] == 2
+    mapper = TypedMapper()
+    creations = [mapper.to_domain_event(e) for e in stored_events() if e.topic.endswith(":Pass.Created")]
+    assert Counter(type(e).__name__ for e in creations) == {"Started": 8, "Scheduled": 15, "Requested": 4}
+    assert all("idempotency_key" not in vars(e) for e in creations)
 
 
 async def test_every_aggregate_of_the_old_log_loads_as_it_did(runtime: Runtime) -> None:

@@ -9,6 +9,8 @@ from uuid import UUID
 import pytest
 
 from hallpass.acting import Acting
+from hallpass.aggregates import ids
+from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
@@ -143,7 +145,7 @@ async def test_a_real_concurrent_writer_is_retried_in_a_fresh_unit_that_reads_it
         if len(seen) == 1:
             await other.complete_pass(Acting(school.teacher(), now), first)
         hall_pass = await app._pass(school.teacher(), second)
-        hall_pass.complete(now=now, actor_kind="staff", actor_id=None, idempotency_key=None)
+        hall_pass.complete(now=now, actor_kind="staff", actor_id=None)
         return done({"occupants_seen": len(restroom.occupants)}, await app._close(hall_pass, now))
 
     outcome = await app._run(Acting(school.teacher(), now), fingerprint="", decide=decide)
@@ -162,3 +164,29 @@ async def test_setting_up_the_same_student_twice_in_one_call_is_refused_as_a_con
     with pytest.raises(Conflict, match="listed twice"):
         await runtime.app.register_students(school.id, twice, now=datetime.now(UTC))
     assert await runtime.store.max_notification_id() == before
+
+
+async def test_a_command_sent_with_a_key_records_what_it_changed_and_its_events_do_not_carry_the_key(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    teacher = school.teacher()
+    outcome = await runtime.app.create_passes(
+        Acting(teacher, datetime.now(UTC), "two-to-the-restroom"),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Restroom"],
+            student_ids=school.students[:2],
+        ),
+    )
+    passes = [UUID(p["id"]) for p in outcome.body["passes"]]
+    record_id = ids.idempotency_record_id(school.id, teacher.principal, "two-to-the-restroom")
+    record = await runtime.app.repository.find(record_id, IdempotencyRecord)
+
+    assert record is not None
+    changed = [*passes, *school.students[:2], school.rooms["Restroom"]]
+    assert record.changed == {str(a): await stream_version(runtime, a) for a in changed}
+    states = await runtime.pool.fetch(
+        "SELECT state FROM hallpass_events WHERE originator_id = ANY($1::uuid[])", changed
+    )
+    assert len(states) >= len(changed)
+    assert not [s for s in states if b"two-to-the-restroom" in s["state"]]

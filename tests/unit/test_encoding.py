@@ -8,8 +8,11 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
 import pytest
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,7 +53,6 @@ def new_pass(note: str = "", now: datetime = NOW) -> Pass:
         actor_kind="student",
         actor_id=uuid4(),
         note=note,
-        idempotency_key="key-1",
     )
 
 
@@ -77,6 +79,48 @@ def terminated_pass() -> Pass:
         actor_kind="system",
         actor_id=None,
     )
+    return hall_pass
+
+
+def scheduled_activated_pass() -> Pass:
+    hall_pass = Pass.schedule(
+        pass_id=uuid4(),
+        school_id=uuid4(),
+        student_id=uuid4(),
+        origin_id=uuid4(),
+        destination_id=uuid4(),
+        start_at=NOW + timedelta(hours=1),
+        allotted_minutes=10,
+        now=NOW,
+        actor_kind="staff",
+        actor_id=uuid4(),
+        note="library",
+    )
+    hall_pass.reschedule(
+        start_at=NOW + timedelta(hours=2),
+        allotted_minutes=5,
+        note="after the quiz",
+        now=NOW + timedelta(minutes=1),
+        actor_kind="staff",
+        actor_id=None,
+    )
+    hall_pass.activate(now=NOW + timedelta(hours=2))
+    return hall_pass
+
+
+def requested_denied_pass() -> Pass:
+    hall_pass = Pass.request(
+        pass_id=uuid4(),
+        school_id=uuid4(),
+        student_id=uuid4(),
+        origin_id=uuid4(),
+        destination_id=uuid4(),
+        allotted_minutes=15,
+        now=NOW,
+        actor_kind="student",
+        actor_id=uuid4(),
+    )
+    hall_pass.deny(note="after class", now=NOW + timedelta(minutes=1), actor_kind="staff", actor_id=uuid4())
     return hall_pass
 
 
@@ -168,6 +212,7 @@ def idempotency_record() -> IdempotencyRecord:
         fingerprint="abc",
         outcome="created",
         response={"passes": [{"id": "p-1", "minutes": 5, "late": False, "note": None}]},
+        changed={str(uuid4()): 1, str(uuid4()): 7},
     )
 
 
@@ -175,6 +220,8 @@ AGGREGATES: dict[str, Callable[[], Aggregate]] = {
     "pass-completed": completed_pass,
     "pass-expired-returned": expired_returned_pass,
     "pass-terminated": terminated_pass,
+    "pass-scheduled-activated": scheduled_activated_pass,
+    "pass-requested-denied": requested_denied_pass,
     "student": student_with_history,
     "location": location_with_history,
     "staff": staff_member,
@@ -184,7 +231,12 @@ AGGREGATES: dict[str, Callable[[], Aggregate]] = {
 }
 
 EVENT_TYPES: set[type[Any]] = {
-    Pass.Created,
+    Pass.Started,
+    Pass.Scheduled,
+    Pass.Requested,
+    Pass.Rescheduled,
+    Pass.Activated,
+    Pass.Denied,
     Pass.Completed,
     Pass.ReturnRecorded,
     Pass.Expired,
@@ -231,14 +283,97 @@ def test_uuid_and_datetime_fields_come_back_typed(make: Callable[[], Aggregate])
 
 
 def test_stored_state_is_json_with_iso_strings() -> None:
-    (created,) = new_pass().collect_events()
+    (started,) = new_pass().collect_events()
 
-    stored = MAPPER.to_stored_event(created)
+    stored = MAPPER.to_stored_event(started)
 
-    assert isinstance(created, Pass.Created)
-    assert stored.topic == "hallpass.aggregates.passes:Pass.Created"
+    assert isinstance(started, Pass.Started)
+    assert stored.topic == "hallpass.aggregates.passes:Pass.Started"
     assert b'"timestamp":"2025-03-03T09:00:00.123456+00:00"' in stored.state
-    assert f'"student_id":"{created.student_id}"'.encode() in stored.state
+    assert f'"student_id":"{started.student_id}"'.encode() in stored.state
+    assert b'"class_version":2' in stored.state
+    assert b"idempotency_key" not in stored.state
+
+
+# -- rows written by earlier code (decisions 066 and 067) ----------------------------------
+
+PASS_TOPIC = "hallpass.aggregates.passes:Pass"
+
+
+def created_as_written_until_december_2026(made: Pass, status: str, source: str, note: str) -> StoredEvent:
+    """The one `Pass.Created` event the code before decision 066 wrote for each way."""
+    state = {
+        "timestamp": made.created_on.isoformat(),
+        "originator_topic": PASS_TOPIC,
+        "actor_kind": made.created_by[0],
+        "actor_id": str(made.created_by[1]),
+        "idempotency_key": "key-1",
+        "school_id": str(made.school_id),
+        "student_id": str(made.student_id),
+        "origin_id": str(made.origin_id),
+        "destination_id": str(made.destination_id),
+        "source": source,
+        "status": status,
+        "start_at": made.start_at.isoformat(),
+        "allotted_minutes": made.allotted_minutes,
+        "note": note,
+    }
+    return StoredEvent(made.id, 1, f"{PASS_TOPIC}.Created", orjson.dumps(state))
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "source", "fact"),
+    [
+        (lambda: new_pass("water"), "active", "portal", Pass.Started),
+        (scheduled_activated_pass, "scheduled", "staff", Pass.Scheduled),
+        (requested_denied_pass, "requested", "portal", Pass.Requested),
+    ],
+    ids=["started", "scheduled", "requested"],
+)
+def test_a_created_event_of_earlier_code_is_read_as_the_fact_its_status_names(
+    make: Callable[[], Pass], status: str, source: str, fact: type[Pass.Creation]
+) -> None:
+    made = make()
+    (first, *later) = made.collect_events()
+    new = replay([first])
+    assert isinstance(new, Pass)
+
+    old = created_as_written_until_december_2026(new, status, source, new.note)
+    read = MAPPER.to_domain_event(old)
+
+    assert type(read) is fact
+    assert read == first
+    assert replay([read]) == new
+    assert replay([read, *later]) == made
+
+
+def test_a_later_event_of_earlier_code_loses_the_idempotency_key_it_carried() -> None:
+    hall_pass = completed_pass()
+    (_, completed) = hall_pass.collect_events()
+    stored = MAPPER.to_stored_event(completed)
+    state = orjson.loads(stored.state)
+    del state["class_version"]
+    old = replace(stored, state=orjson.dumps({**state, "idempotency_key": "key-2"}))
+
+    read = MAPPER.to_domain_event(old)
+
+    assert read == completed
+    assert "idempotency_key" not in vars(read)
+
+
+def test_an_idempotency_record_of_earlier_code_lists_no_changes() -> None:
+    original = idempotency_record()
+    (recorded,) = original.collect_events()
+    state = orjson.loads(MAPPER.to_stored_event(recorded).state)
+    del state["changed"]
+    state["class_version"] = 2  # as decision 060 wrote it
+    old = StoredEvent(recorded.originator_id, 1, get_topic(IdempotencyRecord.Recorded), orjson.dumps(state))
+
+    record = replay([MAPPER.to_domain_event(old)])
+
+    assert isinstance(record, IdempotencyRecord)
+    assert record.changed == {}
+    assert record.response == original.response
 
 
 def test_a_schedule_stored_under_its_old_module_loads_as_the_schedule_of_today() -> None:
@@ -388,6 +523,7 @@ def test_idempotency_responses_round_trip_exactly(response: dict[str, Any]) -> N
         fingerprint="f",
         outcome="done",
         response=response,
+        changed={},
     )
 
     _, replayed = round_trip_all(record)

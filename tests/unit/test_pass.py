@@ -62,15 +62,15 @@ def only_event(hall_pass: Pass) -> Pass.Event:
 # -- start -----------------------------------------------------------------------------
 
 
-def test_start_records_one_created_event_with_an_active_pass() -> None:
+def test_start_records_one_started_event_with_an_active_pass() -> None:
     pass_id = uuid4()
 
     hall_pass = start(pass_id=pass_id, allotted_minutes=7)
 
     event = only_event(hall_pass)
-    assert isinstance(event, Pass.Created)
+    assert type(event) is Pass.Started
     assert event.originator_id == pass_id
-    assert event.status == "active"
+    assert "status" not in vars(event) and "start_at" not in vars(event)
     assert hall_pass.status is Status.ACTIVE
     assert hall_pass.start_at == NOW
     assert hall_pass.due_at == NOW + timedelta(minutes=7)
@@ -153,7 +153,7 @@ def test_expiring_at_or_after_the_due_time_records_expired(late: timedelta) -> N
     assert isinstance(event, Pass.Expired)
     assert event.due_at == hall_pass.due_at
     assert event.timestamp == when
-    assert (event.actor_kind, event.actor_id, event.idempotency_key) == ("system", None, None)
+    assert (event.actor_kind, event.actor_id) == ("system", None)
     assert hall_pass.status is Status.EXPIRED
     assert hall_pass.returned_at is None
     assert hall_pass.is_open
@@ -256,45 +256,31 @@ def test_terminating_an_expired_pass_after_the_return_is_refused() -> None:
 # -- who acted, and through what ---------------------------------------------------------
 
 
-def test_every_event_carries_the_actor_and_the_idempotency_key() -> None:
+def test_every_event_carries_the_actor_and_no_idempotency_key() -> None:
     student: UUID = uuid4()
-    hall_pass = start(actor_kind="student", actor_id=student, idempotency_key="k-1")
-    hall_pass.complete(
-        now=NOW + timedelta(minutes=1), actor_kind="staff", actor_id=TEACHER, idempotency_key="k-2"
-    )
+    hall_pass = start(actor_kind="student", actor_id=student)
+    hall_pass.complete(now=NOW + timedelta(minutes=1), actor_kind="staff", actor_id=TEACHER)
 
-    created, completed = hall_pass.collect_events()
+    started, completed = hall_pass.collect_events()
 
-    assert isinstance(created, Pass.Created)
+    assert isinstance(started, Pass.Started)
     assert isinstance(completed, Pass.Completed)
-    assert (created.actor_kind, created.actor_id, created.idempotency_key) == (
-        "student",
-        student,
-        "k-1",
-    )
-    assert (completed.actor_kind, completed.actor_id, completed.idempotency_key) == (
-        "staff",
-        TEACHER,
-        "k-2",
-    )
+    assert (started.actor_kind, started.actor_id) == ("student", student)
+    assert (completed.actor_kind, completed.actor_id) == ("staff", TEACHER)
+    assert not any("idempotency_key" in vars(e) for e in (started, completed))
     assert hall_pass.created_by == ("student", student)
     assert hall_pass.ended_by == ("staff", TEACHER)
 
 
-def test_terminated_event_carries_the_actor_and_the_idempotency_key() -> None:
+def test_terminated_event_carries_the_actor() -> None:
     hall_pass = given_active()
 
     hall_pass.terminate(
-        reason=TerminationReason.EMERGENCY,
-        note="",
-        now=NOW,
-        actor_kind="system",
-        actor_id=None,
-        idempotency_key="drill",
+        reason=TerminationReason.EMERGENCY, note="", now=NOW, actor_kind="system", actor_id=None
     )
 
     event = only_event(hall_pass)
-    assert (event.actor_kind, event.actor_id, event.idempotency_key) == ("system", None, "drill")
+    assert (event.actor_kind, event.actor_id) == ("system", None)
 
 
 @pytest.mark.parametrize(

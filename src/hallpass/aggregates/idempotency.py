@@ -1,7 +1,9 @@
 """The IdempotencyRecord aggregate: the first answer to a command sent with a key.
 
 Its id follows from the school, the principal and the key, so a second command with the same
-key conflicts on the event store's primary key and gets the first answer instead.
+key conflicts on the event store's primary key and gets the first answer instead. It also
+records what the command changed (each aggregate and the version the command left it at): the
+key's only link to the events it produced, which do not carry it (decision 067).
 """
 
 from __future__ import annotations
@@ -17,20 +19,27 @@ V1_CREATED_STATUS = 201
 
 class IdempotencyRecord(Aggregate):
     class Recorded(Aggregate.Created):
-        """`outcome` is what came of the command (`hallpass.commands.base.OutcomeKind`)."""
+        """`outcome` is what came of the command (`hallpass.commands.base.OutcomeKind`);
+        `changed` maps the id of each aggregate it changed to the version it left it at."""
 
-        class_version = 2
+        class_version = 3
 
         key: str
         principal: str
         fingerprint: str
         outcome: str
         response: dict[str, Any]
+        changed: dict[str, int]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             status_code = state.pop("status_code")
             state["outcome"] = "created" if status_code == V1_CREATED_STATUS else "done"
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Versions 1 and 2 did not list what changed: the events then carried the key."""
+            state["changed"] = {}
 
     def __init__(
         self,
@@ -40,9 +49,11 @@ class IdempotencyRecord(Aggregate):
         fingerprint: str,
         outcome: str,
         response: dict[str, Any],
+        changed: dict[str, int],
     ) -> None:
         self.key = key
         self.principal = principal
         self.fingerprint = fingerprint
         self.outcome = outcome
         self.response = response
+        self.changed = changed

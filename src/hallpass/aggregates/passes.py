@@ -9,6 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
 
 
@@ -43,14 +44,73 @@ class TerminationReason(StrEnum):
 
 
 class Pass(Aggregate):
-    """A hall pass. Every change is an event carrying who acted and through what."""
+    """A hall pass. Every change is an event carrying who acted.
+
+    A pass comes to be in one of three ways, each its own event: `Started` (Active from that
+    moment), `Scheduled` (for a later start) or `Requested` (in the Student Portal, waiting for
+    a teacher). Events written before December 2026 recorded all three as `Created` with a
+    `status`; they are read as the event their status names (decision 066).
+    """
 
     class Event(Aggregate.Event):
+        class_version = 2
         actor_kind: str
         actor_id: UUID | None
-        idempotency_key: str | None
 
-    class Created(Event, Aggregate.Created):
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 copied the request's Idempotency-Key into every event (decision 067)."""
+            state.pop("idempotency_key", None)
+
+    class Creation(Event, Aggregate.Created):
+        """What each way a pass comes to be records: who, from where, to where, for how long."""
+
+        school_id: UUID
+        student_id: UUID
+        origin_id: UUID
+        destination_id: UUID
+        allotted_minutes: int
+
+    class Started(Creation):
+        """The pass started at once (staff, a kiosk, or the Student Portal without approval)."""
+
+        source: str
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.source = Source(self.source)
+            aggregate.status = Status.ACTIVE
+            aggregate.start_at = self.timestamp
+            aggregate.note = self.note
+
+    class Scheduled(Creation):
+        """Staff planned the pass to start at `start_at`; it is Scheduled until then."""
+
+        start_at: datetime
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.source = Source.STAFF
+            aggregate.status = Status.SCHEDULED
+            aggregate.start_at = self.start_at
+            aggregate.note = self.note
+
+    class Requested(Creation):
+        """A student asked for the pass in the Student Portal; it waits for a teacher."""
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.source = Source.PORTAL
+            aggregate.status = Status.REQUESTED
+            aggregate.start_at = self.timestamp
+            aggregate.note = ""
+
+    class Created(Superseded, Event):
+        """Written until December 2026 for all three ways, told apart by `status`.
+
+        Never written now. The stored format reads it as the event its status names.
+        """
+
+        originator_topic: str
         school_id: UUID
         student_id: UUID
         origin_id: UUID
@@ -60,6 +120,21 @@ class Pass(Aggregate):
         start_at: datetime
         allotted_minutes: int
         note: str
+
+        def successor(self) -> Pass.Creation:
+            """The same fact, without the fields its event class implies."""
+            state = {name: value for name, value in vars(self).items() if name != "status"}
+            if self.status == Status.ACTIVE.value:  # started then: `start_at` was its timestamp
+                del state["start_at"]
+                return Pass.Started(**state)
+            if self.status == Status.SCHEDULED.value:  # always by staff
+                del state["source"]
+                return Pass.Scheduled(**state)
+            if self.status == Status.REQUESTED.value:  # in the portal, then, without a note
+                for implied in ("source", "start_at", "note"):
+                    del state[implied]
+                return Pass.Requested(**state)
+            raise ValueError(f"a pass cannot be created {self.status}")
 
     class Completed(Event):
         def apply(self, aggregate: Any) -> None:
@@ -93,6 +168,12 @@ class Pass(Aggregate):
             aggregate.end_reason = self.reason
             aggregate.end_note = self.note
 
+    source: Source
+    status: Status
+    start_at: datetime
+    note: str
+    decision_note: str = ""
+
     def __init__(
         self,
         *,
@@ -100,24 +181,16 @@ class Pass(Aggregate):
         student_id: UUID,
         origin_id: UUID,
         destination_id: UUID,
-        source: str,
-        status: str,
-        start_at: datetime,
         allotted_minutes: int,
-        note: str,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None,
     ) -> None:
+        """The state every pass starts with; its creation event's `apply` sets the rest."""
         self.school_id = school_id
         self.student_id = student_id
         self.origin_id = origin_id
         self.destination_id = destination_id
-        self.source = Source(source)
-        self.status = Status(status)
-        self.start_at = start_at
         self.allotted_minutes = allotted_minutes
-        self.note = note
         self.created_by = (actor_kind, actor_id)
         self.returned_at: datetime | None = None
         self.ended_at: datetime | None = None
@@ -140,7 +213,6 @@ class Pass(Aggregate):
         actor_kind: str,
         actor_id: UUID | None,
         note: str = "",
-        idempotency_key: str | None = None,
     ) -> Pass:
         """Decide to start a pass now: it is Active from `now` until its due time."""
         if origin_id == destination_id:
@@ -148,7 +220,7 @@ class Pass(Aggregate):
         if allotted_minutes < 1:
             raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
         return cls._create(
-            cls.Created,
+            cls.Started,
             id=pass_id,
             timestamp=now,
             school_id=school_id,
@@ -156,13 +228,10 @@ class Pass(Aggregate):
             origin_id=origin_id,
             destination_id=destination_id,
             source=source.value,
-            status=Status.ACTIVE.value,
-            start_at=now,
             allotted_minutes=allotted_minutes,
             note=note,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     @property
@@ -192,7 +261,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         """Record the student's return. An expired pass stays Expired with its return time."""
         if self.status is Status.ACTIVE:
@@ -201,7 +269,6 @@ class Pass(Aggregate):
                 timestamp=now,
                 actor_kind=actor_kind,
                 actor_id=actor_id,
-                idempotency_key=idempotency_key,
             )
         elif self.status is Status.EXPIRED and self.returned_at is None:
             self.trigger_event(
@@ -209,7 +276,6 @@ class Pass(Aggregate):
                 timestamp=now,
                 actor_kind=actor_kind,
                 actor_id=actor_id,
-                idempotency_key=idempotency_key,
             )
         else:
             raise self._refuse("complete")
@@ -224,7 +290,6 @@ class Pass(Aggregate):
             due_at=self.due_at,
             actor_kind="system",
             actor_id=None,
-            idempotency_key=None,
         )
         return True
 
@@ -236,7 +301,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         if not self.is_open:
             raise self._refuse("terminate")
@@ -247,7 +311,6 @@ class Pass(Aggregate):
             note=note,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     class Activated(Event):
@@ -295,7 +358,6 @@ class Pass(Aggregate):
         actor_kind: str,
         actor_id: UUID | None,
         note: str = "",
-        idempotency_key: str | None = None,
     ) -> Pass:
         """Decide to plan a pass for later: it is Scheduled until `start_at`."""
         if origin_id == destination_id:
@@ -305,30 +367,25 @@ class Pass(Aggregate):
         if start_at <= now:
             raise Invalid("a schedule must start in the future", field="start_at")
         return cls._create(
-            cls.Created,
+            cls.Scheduled,
             id=pass_id,
             timestamp=now,
             school_id=school_id,
             student_id=student_id,
             origin_id=origin_id,
             destination_id=destination_id,
-            source=Source.STAFF.value,
-            status=Status.SCHEDULED.value,
             start_at=start_at,
             allotted_minutes=allotted_minutes,
             note=note,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     def activate(self, *, now: datetime) -> bool:
         """Start a Scheduled pass if its start time has come; otherwise do nothing."""
         if self.status is not Status.SCHEDULED or now < self.start_at:
             return False
-        self.trigger_event(
-            self.Activated, timestamp=now, actor_kind="system", actor_id=None, idempotency_key=None
-        )
+        self.trigger_event(self.Activated, timestamp=now, actor_kind="system", actor_id=None)
         return True
 
     def reschedule(
@@ -340,7 +397,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         """Edit a Scheduled pass before it starts."""
         if self.status is not Status.SCHEDULED or now >= self.start_at:
@@ -357,7 +413,6 @@ class Pass(Aggregate):
             note=note,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     def cancel(
@@ -368,7 +423,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         """Cancel a Scheduled pass; once it has started it can only be completed or terminated."""
         if self.status is not Status.SCHEDULED:
@@ -380,7 +434,6 @@ class Pass(Aggregate):
             note=note,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     class Approved(Event):
@@ -409,8 +462,6 @@ class Pass(Aggregate):
             aggregate.end_note = self.note
             aggregate.decision_note = self.note
 
-    decision_note: str = ""
-
     @classmethod
     def request(
         cls,
@@ -424,7 +475,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> Pass:
         """Decide to ask for a portal pass: it waits as Requested until a teacher decides."""
         if origin_id == destination_id:
@@ -432,21 +482,16 @@ class Pass(Aggregate):
         if allotted_minutes < 1:
             raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
         return cls._create(
-            cls.Created,
+            cls.Requested,
             id=pass_id,
             timestamp=now,
             school_id=school_id,
             student_id=student_id,
             origin_id=origin_id,
             destination_id=destination_id,
-            source=Source.PORTAL.value,
-            status=Status.REQUESTED.value,
-            start_at=now,
             allotted_minutes=allotted_minutes,
-            note="",
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     def approve(
@@ -456,7 +501,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         if self.status is not Status.REQUESTED:
             raise self._refuse("approve")
@@ -469,7 +513,6 @@ class Pass(Aggregate):
             allotted_minutes=self.allotted_minutes,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     def deny(
@@ -479,7 +522,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         if self.status is not Status.REQUESTED:
             raise self._refuse("deny")
@@ -489,7 +531,6 @@ class Pass(Aggregate):
             note=note,
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )
 
     def cancel_request(
@@ -498,7 +539,6 @@ class Pass(Aggregate):
         now: datetime,
         actor_kind: str,
         actor_id: UUID | None,
-        idempotency_key: str | None = None,
     ) -> None:
         """The student withdraws a request while it waits for a teacher."""
         if self.status is not Status.REQUESTED:
@@ -510,5 +550,4 @@ class Pass(Aggregate):
             note="",
             actor_kind=actor_kind,
             actor_id=actor_id,
-            idempotency_key=idempotency_key,
         )

@@ -235,6 +235,7 @@ class CommandBase:
                     fingerprint=fingerprint,
                     outcome=decided.kind.value,
                     response=decided.body,
+                    changed={str(a.id): a.version for a in decided.changed if a.pending_events},
                 )
             )
         notification_id = await unit.commit(to_save)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.passes import Pass, Source, Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pass_list (
@@ -65,33 +65,8 @@ class PassListProjection:
         await conn.execute(SCHEMA)
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, Pass.Created):
-            await conn.execute(
-                """
-                INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id,
-                    source, status, created_by_kind, created_by_id, created_at, start_at, due_at,
-                    allotted_minutes, note, version, notification_id)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-                ON CONFLICT (pass_id) DO NOTHING
-                """,
-                event.originator_id,
-                event.school_id,
-                event.student_id,
-                event.origin_id,
-                event.destination_id,
-                event.source,
-                event.status,
-                event.actor_kind,
-                event.actor_id,
-                event.timestamp,
-                event.start_at,
-                event.start_at + timedelta(minutes=event.allotted_minutes),
-                event.allotted_minutes,
-                event.note,
-                event.originator_version,
-                notification_id,
-            )
-            return event.school_id
+        if isinstance(event, Pass.Creation):
+            return await self._insert(conn, event, notification_id)
         if isinstance(event, Pass.Completed):
             return await self._update(
                 conn,
@@ -130,6 +105,42 @@ class PassListProjection:
                 event.note,
             )
         return await self._handle_scheduling(conn, event, notification_id)
+
+    async def _insert(self, conn: asyncpg.Connection, event: Pass.Creation, notification_id: int) -> UUID:
+        if isinstance(event, Pass.Started):
+            source, status, start_at, note = event.source, Status.ACTIVE, event.timestamp, event.note
+        elif isinstance(event, Pass.Scheduled):
+            source, status, start_at, note = Source.STAFF, Status.SCHEDULED, event.start_at, event.note
+        elif isinstance(event, Pass.Requested):
+            source, status, start_at, note = Source.PORTAL, Status.REQUESTED, event.timestamp, ""
+        else:
+            raise TypeError(f"no row for {type(event).__name__}")
+        await conn.execute(
+            """
+            INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id,
+                source, status, created_by_kind, created_by_id, created_at, start_at, due_at,
+                allotted_minutes, note, version, notification_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            ON CONFLICT (pass_id) DO NOTHING
+            """,
+            event.originator_id,
+            event.school_id,
+            event.student_id,
+            event.origin_id,
+            event.destination_id,
+            str(source),
+            status.value,
+            event.actor_kind,
+            event.actor_id,
+            event.timestamp,
+            start_at,
+            start_at + timedelta(minutes=event.allotted_minutes),
+            event.allotted_minutes,
+            note,
+            event.originator_version,
+            notification_id,
+        )
+        return event.school_id
 
     async def _handle_scheduling(
         self, conn: asyncpg.Connection, event: Any, notification_id: int

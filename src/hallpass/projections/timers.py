@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.schools import School
 
 SCHEMA = """
@@ -94,12 +94,10 @@ class TimersProjection:
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         pass_id = getattr(event, "originator_id", None)
-        if isinstance(event, Pass.Created):
-            if event.status == Status.ACTIVE.value:
-                due = due_at(event.start_at, event.allotted_minutes)
-                await _set(conn, event, TimerKind.EXPIRE, due)
-            elif event.status == Status.SCHEDULED.value:
-                await _set(conn, event, TimerKind.ACTIVATE, event.start_at)
+        if isinstance(event, Pass.Started):
+            await _set(conn, event, TimerKind.EXPIRE, due_at(event.timestamp, event.allotted_minutes))
+        elif isinstance(event, Pass.Scheduled):
+            await _set(conn, event, TimerKind.ACTIVATE, event.start_at)
         elif isinstance(event, Pass.Activated):
             await conn.execute(ACTIVATED, pass_id, event.timestamp)
         elif isinstance(event, Pass.Rescheduled):
@@ -115,5 +113,5 @@ class TimersProjection:
         return None
 
 
-async def _set(conn: asyncpg.Connection, event: Pass.Created, kind: TimerKind, due: datetime) -> None:
+async def _set(conn: asyncpg.Connection, event: Pass.Creation, kind: TimerKind, due: datetime) -> None:
     await conn.execute(UPSERT, event.originator_id, kind.value, event.school_id, due, event.allotted_minutes)
