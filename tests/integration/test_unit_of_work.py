@@ -15,11 +15,11 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
-from hallpass.commands.base import Decided, done
+from hallpass.commands.base import Decided, OutcomeKind, done, fingerprint
 from hallpass.commands.directory import NewStudent
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.repository import ConcurrentChange, SavedTwice
-from hallpass.errors import Conflict
+from hallpass.errors import Conflict, StudentAlreadyOut
 from support.school import SchoolFixture, make_school
 
 
@@ -190,3 +190,25 @@ async def test_a_command_sent_with_a_key_records_what_it_changed_and_its_events_
     )
     assert len(states) >= len(changed)
     assert not [s for s in states if b"two-to-the-restroom" in s["state"]]
+
+
+async def test_a_refusal_after_a_duplicate_with_the_same_key_succeeded_returns_the_first_answer(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    """The duplicate's record is read again after the refusal, past this attempt's first read."""
+    acting = Acting(school.teacher(), datetime.now(UTC), "to-the-nurse")
+    command = CreatePasses(
+        origin_id=school.rooms["Room 101"],
+        destination_id=school.rooms["Nurse"],
+        student_ids=school.students[:1],
+    )
+    duplicate = Hallpass(runtime.store)
+
+    async def decide() -> Decided:
+        first = await duplicate.create_passes(acting, command)
+        assert first.kind is OutcomeKind.CREATED
+        raise StudentAlreadyOut("the student is already out")
+
+    outcome = await runtime.app._run(acting, fingerprint=fingerprint("create_passes", command), decide=decide)
+
+    assert (outcome.kind, outcome.replayed) == (OutcomeKind.CREATED, True)

@@ -218,8 +218,9 @@ class CommandBase:
         try:
             decided = await decide()
         except DomainError:
-            # A concurrent request with the same key may have just succeeded.
-            replay = await self._replay(record_id, fingerprint)
+            # A concurrent request with the same key may have just succeeded: read its record
+            # again, as committed now (this unit has already read it, before it existed).
+            replay = await self._replay(record_id, fingerprint, committed=True)
             if replay is not None:
                 return replay
             raise
@@ -241,10 +242,13 @@ class CommandBase:
         notification_id = await unit.commit(to_save)
         return Outcome(decided.kind, decided.body, notification_id, refusal=decided.refusal)
 
-    async def _replay(self, record_id: UUID | None, fingerprint: str) -> Outcome | None:
+    async def _replay(
+        self, record_id: UUID | None, fingerprint: str, *, committed: bool = False
+    ) -> Outcome | None:
         if record_id is None:
             return None
-        record = await self.repository.find(record_id, IdempotencyRecord)
+        find = self.repository.find_committed if committed else self.repository.find
+        record = await find(record_id, IdempotencyRecord)
         if record is None:
             return None
         if record.fingerprint != fingerprint:

@@ -74,6 +74,14 @@ class Repository:
             return await unit.find(aggregate_id, cls)
         return await self._load(aggregate_id, cls)
 
+    async def find_committed(self, aggregate_id: UUID, cls: type[A]) -> A | None:
+        """The aggregate as committed now, even inside a unit of work (a private copy).
+
+        For a second look at something the unit has read and that another writer may have
+        committed since (an idempotency record after a refusal).
+        """
+        return await self._load(aggregate_id, cls)
+
     async def find_as_of(self, aggregate_id: UUID, cls: type[A], notification_id: int) -> A | None:
         """The aggregate as the log held it at `notification_id` (a private copy, not cached)."""
         stored = await self.store.read_stream(aggregate_id, until_notification_id=notification_id)
