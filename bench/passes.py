@@ -429,6 +429,8 @@ class Run:
     events: int
     cpu_web: float = math.nan  # CPU seconds the web processes used during the run
     cpu_projector: float = math.nan
+    rss_web: float = math.nan  # peak resident MB of the largest web process during the run
+    rss_projector: float = math.nan
 
 
 def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
@@ -438,6 +440,26 @@ def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(child: subprocess.Popen[bytes]) -> float:
+    """Resident memory of a child process now, in MB (Linux /proc), NaN elsewhere."""
+    try:
+        for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return math.nan
+
+
+async def sample_rss(children: list[subprocess.Popen[bytes]], peak: list[float], stop: asyncio.Event) -> None:
+    """Keep the peak RSS of each child in `peak` until `stop` is set (every 0.5 s)."""
+    while not stop.is_set():
+        for n, child in enumerate(children):
+            peak[n] = max(peak[n], rss_mb(child))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
 
 
 async def run_loops(
@@ -515,10 +537,19 @@ async def measure_system(
                     await drive(base_url, token, plans, warmup, poller, sample=False)
                 before = await poller.fetchval("SELECT count(*) FROM hallpass_events")
                 cpu_before = [cpu_seconds(c) for c in children]
-                tally, elapsed = await drive(base_url, token, plans, seconds, poller, sample=True)
+                peak = [0.0] * len(children)
+                sampled = asyncio.Event()
+                sampler = asyncio.create_task(sample_rss(children, peak, sampled))
+                try:
+                    tally, elapsed = await drive(base_url, token, plans, seconds, poller, sample=True)
+                finally:
+                    sampled.set()
+                    await sampler
                 cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
-                runs.append(Run(n, elapsed, tally, int(after - before), sum(cpu[1:]), cpu[0]))
+                runs.append(
+                    Run(n, elapsed, tally, int(after - before), sum(cpu[1:]), cpu[0], max(peak[1:]), peak[0])
+                )
                 rate = len(tally.latencies) / elapsed
                 print(f"  hallpass clients={n:<3} {rate:8.0f} cmds/s", file=sys.stderr)
                 for child in children:
@@ -684,7 +715,8 @@ def report(
             f"lag samples {samples} ({t.visible_at_first_poll} visible at the first poll, "
             f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}; "
             f"CPU per command: web {run.cpu_web / commands * 1000 if commands else math.nan:.2f} ms, "
-            f"projector {run.cpu_projector / commands * 1000 if commands else math.nan:.2f} ms"
+            f"projector {run.cpu_projector / commands * 1000 if commands else math.nan:.2f} ms; "
+            f"peak RSS: web {run.rss_web:.0f} MB (largest process), projector {run.rss_projector:.0f} MB"
         )
     for run in stock:
         detail = ", ".join(f"{k}: {v}" for k, v in sorted(run.tally.statuses.items())) or "none"

@@ -7,13 +7,14 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
-from typing import TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from eventsourcing.persistence import PersistenceError
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.errors import DomainError
@@ -79,36 +80,20 @@ async def opened_runtime(url: str) -> AsyncIterator[Runtime]:
 # -- progress ------------------------------------------------------------------------------
 
 
-class ProgressBar:
-    """``label [#####.....] 1234/5678`` redrawn in place on one line."""
-
-    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.width = width
-        self._last = ""
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // total if total else self.width
-        bar = "#" * filled + "." * (self.width - filled)
-        line = f"\r{self.label} [{bar}] {done:,}/{total:,}"
-        if line != self._last:
-            self._last = line
-            self.stream.write(line)
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self._last:
-            self.stream.write("\n")
-            self.stream.flush()
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (rich): the log's events done, of how many, and time left."""
+    columns = (*Progress.get_default_columns(), MofNCompleteColumn())
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 async def catch_up(runtime: Runtime) -> int:
     total = 0
     for runner in runtime.runners:
-        bar = ProgressBar(f"catching up {runner.label}")
-        total += await runner.catch_up(bar)
-        bar.finish()
+        with progress_bar(f"catching up {runner.label}") as shown:
+            total += await runner.catch_up(shown)
     return total
 
 
@@ -116,9 +101,8 @@ async def rebuild(runtime: Runtime) -> int:
     """Rebuild every read model; return the number of events in the log."""
     events = 0
     for runner in runtime.runners:
-        bar = ProgressBar(f"rebuilding {runner.label}")
-        events = max(events, await runner.rebuild(bar))
-        bar.finish()
+        with progress_bar(f"rebuilding {runner.label}") as shown:
+            events = max(events, await runner.rebuild(shown))
     return events
 
 

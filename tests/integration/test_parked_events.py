@@ -218,3 +218,23 @@ def test_python_errors_from_a_handler_or_the_decoder_park() -> None:
     assert not is_transient(ValueError("bad date"))
     assert not is_transient(KeyError("school_id"))
     assert is_transient(ConnectionResetError())
+
+
+async def test_a_rebuild_parks_again_what_still_fails_and_projects_the_rest_in_log_order(
+    runtime: Runtime,
+) -> None:
+    runner, projection = await probe_runner(runtime)
+    ids = await append_streams(runtime, streams=3, versions=2)
+    poisoned = ids[1]
+    projection.failures[poisoned] = RAISE.format("22008")
+    await runner.catch_up()
+    live = await probe_rows(runtime)
+
+    events = await runner.rebuild(batch_size=4)
+
+    head = await runtime.store.max_notification_id()
+    assert events >= len(live) and await runner.position() == head
+    assert await probe_rows(runtime) == live, "the same rows as event by event, in log order"
+    rows = await parked(runtime)
+    assert [r["originator_id"] for r in rows] == [poisoned, poisoned]
+    assert [r["held_behind"] for r in rows] == [None, rows[0]["notification_id"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import cache
 from typing import Any, Union
@@ -55,40 +56,54 @@ class OrjsonTranscoder(Transcoder):
         return orjson.loads(data)
 
 
-def _coerce(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        for arg in typing.get_args(hint):
-            if arg is type(None):
-                continue
-            return _coerce(value, arg)
-        return value
-    if hint is UUID:
-        return value if type(value) is UUID else UUID(str(value))
-    if hint is datetime:
-        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if hint is date:
-        return value if isinstance(value, date) else date.fromisoformat(value)
-    if hint is time:
-        return value if isinstance(value, time) else time.fromisoformat(value)
-    if origin is tuple:
-        args = typing.get_args(hint)
-        inner = args[0] if args else Any
-        return tuple(_coerce(v, inner) for v in value)
-    if origin is list:
-        (inner,) = typing.get_args(hint) or (Any,)
-        return [_coerce(v, inner) for v in value]
-    if origin is frozenset:
-        (inner,) = typing.get_args(hint) or (Any,)
-        return frozenset(_coerce(v, inner) for v in value)
-    return value
-
-
 @cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+Convert = Callable[[Any], Any]
+
+
+def _converter(hint: Any) -> Convert | None:
+    """How to restore a decoded value of this annotation (None where nothing changes): UUIDs,
+    dates and times from text, tuples, lists and frozensets from lists, each item likewise.
+
+    Made once per annotation (typing introspection is slow), and None stays None.
+    """
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        inner = next((a for a in typing.get_args(hint) if a is not type(None)), None)
+        return None if inner is None else _converter(inner)
+    if hint is UUID:
+        return lambda v: v if v is None or type(v) is UUID else UUID(str(v))
+    if hint in (datetime, date, time):
+        kind: Any = hint
+
+        def parse(v: Any) -> Any:
+            return v if v is None or isinstance(v, kind) else kind.fromisoformat(v)
+
+        return parse
+    if origin in (tuple, list, frozenset):
+        args = typing.get_args(hint)
+        each = _converter(args[0]) if args else None
+        make: Convert = origin
+        if each is None:
+            return lambda v: None if v is None else make(v)
+        return lambda v: None if v is None else make(each(x) for x in v)
+    return None
+
+
+@cache
+def _plan(cls: type) -> tuple[tuple[str, Convert], ...]:
+    """The fields of an event class that decoding must convert, and how."""
+    plan = []
+    for name, hint in _hints(cls).items():
+        if name in ("originator_id", "originator_version"):
+            continue
+        convert = _converter(hint)
+        if convert is not None:
+            plan.append((name, convert))
+    return tuple(plan)
 
 
 class TypedMapper(Mapper[UUID]):
@@ -99,14 +114,12 @@ class TypedMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
-        hints = _hints(type(event))
         state = event.__dict__
         if type(state["originator_id"]) is not UUID:
             state["originator_id"] = UUID(str(state["originator_id"]))
-        for name, value in state.items():
-            hint = hints.get(name)
-            if hint is not None and name not in ("originator_id", "originator_version"):
-                state[name] = _coerce(value, hint)
+        for name, convert in _plan(type(event)):
+            if name in state:
+                state[name] = convert(state[name])
         if isinstance(event, Superseded):
             return event.successor()  # type: ignore[no-any-return]
         return event

@@ -20,6 +20,7 @@ from hallpass.outages import Backoff, is_outage, wait_any
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection
 from hallpass.projections.listen import Listener
 from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
+from hallpass.projections.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,13 @@ Progress = Callable[[int, int], None]
 
 # Every NOTIFY on the log wakes a runner; the poll only covers one lost while nobody listened.
 SAFETY_POLL_SECONDS = 60.0
+REBUILD_BATCH = 5_000
+
+# Indexes a rebuild drops and builds again: neither primary keys nor unique (those are rules).
+PLAIN_INDEXES = """
+SELECT i.indexrelid::regclass::text FROM pg_index i
+WHERE i.indrelid = ANY($1::text[]::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+"""
 
 
 @dataclass
@@ -269,19 +277,82 @@ class ProjectionRunner:
             if count < self.batch_size:  # a short batch reached the head of the log
                 return total
 
-    async def rebuild(self, progress: Progress | None = None) -> int:
+    async def rebuild(self, progress: Progress | None = None, *, batch_size: int = REBUILD_BATCH) -> int:
         """Empty the read models, their tracking and parked events, then project the whole log.
 
-        Events that still fail are parked again on the way.
+        One pass over the log for every read model, in large batches whose statements go out
+        together (`pipeline`), with the tables' plain indexes dropped meanwhile and built again
+        at the end (unique ones stay: they are rules). A batch a projection fails on is run
+        again the usual way, so events that still fail are parked again on the way. Returns
+        the number of events read.
         """
+        tables = [t for p in self.projections for t in p.tables]
         async with self.pool.acquire() as conn, conn.transaction():
             await self.store.lock_trackings(conn, self.names)
-            tables = [t for p in self.projections for t in p.tables]
             await conn.execute(f"TRUNCATE {', '.join(tables)}")
             for name in self.names:
                 await self.store.delete_tracking(conn, name)
                 await self.parked.clear(conn, name)
-        return await self.catch_up(progress)
+            plain = await conn.fetch(PLAIN_INDEXES, tables)
+            for row in plain:
+                await conn.execute(f"DROP INDEX {row[0]}")
+        end = await self.store.max_notification_id() or 0
+        total = 0
+        try:
+            while True:
+                count = await self._rebuild_batch(batch_size)
+                total += count
+                if progress is not None:
+                    progress(min(await self.position(), end), end)
+                if count == 0:
+                    break
+        finally:
+            async with self.pool.acquire() as conn:
+                for projection in self.projections:
+                    await projection.create_schema(conn)  # the indexes again
+                await conn.execute(f"ANALYZE {', '.join(tables)}")
+        if "dir_schools" in tables:  # every school's pages may have changed
+            notify = "SELECT count(pg_notify($1, school_id::text)) FROM dir_schools"
+            await self.pool.execute(notify, CHANGES_CHANNEL)
+        return total
+
+    async def _rebuild_batch(self, batch_size: int) -> int:
+        """One batch of a rebuild through a pipeline; a batch that fails goes the usual way."""
+        notifications: list[Notification] = []
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self.store.lock_trackings(conn, self.names)
+                positions = await self.positions(conn)
+                notifications = await self.store.select_notifications(
+                    min(positions.values()) + 1, batch_size, inclusive_of_start=True, conn=conn
+                )
+                if not notifications:
+                    return 0
+                held = await self.parked.held_streams_of(conn, self.names)
+                if held:
+                    raise EventFailed("parked streams: the usual way parks behind them")
+                decoded = _Decoded(self.mapper)
+                pipeline = Pipeline(conn)
+                moved = []
+                for projection in self.projections:
+                    mine = [n for n in notifications if n.id > positions[projection.name]]
+                    if mine:
+                        moved.append(projection.name)
+                        for notification in mine:
+                            event = decoded(notification)
+                            await projection.handle(pipeline, event, notification.id)
+                await pipeline.flush()
+                await self.store.insert_trackings(conn, moved, notifications[-1].id)
+                return len(notifications)
+        except Exception as e:
+            if is_transient(e) or not notifications:
+                raise
+        # Some event fails: this stretch of the log goes the usual way, parking what fails.
+        last = notifications[-1].id
+        count = 0
+        while await self.position() < last:
+            count += await self.process_batch()
+        return count
 
     async def run(self, stop: asyncio.Event) -> None:
         """Follow the log until `stop` is set: woken by NOTIFY, polling slowly as a safety net.
