@@ -24,6 +24,7 @@ from hallpass.aggregates.schedules import Schedule
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
+from support import builders
 
 NOW = datetime(2025, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
 MAPPER = TypedMapper()
@@ -41,19 +42,7 @@ def replay(events: Sequence[Any]) -> Aggregate | None:
 
 
 def new_pass(note: str = "", now: datetime = NOW) -> Pass:
-    return Pass.start(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=uuid4(),
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        source=Source.PORTAL,
-        allotted_minutes=5,
-        now=now,
-        actor_kind="student",
-        actor_id=uuid4(),
-        note=note,
-    )
+    return builders.started(source=Source.PORTAL, now=now, actor_kind="student", note=note)
 
 
 def completed_pass() -> Pass:
@@ -83,19 +72,7 @@ def terminated_pass() -> Pass:
 
 
 def scheduled_activated_pass() -> Pass:
-    hall_pass = Pass.schedule(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=uuid4(),
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        start_at=NOW + timedelta(hours=1),
-        allotted_minutes=10,
-        now=NOW,
-        actor_kind="staff",
-        actor_id=uuid4(),
-        note="library",
-    )
+    hall_pass = builders.scheduled(allotted_minutes=10, note="library")
     hall_pass.reschedule(
         start_at=NOW + timedelta(hours=2),
         allotted_minutes=5,
@@ -109,27 +86,13 @@ def scheduled_activated_pass() -> Pass:
 
 
 def requested_denied_pass() -> Pass:
-    hall_pass = Pass.request(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=uuid4(),
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        allotted_minutes=15,
-        now=NOW,
-        actor_kind="student",
-        actor_id=uuid4(),
-    )
+    hall_pass = builders.requested(allotted_minutes=15)
     hall_pass.deny(note="after class", now=NOW + timedelta(minutes=1), actor_kind="staff", actor_id=uuid4())
     return hall_pass
 
 
 def student_with_history() -> Student:
-    student = Student._create(
-        Student.Registered,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
+    student = builders.student(
         first_name="Zoë",
         last_name="Ó Briain",
         grade=10,
@@ -145,18 +108,8 @@ def student_with_history() -> Student:
 
 
 def location_with_history() -> Location:
-    location = Location._create(
-        Location.Added,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
-        name="Nurse",
-        kind="nurse",
-        allotted_minutes=15,
-        capacity=3,
-        kiosk_allowed=False,
-        portal_allowed=True,
-        needs_approval=True,
+    location = builders.location(
+        name="Nurse", kind="nurse", allotted_minutes=15, capacity=3, kiosk_allowed=False, needs_approval=True
     )
     first, second = uuid4(), uuid4()
     location.admit(pass_id=first, now=NOW)
@@ -477,17 +430,8 @@ def test_student_names_round_trip_exactly(first: str, last: str, external_id: st
 
 @given(start=times, minutes=st.integers(1, 999), late=st.timedeltas(timedelta(0), timedelta(days=2)))
 def test_pass_times_round_trip_exactly(start: datetime, minutes: int, late: timedelta) -> None:
-    hall_pass = Pass.start(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=uuid4(),
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        source=Source.KIOSK,
-        allotted_minutes=minutes,
-        now=start,
-        actor_kind="kiosk",
-        actor_id=None,
+    hall_pass = builders.started(
+        source=Source.KIOSK, allotted_minutes=minutes, now=start, actor_kind="kiosk", actor_id=None
     )
     hall_pass.expire(now=hall_pass.due_at + late)
 

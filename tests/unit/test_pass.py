@@ -11,32 +11,19 @@ import pytest
 
 from hallpass.aggregates.passes import Pass, Source, Status, TerminationReason
 from hallpass.errors import IllegalTransition, Invalid
+from support import builders
+from support.builders import fresh, only_event
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 TEACHER = uuid4()
 
 
 def start(now: datetime = NOW, **overrides: Any) -> Pass:
-    fields: dict[str, Any] = {
-        "pass_id": uuid4(),
-        "school_id": uuid4(),
-        "student_id": uuid4(),
-        "origin_id": uuid4(),
-        "destination_id": uuid4(),
-        "source": Source.STAFF,
-        "allotted_minutes": 5,
-        "now": now,
-        "actor_kind": "staff",
-        "actor_id": TEACHER,
-    }
-    fields.update(overrides)
-    return Pass.start(**fields)
+    return builders.started(**({"now": now, "actor_id": TEACHER} | overrides))
 
 
 def given_active() -> Pass:
-    hall_pass = start()
-    hall_pass.collect_events()
-    return hall_pass
+    return fresh(start())
 
 
 def given_expired() -> Pass:
@@ -51,12 +38,6 @@ def given_completed() -> Pass:
     hall_pass.complete(now=NOW + timedelta(minutes=2), actor_kind="staff", actor_id=TEACHER)
     hall_pass.collect_events()
     return hall_pass
-
-
-def only_event(hall_pass: Pass) -> Pass.Event:
-    (event,) = hall_pass.collect_events()
-    assert isinstance(event, Pass.Event)
-    return event
 
 
 # -- start -----------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from hypothesis.stateful import (
 from hallpass.aggregates.passes import Pass, Source, Status, TerminationReason
 from hallpass.aggregates.students import Student
 from hallpass.errors import IllegalTransition, StudentAlreadyOut
+from support import builders
 
 START = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 SCHOOL = uuid4()
@@ -75,17 +76,13 @@ class PassLifecycle(RuleBasedStateMachine):
     @initialize()
     def register_students(self) -> None:
         for number in range(3):
-            student = Student._create(
-                Student.Registered,
-                id=uuid4(),
+            student = builders.student(
                 timestamp=self.now,
                 school_id=SCHOOL,
                 first_name="Student",
                 last_name=str(number),
-                grade=9,
                 homeroom_id=PLACES[0],
                 hall_pass_id=number + 1,
-                external_id=None,
             )
             self._record(student)
             self.students.append(student)
@@ -108,8 +105,7 @@ class PassLifecycle(RuleBasedStateMachine):
         origin, destination = trip
         before = snapshot(student)
         already_out = student.open_pass_id
-        hall_pass = Pass.start(
-            pass_id=uuid4(),
+        hall_pass = builders.started(
             school_id=SCHOOL,
             student_id=student.id,
             origin_id=origin,
@@ -117,7 +113,6 @@ class PassLifecycle(RuleBasedStateMachine):
             source=source,
             allotted_minutes=minutes,
             now=self.now,
-            actor_kind="staff",
             actor_id=STAFF,
         )
         try:

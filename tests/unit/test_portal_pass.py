@@ -11,6 +11,8 @@ from hallpass.aggregates.passes import Pass, Source, Status
 from hallpass.aggregates.schools import School
 from hallpass.commands.password_rules import check_new_password
 from hallpass.errors import IllegalTransition, Invalid
+from support import builders
+from support.builders import fresh, only_event
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=3)
@@ -18,25 +20,7 @@ STUDENT, TEACHER = uuid4(), uuid4()
 
 
 def given_requested() -> Pass:
-    hall_pass = Pass.request(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=STUDENT,
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        allotted_minutes=5,
-        now=NOW,
-        actor_kind="student",
-        actor_id=STUDENT,
-    )
-    hall_pass.collect_events()
-    return hall_pass
-
-
-def only_event(hall_pass: Pass) -> Pass.Event:
-    (event,) = hall_pass.collect_events()
-    assert isinstance(event, Pass.Event)
-    return event
+    return fresh(builders.requested(student_id=STUDENT))
 
 
 def test_a_request_waits_as_requested_from_the_portal_and_is_open() -> None:
@@ -105,18 +89,7 @@ def test_a_decided_request_refuses_another_decision_with_its_status(first: str, 
 
 
 def test_a_staff_pass_cannot_be_approved() -> None:
-    hall_pass = Pass.start(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=STUDENT,
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        source=Source.STAFF,
-        allotted_minutes=5,
-        now=NOW,
-        actor_kind="staff",
-        actor_id=TEACHER,
-    )
+    hall_pass = builders.started(student_id=STUDENT, actor_id=TEACHER)
     with pytest.raises(IllegalTransition, match="cannot approve a pass that is active"):
         hall_pass.approve(note="", now=LATER, actor_kind="staff", actor_id=TEACHER)
 

@@ -10,43 +10,18 @@ import pytest
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
 from hallpass.errors import DestinationFull, StudentAlreadyOut
+from support import builders
+from support.builders import fresh
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 def given_student() -> Student:
-    student = Student._create(
-        Student.Registered,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
-        first_name="Ada",
-        last_name="Lovelace",
-        grade=9,
-        homeroom_id=None,
-        hall_pass_id=1001,
-        external_id=None,
-    )
-    student.collect_events()
-    return student
+    return fresh(builders.student())
 
 
 def given_location(capacity: int | None) -> Location:
-    location = Location._create(
-        Location.Added,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
-        name="Restroom B",
-        kind="restroom",
-        allotted_minutes=5,
-        capacity=capacity,
-        kiosk_allowed=True,
-        portal_allowed=True,
-        needs_approval=False,
-    )
-    location.collect_events()
-    return location
+    return fresh(builders.location(capacity=capacity))
 
 
 # -- Student -------------------------------------------------------------------------------

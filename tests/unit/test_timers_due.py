@@ -8,46 +8,22 @@ from uuid import uuid4
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hallpass.aggregates.passes import Pass, Source, Status
+from hallpass.aggregates.passes import Pass, Status
 from hallpass.projections.timers import TimerKind, due_at
 from hallpass.timers.messages import message_for
 from hallpass.timers.sweep import Due
+from support import builders
+from support.builders import fresh
 
 NOW = datetime(2025, 3, 9, 6, 59, 30, tzinfo=UTC)
 
 
 def active(now: datetime = NOW, minutes: int = 5) -> Pass:
-    hall_pass = Pass.start(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=uuid4(),
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        source=Source.STAFF,
-        allotted_minutes=minutes,
-        now=now,
-        actor_kind="staff",
-        actor_id=uuid4(),
-    )
-    hall_pass.collect_events()
-    return hall_pass
+    return fresh(builders.started(now=now, allotted_minutes=minutes))
 
 
 def scheduled(start_at: datetime, now: datetime = NOW) -> Pass:
-    hall_pass = Pass.schedule(
-        pass_id=uuid4(),
-        school_id=uuid4(),
-        student_id=uuid4(),
-        origin_id=uuid4(),
-        destination_id=uuid4(),
-        start_at=start_at,
-        allotted_minutes=7,
-        now=now,
-        actor_kind="staff",
-        actor_id=uuid4(),
-    )
-    hall_pass.collect_events()
-    return hall_pass
+    return fresh(builders.scheduled(start_at=start_at, allotted_minutes=7, now=now))
 
 
 @given(
