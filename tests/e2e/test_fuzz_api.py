@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -28,10 +28,11 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from starlette.datastructures import QueryParams
+from starlette.requests import HTTPConnection
 from starlette.routing import Route
 
 from hallpass.http.app import create_app
-from hallpass.http.openapi import document
 from hallpass.settings import Settings
 from support.portal import PortalSchool, hall_pass_id, make_portal_school
 from support.school import PASSWORD, SchoolFixture
@@ -39,7 +40,11 @@ from support.server import LiveServer
 
 pytestmark = pytest.mark.slow
 
-DOCUMENT = document()
+UNUSED = Settings(
+    database_url="postgresql://unused/x", redis_url=None, data_dir=Path("unused"), secret_key="k"
+)
+DOCUMENT: dict[str, Any] = create_app(UNUSED).state.openapi
+"""The document the server publishes, built from the routes' declarations."""
 SCHEMAS: dict[str, Any] = DOCUMENT["components"]["schemas"]
 OPERATIONS = sorted(
     (method.upper(), path)
@@ -634,6 +639,81 @@ def test_every_api_route_is_in_the_document(tmp_path: Path) -> None:
         if method != "HEAD"
     }
     assert routes == set(OPERATIONS)
+
+
+def test_every_documented_operation_is_a_route_with_its_path_parameters() -> None:
+    """Path, method and path parameters of each documented operation are those of a route."""
+    routes = {
+        (method.lower(), route.path): route
+        for route in create_app(UNUSED).routes
+        if isinstance(route, Route)
+        for method in route.methods or ()
+    }
+    for path, item in DOCUMENT["paths"].items():
+        for method, operation in item.items():
+            route = routes.get((method, path))
+            assert route is not None, f"{method.upper()} {path} is documented but not routed"
+            documented = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+            assert documented == set(route.param_convertors), (method, path)
+            assert documented == set(PATH_PARAM.findall(path)), (method, path)
+
+
+class ReadQuery(QueryParams):
+    """Query parameters that note which names the handler asked for."""
+
+    asked: ClassVar[set[str]] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.asked.add(key)
+        return super().get(key, default)
+
+    def getlist(self, key: Any) -> list[str]:
+        self.asked.add(key)
+        return super().getlist(key)
+
+    def __getitem__(self, key: Any) -> str:
+        self.asked.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: Any) -> bool:
+        self.asked.add(key)
+        return super().__contains__(key)
+
+
+OWN_KIND = {"pass_id": "pass", "kiosk_id": "kiosk", "schedule_id": "schedule", "school_id": "school"}
+
+
+async def test_each_handler_reads_the_query_parameters_its_operation_documents(
+    server: LiveServer, fuzz_world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each operation sent as its intended caller, with ids of this school and an empty body: the
+    query parameters its handler reads are exactly those the document lists."""
+    monkeypatch.setattr(
+        HTTPConnection, "query_params", property(lambda c: ReadQuery(c.scope["query_string"]))
+    )
+
+    def read_by_each() -> dict[tuple[str, str], set[str]]:
+        out = {}
+        with httpx.Client(base_url=fuzz_world.base_url, timeout=60) as http:
+            for method, path in OPERATIONS:
+                url = PATH_PARAM.sub(lambda m: fuzz_world.ids[OWN_KIND[m.group(1)]][0], path)
+                operation = DOCUMENT["paths"][path][method.lower()]
+                body = None if method == "GET" else b"{}"
+                request = {"method": method, "url": url, "params": {}, "content": body, "headers": {}}
+                ReadQuery.asked.clear()
+                response = send(fuzz_world, http, {**request, "credential": _intended(operation)})
+                assert response.status_code < 500, (method, path, response.status_code)
+                out[method, path] = set(ReadQuery.asked)
+                if 200 <= response.status_code < 300 and method != "GET":
+                    renew_credentials(fuzz_world, http)
+        return out
+
+    read = await asyncio.to_thread(read_by_each)
+    for method, path in OPERATIONS:
+        operation = DOCUMENT["paths"][path][method.lower()]
+        documented = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert read[method, path] == documented, (method, path)
+    assert any(read.values())
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

@@ -145,5 +145,5 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or utc_now
     app.state.templates = templates()
-    app.state.openapi = openapi.document()
+    app.state.openapi = openapi.document(app.routes)
     return app

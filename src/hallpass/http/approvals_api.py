@@ -25,6 +25,7 @@ from hallpass.http.common import (
     runtime,
     visible_on_page,
 )
+from hallpass.http.openapi import ApiRoute, Operation
 from hallpass.http.passes_api import pass_json
 from hallpass.projections.queries import PassFilters
 
@@ -91,9 +92,34 @@ async def decide_form(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/approvals", list_approvals, methods=["GET"]),
-    Route("/api/v1/passes/{pass_id}/approve", approve, methods=["POST"]),
-    Route("/api/v1/passes/{pass_id}/deny", deny, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/approvals",
+        list_approvals,
+        methods=["GET"],
+        doc=Operation("Requests waiting on the caller", errors=(401, 403)),
+    ),
+    ApiRoute(
+        "/api/v1/passes/{pass_id}/approve",
+        approve,
+        methods=["POST"],
+        doc=Operation(
+            "Approve a Requested pass (teacher of the origin room, office or admin)",
+            body=DecideRequest,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/passes/{pass_id}/deny",
+        deny,
+        methods=["POST"],
+        doc=Operation(
+            "Deny a Requested pass, with an optional note",
+            body=DecideRequest,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
     Route("/hall-pass/approvals", panel, methods=["GET"]),
     Route("/hall-pass/requests/{pass_id}/{decision:str}", decide_form, methods=["POST"]),
 ]

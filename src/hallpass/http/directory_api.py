@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, query_grade, query_search, query_uuid, runtime
+from hallpass.http.openapi import ApiRoute, Operation, Query
 
 
 async def list_locations(request: Request) -> Response:
@@ -77,7 +77,27 @@ async def list_staff(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/locations", list_locations, methods=["GET"]),
-    Route("/api/v1/students", list_students, methods=["GET"]),
-    Route("/api/v1/staff", list_staff, methods=["GET"]),
+    ApiRoute(
+        "/api/v1/locations",
+        list_locations,
+        methods=["GET"],
+        doc=Operation("Locations with time allotted and capacity", errors=(401,)),
+    ),
+    ApiRoute(
+        "/api/v1/students",
+        list_students,
+        methods=["GET"],
+        doc=Operation(
+            "Search students",
+            query=(
+                Query("q", "Name, hall pass ID, or #external ID"),
+                Query("grade", "Grade", {"type": "integer"}),
+                Query("homeroom_id", "Homeroom location id"),
+            ),
+            errors=(401, 422),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/staff", list_staff, methods=["GET"], doc=Operation("Staff of the school", errors=(401,))
+    ),
 ]

@@ -10,9 +10,9 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hallpass.http.common import ORJSONResponse, now, runtime
+from hallpass.http.openapi import ApiRoute, Operation
 from hallpass.projections.health import READY_LAG_SECONDS, projection_health
 from hallpass.projections.parking import ParkedEvents
 
@@ -93,7 +93,62 @@ def _error(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"[:300]
 
 
+READINESS = {
+    "type": "object",
+    "required": ["status", "database", "redis", "projections", "parked_events"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ready", "not ready"]},
+        "database": {"type": "object"},
+        "redis": {"type": "object"},
+        "projections": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "position": {"type": "integer"},
+                    "head": {"type": "integer"},
+                    "lag_events": {"type": "integer"},
+                    "lag_seconds": {"type": "number"},
+                    "parked": {"type": "integer"},
+                    "ready": {"type": "boolean"},
+                },
+            },
+        },
+        "parked_events": {"type": "integer"},
+        "parked": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+# For operators and load balancers; no credentials.
 routes = [
-    Route("/healthz", healthz, methods=["GET"]),
-    Route("/readyz", readyz, methods=["GET"]),
+    ApiRoute(
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        doc=Operation(
+            "Liveness: the process answers (checks no database or Redis)",
+            ok_description="Alive",
+            errors=(),
+            security="anyone",
+        ),
+    ),
+    ApiRoute(
+        "/readyz",
+        readyz,
+        methods=["GET"],
+        doc=Operation(
+            "Readiness: database, Redis, each read model's lag and parked events",
+            ok_description="Ready (parked events are reported, not a failure)",
+            answer=READINESS,
+            errors=(),
+            security="anyone",
+            other_answers={
+                503: {
+                    "description": "Not ready: see which check failed",
+                    "content": {"application/json": {"schema": READINESS}},
+                }
+            },
+        ),
+    ),
 ]

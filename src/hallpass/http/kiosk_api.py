@@ -8,7 +8,6 @@ from uuid import UUID, uuid4
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
@@ -29,6 +28,7 @@ from hallpass.http.common import (
     respond,
     runtime,
 )
+from hallpass.http.openapi import ApiRoute, Operation, Query
 from hallpass.projections.kiosks import KioskView
 from hallpass.text import is_number
 
@@ -193,13 +193,86 @@ async def exit_kiosk(request: Request) -> Response:
     return await respond(request, await try_exit(request, actor, body.password))
 
 
+# Staff set kiosks up; a kiosk device sends its own token (security "kiosk").
 routes = [
-    Route("/api/v1/kiosks", create_kiosk, methods=["POST"]),
-    Route("/api/v1/kiosks", list_kiosks, methods=["GET"]),
-    Route("/api/v1/kiosks/{kiosk_id}/revoke", revoke_kiosk, methods=["POST"]),
-    Route("/api/v1/kiosk", this_kiosk, methods=["GET"]),
-    Route("/api/v1/kiosk/students", find_students, methods=["GET"]),
-    Route("/api/v1/kiosk/passes", create_pass, methods=["POST"]),
-    Route("/api/v1/kiosk/passes/complete", complete_pass, methods=["POST"]),
-    Route("/api/v1/kiosk/exit", exit_kiosk, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/kiosks",
+        create_kiosk,
+        methods=["POST"],
+        doc=Operation(
+            "Kiosk Mode: set up a kiosk; returns its device token",
+            body=KioskSetUp,
+            ok=201,
+            errors=(401, 403, 404, 422),
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/kiosks",
+        list_kiosks,
+        methods=["GET"],
+        doc=Operation("The caller's kiosks", errors=(401, 403)),
+    ),
+    ApiRoute(
+        "/api/v1/kiosks/{kiosk_id}/revoke",
+        revoke_kiosk,
+        methods=["POST"],
+        doc=Operation("Revoke a kiosk: its token stops working", errors=(401, 403, 404, 409)),
+    ),
+    ApiRoute(
+        "/api/v1/kiosk",
+        this_kiosk,
+        methods=["GET"],
+        doc=Operation(
+            "This kiosk: its room, destinations, and its token issued again for 30 more days",
+            errors=(401,),
+            security="kiosk",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/kiosk/students",
+        find_students,
+        methods=["GET"],
+        doc=Operation(
+            "Find an allowed student by full name (2+ letters, small typos ok), hall pass ID or #ID",
+            query=(Query("q", "Name, hall pass ID, or #external ID"),),
+            errors=(401, 422),
+            security="kiosk",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/kiosk/passes",
+        create_pass,
+        methods=["POST"],
+        doc=Operation(
+            "Create Pass at the kiosk (source kiosk, shown as (K)); Idempotency-Key required",
+            body=KioskCreatePass,
+            ok=201,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            security="kiosk",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/kiosk/passes/complete",
+        complete_pass,
+        methods=["POST"],
+        doc=Operation(
+            "Complete Pass at the kiosk: the student's open pass; Idempotency-Key required",
+            body=KioskCompletePass,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            security="kiosk",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/kiosk/exit",
+        exit_kiosk,
+        methods=["POST"],
+        doc=Operation(
+            "Leave kiosk mode with the exit password; 5 wrong in a row lock it for 5 minutes",
+            body=KioskExit,
+            errors=(401, 403, 422, 423),
+            security="kiosk",
+        ),
+    ),
 ]

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from hallpass.http.auth import require_staff
 from hallpass.http.common import runtime
+from hallpass.http.openapi import ApiRoute, Operation
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -42,4 +42,16 @@ async def stream(request: Request) -> Response:
     )
 
 
-routes = [Route("/api/v1/events", stream, methods=["GET"])]
+routes = [
+    ApiRoute(
+        "/api/v1/events",
+        stream,
+        methods=["GET"],
+        doc=Operation(
+            "Server-sent events: 'passes' when passes change",
+            ok_description="text/event-stream",
+            media=None,
+            errors=(),
+        ),
+    )
+]

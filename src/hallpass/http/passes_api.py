@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hallpass.aggregates.passes import Source, Status
 from hallpass.commands import Hallpass
@@ -24,6 +23,7 @@ from hallpass.http.common import (
     query_uuid,
     runtime,
 )
+from hallpass.http.openapi import ApiRoute, Operation, Query
 from hallpass.projections.queries import Cursor, PassFilters
 
 MAX_LIMIT = 500
@@ -153,10 +153,62 @@ terminate_pass = command_endpoint(
 )
 
 
+FILTERS = (
+    Query("status", "Comma-separated statuses (active, completed, expired, scheduled, ...)"),
+    Query("student", "Part of the student's name"),
+    Query("student_id", "A student id"),
+    Query("origin_id", "Leaving From location id"),
+    Query("destination_id", "Going To location id"),
+    Query("creator_id", "Staff member who created the pass"),
+    Query("source", "Comma-separated sources: staff, portal, kiosk"),
+    Query("from", "First day (YYYY-MM-DD, school time) or date-time"),
+    Query("to", "Last day (YYYY-MM-DD, school time) or date-time"),
+    Query("overdue", "true: only expired passes whose student is not back"),
+    Query("limit", "Page size, 1-500", {"type": "integer"}),
+    Query("offset", "Rows to skip (prefer after: offset reads every skipped row)", {"type": "integer"}),
+    Query("after", "The next value of the previous page: the page after it (keyset paging)"),
+)
+
 routes = [
-    Route("/api/v1/passes", list_passes, methods=["GET"]),
-    Route("/api/v1/passes", create_passes, methods=["POST"]),
-    Route("/api/v1/passes/{pass_id}", get_pass, methods=["GET"]),
-    Route("/api/v1/passes/{pass_id}/complete", complete_pass, methods=["POST"]),
-    Route("/api/v1/passes/{pass_id}/terminate", terminate_pass, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/passes",
+        list_passes,
+        methods=["GET"],
+        doc=Operation("List the school's passes", query=FILTERS, errors=(401, 422)),
+    ),
+    ApiRoute(
+        "/api/v1/passes",
+        create_passes,
+        methods=["POST"],
+        doc=Operation(
+            "Create Hall Pass: one Active pass per student, all or none",
+            body=CreatePasses,
+            ok=201,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute("/api/v1/passes/{pass_id}", get_pass, methods=["GET"], doc=Operation("One pass")),
+    ApiRoute(
+        "/api/v1/passes/{pass_id}/complete",
+        complete_pass,
+        methods=["POST"],
+        doc=Operation(
+            "Complete Pass: records the return time",
+            body=CompletePass,
+            errors=(401, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/passes/{pass_id}/terminate",
+        terminate_pass,
+        methods=["POST"],
+        doc=Operation(
+            "End an open pass for a reason",
+            body=TerminatePass,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
 ]

@@ -9,7 +9,6 @@ from uuid import UUID
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hallpass.acting import Actor
 from hallpass.aggregates.passes import Source, Status
@@ -27,6 +26,7 @@ from hallpass.http.common import (
     runtime,
 )
 from hallpass.http.errors import json_error
+from hallpass.http.openapi import ApiRoute, Operation
 from hallpass.http.portal_auth import choose_password, portal_school, sign_in
 from hallpass.projections.queries import PassFilters
 
@@ -179,15 +179,86 @@ complete_pass = command_endpoint(Hallpass.complete_pass, require_student, target
 cancel_pass = command_endpoint(Hallpass.cancel_request, require_student, target=("pass_id", "pass"))
 
 
+# Students use a session cookie from the portal sign-in and send its CSRF token back.
 routes = [
-    Route("/api/v1/portal/{school_id}/session", create_session, methods=["POST"]),
-    Route("/api/v1/portal/session", sign_out, methods=["DELETE"]),
-    Route("/api/v1/portal/password", change_password, methods=["POST"]),
-    Route("/api/v1/portal/me", me, methods=["GET"]),
-    Route("/api/v1/portal/locations", locations, methods=["GET"]),
-    Route("/api/v1/portal/passes", list_passes, methods=["GET"]),
-    Route("/api/v1/portal/passes", create_pass, methods=["POST"]),
-    Route("/api/v1/portal/passes/{pass_id}", get_pass, methods=["GET"]),
-    Route("/api/v1/portal/passes/{pass_id}/complete", complete_pass, methods=["POST"]),
-    Route("/api/v1/portal/passes/{pass_id}/cancel", cancel_pass, methods=["POST"]),
+    ApiRoute(
+        "/api/v1/portal/{school_id}/session",
+        create_session,
+        methods=["POST"],
+        doc=Operation(
+            "Student Portal sign-in: the ID as username and password the first time",
+            body=PortalSignIn,
+            ok=201,
+            errors=(401, 403, 404, 415, 422, 429),
+            security="anyone",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/portal/session",
+        sign_out,
+        methods=["DELETE"],
+        doc=Operation(
+            "Sign out: the session ends at once (send X-CSRF-Token)",
+            ok=204,
+            ok_description="Signed out",
+            media=None,
+            errors=(401, 403),
+            security="student",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/portal/password",
+        change_password,
+        methods=["POST"],
+        doc=Operation("Choose a new password", body=NewPassword, errors=(401, 403, 422), security="student"),
+    ),
+    ApiRoute(
+        "/api/v1/portal/me",
+        me,
+        methods=["GET"],
+        doc=Operation("The signed-in student", errors=(401,), security="student"),
+    ),
+    ApiRoute(
+        "/api/v1/portal/locations",
+        locations,
+        methods=["GET"],
+        doc=Operation("Leaving From and Going To choices", errors=(401, 403), security="student"),
+    ),
+    ApiRoute(
+        "/api/v1/portal/passes",
+        list_passes,
+        methods=["GET"],
+        doc=Operation("The student's own recent passes", errors=(401, 403), security="student"),
+    ),
+    ApiRoute(
+        "/api/v1/portal/passes",
+        create_pass,
+        methods=["POST"],
+        doc=Operation(
+            "Create Pass: Active at once, or Requested when approval is needed",
+            body=RequestPortalPass,
+            ok=201,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+            security="student",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/portal/passes/{pass_id}",
+        get_pass,
+        methods=["GET"],
+        doc=Operation("One of the student's own passes", errors=(401, 404), security="student"),
+    ),
+    ApiRoute(
+        "/api/v1/portal/passes/{pass_id}/complete",
+        complete_pass,
+        methods=["POST"],
+        doc=Operation("Complete Pass: records the return time", errors=(401, 404, 409), security="student"),
+    ),
+    ApiRoute(
+        "/api/v1/portal/passes/{pass_id}/cancel",
+        cancel_pass,
+        methods=["POST"],
+        doc=Operation("Cancel a waiting request", errors=(401, 403, 404, 409), security="student"),
+    ),
 ]

@@ -17,6 +17,7 @@ from hallpass.errors import DomainError, Forbidden
 from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import ORJSONResponse, acting, command_endpoint, parse_form, runtime, visible
 from hallpass.http.errors import status_for
+from hallpass.http.openapi import ApiRoute, Operation
 
 
 def _admin(actor: Actor) -> Actor:
@@ -89,7 +90,21 @@ def _is_uuid(text: str) -> bool:
 
 
 routes = [
-    Route("/api/v1/school/portal-settings", read_settings, methods=["GET"]),
-    Route("/api/v1/school/portal-settings", change_settings, methods=["PUT"]),
+    ApiRoute(
+        "/api/v1/school/portal-settings",
+        read_settings,
+        methods=["GET"],
+        doc=Operation("Student Portal settings (admin)", errors=(401, 403)),
+    ),
+    ApiRoute(
+        "/api/v1/school/portal-settings",
+        change_settings,
+        methods=["PUT"],
+        doc=Operation(
+            "Change the Student Portal settings (admin)",
+            body=ChangePortalSettings,
+            errors=(401, 403, 404, 422),
+        ),
+    ),
     Route("/admin/portal", settings_page, methods=["GET", "POST"]),
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hallpass.bounds import TimeOfDay
 from hallpass.commands import Hallpass
@@ -18,6 +17,7 @@ from hallpass.commands.schedules import (
 from hallpass.errors import Forbidden
 from hallpass.http.auth import require_staff
 from hallpass.http.common import acting, command_endpoint, parse_body, respond, runtime
+from hallpass.http.openapi import ApiRoute, Operation
 
 
 class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -49,10 +49,68 @@ async def set_dismissal_time(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/passes/scheduled", schedule_passes, methods=["POST"]),
-    Route("/api/v1/passes/{pass_id}/schedule", reschedule_pass, methods=["PATCH"]),
-    Route("/api/v1/passes/{pass_id}/cancel", cancel_scheduled_pass, methods=["POST"]),
-    Route("/api/v1/schedules", schedule_repeating, methods=["POST"]),
-    Route("/api/v1/schedules/{schedule_id}/cancel", cancel_schedule, methods=["POST"]),
-    Route("/api/v1/school/dismissal-time", set_dismissal_time, methods=["PUT"]),
+    ApiRoute(
+        "/api/v1/passes/scheduled",
+        schedule_passes,
+        methods=["POST"],
+        doc=Operation(
+            "Schedule passes for a later time (one Scheduled pass per student)",
+            body=SchedulePasses,
+            ok=201,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/passes/{pass_id}/schedule",
+        reschedule_pass,
+        methods=["PATCH"],
+        doc=Operation(
+            "Edit a Scheduled pass before it starts",
+            body=ReschedulePass,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/passes/{pass_id}/cancel",
+        cancel_scheduled_pass,
+        methods=["POST"],
+        doc=Operation(
+            "Cancel a Scheduled pass before it starts",
+            body=CancelScheduledPass,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/schedules",
+        schedule_repeating,
+        methods=["POST"],
+        doc=Operation(
+            "A repeating schedule: weekdays, time, first and last date",
+            body=ScheduleRepeating,
+            ok=201,
+            errors=(401, 403, 404, 409, 422),
+            idempotent=True,
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/schedules/{schedule_id}/cancel",
+        cancel_schedule,
+        methods=["POST"],
+        doc=Operation(
+            "Cancel a repeating schedule's future occurrences", errors=(401, 403, 404, 409), idempotent=True
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/school/dismissal-time",
+        set_dismissal_time,
+        methods=["PUT"],
+        doc=Operation(
+            "Set the dismissal time (admins); open passes end then with reason dismissed",
+            body=SetDismissalTime,
+            errors=(401, 403, 422),
+        ),
+    ),
 ]

@@ -28,6 +28,7 @@ from hallpass.http.auth import (
 )
 from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, runtime
 from hallpass.http.errors import json_error
+from hallpass.http.openapi import ApiRoute, Operation
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -149,9 +150,32 @@ async def sign_out(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v1/auth/token", create_token, methods=["POST"]),
-    Route("/api/v1/auth/token", delete_token, methods=["DELETE"]),
-    Route("/api/v1/me", whoami, methods=["GET"]),
+    ApiRoute(
+        "/api/v1/auth/token",
+        create_token,
+        methods=["POST"],
+        doc=Operation(
+            "Sign in; returns a bearer token that expires after 12 hours (`expires_at`)",
+            body=SignIn,
+            ok=201,
+            errors=(401, 422, 429),
+            security="anyone",
+        ),
+    ),
+    ApiRoute(
+        "/api/v1/auth/token",
+        delete_token,
+        methods=["DELETE"],
+        doc=Operation(
+            "Revoke the bearer token sent with this request; it stops working at once",
+            ok=204,
+            ok_description="Revoked",
+            media=None,
+            errors=(401,),
+            security="bearer",
+        ),
+    ),
+    ApiRoute("/api/v1/me", whoami, methods=["GET"], doc=Operation("Who the caller is", errors=(401,))),
     Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
     Route("/sign-out", sign_out, methods=["POST"]),
 ]
