@@ -62,6 +62,16 @@ class Pass(Aggregate):
             """Version 1 copied the request's Idempotency-Key into every event (decision 067)."""
             state.pop("idempotency_key", None)
 
+        def end(self, aggregate: Any, status: Status | None, why: tuple[str, str] | None = None) -> None:
+            """The pass ends with this event: when, by whom, and (`why`) for what reason with what
+            note; `status` None leaves the status as it is."""
+            if status is not None:
+                aggregate.status = status
+            aggregate.ended_at = self.timestamp
+            aggregate.ended_by = (self.actor_kind, self.actor_id)
+            if why is not None:
+                aggregate.end_reason, aggregate.end_note = why
+
     class Creation(Event, Aggregate.Created):
         """What each way a pass comes to be records: who, from where, to where, for how long."""
 
@@ -138,18 +148,15 @@ class Pass(Aggregate):
 
     class Completed(Event):
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = Status.COMPLETED
             aggregate.returned_at = self.timestamp
-            aggregate.ended_at = self.timestamp
-            aggregate.ended_by = (self.actor_kind, self.actor_id)
+            self.end(aggregate, Status.COMPLETED)
 
     class ReturnRecorded(Event):
         """The student came back after the pass had expired; it stays Expired."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.returned_at = self.timestamp
-            aggregate.ended_at = self.timestamp
-            aggregate.ended_by = (self.actor_kind, self.actor_id)
+            self.end(aggregate, None)
 
     class Expired(Event):
         due_at: datetime
@@ -162,11 +169,7 @@ class Pass(Aggregate):
         note: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = Status.TERMINATED
-            aggregate.ended_at = self.timestamp
-            aggregate.ended_by = (self.actor_kind, self.actor_id)
-            aggregate.end_reason = self.reason
-            aggregate.end_note = self.note
+            self.end(aggregate, Status.TERMINATED, (self.reason, self.note))
 
     source: Source
     status: Status
@@ -198,6 +201,23 @@ class Pass(Aggregate):
         self.end_reason: str | None = None
         self.end_note: str | None = None
 
+    @staticmethod
+    def _trip(
+        school_id: UUID, student_id: UUID, origin_id: UUID, destination_id: UUID, allotted_minutes: int
+    ) -> dict[str, Any]:
+        """Who goes from where to where for how long: the rules every new pass obeys, checked."""
+        if origin_id == destination_id:
+            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
+        if allotted_minutes < 1:
+            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        return {
+            "school_id": school_id,
+            "student_id": student_id,
+            "origin_id": origin_id,
+            "destination_id": destination_id,
+            "allotted_minutes": allotted_minutes,
+        }
+
     @classmethod
     def start(
         cls,
@@ -215,23 +235,10 @@ class Pass(Aggregate):
         note: str = "",
     ) -> Pass:
         """Decide to start a pass now: it is Active from `now` until its due time."""
-        if origin_id == destination_id:
-            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
-        if allotted_minutes < 1:
-            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
+        by = {"actor_kind": actor_kind, "actor_id": actor_id}
         return cls._create(
-            cls.Started,
-            id=pass_id,
-            timestamp=now,
-            school_id=school_id,
-            student_id=student_id,
-            origin_id=origin_id,
-            destination_id=destination_id,
-            source=source.value,
-            allotted_minutes=allotted_minutes,
-            note=note,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            cls.Started, id=pass_id, timestamp=now, source=source.value, note=note, **trip, **by
         )
 
     @property
@@ -337,11 +344,7 @@ class Pass(Aggregate):
         note: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = Status.CANCELLED
-            aggregate.ended_at = self.timestamp
-            aggregate.ended_by = (self.actor_kind, self.actor_id)
-            aggregate.end_reason = self.reason
-            aggregate.end_note = self.note
+            self.end(aggregate, Status.CANCELLED, (self.reason, self.note))
 
     @classmethod
     def schedule(
@@ -360,25 +363,12 @@ class Pass(Aggregate):
         note: str = "",
     ) -> Pass:
         """Decide to plan a pass for later: it is Scheduled until `start_at`."""
-        if origin_id == destination_id:
-            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
-        if allotted_minutes < 1:
-            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
         if start_at <= now:
             raise Invalid("a schedule must start in the future", field="start_at")
+        by = {"actor_kind": actor_kind, "actor_id": actor_id}
         return cls._create(
-            cls.Scheduled,
-            id=pass_id,
-            timestamp=now,
-            school_id=school_id,
-            student_id=student_id,
-            origin_id=origin_id,
-            destination_id=destination_id,
-            start_at=start_at,
-            allotted_minutes=allotted_minutes,
-            note=note,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            cls.Scheduled, id=pass_id, timestamp=now, start_at=start_at, note=note, **trip, **by
         )
 
     def activate(self, *, now: datetime) -> bool:
@@ -455,11 +445,7 @@ class Pass(Aggregate):
         note: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.status = Status.DENIED
-            aggregate.ended_at = self.timestamp
-            aggregate.ended_by = (self.actor_kind, self.actor_id)
-            aggregate.end_reason = "denied"
-            aggregate.end_note = self.note
+            self.end(aggregate, Status.DENIED, ("denied", self.note))
             aggregate.decision_note = self.note
 
     @classmethod
@@ -477,21 +463,9 @@ class Pass(Aggregate):
         actor_id: UUID | None,
     ) -> Pass:
         """Decide to ask for a portal pass: it waits as Requested until a teacher decides."""
-        if origin_id == destination_id:
-            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
-        if allotted_minutes < 1:
-            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+        trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
         return cls._create(
-            cls.Requested,
-            id=pass_id,
-            timestamp=now,
-            school_id=school_id,
-            student_id=student_id,
-            origin_id=origin_id,
-            destination_id=destination_id,
-            allotted_minutes=allotted_minutes,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            cls.Requested, id=pass_id, timestamp=now, actor_kind=actor_kind, actor_id=actor_id, **trip
         )
 
     def approve(
