@@ -14,7 +14,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from hallpass.local.postgres import database_url_for, postgres_answers
 from hallpass.local.redis import redis_answers
-from hallpass.local.services import EmbeddedServices, ensure_services
+from hallpass.local.services import ensure_services
 from hallpass.settings import Settings
 
 
@@ -130,7 +130,7 @@ def test_test_databases(database_url: str, make_database: Callable[[], AbstractC
 async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     started = time.monotonic()
-    with EmbeddedServices(settings) as services:
+    with ensure_services(settings) as services:
         assert services.database_url.startswith("postgresql://")
         assert services.redis_url.startswith("unix://")
         assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
@@ -183,7 +183,7 @@ async def test_embedded_services_start_serve_and_stop(tmp_path: Path) -> None:
     with pytest.raises((OSError, asyncpg.PostgresError)):
         await asyncpg.connect(services.database_url, timeout=2)
 
-    with EmbeddedServices(settings) as services:
+    with ensure_services(settings) as services:
         client = redis.Redis.from_url(services.redis_url)
         try:
             assert client.get("hallpass-test") == b"1"

@@ -16,9 +16,8 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
+from hallpass.local.closing import Closing
 from hallpass.local.postgres import EmbeddedPostgres, postgres_answers
 from hallpass.local.redis import redis_answers, redis_server_binary
 from support.server import free_port
@@ -31,22 +30,7 @@ def _pg_ctl_binary() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "pg_ctl"
 
 
-class _Stoppable:
-    """`with` closes it, whatever happened inside."""
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class PrivatePostgres(_Stoppable):
+class PrivatePostgres(Closing):
     """`url` points at database `hallpass`; `stop()` and `start()` restart the server."""
 
     def __init__(self, directory: Path) -> None:
@@ -111,7 +95,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-class PrivateRedis(_Stoppable):
+class PrivateRedis(Closing):
     """`redis-server` on a free port of 127.0.0.1; `stop()` kills it, `start()` brings it back empty."""
 
     def __init__(self, directory: Path) -> None:

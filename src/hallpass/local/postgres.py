@@ -16,12 +16,12 @@ import warnings
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
+from hallpass.local.closing import Closing
 from hallpass.local.processes import pid_alive
 
 T = TypeVar("T")
@@ -136,7 +136,7 @@ def _postgres_socket_url(socket_dir: Path, port: int | None, database: str) -> s
     return f"postgresql://postgres@/{quote(database, safe='')}?{query}"
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(Closing):
     """A pgserver-managed PostgreSQL server on a unix socket.
 
     ``server_url`` points at the ``postgres`` database; ``url`` at ``database``
@@ -180,14 +180,3 @@ class EmbeddedPostgres:
                 return
             _pg_refs.pop(self.pgdata, None)
             self._server.cleanup()
-
-    def __enter__(self) -> EmbeddedPostgres:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -16,12 +16,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import redis
 
+from hallpass.local.closing import Closing
 from hallpass.local.processes import file_lock, pid_alive, terminate
 
 _MAX_SOCKET_PATH = 100
@@ -64,7 +64,7 @@ def _unix_redis_url(socket_path: Path) -> str:
     return "unix://" + quote(str(socket_path), safe="/")
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(Closing):
     """A ``redis-server`` daemon keeping its data in ``directory``, on a unix socket.
 
     ``url`` is a ``unix://`` URL accepted by ``redis.Redis.from_url`` and by
@@ -210,14 +210,3 @@ class EmbeddedRedis:
     def _close_at_exit(self) -> None:
         if os.getpid() == self._owner_pid:
             self.close()
-
-    def __enter__(self) -> EmbeddedRedis:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -13,9 +13,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator
-from types import TracebackType
-from typing import Protocol
 
+from hallpass.local.closing import Closing
 from hallpass.local.postgres import DEFAULT_DATABASE, EmbeddedPostgres
 from hallpass.local.redis import EmbeddedRedis
 from hallpass.settings import Settings
@@ -23,11 +22,7 @@ from hallpass.settings import Settings
 NO_REDIS_NEEDED = "redis://redis-not-needed.invalid"
 
 
-class _Closeable(Protocol):
-    def close(self) -> None: ...
-
-
-class RunningServices:
+class RunningServices(Closing):
     """URLs of the services a process should use; ``close()`` stops embedded ones."""
 
     def __init__(
@@ -46,17 +41,6 @@ class RunningServices:
     def close(self) -> None:
         _close_all([s for s in (self.postgres, self.redis_server) if s is not None])
 
-    def __enter__(self) -> RunningServices:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return (
             f"RunningServices(database_url={self.database_url!r}, redis_url={self.redis_url!r}, "
@@ -65,7 +49,7 @@ class RunningServices:
         )
 
 
-def _close_all(services: list[_Closeable]) -> None:
+def _close_all(services: list[Closing]) -> None:
     errors: list[BaseException] = []
     for service in reversed(services):
         try:
@@ -104,28 +88,6 @@ def ensure_services(settings: Settings) -> RunningServices:
             _close_all([s for s in (postgres, redis_server) if s is not None])
         raise
     return RunningServices(database_url, redis_url, postgres=postgres, redis_server=redis_server)
-
-
-class EmbeddedServices:
-    """Context manager form of :func:`ensure_services`."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._running: RunningServices | None = None
-
-    def __enter__(self) -> RunningServices:
-        self._running = ensure_services(self.settings)
-        return self._running
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._running is not None:
-            running, self._running = self._running, None
-            running.close()
 
 
 @contextlib.contextmanager
