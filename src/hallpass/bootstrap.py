@@ -16,13 +16,20 @@ from hallpass.projections.kiosks import KioskProjection, KioskView
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
+from hallpass.projections.school_settings import SchoolSettingsProjection
 from hallpass.projections.timers import TimersProjection
 from hallpass.projections.watch import Watcher
 from hallpass.sessions import SessionStore
 
 
 def all_projections() -> list[Projection]:
-    return [DirectoryProjection(), PassListProjection(), TimersProjection(), KioskProjection()]
+    return [
+        DirectoryProjection(),
+        PassListProjection(),
+        TimersProjection(),
+        KioskProjection(),
+        SchoolSettingsProjection(),
+    ]
 
 
 @dataclass
@@ -101,7 +108,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     return Runtime(
         pool=pool,
         store=store,
-        app=Hallpass(store),
+        app=Hallpass(store, credentials),
         credentials=credentials,
         sessions=sessions,
         passes=PassListView(pool),

@@ -71,6 +71,14 @@ class Credential:
     must_change: bool
 
 
+def student_login(student_id: UUID) -> str:
+    return f"student:{student_id}"
+
+
+def kiosk_login(kiosk_id: UUID) -> str:
+    return f"kiosk:{kiosk_id}"
+
+
 class TooManyAttempts(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__("too many failed sign-ins")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -119,12 +120,19 @@ class School(Aggregate):
         )
 
     def portal_approval_needed(self, destination_id: UUID, destination_needs_approval: bool) -> bool:
-        """Approval applies school-wide, or to this destination (its own flag or the settings)."""
-        return (
-            self.portal_needs_approval
-            or destination_needs_approval
-            or destination_id in self.portal_approval_destinations
+        return approval_needed(
+            self.portal_needs_approval,
+            self.portal_approval_destinations,
+            destination_id,
+            destination_needs_approval,
         )
+
+
+def approval_needed(
+    school_wide: bool, destinations: Collection[UUID], destination_id: UUID, destination_needs_approval: bool
+) -> bool:
+    """Approval applies school-wide, or to this destination (its own flag or the settings)."""
+    return school_wide or destination_needs_approval or destination_id in destinations
 
 
 def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:

@@ -8,9 +8,12 @@ from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.schedules import ScheduleCommands
+from hallpass.commands.sign_in import SignInCommands
 
 __all__ = ["Decided", "Hallpass", "Outcome", "OutcomeKind", "fingerprint", "pass_summary"]
 
 
-class Hallpass(KioskCommands, PortalCommands, ScheduleCommands, DismissalCommands, DirectoryCommands):
+class Hallpass(
+    SignInCommands, KioskCommands, PortalCommands, ScheduleCommands, DismissalCommands, DirectoryCommands
+):
     """Each command method loads the aggregates it needs, decides with `now`, and saves."""

@@ -25,6 +25,7 @@ from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.students import Student
 from hallpass.commands.messages import Command
 from hallpass.commands.repository import ConcurrentChange, Repository, UnitOfWork
+from hallpass.credentials import CredentialStore
 from hallpass.errors import (
     Conflict,
     DomainError,
@@ -35,6 +36,7 @@ from hallpass.errors import (
     StudentAlreadyOut,
 )
 from hallpass.eventstore import EventStore
+from hallpass.sessions import SessionStore
 
 MAX_ATTEMPTS = 12
 
@@ -176,9 +178,10 @@ def handler(
 class CommandBase:
     """The machinery the command mixins share; `Hallpass` combines them."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, credentials: CredentialStore | None = None) -> None:
         self.store = store
         self.repository = Repository(store)
+        self.credentials = credentials or CredentialStore(store.pool, SessionStore(store.pool))
 
     # -- shared machinery -------------------------------------------------------------
 

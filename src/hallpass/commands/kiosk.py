@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import secrets
 from dataclasses import replace
 from typing import Annotated, Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import msgspec
 
@@ -16,7 +16,9 @@ from hallpass.bounds import LINE_PATTERN, MAX_KIOSK_STUDENTS, Grade, Name, Place
 from hallpass.commands.base import Decided, Outcome, created, done, handler, refused, staff_only
 from hallpass.commands.messages import Command, CreatePasses
 from hallpass.commands.passes import PassCommands
+from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_password, kiosk_login
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from hallpass.text import is_number
 
 MANAGERS = {"admin", "office"}
 
@@ -196,12 +198,49 @@ class KioskCommands(PassCommands):
         )
         return student
 
-    async def exit_kiosk(self, acting: Acting, *, password_ok: Callable[[], Awaitable[bool]]) -> Outcome:
+    async def set_up_kiosk(self, acting: Acting, setup: KioskSetUp) -> tuple[Outcome, UUID, str]:
+        """Record the kiosk, then keep its exit password's hash apart from the log.
+
+        Returns the outcome, the kiosk's id and the secret its device token carries. The hash is
+        stored only once the kiosk is recorded, so a refused set-up leaves no credential behind.
+        """
+        kiosk_id, secret = uuid4(), secrets.token_urlsafe(32)
+        password_hash = await hash_password(setup.exit_password)
+        command = ConfigureKiosk(
+            room_id=setup.room_id,
+            destination_ids=setup.destination_ids,
+            students=setup.students,
+            name=setup.name,
+        )
+        outcome = await self.configure_kiosk(acting, command, kiosk_id=kiosk_id, secret=secret)
+        await self.credentials.set_password_hash(
+            login=kiosk_login(kiosk_id),
+            principal_kind="kiosk",
+            principal_id=kiosk_id,
+            school_id=acting.school_id,
+            password_hash=password_hash,
+            now=acting.now,
+        )
+        return outcome, kiosk_id, secret
+
+    async def exit_kiosk(self, acting: Acting, password: str) -> Outcome:
         """Leave kiosk mode with the password. Wrong tries are recorded; five in a row lock it.
 
-        The password is checked once, however often a concurrent change makes the decision run.
+        The password is checked once, through the shared limiter (at most five tries are ever
+        checked per lockout), however often a concurrent change makes the decision run.
         """
         verdict: list[bool] = []
+
+        async def password_ok() -> bool:
+            try:
+                found = await self.credentials.verify(
+                    kiosk_login(acting.actor.id or uuid4()), password, now=acting.now, limit=KIOSK_EXIT_LIMIT
+                )
+            except TooManyAttempts as e:
+                raise KioskLocked(
+                    "too many wrong passwords; try again later", retry_after=e.retry_after
+                ) from e
+            return found is not None and is_number(password)
 
         async def decide() -> Decided:
             kiosk = await self._acting_kiosk(acting.actor)

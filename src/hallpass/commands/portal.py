@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -45,7 +45,32 @@ class DecideRequest(Command, frozen=True):
     note: Note = ""
 
 
-def settings_body(school: School) -> dict[str, Any]:
+class PortalSettings(Protocol):
+    """The Student Portal settings of a school: the `School` itself, or its read model."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def portal_enabled(self) -> bool: ...
+    @property
+    def portal_needs_approval(self) -> bool: ...
+    @property
+    def portal_approval_destinations(self) -> tuple[UUID, ...]: ...
+
+
+S = TypeVar("S", bound=PortalSettings)
+
+
+def portal_open(school: S | None, school_id: UUID) -> S:
+    """The school, if its Student Portal is on: NotFound or Forbidden otherwise."""
+    if school is None:
+        raise NotFound(f"school {school_id} not found")
+    if not school.portal_enabled:
+        raise Forbidden(PORTAL_OFF)
+    return school
+
+
+def settings_body(school: PortalSettings) -> dict[str, Any]:
     return {
         "school_id": str(school.id),
         "enabled": school.portal_enabled,
@@ -58,7 +83,7 @@ def settings_body(school: School) -> dict[str, Any]:
 class PortalCommands(PassCommands):
     """Mixed into `Hallpass`."""
 
-    async def school_settings(self, school_id: UUID) -> School:
+    async def _school(self, school_id: UUID) -> School:
         school = await self.repository.find(school_id, School)
         if school is None:
             raise NotFound(f"school {school_id} not found")
@@ -68,7 +93,7 @@ class PortalCommands(PassCommands):
     async def change_portal_settings(self, acting: Acting, command: ChangePortalSettings) -> Decided:
         if not acting.actor.is_staff or acting.actor.role != Role.ADMIN.value:
             raise Forbidden("only an administrator may change the Student Portal settings")
-        school = await self.school_settings(acting.school_id)
+        school = await self._school(acting.school_id)
         for destination_id in command.approval_destination_ids:
             await self._location(acting.actor, destination_id, "destination")
         school.change_portal_settings(
@@ -85,7 +110,7 @@ class PortalCommands(PassCommands):
         actor = acting.actor
         if actor.kind != "student" or actor.id is None:
             raise Forbidden("only a student signed in to the Student Portal may do this")
-        school = await self.school_settings(actor.school_id)
+        school = await self._school(actor.school_id)
         if not school.portal_enabled:
             raise Forbidden(PORTAL_OFF)
         origin = await self._location(actor, command.origin_id, "origin")

@@ -21,6 +21,7 @@ from hallpass.commands import Outcome
 from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
 from hallpass.http.errors import error_body, outcome_status, refusal_headers
+from hallpass.projections.school_settings import SchoolSettings, SchoolSettingsView
 from hallpass.text import is_number
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -36,6 +37,14 @@ class ORJSONResponse(JSONResponse):
 
 def runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+async def school_settings(request: Request, school_id: UUID) -> SchoolSettings:
+    """What the school's administrators set (read model); NotFound for a school that is not there."""
+    school = await SchoolSettingsView(runtime(request).pool).get(school_id)
+    if school is None:
+        raise NotFound(f"school {school_id} not found")
+    return school
 
 
 def now(request: Request) -> datetime:
@@ -116,6 +125,14 @@ def checked_key(raw: str, field: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise Invalid(f"{field} must be 1 to {MAX_KEY_LENGTH} printable characters", field=field)
     return key
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def path_uuid(request: Request, name: str, what: str) -> UUID:

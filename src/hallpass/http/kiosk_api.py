@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
-from uuid import UUID, uuid4
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hallpass.acting import Acting, Actor
-from hallpass.aggregates.kiosks import Kiosk, KioskLocked
-from hallpass.aggregates.locations import Location
+from hallpass.acting import Actor
+from hallpass.aggregates.kiosks import Kiosk
 from hallpass.commands import Hallpass, Outcome
-from hallpass.commands.kiosk import ConfigureKiosk, KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
-from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_password
+from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
 from hallpass.errors import Invalid, Unauthenticated
 from hallpass.http.auth import KIOSK_SCOPE_KEY, issue_kiosk_token, kiosk_claims, require_staff
 from hallpass.http.common import (
@@ -22,7 +18,6 @@ from hallpass.http.common import (
     acting,
     command_endpoint,
     idempotency_key,
-    now,
     parse_body,
     query_search,
     respond,
@@ -30,11 +25,6 @@ from hallpass.http.common import (
 )
 from hallpass.http.openapi import ApiRoute, Operation, Query
 from hallpass.projections.kiosks import KioskView
-from hallpass.text import is_number
-
-
-def kiosk_login(kiosk_id: UUID) -> str:
-    return f"kiosk:{kiosk_id}"
 
 
 def kiosk_view(request: Request) -> KioskView:
@@ -51,26 +41,8 @@ async def require_kiosk(request: Request, *, form_csrf: str | None = None) -> tu
 
 
 async def set_up_kiosk(request: Request, actor: Actor, setup: KioskSetUp) -> tuple[Outcome, str]:
-    """Record the kiosk, then keep its exit password's hash apart from the log; returns its token.
-
-    The hash is stored only once the kiosk is recorded, so a refused set-up leaves no credential
-    behind; the token is handed out only after both.
-    """
-    rt = runtime(request)
-    kiosk_id, secret, moment = uuid4(), secrets.token_urlsafe(32), now(request)
-    password_hash = await hash_password(setup.exit_password)
-    command = ConfigureKiosk(
-        room_id=setup.room_id, destination_ids=setup.destination_ids, students=setup.students, name=setup.name
-    )
-    outcome = await rt.app.configure_kiosk(acting(request, actor), command, kiosk_id=kiosk_id, secret=secret)
-    await rt.credentials.set_password_hash(
-        login=kiosk_login(kiosk_id),
-        principal_kind="kiosk",
-        principal_id=kiosk_id,
-        school_id=actor.school_id,
-        password_hash=password_hash,
-        now=moment,
-    )
+    """Set the kiosk up (its exit password kept apart from the log); returns its device token."""
+    outcome, kiosk_id, secret = await runtime(request).app.set_up_kiosk(acting(request, actor), setup)
     return outcome, issue_kiosk_token(request, kiosk_id, secret)
 
 
@@ -97,25 +69,12 @@ async def destinations(request: Request, kiosk: Kiosk) -> list[dict[str, Any]]:
 
 
 async def room_name(request: Request, kiosk: Kiosk) -> str:
-    room = await runtime(request).app.repository.find(kiosk.room_id, Location)
-    return room.name if room is not None else ""
+    room = await runtime(request).directory.location(kiosk.room_id)
+    return str(room["name"]) if room is not None else ""
 
 
 async def try_exit(request: Request, actor: Actor, password: str) -> Outcome:
-    rt = runtime(request)
-    moment = now(request)
-
-    async def password_ok() -> bool:
-        """Checked through the shared limiter: at most five tries are ever checked per lockout."""
-        try:
-            found = await rt.credentials.verify(
-                kiosk_login(actor.id or uuid4()), password, now=moment, limit=KIOSK_EXIT_LIMIT
-            )
-            return found is not None and is_number(password)
-        except TooManyAttempts as e:
-            raise KioskLocked("too many wrong passwords; try again later", retry_after=e.retry_after) from e
-
-    return await rt.app.exit_kiosk(Acting(actor, moment), password_ok=password_ok)
+    return await runtime(request).app.exit_kiosk(acting(request, actor), password)
 
 
 async def keyed_kiosk(request: Request) -> Actor:

@@ -12,9 +12,10 @@ from starlette.responses import Response
 
 from hallpass.acting import Actor
 from hallpass.aggregates.passes import Source, Status
+from hallpass.aggregates.schools import approval_needed
 from hallpass.bounds import NewSecret, Secret, Username
 from hallpass.commands import Hallpass
-from hallpass.commands.portal import RequestPortalPass
+from hallpass.commands.portal import RequestPortalPass, portal_open
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import NotFound
 from hallpass.http.auth import end_session, portal_session, require_student
@@ -27,8 +28,9 @@ from hallpass.http.common import (
 )
 from hallpass.http.errors import json_error
 from hallpass.http.openapi import ApiRoute, Operation
-from hallpass.http.portal_auth import choose_password, portal_school, sign_in
+from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.projections.queries import PassFilters
+from hallpass.projections.school_settings import SchoolSettingsView
 
 RECENT = 50
 
@@ -90,7 +92,7 @@ async def own_pass(request: Request, actor: Actor, pass_id: UUID) -> dict[str, A
 
 async def portal_locations(request: Request, actor: Actor) -> dict[str, Any]:
     rt = runtime(request)
-    school = await portal_school(request, actor.school_id)
+    school = portal_open(await SchoolSettingsView(rt.pool).get(actor.school_id), actor.school_id)
     places = await rt.directory.locations(actor.school_id)
     leaving = [{"id": p["location_id"], "name": p["name"], "teacher": p["teacher_name"]} for p in places]
     going = [
@@ -98,7 +100,12 @@ async def portal_locations(request: Request, actor: Actor) -> dict[str, Any]:
             "id": p["location_id"],
             "name": p["name"],
             "allotted_minutes": p["allotted_minutes"],
-            "needs_approval": school.portal_approval_needed(p["location_id"], p["needs_approval"]),
+            "needs_approval": approval_needed(
+                school.portal_needs_approval,
+                school.portal_approval_destinations,
+                p["location_id"],
+                p["needs_approval"],
+            ),
         }
         for p in places
         if p["portal_allowed"]

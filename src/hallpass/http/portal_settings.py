@@ -15,7 +15,16 @@ from hallpass.commands import Hallpass
 from hallpass.commands.portal import ChangePortalSettings, settings_body
 from hallpass.errors import DomainError, Forbidden
 from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import ORJSONResponse, acting, command_endpoint, parse_form, runtime, visible
+from hallpass.http.common import (
+    ORJSONResponse,
+    acting,
+    command_endpoint,
+    is_uuid,
+    parse_form,
+    runtime,
+    school_settings,
+    visible,
+)
 from hallpass.http.errors import status_for
 from hallpass.http.openapi import ApiRoute, Operation
 
@@ -28,8 +37,7 @@ def _admin(actor: Actor) -> Actor:
 
 async def read_settings(request: Request) -> Response:
     actor = _admin(require_staff(request))
-    school = await runtime(request).app.school_settings(actor.school_id)
-    return ORJSONResponse(settings_body(school))
+    return ORJSONResponse(settings_body(await school_settings(request, actor.school_id)))
 
 
 change_settings = command_endpoint(
@@ -47,7 +55,7 @@ async def settings_page(request: Request) -> Response:
     context: dict[str, Any] = {"error": "", "saved": False}
     status = 200
     if form is not None:
-        chosen = [UUID(str(v)) for v in form.getlist("approval_destination_ids") if _is_uuid(str(v))]
+        chosen = [UUID(str(v)) for v in form.getlist("approval_destination_ids") if is_uuid(str(v))]
         try:
             command = parse_form(
                 request,
@@ -63,7 +71,7 @@ async def settings_page(request: Request) -> Response:
             context["saved"] = True
         except DomainError as e:
             context["error"], status = e.message, status_for(e)
-    school = await rt.app.school_settings(actor.school_id)
+    school = await school_settings(request, actor.school_id)
     directory_school = await rt.directory.school(actor.school_id)
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
@@ -79,14 +87,6 @@ async def settings_page(request: Request) -> Response:
         },
         status_code=status,
     )
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 routes = [

@@ -9,10 +9,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass import bounds
-from hallpass.aggregates.schools import School
 from hallpass.errors import DomainError, Forbidden, Invalid
 from hallpass.http.auth import csrf_token, current_actor
-from hallpass.http.common import acting, runtime, visible_on_page
+from hallpass.http.common import acting, runtime, school_settings, visible_on_page
 from hallpass.http.errors import status_for
 
 
@@ -38,7 +37,7 @@ async def school_day(request: Request) -> Response:
             return RedirectResponse("/hall-pass", status_code=303, headers=headers)
         except DomainError as e:
             error, status = e.message, status_for(e)
-    school = await rt.app.repository.find(actor.school_id, School)
+    school = await school_settings(request, actor.school_id)
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "school_day.html",

@@ -12,7 +12,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Actor
-from hallpass.aggregates.staff import Staff
 from hallpass.bounds import Login, Secret
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import Invalid, Unauthenticated
@@ -37,14 +36,7 @@ class SignIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def _staff_actor(request: Request, email: str, password: str) -> Actor | None:
-    rt = runtime(request)
-    credential = await rt.credentials.verify(email, password, now=now(request))
-    if credential is None or credential.principal_kind != "staff":
-        return None
-    staff = await rt.app.repository.find(credential.principal_id, Staff)
-    if staff is None:
-        return None
-    return Actor(kind="staff", id=staff.id, school_id=staff.school_id, role=staff.role.value, name=staff.name)
+    return await runtime(request).app.sign_in_staff(email, password, now=now(request))
 
 
 async def create_token(request: Request) -> Response:

@@ -294,6 +294,10 @@ class DirectoryView:
         row = await self.pool.fetchrow("SELECT * FROM dir_schools WHERE school_id = $1", school_id)
         return dict(row) if row else None
 
+    async def location(self, location_id: UUID) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow("SELECT * FROM dir_locations WHERE location_id = $1", location_id)
+        return dict(row) if row else None
+
     async def locations(self, school_id: UUID) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
             "SELECT l.*, t.name AS teacher_name FROM dir_locations l"

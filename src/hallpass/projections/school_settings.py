@@ -1,0 +1,88 @@
+"""SchoolSettingsView: what each school's administrators set (the Student Portal, dismissal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from hallpass.aggregates.schools import School
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS school_settings (
+    school_id uuid PRIMARY KEY,
+    timezone text NOT NULL,
+    portal_enabled boolean NOT NULL DEFAULT false,
+    portal_needs_approval boolean NOT NULL DEFAULT false,
+    portal_approval_destination_ids uuid[] NOT NULL DEFAULT '{}',
+    dismissal_time time
+);
+"""
+
+
+class SchoolSettingsProjection:
+    """One row per school. Its own projection, so a log that predates it is projected in full."""
+
+    name = "school_settings"
+    serves_requests = True
+    tables: tuple[str, ...] = ("school_settings",)
+
+    async def create_schema(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(SCHEMA)
+
+    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        if isinstance(event, School.Registered):
+            await conn.execute(
+                "INSERT INTO school_settings (school_id, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                event.originator_id,
+                event.timezone,
+            )
+        elif isinstance(event, School.PortalSettingsChanged):
+            await conn.execute(
+                "UPDATE school_settings SET portal_enabled = $2, portal_needs_approval = $3,"
+                " portal_approval_destination_ids = $4 WHERE school_id = $1",
+                event.originator_id,
+                event.enabled,
+                event.needs_approval,
+                list(event.approval_destination_ids),
+            )
+        elif isinstance(event, School.DismissalTimeSet):
+            await conn.execute(
+                "UPDATE school_settings SET dismissal_time = $2 WHERE school_id = $1",
+                event.originator_id,
+                event.dismissal_time,
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class SchoolSettings:
+    """A school's settings as its read model holds them; named as on the `School` aggregate."""
+
+    id: UUID
+    timezone: str
+    portal_enabled: bool
+    portal_needs_approval: bool
+    portal_approval_destinations: tuple[UUID, ...]
+    dismissal_time: time | None
+
+
+class SchoolSettingsView:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def get(self, school_id: UUID) -> SchoolSettings | None:
+        row = await self.pool.fetchrow("SELECT * FROM school_settings WHERE school_id = $1", school_id)
+        if row is None:
+            return None
+        return SchoolSettings(
+            id=row["school_id"],
+            timezone=row["timezone"],
+            portal_enabled=row["portal_enabled"],
+            portal_needs_approval=row["portal_needs_approval"],
+            portal_approval_destinations=tuple(row["portal_approval_destination_ids"]),
+            dismissal_time=row["dismissal_time"],
+        )
