@@ -34,6 +34,12 @@ async def school(runtime: Runtime) -> SchoolFixture:
     return await make_school(runtime, students=2)
 
 
+def to_nurse(school: SchoolFixture, students: list[UUID]) -> CreatePasses:
+    return CreatePasses(
+        origin_id=school.rooms["Room 101"], destination_id=school.rooms["Nurse"], student_ids=students
+    )
+
+
 async def record_the_old_way(
     runtime: Runtime, acting: Acting, print_: str, status_code: int, response: Mapping[str, object]
 ) -> None:
@@ -56,11 +62,7 @@ async def record_the_old_way(
 async def test_an_old_record_of_a_creation_replays_as_created_with_status_201(
     runtime: Runtime, school: SchoolFixture
 ) -> None:
-    command = CreatePasses(
-        origin_id=school.rooms["Room 101"],
-        destination_id=school.rooms["Nurse"],
-        student_ids=school.students[:1],
-    )
+    command = to_nurse(school, school.students[:1])
     acting = Acting(school.teacher(), NOW, "old-create")
     first = {"passes": [{"id": str(uuid4()), "status": "active"}]}
     await record_the_old_way(runtime, acting, fingerprint("create_passes", command), 201, first)
@@ -95,11 +97,7 @@ async def test_an_old_record_of_a_change_replays_as_done_with_status_200(
 async def test_a_new_record_stores_the_outcome_and_replays_it(
     runtime: Runtime, school: SchoolFixture
 ) -> None:
-    command = CreatePasses(
-        origin_id=school.rooms["Room 101"],
-        destination_id=school.rooms["Nurse"],
-        student_ids=school.students[1:2],
-    )
+    command = to_nurse(school, school.students[1:2])
     acting = Acting(school.teacher(), NOW, "new-create")
     first = await runtime.app.create_passes(acting, command)
     again = await runtime.app.create_passes(acting, command)

@@ -17,14 +17,18 @@ class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     """
 
 
-class CreatePasses(Command, frozen=True):
-    """Create Hall Pass: one Active pass per selected student, all or none."""
+class Passes(Command, frozen=True):
+    """Passes for the selected students, from one place to another; what each way of making them shares."""
 
     origin_id: UUID
     destination_id: UUID
     student_ids: StudentIds
     allotted_minutes: Minutes | None = None
     note: Note = ""
+
+
+class CreatePasses(Passes, frozen=True):
+    """Create Hall Pass: one Active pass per selected student, all or none."""
 
 
 class CompletePass(Command, frozen=True):

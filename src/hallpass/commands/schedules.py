@@ -18,7 +18,7 @@ from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
-from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, StudentIds, TimeOfDay, TimeZone, Weekday
+from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, TimeOfDay, TimeZone, Weekday
 from hallpass.commands.base import (
     MAX_ATTEMPTS,
     CommandBase,
@@ -31,19 +31,14 @@ from hallpass.commands.base import (
     handler,
     staff_only,
 )
-from hallpass.commands.messages import Command
+from hallpass.commands.messages import Command, Passes
 from hallpass.errors import Conflict, DestinationFull, Invalid, NotFound, StudentAlreadyOut
 
 
-class SchedulePasses(Command, frozen=True):
+class SchedulePasses(Passes, frozen=True, kw_only=True):
     """Plan one pass per selected student, starting at `start_at` (all or none)."""
 
-    origin_id: UUID
-    destination_id: UUID
-    student_ids: StudentIds
     start_at: Moment
-    allotted_minutes: Minutes | None = None
-    note: Note = ""
 
 
 class ReschedulePass(Command, frozen=True):
@@ -60,19 +55,14 @@ class CancelScheduledPass(Command, frozen=True):
     note: Note = ""
 
 
-class ScheduleRepeating(Command, frozen=True):
+class ScheduleRepeating(Passes, frozen=True, kw_only=True):
     """A repeating schedule: one Scheduled pass per student on each listed weekday at `at`."""
 
-    origin_id: UUID
-    destination_id: UUID
-    student_ids: StudentIds
     weekdays: Annotated[list[Weekday], msgspec.Meta(min_length=1, max_length=7)]
     at: TimeOfDay
     first_date: Day
     last_date: Day
     timezone: TimeZone | None = None
-    allotted_minutes: Minutes | None = None
-    note: Note = ""
 
 
 class ScheduleCommands(CommandBase):
@@ -159,9 +149,7 @@ class ScheduleCommands(CommandBase):
         planned = await self._plan(acting, command, [_aware(command.start_at)])
         return created({"passes": [await self._summary(p) for p in planned]}, planned)
 
-    async def _plan(
-        self, acting: Acting, command: SchedulePasses | ScheduleRepeating, starts: list[datetime]
-    ) -> list[Pass]:
+    async def _plan(self, acting: Acting, command: Passes, starts: list[datetime]) -> list[Pass]:
         """One Scheduled pass per start time and student, all checked against the school."""
         origin = await self._location(acting.actor, command.origin_id, "origin")
         destination = await self._location(acting.actor, command.destination_id, "destination")

@@ -5,17 +5,20 @@ Every screen needs the kiosk cookie; a device holding one reaches nothing else (
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
+from hallpass.commands import Outcome
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, Unauthenticated
 from hallpass.http.auth import (
@@ -183,37 +186,49 @@ async def _create_summary(
     )
 
 
-async def create(request: Request) -> Response:
+async def _send(
+    request: Request,
+    flow: str,
+    send: Callable[[Acting, FormData], Awaitable[Outcome]],
+    again: Callable[[Kiosk, FormData, str, int], Awaitable[Response]],
+) -> Response:
+    """A kiosk screen's command: the done screen, or on a refusal the summary again saying why."""
     form = await request.form()
     found = await _kiosk(request, str(form.get("csrf", "")))
     if isinstance(found, Response):
         return found
     actor, kiosk = found
     try:
-        command = KioskCreatePass(
-            student_id=_uuid(str(form.get("student_id", "")), "choose who you are"),
-            destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
-        )
-        outcome = await runtime(request).app.kiosk_create_pass(
-            acting(request, actor, form_key(form, "key")), command
-        )
+        outcome = await send(acting(request, actor, form_key(form, "key")), form)
     except DomainError as e:
-        student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
-        return await _create_summary(
-            request, kiosk, student_raw, destination_raw, _sentence(e.message), status_for(e)
-        )
+        return await again(kiosk, form, _sentence(e.message), status_for(e))
     headers = await visible(request, outcome.notification_id)
-    hall_pass = outcome.body["passes"][0]
+    hall_pass = outcome.body["passes"][0] if flow == "create" else outcome.body["pass"]
     response = _render(
         request,
         "done.html",
-        flow="create",
+        flow=flow,
         hall_pass=hall_pass,
-        moment=datetime.fromisoformat(hall_pass["due_at"]),
+        moment=datetime.fromisoformat(hall_pass["due_at" if flow == "create" else "returned_at"]),
         tz=await _school_tz(request, kiosk),
     )
     response.headers.update(headers)
     return response
+
+
+async def create(request: Request) -> Response:
+    async def send(by: Acting, form: FormData) -> Outcome:
+        command = KioskCreatePass(
+            student_id=_uuid(str(form.get("student_id", "")), "choose who you are"),
+            destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
+        )
+        return await runtime(request).app.kiosk_create_pass(by, command)
+
+    async def again(kiosk: Kiosk, form: FormData, error: str, status: int) -> Response:
+        student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
+        return await _create_summary(request, kiosk, student_raw, destination_raw, error, status)
+
+    return await _send(request, "create", send, again)
 
 
 async def complete_summary(request: Request) -> Response:
@@ -245,30 +260,14 @@ async def _complete_summary(
 
 
 async def complete(request: Request) -> Response:
-    form = await request.form()
-    found = await _kiosk(request, str(form.get("csrf", "")))
-    if isinstance(found, Response):
-        return found
-    actor, kiosk = found
-    try:
+    async def send(by: Acting, form: FormData) -> Outcome:
         command = KioskCompletePass(student_id=_uuid(str(form.get("student_id", "")), "choose who you are"))
-        outcome = await runtime(request).app.kiosk_complete_pass(
-            acting(request, actor, form_key(form, "key")), command
-        )
-    except DomainError as e:
-        student_raw = str(form.get("student_id", ""))
-        return await _complete_summary(request, kiosk, student_raw, _sentence(e.message), status_for(e))
-    headers = await visible(request, outcome.notification_id)
-    response = _render(
-        request,
-        "done.html",
-        flow="complete",
-        hall_pass=outcome.body["pass"],
-        moment=datetime.fromisoformat(outcome.body["pass"]["returned_at"]),
-        tz=await _school_tz(request, kiosk),
-    )
-    response.headers.update(headers)
-    return response
+        return await runtime(request).app.kiosk_complete_pass(by, command)
+
+    async def again(kiosk: Kiosk, form: FormData, error: str, status: int) -> Response:
+        return await _complete_summary(request, kiosk, str(form.get("student_id", "")), error, status)
+
+    return await _send(request, "complete", send, again)
 
 
 async def leave(request: Request) -> Response:

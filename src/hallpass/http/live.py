@@ -1,9 +1,9 @@
-"""Server-sent events: tells a dashboard when its school's passes change, from any process."""
+"""Server-sent events: tells a page when its school's passes change, from any process."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -15,14 +15,19 @@ from hallpass.http.openapi import ApiRoute, Operation
 KEEPALIVE_SECONDS = 15.0
 
 
-async def stream(request: Request) -> Response:
-    actor = require_staff(request)
-    watcher = runtime(request).watcher
-    school = str(actor.school_id)
+def school_events(
+    request: Request, school_id: str, event: Callable[[], Awaitable[bytes | None]]
+) -> StreamingResponse:
+    """A stream that, each time the school's read models change, sends what `event` says (if any).
 
-    async def events() -> AsyncIterator[bytes]:
+    Changes that arrive together are told once; a comment every KEEPALIVE_SECONDS keeps the
+    connection open.
+    """
+    watcher = runtime(request).watcher
+
+    async def stream() -> AsyncIterator[bytes]:
         yield b"retry: 2000\nevent: hello\ndata: {}\n\n"
-        async with watcher.subscribe(school) as queue:
+        async with watcher.subscribe(school_id) as queue:
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
@@ -33,13 +38,24 @@ async def stream(request: Request) -> Response:
                     return
                 while not queue.empty():
                     queue.get_nowait()
-                yield b"event: passes\ndata: {}\n\n"
+                told = await event()
+                if told is not None:
+                    yield told
 
     return StreamingResponse(
-        events(),
+        stream(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+async def stream(request: Request) -> Response:
+    actor = require_staff(request)
+
+    async def passes_changed() -> bytes:
+        return b"event: passes\ndata: {}\n\n"
+
+    return school_events(request, str(actor.school_id), passes_changed)
 
 
 routes = [

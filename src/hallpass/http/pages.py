@@ -30,6 +30,7 @@ from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import (
     acting,
     form_key,
+    is_uuid,
     now,
     parse_form,
     query_grade,
@@ -173,8 +174,8 @@ async def _create_form(
     me = await rt.directory.staff_member(actor.id) if actor.id else None
     values = values or {}
     params = request.query_params
-    carried = [UUID(v) for v in params.getlist("selected") if _is_uuid(v)]
-    carried += [UUID(v) for v in values.get("student_ids", []) if _is_uuid(v)]
+    carried = [UUID(v) for v in params.getlist("selected") if is_uuid(v)]
+    carried += [UUID(v) for v in values.get("student_ids", []) if is_uuid(v)]
     homeroom = params.get("homeroom_id", "")
     if "homeroom_id" not in params and me and me["room_id"]:
         homeroom = str(me["room_id"])
@@ -183,7 +184,7 @@ async def _create_form(
         actor.school_id,
         name=query_search(request),
         grade=query_grade(request),
-        homeroom_id=UUID(homeroom) if _is_uuid(homeroom) else None,
+        homeroom_id=UUID(homeroom) if is_uuid(homeroom) else None,
         limit=200,
     )
     chosen = await rt.directory.students_by_ids(actor.school_id, carried[:500]) if carried else []
@@ -213,17 +214,9 @@ async def _create_form(
     )
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _uuid_field(form: FormData, name: str, label: str) -> UUID:
     raw = str(form.get(name, "")).strip()
-    if not _is_uuid(raw):
+    if not is_uuid(raw):
         raise Invalid(f"choose {label}", field=name)
     return UUID(raw)
 
@@ -271,7 +264,7 @@ async def _submit_create(
     request: Request, actor: Actor, form: FormData, student_ids: list[str]
 ) -> tuple[Outcome, str]:
     """Create Hall Pass now, later today or another day, or on a repeating schedule."""
-    if not student_ids or not all(_is_uuid(s) for s in student_ids):
+    if not student_ids or not all(is_uuid(s) for s in student_ids):
         raise Invalid("select at least one student", field="student_ids")
     app = runtime(request).app
     origin = _uuid_field(form, "origin_id", "where the student is Leaving From")
@@ -280,44 +273,24 @@ async def _submit_create(
     by = acting(request, actor, form_key(form, "idempotency_key"))
     when = str(form.get("when", "now"))
     minutes = _minutes(str(form.get("allotted_minutes", "")))
+    chosen: dict[str, Any] = {
+        "origin_id": origin,
+        "destination_id": destination,
+        "student_ids": students,
+        "allotted_minutes": minutes,
+    }
     if when == "later":
-        tz = await _school_tz(request, actor)
-        start = _local_moment(str(form.get("start_at", "")), tz, "start_at")
+        start = _local_moment(str(form.get("start_at", "")), await _school_tz(request, actor), "start_at")
         outcome = await app.schedule_passes(
-            by,
-            parse_form(
-                request,
-                {
-                    "origin_id": origin,
-                    "destination_id": destination,
-                    "student_ids": students,
-                    "start_at": start,
-                    "allotted_minutes": minutes,
-                },
-                SchedulePasses,
-            ),
+            by, parse_form(request, {**chosen, "start_at": start}, SchedulePasses)
         )
         count = len(outcome.body.get("passes", []))
         return outcome, f"Scheduled {_plural(count, 'hall pass')}."
     if when == "repeating":
-        outcome = await app.schedule_repeating(
-            by, _repeating(request, form, origin, destination, students, minutes)
-        )
+        outcome = await app.schedule_repeating(by, _repeating(request, form, chosen))
         count = len(outcome.body.get("passes", []))
         return outcome, f"Scheduled a repeating pass: {_plural(count, 'hall pass')} planned."
-    outcome = await app.create_passes(
-        by,
-        parse_form(
-            request,
-            {
-                "origin_id": origin,
-                "destination_id": destination,
-                "student_ids": students,
-                "allotted_minutes": minutes,
-            },
-            CreatePasses,
-        ),
-    )
+    outcome = await app.create_passes(by, parse_form(request, chosen, CreatePasses))
     return outcome, f"Created {_plural(len(outcome.body.get('passes', [])), 'hall pass')}."
 
 
@@ -329,14 +302,7 @@ def _minutes(raw: str) -> int | None:
     return int(raw)
 
 
-def _repeating(
-    request: Request,
-    form: FormData,
-    origin: UUID,
-    destination: UUID,
-    students: list[UUID],
-    minutes: int | None,
-) -> ScheduleRepeating:
+def _repeating(request: Request, form: FormData, chosen: dict[str, Any]) -> ScheduleRepeating:
     days = [str(d) for d in form.getlist("weekdays")]
     weekdays = sorted({int(d) for d in days if is_number(d) and int(d) <= 6})
     if not weekdays:
@@ -353,14 +319,11 @@ def _repeating(
     return parse_form(
         request,
         {
-            "origin_id": origin,
-            "destination_id": destination,
-            "student_ids": students,
+            **chosen,
             "weekdays": weekdays,
             "at": at,
             "first_date": first,
             "last_date": last,
-            "allotted_minutes": minutes,
         },
         ScheduleRepeating,
     )
@@ -387,7 +350,7 @@ async def _pass_form(
     form = await request.form()
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     raw = request.path_params["pass_id"]
-    if not _is_uuid(raw):
+    if not is_uuid(raw):
         raise Invalid("no such pass")
     outcome = await send(acting(request, actor), UUID(raw), form)
     headers = await visible_on_page(request, outcome.notification_id)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID, uuid4
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Actor
@@ -24,13 +22,13 @@ from hallpass.http.auth import (
     portal_session,
     require_student,
 )
-from hallpass.http.common import acting, form_key, parse_form, runtime, visible_on_page
+from hallpass.http.common import acting, form_key, is_uuid, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
+from hallpass.http.live import school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
 
 SCHOOL_COOKIE = "hallpass_portal_school"
-KEEPALIVE_SECONDS = 15.0
 LABELS = {
     "requested": "Waiting for teacher approval",
     "active": "Active",
@@ -54,18 +52,10 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
 
 def _to_sign_in(request: Request, message: str = "") -> Response:
     school = request.cookies.get(SCHOOL_COOKIE, "")
-    if not _is_uuid(school):
+    if not is_uuid(school):
         return _render(request, "signed_out.html", {"message": message}, 401)
     suffix = "?ended=1" if "without activity" in message else ""
     return RedirectResponse(f"/portal/{school}{suffix}", status_code=303)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _student(
@@ -191,9 +181,9 @@ async def create_page(request: Request) -> Response:
         context["origin_id"] = str(form.get("origin_id", ""))
         context["destination_id"] = str(form.get("destination_id", ""))
         try:
-            if not _is_uuid(context["origin_id"]):
+            if not is_uuid(context["origin_id"]):
                 raise Invalid("choose the teacher or room you are Leaving From", field="origin_id")
-            if not _is_uuid(context["destination_id"]):
+            if not is_uuid(context["destination_id"]):
                 raise Invalid("choose where you are Going To", field="destination_id")
             command = parse_form(
                 request,
@@ -224,7 +214,7 @@ async def act(request: Request) -> Response:
     raw, action = request.path_params["pass_id"], request.path_params["action"]
     app = runtime(request).app
     try:
-        if not _is_uuid(raw) or action not in ("complete", "cancel"):
+        if not is_uuid(raw) or action not in ("complete", "cancel"):
             raise Invalid("no such pass or action")
         if action == "complete":
             outcome = await app.complete_pass(acting(request, actor), UUID(raw))
@@ -252,36 +242,21 @@ async def events(request: Request) -> Response:
     actor = _student(request, touch=False)
     if isinstance(actor, Response):
         return Response("signed out", status_code=401)
-    watcher = runtime(request).watcher
 
     async def signature() -> tuple[Any, ...]:
         current = await _current(request, actor)
         return (current["id"], current["status"], current["returned_at"]) if current else ()
 
-    async def stream() -> AsyncIterator[bytes]:
-        yield b"retry: 2000\nevent: hello\ndata: {}\n\n"
-        last = await signature()
-        async with watcher.subscribe(str(actor.school_id)) as queue:
-            while True:
-                try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
-                except TimeoutError:
-                    yield b": keepalive\n\n"
-                    continue
-                if not item:
-                    return
-                while not queue.empty():
-                    queue.get_nowait()
-                seen = await signature()
-                if seen != last:
-                    last = seen
-                    yield b"event: pass\ndata: {}\n\n"
+    last = [await signature()]
 
-    return StreamingResponse(
-        stream(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    async def own_pass_changed() -> bytes | None:
+        seen = await signature()
+        if seen == last[0]:
+            return None
+        last[0] = seen
+        return b"event: pass\ndata: {}\n\n"
+
+    return school_events(request, str(actor.school_id), own_pass_changed)
 
 
 async def sign_out(request: Request) -> Response:
