@@ -41,9 +41,9 @@ async def test_a_log_written_before_the_read_model_existed_is_projected_in_full(
     school = await make_school(runtime, label="Older", students=2)
     change = ChangePortalSettings(enabled=True, needs_approval=True)
     await runtime.app.change_portal_settings(Acting(admin(school), datetime.now(UTC)), change)
-    (runner,) = [r for r in runtime.runners if r.projection.name == "school_settings"]
+    (runner,) = runtime.runners
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await runtime.store.lock_tracking(conn, "school_settings")
+        await runtime.store.lock_trackings(conn, ["school_settings"])
         await conn.execute("TRUNCATE school_settings")
         await runtime.store.delete_tracking(conn, "school_settings")
     assert await SchoolSettingsView(runtime.pool).get(school.id) is None
