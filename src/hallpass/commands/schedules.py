@@ -173,7 +173,7 @@ class ScheduleCommands(CommandBase):
 
     @handler()
     async def reschedule_pass(self, acting: Acting, pass_id: UUID, command: ReschedulePass) -> Decided:
-        """Edit a Scheduled pass; once it has started this is refused with its status (409)."""
+        """Edit a Scheduled pass; once it has started this is refused (IllegalTransition)."""
         staff_only(acting.actor, "edit a scheduled pass")
         start_at = _aware(command.start_at)
         hall_pass = await self._pass(acting.actor, pass_id)
@@ -195,7 +195,7 @@ class ScheduleCommands(CommandBase):
     async def cancel_scheduled_pass(
         self, acting: Acting, pass_id: UUID, command: CancelScheduledPass | None = None
     ) -> Decided:
-        """Cancel a Scheduled pass; once it has started this is refused with its status (409)."""
+        """Cancel a Scheduled pass; once it has started this is refused (IllegalTransition)."""
         staff_only(acting.actor, "cancel a scheduled pass")
         hall_pass = await self._pass(acting.actor, pass_id)
         hall_pass.cancel(reason="cancelled", note=command.note if command else "", **acting.stamp)
