@@ -72,7 +72,7 @@ class SweepSettings:
     grace_ms: int = 1_500
     resend_ms: int = 5_000
     batch: int = 1_000
-    min_pause_s: float = 0.1
+    min_pause_s: float = 0.05
     max_pause_s: float = 60.0
 
 
