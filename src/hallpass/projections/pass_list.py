@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -55,6 +56,52 @@ INDEXES = {
 }
 SCHEMA += "".join(f"CREATE INDEX IF NOT EXISTS {n} ON pass_list {spec};\n" for n, spec in INDEXES.items())
 
+# How each later event of a pass changes its row: the columns it sets ($4 onwards) and their
+# values, taken from the event. `$1` to `$3` are the pass, its version and the notification.
+ENDED = "ended_at = $5, ended_by_kind = $6, ended_by_id = $7"
+ENDED_WHY = ENDED + ", end_reason = $8, end_note = $9"
+
+
+def _ended(status: Status) -> Callable[[Any], tuple[Any, ...]]:
+    return lambda e: (status.value, e.timestamp, e.actor_kind, e.actor_id, e.reason, e.note)
+
+
+CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
+    Pass.Completed: (
+        "status = $4, returned_at = $5, " + ENDED,
+        lambda e: (Status.COMPLETED.value, e.timestamp, e.actor_kind, e.actor_id),
+    ),
+    Pass.ReturnRecorded: (
+        "returned_at = $4, ended_at = $4, ended_by_kind = $5, ended_by_id = $6",
+        lambda e: (e.timestamp, e.actor_kind, e.actor_id),
+    ),
+    Pass.Expired: ("status = $4", lambda e: (Status.EXPIRED.value,)),
+    Pass.Terminated: ("status = $4, " + ENDED_WHY, _ended(Status.TERMINATED)),
+    Pass.Cancelled: ("status = $4, " + ENDED_WHY, _ended(Status.CANCELLED)),
+    Pass.Activated: (
+        "status = $4, start_at = $5::timestamptz,"
+        " due_at = $5::timestamptz + allotted_minutes * interval '1 minute'",
+        lambda e: (Status.ACTIVE.value, e.timestamp),
+    ),
+    Pass.Rescheduled: (
+        "start_at = $4, due_at = $5, allotted_minutes = $6, note = $7",
+        lambda e: (
+            e.start_at,
+            e.start_at + timedelta(minutes=e.allotted_minutes),
+            e.allotted_minutes,
+            e.note,
+        ),
+    ),
+    Pass.Denied: (
+        "status = $4, " + ENDED + ", end_reason = 'denied', end_note = $8",
+        lambda e: (Status.DENIED.value, e.timestamp, e.actor_kind, e.actor_id, e.note),
+    ),
+    Pass.Approved: (
+        "status = $4, start_at = $5, due_at = $6, end_note = $7",
+        lambda e: (Status.ACTIVE.value, e.timestamp, e.due_at, e.note),
+    ),
+}
+
 
 class PassListProjection:
     name = "pass_list"
@@ -67,44 +114,11 @@ class PassListProjection:
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, Pass.Creation):
             return await self._insert(conn, event, notification_id)
-        if isinstance(event, Pass.Completed):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "status = $4, returned_at = $5, ended_at = $5, ended_by_kind = $6, ended_by_id = $7",
-                Status.COMPLETED.value,
-                event.timestamp,
-                event.actor_kind,
-                event.actor_id,
-            )
-        if isinstance(event, Pass.ReturnRecorded):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "returned_at = $4, ended_at = $4, ended_by_kind = $5, ended_by_id = $6",
-                event.timestamp,
-                event.actor_kind,
-                event.actor_id,
-            )
-        if isinstance(event, Pass.Expired):
-            return await self._update(conn, event, notification_id, "status = $4", Status.EXPIRED.value)
-        if isinstance(event, Pass.Terminated):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "status = $4, ended_at = $5, ended_by_kind = $6, ended_by_id = $7,"
-                " end_reason = $8, end_note = $9",
-                Status.TERMINATED.value,
-                event.timestamp,
-                event.actor_kind,
-                event.actor_id,
-                event.reason,
-                event.note,
-            )
-        return await self._handle_scheduling(conn, event, notification_id)
+        change = CHANGES.get(type(event))
+        if change is None:
+            return None
+        sets, values = change
+        return await self._update(conn, event, notification_id, sets, *values(event))
 
     async def _insert(self, conn: asyncpg.Connection, event: Pass.Creation, notification_id: int) -> UUID:
         if isinstance(event, Pass.Started):
@@ -141,73 +155,6 @@ class PassListProjection:
             notification_id,
         )
         return event.school_id
-
-    async def _handle_scheduling(
-        self, conn: asyncpg.Connection, event: Any, notification_id: int
-    ) -> UUID | None:
-        if isinstance(event, Pass.Activated):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "status = $4, start_at = $5::timestamptz,"
-                " due_at = $5::timestamptz + allotted_minutes * interval '1 minute'",
-                Status.ACTIVE.value,
-                event.timestamp,
-            )
-        if isinstance(event, Pass.Rescheduled):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "start_at = $4, due_at = $5, allotted_minutes = $6, note = $7",
-                event.start_at,
-                event.start_at + timedelta(minutes=event.allotted_minutes),
-                event.allotted_minutes,
-                event.note,
-            )
-        if isinstance(event, Pass.Cancelled):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "status = $4, ended_at = $5, ended_by_kind = $6, ended_by_id = $7,"
-                " end_reason = $8, end_note = $9",
-                Status.CANCELLED.value,
-                event.timestamp,
-                event.actor_kind,
-                event.actor_id,
-                event.reason,
-                event.note,
-            )
-        return await self._handle_portal(conn, event, notification_id)
-
-    async def _handle_portal(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, Pass.Approved):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "status = $4, start_at = $5, due_at = $6, end_note = $7",
-                Status.ACTIVE.value,
-                event.timestamp,
-                event.due_at,
-                event.note,
-            )
-        if isinstance(event, Pass.Denied):
-            return await self._update(
-                conn,
-                event,
-                notification_id,
-                "status = $4, ended_at = $5, ended_by_kind = $6, ended_by_id = $7,"
-                " end_reason = 'denied', end_note = $8",
-                Status.DENIED.value,
-                event.timestamp,
-                event.actor_kind,
-                event.actor_id,
-                event.note,
-            )
-        return None
 
     async def _update(
         self, conn: asyncpg.Connection, event: Any, notification_id: int, sets: str, *args: Any
