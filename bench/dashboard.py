@@ -48,6 +48,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from scratch import create_database, drop_database  # noqa: E402
+
 from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
 from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
 from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL, SCHOOL_ID, TIMEZONE, seed_demo_school  # noqa: E402
@@ -266,9 +268,7 @@ async def cases(pool: asyncpg.Pool, school_id: UUID, now: datetime) -> list[Case
 async def run(args: argparse.Namespace) -> None:
     name = args.reuse or f"bench_dash_{secrets.token_hex(4)}"
     if not args.reuse:
-        admin = await asyncpg.connect(args.database_url)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.close()
+        await create_database(args.database_url, name)
     url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
     runtime: Runtime | None = None
     try:
@@ -314,9 +314,7 @@ async def run(args: argparse.Namespace) -> None:
         if args.keep or args.reuse:
             print(f"kept the database {name}", file=sys.stderr)
         else:
-            admin = await asyncpg.connect(args.database_url)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+            await drop_database(args.database_url, name)
 
 
 @dataclass(frozen=True)

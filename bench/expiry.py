@@ -31,11 +31,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
-import asyncpg
 import redis
+from scratch import create_database, drop_database, process_tree, with_database
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.encoding import TypedMapper
@@ -56,10 +55,6 @@ class School:
     origin: UUID
     destination: UUID
     students: list[UUID]
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 async def make_school(runtime: Runtime, students: int) -> School:
@@ -119,24 +114,6 @@ def start_workers(
     ]
 
 
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
 def rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -161,7 +138,7 @@ async def sample_memory(
     names: dict[int, str] = {}
     while not stop.is_set():
         for worker in workers:
-            for pid in descendants(worker.pid):
+            for pid in process_tree(worker.pid):
                 name = names.setdefault(pid, f"{process_name(pid)} [{pid}]")
                 peak[name] = max(peak.get(name, 0.0), rss_mb(pid))
         await asyncio.sleep(1.0)
@@ -206,9 +183,7 @@ def percentile(values: list[float], q: float) -> float:
 async def run(args: argparse.Namespace) -> None:
     name = f"bench_expiry_{secrets.token_hex(4)}"
     namespace = f"hallpass-bench-{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(args.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    await create_database(args.database_url, name)
     database_url = with_database(args.database_url, name)
     workers: list[subprocess.Popen[bytes]] = []
     runtime = await build_runtime(database_url, pool_size=24)
@@ -242,9 +217,7 @@ async def run(args: argparse.Namespace) -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
         await runtime.close()
-        admin = await asyncpg.connect(args.database_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(args.database_url, name)
         client = redis.Redis.from_url(args.redis_url)
         keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
         if keys:

@@ -30,35 +30,13 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import redis
+from scratch import process_tree, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def tree(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -133,7 +111,7 @@ async def run(args: argparse.Namespace) -> None:
             )
             wait_ready(f"http://127.0.0.1:{port}", process)
             await asyncio.sleep(args.settle)
-            pids = tree(process.pid)
+            pids = process_tree(process.pid)
             each_before = {pid: cpu_seconds([pid]) for pid in pids}
             before, cpu_before, started = await commits(admin, name), cpu_seconds(pids), time.monotonic()
             await asyncio.sleep(args.seconds)

@@ -36,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import asyncpg
+from scratch import create_database, drop_database
 
 from hallpass.aggregates.kiosks import StudentMode, StudentScope
 from hallpass.bootstrap import Runtime, build_runtime
@@ -142,9 +143,7 @@ def ids(found: list[Candidate]) -> list[UUID]:
 
 async def run(args: argparse.Namespace) -> None:
     name = f"bench_kiosk_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(args.database_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
+    await create_database(args.database_url, name)
     url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
     runtime: Runtime | None = None
     try:
@@ -180,9 +179,7 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         if runtime is not None:
             await runtime.close()
-        admin = await asyncpg.connect(args.database_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(args.database_url, name)
 
 
 def main(argv: list[str] | None = None) -> None:

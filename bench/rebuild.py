@@ -28,10 +28,10 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import asyncpg
+from scratch import with_database
 
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.passes import Pass, Source
@@ -42,10 +42,6 @@ from hallpass.commands.repository import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 5_000  # events per append while writing the log
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 async def write_log(runtime: Runtime, passes: int, students: int) -> None:
