@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import redis
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from support.browser import Screens, watch_csp
 from support.fixtures import other_school, other_teacher, own_school, own_teacher, school, server, teacher
@@ -24,6 +24,10 @@ __all__ = [
     "server",
     "teacher",
 ]
+
+# A page's expectations wait up to 15 s (Playwright's default is 5 s): on a loaded two-core machine
+# a live update can take longer than 5 s to arrive, and waiting longer costs nothing when it is quick.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
