@@ -7,7 +7,7 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import cache
-from typing import Any, Union
+from typing import Any, Protocol, Union, cast
 from uuid import UUID
 
 import orjson
@@ -37,13 +37,15 @@ def _default(obj: Any) -> Any:
 
 
 class Superseded:
-    """An event class kept only to read rows written before other classes replaced it.
+    """Marks an event class kept only to read rows written before other classes replaced it.
 
-    The mapper hands out its `successor` instead, so nothing past the stored format sees it.
+    Such a class defines `successor()`, the event that now records the same fact; the mapper
+    hands that out instead, so nothing past the stored format sees the old class.
     """
 
-    def successor(self) -> Any:
-        raise NotImplementedError
+
+class _Replaced(Protocol):
+    def successor(self) -> DomainEventProtocol[UUID]: ...
 
 
 class OrjsonTranscoder(Transcoder):
@@ -121,5 +123,5 @@ class TypedMapper(Mapper[UUID]):
             if name in state:
                 state[name] = convert(state[name])
         if isinstance(event, Superseded):
-            return event.successor()  # type: ignore[no-any-return]
+            return cast(_Replaced, event).successor()
         return event

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Self
 
 
-class Closing:
-    """A resource that a `with` block closes on the way out; subclasses define `close()`."""
+class Closing(ABC):
+    """A resource that a `with` block closes on the way out."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Stop the resource and release what it holds; closing twice does nothing more."""
 
     def __enter__(self) -> Self:
         return self
