@@ -16,7 +16,7 @@ from hallpass.projections.kiosks import KioskProjection, KioskView
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
-from hallpass.projections.school_settings import SchoolSettingsProjection
+from hallpass.projections.school_settings import SchoolSettingsProjection, SchoolSettingsView
 from hallpass.projections.timers import TimersProjection
 from hallpass.projections.watch import Watcher
 from hallpass.sessions import SessionStore
@@ -42,6 +42,7 @@ class Runtime:
     passes: PassListView
     directory: DirectoryView
     kiosks: KioskView
+    settings: SchoolSettingsView
     runners: list[ProjectionRunner]
     watcher: Watcher
     extras: dict[str, object] = field(default_factory=dict)
@@ -114,6 +115,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         passes=PassListView(pool),
         directory=DirectoryView(pool),
         kiosks=KioskView(pool, trigrams=await trigrams.installed(pool)),
+        settings=SchoolSettingsView(pool),
         runners=runners,
         watcher=watcher,
     )

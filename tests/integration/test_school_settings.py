@@ -9,7 +9,6 @@ from hallpass.acting import Acting, Actor
 from hallpass.aggregates.schools import School
 from hallpass.bootstrap import Runtime
 from hallpass.commands.portal import ChangePortalSettings
-from hallpass.projections.school_settings import SchoolSettingsView
 from support.school import SchoolFixture, make_school
 
 
@@ -28,7 +27,7 @@ async def test_the_read_model_holds_the_settings_the_school_holds(runtime: Runti
         await runner.catch_up()
 
     school = await runtime.app.repository.find(made.id, School)
-    settings = await SchoolSettingsView(runtime.pool).get(made.id)
+    settings = await runtime.settings.get(made.id)
 
     assert school is not None and settings is not None
     same = ("id", "timezone", "portal_enabled", "portal_needs_approval", "portal_approval_destinations")
@@ -46,9 +45,9 @@ async def test_a_log_written_before_the_read_model_existed_is_projected_in_full(
         await runtime.store.lock_trackings(conn, ["school_settings"])
         await conn.execute("TRUNCATE school_settings")
         await runtime.store.delete_tracking(conn, "school_settings")
-    assert await SchoolSettingsView(runtime.pool).get(school.id) is None
+    assert await runtime.settings.get(school.id) is None
 
     await runner.catch_up()
 
-    settings = await SchoolSettingsView(runtime.pool).get(school.id)
+    settings = await runtime.settings.get(school.id)
     assert settings is not None and (settings.portal_enabled, settings.portal_needs_approval) == (True, True)

@@ -21,7 +21,7 @@ from hallpass.commands import Outcome
 from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
 from hallpass.http.errors import error_body, outcome_status, refusal_headers
-from hallpass.projections.school_settings import SchoolSettings, SchoolSettingsView
+from hallpass.projections.school_settings import SchoolSettings
 from hallpass.text import is_number
 
 S = TypeVar("S", bound=msgspec.Struct)
@@ -41,7 +41,7 @@ def runtime(request: Request) -> Runtime:
 
 async def school_settings(request: Request, school_id: UUID) -> SchoolSettings:
     """What the school's administrators set (read model); NotFound for a school that is not there."""
-    school = await SchoolSettingsView(runtime(request).pool).get(school_id)
+    school = await runtime(request).settings.get(school_id)
     if school is None:
         raise NotFound(f"school {school_id} not found")
     return school

@@ -30,7 +30,6 @@ from hallpass.http.errors import json_error
 from hallpass.http.openapi import ApiRoute, Operation
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.projections.queries import PassFilters
-from hallpass.projections.school_settings import SchoolSettingsView
 
 RECENT = 50
 
@@ -92,7 +91,7 @@ async def own_pass(request: Request, actor: Actor, pass_id: UUID) -> dict[str, A
 
 async def portal_locations(request: Request, actor: Actor) -> dict[str, Any]:
     rt = runtime(request)
-    school = portal_open(await SchoolSettingsView(rt.pool).get(actor.school_id), actor.school_id)
+    school = portal_open(await rt.settings.get(actor.school_id), actor.school_id)
     places = await rt.directory.locations(actor.school_id)
     leaving = [{"id": p["location_id"], "name": p["name"], "teacher": p["teacher_name"]} for p in places]
     going = [
