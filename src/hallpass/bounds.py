@@ -168,10 +168,7 @@ def moment(
     if value.tzinfo is None or value.utcoffset() is None:
         raise Invalid(f"{field} needs a time zone offset, e.g. 2025-03-01T10:00:00-06:00", field=field)
     # Comparing aware datetimes never overflows; converting one near year 1 or 9999 may.
-    if not now - past <= value <= now + future:
-        raise Invalid(
-            f"{field} must be within {_span(past)} before and {_span(future)} after now", field=field
-        )
+    _within(value, now, past, future, field=field, centre="now")
     return value.astimezone(UTC)
 
 
@@ -192,12 +189,18 @@ def day(
     past: timedelta = COMMAND_WINDOW,
     future: timedelta = COMMAND_WINDOW,
 ) -> date:
-    today = now.date()
-    if not today - past <= value <= today + future:
-        raise Invalid(
-            f"{field} must be within {_span(past)} before and {_span(future)} after today", field=field
-        )
+    _within(value, now.date(), past, future, field=field, centre="today")
     return value
+
+
+def _within(
+    value: date, around: date, past: timedelta, future: timedelta, *, field: str, centre: str
+) -> None:
+    """`value` lies in [around - past, around + future] (`around` is now, or today)."""
+    if not around - past <= value <= around + future:
+        raise Invalid(
+            f"{field} must be within {_span(past)} before and {_span(future)} after {centre}", field=field
+        )
 
 
 def time_of_day(value: time, *, field: str) -> time:
