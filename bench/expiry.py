@@ -60,14 +60,17 @@ class School:
 async def make_school(runtime: Runtime, students: int) -> School:
     now = datetime.now(UTC)
     app = runtime.app
-    school = await app.register_school(name="Bench", timezone="UTC", district_id=uuid4(), now=now)
+    district = await app.found_district(name="Bench", now=now)
+    school = await app.register_school(name="Bench", timezone="UTC", district_id=district.id, now=now)
     room, nurse = await app.add_locations(
         school.id,
         [NewLocation("Room 1", LocationKind.CLASSROOM, 10), NewLocation("Nurse", LocationKind.NURSE, 15)],
         now=now,
     )
     (teacher,) = await app.hire_staff(
-        school.id, [NewStaff("T", f"t.{uuid4().hex[:8]}@bench.example.org", Role.TEACHER, room.id)], now=now
+        school.id,
+        [NewStaff("T", f"t.{uuid4().hex[:8]}@bench.example.org", (Role.TEACHER,), room.id)],
+        now=now,
     )
     registered = await app.register_students(
         school.id, [NewStudent("S", f"{i:05d}", 7, room.id, i + 1, None) for i in range(students)], now=now

@@ -47,7 +47,8 @@ CHUNK = 5_000  # events per append while writing the log
 async def write_log(runtime: Runtime, passes: int, students: int) -> None:
     now = datetime.now(UTC) - timedelta(days=30)
     app = runtime.app
-    school = await app.register_school(name="Bench", timezone="UTC", district_id=uuid4(), now=now)
+    district = await app.found_district(name="Bench", now=now)
+    school = await app.register_school(name="Bench", timezone="UTC", district_id=district.id, now=now)
     places = await app.add_locations(
         school.id,
         [

@@ -14,7 +14,10 @@ class Actor:
     id: UUID | None
     school_id: UUID
     role: str | None = None
+    """A member of staff's main role (the first of `roles`)."""
     name: str = ""
+    roles: tuple[str, ...] = ()
+    """Every role a member of staff holds (`hallpass.aggregates.staff.Role` values)."""
 
     @property
     def principal(self) -> str:
@@ -23,6 +26,16 @@ class Actor:
     @property
     def is_staff(self) -> bool:
         return self.kind == "staff"
+
+    def has_role(self, *roles: str) -> bool:
+        """A member of staff holding any of `roles`."""
+        held = self.roles or ((self.role,) if self.role else ())
+        return self.is_staff and any(r in held for r in roles)
+
+    @property
+    def administers(self) -> bool:
+        """A school or district administrator."""
+        return self.has_role("admin", "district_admin")
 
 
 def system(school_id: UUID) -> Actor:

@@ -28,6 +28,10 @@ class StudentAlreadyOut(Conflict):
     code = "student_already_out"
 
 
+class StudentInactive(Conflict):
+    code = "student_inactive"
+
+
 class IllegalTransition(Conflict):
     code = "illegal_transition"
 

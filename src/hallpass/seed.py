@@ -139,7 +139,7 @@ def demo_staff(rng: random.Random, rooms: dict[str, UUID]) -> list[NewStaff]:
     posts = staff_posts(rng)
     taken: set[str] = set()
     return [
-        NewStaff(f"{first} {last}", email_for(first, last, taken), role, rooms[room])
+        NewStaff(f"{first} {last}", email_for(first, last, taken), (role,), rooms[room])
         for (role, room), (first, last) in zip(posts, staff_names(rng, len(posts)), strict=True)
     ]
 
@@ -187,6 +187,7 @@ async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | N
         return None
     rng = random.Random(RANDOM_SEED)
     app = runtime.app
+    await app.found_district(name=DISTRICT_NAME, now=now, district_id=DISTRICT_ID)
     school = await app.register_school(
         name=SCHOOL_NAME, timezone=TIMEZONE, district_id=DISTRICT_ID, now=now, school_id=SCHOOL_ID
     )

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at timestamptz NOT NULL,
     revoked_at timestamptz
 );
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS roles text[];
 CREATE INDEX IF NOT EXISTS sessions_principal ON sessions (principal_id) WHERE revoked_at IS NULL;
 """
 
@@ -66,6 +67,7 @@ def _record(row: asyncpg.Record) -> SessionRecord:
         school_id=row["school_id"],
         role=row["role"],
         name=row["name"],
+        roles=tuple(row["roles"] or ()),
     )
     return SessionRecord(
         id_hash=row["id_hash"],
@@ -96,8 +98,8 @@ class SessionStore:
         row = await self.pool.fetchrow(
             """
             INSERT INTO sessions (id_hash, kind, via, principal_id, school_id, role, name, csrf,
-                must_change, created_at, last_seen_at, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                must_change, created_at, last_seen_at, expires_at, roles)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)
             RETURNING *
             """,
             _digest(raw),
@@ -111,6 +113,7 @@ class SessionStore:
             must_change,
             now,
             now + lifetime,
+            list(actor.roles),
         )
         return raw, _record(row)
 

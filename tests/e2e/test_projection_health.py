@@ -213,12 +213,7 @@ async def test_commands_say_when_the_read_models_do_not_show_them_yet(
         browser = await signed_in_browser(server.url, school.emails["Ada"])
         try:
             # The oldest event the projections have not seen was recorded an hour ago.
-            await server.runtime.app.register_school(
-                name="Late School",
-                timezone="UTC",
-                district_id=uuid4(),
-                now=datetime.now(UTC) - timedelta(hours=1),
-            )
+            await server.runtime.app.found_district(name="Late", now=datetime.now(UTC) - timedelta(hours=1))
             created = await teacher.create_passes(
                 school.rooms["Room 101"], school.rooms["Nurse"], school.students[:2]
             )

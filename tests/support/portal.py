@@ -38,7 +38,9 @@ async def make_portal_school(
     school = await make_school(runtime, label=label, students=students)
     now = datetime.now(UTC)
     email = f"admin.{school.id.hex[:8]}@{label.lower()}.example.org"
-    (admin,) = await runtime.app.hire_staff(school.id, [NewStaff("Admin", email, Role.ADMIN, None)], now=now)
+    (admin,) = await runtime.app.hire_staff(
+        school.id, [NewStaff("Admin", email, (Role.ADMIN,), None)], now=now
+    )
     await runtime.credentials.set_password_hash(
         login=email,
         principal_kind="staff",

@@ -35,8 +35,9 @@ FIRST = ["Ana", "Ben", "Chloé", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", 
 async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 12) -> SchoolFixture:
     now = datetime.now(UTC)
     app = runtime.app
+    district = await app.found_district(name=f"{label} District", now=now)
     school = await app.register_school(
-        name=f"{label} School", timezone="America/Chicago", district_id=uuid4(), now=now
+        name=f"{label} School", timezone="America/Chicago", district_id=district.id, now=now
     )
     places = await app.add_locations(
         school.id,
@@ -54,9 +55,9 @@ async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 
     staff = await app.hire_staff(
         school.id,
         [
-            NewStaff("Ada", f"ada.{tag}@{label.lower()}.example.org", Role.TEACHER, rooms["Room 101"]),
-            NewStaff("Bo", f"bo.{tag}@{label.lower()}.example.org", Role.TEACHER, rooms["Room 102"]),
-            NewStaff("Cleo", f"cleo.{tag}@{label.lower()}.example.org", Role.ADMIN, None),
+            NewStaff("Ada", f"ada.{tag}@{label.lower()}.example.org", (Role.TEACHER,), rooms["Room 101"]),
+            NewStaff("Bo", f"bo.{tag}@{label.lower()}.example.org", (Role.TEACHER,), rooms["Room 102"]),
+            NewStaff("Cleo", f"cleo.{tag}@{label.lower()}.example.org", (Role.ADMIN,), None),
         ],
         now=now,
     )

@@ -126,7 +126,7 @@ def staff_member() -> Staff:
         school_id=uuid4(),
         name="Mr. Ng",
         email="ng@example.org",
-        role="teacher",
+        roles=("teacher",),
         room_id=uuid4(),
     )
 
@@ -139,7 +139,7 @@ def staff_without_room() -> Staff:
         school_id=uuid4(),
         name="Ms. Ruiz",
         email="ruiz@example.org",
-        role="office",
+        roles=("office",),
         room_id=None,
     )
 

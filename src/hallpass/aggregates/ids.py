@@ -22,3 +22,8 @@ def staff_email_index(email: str) -> UUID:
 
 def idempotency_record_id(school_id: UUID, principal: str, key: str) -> UUID:
     return uuid5(school_id, f"idempotency:{principal}:{key}")
+
+
+def sourced_id_index(district_id: UUID, sourced_id: str) -> UUID:
+    """A roster `sourcedId` (OneRoster users: students and staff alike) is unique per district."""
+    return uuid5(district_id, f"sourced-id:{sourced_id.strip()}")

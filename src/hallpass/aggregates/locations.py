@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
 from hallpass.errors import DestinationFull
 
 
@@ -31,6 +32,32 @@ class Location(Aggregate):
         kiosk_allowed: bool
         portal_allowed: bool
         needs_approval: bool
+
+    class Changed(Revision):
+        """A new capacity below the students inside admits nobody until enough have left."""
+
+        name: str
+        kind: str
+        allotted_minutes: int
+        capacity: int | None
+        kiosk_allowed: bool
+        portal_allowed: bool
+        needs_approval: bool
+
+        def convert(self, name: str, value: Any) -> Any:
+            return LocationKind(value) if name == "kind" else value
+
+    class Archived(Deactivation):
+        """No longer offered for new passes; passes to it and its history stay."""
+
+    class Restored(Reactivation):
+        """Offered again."""
+
+    active: bool = True
+
+    @property
+    def archived(self) -> bool:
+        return not self.active
 
     class Entered(Aggregate.Event):
         pass_id: UUID

@@ -1,4 +1,4 @@
-"""The School aggregate: a tenant with its time zone."""
+"""The School aggregate: a tenant of one district, with its time zone and settings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.aggregates.administration import Revision
 from hallpass.errors import Invalid
 
 
@@ -31,6 +32,12 @@ class School(Aggregate):
         self.district_id = district_id
         self.name = name
         self.timezone = timezone
+
+    class Changed(Revision):
+        """A new name or time zone (a dismissal time set keeps its local time of day)."""
+
+        name: str
+        timezone: str
 
     dismissal_time: time | None = None
     dismissed_on: date | None = None

@@ -1,32 +1,98 @@
-"""The Staff aggregate: a member of staff, their role and default room."""
+"""The Staff aggregate: a member of staff, their roles and default room."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
+
 
 class Role(StrEnum):
-    TEACHER = "teacher"
-    OFFICE = "office"
+    """What a member of staff may do. A member of staff holds one or more roles (decision 072)."""
+
+    DISTRICT_ADMIN = "district_admin"
+    """Administers every school of their district."""
     ADMIN = "admin"
+    """A school administrator: administers their own school."""
+    OFFICE = "office"
+    TEACHER = "teacher"
     COMPLIANCE = "compliance"
+    """Reads the history of their school (read-only)."""
     ANALYST = "analyst"
+    """Reads the event stream of their district (read-only)."""
+
+
+ADMINISTRATORS = frozenset({Role.DISTRICT_ADMIN, Role.ADMIN})
+
+
+def ordered_roles(roles: Iterable[str]) -> tuple[Role, ...]:
+    """Each role once, in the order `Role` declares them (the first is shown as the main one)."""
+    given = {Role(r) for r in roles}
+    return tuple(r for r in Role if r in given)
 
 
 class Staff(Aggregate):
     class Hired(Aggregate.Created):
+        """Version 2 holds several `roles` (version 1 held one `role`) and the roster's `sourced_id`."""
+
+        class_version = 2
+
         school_id: UUID
         name: str
         email: str
-        role: str
+        roles: tuple[str, ...]
         room_id: UUID | None
+        sourced_id: str | None = None
 
-    def __init__(self, *, school_id: UUID, name: str, email: str, role: str, room_id: UUID | None) -> None:
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["roles"] = [state.pop("role")]
+            state["sourced_id"] = None
+
+    class Changed(Revision):
+        name: str
+        email: str
+        roles: tuple[str, ...]
+        room_id: UUID | None
+        sourced_id: str | None
+
+        def convert(self, name: str, value: Any) -> Any:
+            return ordered_roles(value) if name == "roles" else value
+
+        def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
+            aggregate.role = aggregate.roles[0]
+
+    class Deactivated(Deactivation):
+        """Their sessions end and they can no longer sign in."""
+
+    class Reactivated(Reactivation):
+        """They may sign in again (with a password they set)."""
+
+    active: bool = True
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        name: str,
+        email: str,
+        roles: tuple[str, ...],
+        room_id: UUID | None,
+        sourced_id: str | None = None,
+    ) -> None:
         self.school_id = school_id
         self.name = name
         self.email = email
-        self.role = Role(role)
+        self.roles = ordered_roles(roles)
+        self.role = self.roles[0]
         self.room_id = room_id
+        self.sourced_id = sourced_id
+
+    def has_role(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)

@@ -7,11 +7,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.errors import StudentAlreadyOut
+from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
+from hallpass.errors import StudentAlreadyOut, StudentInactive
 
 
 class Student(Aggregate):
     class Registered(Aggregate.Created):
+        """Version 2 adds the roster's `sourced_id` (OneRoster `sourcedId`, unique per district)."""
+
+        class_version = 2
+
         school_id: UUID
         first_name: str
         last_name: str
@@ -19,6 +24,28 @@ class Student(Aggregate):
         homeroom_id: UUID | None
         hall_pass_id: int
         external_id: str | None
+        sourced_id: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["sourced_id"] = None
+
+    class Changed(Revision):
+        first_name: str
+        last_name: str
+        grade: int
+        homeroom_id: UUID | None
+        hall_pass_id: int
+        external_id: str | None
+        sourced_id: str | None
+
+    class Deactivated(Deactivation):
+        """The student gets no new pass; an open one runs its course."""
+
+    class Reactivated(Reactivation):
+        """The student may get passes again."""
+
+    active: bool = True
 
     class PassOpened(Aggregate.Event):
         pass_id: UUID
@@ -45,6 +72,7 @@ class Student(Aggregate):
         homeroom_id: UUID | None,
         hall_pass_id: int,
         external_id: str | None,
+        sourced_id: str | None = None,
     ) -> None:
         self.school_id = school_id
         self.first_name = first_name
@@ -53,6 +81,7 @@ class Student(Aggregate):
         self.homeroom_id = homeroom_id
         self.hall_pass_id = hall_pass_id
         self.external_id = external_id
+        self.sourced_id = sourced_id
         self.open_pass_id: UUID | None = None
         self.open_pass_destination_id: UUID | None = None
 
@@ -61,7 +90,9 @@ class Student(Aggregate):
         return f"{self.first_name} {self.last_name}"
 
     def open_pass(self, *, pass_id: UUID, destination_id: UUID, now: Any) -> None:
-        """At most one open pass per student (invariant 1)."""
+        """At most one open pass per student (invariant 1), and none for a deactivated student."""
+        if not self.active:
+            raise StudentInactive(f"{self.full_name} is deactivated", student_id=str(self.id))
         if self.open_pass_id is not None:
             raise StudentAlreadyOut(
                 f"{self.full_name} is already out",

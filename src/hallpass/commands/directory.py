@@ -1,4 +1,8 @@
-"""Commands that set up a school: the school itself, its locations, staff and students."""
+"""Commands that set up a school in bulk: the district, the school, its locations, staff and students.
+
+The demo and the tests use them; one record at a time, with who acted and why, is
+`commands/administration.py`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates import ids
+from hallpass.aggregates.administration import Claim
+from hallpass.aggregates.districts import District
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
 from hallpass.commands.base import CommandBase
 from hallpass.commands.repository import ConcurrentChange
-from hallpass.errors import Conflict, Invalid
+from hallpass.errors import Conflict, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,9 @@ class NewLocation:
 class NewStaff:
     name: str
     email: str
-    role: Role
+    roles: tuple[Role, ...]
     room_id: UUID | None
+    sourced_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,10 +53,28 @@ class NewStudent:
     homeroom_id: UUID | None
     hall_pass_id: int
     external_id: str | None
+    sourced_id: str | None = None
+
+
+def sourced_claims(district_id: UUID, owner_id: UUID, sourced_id: str | None, now: datetime) -> list[Claim]:
+    """The index stream that keeps a roster `sourcedId` with one person in the district."""
+    if sourced_id is None:
+        return []
+    claim_id = ids.sourced_id_index(district_id, sourced_id)
+    return [Claim._create(Claim.Made, id=claim_id, timestamp=now, key=sourced_id, owner_id=owner_id)]
 
 
 class DirectoryCommands(CommandBase):
     """Setting up a school: the school, its locations, staff and students."""
+
+    async def found_district(self, *, name: str, now: datetime, district_id: UUID | None = None) -> District:
+        if not name.strip():
+            raise Invalid("a district needs a name", field="name")
+        district = District._create(
+            District.Founded, id=district_id or uuid4(), timestamp=now, name=name.strip()
+        )
+        await self._save_new(district, what="that district")
+        return district
 
     async def register_school(
         self,
@@ -61,6 +86,8 @@ class DirectoryCommands(CommandBase):
         school_id: UUID | None = None,
     ) -> School:
         check_timezone(timezone)
+        if await self.repository.find(district_id, District) is None:
+            raise NotFound(f"district {district_id} not found", field="district_id")
         school = School._create(
             School.Registered,
             id=school_id or uuid4(),
@@ -102,30 +129,37 @@ class DirectoryCommands(CommandBase):
         return added
 
     async def hire_staff(self, school_id: UUID, people: Sequence[NewStaff], *, now: datetime) -> list[Staff]:
-        hired = []
+        district_id = await self._district_of(school_id)
+        hired: list[Staff] = []
+        claims: list[Aggregate] = []
         for new in people:
             email = new.email.strip().lower()
             if "@" not in email:
                 raise Invalid(f"{new.email!r} is not an email address", field="email")
-            hired.append(
-                Staff._create(
-                    Staff.Hired,
-                    id=ids.staff_email_index(email),
-                    timestamp=now,
-                    school_id=school_id,
-                    name=new.name,
-                    email=email,
-                    role=new.role.value,
-                    room_id=new.room_id,
-                )
+            if not new.roles:
+                raise Invalid("a member of staff needs at least one role", field="roles")
+            staff = Staff._create(
+                Staff.Hired,
+                id=ids.staff_email_index(email),
+                timestamp=now,
+                school_id=school_id,
+                name=new.name,
+                email=email,
+                roles=tuple(r.value for r in new.roles),
+                room_id=new.room_id,
+                sourced_id=new.sourced_id,
             )
-        await self._save_new(*hired, what="a member of staff with that email")
+            hired.append(staff)
+            claims += sourced_claims(district_id, staff.id, new.sourced_id, now)
+        await self._save_new(*hired, *claims, what="a member of staff with that email or sourcedId")
         return hired
 
     async def register_students(
         self, school_id: UUID, students: Sequence[NewStudent], *, now: datetime
     ) -> list[Student]:
-        registered = []
+        district_id = await self._district_of(school_id)
+        registered: list[Student] = []
+        claims: list[Aggregate] = []
         for new in students:
             if new.hall_pass_id < 1:
                 raise Invalid("a hall pass ID is a positive number", field="hall_pass_id")
@@ -141,10 +175,18 @@ class DirectoryCommands(CommandBase):
                     homeroom_id=new.homeroom_id,
                     hall_pass_id=new.hall_pass_id,
                     external_id=new.external_id,
+                    sourced_id=new.sourced_id,
                 )
             )
-        await self._save_new(*registered, what="a student with that hall pass ID")
+            claims += sourced_claims(district_id, registered[-1].id, new.sourced_id, now)
+        await self._save_new(*registered, *claims, what="a student with that hall pass ID or sourcedId")
         return registered
+
+    async def _district_of(self, school_id: UUID) -> UUID:
+        school = await self.repository.find(school_id, School)
+        if school is None:
+            raise NotFound(f"school {school_id} not found", field="school_id")
+        return school.district_id
 
     async def _save_new(self, *aggregates: Aggregate, what: str = "that record") -> None:
         if len({a.id for a in aggregates}) != len(aggregates):

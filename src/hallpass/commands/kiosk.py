@@ -20,7 +20,7 @@ from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_passwor
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from hallpass.text import is_number
 
-MANAGERS = {"admin", "office"}
+MANAGERS = ("admin", "district_admin", "office")
 
 
 class StudentsAllowed(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -161,7 +161,7 @@ class KioskCommands(PassCommands):
         kiosk = await self.repository.find(kiosk_id, Kiosk)
         if kiosk is None or kiosk.school_id != acting.school_id:
             raise NotFound(f"kiosk {kiosk_id} not found", id=str(kiosk_id))
-        if kiosk.created_by != acting.actor.id and acting.actor.role not in MANAGERS:
+        if kiosk.created_by != acting.actor.id and not acting.actor.has_role(*MANAGERS):
             raise Forbidden("only the staff member who set up this kiosk may revoke it")
         kiosk.revoke(now=acting.now, **acting.by)
         return done({"kiosk": kiosk_summary(kiosk)}, [kiosk])

@@ -91,7 +91,7 @@ class PortalCommands(PassCommands):
 
     @handler(keyed=False)
     async def change_portal_settings(self, acting: Acting, command: ChangePortalSettings) -> Decided:
-        if not acting.actor.is_staff or acting.actor.role != Role.ADMIN.value:
+        if not acting.actor.administers:
             raise Forbidden("only an administrator may change the Student Portal settings")
         school = await self._school(acting.school_id)
         for destination_id in command.approval_destination_ids:
@@ -178,7 +178,7 @@ class PortalCommands(PassCommands):
     async def _may_decide(self, actor: Actor, hall_pass: Pass) -> None:
         """The teacher of the room the student is leaving, or an administrator or the office."""
         staff_only(actor, "approve or deny a request")
-        if actor.role in (Role.ADMIN.value, Role.OFFICE.value):
+        if actor.has_role(Role.ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE):
             return
         staff = await self.repository.find(actor.id, Staff) if actor.id else None
         if staff is None or staff.room_id != hall_pass.origin_id:

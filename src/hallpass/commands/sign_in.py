@@ -34,10 +34,15 @@ class SignInCommands(CommandBase):
         if credential is None or credential.principal_kind != "staff":
             return None
         staff = await self.repository.find(credential.principal_id, Staff)
-        if staff is None:
+        if staff is None or not staff.active:
             return None
         return Actor(
-            kind="staff", id=staff.id, school_id=staff.school_id, role=staff.role.value, name=staff.name
+            kind="staff",
+            id=staff.id,
+            school_id=staff.school_id,
+            role=staff.role.value,
+            name=staff.name,
+            roles=tuple(r.value for r in staff.roles),
         )
 
     async def sign_in_student(
@@ -51,7 +56,7 @@ class SignInCommands(CommandBase):
         portal_open(await self.repository.find(school_id, School), school_id)
         student = await self._student_named(school_id, username)
         signins = StudentSignIns(self.credentials)
-        if student is None or student.school_id != school_id:
+        if student is None or student.school_id != school_id or not student.active:
             login = f"student-unknown:{school_id}:{username.strip().lower()[:MAX_ID_LENGTH]}"
             await signins.verify(login, password, initial=set(), now=now)
             raise Unauthenticated("wrong ID or password")

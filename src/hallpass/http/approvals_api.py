@@ -34,7 +34,7 @@ async def pending_for(request: Request, actor: Actor) -> list[dict[str, Any]]:
     """Requests waiting on this member of staff: their room's, or every one for admin and office."""
     rt = runtime(request)
     origin_id: UUID | None = None
-    if actor.role not in (Role.ADMIN.value, Role.OFFICE.value):
+    if not actor.has_role(Role.ADMIN, Role.DISTRICT_ADMIN, Role.OFFICE):
         me = await rt.directory.staff_member(actor.id) if actor.id else None
         if me is None or me["room_id"] is None:
             return []

@@ -10,7 +10,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Actor
-from hallpass.aggregates.staff import Role
 from hallpass.commands import Hallpass
 from hallpass.commands.portal import ChangePortalSettings, settings_body
 from hallpass.errors import DomainError, Forbidden
@@ -30,7 +29,7 @@ from hallpass.http.openapi import ApiRoute, Operation
 
 
 def _admin(actor: Actor) -> Actor:
-    if actor.role != Role.ADMIN.value:
+    if not actor.administers:
         raise Forbidden("only an administrator may see or change the Student Portal settings")
     return actor
 

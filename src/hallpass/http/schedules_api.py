@@ -41,7 +41,7 @@ cancel_schedule = command_endpoint(
 
 async def set_dismissal_time(request: Request) -> Response:
     actor = require_staff(request)
-    if actor.role != "admin":
+    if not actor.administers:
         raise Forbidden("only a school administrator may set the dismissal time")
     command = await parse_body(request, SetDismissalTime)
     outcome = await runtime(request).app.set_dismissal_time(acting(request, actor), command.time)

@@ -20,7 +20,7 @@ async def school_day(request: Request) -> Response:
     actor = current_actor(request, form_csrf=str(form.get("csrf", "")) if form is not None else None)
     if actor is None or not actor.is_staff:
         return RedirectResponse("/sign-in?next=/hall-pass/school-day", status_code=303)
-    if actor.role != "admin":
+    if not actor.administers:
         raise Forbidden("only a school administrator may change the school day")
     rt = runtime(request)
     error, status = "", 200

@@ -59,6 +59,7 @@ async def create_token(request: Request) -> Response:
                 "id": actor.id,
                 "name": actor.name,
                 "role": actor.role,
+                "roles": list(actor.roles),
                 "school_id": actor.school_id,
             },
         },
@@ -80,6 +81,7 @@ async def whoami(request: Request) -> Response:
             "id": actor.id,
             "name": actor.name,
             "role": actor.role,
+            "roles": list(actor.roles),
             "school_id": actor.school_id,
         }
     )

@@ -8,9 +8,11 @@ from uuid import UUID
 
 import asyncpg
 
+from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
+from hallpass.aggregates.districts import District
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.schools import School
-from hallpass.aggregates.staff import Staff
+from hallpass.aggregates.staff import Staff, ordered_roles
 from hallpass.aggregates.students import Student
 from hallpass.projections import trigrams
 
@@ -57,6 +59,24 @@ CREATE TABLE IF NOT EXISTS dir_students (
 );
 CREATE INDEX IF NOT EXISTS dir_students_school ON dir_students (school_id, last_name, first_name);
 CREATE UNIQUE INDEX IF NOT EXISTS dir_students_hall_pass_id ON dir_students (school_id, hall_pass_id);
+CREATE TABLE IF NOT EXISTS dir_districts (
+    district_id uuid PRIMARY KEY,
+    name text NOT NULL
+);
+-- Added with the administration pages (decision 072); earlier rows get the defaults they imply.
+ALTER TABLE dir_locations ADD COLUMN IF NOT EXISTS active boolean NOT NULL DEFAULT true;
+ALTER TABLE dir_staff ADD COLUMN IF NOT EXISTS roles text[];
+UPDATE dir_staff SET roles = ARRAY[role] WHERE roles IS NULL;
+ALTER TABLE dir_staff ADD COLUMN IF NOT EXISTS active boolean NOT NULL DEFAULT true;
+ALTER TABLE dir_staff ADD COLUMN IF NOT EXISTS sourced_id text;
+ALTER TABLE dir_students ADD COLUMN IF NOT EXISTS active boolean NOT NULL DEFAULT true;
+ALTER TABLE dir_students ADD COLUMN IF NOT EXISTS sourced_id text;
+CREATE INDEX IF NOT EXISTS dir_schools_district ON dir_schools (district_id, name);
+CREATE INDEX IF NOT EXISTS dir_staff_page ON dir_staff (school_id, name, staff_id);
+CREATE INDEX IF NOT EXISTS dir_staff_email ON dir_staff (email);
+CREATE INDEX IF NOT EXISTS dir_students_page ON dir_students (school_id, last_name, first_name, student_id);
+CREATE INDEX IF NOT EXISTS dir_students_external_id ON dir_students (school_id, external_id);
+CREATE INDEX IF NOT EXISTS dir_students_sourced_id ON dir_students (school_id, sourced_id);
 """
 
 
@@ -69,7 +89,7 @@ def fold(text: str) -> str:
 class DirectoryProjection:
     name = "directory"
     serves_requests = True
-    tables: tuple[str, ...] = ("dir_schools", "dir_locations", "dir_staff", "dir_students")
+    tables: tuple[str, ...] = ("dir_districts", "dir_schools", "dir_locations", "dir_staff", "dir_students")
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:
         await conn.execute(SCHEMA)
@@ -81,6 +101,15 @@ class DirectoryProjection:
             )
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        if isinstance(event, Revision | Deactivation | Reactivation):
+            return await self._administered(conn, event)
+        if isinstance(event, District.Founded):
+            await conn.execute(
+                "INSERT INTO dir_districts VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                event.originator_id,
+                event.name,
+            )
+            return None
         if isinstance(event, School.Registered):
             await conn.execute(
                 "INSERT INTO dir_schools VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -114,19 +143,25 @@ class DirectoryProjection:
                 step,
             )
         if isinstance(event, Staff.Hired):
+            roles = [r.value for r in ordered_roles(event.roles)]
             await conn.execute(
-                "INSERT INTO dir_staff VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                "INSERT INTO dir_staff (staff_id, school_id, name, email, role, room_id, roles, sourced_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
                 event.originator_id,
                 event.school_id,
                 event.name,
                 event.email,
-                event.role,
+                roles[0],
                 event.room_id,
+                roles,
+                event.sourced_id,
             )
             return None
         if isinstance(event, Student.Registered):
             await conn.execute(
-                "INSERT INTO dir_students VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)"
+                "INSERT INTO dir_students (student_id, school_id, first_name, last_name, grade, homeroom_id,"
+                " hall_pass_id, external_id, search_name, sourced_id)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 # Only a replay is ignored: a hall pass ID clash is damage to report, not to hide.
                 " ON CONFLICT (student_id) DO NOTHING",
                 event.originator_id,
@@ -138,6 +173,7 @@ class DirectoryProjection:
                 event.hall_pass_id,
                 event.external_id,
                 fold(f"{event.first_name} {event.last_name}"),
+                event.sourced_id,
             )
             return None
         if isinstance(event, (Student.PassOpened, Student.PassClosed)):
@@ -148,3 +184,77 @@ class DirectoryProjection:
                 opened,
             )
         return None
+
+    async def _administered(self, conn: asyncpg.Connection, event: Any) -> UUID | None:
+        """A change made by an administrator or an import: the row takes the event's values."""
+        record: UUID = event.originator_id
+        if isinstance(event, Deactivation | Reactivation):
+            active = isinstance(event, Reactivation)
+            table, key = ACTIVE_TABLES[type(event).__qualname__.split(".")[0]]
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                f"UPDATE {table} SET active = $2 WHERE {key} = $1 RETURNING school_id", record, active
+            )
+        if isinstance(event, District.Changed):
+            await conn.execute(
+                "UPDATE dir_districts SET name = $2 WHERE district_id = $1", record, event.name
+            )
+            return None
+        if isinstance(event, School.Changed):
+            await conn.execute(
+                "UPDATE dir_schools SET name = $2, timezone = $3 WHERE school_id = $1",
+                record,
+                event.name,
+                event.timezone,
+            )
+            return record
+        if isinstance(event, Location.Changed):
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE dir_locations SET name = $2, kind = $3, allotted_minutes = $4, capacity = $5,"
+                " kiosk_allowed = $6, portal_allowed = $7, needs_approval = $8 WHERE location_id = $1"
+                " RETURNING school_id",
+                record,
+                event.name,
+                event.kind,
+                event.allotted_minutes,
+                event.capacity,
+                event.kiosk_allowed,
+                event.portal_allowed,
+                event.needs_approval,
+            )
+        if isinstance(event, Staff.Changed):
+            roles = [r.value for r in ordered_roles(event.roles)]
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE dir_staff SET name = $2, email = $3, role = $4, roles = $5, room_id = $6,"
+                " sourced_id = $7 WHERE staff_id = $1 RETURNING school_id",
+                record,
+                event.name,
+                event.email,
+                roles[0],
+                roles,
+                event.room_id,
+                event.sourced_id,
+            )
+        if isinstance(event, Student.Changed):
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE dir_students SET first_name = $2, last_name = $3, grade = $4, homeroom_id = $5,"
+                " hall_pass_id = $6, external_id = $7, sourced_id = $8, search_name = $9"
+                " WHERE student_id = $1 RETURNING school_id",
+                record,
+                event.first_name,
+                event.last_name,
+                event.grade,
+                event.homeroom_id,
+                event.hall_pass_id,
+                event.external_id,
+                event.sourced_id,
+                fold(f"{event.first_name} {event.last_name}"),
+            )
+        return None
+
+
+ACTIVE_TABLES = {
+    "Student": ("dir_students", "student_id"),
+    "Staff": ("dir_staff", "staff_id"),
+    "Location": ("dir_locations", "location_id"),
+}
+"""Where each aggregate that can be deactivated (or archived) keeps its `active` flag."""

@@ -84,7 +84,7 @@ class KioskProjection:
 
 CANDIDATE_SQL = """
 SELECT student_id, first_name, last_name, grade, homeroom_id, hall_pass_id, external_id, open_pass_id
-FROM dir_students WHERE school_id = $1
+FROM dir_students WHERE school_id = $1 AND active
 """
 
 # How alike a typed word and a word of a name must be (pg_trgm's word_similarity) for the name

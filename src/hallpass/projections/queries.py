@@ -302,15 +302,16 @@ class DirectoryView:
         rows = await self.pool.fetch(
             "SELECT l.*, t.name AS teacher_name FROM dir_locations l"
             " LEFT JOIN LATERAL (SELECT name FROM dir_staff WHERE room_id = l.location_id"
-            "   AND role = 'teacher' ORDER BY name LIMIT 1) t ON true"
-            " WHERE l.school_id = $1 ORDER BY l.kind <> 'classroom', l.name",
+            "   AND 'teacher' = ANY(roles) AND active ORDER BY name LIMIT 1) t ON true"
+            " WHERE l.school_id = $1 AND l.active ORDER BY l.kind <> 'classroom', l.name",
             school_id,
         )
         return [dict(r) for r in rows]
 
     async def staff(self, school_id: UUID) -> list[dict[str, Any]]:
         rows = await self.pool.fetch(
-            "SELECT staff_id, name, email, role, room_id FROM dir_staff WHERE school_id = $1 ORDER BY name",
+            "SELECT staff_id, name, email, role, roles, room_id FROM dir_staff"
+            " WHERE school_id = $1 AND active ORDER BY name",
             school_id,
         )
         return [dict(r) for r in rows]
@@ -328,7 +329,7 @@ class DirectoryView:
         homeroom_id: UUID | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        clauses = ["s.school_id = $1"]
+        clauses = ["s.school_id = $1 AND s.active"]
         args: list[Any] = [school_id]
         text = name.strip()
         if text:

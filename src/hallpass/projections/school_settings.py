@@ -49,6 +49,12 @@ class SchoolSettingsProjection:
                 event.needs_approval,
                 list(event.approval_destination_ids),
             )
+        elif isinstance(event, School.Changed):
+            await conn.execute(
+                "UPDATE school_settings SET timezone = $2 WHERE school_id = $1",
+                event.originator_id,
+                event.timezone,
+            )
         elif isinstance(event, School.DismissalTimeSet):
             await conn.execute(
                 "UPDATE school_settings SET dismissal_time = $2 WHERE school_id = $1",
