@@ -1,0 +1,1 @@
+"""OneRoster CSV roster import: read the files, check them, and apply them as commands."""
