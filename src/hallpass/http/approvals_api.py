@@ -25,7 +25,7 @@ from hallpass.http.common import (
     runtime,
     visible_on_page,
 )
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import get, post
 from hallpass.http.passes_api import pass_json
 from hallpass.projections.queries import PassFilters
 
@@ -45,14 +45,19 @@ async def pending_for(request: Request, actor: Actor) -> list[dict[str, Any]]:
 
 
 async def list_approvals(request: Request) -> Response:
+    """Requests waiting on the caller"""
     actor = require_staff(request)
     return ORJSONResponse({"requests": await pending_for(request, actor)})
 
 
 approve = command_endpoint(
-    Hallpass.approve_request, require_staff, target=("pass_id", "pass"), body=DecideRequest
+    "Approve a Requested pass (teacher of the origin room, office or admin)",
+    Hallpass.approve_request,
+    body=DecideRequest,
 )
-deny = command_endpoint(Hallpass.deny_request, require_staff, target=("pass_id", "pass"), body=DecideRequest)
+deny = command_endpoint(
+    "Deny a Requested pass, with an optional note", Hallpass.deny_request, body=DecideRequest
+)
 
 
 async def panel(request: Request) -> Response:
@@ -92,34 +97,9 @@ async def decide_form(request: Request) -> Response:
 
 
 routes = [
-    ApiRoute(
-        "/api/v1/approvals",
-        list_approvals,
-        methods=["GET"],
-        doc=Operation("Requests waiting on the caller", errors=(401, 403)),
-    ),
-    ApiRoute(
-        "/api/v1/passes/{pass_id}/approve",
-        approve,
-        methods=["POST"],
-        doc=Operation(
-            "Approve a Requested pass (teacher of the origin room, office or admin)",
-            body=DecideRequest,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/passes/{pass_id}/deny",
-        deny,
-        methods=["POST"],
-        doc=Operation(
-            "Deny a Requested pass, with an optional note",
-            body=DecideRequest,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
+    get("/api/v1/approvals", list_approvals, errors=(401, 403)),
+    post("/api/v1/passes/{pass_id}/approve", approve, errors=(401, 403, 404, 409, 422)),
+    post("/api/v1/passes/{pass_id}/deny", deny, errors=(401, 403, 404, 409, 422)),
     Route("/hall-pass/approvals", panel, methods=["GET"]),
     Route("/hall-pass/requests/{pass_id}/{decision:str}", decide_form, methods=["POST"]),
 ]

@@ -20,11 +20,15 @@ from hallpass.bootstrap import Runtime
 from hallpass.commands import Outcome
 from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
+from hallpass.http.auth import require_staff
 from hallpass.http.errors import error_body, outcome_status, refusal_headers
 from hallpass.projections.school_settings import SchoolSettings
 from hallpass.text import is_number
 
 S = TypeVar("S", bound=msgspec.Struct)
+Endpoint = Callable[[Request], Awaitable[Response]]
+COMMAND_INPUTS: dict[Endpoint, tuple[type[Command] | None, bool]] = {}
+"""Each `command_endpoint`'s body type and whether it takes Idempotency-Key."""
 MAX_KEY_LENGTH = 200
 VISIBLE_HEADER = "X-Hallpass-Visible"
 NOT_SHOWN_YET = "Saved, but it may take a moment to show here."
@@ -201,18 +205,20 @@ Caller = Callable[[Request], Actor | Awaitable[Actor]]
 
 
 def command_endpoint(
+    summary: str,
     run: Callable[..., Awaitable[Outcome]],
-    caller: Caller,
+    caller: Caller = require_staff,
     *,
-    target: tuple[str, str] | None = None,
     body: type[Command] | None = None,
     keyed: bool = True,
-) -> Callable[[Request], Awaitable[Response]]:
+) -> Endpoint:
     """An API endpoint that sends one command (a `Hallpass` method) and answers with its outcome.
 
-    In order: who calls (`caller`, which refuses whoever may not), the id the path names
-    (`target`: the path parameter, and what it names for a 404), the JSON body as `body`, and
-    the Idempotency-Key header unless the command takes none (`keyed=False`).
+    In order: what it does (`summary`, its docstring and the OpenAPI summary), who calls
+    (`caller`, staff unless said, refusing whoever may not), the ids the path names (each
+    ``{thing_id}`` parameter, a 404 naming the thing when it is not an id), the JSON body as
+    `body`, and the Idempotency-Key header unless the command takes none (`keyed=False`). The
+    route's declaration reads the body type and the key from `COMMAND_INPUTS`.
     """
 
     async def endpoint(request: Request) -> Response:
@@ -220,9 +226,7 @@ def command_endpoint(
         if inspect.isawaitable(actor):
             actor = await actor
         assert isinstance(actor, Actor)
-        args: list[Any] = []
-        if target is not None:
-            args.append(path_uuid(request, *target))
+        args: list[Any] = [path_uuid(request, name, name.removesuffix("_id")) for name in request.path_params]
         if body is not None:
             args.append(await parse_body(request, body))
         key = idempotency_key(request) if keyed else None
@@ -230,5 +234,6 @@ def command_endpoint(
         return await respond(request, outcome)
 
     endpoint.__name__ = endpoint.__qualname__ = run.__name__
-    endpoint.__doc__ = run.__doc__
+    endpoint.__doc__ = summary
+    COMMAND_INPUTS[endpoint] = (body, keyed)
     return endpoint

@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, query_grade, query_search, query_uuid, runtime
-from hallpass.http.openapi import ApiRoute, Operation, Query
+from hallpass.http.openapi import Query, get
 
 
 async def list_locations(request: Request) -> Response:
+    """Locations with time allotted and capacity"""
     actor = require_staff(request)
     rows = await runtime(request).directory.locations(actor.school_id)
     return ORJSONResponse(
@@ -35,6 +36,7 @@ async def list_locations(request: Request) -> Response:
 
 
 async def list_students(request: Request) -> Response:
+    """Search students"""
     actor = require_staff(request)
     rows = await runtime(request).directory.students(
         actor.school_id,
@@ -64,6 +66,7 @@ async def list_students(request: Request) -> Response:
 
 
 async def list_staff(request: Request) -> Response:
+    """Staff of the school"""
     actor = require_staff(request)
     rows = await runtime(request).directory.staff(actor.school_id)
     return ORJSONResponse(
@@ -76,28 +79,14 @@ async def list_staff(request: Request) -> Response:
     )
 
 
+STUDENT_SEARCH = (
+    Query("q", "Name, hall pass ID, or #external ID"),
+    Query("grade", "Grade", {"type": "integer"}),
+    Query("homeroom_id", "Homeroom location id"),
+)
+
 routes = [
-    ApiRoute(
-        "/api/v1/locations",
-        list_locations,
-        methods=["GET"],
-        doc=Operation("Locations with time allotted and capacity", errors=(401,)),
-    ),
-    ApiRoute(
-        "/api/v1/students",
-        list_students,
-        methods=["GET"],
-        doc=Operation(
-            "Search students",
-            query=(
-                Query("q", "Name, hall pass ID, or #external ID"),
-                Query("grade", "Grade", {"type": "integer"}),
-                Query("homeroom_id", "Homeroom location id"),
-            ),
-            errors=(401, 422),
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/staff", list_staff, methods=["GET"], doc=Operation("Staff of the school", errors=(401,))
-    ),
+    get("/api/v1/locations", list_locations, errors=(401,)),
+    get("/api/v1/students", list_students, query=STUDENT_SEARCH, errors=(401, 422)),
+    get("/api/v1/staff", list_staff, errors=(401,)),
 ]

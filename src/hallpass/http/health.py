@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hallpass.http.common import ORJSONResponse, now, runtime
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import get
 from hallpass.projections.health import READY_LAG_SECONDS, projection_health
 from hallpass.projections.parking import ParkedEvents
 
@@ -21,12 +21,14 @@ PARKED_SHOWN = 20
 
 
 async def healthz(request: Request) -> Response:
-    """Liveness: answers without touching the database or Redis."""
+    """Liveness: the process answers (checks no database or Redis)"""
     return ORJSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: 200 when the database and Redis answer and the read models are not stale.
+    """Readiness: database, Redis, each read model's lag and parked events
+
+    200 when the database and Redis answer and the read models are not stale.
 
     Parked events are reported but do not make the process unready: taking every web process
     out of service would not bring them back, and every other school would lose the service
@@ -122,33 +124,19 @@ READINESS = {
 
 # For operators and load balancers; no credentials.
 routes = [
-    ApiRoute(
-        "/healthz",
-        healthz,
-        methods=["GET"],
-        doc=Operation(
-            "Liveness: the process answers (checks no database or Redis)",
-            ok_description="Alive",
-            errors=(),
-            security="anyone",
-        ),
-    ),
-    ApiRoute(
+    get("/healthz", healthz, ok_description="Alive", errors=(), security="anyone"),
+    get(
         "/readyz",
         readyz,
-        methods=["GET"],
-        doc=Operation(
-            "Readiness: database, Redis, each read model's lag and parked events",
-            ok_description="Ready (parked events are reported, not a failure)",
-            answer=READINESS,
-            errors=(),
-            security="anyone",
-            other_answers={
-                503: {
-                    "description": "Not ready: see which check failed",
-                    "content": {"application/json": {"schema": READINESS}},
-                }
-            },
-        ),
+        ok_description="Ready (parked events are reported, not a failure)",
+        answer=READINESS,
+        errors=(),
+        security="anyone",
+        other_answers={
+            503: {
+                "description": "Not ready: see which check failed",
+                "content": {"application/json": {"schema": READINESS}},
+            }
+        },
     ),
 ]

@@ -23,7 +23,7 @@ from hallpass.http.common import (
     respond,
     runtime,
 )
-from hallpass.http.openapi import ApiRoute, Operation, Query
+from hallpass.http.openapi import Query, get, post
 from hallpass.projections.kiosks import KioskView
 
 
@@ -98,6 +98,7 @@ def student_json(c: Any) -> dict[str, Any]:
 
 
 async def create_kiosk(request: Request) -> Response:
+    """Kiosk Mode: set up a kiosk; returns its device token"""
     actor = require_staff(request)
     setup = await parse_body(request, KioskSetUp)
     outcome, token = await set_up_kiosk(request, actor, setup)
@@ -105,21 +106,23 @@ async def create_kiosk(request: Request) -> Response:
 
 
 async def list_kiosks(request: Request) -> Response:
+    """The caller's kiosks"""
     actor = require_staff(request)
     rows = await kiosk_view(request).for_staff(actor.school_id, actor.id)
     return ORJSONResponse({"kiosks": rows})
 
 
-revoke_kiosk = command_endpoint(
-    Hallpass.revoke_kiosk, require_staff, target=("kiosk_id", "kiosk"), keyed=False
-)
+revoke_kiosk = command_endpoint("Revoke a kiosk: its token stops working", Hallpass.revoke_kiosk, keyed=False)
 
 
 # -- a kiosk device -----------------------------------------------------------------
 
 
 async def this_kiosk(request: Request) -> Response:
-    """The kiosk, and its token issued again: a client that calls this keeps its token fresh."""
+    """This kiosk: its room, destinations, and its token issued again for 30 more days
+
+    A client that calls this keeps its token fresh.
+    """
     _, kiosk = await require_kiosk(request)
     places = await destinations(request, kiosk)
     claims = request.scope[KIOSK_SCOPE_KEY]
@@ -136,102 +139,44 @@ async def this_kiosk(request: Request) -> Response:
 
 
 async def find_students(request: Request) -> Response:
+    """Find an allowed student by full name (2+ letters, small typos ok), hall pass ID or #ID"""
     _, kiosk = await require_kiosk(request)
     query = query_search(request)
     found = await kiosk_view(request).find_students(kiosk.school_id, kiosk.scope, query)
     return ORJSONResponse({"students": [student_json(c) for c in found]})
 
 
-create_pass = command_endpoint(Hallpass.kiosk_create_pass, keyed_kiosk, body=KioskCreatePass)
-complete_pass = command_endpoint(Hallpass.kiosk_complete_pass, keyed_kiosk, body=KioskCompletePass)
+create_pass = command_endpoint(
+    "Create Pass at the kiosk (source kiosk, shown as (K)); Idempotency-Key required",
+    Hallpass.kiosk_create_pass,
+    keyed_kiosk,
+    body=KioskCreatePass,
+)
+complete_pass = command_endpoint(
+    "Complete Pass at the kiosk: the student's open pass; Idempotency-Key required",
+    Hallpass.kiosk_complete_pass,
+    keyed_kiosk,
+    body=KioskCompletePass,
+)
 
 
 async def exit_kiosk(request: Request) -> Response:
+    """Leave kiosk mode with the exit password; 5 wrong in a row lock it for 5 minutes"""
     actor, _ = await require_kiosk(request)
     body = await parse_body(request, KioskExit)
     return await respond(request, await try_exit(request, actor, body.password))
 
 
+NAME_SEARCH = (Query("q", "Name, hall pass ID, or #external ID"),)
+
 # Staff set kiosks up; a kiosk device sends its own token (security "kiosk").
 routes = [
-    ApiRoute(
-        "/api/v1/kiosks",
-        create_kiosk,
-        methods=["POST"],
-        doc=Operation(
-            "Kiosk Mode: set up a kiosk; returns its device token",
-            body=KioskSetUp,
-            ok=201,
-            errors=(401, 403, 404, 422),
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/kiosks",
-        list_kiosks,
-        methods=["GET"],
-        doc=Operation("The caller's kiosks", errors=(401, 403)),
-    ),
-    ApiRoute(
-        "/api/v1/kiosks/{kiosk_id}/revoke",
-        revoke_kiosk,
-        methods=["POST"],
-        doc=Operation("Revoke a kiosk: its token stops working", errors=(401, 403, 404, 409)),
-    ),
-    ApiRoute(
-        "/api/v1/kiosk",
-        this_kiosk,
-        methods=["GET"],
-        doc=Operation(
-            "This kiosk: its room, destinations, and its token issued again for 30 more days",
-            errors=(401,),
-            security="kiosk",
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/kiosk/students",
-        find_students,
-        methods=["GET"],
-        doc=Operation(
-            "Find an allowed student by full name (2+ letters, small typos ok), hall pass ID or #ID",
-            query=(Query("q", "Name, hall pass ID, or #external ID"),),
-            errors=(401, 422),
-            security="kiosk",
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/kiosk/passes",
-        create_pass,
-        methods=["POST"],
-        doc=Operation(
-            "Create Pass at the kiosk (source kiosk, shown as (K)); Idempotency-Key required",
-            body=KioskCreatePass,
-            ok=201,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            security="kiosk",
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/kiosk/passes/complete",
-        complete_pass,
-        methods=["POST"],
-        doc=Operation(
-            "Complete Pass at the kiosk: the student's open pass; Idempotency-Key required",
-            body=KioskCompletePass,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            security="kiosk",
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/kiosk/exit",
-        exit_kiosk,
-        methods=["POST"],
-        doc=Operation(
-            "Leave kiosk mode with the exit password; 5 wrong in a row lock it for 5 minutes",
-            body=KioskExit,
-            errors=(401, 403, 422, 423),
-            security="kiosk",
-        ),
-    ),
+    post("/api/v1/kiosks", create_kiosk, body=KioskSetUp, ok=201, errors=(401, 403, 404, 422)),
+    get("/api/v1/kiosks", list_kiosks, errors=(401, 403)),
+    post("/api/v1/kiosks/{kiosk_id}/revoke", revoke_kiosk, errors=(401, 403, 404, 409)),
+    get("/api/v1/kiosk", this_kiosk, errors=(401,), security="kiosk"),
+    get("/api/v1/kiosk/students", find_students, query=NAME_SEARCH, errors=(401, 422), security="kiosk"),
+    post("/api/v1/kiosk/passes", create_pass, ok=201, errors=(401, 403, 404, 409, 422), security="kiosk"),
+    post("/api/v1/kiosk/passes/complete", complete_pass, errors=(401, 403, 404, 409, 422), security="kiosk"),
+    post("/api/v1/kiosk/exit", exit_kiosk, body=KioskExit, errors=(401, 403, 422, 423), security="kiosk"),
 ]

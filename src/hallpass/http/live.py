@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 
 from hallpass.http.auth import require_staff
 from hallpass.http.common import runtime
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import get
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -50,6 +50,7 @@ def school_events(
 
 
 async def stream(request: Request) -> Response:
+    """Server-sent events: 'passes' when passes change"""
     actor = require_staff(request)
 
     async def passes_changed() -> bytes:
@@ -58,16 +59,4 @@ async def stream(request: Request) -> Response:
     return school_events(request, str(actor.school_id), passes_changed)
 
 
-routes = [
-    ApiRoute(
-        "/api/v1/events",
-        stream,
-        methods=["GET"],
-        doc=Operation(
-            "Server-sent events: 'passes' when passes change",
-            ok_description="text/event-stream",
-            media=None,
-            errors=(),
-        ),
-    )
-]
+routes = [get("/api/v1/events", stream, ok_description="text/event-stream", media=None, errors=())]

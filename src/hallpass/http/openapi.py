@@ -1,7 +1,9 @@
 """The OpenAPI document at /api/v1/openapi.json, built from the API's route declarations.
 
 Each route of the API is an `ApiRoute`: a Starlette route with an `Operation` beside it (summary,
-body type, query parameters, answers, who may call it). `document(routes)` turns the app's routes
+body type, query parameters, answers, who may call it), declared by a one-line row such as
+`post(path, endpoint, ok=201)` whose summary is the endpoint's docstring (docs/decisions/072).
+`document(routes)` turns the app's routes
 into the document: path parameters from the path, request bodies from the msgspec body types
 (`msgspec.json.schema_components`), the rest from the declaration.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import msgspec
 from starlette.requests import Request
@@ -18,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from hallpass import __version__
-from hallpass.http.common import ORJSONResponse
+from hallpass.http.common import COMMAND_INPUTS, Endpoint, ORJSONResponse
 
 ERROR = {
     "type": "object",
@@ -129,6 +131,54 @@ class ApiRoute(Route):
         super().__init__(path, endpoint, methods=methods)
         self.method = methods[0].lower()
         self.operation = doc
+
+
+class Declared(TypedDict, total=False):
+    """What a route row says of its operation beyond the endpoint's own summary and body."""
+
+    body: type[msgspec.Struct]
+    ok: int
+    ok_description: str
+    query: tuple[Query, ...]
+    errors: tuple[int, ...]
+    idempotent: bool
+    security: Caller
+    answer: dict[str, Any]
+    media: str | None
+    other_answers: dict[int, dict[str, Any]]
+
+
+def _declare(method: str, path: str, endpoint: Endpoint, declared: Declared) -> ApiRoute:
+    """An `ApiRoute` whose summary is the first line of the endpoint's docstring; an endpoint built
+    by `command_endpoint` also gives its body type and whether it takes Idempotency-Key."""
+    summary = (endpoint.__doc__ or "").strip().split("\n")[0]
+    if not summary:
+        raise ValueError(f"{method} {path}: the endpoint's docstring is the operation's summary")
+    sent = COMMAND_INPUTS.get(endpoint)
+    if sent is not None:
+        body, keyed = sent
+        declared = {**({"body": body} if body else {}), "idempotent": keyed, **declared}
+    return ApiRoute(path, endpoint, methods=[method], doc=Operation(summary, **declared))
+
+
+def get(path: str, endpoint: Endpoint, **declared: Unpack[Declared]) -> ApiRoute:
+    return _declare("GET", path, endpoint, declared)
+
+
+def post(path: str, endpoint: Endpoint, **declared: Unpack[Declared]) -> ApiRoute:
+    return _declare("POST", path, endpoint, declared)
+
+
+def put(path: str, endpoint: Endpoint, **declared: Unpack[Declared]) -> ApiRoute:
+    return _declare("PUT", path, endpoint, declared)
+
+
+def patch(path: str, endpoint: Endpoint, **declared: Unpack[Declared]) -> ApiRoute:
+    return _declare("PATCH", path, endpoint, declared)
+
+
+def delete(path: str, endpoint: Endpoint, **declared: Unpack[Declared]) -> ApiRoute:
+    return _declare("DELETE", path, endpoint, declared)
 
 
 def _errors(*codes: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from hallpass.http.common import (
     query_uuid,
     runtime,
 )
-from hallpass.http.openapi import ApiRoute, Operation, Query
+from hallpass.http.openapi import Query, get, post
 from hallpass.projections.queries import Cursor, PassFilters
 
 MAX_LIMIT = 500
@@ -120,6 +120,7 @@ async def school_timezone(request: Request, school_id: Any) -> str:
 
 
 async def list_passes(request: Request) -> Response:
+    """List the school's passes"""
     actor = require_staff(request)
     filters = await filters_from(request, await school_timezone(request, actor.school_id))
     page = await runtime(request).passes.page(actor.school_id, filters)
@@ -136,6 +137,7 @@ async def list_passes(request: Request) -> Response:
 
 
 async def get_pass(request: Request) -> Response:
+    """One pass"""
     actor = require_staff(request)
     pass_id = path_uuid(request, "pass_id", "pass")
     row = await runtime(request).passes.get(actor.school_id, pass_id)
@@ -144,12 +146,14 @@ async def get_pass(request: Request) -> Response:
     return ORJSONResponse({"pass": pass_json(row)}, headers={"ETag": f'"{row["version"]}"'})
 
 
-create_passes = command_endpoint(Hallpass.create_passes, require_staff, body=CreatePasses)
+create_passes = command_endpoint(
+    "Create Hall Pass: one Active pass per student, all or none", Hallpass.create_passes, body=CreatePasses
+)
 complete_pass = command_endpoint(
-    Hallpass.complete_pass, require_staff, target=("pass_id", "pass"), body=CompletePass
+    "Complete Pass: records the return time", Hallpass.complete_pass, body=CompletePass
 )
 terminate_pass = command_endpoint(
-    Hallpass.terminate_pass, require_staff, target=("pass_id", "pass"), body=TerminatePass
+    "End an open pass for a reason", Hallpass.terminate_pass, body=TerminatePass
 )
 
 
@@ -170,45 +174,9 @@ FILTERS = (
 )
 
 routes = [
-    ApiRoute(
-        "/api/v1/passes",
-        list_passes,
-        methods=["GET"],
-        doc=Operation("List the school's passes", query=FILTERS, errors=(401, 422)),
-    ),
-    ApiRoute(
-        "/api/v1/passes",
-        create_passes,
-        methods=["POST"],
-        doc=Operation(
-            "Create Hall Pass: one Active pass per student, all or none",
-            body=CreatePasses,
-            ok=201,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute("/api/v1/passes/{pass_id}", get_pass, methods=["GET"], doc=Operation("One pass")),
-    ApiRoute(
-        "/api/v1/passes/{pass_id}/complete",
-        complete_pass,
-        methods=["POST"],
-        doc=Operation(
-            "Complete Pass: records the return time",
-            body=CompletePass,
-            errors=(401, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/passes/{pass_id}/terminate",
-        terminate_pass,
-        methods=["POST"],
-        doc=Operation(
-            "End an open pass for a reason",
-            body=TerminatePass,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
+    get("/api/v1/passes", list_passes, query=FILTERS, errors=(401, 422)),
+    post("/api/v1/passes", create_passes, ok=201, errors=(401, 403, 404, 409, 422)),
+    get("/api/v1/passes/{pass_id}", get_pass),
+    post("/api/v1/passes/{pass_id}/complete", complete_pass, errors=(401, 404, 409, 422)),
+    post("/api/v1/passes/{pass_id}/terminate", terminate_pass, errors=(401, 403, 404, 409, 422)),
 ]

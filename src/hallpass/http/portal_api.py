@@ -27,7 +27,7 @@ from hallpass.http.common import (
     runtime,
 )
 from hallpass.http.errors import json_error
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import delete, get, post
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.projections.queries import PassFilters
 
@@ -113,6 +113,7 @@ async def portal_locations(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 async def create_session(request: Request) -> Response:
+    """Student Portal sign-in: the ID as username and password the first time"""
     school_id = path_uuid(request, "school_id", "school")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         # A cross-site form can post text/plain that parses as JSON; only JSON, which another
@@ -139,6 +140,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def change_password(request: Request) -> Response:
+    """Choose a new password"""
     actor = require_student(request, allow_must_change=True)
     body = await parse_body(request, NewPassword)
     await choose_password(request, actor, body.new_password)
@@ -146,13 +148,17 @@ async def change_password(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    """End the student's session at once (401 without one; the X-CSRF-Token header is needed)."""
+    """Sign out: the session ends at once (send X-CSRF-Token)
+
+    401 without a session.
+    """
     require_student(request, touch=False, allow_must_change=True)
     await end_session(request)
     return Response(status_code=204)
 
 
 async def me(request: Request) -> Response:
+    """The signed-in student"""
     actor = require_student(request, allow_must_change=True)
     record = portal_session(request)
     return ORJSONResponse(
@@ -166,105 +172,70 @@ async def me(request: Request) -> Response:
 
 
 async def locations(request: Request) -> Response:
+    """Leaving From and Going To choices"""
     actor = require_student(request)
     return ORJSONResponse(await portal_locations(request, actor))
 
 
 async def list_passes(request: Request) -> Response:
+    """The student's own recent passes"""
     actor = require_student(request)
     return ORJSONResponse({"passes": await own_passes(request, actor)})
 
 
 async def get_pass(request: Request) -> Response:
+    """One of the student's own passes"""
     actor = require_student(request, touch=False)
     return ORJSONResponse({"pass": await own_pass(request, actor, path_uuid(request, "pass_id", "pass"))})
 
 
-create_pass = command_endpoint(Hallpass.request_portal_pass, require_student, body=RequestPortalPass)
-complete_pass = command_endpoint(Hallpass.complete_pass, require_student, target=("pass_id", "pass"))
-cancel_pass = command_endpoint(Hallpass.cancel_request, require_student, target=("pass_id", "pass"))
+create_pass = command_endpoint(
+    "Create Pass: Active at once, or Requested when approval is needed",
+    Hallpass.request_portal_pass,
+    require_student,
+    body=RequestPortalPass,
+)
+complete_pass = command_endpoint(
+    "Complete Pass: records the return time", Hallpass.complete_pass, require_student
+)
+cancel_pass = command_endpoint("Cancel a waiting request", Hallpass.cancel_request, require_student)
 
 
 # Students use a session cookie from the portal sign-in and send its CSRF token back.
 routes = [
-    ApiRoute(
+    post(
         "/api/v1/portal/{school_id}/session",
         create_session,
-        methods=["POST"],
-        doc=Operation(
-            "Student Portal sign-in: the ID as username and password the first time",
-            body=PortalSignIn,
-            ok=201,
-            errors=(401, 403, 404, 415, 422, 429),
-            security="anyone",
-        ),
+        body=PortalSignIn,
+        ok=201,
+        errors=(401, 403, 404, 415, 422, 429),
+        security="anyone",
     ),
-    ApiRoute(
+    delete(
         "/api/v1/portal/session",
         sign_out,
-        methods=["DELETE"],
-        doc=Operation(
-            "Sign out: the session ends at once (send X-CSRF-Token)",
-            ok=204,
-            ok_description="Signed out",
-            media=None,
-            errors=(401, 403),
-            security="student",
-        ),
+        ok=204,
+        ok_description="Signed out",
+        media=None,
+        errors=(401, 403),
+        security="student",
     ),
-    ApiRoute(
+    post(
         "/api/v1/portal/password",
         change_password,
-        methods=["POST"],
-        doc=Operation("Choose a new password", body=NewPassword, errors=(401, 403, 422), security="student"),
+        body=NewPassword,
+        errors=(401, 403, 422),
+        security="student",
     ),
-    ApiRoute(
-        "/api/v1/portal/me",
-        me,
-        methods=["GET"],
-        doc=Operation("The signed-in student", errors=(401,), security="student"),
+    get("/api/v1/portal/me", me, errors=(401,), security="student"),
+    get("/api/v1/portal/locations", locations, errors=(401, 403), security="student"),
+    get("/api/v1/portal/passes", list_passes, errors=(401, 403), security="student"),
+    post("/api/v1/portal/passes", create_pass, ok=201, errors=(401, 403, 404, 409, 422), security="student"),
+    get("/api/v1/portal/passes/{pass_id}", get_pass, errors=(401, 404), security="student"),
+    post(
+        "/api/v1/portal/passes/{pass_id}/complete", complete_pass, errors=(401, 404, 409), security="student"
     ),
-    ApiRoute(
-        "/api/v1/portal/locations",
-        locations,
-        methods=["GET"],
-        doc=Operation("Leaving From and Going To choices", errors=(401, 403), security="student"),
-    ),
-    ApiRoute(
-        "/api/v1/portal/passes",
-        list_passes,
-        methods=["GET"],
-        doc=Operation("The student's own recent passes", errors=(401, 403), security="student"),
-    ),
-    ApiRoute(
-        "/api/v1/portal/passes",
-        create_pass,
-        methods=["POST"],
-        doc=Operation(
-            "Create Pass: Active at once, or Requested when approval is needed",
-            body=RequestPortalPass,
-            ok=201,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-            security="student",
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/portal/passes/{pass_id}",
-        get_pass,
-        methods=["GET"],
-        doc=Operation("One of the student's own passes", errors=(401, 404), security="student"),
-    ),
-    ApiRoute(
-        "/api/v1/portal/passes/{pass_id}/complete",
-        complete_pass,
-        methods=["POST"],
-        doc=Operation("Complete Pass: records the return time", errors=(401, 404, 409), security="student"),
-    ),
-    ApiRoute(
-        "/api/v1/portal/passes/{pass_id}/cancel",
-        cancel_pass,
-        methods=["POST"],
-        doc=Operation("Cancel a waiting request", errors=(401, 403, 404, 409), security="student"),
+    post(
+        "/api/v1/portal/passes/{pass_id}/cancel", cancel_pass, errors=(401, 403, 404, 409), security="student"
     ),
 ]

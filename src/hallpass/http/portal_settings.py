@@ -25,7 +25,7 @@ from hallpass.http.common import (
     visible,
 )
 from hallpass.http.errors import status_for
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import get, put
 
 
 def _admin(actor: Actor) -> Actor:
@@ -35,12 +35,16 @@ def _admin(actor: Actor) -> Actor:
 
 
 async def read_settings(request: Request) -> Response:
+    """Student Portal settings (admin)"""
     actor = _admin(require_staff(request))
     return ORJSONResponse(settings_body(await school_settings(request, actor.school_id)))
 
 
 change_settings = command_endpoint(
-    Hallpass.change_portal_settings, require_staff, body=ChangePortalSettings, keyed=False
+    "Change the Student Portal settings (admin)",
+    Hallpass.change_portal_settings,
+    body=ChangePortalSettings,
+    keyed=False,
 )
 
 
@@ -89,21 +93,7 @@ async def settings_page(request: Request) -> Response:
 
 
 routes = [
-    ApiRoute(
-        "/api/v1/school/portal-settings",
-        read_settings,
-        methods=["GET"],
-        doc=Operation("Student Portal settings (admin)", errors=(401, 403)),
-    ),
-    ApiRoute(
-        "/api/v1/school/portal-settings",
-        change_settings,
-        methods=["PUT"],
-        doc=Operation(
-            "Change the Student Portal settings (admin)",
-            body=ChangePortalSettings,
-            errors=(401, 403, 404, 422),
-        ),
-    ),
+    get("/api/v1/school/portal-settings", read_settings, errors=(401, 403)),
+    put("/api/v1/school/portal-settings", change_settings, errors=(401, 403, 404, 422)),
     Route("/admin/portal", settings_page, methods=["GET", "POST"]),
 ]

@@ -17,7 +17,7 @@ from hallpass.commands.schedules import (
 from hallpass.errors import Forbidden
 from hallpass.http.auth import require_staff
 from hallpass.http.common import acting, command_endpoint, parse_body, respond, runtime
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import patch, post, put
 
 
 class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -26,20 +26,29 @@ class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     time: TimeOfDay
 
 
-schedule_passes = command_endpoint(Hallpass.schedule_passes, require_staff, body=SchedulePasses)
+schedule_passes = command_endpoint(
+    "Schedule passes for a later time (one Scheduled pass per student)",
+    Hallpass.schedule_passes,
+    body=SchedulePasses,
+)
 reschedule_pass = command_endpoint(
-    Hallpass.reschedule_pass, require_staff, target=("pass_id", "pass"), body=ReschedulePass
+    "Edit a Scheduled pass before it starts", Hallpass.reschedule_pass, body=ReschedulePass
 )
 cancel_scheduled_pass = command_endpoint(
-    Hallpass.cancel_scheduled_pass, require_staff, target=("pass_id", "pass"), body=CancelScheduledPass
+    "Cancel a Scheduled pass before it starts", Hallpass.cancel_scheduled_pass, body=CancelScheduledPass
 )
-schedule_repeating = command_endpoint(Hallpass.schedule_repeating, require_staff, body=ScheduleRepeating)
+schedule_repeating = command_endpoint(
+    "A repeating schedule: weekdays, time, first and last date",
+    Hallpass.schedule_repeating,
+    body=ScheduleRepeating,
+)
 cancel_schedule = command_endpoint(
-    Hallpass.cancel_schedule, require_staff, target=("schedule_id", "schedule")
+    "Cancel a repeating schedule's future occurrences", Hallpass.cancel_schedule
 )
 
 
 async def set_dismissal_time(request: Request) -> Response:
+    """Set the dismissal time (admins); open passes end then with reason dismissed"""
     actor = require_staff(request)
     if not actor.administers:
         raise Forbidden("only a school administrator may set the dismissal time")
@@ -49,68 +58,10 @@ async def set_dismissal_time(request: Request) -> Response:
 
 
 routes = [
-    ApiRoute(
-        "/api/v1/passes/scheduled",
-        schedule_passes,
-        methods=["POST"],
-        doc=Operation(
-            "Schedule passes for a later time (one Scheduled pass per student)",
-            body=SchedulePasses,
-            ok=201,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/passes/{pass_id}/schedule",
-        reschedule_pass,
-        methods=["PATCH"],
-        doc=Operation(
-            "Edit a Scheduled pass before it starts",
-            body=ReschedulePass,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/passes/{pass_id}/cancel",
-        cancel_scheduled_pass,
-        methods=["POST"],
-        doc=Operation(
-            "Cancel a Scheduled pass before it starts",
-            body=CancelScheduledPass,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/schedules",
-        schedule_repeating,
-        methods=["POST"],
-        doc=Operation(
-            "A repeating schedule: weekdays, time, first and last date",
-            body=ScheduleRepeating,
-            ok=201,
-            errors=(401, 403, 404, 409, 422),
-            idempotent=True,
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/schedules/{schedule_id}/cancel",
-        cancel_schedule,
-        methods=["POST"],
-        doc=Operation(
-            "Cancel a repeating schedule's future occurrences", errors=(401, 403, 404, 409), idempotent=True
-        ),
-    ),
-    ApiRoute(
-        "/api/v1/school/dismissal-time",
-        set_dismissal_time,
-        methods=["PUT"],
-        doc=Operation(
-            "Set the dismissal time (admins); open passes end then with reason dismissed",
-            body=SetDismissalTime,
-            errors=(401, 403, 422),
-        ),
-    ),
+    post("/api/v1/passes/scheduled", schedule_passes, ok=201, errors=(401, 403, 404, 409, 422)),
+    patch("/api/v1/passes/{pass_id}/schedule", reschedule_pass, errors=(401, 403, 404, 409, 422)),
+    post("/api/v1/passes/{pass_id}/cancel", cancel_scheduled_pass, errors=(401, 403, 404, 409, 422)),
+    post("/api/v1/schedules", schedule_repeating, ok=201, errors=(401, 403, 404, 409, 422)),
+    post("/api/v1/schedules/{schedule_id}/cancel", cancel_schedule, errors=(401, 403, 404, 409)),
+    put("/api/v1/school/dismissal-time", set_dismissal_time, body=SetDismissalTime, errors=(401, 403, 422)),
 ]

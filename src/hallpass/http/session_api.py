@@ -27,7 +27,7 @@ from hallpass.http.auth import (
 )
 from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, runtime
 from hallpass.http.errors import json_error
-from hallpass.http.openapi import ApiRoute, Operation
+from hallpass.http.openapi import delete, get, post
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,6 +40,7 @@ async def _staff_actor(request: Request, email: str, password: str) -> Actor | N
 
 
 async def create_token(request: Request) -> Response:
+    """Sign in; returns a bearer token that expires after 12 hours (`expires_at`)"""
     body = await parse_body(request, SignIn)
     try:
         actor = await _staff_actor(request, body.email, body.password)
@@ -68,12 +69,13 @@ async def create_token(request: Request) -> Response:
 
 
 async def delete_token(request: Request) -> Response:
-    """Revoke the bearer token sent with this request; it stops working at once."""
+    """Revoke the bearer token sent with this request; it stops working at once"""
     await revoke_token(request)
     return Response(status_code=204)
 
 
 async def whoami(request: Request) -> Response:
+    """Who the caller is"""
     actor = require_actor(request)
     return ORJSONResponse(
         {
@@ -144,32 +146,17 @@ async def sign_out(request: Request) -> Response:
 
 
 routes = [
-    ApiRoute(
-        "/api/v1/auth/token",
-        create_token,
-        methods=["POST"],
-        doc=Operation(
-            "Sign in; returns a bearer token that expires after 12 hours (`expires_at`)",
-            body=SignIn,
-            ok=201,
-            errors=(401, 422, 429),
-            security="anyone",
-        ),
-    ),
-    ApiRoute(
+    post("/api/v1/auth/token", create_token, body=SignIn, ok=201, errors=(401, 422, 429), security="anyone"),
+    delete(
         "/api/v1/auth/token",
         delete_token,
-        methods=["DELETE"],
-        doc=Operation(
-            "Revoke the bearer token sent with this request; it stops working at once",
-            ok=204,
-            ok_description="Revoked",
-            media=None,
-            errors=(401,),
-            security="bearer",
-        ),
+        ok=204,
+        ok_description="Revoked",
+        media=None,
+        errors=(401,),
+        security="bearer",
     ),
-    ApiRoute("/api/v1/me", whoami, methods=["GET"], doc=Operation("Who the caller is", errors=(401,))),
+    get("/api/v1/me", whoami, errors=(401,)),
     Route("/sign-in", sign_in_page, methods=["GET", "POST"]),
     Route("/sign-out", sign_out, methods=["POST"]),
 ]
