@@ -2,7 +2,7 @@
 
 Each route of the API is an `ApiRoute`: a Starlette route with an `Operation` beside it (summary,
 body type, query parameters, answers, who may call it), declared by a one-line row such as
-`post(path, endpoint, ok=201)` whose summary is the endpoint's docstring (docs/decisions/072).
+`post(path, endpoint, ok=201)` whose summary is the endpoint's docstring (docs/decisions/074).
 `document(routes)` turns the app's routes
 into the document: path parameters from the path, request bodies from the msgspec body types
 (`msgspec.json.schema_components`), the rest from the declaration.
