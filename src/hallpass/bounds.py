@@ -67,6 +67,17 @@ TimeOfDay = Annotated[time, msgspec.Meta(tz=False, description="a local time of 
 Id = UUID
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=999)]
+Capacity = Annotated[int, msgspec.Meta(ge=1, le=10_000)]
+RecordName = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME, pattern=LINE_PATTERN)]
+"""A name a record must have (a school, a place, a person): not blank, one line."""
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3, max_length=MAX_LOGIN, pattern=r"^[^\x00-\x20\x7f-\x9f@]+@[^\x00-\x20\x7f-\x9f@]+$"
+    ),
+]
+ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE_PATTERN)]
+"""A student's school ID (typed as `#` and the ID) or a roster `sourcedId`: one line, not blank."""
 Grade = Annotated[int, msgspec.Meta(ge=MIN_GRADE, le=MAX_GRADE)]
 Weekday = Annotated[int, msgspec.Meta(ge=0, le=6)]
 HallPassId = Annotated[int, msgspec.Meta(ge=1, le=MAX_HALL_PASS_ID)]
@@ -119,6 +130,8 @@ def invalid(error: msgspec.ValidationError | msgspec.DecodeError) -> Invalid:
 def _reason(message: str) -> str:
     """msgspec's message, without the regular expressions that only a developer can read."""
     if "matching regex" in message:
+        if "@]+@" in message:
+            return "must be an email address"
         if "A-Za-z" in message:
             return "must be an IANA time zone name, e.g. America/Chicago"
         return "must not contain control characters"

@@ -7,6 +7,8 @@ student's first sign-in with their ID) is checked through one `Limiter`, per log
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,7 +44,20 @@ CREATE TABLE IF NOT EXISTS sign_in_lockouts (
     failures integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sign_in_lockouts_login ON sign_in_lockouts (login, locked_until);
+CREATE TABLE IF NOT EXISTS password_resets (
+    token_hash text PRIMARY KEY,
+    principal_id uuid NOT NULL,
+    school_id uuid NOT NULL,
+    login text NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    used_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS password_resets_principal ON password_resets (principal_id) WHERE used_at IS NULL;
 """
+
+RESET_LIFETIME = timedelta(hours=24)
+"""How long a one-time password link stays good (it also ends when a newer one is made)."""
 
 _hasher = PasswordHasher()
 
@@ -94,6 +109,10 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _seconds(delta: timedelta) -> int:
@@ -241,6 +260,72 @@ class CredentialStore:
             now,
         )
         await self.sessions.revoke_principal(principal_id, now=now, keep=keep_session)
+
+    async def forget(self, login: str, principal_id: UUID, *, now: datetime) -> None:
+        """Drop a password (a student's next sign-in is with their ID again); sessions end."""
+        await self.pool.execute("DELETE FROM credentials WHERE login = $1", login.strip().lower())
+        await self.sessions.revoke_principal(principal_id, now=now)
+
+    async def rename_login(self, old: str, new: str) -> None:
+        """A member of staff's email changed: the password they have signs in with the new one."""
+        for table in ("credentials", "password_resets"):
+            await self.pool.execute(
+                f"UPDATE {table} SET login = $2 WHERE login = $1", old.strip().lower(), new.strip().lower()
+            )
+
+    async def issue_reset(
+        self, *, login: str, principal_id: UUID, school_id: UUID, now: datetime
+    ) -> tuple[str, datetime]:
+        """A one-time token to choose a new password (only its hash is kept); earlier ones end."""
+        token = secrets.token_urlsafe(32)
+        expires_at = now + RESET_LIFETIME
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "UPDATE password_resets SET used_at = $2 WHERE principal_id = $1 AND used_at IS NULL",
+                principal_id,
+                now,
+            )
+            await conn.execute(
+                "INSERT INTO password_resets VALUES ($1, $2, $3, $4, $5, $6, NULL)",
+                _token_digest(token),
+                principal_id,
+                school_id,
+                login.strip().lower(),
+                now,
+                expires_at,
+            )
+        return token, expires_at
+
+    async def reset_for(self, token: str, *, now: datetime) -> asyncpg.Record | None:
+        """The unused, unexpired reset a token names, or None."""
+        return await self.pool.fetchrow(
+            "SELECT * FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            _token_digest(token),
+            now,
+        )
+
+    async def redeem_reset(
+        self, token: str, password_hash: str, *, principal_kind: str, now: datetime
+    ) -> UUID | None:
+        """Use a reset once: the new password is stored and every session ends. None if not valid."""
+        row = await self.pool.fetchrow(
+            "UPDATE password_resets SET used_at = $2"
+            " WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING *",
+            _token_digest(token),
+            now,
+        )
+        if row is None:
+            return None
+        await self.set_password_hash(
+            login=row["login"],
+            principal_kind=principal_kind,
+            principal_id=row["principal_id"],
+            school_id=row["school_id"],
+            password_hash=password_hash,
+            now=now,
+        )
+        principal: UUID = row["principal_id"]
+        return principal
 
     async def _row(self, login: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow("SELECT * FROM credentials WHERE login = $1", login)

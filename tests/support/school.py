@@ -19,6 +19,7 @@ PASSWORD = "correct horse battery"
 @dataclass(frozen=True)
 class SchoolFixture:
     id: UUID
+    district_id: UUID
     rooms: dict[str, UUID]
     teachers: dict[str, UUID]
     emails: dict[str, str]
@@ -26,18 +27,28 @@ class SchoolFixture:
     student_names: dict[UUID, str]
 
     def teacher(self, name: str = "Ada") -> Actor:
-        return Actor("staff", self.teachers[name], self.id, "teacher", name)
+        return Actor("staff", self.teachers[name], self.id, "teacher", name, roles=("teacher",))
+
+    def admin(self, *, district: bool = False) -> Actor:
+        """Cleo, the school's administrator; `district`: as if she administered the district."""
+        role = "district_admin" if district else "admin"
+        return Actor("staff", self.teachers["Cleo"], self.id, role, "Cleo", roles=(role,))
 
 
 FIRST = ["Ana", "Ben", "Chloé", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena"]
 
 
-async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 12) -> SchoolFixture:
+async def make_school(
+    runtime: Runtime, *, label: str = "Test", students: int = 12, district_id: UUID | None = None
+) -> SchoolFixture:
+    """A school with five places, three staff (Ada and Bo teach, Cleo administers) and
+    `students` students; in a district of its own unless `district_id` names one."""
     now = datetime.now(UTC)
     app = runtime.app
-    district = await app.found_district(name=f"{label} District", now=now)
+    if district_id is None:
+        district_id = (await app.found_district(name=f"{label} District", now=now)).id
     school = await app.register_school(
-        name=f"{label} School", timezone="America/Chicago", district_id=district.id, now=now
+        name=f"{label} School", timezone="America/Chicago", district_id=district_id, now=now
     )
     places = await app.add_locations(
         school.id,
@@ -88,6 +99,7 @@ async def make_school(runtime: Runtime, *, label: str = "Test", students: int = 
         await runner.catch_up()
     return SchoolFixture(
         id=school.id,
+        district_id=district_id,
         rooms=rooms,
         teachers={m.name: m.id for m in staff},
         emails={m.name: m.email for m in staff},

@@ -29,6 +29,14 @@ class Cause(TypedDict, total=False):
     note: str
 
 
+class Provenance(TypedDict):
+    """When a change is made, by whom, and why: what `revise` and `switch` record with it."""
+
+    now: datetime
+    by: ActedBy
+    cause: Cause | None
+
+
 class Administered(Aggregate.Event):
     """An administrative change: who made it and, if known, why."""
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates import ids
+from hallpass.aggregates.administration import Claim
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
 from hallpass.commands.base import CommandBase
 from hallpass.commands.password_rules import check_new_password
 from hallpass.commands.portal import portal_open
+from hallpass.commands.setup import staff_actor
 from hallpass.credentials import StudentSignIns, hash_password, student_login
 from hallpass.errors import NotFound, Unauthenticated
 from hallpass.projections.queries import DirectoryView
@@ -36,14 +40,7 @@ class SignInCommands(CommandBase):
         staff = await self.repository.find(credential.principal_id, Staff)
         if staff is None or not staff.active:
             return None
-        return Actor(
-            kind="staff",
-            id=staff.id,
-            school_id=staff.school_id,
-            role=staff.role.value,
-            name=staff.name,
-            roles=tuple(r.value for r in staff.roles),
-        )
+        return staff_actor(staff)
 
     async def sign_in_student(
         self, school_id: UUID, username: str, password: str, *, now: datetime
@@ -73,7 +70,10 @@ class SignInCommands(CommandBase):
         if not name or len(name) > MAX_ID_LENGTH:
             return None
         if is_number(name):
-            return await self.repository.find(ids.student_id(school_id, int(name)), Student)
+            found = await self.repository.find(ids.student_id(school_id, int(name)), Aggregate)
+            if isinstance(found, Claim) and found.owner_id is not None:  # a hall pass ID changed to
+                found = await self.repository.find(found.owner_id, Student)
+            return found if isinstance(found, Student) else None
         if name.startswith("#") and len(name) > 1:
             rows = await DirectoryView(self.store.pool).students(school_id, name=name, limit=2)
             if len(rows) == 1:
@@ -103,3 +103,19 @@ class SignInCommands(CommandBase):
             now=acting.now,
             keep_session=keep_session,
         )
+
+    async def staff_reset_login(self, token: str, *, now: datetime) -> str | None:
+        """The email a one-time password link is for, while it is good; None otherwise."""
+        reset = await self.credentials.reset_for(token, now=now)
+        return None if reset is None else str(reset["login"])
+
+    async def choose_staff_password(self, token: str, new_password: str, *, now: datetime) -> bool:
+        """A member of staff chooses a password through a one-time link; False if the link is
+        used, replaced or expired. Every session of theirs ends."""
+        login = await self.staff_reset_login(token, now=now)
+        if login is None:
+            return False
+        check_new_password(new_password, ids={login, login.split("@")[0]})
+        password_hash = await hash_password(new_password)
+        redeemed = await self.credentials.redeem_reset(token, password_hash, principal_kind="staff", now=now)
+        return redeemed is not None

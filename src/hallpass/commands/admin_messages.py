@@ -1,0 +1,179 @@
+"""What administrators send and get back: the bodies of the administration commands (their
+fields are the API's request bodies, bounded by `hallpass.bounds`) and the records' answers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from hallpass.aggregates.locations import Location, LocationKind
+from hallpass.aggregates.schools import School
+from hallpass.aggregates.staff import Role, Staff
+from hallpass.aggregates.students import Student
+from hallpass.bounds import (
+    LINE_PATTERN,
+    MAX_SECRET,
+    Capacity,
+    Email,
+    ExternalId,
+    Grade,
+    HallPassId,
+    Minutes,
+    RecordName,
+    TimeOfDay,
+    TimeZone,
+)
+from hallpass.commands.messages import Command
+
+Roles = Annotated[list[Role], msgspec.Meta(min_length=1, max_length=len(Role))]
+
+
+class SchoolFields(Command, frozen=True):
+    name: RecordName
+    timezone: TimeZone
+    dismissal_time: TimeOfDay | None = None
+
+
+class AddSchool(SchoolFields, frozen=True):
+    """A new school in the administrator's district (district administrators only)."""
+
+
+class ChangeSchool(SchoolFields, frozen=True):
+    """A school's name, time zone and dismissal time (none: leave the dismissal time as it is)."""
+
+
+class LocationFields(Command, frozen=True):
+    name: RecordName
+    kind: LocationKind
+    allotted_minutes: Minutes
+    capacity: Capacity | None = None
+    kiosk_allowed: bool = True
+    portal_allowed: bool = True
+    needs_approval: bool = False
+
+
+class AddLocation(LocationFields, frozen=True):
+    """A room or place of the school."""
+
+
+class ChangeLocation(LocationFields, frozen=True):
+    """Every field of a location as it is to be; `archived` takes it out of every pick list."""
+
+    archived: bool = False
+
+
+class StaffFields(Command, frozen=True):
+    name: RecordName
+    email: Email
+    roles: Roles
+    room_id: UUID | None = None
+    sourced_id: ExternalId | None = None
+
+
+class AddStaff(StaffFields, frozen=True):
+    """A member of staff; they choose a password through a one-time link (`reset_staff_password`)."""
+
+
+class ChangeStaff(StaffFields, frozen=True):
+    """Every field of a member of staff as it is to be; `active` false ends their sessions at once."""
+
+    active: bool = True
+
+
+class StudentFields(Command, frozen=True):
+    first_name: RecordName
+    last_name: RecordName
+    grade: Grade
+    hall_pass_id: HallPassId
+    homeroom_id: UUID | None = None
+    external_id: ExternalId | None = None
+    sourced_id: ExternalId | None = None
+
+
+class AddStudent(StudentFields, frozen=True):
+    """A student; their first portal sign-in is with their ID."""
+
+
+class ChangeStudent(StudentFields, frozen=True):
+    """Every field of a student as it is to be; `active` false: no new pass, no portal sign-in."""
+
+    active: bool = True
+
+
+def location_body(location: Location) -> dict[str, Any]:
+    return {
+        "id": str(location.id),
+        "school_id": str(location.school_id),
+        "name": location.name,
+        "kind": location.kind.value,
+        "allotted_minutes": location.allotted_minutes,
+        "capacity": location.capacity,
+        "kiosk_allowed": location.kiosk_allowed,
+        "portal_allowed": location.portal_allowed,
+        "needs_approval": location.needs_approval,
+        "archived": location.archived,
+        "version": location.version,
+    }
+
+
+def staff_body(staff: Staff) -> dict[str, Any]:
+    return {
+        "id": str(staff.id),
+        "school_id": str(staff.school_id),
+        "name": staff.name,
+        "email": staff.email,
+        "roles": [r.value for r in staff.roles],
+        "room_id": str(staff.room_id) if staff.room_id else None,
+        "sourced_id": staff.sourced_id,
+        "active": staff.active,
+        "version": staff.version,
+    }
+
+
+def student_body(student: Student) -> dict[str, Any]:
+    return {
+        "id": str(student.id),
+        "school_id": str(student.school_id),
+        "first_name": student.first_name,
+        "last_name": student.last_name,
+        "grade": student.grade,
+        "homeroom_id": str(student.homeroom_id) if student.homeroom_id else None,
+        "hall_pass_id": student.hall_pass_id,
+        "external_id": student.external_id,
+        "sourced_id": student.sourced_id,
+        "active": student.active,
+        "version": student.version,
+    }
+
+
+def school_body(school: School) -> dict[str, Any]:
+    return {
+        "id": str(school.id),
+        "district_id": str(school.district_id),
+        "name": school.name,
+        "timezone": school.timezone,
+        "dismissal_time": school.dismissal_time.isoformat() if school.dismissal_time else None,
+        "version": school.version,
+    }
+
+
+def external(value: str | None) -> str | None:
+    """A school ID as kept: without the `#` it is typed with, and without outer spaces."""
+    if value is None:
+        return None
+    kept = value.strip().lstrip("#").strip()
+    return kept or None
+
+
+class SetUp(Command, frozen=True):
+    """The first run of an empty instance: the district, its first school and its first
+    district administrator, who signs in with `email` and the `password` they choose."""
+
+    district_name: RecordName
+    school_name: RecordName
+    timezone: TimeZone
+    name: RecordName
+    email: Email
+    password: Annotated[str, msgspec.Meta(max_length=MAX_SECRET, pattern=LINE_PATTERN)]
