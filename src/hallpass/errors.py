@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
 class DomainError(Exception):
-    """A rule of the domain refused a command."""
+    """A rule of the domain refused a command.
+
+    Its stable `code` is the class name in snake case (`StudentAlreadyOut`: "student_already_out")
+    unless the class says otherwise.
+    """
 
     code = "domain_error"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -17,40 +27,40 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    """No such thing, or none the caller may see."""
 
 
 class Conflict(DomainError):
-    code = "conflict"
+    """The thing's current state refuses the change."""
 
 
 class StudentAlreadyOut(Conflict):
-    code = "student_already_out"
+    """The student already has an open pass."""
 
 
 class StudentInactive(Conflict):
-    code = "student_inactive"
+    """The student was deactivated and gets no new pass."""
 
 
 class IllegalTransition(Conflict):
-    code = "illegal_transition"
+    """The pass's status does not allow this step."""
 
 
 class DestinationFull(Conflict):
-    code = "destination_full"
+    """The destination has as many students out as its capacity."""
 
 
 class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
+    """An Idempotency-Key sent again with a different request."""
 
 
 class Forbidden(DomainError):
-    code = "forbidden"
+    """The caller may not do this."""
 
 
 class Invalid(DomainError):
-    code = "invalid"
+    """A value is out of its bounds or malformed."""
 
 
 class Unauthenticated(DomainError):
-    code = "unauthenticated"
+    """No one is signed in, or the credentials are wrong."""

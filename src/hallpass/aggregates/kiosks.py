@@ -36,17 +36,15 @@ class KioskStatus(StrEnum):
 
 
 class StudentNotAllowed(Forbidden):
-    code = "student_not_allowed"
+    """The kiosk does not serve this student."""
 
 
 class DestinationNotAllowed(Forbidden):
-    code = "destination_not_allowed"
+    """The kiosk's room may not send students there."""
 
 
 class KioskLocked(DomainError):
     """Too many wrong exit passwords: leaving kiosk mode waits until `retry_after` seconds."""
-
-    code = "kiosk_locked"
 
     def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
         super().__init__(message, retry_after=retry_after, **details)

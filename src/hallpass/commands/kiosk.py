@@ -263,8 +263,8 @@ class KioskCommands(PassCommands):
 
 
 class NoOpenPass(Conflict):
-    code = "no_open_pass"
+    """The student has no open pass to complete."""
 
 
 class WrongExitPassword(Forbidden):
-    code = "wrong_exit_password"
+    """The kiosk's exit password was wrong; `tries_left` says how many remain."""
