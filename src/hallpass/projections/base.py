@@ -27,3 +27,24 @@ class Projection(Protocol):
     async def create_schema(self, conn: asyncpg.Connection) -> None: ...
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None: ...
+
+
+class TableProjection:
+    """A projection whose tables one SQL script creates: `schema`.
+
+    Its one table is named as the projection unless `tables` lists them; pages and API answers
+    wait for it unless `serves_requests` is False.
+    """
+
+    name: str
+    schema: str
+    tables: tuple[str, ...]
+    serves_requests = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "tables" not in cls.__dict__:
+            cls.tables = (cls.name,)
+
+    async def create_schema(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(self.schema)

@@ -15,6 +15,7 @@ from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff, ordered_roles
 from hallpass.aggregates.students import Student
 from hallpass.projections import trigrams
+from hallpass.projections.base import TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dir_schools (
@@ -86,13 +87,13 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-class DirectoryProjection:
+class DirectoryProjection(TableProjection):
     name = "directory"
-    serves_requests = True
+    schema = SCHEMA
     tables: tuple[str, ...] = ("dir_districts", "dir_schools", "dir_locations", "dir_staff", "dir_students")
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(SCHEMA)
+        await super().create_schema(conn)
         if await trigrams.enable(conn):
             # Kiosk search and the dashboard's student filter: LIKE and word similarity.
             await conn.execute(

@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.kiosks import Kiosk, StudentMode, StudentScope
+from hallpass.projections.base import TableProjection
 from hallpass.projections.kiosk_search import LIMIT, MIN_TYPO_CHARS, Candidate, Query, matches, parse
 from hallpass.text import like_escaped
 
@@ -34,13 +35,9 @@ CREATE INDEX IF NOT EXISTS kiosks_school ON kiosks (school_id, created_by, creat
 """
 
 
-class KioskProjection:
+class KioskProjection(TableProjection):
     name = "kiosks"
-    serves_requests = True
-    tables: tuple[str, ...] = ("kiosks",)
-
-    async def create_schema(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(SCHEMA)
+    schema = SCHEMA
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, Kiosk.Configured):

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.passes import Pass, Source, Status
+from hallpass.projections.base import TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pass_list (
@@ -103,13 +104,9 @@ CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
 }
 
 
-class PassListProjection:
+class PassListProjection(TableProjection):
     name = "pass_list"
-    serves_requests = True
-    tables: tuple[str, ...] = ("pass_list",)
-
-    async def create_schema(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(SCHEMA)
+    schema = SCHEMA
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, Pass.Creation):

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.schools import School
+from hallpass.projections.base import TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school_settings (
@@ -23,15 +24,11 @@ CREATE TABLE IF NOT EXISTS school_settings (
 """
 
 
-class SchoolSettingsProjection:
+class SchoolSettingsProjection(TableProjection):
     """One row per school. Its own projection, so a log that predates it is projected in full."""
 
     name = "school_settings"
-    serves_requests = True
-    tables: tuple[str, ...] = ("school_settings",)
-
-    async def create_schema(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(SCHEMA)
+    schema = SCHEMA
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, School.Registered):

@@ -11,6 +11,7 @@ import asyncpg
 
 from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.schools import School
+from hallpass.projections.base import TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pass_timers (
@@ -79,18 +80,15 @@ def due_at(start_at: datetime, allotted_minutes: int) -> datetime:
     return start_at + timedelta(minutes=allotted_minutes)
 
 
-class TimersProjection:
+class TimersProjection(TableProjection):
     """One row per timer still to fire; the row goes once its pass leaves that state.
 
     A school's dismissal is a row of kind `dismiss` whose `pass_id` is the school's id.
     """
 
     name = "pass_timers"
+    schema = SCHEMA
     serves_requests = False
-    tables: tuple[str, ...] = ("pass_timers",)
-
-    async def create_schema(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(SCHEMA)
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         pass_id = getattr(event, "originator_id", None)
