@@ -78,7 +78,7 @@ def test_no_query_returns_a_student_outside_the_allowed_set(data: st.DataObject,
 
 
 def student(first: str, last: str, number: int = 1) -> Candidate:
-    return Candidate(uuid4(), first, last, 7, None, number, None)
+    return Candidate(first, last, 7, None, number, None, student_id=uuid4())
 
 
 def test_names_ignore_case_and_accents_and_a_small_typo() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,23 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
 from hallpass.errors import StudentAlreadyOut, StudentInactive
+
+
+@dataclass(frozen=True)
+class StudentDetails:
+    """Who a student is, as the school's roster says: what registering one takes."""
+
+    first_name: str
+    last_name: str
+    grade: int
+    homeroom_id: UUID | None
+    hall_pass_id: int
+    external_id: str | None
+    sourced_id: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
 
 
 class Student(Aggregate):

@@ -7,7 +7,7 @@ The demo and the tests use them; one record at a time, with who acted and why, i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -19,7 +19,7 @@ from hallpass.aggregates.districts import District
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.staff import Role, Staff
-from hallpass.aggregates.students import Student
+from hallpass.aggregates.students import Student, StudentDetails
 from hallpass.commands.base import CommandBase
 from hallpass.commands.repository import ConcurrentChange
 from hallpass.errors import Conflict, Invalid, NotFound
@@ -45,15 +45,8 @@ class NewStaff:
     sourced_id: str | None = None
 
 
-@dataclass(frozen=True)
-class NewStudent:
-    first_name: str
-    last_name: str
-    grade: int
-    homeroom_id: UUID | None
-    hall_pass_id: int
-    external_id: str | None
-    sourced_id: str | None = None
+NewStudent = StudentDetails
+"""A student to register: their details."""
 
 
 def sourced_claims(district_id: UUID, owner_id: UUID, sourced_id: str | None, now: datetime) -> list[Claim]:
@@ -169,13 +162,7 @@ class DirectoryCommands(CommandBase):
                     id=ids.student_id(school_id, new.hall_pass_id),
                     timestamp=now,
                     school_id=school_id,
-                    first_name=new.first_name,
-                    last_name=new.last_name,
-                    grade=new.grade,
-                    homeroom_id=new.homeroom_id,
-                    hall_pass_id=new.hall_pass_id,
-                    external_id=new.external_id,
-                    sourced_id=new.sourced_id,
+                    **asdict(new),
                 )
             )
             claims += sourced_claims(district_id, registered[-1].id, new.sourced_id, now)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from hallpass.aggregates.kiosks import StudentScope
+from hallpass.aggregates.students import StudentDetails
 from hallpass.errors import Invalid
 from hallpass.projections.directory import fold
 from hallpass.text import is_number
@@ -20,20 +21,12 @@ LIMIT = 8
 MIN_TYPO_CHARS = 4  # a shorter word must start a word of the name exactly
 
 
-@dataclass(frozen=True)
-class Candidate:
-    student_id: UUID
-    first_name: str
-    last_name: str
-    grade: int
-    homeroom_id: UUID | None
-    hall_pass_id: int
-    external_id: str | None
-    open_pass_id: UUID | None = None
+@dataclass(frozen=True, kw_only=True)
+class Candidate(StudentDetails):
+    """A student the kiosk may find, and the pass they have open."""
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+    student_id: UUID
+    open_pass_id: UUID | None = None
 
 
 @dataclass(frozen=True)
