@@ -78,7 +78,19 @@ async def school(runtime: Runtime) -> tuple[UUID, list[UUID]]:
         )
         for i, (first, last) in enumerate(names)
     ]
-    await runtime.pool.copy_records_to_table("dir_students", records=rows)
+    columns = [
+        "student_id",
+        "school_id",
+        "first_name",
+        "last_name",
+        "grade",
+        "homeroom_id",
+        "hall_pass_id",
+        "external_id",
+        "search_name",
+        "open_pass_id",
+    ]
+    await runtime.pool.copy_records_to_table("dir_students", records=rows, columns=columns)
     await runtime.pool.execute("ANALYZE dir_students")
     return school_id, [r[0] for r in rows]
 
