@@ -48,7 +48,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from scratch import create_database, drop_database  # noqa: E402
+from scratch import arguments, create_database, drop_database  # noqa: E402
 
 from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
 from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
@@ -384,16 +384,11 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__, database_url=DEFAULT_URL)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=200, help="page() runs per filter")
     parser.add_argument("--http-runs", type=int, default=100, help="GET /hall-pass runs per filter")
     parser.add_argument("--old-runs", type=int, default=3, help="runs of the old query per filter; 0 skips")
-    parser.add_argument(
-        "--database-url", default=DEFAULT_URL, help="a server where the user may create databases"
-    )
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN queries)")
     parser.add_argument("--reuse", metavar="NAME", help="measure a database a --keep run left (no load)")
     args = parser.parse_args(argv)

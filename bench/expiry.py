@@ -34,7 +34,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import redis
-from scratch import create_database, drop_database, process_tree, with_database
+from scratch import arguments, create_database, drop_database, process_tree, rss_mb, with_database
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.encoding import TypedMapper
@@ -115,16 +115,6 @@ def start_workers(
         )
         for _ in range(count)
     ]
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def process_name(pid: int) -> str:
@@ -250,16 +240,13 @@ def report(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--passes", type=int, default=10_000)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds over which passes fall due")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker process")
     parser.add_argument("--lead", type=float, default=None, help="seconds until the first due time")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds waited after the last due")
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     args = parser.parse_args()
     started = time.monotonic()

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import asyncpg
-from scratch import create_database, drop_database
+from scratch import arguments, create_database, drop_database
 
 from hallpass.aggregates.kiosks import StudentMode, StudentScope
 from hallpass.bootstrap import Runtime, build_runtime
@@ -183,14 +183,9 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__, database_url=DEFAULT_URL)
     parser.add_argument("--students", type=int, default=20_000, help="students in the large school")
     parser.add_argument("--runs", type=int, default=200, help="searches per kind of query and way")
-    parser.add_argument(
-        "--database-url", default=DEFAULT_URL, help="a server where the user may create databases"
-    )
     asyncio.run(run(parser.parse_args(argv)))
 
 

@@ -44,7 +44,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
-from scratch import create_database, drop_database, with_database
+from scratch import create_database, drop_database, rss_mb, with_database
 
 if TYPE_CHECKING:
     from support.api_client import ApiClient
@@ -421,22 +421,11 @@ def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(child: subprocess.Popen[bytes]) -> float:
-    """Resident memory of a child process now, in MB (Linux /proc), NaN elsewhere."""
-    try:
-        for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return math.nan
-
-
 async def sample_rss(children: list[subprocess.Popen[bytes]], peak: list[float], stop: asyncio.Event) -> None:
     """Keep the peak RSS of each child in `peak` until `stop` is set (every 0.5 s)."""
     while not stop.is_set():
         for n, child in enumerate(children):
-            peak[n] = max(peak[n], rss_mb(child))
+            peak[n] = max(peak[n], rss_mb(child.pid))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
 
@@ -548,27 +537,30 @@ async def measure_system(
 # -- the baseline: stock eventsourcing Application (bench/stock.py) ------------------------------
 
 
+async def stock_call(call: Awaitable[httpx.Response], tally: Tally) -> httpx.Response | None:
+    """One timed request to the stock server: its answer, or None (counted) when it failed."""
+    response, sent, responded = await timed(call, tally)
+    if response is None or not response.is_success:
+        if response is not None:
+            tally.error(response)
+        return None
+    tally.latencies.append(responded - sent)
+    return response
+
+
 async def stock_loop(http: httpx.AsyncClient, students: list[str], deadline: float, tally: Tally) -> None:
     turn = 0
     while students and time.perf_counter() < deadline:
         student = students[turn % len(students)]
         turn += 1
-        created, sent, responded = await timed(
+        created = await stock_call(
             http.post("/passes", json={"student_id": student, "destination": "Nurse"}), tally
         )
-        if created is None or not created.is_success:
-            if created is not None:
-                tally.error(created)
+        completed = None
+        if created is not None:
+            completed = await stock_call(http.post(f"/passes/{created.json()['id']}/complete"), tally)
+        if completed is None:
             students.remove(student)
-            continue
-        tally.latencies.append(responded - sent)
-        completed, sent, responded = await timed(http.post(f"/passes/{created.json()['id']}/complete"), tally)
-        if completed is None or not completed.is_success:
-            if completed is not None:
-                tally.error(completed)
-            students.remove(student)
-            continue
-        tally.latencies.append(responded - sent)
 
 
 async def drive_stock(base_url: str, plans: list[list[str]], seconds: float) -> tuple[Tally, float]:

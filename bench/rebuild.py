@@ -31,7 +31,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
-from scratch import with_database
+from scratch import arguments, with_database
 
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.passes import Pass, Source
@@ -154,12 +154,9 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = arguments(__doc__)
     parser.add_argument("--passes", type=int, default=20_000)
     parser.add_argument("--students", type=int, default=2_000)
-    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,26 +12,37 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
 
 def with_database(url: str, name: str) -> str:
     """`url` pointing at database `name` on the same server."""
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
-async def create_database(admin_url: str, name: str) -> None:
+def arguments(doc: str | None, *, database_url: str = SERVER_URL) -> argparse.ArgumentParser:
+    """A bench's command line: its docstring as the help, and the server it may create databases on."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--database-url", default=database_url, help="a server where the user may create databases"
+    )
+    return parser
+
+
+async def _on_server(admin_url: str, statement: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(statement)
     finally:
         await conn.close()
+
+
+async def create_database(admin_url: str, name: str) -> None:
+    await _on_server(admin_url, f'CREATE DATABASE "{name}"')
 
 
 async def drop_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    await _on_server(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @asynccontextmanager
@@ -61,3 +74,14 @@ def process_tree(pid: int) -> list[int]:
         found.append(current)
         todo.extend(children.get(current, []))
     return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process now, in MB (Linux /proc); NaN where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return math.nan
