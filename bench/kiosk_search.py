@@ -41,7 +41,7 @@ from scratch import arguments, create_database, drop_database
 from hallpass.aggregates.kiosks import StudentMode, StudentScope
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
-from hallpass.projections.directory import fold
+from hallpass.projections.directory import STUDENT_ROW, fold
 from hallpass.projections.kiosk_search import Candidate
 from hallpass.projections.kiosks import KioskView
 from hallpass.seed import seed_demo_school
@@ -71,7 +71,7 @@ async def add_school(pool: asyncpg.Pool, students: int, rng: random.Random) -> U
                 None,
             )
         )
-    await pool.copy_records_to_table("dir_students", records=rows)
+    await pool.copy_records_to_table("dir_students", records=rows, columns=STUDENT_ROW)
     await pool.execute("ANALYZE dir_students")
     return school_id
 

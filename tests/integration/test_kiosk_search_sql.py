@@ -11,7 +11,7 @@ from hallpass.aggregates.kiosks import StudentMode, StudentScope
 from hallpass.bootstrap import Runtime
 from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
 from hallpass.errors import Invalid
-from hallpass.projections.directory import fold
+from hallpass.projections.directory import STUDENT_ROW, fold
 from hallpass.projections.kiosks import KioskView
 
 ROOMS = [uuid4(), uuid4()]
@@ -78,19 +78,7 @@ async def school(runtime: Runtime) -> tuple[UUID, list[UUID]]:
         )
         for i, (first, last) in enumerate(names)
     ]
-    columns = [
-        "student_id",
-        "school_id",
-        "first_name",
-        "last_name",
-        "grade",
-        "homeroom_id",
-        "hall_pass_id",
-        "external_id",
-        "search_name",
-        "open_pass_id",
-    ]
-    await runtime.pool.copy_records_to_table("dir_students", records=rows, columns=columns)
+    await runtime.pool.copy_records_to_table("dir_students", records=rows, columns=STUDENT_ROW)
     await runtime.pool.execute("ANALYZE dir_students")
     return school_id, [r[0] for r in rows]
 

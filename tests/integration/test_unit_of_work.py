@@ -4,6 +4,7 @@ handed out as the same object, saved once; a clash inside one save is a bug, not
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 from uuid import UUID
 
 import pytest
@@ -45,13 +46,27 @@ async def stream_version(runtime: Runtime, aggregate_id: UUID) -> int:
     return int(value)
 
 
-async def test_inside_a_unit_every_find_hands_out_the_same_object_and_its_events_accumulate(
-    runtime: Runtime, school: SchoolFixture
-) -> None:
+class TwoOut(NamedTuple):
+    """Two students' passes to the restroom, and the restroom's stream version after them."""
+
+    first: UUID
+    second: UUID
+    restroom_id: UUID
+    before: int
+
+
+@pytest.fixture
+async def two_out(runtime: Runtime, school: SchoolFixture) -> TwoOut:
     first, second = await to_restroom(runtime, school, school.students[:2])
     restroom_id = school.rooms["Restroom"]
+    return TwoOut(first, second, restroom_id, await stream_version(runtime, restroom_id))
+
+
+async def test_inside_a_unit_every_find_hands_out_the_same_object_and_its_events_accumulate(
+    runtime: Runtime, two_out: TwoOut
+) -> None:
+    first, second, restroom_id, before = two_out
     repository = runtime.app.repository
-    before = await stream_version(runtime, restroom_id)
     async with repository.unit_of_work() as unit:
         restroom = await repository.find(restroom_id, Location)
         assert restroom is not None and await repository.find(restroom_id, Location) is restroom
@@ -68,12 +83,10 @@ async def test_inside_a_unit_every_find_hands_out_the_same_object_and_its_events
 
 
 async def test_saving_an_aggregate_twice_is_a_programming_error_and_leaves_store_and_cache_as_they_were(
-    runtime: Runtime, school: SchoolFixture
+    runtime: Runtime, two_out: TwoOut
 ) -> None:
-    first, second = await to_restroom(runtime, school, school.students[:2])
-    restroom_id = school.rooms["Restroom"]
+    first, second, restroom_id, before = two_out
     repository = runtime.app.repository
-    before = await stream_version(runtime, restroom_id)
     now = datetime.now(UTC)
 
     stale = await repository.find(restroom_id, Location)
