@@ -11,6 +11,7 @@ from hallpass.credentials import CredentialStore
 from hallpass.eventstore import EventStore
 from hallpass.projections import trigrams
 from hallpass.projections.base import Projection
+from hallpass.projections.classes import ClassesProjection, ClassesView
 from hallpass.projections.directory import DirectoryProjection
 from hallpass.projections.kiosks import KioskProjection, KioskView
 from hallpass.projections.pass_list import PassListProjection
@@ -29,6 +30,7 @@ def all_projections() -> list[Projection]:
         TimersProjection(),
         KioskProjection(),
         SchoolSettingsProjection(),
+        ClassesProjection(),
     ]
 
 
@@ -43,6 +45,7 @@ class Runtime:
     directory: DirectoryView
     kiosks: KioskView
     settings: SchoolSettingsView
+    classes: ClassesView
     runners: list[ProjectionRunner]
     watcher: Watcher
     extras: dict[str, object] = field(default_factory=dict)
@@ -116,6 +119,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         directory=DirectoryView(pool),
         kiosks=KioskView(pool, trigrams=await trigrams.installed(pool)),
         settings=SchoolSettingsView(pool),
+        classes=ClassesView(pool),
         runners=runners,
         watcher=watcher,
     )

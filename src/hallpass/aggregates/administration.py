@@ -37,6 +37,13 @@ class Provenance(TypedDict):
     cause: Cause | None
 
 
+def unattributed(state: dict[str, Any]) -> None:
+    """Upcast a creation event from before creations named who made them and why."""
+    state["actor_kind"] = "system"
+    state["actor_id"] = None
+    state["cause"] = None
+
+
 class Administered(Aggregate.Event):
     """An administrative change: who made it and, if known, why."""
 

@@ -27,3 +27,27 @@ def idempotency_record_id(school_id: UUID, principal: str, key: str) -> UUID:
 def sourced_id_index(district_id: UUID, sourced_id: str) -> UUID:
     """A roster `sourcedId` (OneRoster users: students and staff alike) is unique per district."""
     return uuid5(district_id, f"sourced-id:{sourced_id.strip()}")
+
+
+def org_index(district_id: UUID, sourced_id: str) -> UUID:
+    """A roster org's `sourcedId`: its claim names the school it became."""
+    return uuid5(district_id, f"org:{sourced_id.strip()}")
+
+
+def class_id(district_id: UUID, sourced_id: str) -> UUID:
+    """A class's id follows from its roster `sourcedId`, unique per district."""
+    return uuid5(district_id, f"class:{sourced_id.strip()}")
+
+
+def enrolment_id(district_id: UUID, sourced_id: str) -> UUID:
+    return uuid5(district_id, f"enrollment:{sourced_id.strip()}")
+
+
+def roster_room_id(school_id: UUID, name: str) -> UUID:
+    """A classroom a roster names and the school did not have, made by the import."""
+    return uuid5(school_id, f"roster-room:{name.strip().casefold()}")
+
+
+def org_school_id(district_id: UUID, sourced_id: str) -> UUID:
+    """A school the roster's org made: its id follows from the org's `sourcedId`."""
+    return uuid5(district_id, f"org-school:{sourced_id.strip()}")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
+from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
 from hallpass.errors import DestinationFull
 
 
@@ -24,6 +24,10 @@ class LocationKind(StrEnum):
 
 class Location(Aggregate):
     class Added(Aggregate.Created):
+        """Version 2 says who made it and why (`cause`: a roster import's file and line)."""
+
+        class_version = 2
+
         school_id: UUID
         name: str
         kind: str
@@ -32,6 +36,13 @@ class Location(Aggregate):
         kiosk_allowed: bool
         portal_allowed: bool
         needs_approval: bool
+        actor_kind: str = "system"
+        actor_id: UUID | None = None
+        cause: Cause | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            unattributed(state)
 
     class Changed(Revision):
         """A new capacity below the students inside admits nobody until enough have left."""

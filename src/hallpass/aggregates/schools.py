@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Revision
+from hallpass.aggregates.administration import Cause, Revision, unattributed
 from hallpass.errors import Invalid
 
 
@@ -24,9 +24,20 @@ def check_timezone(name: str) -> str:
 
 class School(Aggregate):
     class Registered(Aggregate.Created):
+        """Version 2 says who made it and why (`cause`: a roster import's file and line)."""
+
+        class_version = 2
+
         district_id: UUID
         name: str
         timezone: str
+        actor_kind: str = "system"
+        actor_id: UUID | None = None
+        cause: Cause | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            unattributed(state)
 
     def __init__(self, *, district_id: UUID, name: str, timezone: str) -> None:
         self.district_id = district_id

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
+from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
 
 
 class Role(StrEnum):
@@ -38,9 +38,10 @@ def ordered_roles(roles: Iterable[str]) -> tuple[Role, ...]:
 
 class Staff(Aggregate):
     class Hired(Aggregate.Created):
-        """Version 2 holds several `roles` (version 1 held one `role`) and the roster's `sourced_id`."""
+        """Version 2 holds several `roles` (version 1 held one `role`) and the roster's `sourced_id`;
+        version 3 who hired them and why (`cause`: a roster import's file and line)."""
 
-        class_version = 2
+        class_version = 3
 
         school_id: UUID
         name: str
@@ -48,11 +49,18 @@ class Staff(Aggregate):
         roles: tuple[str, ...]
         room_id: UUID | None
         sourced_id: str | None = None
+        actor_kind: str = "system"
+        actor_id: UUID | None = None
+        cause: Cause | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["roles"] = [state.pop("role")]
             state["sourced_id"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            unattributed(state)
 
     class Changed(Revision):
         name: str

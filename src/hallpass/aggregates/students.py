@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
+from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
 from hallpass.errors import StudentAlreadyOut, StudentInactive
 
 
@@ -31,9 +31,10 @@ class StudentDetails:
 
 class Student(Aggregate):
     class Registered(Aggregate.Created):
-        """Version 2 adds the roster's `sourced_id` (OneRoster `sourcedId`, unique per district)."""
+        """Version 2 adds the roster's `sourced_id` (OneRoster `sourcedId`, unique per district);
+        version 3 who registered the student and why (`cause`: a roster import's file and line)."""
 
-        class_version = 2
+        class_version = 3
 
         school_id: UUID
         first_name: str
@@ -43,10 +44,17 @@ class Student(Aggregate):
         hall_pass_id: int
         external_id: str | None
         sourced_id: str | None = None
+        actor_kind: str = "system"
+        actor_id: UUID | None = None
+        cause: Cause | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["sourced_id"] = None
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            unattributed(state)
 
     class Changed(Revision):
         first_name: str

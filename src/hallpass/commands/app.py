@@ -7,6 +7,7 @@ from hallpass.commands.base import Decided, Outcome, OutcomeKind, fingerprint, p
 from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
+from hallpass.commands.roster import RosterCommands
 from hallpass.commands.schedules import ScheduleCommands
 from hallpass.commands.setup import SetUpCommands
 from hallpass.commands.sign_in import SignInCommands
@@ -22,5 +23,6 @@ class Hallpass(
     ScheduleCommands,
     DismissalCommands,
     AdministrationCommands,
+    RosterCommands,
 ):
     """Each command method loads the aggregates it needs, decides with `now`, and saves."""

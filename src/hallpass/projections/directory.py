@@ -206,7 +206,10 @@ class DirectoryProjection(TableProjection):
         record: UUID = event.originator_id
         if isinstance(event, Deactivation | Reactivation):
             active = isinstance(event, Reactivation)
-            table, key = ACTIVE_TABLES[type(event).__qualname__.split(".")[0]]
+            place = ACTIVE_TABLES.get(type(event).__qualname__.split(".")[0])
+            if place is None:  # classes and enrolments have a read model of their own
+                return None
+            table, key = place
             return await conn.fetchval(  # type: ignore[no-any-return]
                 f"UPDATE {table} SET active = $2 WHERE {key} = $1 RETURNING school_id", record, active
             )

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from hallpass.aggregates.staff import Role
+from hallpass.aggregates.staff import Role, ordered_roles
+from hallpass.bounds import hall_pass_id
 from hallpass.roster import values
 from hallpass.roster.table import Column, Row
 
@@ -67,7 +68,7 @@ STAFF_ROLES: dict[str, Role] = {
     "administrator": Role.ADMIN,
     "siteadministrator": Role.ADMIN,
     "principal": Role.ADMIN,
-    "districtadministrator": Role.ADMIN,
+    "districtadministrator": Role.DISTRICT_ADMIN,
     "systemadministrator": Role.ADMIN,
 }
 NOT_KEPT = frozenset({"parent", "guardian", "relative"})
@@ -115,13 +116,28 @@ _USER_COMMON = (
     Column("givenName", True, "Student.first_name; Staff.name, first part"),
     Column("familyName", True, "Student.last_name; Staff.name, last part"),
     Column("middleName", False, ""),
-    Column("identifier", False, "Student.hall_pass_id when it is a number (else the next free one)"),
+    Column("identifier", False, "Student.external_id: the school ID typed as #123456 at a kiosk"),
     Column("email", False, "Staff.email, their sign-in (required for staff)"),
     Column("sms", False, ""),
     Column("phone", False, ""),
     Column("agentSourcedIds", False, ""),
     Column("grades", False, "Student.grade (the first; required for students)"),
     Column("password", False, "never read"),
+    Column(
+        "metadata.hallpass.hallPassId",
+        False,
+        "Student.hall_pass_id when first imported (else the next free number of the school)",
+        aliases=("ext_hallpass_id",),
+    ),
+    Column(
+        "metadata.hallpass.room", False, "Staff.room_id: a location's name", aliases=("ext_hallpass_room",)
+    ),
+    Column(
+        "metadata.hallpass.roles",
+        False,
+        "Staff.roles, Hallpass's own (compliance, analyst...), in place of those the role gives",
+        aliases=("ext_hallpass_roles",),
+    ),
 )
 USERS_V1P1 = (
     *_USER_COMMON,
@@ -230,6 +246,11 @@ class UserRecord(Record):
     orgs: tuple[str, ...]
     role: str | None
     """A `user_role` value; in 1.2 it comes from roles.csv (None until then)."""
+    roles: tuple[str, ...]
+    """Every role the user holds, `role` first (1.2: every active role in roles.csv)."""
+    hall_pass_id: int | None
+    room: str | None
+    hallpass_roles: tuple[Role, ...]
 
 
 @dataclass(frozen=True)
@@ -323,13 +344,44 @@ def user(row: Row, delta: bool, version: str) -> UserRecord | None:
         row.fail("email", "staff need an email address to sign in")
     if role == STUDENT and not grades:
         row.fail("grades", "a student needs a grade")
+    number = row.optional("metadata.hallpass.hallPassId", _hall_pass_id)
+    room = row.optional("metadata.hallpass.room", values.text)
+    own_roles = row.optional("metadata.hallpass.roles", _hallpass_roles) or ()
     if row.failed:
         return None
     if not enabled:
         state = Status.TOBEDELETED
     return UserRecord(
-        sourced_id, state, row.file, row.line, given, family, identifier, email, grades, orgs, role
+        sourced_id,
+        state,
+        row.file,
+        row.line,
+        given,
+        family,
+        identifier,
+        email,
+        grades,
+        orgs,
+        role,
+        (role,) if role else (),
+        number,
+        room,
+        own_roles,
     )
+
+
+def _hall_pass_id(raw: str) -> int:
+    number = hall_pass_id(raw)
+    if number is None:
+        raise ValueError(f"{raw.strip()!r} is not a hall pass ID (a positive number)")
+    return number
+
+
+def _hallpass_roles(raw: str) -> tuple[Role, ...]:
+    try:
+        return ordered_roles(values.id_list(raw))
+    except ValueError as e:
+        raise ValueError(f"{raw.strip()!r} names a role Hallpass does not have ({', '.join(Role)})") from e
 
 
 def _grade_ok(row: Row, raw: str) -> bool:

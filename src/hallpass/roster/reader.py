@@ -64,12 +64,48 @@ class Roster:
     enrollments: list[EnrollmentRecord] = field(default_factory=list)
 
 
+@dataclass
+class Parsed:
+    """Each file's well-formed records, before they are checked against each other."""
+
+    version: str
+    modes: dict[str, Mode]
+    report: Report
+    orgs: list[OrgRecord] = field(default_factory=list)
+    users: list[UserRecord] = field(default_factory=list)
+    roles: list[RoleRecord] = field(default_factory=list)
+    courses: list[CourseRecord] = field(default_factory=list)
+    sessions: list[SessionRecord] = field(default_factory=list)
+    classes: list[ClassRecord] = field(default_factory=list)
+    enrollments: list[EnrollmentRecord] = field(default_factory=list)
+
+    def references(self) -> Known:
+        """Every school, user and class these files name or give: what a delta may take as known."""
+        schools = {o.sourced_id for o in self.orgs} | {o for u in self.users for o in u.orgs}
+        schools |= (
+            {r.org for r in self.roles}
+            | {c.school for c in self.classes}
+            | {e.school for e in self.enrollments}
+        )
+        users = (
+            {u.sourced_id for u in self.users}
+            | {r.user for r in self.roles}
+            | {e.user for e in self.enrollments}
+        )
+        classes = {c.sourced_id for c in self.classes} | {e.class_ for e in self.enrollments}
+        return Known(frozenset(schools), frozenset(users), frozenset(classes))
+
+
 def read_roster(files: RosterFiles, known: Known = Known()) -> Roster:
+    return check_roster(parse_roster(files), known)
+
+
+def parse_roster(files: RosterFiles) -> Parsed:
     report = Report()
     version, modes = _manifest(files, report)
-    roster = Roster(version, modes, report)
+    parsed = Parsed(version, modes, report)
     if not report.ok:
-        return roster
+        return parsed
 
     def records(file: str, build: Callable[[Row, bool], R | None]) -> list[R]:
         mode = modes.get(file, Mode.ABSENT)
@@ -79,22 +115,34 @@ def read_roster(files: RosterFiles, known: Known = Known()) -> Roster:
         built = [build(row, mode is Mode.DELTA) for row in table.rows]
         return _unique(file, [r for r in built if r is not None], report)
 
-    orgs = records("orgs.csv", mapping.org)
-    users = records("users.csv", lambda row, delta: mapping.user(row, delta, version))
-    roles = records("roles.csv", mapping.role)
-    courses = records("courses.csv", mapping.course)
-    sessions = records("academicsessions.csv", mapping.session)
-    classes = records("classes.csv", mapping.class_)
-    enrollments = records("enrollments.csv", mapping.enrollment)
-    if version != "1.1":
-        users = _with_roles(users, roles, modes, report)
-    roster.schools = _schools(orgs, users, classes, enrollments, report)
+    parsed.orgs = records("orgs.csv", mapping.org)
+    parsed.users = records("users.csv", lambda row, delta: mapping.user(row, delta, version))
+    parsed.roles = records("roles.csv", mapping.role)
+    parsed.courses = records("courses.csv", mapping.course)
+    parsed.sessions = records("academicsessions.csv", mapping.session)
+    parsed.classes = records("classes.csv", mapping.class_)
+    parsed.enrollments = records("enrollments.csv", mapping.enrollment)
+    return parsed
+
+
+def check_roster(parsed: Parsed, known: Known = Known()) -> Roster:
+    """The records that are valid together, given what the district already holds (`known`)."""
+    report, modes = parsed.report, parsed.modes
+    roster = Roster(parsed.version, modes, report)
+    if not parsed.version:
+        return roster
+    users = parsed.users
+    if parsed.version != "1.1":
+        users = _with_roles(users, parsed.roles, known, report)
+    roster.schools = _schools(parsed.orgs, users, parsed.classes, parsed.enrollments, report)
     school_ids = known.schools | {s.sourced_id for s in roster.schools}
     roster.users = _users(users, school_ids, report)
-    roster.courses = [c for c in courses if _refers(report, c, "orgSourcedId", c.org, school_ids, "school")]
-    roster.sessions = sessions
-    roster.classes = _classes(classes, school_ids, courses, sessions, modes, report)
-    roster.enrollments = _enrollments(enrollments, roster, users, known, school_ids, report)
+    roster.courses = [
+        c for c in parsed.courses if _refers(report, c, "orgSourcedId", c.org, school_ids, "school")
+    ]
+    roster.sessions = parsed.sessions
+    roster.classes = _classes(parsed.classes, school_ids, parsed.courses, parsed.sessions, modes, report)
+    roster.enrollments = _enrollments(parsed.enrollments, roster, users, known, school_ids, report)
     return roster
 
 
@@ -165,14 +213,14 @@ def _refers(
 
 
 def _with_roles(
-    users: list[UserRecord], roles: list[RoleRecord], modes: dict[str, Mode], report: Report
+    users: list[UserRecord], roles: list[RoleRecord], known: Known, report: Report
 ) -> list[UserRecord]:
     """1.2: each user's role is their primary role's; their schools, those of all their roles."""
     by_user: dict[str, list[RoleRecord]] = {}
     for role in roles:
         if role.status is Status.ACTIVE:
             by_user.setdefault(role.user, []).append(role)
-    user_ids = {u.sourced_id for u in users}
+    user_ids = {u.sourced_id for u in users} | known.users
     for role in roles:
         if role.user not in user_ids:
             report.error(role.file, role.line, "userSourcedId", f"unknown user {role.user!r}")
@@ -191,7 +239,7 @@ def _with_roles(
         if kind == mapping.STUDENT and not user.grades:
             report.error(user.file, user.line, "grades", "a student needs a grade")
             continue
-        merged.append(replace(user, orgs=orgs, role=kind))
+        merged.append(replace(user, orgs=orgs, role=kind, roles=tuple(dict.fromkeys(r.role for r in held))))
     return merged
 
 

@@ -1,0 +1,152 @@
+"""ClassesView: each school's classes and who is in them, from the roster (decision 074).
+
+Pages read it for "my classes" (a teacher's own classes first), the Create Hall Pass filter by
+class, and the kiosk's students by classroom.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from hallpass.aggregates.classes import Enrolment, Member, SchoolClass
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS roster_classes (
+    class_id uuid PRIMARY KEY,
+    school_id uuid NOT NULL,
+    sourced_id text NOT NULL,
+    title text NOT NULL,
+    code text,
+    homeroom boolean NOT NULL,
+    room_id uuid,
+    periods text[] NOT NULL,
+    active boolean NOT NULL DEFAULT true
+);
+CREATE INDEX IF NOT EXISTS roster_classes_school ON roster_classes (school_id, title);
+CREATE TABLE IF NOT EXISTS roster_enrolments (
+    enrolment_id uuid PRIMARY KEY,
+    school_id uuid NOT NULL,
+    class_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    member text NOT NULL,
+    is_primary boolean NOT NULL,
+    active boolean NOT NULL DEFAULT true
+);
+CREATE INDEX IF NOT EXISTS roster_enrolments_class ON roster_enrolments (class_id, member);
+CREATE INDEX IF NOT EXISTS roster_enrolments_person ON roster_enrolments (person_id);
+"""
+
+
+class ClassesProjection:
+    name = "classes"
+    serves_requests = True
+    tables: tuple[str, ...] = ("roster_classes", "roster_enrolments")
+
+    async def create_schema(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(SCHEMA)
+
+    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        if isinstance(event, SchoolClass.Registered):
+            await conn.execute(
+                "INSERT INTO roster_classes (class_id, school_id, sourced_id, title, code, homeroom, room_id,"
+                " periods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                event.originator_id,
+                event.school_id,
+                event.sourced_id,
+                event.title,
+                event.code,
+                event.homeroom,
+                event.room_id,
+                list(event.periods),
+            )
+            return event.school_id
+        if isinstance(event, SchoolClass.Changed):
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE roster_classes SET title = $2, code = $3, homeroom = $4, room_id = $5, periods = $6"
+                " WHERE class_id = $1 RETURNING school_id",
+                event.originator_id,
+                event.title,
+                event.code,
+                event.homeroom,
+                event.room_id,
+                list(event.periods),
+            )
+        if isinstance(event, SchoolClass.Deactivated | SchoolClass.Reactivated):
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE roster_classes SET active = $2 WHERE class_id = $1 RETURNING school_id",
+                event.originator_id,
+                isinstance(event, SchoolClass.Reactivated),
+            )
+        if isinstance(event, Enrolment.Registered):
+            await conn.execute(
+                "INSERT INTO roster_enrolments"
+                " (enrolment_id, school_id, class_id, person_id, member, is_primary)"
+                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                event.originator_id,
+                event.school_id,
+                event.class_id,
+                event.person_id,
+                event.member,
+                event.primary,
+            )
+            return event.school_id
+        if isinstance(event, Enrolment.Changed):
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE roster_enrolments SET class_id = $2, person_id = $3, member = $4, is_primary = $5"
+                " WHERE enrolment_id = $1 RETURNING school_id",
+                event.originator_id,
+                event.class_id,
+                event.person_id,
+                event.member,
+                event.primary,
+            )
+        if isinstance(event, Enrolment.Deactivated | Enrolment.Reactivated):
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE roster_enrolments SET active = $2 WHERE enrolment_id = $1 RETURNING school_id",
+                event.originator_id,
+                isinstance(event, Enrolment.Reactivated),
+            )
+        return None
+
+
+_CLASSES = """
+SELECT c.class_id, c.title, c.code, c.homeroom, c.room_id, l.name AS room_name,
+    coalesce(mine.teaches, false) AS mine,
+    (SELECT count(*) FROM roster_enrolments e
+        WHERE e.class_id = c.class_id AND e.member = 'student' AND e.active) AS students,
+    (SELECT string_agg(s.name, ', ' ORDER BY e.is_primary DESC, s.name) FROM roster_enrolments e
+        JOIN dir_staff s ON s.staff_id = e.person_id
+        WHERE e.class_id = c.class_id AND e.member = 'teacher' AND e.active) AS teachers
+FROM roster_classes c
+LEFT JOIN dir_locations l ON l.location_id = c.room_id
+LEFT JOIN LATERAL (
+    SELECT true AS teaches FROM roster_enrolments e
+    WHERE e.class_id = c.class_id AND e.person_id = $2 AND e.member = 'teacher' AND e.active LIMIT 1
+) mine ON true
+WHERE c.school_id = $1 AND c.active
+ORDER BY mine.teaches IS NULL, c.homeroom DESC, c.title
+"""
+
+
+class ClassesView:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def classes(self, school_id: UUID, *, teacher_id: UUID | None = None) -> list[dict[str, Any]]:
+        """The school's classes, the teacher's own first (`mine`), homerooms before the rest."""
+        rows = await self.pool.fetch(_CLASSES, school_id, teacher_id)
+        return [dict(r) for r in rows]
+
+    async def my_classes(self, school_id: UUID, teacher_id: UUID) -> list[dict[str, Any]]:
+        return [c for c in await self.classes(school_id, teacher_id=teacher_id) if c["mine"]]
+
+    async def student_ids(self, class_id: UUID) -> list[UUID]:
+        rows = await self.pool.fetch(
+            "SELECT person_id FROM roster_enrolments WHERE class_id = $1 AND member = $2 AND active",
+            class_id,
+            Member.STUDENT.value,
+        )
+        return [r["person_id"] for r in rows]
