@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.classes import Enrolment, Member, SchoolClass
+from hallpass.projections.base import TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roster_classes (
@@ -40,13 +41,10 @@ CREATE INDEX IF NOT EXISTS roster_enrolments_person ON roster_enrolments (person
 """
 
 
-class ClassesProjection:
+class ClassesProjection(TableProjection):
     name = "classes"
-    serves_requests = True
-    tables: tuple[str, ...] = ("roster_classes", "roster_enrolments")
-
-    async def create_schema(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(SCHEMA)
+    schema = SCHEMA
+    tables = ("roster_classes", "roster_enrolments")
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, SchoolClass.Registered):
