@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS roster_enrolments_person ON roster_enrolments (person
 class ClassesProjection(TableProjection):
     name = "classes"
     schema = SCHEMA
-    tables = ("roster_classes", "roster_enrolments")
+    tables: tuple[str, ...] = ("roster_classes", "roster_enrolments")
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, SchoolClass.Registered):
