@@ -7,8 +7,10 @@ and on SIGINT or SIGTERM stops them all, killing any that has not stopped after 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -27,6 +29,7 @@ WEB_START_TIMEOUT = 60.0
 CHILD_STOP_TIMEOUT = 10.0
 STABLE_AFTER = 30.0
 MAX_BACKOFF = 30.0
+WATCH_INTERVAL = 5.0
 
 
 def log(message: str) -> None:
@@ -51,25 +54,48 @@ def child_env(settings: Settings) -> dict[str, str]:
 
 
 class StopSignal:
-    """Set by SIGINT or SIGTERM once installed."""
+    """Set by SIGINT or SIGTERM once installed; `sleep` ends early on any signal, SIGCHLD included.
+
+    The signals are written to a pipe (`signal.set_wakeup_fd`) that `sleep` waits on, so the
+    supervisor sleeps until a child exits, a stop is asked for or a restart is due, instead of
+    waking ten times a second to look.
+    """
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self._wakeups: int | None = None
 
     def install(self) -> None:
+        read, write = os.pipe()
+        os.set_blocking(read, False)
+        os.set_blocking(write, False)
+        signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+        self._wakeups = read
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._handle)
+        signal.signal(signal.SIGCHLD, self._child_changed)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received = signum
+
+    def _child_changed(self, signum: int, frame: FrameType | None) -> None:
+        """Only there so that SIGCHLD reaches the wakeup pipe; `Supervisor.check` reaps."""
 
     def is_set(self) -> bool:
         return self.received is not None
 
     def sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
-        while not self.is_set() and time.monotonic() < deadline:
-            time.sleep(min(0.1, seconds))
+        while not self.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self._wakeups is None:
+                time.sleep(min(0.1, left))
+                continue
+            ready, _, _ = select.select([self._wakeups], [], [], left)
+            if ready:
+                with contextlib.suppress(BlockingIOError):
+                    while os.read(self._wakeups, 512):
+                        pass
+                return
 
 
 @dataclass
@@ -118,9 +144,13 @@ class Supervisor:
         log(f"{child.name} exited unexpectedly (code {code}); restarting in {delay:.1f}s")
 
     def watch(self, stop: StopSignal) -> None:
+        """Check the children whenever a signal arrives (a child exiting sends SIGCHLD), when a
+        restart is due, and every WATCH_INTERVAL seconds in case a signal was missed."""
         while not stop.is_set():
             self.check()
-            stop.sleep(0.25)
+            now = time.monotonic()
+            due = [c.restart_at - now for c in self.children if c.restart_at is not None]
+            stop.sleep(min([WATCH_INTERVAL, *due]))
 
     def stop(self, timeout: float = CHILD_STOP_TIMEOUT) -> None:
         running = [c.process for c in self.children if c.process and c.process.poll() is None]

@@ -5,18 +5,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import dramatiq
-from dramatiq import Broker, Worker
+import redis
+from dramatiq import Broker, Message, Worker
 from dramatiq.asyncio import EventLoopThread, set_event_loop_thread
-from dramatiq.broker import Consumer
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.broker import Consumer, MessageProxy
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AsyncIO
 
 QUEUE = "hallpass_timers"
 POLL_MS = 50
 DELAY_POLL_MS = 1000
+IDLE_WAIT_MS = 1000
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -38,17 +41,77 @@ class TimerSettings:
         )
 
 
-class PromptRedisBroker(RedisBroker):
-    """Polls the idle work queue at least every POLL_MS, so a message sent now is not held back.
+def wake_channel(namespace: str, queue_name: str) -> str:
+    """The Redis channel a message's arrival on `queue_name` is announced on."""
+    return f"{namespace}:{queue_name}.wake"
 
-    Dramatiq backs off up to the worker timeout (1 s by default) when a queue is empty. Timers
-    are sent when due (the sweep wakes on time), so only retries use the delay queue, which is
-    polled every DELAY_POLL_MS: an idle worker does not spin on both.
+
+class WakingConsumer(_RedisConsumer):
+    """Dramatiq's Redis consumer, but an idle one waits on a channel instead of polling.
+
+    Holding nothing (no message fetched and not yet acknowledged), after a fetch that found the
+    queue empty it blocks on `wake_channel` (subscribed before its first fetch, so an
+    announcement made after any fetch is never missed) for at most IDLE_WAIT_MS, then fetches
+    again: a message sent to an idle worker is fetched at once, and an idle worker makes one
+    fetch a second per queue instead of twenty. A message that arrives unannounced (one moved
+    back from a dead worker, one requeued at shutdown) waits at most IDLE_WAIT_MS.
+
+    Holding something, it polls as Dramatiq does (up to `timeout` between fetches): a worker
+    thread acknowledging a message frees a prefetch slot without announcing it, and the delay
+    queue's consumer must come round to hand on the delayed messages it holds when they fall due.
     """
+
+    def __init__(self, broker: PromptRedisBroker, queue_name: str, prefetch: int, timeout: int) -> None:
+        super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
+        self.subscription = broker.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            self.subscription.subscribe(wake_channel(broker.namespace, queue_name))
+        except redis.ConnectionError as e:
+            raise ConnectionClosed(e) from None  # type: ignore[no-untyped-call]
+
+    def __next__(self) -> MessageProxy | None:
+        if self.message_cache or self.outstanding_message_count:
+            return super().__next__()  # type: ignore[no-untyped-call,no-any-return]
+        try:
+            self.message_cache = self.broker.do_fetch(self.queue_name, self.prefetch)
+            if self.message_cache:
+                return super().__next__()  # type: ignore[no-untyped-call,no-any-return]
+            self.subscription.get_message(timeout=IDLE_WAIT_MS / 1000)
+            while self.subscription.get_message(timeout=0) is not None:
+                pass  # several announcements need one fetch
+        except redis.ConnectionError as e:
+            raise ConnectionClosed(e) from None  # type: ignore[no-untyped-call]
+        return None
+
+    def close(self) -> None:
+        self.subscription.close()
+
+
+class PromptRedisBroker(RedisBroker):
+    """A Redis broker whose idle consumers wait for a message instead of polling (WakingConsumer).
+
+    Every enqueue is announced on its queue's `wake_channel`. While a consumer holds messages it
+    polls the work queue at least every POLL_MS, so a freed prefetch slot is filled promptly
+    (Dramatiq backs off up to the worker timeout, 1 s by default). Timers are sent when due (the
+    sweep wakes on time), so the delay queue mostly carries retries and the small delays of
+    expiries sent together; it is polled every DELAY_POLL_MS while it holds one.
+    """
+
+    @property
+    def consumer_class(self) -> type[WakingConsumer]:
+        return WakingConsumer
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Consumer:
         most = DELAY_POLL_MS if queue_name.endswith(".DQ") else POLL_MS
         return super().consume(queue_name, prefetch=prefetch, timeout=min(timeout, most))
+
+    def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+        sent: Message[Any] = super().enqueue(message, delay=delay)
+        try:
+            self.client.publish(wake_channel(self.namespace, sent.queue_name), b"")
+        except redis.ConnectionError as e:
+            raise ConnectionClosed(e) from None  # type: ignore[no-untyped-call]
+        return sent
 
 
 class BrokerSettings(Protocol):
