@@ -10,6 +10,7 @@ from hallpass.commands import Hallpass
 from hallpass.credentials import CredentialStore
 from hallpass.eventstore import EventStore
 from hallpass.projections import trigrams
+from hallpass.projections.admin_lists import AdminListView
 from hallpass.projections.base import Projection
 from hallpass.projections.classes import ClassesProjection, ClassesView
 from hallpass.projections.directory import DirectoryProjection
@@ -46,6 +47,7 @@ class Runtime:
     kiosks: KioskView
     settings: SchoolSettingsView
     classes: ClassesView
+    admin: AdminListView
     runners: list[ProjectionRunner]
     watcher: Watcher
     extras: dict[str, object] = field(default_factory=dict)
@@ -120,6 +122,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         kiosks=KioskView(pool, trigrams=await trigrams.installed(pool)),
         settings=SchoolSettingsView(pool),
         classes=ClassesView(pool),
+        admin=AdminListView(pool),
         runners=runners,
         watcher=watcher,
     )

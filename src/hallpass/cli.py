@@ -16,7 +16,9 @@ from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
+from hallpass import bounds, cli_setup
 from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.commands.admin_messages import SetUp
 from hallpass.errors import DomainError
 from hallpass.local.services import started_services
 from hallpass.local.supervisor import STOP_SIGNALS, child_env, log, run_dramatiq, supervise, with_free_port
@@ -138,6 +140,24 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"seeded {demo.name}: {demo.locations} locations, {demo.staff} staff, {demo.students:,} students"
         )
+    return 0
+
+
+async def set_up(url: str, values: dict[str, str]) -> str:
+    async with opened_runtime(url) as runtime:
+        actor, _ = await runtime.app.set_up(bounds.convert(values, SetUp, now=now()), now=now())
+        await catch_up(runtime)
+        return actor.name
+
+
+def command_setup(settings: Settings, args: argparse.Namespace) -> int:
+    """The first run without the demo: the district, its first school and its administrator."""
+    values = cli_setup.answers(args)
+    with started_services(settings, redis=False) as resolved:
+        name = asyncio.run(set_up(database_url(resolved), values))
+    print(
+        f"set up {values['district_name']} and {values['school_name']}; {name} signs in as {values['email']}"
+    )
     return 0
 
 
@@ -305,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("worker", command_worker, "run the background timer worker")
     add("migrate", command_migrate, "create or update the database schema, then exit")
     add("seed", command_seed, "create the demo school in an empty database")
+    cli_setup.add_arguments(
+        add(
+            "setup",
+            command_setup,
+            "set up an empty database: district, first school, administrator",
+        )
+    )
     projections = add("projections", command_rebuild, "manage the read models")
     actions = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("rebuild", help="rebuild every read model from the event log")

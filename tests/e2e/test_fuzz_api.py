@@ -157,6 +157,8 @@ KINDS = {
     "kiosk_id": "kiosk",
     "schedule_id": "schedule",
     "school_id": "school",
+    "location_id": "room",
+    "staff_id": "staff",
 }
 
 
@@ -390,6 +392,8 @@ HEADER_SAFE = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min
 def _intended(operation: dict[str, Any]) -> str:
     """The credential the operation is meant for, from its security requirement."""
     schemes = {name for requirement in operation.get("security", [{"bearer": []}]) for name in requirement}
+    if "x-hallpass-roles" in operation:
+        return "admin"
     if "kiosk" in schemes:
         return "kiosk"
     if "session" in schemes and "bearer" not in schemes:
@@ -491,8 +495,11 @@ def build_world(base_url: str, portal: PortalSchool, other: SchoolFixture, usern
                 "school": [str(school.id)],
                 "room": [str(i) for i in school.rooms.values()],
                 "place": [str(school.rooms[n]) for n in ("Nurse", "Library", "Restroom", "Room 102")],
-                "staff": [str(i) for i in school.teachers.values()],
-                "student": [str(i) for i in school.students],
+                # Not Ada: administration examples must not deactivate the teacher the examples sign in as.
+                "staff": [str(i) for n, i in school.teachers.items() if n != "Ada"],
+                # The spare students (the portal's next sign-ins) are never an example's target:
+                # an administration example could deactivate one or change their hall pass ID.
+                "student": [str(i) for i in school.students[:SPARE_FROM]],
                 "pass": [],
                 "kiosk": [],
                 "schedule": [],
@@ -608,7 +615,7 @@ def renew_credentials(world: World, http: httpx.Client) -> None:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def fuzz_world(server: LiveServer, other_school: SchoolFixture) -> World:
     portal = await make_portal_school(server.runtime, label="Fuzz", students=40)
-    usernames = [await hall_pass_id(server.runtime, s) for s in portal.school.students[3:]]
+    usernames = [await hall_pass_id(server.runtime, s) for s in portal.school.students[SPARE_FROM:]]
     return await asyncio.to_thread(build_world, server.url, portal, other_school, usernames)
 
 
@@ -680,7 +687,18 @@ class ReadQuery(QueryParams):
         return super().__contains__(key)
 
 
-OWN_KIND = {"pass_id": "pass", "kiosk_id": "kiosk", "schedule_id": "schedule", "school_id": "school"}
+SPARE_FROM = 20
+"""The fuzz school's students from this one on are kept for portal sign-ins."""
+
+OWN_KIND = {
+    "pass_id": "pass",
+    "kiosk_id": "kiosk",
+    "schedule_id": "schedule",
+    "school_id": "school",
+    "location_id": "room",
+    "staff_id": "staff",
+    "student_id": "student",
+}
 
 
 async def test_each_handler_reads_the_query_parameters_its_operation_documents(

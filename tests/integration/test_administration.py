@@ -193,10 +193,37 @@ async def test_set_up_happens_once_on_an_empty_instance(runtime: Runtime) -> Non
         password="maple syrup season",
     )
     assert await runtime.app.needs_set_up()
-    actor = await runtime.app.set_up(body, now=now())
+    actor, _ = await runtime.app.set_up(body, now=now())
     assert actor.has_role(Role.DISTRICT_ADMIN)
     assert (
         await runtime.app.sign_in_staff("pat@maple.example.org", "maple syrup season", now=now()) is not None
     )
     with pytest.raises(Conflict):
         await runtime.app.set_up(body, now=now())
+
+
+async def test_a_school_administrator_cannot_make_a_district_administrator_nor_unmake_themself(
+    runtime: Runtime,
+) -> None:
+    school = await make_school(runtime, label="Grants", students=1)
+    bo, cleo = school.teachers["Bo"], school.teachers["Cleo"]
+    promote = await staff_change(runtime, bo, roles=[Role.DISTRICT_ADMIN])
+    with pytest.raises(Forbidden):
+        await runtime.app.change_staff(by(school.admin()), bo, promote)
+    await runtime.app.change_staff(by(school.admin(district=True)), bo, promote)
+    with pytest.raises(Conflict):
+        await runtime.app.change_staff(
+            by(school.admin()), cleo, await staff_change(runtime, cleo, roles=[Role.TEACHER])
+        )
+    hire = AddStaff(name="Dee", email=f"dee.{school.id.hex[:6]}@example.org", roles=[Role.DISTRICT_ADMIN])
+    with pytest.raises(Forbidden):
+        await runtime.app.add_staff(by(school.admin()), school.id, hire)
+
+
+async def test_a_deactivated_student_is_signed_out_of_the_portal(runtime: Runtime) -> None:
+    school = await make_school(runtime, label="PortalOut", students=1)
+    s = await student(runtime, school.students[0])
+    pupil = Actor("student", s.id, school.id, name=s.full_name)
+    raw, _ = await runtime.sessions.start(pupil, via=COOKIE, now=now(), lifetime=SESSION_LIFETIME)
+    await runtime.app.change_student(by(school.admin()), s.id, as_change(s, active=False))
+    assert await runtime.sessions.find(raw, via=COOKIE, now=now()) is None

@@ -7,6 +7,7 @@ administrator does not administer is not found, exactly as one that does not exi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -19,7 +20,7 @@ from hallpass.aggregates import ids
 from hallpass.aggregates.administration import Cause, Claim, Provenance, revise, switch
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.schools import School, check_timezone
-from hallpass.aggregates.staff import Role, Staff
+from hallpass.aggregates.staff import ADMINISTRATORS, Role, Staff
 from hallpass.aggregates.students import Student
 from hallpass.commands.admin_messages import (
     AddLocation,
@@ -44,6 +45,13 @@ from hallpass.errors import Conflict, Forbidden, NotFound
 
 ADMIN_CAUSE: Cause = {"kind": "admin"}
 R = TypeVar("R", Location, Staff, Student)
+
+
+def may_grant(actor: Actor, before: Iterable[str], after: Iterable[str]) -> None:
+    """Only a district administrator gives or takes the district administrator's role."""
+    moved = set(before) ^ set(after)
+    if Role.DISTRICT_ADMIN in moved and not actor.has_role(Role.DISTRICT_ADMIN):
+        raise Forbidden("only a district administrator may give or take the district administrator's role")
 
 
 class AdministrationCommands(DirectoryCommands):
@@ -238,6 +246,7 @@ class AdministrationCommands(DirectoryCommands):
     @handler()
     async def add_staff(self, acting: Acting, school_id: UUID, command: AddStaff) -> Decided:
         school = await self.administered_school(acting.actor, school_id)
+        may_grant(acting.actor, (), command.roles)
         await self._room_of(school.id, command.room_id, "room_id")
         email = command.email.strip().lower()
         staff = Staff._create(
@@ -258,8 +267,11 @@ class AdministrationCommands(DirectoryCommands):
     @handler(keyed=False)
     async def _change_staff(self, acting: Acting, staff_id: UUID, command: ChangeStaff) -> Decided:
         staff = await self.administered(acting.actor, staff_id, Staff, "member of staff")
-        if staff.id == acting.actor.id and not command.active:
-            raise Conflict("you cannot deactivate yourself; ask another administrator")
+        may_grant(acting.actor, staff.roles, command.roles)
+        if staff.id == acting.actor.id and not (command.active and ADMINISTRATORS & set(command.roles)):
+            raise Conflict(
+                "you cannot deactivate yourself or give up administering; ask another administrator"
+            )
         changed = await self.revise_staff(acting, staff, command, ADMIN_CAUSE)
         return done({"staff": staff_body(staff)}, changed)
 
@@ -345,8 +357,15 @@ class AdministrationCommands(DirectoryCommands):
         claims = await self._new_sourced(school, student.id, command.sourced_id, acting.now)
         return created({"student": student_body(student)}, [student, *claims])
 
+    async def change_student(self, acting: Acting, student_id: UUID, command: ChangeStudent) -> Outcome:
+        """Change a student. Deactivated: their Student Portal sessions end at once."""
+        outcome = await self._change_student(acting, student_id, command)
+        if not command.active:
+            await self.credentials.sessions.revoke_principal(student_id, now=acting.now)
+        return outcome
+
     @handler(keyed=False)
-    async def change_student(self, acting: Acting, student_id: UUID, command: ChangeStudent) -> Decided:
+    async def _change_student(self, acting: Acting, student_id: UUID, command: ChangeStudent) -> Decided:
         student = await self.administered(acting.actor, student_id, Student, "student")
         return done(
             {"student": student_body(student)},

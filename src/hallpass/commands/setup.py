@@ -30,14 +30,15 @@ class SetUpCommands(CommandBase):
         """Nothing is recorded yet: no demo, no earlier set-up, no school."""
         return await self.store.max_notification_id() is None
 
-    async def set_up(self, command: SetUp, *, now: datetime) -> Actor:
+    async def set_up(self, command: SetUp, *, now: datetime) -> tuple[Actor, int | None]:
         """Create the district, its first school and its district administrator; the answer is
-        that administrator, to sign in. Conflict once anything is recorded."""
+        that administrator, to sign in, and the log's position after. Conflict once anything is
+        recorded."""
+        if not await self.needs_set_up():
+            raise Conflict("this instance is already set up; sign in instead")
         check_timezone(command.timezone)
         email = command.email.strip().lower()
         check_new_password(command.password, ids={email, email.split("@")[0]})
-        if not await self.needs_set_up():
-            raise Conflict("this instance is already set up; sign in instead")
         district = District._create(
             District.Founded, id=uuid4(), timestamp=now, name=command.district_name.strip()
         )
@@ -63,7 +64,7 @@ class SetUpCommands(CommandBase):
             Claim.Made, id=INSTALLATION, timestamp=now, key="installation", owner_id=district.id
         )
         try:
-            await self.repository.save(claim, district, school, admin)
+            notification_id = await self.repository.save(claim, district, school, admin)
         except ConcurrentChange as e:
             raise Conflict("this instance is already set up; sign in instead") from e
         await self.credentials.set_password_hash(
@@ -74,7 +75,7 @@ class SetUpCommands(CommandBase):
             password_hash=await hash_password(command.password),
             now=now,
         )
-        return staff_actor(admin)
+        return staff_actor(admin), notification_id
 
 
 def staff_actor(staff: Staff) -> Actor:

@@ -21,6 +21,8 @@ from starlette.types import ASGIApp
 from hallpass import errors
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.http import (
+    admin_api,
+    admin_pages,
     approvals_api,
     directory_api,
     health,
@@ -37,6 +39,7 @@ from hallpass.http import (
     schedules_api,
     school_day_pages,
     session_api,
+    setup_pages,
 )
 from hallpass.http.auth import SessionLookup
 from hallpass.http.errors import OUTAGE_ERRORS, domain_error, http_error, unexpected_error
@@ -116,6 +119,7 @@ def create_app(
             *schedules_api.routes,
             *passes_api.routes,
             *directory_api.routes,
+            *admin_api.routes,
             *live.routes,
             *openapi.routes,
             *health.routes,
@@ -124,6 +128,8 @@ def create_app(
             *kiosk_pages.routes,
             *kiosk_setup.routes,
             *pages.routes,
+            *setup_pages.routes,
+            *admin_pages.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[

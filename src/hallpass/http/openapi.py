@@ -120,6 +120,8 @@ class Operation:
     answer: dict[str, Any] | None = None
     media: str | None = "application/json"
     other_answers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()
+    """Staff roles that may call it (none: any member of staff); the document's `x-hallpass-roles`."""
 
 
 class ApiRoute(Route):
@@ -146,6 +148,7 @@ class Declared(TypedDict, total=False):
     answer: dict[str, Any]
     media: str | None
     other_answers: dict[int, dict[str, Any]]
+    roles: tuple[str, ...]
 
 
 def _declare(method: str, path: str, endpoint: Endpoint, declared: Declared) -> ApiRoute:
@@ -227,6 +230,8 @@ def _operation(route: ApiRoute, body_schemas: dict[type[msgspec.Struct], Any]) -
         }
     if doc.security != "staff":
         op["security"] = SECURITY[doc.security]
+    if doc.roles:
+        op["x-hallpass-roles"] = list(doc.roles)
     return op
 
 

@@ -112,6 +112,9 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
 
 
 async def home(request: Request) -> Response:
+    """An empty instance offers its set-up first (docs/decisions/075)."""
+    if await runtime(request).app.needs_set_up():
+        return RedirectResponse("/setup", status_code=303)
     return RedirectResponse("/hall-pass", status_code=303)
 
 

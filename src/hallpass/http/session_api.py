@@ -90,6 +90,8 @@ async def whoami(request: Request) -> Response:
 
 
 async def sign_in_page(request: Request) -> Response:
+    if request.method == "GET" and await runtime(request).app.needs_set_up():
+        return RedirectResponse("/setup", status_code=303)
     error = ""
     status = 200
     email = ""

@@ -1,0 +1,230 @@
+"""/api/v1/admin/...: a district's schools, and each school's locations, staff and students,
+for school and district administrators (docs/decisions/075).
+
+Every operation asks the role first (403 for anyone but an administrator), then the school: a
+record of a school the caller does not administer answers 404, as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hallpass.acting import Actor
+from hallpass.commands import Hallpass
+from hallpass.commands.admin_messages import (
+    AddLocation,
+    AddSchool,
+    AddStaff,
+    AddStudent,
+    ChangeLocation,
+    ChangeSchool,
+    ChangeStaff,
+    ChangeStudent,
+)
+from hallpass.errors import Forbidden, NotFound
+from hallpass.http.auth import require_staff
+from hallpass.http.common import ORJSONResponse, acting, command_endpoint, path_uuid, query_text, runtime
+from hallpass.http.openapi import Query, get, post, put
+
+KEYS = {"school": "school_id", "location": "location_id", "staff": "staff_id", "student": "student_id"}
+HIDDEN = {"search_name", "occupants"}
+
+
+def require_admin(request: Request) -> Actor:
+    actor = require_staff(request)
+    if not actor.administers:
+        raise Forbidden("only a school or district administrator may do this")
+    return actor
+
+
+async def admin_of_school(request: Request) -> tuple[Actor, UUID]:
+    """The caller, if they administer the school the path names."""
+    actor = require_admin(request)
+    school_id = path_uuid(request, "school_id", "school")
+    if not await runtime(request).admin.may_administer(actor, school_id):
+        raise NotFound(f"school {school_id} not found", id=str(school_id))
+    return actor, school_id
+
+
+async def administered_record(request: Request, kind: str) -> dict[str, Any]:
+    """The location, member of staff or student the path names, if the caller administers its school."""
+    actor = require_admin(request)
+    record_id = path_uuid(request, KEYS[kind], kind)
+    row = await runtime(request).admin.record(kind, record_id)
+    if row is None or not await runtime(request).admin.may_administer(actor, row["school_id"]):
+        raise NotFound(f"{kind} {record_id} not found", id=str(record_id))
+    return row
+
+
+def shown(row: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A read-model row as the API answers it: its id as `id`; a place's `active` as `archived`."""
+    body = {"id": row[KEYS[kind]], **{k: v for k, v in row.items() if k != KEYS[kind] and k not in HIDDEN}}
+    if kind == "location":
+        body["archived"] = not body.pop("active")
+    return body
+
+
+async def list_schools(request: Request) -> Response:
+    """Schools the caller administers (every school of the district for a district administrator)"""
+    rows = await runtime(request).admin.schools(require_admin(request))
+    return ORJSONResponse({"schools": [shown(r, "school") for r in rows]})
+
+
+async def read_school(request: Request) -> Response:
+    """One school: name, time zone, dismissal time"""
+    _, school_id = await admin_of_school(request)
+    row = await runtime(request).admin.school(school_id)
+    if row is None:
+        raise NotFound(f"school {school_id} not found")
+    return ORJSONResponse({"school": shown(row, "school")})
+
+
+async def list_locations(request: Request) -> Response:
+    """Every location of the school, archived ones last"""
+    _, school_id = await admin_of_school(request)
+    rows = await runtime(request).admin.locations(school_id)
+    return ORJSONResponse({"locations": [shown(r, "location") for r in rows]})
+
+
+async def list_staff(request: Request) -> Response:
+    """Staff of the school by name, a page at a time, searched by name, email or sourcedId"""
+    _, school_id = await admin_of_school(request)
+    page = await runtime(request).admin.staff(
+        school_id, q=query_text(request, "q"), after=query_text(request, "after") or None
+    )
+    return ORJSONResponse({"staff": [shown(r, "staff") for r in page.rows], "next": page.next})
+
+
+async def list_students(request: Request) -> Response:
+    """Students of the school by name, a page at a time, searched by name or ID"""
+    _, school_id = await admin_of_school(request)
+    page = await runtime(request).admin.students(
+        school_id, q=query_text(request, "q"), after=query_text(request, "after") or None
+    )
+    return ORJSONResponse({"students": [shown(r, "student") for r in page.rows], "next": page.next})
+
+
+def read_record(kind: str, summary: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        return ORJSONResponse({kind: shown(await administered_record(request, kind), kind)})
+
+    endpoint.__name__ = endpoint.__qualname__ = f"read_{kind}"
+    endpoint.__doc__ = summary
+    return endpoint
+
+
+def password_link(request: Request, token: str) -> str:
+    return f"{request.base_url}password/{token}"
+
+
+async def reset_staff_password(request: Request) -> Response:
+    """A one-time link for the member of staff to choose a new password (shown once; 24 hours)"""
+    actor = require_admin(request)
+    staff_id = path_uuid(request, "staff_id", "staff")
+    answer = await runtime(request).app.reset_staff_password(acting(request, actor), staff_id)
+    token = answer.pop("token")
+    return ORJSONResponse({**answer, "link": password_link(request, token)}, status_code=201)
+
+
+async def reset_student_password(request: Request) -> Response:
+    """Drop the student's portal password: they sign in with their ID and choose a new one"""
+    actor = require_admin(request)
+    student_id = path_uuid(request, "student_id", "student")
+    return ORJSONResponse(
+        await runtime(request).app.reset_student_password(acting(request, actor), student_id)
+    )
+
+
+add_school = command_endpoint(
+    "Add a school to the district (district administrators)",
+    Hallpass.add_school,
+    require_admin,
+    body=AddSchool,
+)
+change_school = command_endpoint(
+    "Change a school's name, time zone or dismissal time",
+    Hallpass.change_school,
+    require_admin,
+    body=ChangeSchool,
+    keyed=False,
+)
+add_location = command_endpoint(
+    "Add a location to the school", Hallpass.add_location, require_admin, body=AddLocation
+)
+change_location = command_endpoint(
+    "Change or archive a location", Hallpass.change_location, require_admin, body=ChangeLocation, keyed=False
+)
+add_staff = command_endpoint("Add a member of staff", Hallpass.add_staff, require_admin, body=AddStaff)
+change_staff = command_endpoint(
+    "Change, deactivate or reactivate a member of staff",
+    Hallpass.change_staff,
+    require_admin,
+    body=ChangeStaff,
+    keyed=False,
+)
+add_student = command_endpoint("Add a student", Hallpass.add_student, require_admin, body=AddStudent)
+change_student = command_endpoint(
+    "Change, deactivate or reactivate a student",
+    Hallpass.change_student,
+    require_admin,
+    body=ChangeStudent,
+    keyed=False,
+)
+
+SEARCH = (Query("q", "Part of a name, or an ID"), Query("after", "The `next` cursor of the page before"))
+READ = (401, 403, 404)
+LIST = (401, 403, 404, 422)
+CHANGE = (401, 403, 404, 409, 422)
+SCHOOL = "/api/v1/admin/schools/{school_id}"
+ADMINS = ("admin", "district_admin")
+
+routes = [
+    get("/api/v1/admin/schools", list_schools, errors=(401, 403), roles=ADMINS),
+    post("/api/v1/admin/schools", add_school, ok=201, errors=(401, 403, 409, 422), roles=ADMINS),
+    get(SCHOOL, read_school, errors=READ, roles=ADMINS),
+    put(SCHOOL, change_school, errors=CHANGE, roles=ADMINS),
+    get(f"{SCHOOL}/locations", list_locations, errors=READ, roles=ADMINS),
+    post(f"{SCHOOL}/locations", add_location, ok=201, errors=CHANGE, roles=ADMINS),
+    get(f"{SCHOOL}/staff", list_staff, query=SEARCH, errors=LIST, roles=ADMINS),
+    post(f"{SCHOOL}/staff", add_staff, ok=201, errors=CHANGE, roles=ADMINS),
+    get(f"{SCHOOL}/students", list_students, query=SEARCH, errors=LIST, roles=ADMINS),
+    post(f"{SCHOOL}/students", add_student, ok=201, errors=CHANGE, roles=ADMINS),
+    get(
+        "/api/v1/admin/locations/{location_id}",
+        read_record("location", "One location"),
+        errors=READ,
+        roles=ADMINS,
+    ),
+    put("/api/v1/admin/locations/{location_id}", change_location, errors=CHANGE, roles=ADMINS),
+    get(
+        "/api/v1/admin/staff/{staff_id}",
+        read_record("staff", "One member of staff"),
+        errors=READ,
+        roles=ADMINS,
+    ),
+    put("/api/v1/admin/staff/{staff_id}", change_staff, errors=CHANGE, roles=ADMINS),
+    post(
+        "/api/v1/admin/staff/{staff_id}/password-reset",
+        reset_staff_password,
+        ok=201,
+        errors=CHANGE,
+        roles=ADMINS,
+    ),
+    get(
+        "/api/v1/admin/students/{student_id}",
+        read_record("student", "One student"),
+        errors=READ,
+        roles=ADMINS,
+    ),
+    put("/api/v1/admin/students/{student_id}", change_student, errors=CHANGE, roles=ADMINS),
+    post(
+        "/api/v1/admin/students/{student_id}/password-reset",
+        reset_student_password,
+        errors=READ,
+        roles=ADMINS,
+    ),
+]
