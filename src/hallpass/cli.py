@@ -9,7 +9,9 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import PersistenceError
@@ -24,6 +26,9 @@ from hallpass.local.services import started_services
 from hallpass.local.supervisor import STOP_SIGNALS, child_env, log, run_dramatiq, supervise, with_free_port
 from hallpass.projections.health import projection_health
 from hallpass.projections.runner import ProjectionRunner, RetryReport
+from hallpass.roster import console as roster_console
+from hallpass.roster.outcome import ImportOutcome
+from hallpass.roster.source import UnreadableRoster
 from hallpass.seed import DemoSchool, describe_demo_school, print_welcome, seed_demo_school
 from hallpass.settings import Settings
 
@@ -43,6 +48,8 @@ REPORTED_ERRORS = (
     asyncpg.InterfaceError,
     PersistenceError,
     DomainError,
+    UnreadableRoster,
+    roster_console.ImportRefused,
 )
 
 
@@ -238,6 +245,30 @@ def command_retry(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if still else 0
 
 
+async def import_roster(url: str, args: argparse.Namespace) -> ImportOutcome:
+    console = Console(stderr=True)
+    async with opened_runtime(url) as runtime:
+        outcome = await roster_console.import_from_path(
+            runtime,
+            args.path,
+            district=args.district,
+            dry_run=args.dry_run,
+            valid_rows=args.valid_rows,
+            console=console,
+        )
+        if outcome.applied and outcome.events:
+            await catch_up(runtime)
+    roster_console.describe(outcome, dry_run=args.dry_run, console=Console())
+    return outcome
+
+
+def command_roster_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 1 when the files have errors (a dry run included), 0 otherwise."""
+    with started_services(settings, redis=False) as resolved:
+        outcome = asyncio.run(import_roster(database_url(resolved), args))
+    return 0 if outcome.report.ok else 1
+
+
 # -- process types -------------------------------------------------------------------------
 
 
@@ -344,6 +375,17 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--projection", metavar="NAME", help="only this projection's parked events")
     retry.add_argument("--id", type=int, metavar="N", help="only the event with this notification id")
     retry.set_defaults(handler=command_retry)
+    roster = add("roster", command_roster_import, "OneRoster CSV roster files")
+    roster_actions = roster.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imports = roster_actions.add_parser(
+        "import", help="import a OneRoster 1.1 or 1.2 roster (zip file or folder) into a district"
+    )
+    imports.add_argument("path", type=Path, metavar="PATH", help="a zip file or a folder of CSV files")
+    imports.add_argument("--district", type=UUID, metavar="ID", help="the district (default: the only one)")
+    imports.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
+    imports.add_argument(
+        "--valid-rows", action="store_true", help="import the rows without errors even if others have some"
+    )
     return parser
 
 
