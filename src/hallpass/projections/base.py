@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -43,8 +44,26 @@ class TableProjection:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "tables" not in cls.__dict__:
+        if "tables" not in cls.__dict__ and hasattr(cls, "name"):
             cls.tables = (cls.name,)
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:
         await conn.execute(self.schema)
+
+
+Statement = tuple[str, Callable[[Any], tuple[Any, ...]]]
+"""SQL, and the values an event gives its $1, $2, ..."""
+
+
+class StatementProjection(TableProjection):
+    """A projection in which each event it reads runs one statement: `statements` maps the
+    event's class to it. No school's views change that pages are told of."""
+
+    statements: Mapping[type, Statement]
+
+    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        statement = self.statements.get(type(event))
+        if statement is not None:
+            sql, values = statement
+            await conn.execute(sql, *values(event))
+        return None

@@ -15,7 +15,7 @@ from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff, ordered_roles
 from hallpass.aggregates.students import Student
 from hallpass.projections import trigrams
-from hallpass.projections.base import TableProjection
+from hallpass.projections.base import Statement, TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dir_schools (
@@ -87,6 +87,97 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def _location_values(event: Location.Added | Location.Changed) -> tuple[Any, ...]:
+    """What the event that adds or changes a location says of it, in dir_locations' order."""
+    return (
+        event.name,
+        event.kind,
+        event.allotted_minutes,
+        event.capacity,
+        event.kiosk_allowed,
+        event.portal_allowed,
+        event.needs_approval,
+    )
+
+
+def _student_values(event: Student.Registered | Student.Changed) -> tuple[Any, ...]:
+    """What the event that registers or changes a student says of them, with the folded name
+    kiosk search matches: dir_students' columns from first_name to search_name."""
+    return (
+        event.first_name,
+        event.last_name,
+        event.grade,
+        event.homeroom_id,
+        event.hall_pass_id,
+        event.external_id,
+        event.sourced_id,
+        fold(f"{event.first_name} {event.last_name}"),
+    )
+
+
+def _staff_values(event: Staff.Hired | Staff.Changed) -> tuple[Any, ...]:
+    """What the event that hires or changes a member of staff says of them, from name to
+    sourced_id in dir_staff; their first role is the one shown where one is shown."""
+    roles = [r.value for r in ordered_roles(event.roles)]
+    return (event.name, event.email, roles[0], event.room_id, roles, event.sourced_id)
+
+
+# A new district, school, location, member of staff or student: a new row. Only a replay is
+# ignored; a student's hall pass ID clash is damage to report, not to hide.
+INSERTS: dict[type, Statement] = {
+    District.Founded: (
+        "INSERT INTO dir_districts VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.name),
+    ),
+    School.Registered: (
+        "INSERT INTO dir_schools VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.district_id, e.name, e.timezone),
+    ),
+    Location.Added: (
+        "INSERT INTO dir_locations VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.school_id, *_location_values(e)),
+    ),
+    Staff.Hired: (
+        "INSERT INTO dir_staff (staff_id, school_id, name, email, role, room_id, roles, sourced_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.school_id, *_staff_values(e)),
+    ),
+    Student.Registered: (
+        "INSERT INTO dir_students (student_id, school_id, first_name, last_name, grade, homeroom_id,"
+        " hall_pass_id, external_id, sourced_id, search_name)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (student_id) DO NOTHING",
+        lambda e: (e.originator_id, e.school_id, *_student_values(e)),
+    ),
+}
+
+
+# A change made by an administrator or an import: the row takes the event's values, and the
+# school whose views changed is the answer.
+CHANGES: dict[type, Statement] = {
+    School.Changed: (
+        "UPDATE dir_schools SET name = $2, timezone = $3 WHERE school_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id, e.name, e.timezone),
+    ),
+    Location.Changed: (
+        "UPDATE dir_locations SET name = $2, kind = $3, allotted_minutes = $4, capacity = $5,"
+        " kiosk_allowed = $6, portal_allowed = $7, needs_approval = $8 WHERE location_id = $1"
+        " RETURNING school_id",
+        lambda e: (e.originator_id, *_location_values(e)),
+    ),
+    Staff.Changed: (
+        "UPDATE dir_staff SET name = $2, email = $3, role = $4, room_id = $5, roles = $6,"
+        " sourced_id = $7 WHERE staff_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id, *_staff_values(e)),
+    ),
+    Student.Changed: (
+        "UPDATE dir_students SET first_name = $2, last_name = $3, grade = $4, homeroom_id = $5,"
+        " hall_pass_id = $6, external_id = $7, sourced_id = $8, search_name = $9"
+        " WHERE student_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id, *_student_values(e)),
+    ),
+}
+
+
 # A student's row as a bulk load fills it (the benches and tests that load many students at once).
 STUDENT_ROW = (
     "student_id",
@@ -119,36 +210,10 @@ class DirectoryProjection(TableProjection):
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, Revision | Deactivation | Reactivation):
             return await self._administered(conn, event)
-        if isinstance(event, District.Founded):
-            await conn.execute(
-                "INSERT INTO dir_districts VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.name,
-            )
-            return None
-        if isinstance(event, School.Registered):
-            await conn.execute(
-                "INSERT INTO dir_schools VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.district_id,
-                event.name,
-                event.timezone,
-            )
-            return None
-        if isinstance(event, Location.Added):
-            await conn.execute(
-                "INSERT INTO dir_locations VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0)"
-                " ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.school_id,
-                event.name,
-                event.kind,
-                event.allotted_minutes,
-                event.capacity,
-                event.kiosk_allowed,
-                event.portal_allowed,
-                event.needs_approval,
-            )
+        insert = INSERTS.get(type(event))
+        if insert is not None:
+            sql, values = insert
+            await conn.execute(sql, *values(event))
             return None
         if isinstance(event, (Location.Entered, Location.Left)):
             step = 1 if isinstance(event, Location.Entered) else -1
@@ -158,40 +223,6 @@ class DirectoryProjection(TableProjection):
                 event.originator_id,
                 step,
             )
-        if isinstance(event, Staff.Hired):
-            roles = [r.value for r in ordered_roles(event.roles)]
-            await conn.execute(
-                "INSERT INTO dir_staff (staff_id, school_id, name, email, role, room_id, roles, sourced_id)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.school_id,
-                event.name,
-                event.email,
-                roles[0],
-                event.room_id,
-                roles,
-                event.sourced_id,
-            )
-            return None
-        if isinstance(event, Student.Registered):
-            await conn.execute(
-                "INSERT INTO dir_students (student_id, school_id, first_name, last_name, grade, homeroom_id,"
-                " hall_pass_id, external_id, search_name, sourced_id)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-                # Only a replay is ignored: a hall pass ID clash is damage to report, not to hide.
-                " ON CONFLICT (student_id) DO NOTHING",
-                event.originator_id,
-                event.school_id,
-                event.first_name,
-                event.last_name,
-                event.grade,
-                event.homeroom_id,
-                event.hall_pass_id,
-                event.external_id,
-                fold(f"{event.first_name} {event.last_name}"),
-                event.sourced_id,
-            )
-            return None
         if isinstance(event, (Student.PassOpened, Student.PassClosed)):
             opened = event.pass_id if isinstance(event, Student.PassOpened) else None
             await conn.execute(
@@ -218,57 +249,11 @@ class DirectoryProjection(TableProjection):
                 "UPDATE dir_districts SET name = $2 WHERE district_id = $1", record, event.name
             )
             return None
-        if isinstance(event, School.Changed):
-            await conn.execute(
-                "UPDATE dir_schools SET name = $2, timezone = $3 WHERE school_id = $1",
-                record,
-                event.name,
-                event.timezone,
-            )
-            return record
-        if isinstance(event, Location.Changed):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE dir_locations SET name = $2, kind = $3, allotted_minutes = $4, capacity = $5,"
-                " kiosk_allowed = $6, portal_allowed = $7, needs_approval = $8 WHERE location_id = $1"
-                " RETURNING school_id",
-                record,
-                event.name,
-                event.kind,
-                event.allotted_minutes,
-                event.capacity,
-                event.kiosk_allowed,
-                event.portal_allowed,
-                event.needs_approval,
-            )
-        if isinstance(event, Staff.Changed):
-            roles = [r.value for r in ordered_roles(event.roles)]
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE dir_staff SET name = $2, email = $3, role = $4, roles = $5, room_id = $6,"
-                " sourced_id = $7 WHERE staff_id = $1 RETURNING school_id",
-                record,
-                event.name,
-                event.email,
-                roles[0],
-                roles,
-                event.room_id,
-                event.sourced_id,
-            )
-        if isinstance(event, Student.Changed):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE dir_students SET first_name = $2, last_name = $3, grade = $4, homeroom_id = $5,"
-                " hall_pass_id = $6, external_id = $7, sourced_id = $8, search_name = $9"
-                " WHERE student_id = $1 RETURNING school_id",
-                record,
-                event.first_name,
-                event.last_name,
-                event.grade,
-                event.homeroom_id,
-                event.hall_pass_id,
-                event.external_id,
-                event.sourced_id,
-                fold(f"{event.first_name} {event.last_name}"),
-            )
-        return None
+        change = CHANGES.get(type(event))
+        if change is None:
+            return None
+        sql, values = change
+        return await conn.fetchval(sql, *values(event))  # type: ignore[no-any-return]
 
 
 ACTIVE_TABLES = {

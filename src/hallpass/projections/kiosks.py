@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.kiosks import Kiosk, StudentMode, StudentScope
-from hallpass.projections.base import TableProjection
+from hallpass.projections.base import Statement, StatementProjection
 from hallpass.projections.kiosk_search import LIMIT, MIN_TYPO_CHARS, Candidate, Query, matches, parse
 from hallpass.text import like_escaped
 
@@ -35,48 +35,43 @@ CREATE INDEX IF NOT EXISTS kiosks_school ON kiosks (school_id, created_by, creat
 """
 
 
-class KioskProjection(TableProjection):
+ENDED = "UPDATE kiosks SET status = $2, ended_at = $3 WHERE kiosk_id = $1"
+
+STATEMENTS: dict[type, Statement] = {
+    Kiosk.Configured: (
+        "INSERT INTO kiosks VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11,"
+        " 0, NULL, NULL) ON CONFLICT DO NOTHING",
+        lambda e: (
+            e.originator_id,
+            e.school_id,
+            e.name,
+            e.room_id,
+            e.actor_id,
+            e.timestamp,
+            list(e.destination_ids),
+            e.student_mode,
+            list(e.homeroom_ids),
+            list(e.grades),
+            len(e.student_ids),
+        ),
+    ),
+    Kiosk.Revoked: (ENDED, lambda e: (e.originator_id, "revoked", e.timestamp)),
+    Kiosk.Exited: (ENDED, lambda e: (e.originator_id, "exited", e.timestamp)),
+    Kiosk.ExitFailed: (
+        "UPDATE kiosks SET exit_failures = $2 WHERE kiosk_id = $1",
+        lambda e: (e.originator_id, e.failures),
+    ),
+    Kiosk.LockedOut: (
+        "UPDATE kiosks SET exit_failures = 0, locked_until = $2 WHERE kiosk_id = $1",
+        lambda e: (e.originator_id, e.until),
+    ),
+}
+
+
+class KioskProjection(StatementProjection):
     name = "kiosks"
     schema = SCHEMA
-
-    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, Kiosk.Configured):
-            await conn.execute(
-                "INSERT INTO kiosks VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11,"
-                " 0, NULL, NULL) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.school_id,
-                event.name,
-                event.room_id,
-                event.actor_id,
-                event.timestamp,
-                list(event.destination_ids),
-                event.student_mode,
-                list(event.homeroom_ids),
-                list(event.grades),
-                len(event.student_ids),
-            )
-        elif isinstance(event, (Kiosk.Revoked, Kiosk.Exited)):
-            status = "revoked" if isinstance(event, Kiosk.Revoked) else "exited"
-            await conn.execute(
-                "UPDATE kiosks SET status = $2, ended_at = $3 WHERE kiosk_id = $1",
-                event.originator_id,
-                status,
-                event.timestamp,
-            )
-        elif isinstance(event, Kiosk.ExitFailed):
-            await conn.execute(
-                "UPDATE kiosks SET exit_failures = $2 WHERE kiosk_id = $1",
-                event.originator_id,
-                event.failures,
-            )
-        elif isinstance(event, Kiosk.LockedOut):
-            await conn.execute(
-                "UPDATE kiosks SET exit_failures = 0, locked_until = $2 WHERE kiosk_id = $1",
-                event.originator_id,
-                event.until,
-            )
-        return None
+    statements = STATEMENTS
 
 
 CANDIDATE_SQL = """

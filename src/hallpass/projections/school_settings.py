@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from hallpass.aggregates.schools import School
-from hallpass.projections.base import TableProjection
+from hallpass.projections.base import Statement, StatementProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school_settings (
@@ -24,41 +23,33 @@ CREATE TABLE IF NOT EXISTS school_settings (
 """
 
 
-class SchoolSettingsProjection(TableProjection):
+STATEMENTS: dict[type, Statement] = {
+    School.Registered: (
+        "INSERT INTO school_settings (school_id, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.timezone),
+    ),
+    School.PortalSettingsChanged: (
+        "UPDATE school_settings SET portal_enabled = $2, portal_needs_approval = $3,"
+        " portal_approval_destination_ids = $4 WHERE school_id = $1",
+        lambda e: (e.originator_id, e.enabled, e.needs_approval, list(e.approval_destination_ids)),
+    ),
+    School.Changed: (
+        "UPDATE school_settings SET timezone = $2 WHERE school_id = $1",
+        lambda e: (e.originator_id, e.timezone),
+    ),
+    School.DismissalTimeSet: (
+        "UPDATE school_settings SET dismissal_time = $2 WHERE school_id = $1",
+        lambda e: (e.originator_id, e.dismissal_time),
+    ),
+}
+
+
+class SchoolSettingsProjection(StatementProjection):
     """One row per school. Its own projection, so a log that predates it is projected in full."""
 
     name = "school_settings"
     schema = SCHEMA
-
-    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, School.Registered):
-            await conn.execute(
-                "INSERT INTO school_settings (school_id, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.timezone,
-            )
-        elif isinstance(event, School.PortalSettingsChanged):
-            await conn.execute(
-                "UPDATE school_settings SET portal_enabled = $2, portal_needs_approval = $3,"
-                " portal_approval_destination_ids = $4 WHERE school_id = $1",
-                event.originator_id,
-                event.enabled,
-                event.needs_approval,
-                list(event.approval_destination_ids),
-            )
-        elif isinstance(event, School.Changed):
-            await conn.execute(
-                "UPDATE school_settings SET timezone = $2 WHERE school_id = $1",
-                event.originator_id,
-                event.timezone,
-            )
-        elif isinstance(event, School.DismissalTimeSet):
-            await conn.execute(
-                "UPDATE school_settings SET dismissal_time = $2 WHERE school_id = $1",
-                event.originator_id,
-                event.dismissal_time,
-            )
-        return None
+    statements = STATEMENTS
 
 
 @dataclass(frozen=True)
