@@ -1,0 +1,114 @@
+"""An administrator in the browser: setting up an empty instance, adding a location and a teacher
+by hand (who then chooses a password through the one-time link), and deactivating a teacher,
+whose open page is signed out at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from support.browser import Screens
+from support.school import SchoolFixture
+from support.server import live_server
+
+pytestmark = pytest.mark.browser
+
+ADMIN_PASSWORD = "first light over maple"
+TEACHER_PASSWORD = "chalk dust and coffee"
+
+
+async def set_up(page: Page, url: str) -> None:
+    await page.goto(url)
+    await expect(page.get_by_role("heading", name="Set up Hallpass")).to_be_visible()
+    await page.get_by_label("District").fill("Maple District")
+    await page.get_by_label("First school").fill("Maple High")
+    await page.get_by_label("School time zone").fill("America/Denver")
+    await page.get_by_label("Your name").fill("Pat Admin")
+    await page.get_by_label("Your email").fill("pat@maple.example.org")
+    await page.get_by_label("Choose a password").fill(ADMIN_PASSWORD)
+    await page.get_by_role("button", name="Set up").click()
+    await expect(page.get_by_role("heading", name="Schools")).to_be_visible()
+
+
+async def add_location(page: Page) -> None:
+    await page.get_by_role("link", name="Locations").click()
+    await page.get_by_role("link", name="Add location").click()
+    await page.get_by_label("Name").fill("Room 12")
+    await page.get_by_label("Kind").select_option("classroom")
+    await page.get_by_label("Time allotted (minutes)").fill("10")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Location added.")
+    await expect(page.get_by_role("row", name="Room 12")).to_be_visible()
+
+
+async def add_teacher(page: Page) -> str:
+    """Adds Lee Park, teaching in Room 12; the one-time password link the page shows."""
+    await page.get_by_role("link", name="Staff").click()
+    await page.get_by_role("link", name="Add member of staff").click()
+    await page.get_by_label("Name").fill("Lee Park")
+    await page.get_by_label("Email").fill("lee.park@maple.example.org")
+    await expect(page.get_by_label("Teacher")).to_be_checked()
+    await page.get_by_label("Default room").select_option(label="Room 12")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Member of staff added.")
+    await page.get_by_role("link", name="Lee Park").click()
+    await page.get_by_role("button", name="Make a one-time password link").click()
+    await expect(page.get_by_role("heading", name="One-time password link")).to_be_visible()
+    return await page.get_by_label("One-time password link").input_value()
+
+
+async def test_an_empty_instance_is_set_up_then_gets_a_location_and_a_teacher(
+    browser: Browser, fresh_database_url: str, tmp_path: Path
+) -> None:
+    async with live_server(fresh_database_url, tmp_path) as empty:
+        screens = Screens(browser, empty)
+        try:
+            admin = await screens.page()
+            await set_up(admin, empty.url)
+            await admin.get_by_role("link", name="Maple High").first.click()
+            await expect(admin.get_by_label("Time zone")).to_have_value("America/Denver")
+            await add_location(admin)
+            link = await add_teacher(admin)
+
+            teacher = await screens.page()
+            await teacher.goto(link)
+            await teacher.get_by_label("New password").fill(TEACHER_PASSWORD)
+            await teacher.get_by_label("The same again").fill(TEACHER_PASSWORD)
+            await teacher.get_by_role("button", name="Save password").click()
+            await expect(teacher.get_by_role("status")).to_contain_text("Your password is saved.")
+            await teacher.get_by_role("link", name="Sign in").last.click()
+            await teacher.get_by_label("Email").fill("lee.park@maple.example.org")
+            await teacher.get_by_label("Password").fill(TEACHER_PASSWORD)
+            await teacher.get_by_role("button", name="Sign in").click()
+            await expect(teacher.get_by_role("heading", name="Hall Pass", exact=True)).to_be_visible()
+            await teacher.goto(f"{empty.url}/hall-pass/new")
+            await expect(teacher.get_by_label("Leaving From")).to_have_value(await leaving_from(teacher))
+            await teacher.goto(f"{empty.url}/admin")
+            await expect(teacher.get_by_role("heading", name="Not allowed")).to_be_visible()
+        finally:
+            await screens.close()
+
+
+async def leaving_from(page: Page) -> str:
+    """The value of the option named Room 12 in Leaving From (the teacher's default room)."""
+    return (
+        await page.get_by_label("Leaving From").locator("option", has_text="Room 12").get_attribute("value")
+        or ""
+    )
+
+
+async def test_a_deactivated_teacher_is_signed_out_at_once(
+    screens: Screens, own_school: SchoolFixture
+) -> None:
+    teacher = await screens.staff(own_school.emails["Bo"])
+    admin = await screens.staff(own_school.emails["Cleo"])
+    await admin.goto(screens.url(f"/admin/staff/{own_school.teachers['Bo']}"))
+    await admin.get_by_label("Active (may sign in)").uncheck()
+    await admin.get_by_role("button", name="Save").click()
+    await expect(admin.get_by_role("status")).to_contain_text("Saved.")
+    await expect(admin.get_by_role("row", name="Bo")).to_contain_text("Deactivated")
+
+    await teacher.get_by_role("link", name="Create Hall Pass").first.click()
+    await expect(teacher.get_by_role("heading", name="Sign in")).to_be_visible()
