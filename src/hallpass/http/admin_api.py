@@ -174,6 +174,9 @@ change_student = command_endpoint(
     body=ChangeStudent,
     keyed=False,
 )
+read_location = read_record("location", "One location")
+read_staff = read_record("staff", "One member of staff")
+read_student = read_record("student", "One student")
 
 SEARCH = (Query("q", "Part of a name, or an ID"), Query("after", "The `next` cursor of the page before"))
 READ = (401, 403, 404)
@@ -193,19 +196,9 @@ routes = [
     post(f"{SCHOOL}/staff", add_staff, ok=201, errors=CHANGE, roles=ADMINS),
     get(f"{SCHOOL}/students", list_students, query=SEARCH, errors=LIST, roles=ADMINS),
     post(f"{SCHOOL}/students", add_student, ok=201, errors=CHANGE, roles=ADMINS),
-    get(
-        "/api/v1/admin/locations/{location_id}",
-        read_record("location", "One location"),
-        errors=READ,
-        roles=ADMINS,
-    ),
+    get("/api/v1/admin/locations/{location_id}", read_location, errors=READ, roles=ADMINS),
     put("/api/v1/admin/locations/{location_id}", change_location, errors=CHANGE, roles=ADMINS),
-    get(
-        "/api/v1/admin/staff/{staff_id}",
-        read_record("staff", "One member of staff"),
-        errors=READ,
-        roles=ADMINS,
-    ),
+    get("/api/v1/admin/staff/{staff_id}", read_staff, errors=READ, roles=ADMINS),
     put("/api/v1/admin/staff/{staff_id}", change_staff, errors=CHANGE, roles=ADMINS),
     post(
         "/api/v1/admin/staff/{staff_id}/password-reset",
@@ -214,12 +207,7 @@ routes = [
         errors=CHANGE,
         roles=ADMINS,
     ),
-    get(
-        "/api/v1/admin/students/{student_id}",
-        read_record("student", "One student"),
-        errors=READ,
-        roles=ADMINS,
-    ),
+    get("/api/v1/admin/students/{student_id}", read_student, errors=READ, roles=ADMINS),
     put("/api/v1/admin/students/{student_id}", change_student, errors=CHANGE, roles=ADMINS),
     post(
         "/api/v1/admin/students/{student_id}/password-reset",
