@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Source
+from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 A = TypeVar("A", Pass, Student, Location)
+B = TypeVar("B", Student, Location, Staff)
 
 
 def _pass_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -47,28 +49,23 @@ def requested(**fields: Any) -> Pass:
     return Pass.request(**_pass_fields(defaults | fields))
 
 
+def _created(aggregate: type[B], event: type[Any], defaults: dict[str, Any], fields: dict[str, Any]) -> B:
+    """An aggregate of a new id in a new school, created at NOW."""
+    base: dict[str, Any] = {"id": uuid4(), "timestamp": NOW, "school_id": uuid4()}
+    return aggregate._create(event, **(base | defaults | fields))
+
+
 def student(**fields: Any) -> Student:
     """Ada Lovelace, grade 9, hall pass ID 1001, registered at NOW."""
-    defaults: dict[str, Any] = {
-        "id": uuid4(),
-        "timestamp": NOW,
-        "school_id": uuid4(),
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "grade": 9,
-        "homeroom_id": None,
-        "hall_pass_id": 1001,
-        "external_id": None,
-    }
-    return Student._create(Student.Registered, **(defaults | fields))
+    defaults = dict(
+        first_name="Ada", last_name="Lovelace", grade=9, homeroom_id=None, hall_pass_id=1001, external_id=None
+    )
+    return _created(Student, Student.Registered, defaults, fields)
 
 
 def location(**fields: Any) -> Location:
     """Restroom B: five minutes, no capacity, at kiosks and in the portal without approval."""
     defaults: dict[str, Any] = {
-        "id": uuid4(),
-        "timestamp": NOW,
-        "school_id": uuid4(),
         "name": "Restroom B",
         "kind": "restroom",
         "allotted_minutes": 5,
@@ -77,7 +74,20 @@ def location(**fields: Any) -> Location:
         "portal_allowed": True,
         "needs_approval": False,
     }
-    return Location._create(Location.Added, **(defaults | fields))
+    return _created(Location, Location.Added, defaults, fields)
+
+
+def staff(**fields: Any) -> Staff:
+    """Mr. Ng, a teacher with a room of his own, hired at NOW."""
+    defaults = dict(name="Mr. Ng", email="ng@example.org", roles=("teacher",), room_id=uuid4())
+    return _created(Staff, Staff.Hired, defaults, fields)
+
+
+def dismiss(hall_pass: Pass, *, note: str = "", now: datetime = NOW + timedelta(hours=6)) -> None:
+    """End `hall_pass` at the school's dismissal, as the system does (by default six hours on)."""
+    hall_pass.terminate(
+        reason=TerminationReason.DISMISSED, note=note, now=now, actor_kind="system", actor_id=None
+    )
 
 
 def fresh(aggregate: A) -> A:

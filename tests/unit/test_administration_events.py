@@ -26,6 +26,7 @@ from support.builders import NOW
 
 MAPPER = TypedMapper()
 BY: ActedBy = {"actor_kind": "staff", "actor_id": uuid4()}
+NOW_BY: dict[str, Any] = {"now": NOW, "by": BY, "cause": None}
 CAUSE: Cause = {"kind": "import", "import_id": "imp-1", "file": "users.csv", "line": 7}
 
 names = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), min_size=1, max_size=20)
@@ -84,38 +85,19 @@ def test_a_change_must_name_every_administered_field() -> None:
         revise(student, Student.Changed, now=NOW, by=BY, cause=None, grade=10)
 
 
+def set_student_active(student: Student, active: bool) -> bool:
+    """Deactivate or reactivate `student` now, as an administrator would; whether it changed."""
+    return switch(student, active, deactivated=Student.Deactivated, reactivated=Student.Reactivated, **NOW_BY)
+
+
 def test_a_deactivated_student_gets_no_pass_until_reactivated() -> None:
     student = builders.student()
-    assert switch(
-        student,
-        False,
-        deactivated=Student.Deactivated,
-        reactivated=Student.Reactivated,
-        now=NOW,
-        by=BY,
-        cause=None,
-    )
-    assert not switch(
-        student,
-        False,
-        deactivated=Student.Deactivated,
-        reactivated=Student.Reactivated,
-        now=NOW,
-        by=BY,
-        cause=None,
-    )
+    assert set_student_active(student, False)
+    assert not set_student_active(student, False)
     loaded = reload(student)
     with pytest.raises(StudentInactive):
         loaded.open_pass(pass_id=uuid4(), destination_id=uuid4(), now=NOW)
-    switch(
-        loaded,
-        True,
-        deactivated=Student.Deactivated,
-        reactivated=Student.Reactivated,
-        now=NOW,
-        by=BY,
-        cause=None,
-    )
+    set_student_active(loaded, True)
     loaded.open_pass(pass_id=uuid4(), destination_id=uuid4(), now=NOW + timedelta(minutes=1))
     assert loaded.open_pass_id is not None
 
@@ -132,15 +114,7 @@ def test_a_location_change_keeps_its_kind_typed_and_archiving_hides_nothing_of_i
         "needs_approval": True,
     }
     assert revise(location, Location.Changed, now=NOW, by=BY, cause=None, **fields)
-    switch(
-        location,
-        False,
-        deactivated=Location.Archived,
-        reactivated=Location.Restored,
-        now=NOW,
-        by=BY,
-        cause=None,
-    )
+    switch(location, False, deactivated=Location.Archived, reactivated=Location.Restored, **NOW_BY)
     loaded = reload(location)
     assert loaded.kind is LocationKind.OTHER and loaded.capacity == 4 and loaded.archived
 
@@ -172,16 +146,7 @@ def test_a_member_of_staff_hired_with_one_role_reads_as_holding_that_role(role: 
 
 
 def test_roles_are_kept_once_each_in_a_fixed_order() -> None:
-    staff = Staff._create(
-        Staff.Hired,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
-        name="Cleo",
-        email="cleo@example.org",
-        roles=("teacher", "district_admin", "teacher"),
-        room_id=None,
-    )
+    staff = builders.staff(roles=("teacher", "district_admin", "teacher"), room_id=None)
     assert staff.roles == (Role.DISTRICT_ADMIN, Role.TEACHER) and staff.role is Role.DISTRICT_ADMIN
     fields = {"name": "Cleo", "email": "cleo@example.org", "room_id": None, "sourced_id": "t-9"}
     assert revise(staff, Staff.Changed, now=NOW, by=BY, cause=None, roles=("office",), **fields)

@@ -61,13 +61,7 @@ def expired_returned_pass() -> Pass:
 def terminated_pass() -> Pass:
     hall_pass = new_pass()
     hall_pass.expire(now=hall_pass.due_at + timedelta(seconds=3))
-    hall_pass.terminate(
-        reason=TerminationReason.DISMISSED,
-        note="end of day",
-        now=NOW + timedelta(hours=6),
-        actor_kind="system",
-        actor_id=None,
-    )
+    builders.dismiss(hall_pass, note="end of day", now=NOW + timedelta(hours=6))
     return hall_pass
 
 
@@ -119,28 +113,12 @@ def location_with_history() -> Location:
 
 
 def staff_member() -> Staff:
-    return Staff._create(
-        Staff.Hired,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
-        name="Mr. Ng",
-        email="ng@example.org",
-        roles=("teacher",),
-        room_id=uuid4(),
-    )
+    return builders.staff(timestamp=NOW)
 
 
 def staff_without_room() -> Staff:
-    return Staff._create(
-        Staff.Hired,
-        id=uuid4(),
-        timestamp=NOW,
-        school_id=uuid4(),
-        name="Ms. Ruiz",
-        email="ruiz@example.org",
-        roles=("office",),
-        room_id=None,
+    return builders.staff(
+        timestamp=NOW, name="Ms. Ruiz", email="ruiz@example.org", roles=("office",), room_id=None
     )
 
 
@@ -155,18 +133,18 @@ def school() -> School:
     )
 
 
-def idempotency_record() -> IdempotencyRecord:
-    return IdempotencyRecord._create(
-        IdempotencyRecord.Recorded,
-        id=uuid4(),
-        timestamp=NOW,
-        key="key-1",
-        principal="staff:1",
-        fingerprint="abc",
-        outcome="created",
-        response={"passes": [{"id": "p-1", "minutes": 5, "late": False, "note": None}]},
-        changed={str(uuid4()): 1, str(uuid4()): 7},
-    )
+def idempotency_record(**fields: Any) -> IdempotencyRecord:
+    defaults: dict[str, Any] = {
+        "id": uuid4(),
+        "timestamp": NOW,
+        "key": "key-1",
+        "principal": "staff:1",
+        "fingerprint": "abc",
+        "outcome": "created",
+        "response": {"passes": [{"id": "p-1", "minutes": 5, "late": False, "note": None}]},
+        "changed": {str(uuid4()): 1, str(uuid4()): 7},
+    }
+    return IdempotencyRecord._create(IdempotencyRecord.Recorded, **(defaults | fields))
 
 
 AGGREGATES: dict[str, Callable[[], Aggregate]] = {
@@ -458,17 +436,7 @@ json_values = st.recursive(
 
 @given(response=st.dictionaries(st.text(), json_values, max_size=4))
 def test_idempotency_responses_round_trip_exactly(response: dict[str, Any]) -> None:
-    record = IdempotencyRecord._create(
-        IdempotencyRecord.Recorded,
-        id=uuid4(),
-        timestamp=NOW,
-        key="k",
-        principal="p",
-        fingerprint="f",
-        outcome="done",
-        response=response,
-        changed={},
-    )
+    record = idempotency_record(response=response)
 
     _, replayed = round_trip_all(record)
 

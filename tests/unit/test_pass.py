@@ -211,13 +211,7 @@ def test_terminating_a_completed_pass_is_refused() -> None:
     hall_pass = given_completed()
 
     with pytest.raises(IllegalTransition) as refused:
-        hall_pass.terminate(
-            reason=TerminationReason.DISMISSED,
-            note="",
-            now=NOW + timedelta(hours=6),
-            actor_kind="system",
-            actor_id=None,
-        )
+        builders.dismiss(hall_pass, now=NOW + timedelta(hours=6))
 
     assert refused.value.details["status"] == "completed"
     assert hall_pass.status is Status.COMPLETED
