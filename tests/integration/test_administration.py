@@ -23,7 +23,7 @@ from hallpass.commands.admin_messages import (
     SetUp,
 )
 from hallpass.commands.messages import CreatePasses
-from hallpass.errors import Conflict, Forbidden, NotFound, StudentInactive
+from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, StudentInactive
 from hallpass.sessions import COOKIE, SESSION_LIFETIME
 from support.school import PASSWORD, SchoolFixture, make_school
 
@@ -227,3 +227,27 @@ async def test_a_deactivated_student_is_signed_out_of_the_portal(runtime: Runtim
     raw, _ = await runtime.sessions.start(pupil, via=COOKIE, now=now(), lifetime=SESSION_LIFETIME)
     await runtime.app.change_student(by(school.admin()), s.id, as_change(s, active=False))
     assert await runtime.sessions.find(raw, via=COOKIE, now=now()) is None
+
+
+async def test_an_archived_place_takes_no_new_pass(runtime: Runtime) -> None:
+    school = await make_school(runtime, label="Archive", students=1)
+    nurse = school.rooms["Nurse"]
+    archive = ChangeLocation(name="Nurse", kind=LocationKind.NURSE, allotted_minutes=15, archived=True)
+    await runtime.app.change_location(by(school.admin()), nurse, archive)
+    passes = CreatePasses(
+        origin_id=school.rooms["Room 101"], destination_id=nurse, student_ids=school.students
+    )
+    with pytest.raises(Invalid, match="archived"):
+        await runtime.app.create_passes(by(school.teacher()), passes)
+
+
+async def test_read_only_roles_make_no_pass(runtime: Runtime) -> None:
+    school = await make_school(runtime, label="ReadOnly", students=1)
+    auditor = Actor(
+        "staff", school.teachers["Bo"], school.id, "compliance", "Bo", roles=("compliance", "analyst")
+    )
+    passes = CreatePasses(
+        origin_id=school.rooms["Room 101"], destination_id=school.rooms["Nurse"], student_ids=school.students
+    )
+    with pytest.raises(Forbidden, match="read-only"):
+        await runtime.app.create_passes(by(auditor), passes)

@@ -112,9 +112,20 @@ def pass_summary(p: Pass, student: Student, origin: Location, destination: Locat
     }
 
 
+ACTING_ROLES = ("teacher", "office", "admin", "district_admin")
+"""Roles that act on passes; compliance officers and district analysts only read."""
+
+
 def staff_only(actor: Actor, action: str) -> None:
     if not actor.is_staff:
         raise Forbidden(f"only staff may {action}")
+    not_read_only(actor, action)
+
+
+def not_read_only(actor: Actor, action: str) -> None:
+    """A member of staff whose roles only read (compliance, analyst) changes nothing."""
+    if actor.is_staff and not actor.has_role(*ACTING_ROLES):
+        raise Forbidden(f"a read-only role may not {action}")
 
 
 def each_student_once(student_ids: Sequence[UUID]) -> None:
@@ -262,6 +273,13 @@ class CommandBase:
         location = await self.repository.find(location_id, Location)
         if location is None or location.school_id != actor.school_id:
             raise NotFound(f"{role} location {location_id} not found", field=role, id=str(location_id))
+        return location
+
+    async def _offered(self, actor: Actor, location_id: UUID, role: str) -> Location:
+        """A location a new pass or kiosk may use: of this school, and not archived."""
+        location = await self._location(actor, location_id, role)
+        if location.archived:
+            raise Invalid(f"{location.name} is archived", field=f"{role}_id", id=str(location_id))
         return location
 
     async def _pass(self, actor: Actor, pass_id: UUID) -> Pass:

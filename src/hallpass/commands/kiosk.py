@@ -130,9 +130,9 @@ class KioskCommands(PassCommands):
         scope = _scope(command.students)
         if len(set(command.destination_ids)) != len(command.destination_ids):
             raise Invalid("a destination is chosen more than once", field="destination_ids")
-        room = await self._location(actor, command.room_id, "room")
+        room = await self._offered(actor, command.room_id, "room")
         for destination_id in command.destination_ids:
-            destination = await self._location(actor, destination_id, "destination")
+            destination = await self._offered(actor, destination_id, "destination")
             if destination.id == room.id or not destination.kiosk_allowed:
                 raise Invalid(
                     f"students cannot choose {destination.name} at a kiosk in {room.name}",

@@ -17,6 +17,7 @@ from hallpass.commands.base import (
     done,
     each_student_once,
     handler,
+    not_read_only,
     pass_summary,
 )
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
@@ -29,10 +30,11 @@ SOURCES = {"kiosk": Source.KIOSK, "student": Source.PORTAL}
 class PassCommands(CommandBase):
     @handler()
     async def create_passes(self, acting: Acting, command: CreatePasses) -> Decided:
+        not_read_only(acting.actor, "create passes")
         each_student_once(command.student_ids)
         origin, destination, students = await asyncio.gather(  # one round trip
-            self._location(acting.actor, command.origin_id, "origin"),
-            self._location(acting.actor, command.destination_id, "destination"),
+            self._offered(acting.actor, command.origin_id, "origin"),
+            self._offered(acting.actor, command.destination_id, "destination"),
             self._students(acting.actor, command.student_ids),
         )
         minutes = allotted_minutes(destination, command.allotted_minutes)
@@ -63,6 +65,7 @@ class PassCommands(CommandBase):
     async def complete_pass(
         self, acting: Acting, pass_id: UUID, command: CompletePass | None = None
     ) -> Decided:
+        not_read_only(acting.actor, "complete a pass")
         hall_pass = await self._pass(acting.actor, pass_id)
         self._may_act_on(acting.actor, hall_pass)
         hall_pass.complete(**acting.stamp)
@@ -73,6 +76,7 @@ class PassCommands(CommandBase):
     async def terminate_pass(self, acting: Acting, pass_id: UUID, command: TerminatePass) -> Decided:
         if not acting.actor.is_staff and acting.actor.kind != "system":
             raise Forbidden("only staff may terminate a pass")
+        not_read_only(acting.actor, "terminate a pass")
         if command.reason is TerminationReason.OTHER and not command.note.strip():
             raise Invalid("say what happened when the reason is 'other'", field="note")
         hall_pass = await self._pass(acting.actor, pass_id)

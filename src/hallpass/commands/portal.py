@@ -113,8 +113,8 @@ class PortalCommands(PassCommands):
         school = await self._school(actor.school_id)
         if not school.portal_enabled:
             raise Forbidden(PORTAL_OFF)
-        origin = await self._location(actor, command.origin_id, "origin")
-        destination = await self._location(actor, command.destination_id, "destination")
+        origin = await self._offered(actor, command.origin_id, "origin")
+        destination = await self._offered(actor, command.destination_id, "destination")
         if not destination.portal_allowed:
             raise Invalid(
                 f"{destination.name} cannot be chosen in the Student Portal", field="destination_id"

@@ -151,8 +151,8 @@ class ScheduleCommands(CommandBase):
 
     async def _plan(self, acting: Acting, command: Passes, starts: list[datetime]) -> list[Pass]:
         """One Scheduled pass per start time and student, all checked against the school."""
-        origin = await self._location(acting.actor, command.origin_id, "origin")
-        destination = await self._location(acting.actor, command.destination_id, "destination")
+        origin = await self._offered(acting.actor, command.origin_id, "origin")
+        destination = await self._offered(acting.actor, command.destination_id, "destination")
         students = await self._students(acting.actor, command.student_ids)
         minutes = allotted_minutes(destination, command.allotted_minutes)
         return [
