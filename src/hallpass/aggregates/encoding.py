@@ -65,6 +65,24 @@ def _hints(cls: type) -> dict[str, Any]:
 
 Convert = Callable[[Any], Any]
 
+# Decoded UUIDs by their text: the same ids (schools, students, places, passes) recur in event
+# after event, and building a UUID from text costs more than the rest of a field's decoding.
+# UUIDs are immutable, so every event may share one; the cache is emptied when full.
+_UUIDS: dict[Any, UUID] = {}
+_UUIDS_MOST = 200_000
+
+
+def to_uuid(value: Any) -> Any:
+    """`value` as a UUID (None stays None); from text through the cache."""
+    if value is None or type(value) is UUID:
+        return value
+    found = _UUIDS.get(value)
+    if found is None:
+        if len(_UUIDS) >= _UUIDS_MOST:
+            _UUIDS.clear()
+        found = _UUIDS[value] = UUID(str(value))
+    return found
+
 
 def _converter(hint: Any) -> Convert | None:
     """How to restore a decoded value of this annotation (None where nothing changes): UUIDs,
@@ -77,7 +95,7 @@ def _converter(hint: Any) -> Convert | None:
         inner = next((a for a in typing.get_args(hint) if a is not type(None)), None)
         return None if inner is None else _converter(inner)
     if hint is UUID:
-        return lambda v: v if v is None or type(v) is UUID else UUID(str(v))
+        return to_uuid
     if hint in (datetime, date, time):
         kind: Any = hint
 
@@ -118,7 +136,7 @@ class TypedMapper(Mapper[UUID]):
         event = super().to_domain_event(stored_event)
         state = event.__dict__
         if type(state["originator_id"]) is not UUID:
-            state["originator_id"] = UUID(str(state["originator_id"]))
+            state["originator_id"] = to_uuid(state["originator_id"])
         for name, convert in _plan(type(event)):
             if name in state:
                 state[name] = convert(state[name])

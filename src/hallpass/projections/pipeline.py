@@ -6,7 +6,8 @@ place...), and statements naming different rows commute, so the pipeline keeps e
 statements in order and sends the rest in rounds. A row's statements are cut into runs of the
 same SQL; round n holds every row's n-th run, and each distinct SQL of a round goes to the server
 once, with `executemany` (one round trip, each statement still executed in order). A statement
-without arguments is a barrier: everything queued is sent first.
+without arguments is a barrier: everything queued before it is sent before it, the rest after.
+Nothing is sent before `flush`.
 
 Results are not available: `execute` answers "" and `fetchval` None. Handlers return what they
 fetched only to say which school's pages changed; a rebuild tells every school at the end.
@@ -19,25 +20,31 @@ from typing import Any
 
 from hallpass.eventstore.store import DbConnection
 
+Runs = dict[object, list[tuple[str, list[tuple[Any, ...]]]]]
+
 
 class Pipeline:
-    def __init__(self, conn: DbConnection) -> None:
+    """Queues statements; `flush` sends them. Needs no connection until then, so a batch can be
+    prepared while the previous one is being sent."""
+
+    def __init__(self, conn: DbConnection | None = None) -> None:
         self.conn = conn
         self.statements = 0
-        self._runs: dict[object, list[tuple[str, list[tuple[Any, ...]]]]] = {}
+        self._runs: Runs = {}
+        self._before: list[tuple[Runs, str]] = []  # what was queued before each barrier
 
     async def execute(self, sql: str, *args: Any) -> str:
-        await self._queue(sql, args)
+        self._queue(sql, args)
         return ""
 
     async def fetchval(self, sql: str, *args: Any) -> None:
-        await self._queue(sql, args)
+        self._queue(sql, args)
 
-    async def _queue(self, sql: str, args: tuple[Any, ...]) -> None:
+    def _queue(self, sql: str, args: tuple[Any, ...]) -> None:
         self.statements += 1
         if not args:
-            await self.flush()
-            await self.conn.execute(sql)
+            self._before.append((self._runs, sql))
+            self._runs = {}
             return
         runs = self._runs.setdefault(args[0], [])
         if runs and runs[-1][0] == sql:
@@ -45,18 +52,30 @@ class Pipeline:
         else:
             runs.append((sql, [args]))
 
-    async def flush(self) -> None:
-        """Send everything queued, round by round."""
-        rounds: list[dict[str, list[tuple[Any, ...]]]] = []
-        for runs in self._runs.values():
-            for n, (sql, args) in enumerate(runs):
-                if n == len(rounds):
-                    rounds.append(defaultdict(list))
-                rounds[n][sql].extend(args)
-        self._runs = {}
-        for statements in rounds:
-            for sql, args in statements.items():
-                if len(args) == 1:
-                    await self.conn.execute(sql, *args[0])
-                else:
-                    await self.conn.executemany(sql, args)
+    async def flush(self, conn: DbConnection | None = None) -> None:
+        """Send everything queued (on `conn`, or the pipeline's own), barrier by barrier."""
+        target = conn or self.conn
+        if target is None:
+            raise ValueError("a pipeline needs a connection to flush")
+        before, self._before = self._before, []
+        runs, self._runs = self._runs, {}
+        for earlier, barrier in before:
+            await _send(target, earlier)
+            await target.execute(barrier)
+        await _send(target, runs)
+
+
+async def _send(conn: DbConnection, runs: Runs) -> None:
+    """Round by round: round n holds every row's n-th run of the same SQL."""
+    rounds: list[dict[str, list[tuple[Any, ...]]]] = []
+    for each in runs.values():
+        for n, (sql, args) in enumerate(each):
+            if n == len(rounds):
+                rounds.append(defaultdict(list))
+            rounds[n][sql].extend(args)
+    for statements in rounds:
+        for sql, args in statements.items():
+            if len(args) == 1:
+                await conn.execute(sql, *args[0])
+            else:
+                await conn.executemany(sql, args)

@@ -29,6 +29,7 @@ Progress = Callable[[int, int], None]
 # Every NOTIFY on the log wakes a runner; the poll only covers one lost while nobody listened.
 SAFETY_POLL_SECONDS = 60.0
 REBUILD_BATCH = 5_000
+YIELD_EVERY = 500  # events handled between turns of the event loop while preparing
 
 # Indexes a rebuild drops and builds again: neither primary keys nor unique (those are rules).
 PLAIN_INDEXES = """
@@ -297,15 +298,8 @@ class ProjectionRunner:
             for row in plain:
                 await conn.execute(f"DROP INDEX {row[0]}")
         end = await self.store.max_notification_id() or 0
-        total = 0
         try:
-            while True:
-                count = await self._rebuild_batch(batch_size)
-                total += count
-                if progress is not None:
-                    progress(min(await self.position(), end), end)
-                if count == 0:
-                    break
+            total = await self._rebuild_batches(batch_size, end, progress)
         finally:
             async with self.pool.acquire() as conn:
                 for projection in self.projections:
@@ -316,39 +310,87 @@ class ProjectionRunner:
             await self.pool.execute(notify, CHANGES_CHANNEL)
         return total
 
-    async def _rebuild_batch(self, batch_size: int) -> int:
-        """One batch of a rebuild through a pipeline; a batch that fails goes the usual way."""
-        notifications: list[Notification] = []
-        try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await self.store.lock_trackings(conn, self.names)
-                positions = await self.positions(conn)
-                notifications = await self.store.select_notifications(
-                    min(positions.values()) + 1, batch_size, inclusive_of_start=True, conn=conn
-                )
-                if not notifications:
-                    return 0
-                held = await self.parked.held_streams_of(conn, self.names)
-                if held:
-                    raise EventFailed("parked streams: the usual way parks behind them")
-                decoded = _Decoded(self.mapper)
-                pipeline = Pipeline(conn)
-                moved = []
-                for projection in self.projections:
-                    mine = [n for n in notifications if n.id > positions[projection.name]]
-                    if mine:
-                        moved.append(projection.name)
-                        for notification in mine:
-                            event = decoded(notification)
-                            await projection.handle(pipeline, event, notification.id)
-                await pipeline.flush()
-                await self.store.insert_trackings(conn, moved, notifications[-1].id)
-                return len(notifications)
-        except Exception as e:
-            if is_transient(e) or not notifications:
+    async def _rebuild_batches(self, batch_size: int, end: int, progress: Progress | None) -> int:
+        """Batch after batch, each sent while the next is prepared (read, decoded, handled).
+
+        The statements of a batch go out in one transaction that first checks, under the
+        tracking locks, that the positions are those the batch was prepared from and that no
+        stream is parked; otherwise, or if the batch fails (a handler raises, the server refuses
+        a statement), that stretch of the log goes the usual way (`process_batch`, parking what
+        fails) and preparing starts again from the positions then.
+        """
+        total = 0
+        prepared = await self._prepare(await self.positions(), batch_size)
+        while prepared is not None:
+            if prepared.failed:
+                total += await self._the_usual_way(prepared.last)
+                prepared = await self._prepare(await self.positions(), batch_size)
+                continue
+            sending = asyncio.create_task(self._send(prepared))
+            try:
+                following = await self._prepare(prepared.after, batch_size)
+            except BaseException:
+                sending.cancel()
+                with contextlib.suppress(BaseException):
+                    await sending
                 raise
-        # Some event fails: this stretch of the log goes the usual way, parking what fails.
+            try:
+                await sending
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                total += await self._the_usual_way(prepared.last)
+                prepared = await self._prepare(await self.positions(), batch_size)
+                continue
+            total += len(prepared.notifications)
+            if progress is not None:
+                progress(min(min(prepared.after.values()), end), end)
+            prepared = following
+        return total
+
+    async def _prepare(self, positions: dict[str, int], batch_size: int) -> _Prepared | None:
+        """Read the batch after `positions` and run the handlers into a pipeline; None at the end."""
+        async with self.pool.acquire() as conn:
+            notifications = await self.store.select_notifications(
+                min(positions.values()) + 1, batch_size, inclusive_of_start=True, conn=conn
+            )
+        if not notifications:
+            return None
         last = notifications[-1].id
+        prepared = _Prepared(notifications, positions, {}, Pipeline())
+        decoded = _Decoded(self.mapper)
+        handled = 0
+        try:
+            for projection in self.projections:
+                mine = [n for n in notifications if n.id > positions[projection.name]]
+                if not mine:
+                    continue
+                prepared.after[projection.name] = last
+                for notification in mine:
+                    await projection.handle(prepared.pipeline, decoded(notification), notification.id)
+                    handled += 1
+                    if handled % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # let the batch being sent go on meanwhile
+        except Exception as e:
+            if is_transient(e):
+                raise
+            prepared.failed = True
+        prepared.after = {**positions, **prepared.after}
+        return prepared
+
+    async def _send(self, prepared: _Prepared) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.store.lock_trackings(conn, self.names)
+            if await self.positions(conn) != prepared.positions:
+                raise EventFailed("the positions moved while the batch was prepared")
+            if await self.parked.held_streams_of(conn, self.names):
+                raise EventFailed("parked streams: the usual way parks behind them")
+            await prepared.pipeline.flush(conn)
+            moved = [name for name in self.names if prepared.after[name] != prepared.positions[name]]
+            await self.store.insert_trackings(conn, moved, prepared.last)
+
+    async def _the_usual_way(self, last: int) -> int:
+        """Project up to `last` batch by batch, each event in a savepoint where one fails."""
         count = 0
         while await self.position() < last:
             count += await self.process_batch()
@@ -399,6 +441,22 @@ class ProjectionRunner:
                 listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
+
+
+@dataclass
+class _Prepared:
+    """A rebuild batch ready to send: its notifications, the positions it was prepared from,
+    the positions it leaves each projection at, and its statements."""
+
+    notifications: list[Notification]
+    positions: dict[str, int]
+    after: dict[str, int]
+    pipeline: Pipeline
+    failed: bool = False
+
+    @property
+    def last(self) -> int:
+        return self.notifications[-1].id
 
 
 class _Decoded:

@@ -1,0 +1,94 @@
+"""A rebuild prepares each batch while the one before is sent; the pipeline keeps statement order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from hallpass.bootstrap import Runtime
+from hallpass.projections.pipeline import Pipeline
+from hallpass.projections.runner import EventFailed, ProjectionRunner
+
+
+class CountingProjection:
+    """One row per event, numbered by its notification."""
+
+    name = "counting"
+    serves_requests = False
+    tables: tuple[str, ...] = ("counting_rows",)
+
+    async def create_schema(self, conn: asyncpg.Connection) -> None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS counting_rows"
+            " (notification_id bigint PRIMARY KEY, originator_id uuid)"
+        )
+
+    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        await conn.execute("INSERT INTO counting_rows VALUES ($1, $2)", notification_id, event.originator_id)
+        return None
+
+
+async def rows(runtime: Runtime) -> list[int]:
+    return [r[0] for r in await runtime.pool.fetch("SELECT notification_id FROM counting_rows ORDER BY 1")]
+
+
+async def some_events(runtime: Runtime, schools: int) -> None:
+    now = datetime.now(UTC)
+    district = await runtime.app.found_district(name="Counted", now=now)
+    for i in range(schools):
+        await runtime.app.register_school(name=f"S{i}", timezone="UTC", district_id=district.id, now=now)
+
+
+async def test_a_barrier_is_sent_after_what_was_queued_before_it_and_before_the_rest(
+    runtime: Runtime,
+) -> None:
+    async with runtime.pool.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE piped (k int PRIMARY KEY, v int)")
+        pipeline = Pipeline()
+        await pipeline.execute("INSERT INTO piped VALUES ($1, $2)", 1, 1)
+        await pipeline.execute("UPDATE piped SET v = v * 10")  # no arguments: a barrier
+        await pipeline.execute("INSERT INTO piped VALUES ($1, $2)", 2, 2)
+        await pipeline.execute("UPDATE piped SET v = v + $2 WHERE k = $1", 1, 5)
+        assert await conn.fetchval("SELECT count(*) FROM piped") == 0, "nothing is sent before flush"
+        await pipeline.flush(conn)
+        assert [tuple(r) for r in await conn.fetch("SELECT k, v FROM piped ORDER BY k")] == [(1, 15), (2, 2)]
+
+
+async def test_a_pipeline_without_a_connection_cannot_flush() -> None:
+    with pytest.raises(ValueError):
+        await Pipeline().flush()
+
+
+async def test_a_rebuild_in_several_batches_projects_every_event_once_in_order(runtime: Runtime) -> None:
+    await some_events(runtime, schools=9)
+    runner = ProjectionRunner(runtime.pool, runtime.store, CountingProjection())
+    await runner.create_schema()
+    head = await runtime.store.max_notification_id()
+    assert head is not None
+
+    events = await runner.rebuild(batch_size=3)
+
+    assert events == head
+    assert await rows(runtime) == list(range(1, head + 1))
+    assert await runner.position() == head
+
+
+async def test_a_prepared_batch_is_not_sent_once_the_positions_have_moved(runtime: Runtime) -> None:
+    """Another runner advanced meanwhile: sending would project its events a second time."""
+    await some_events(runtime, schools=4)
+    runner = ProjectionRunner(runtime.pool, runtime.store, CountingProjection(), batch_size=2)
+    await runner.create_schema()
+    prepared = await runner._prepare(await runner.positions(), 100)
+    assert prepared is not None and not prepared.failed
+    await runner.process_batch()  # the usual way moves the position first
+    before = await rows(runtime)
+
+    with pytest.raises(EventFailed):
+        await runner._send(prepared)
+
+    assert await rows(runtime) == before == [1, 2]
+    assert await runner.position() == 2
