@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID, uuid5
 
 NAMESPACE = UUID("6f1c3f5e-8d4e-4c55-9a53-7c1f0a9e2b10")
@@ -24,21 +25,25 @@ def idempotency_record_id(school_id: UUID, principal: str, key: str) -> UUID:
     return uuid5(school_id, f"idempotency:{principal}:{key}")
 
 
+@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def sourced_id_index(district_id: UUID, sourced_id: str) -> UUID:
     """A roster `sourcedId` (OneRoster users: students and staff alike) is unique per district."""
     return uuid5(district_id, f"sourced-id:{sourced_id.strip()}")
 
 
+@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def org_index(district_id: UUID, sourced_id: str) -> UUID:
     """A roster org's `sourcedId`: its claim names the school it became."""
     return uuid5(district_id, f"org:{sourced_id.strip()}")
 
 
+@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def class_id(district_id: UUID, sourced_id: str) -> UUID:
     """A class's id follows from its roster `sourcedId`, unique per district."""
     return uuid5(district_id, f"class:{sourced_id.strip()}")
 
 
+@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def enrolment_id(district_id: UUID, sourced_id: str) -> UUID:
     return uuid5(district_id, f"enrollment:{sourced_id.strip()}")
 

@@ -212,6 +212,17 @@ class UnitOfWork:
             aggregate = await asyncio.shield(self._fetch(aggregate_id))
         return aggregate if isinstance(aggregate, cls) else None
 
+    async def find_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Aggregate | None]:
+        """Many aggregates at once (a roster import's thousands), in one read of those not yet
+        read; each then belongs to the unit as if `find` had read it."""
+        wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in self._seen and i not in self._loading]
+        if wanted:
+            self._seen.update(await self.repository._load_many(wanted))
+        pending = [i for i in aggregate_ids if i in self._loading and i not in self._seen]
+        for aggregate_id in pending:
+            await asyncio.shield(self._loading[aggregate_id])
+        return {i: self._seen[i] for i in aggregate_ids}
+
     def _fetch(self, aggregate_id: UUID) -> asyncio.Future[Aggregate | None]:
         future = self._loading.get(aggregate_id)
         if future is None:

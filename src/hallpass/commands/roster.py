@@ -613,10 +613,9 @@ class RosterCommands(CommandBase):
 
 
 async def _find_all(unit: UnitOfWork, wanted: Iterable[UUID], *classes: type[Any]) -> dict[UUID, Any]:
-    """Each aggregate that exists, read in one round trip (finds made together are batched)."""
-    keys = list(dict.fromkeys(wanted))
-    found = await asyncio.gather(*(unit.find(k, Aggregate) for k in keys))
-    return {k: a for k, a in zip(keys, found, strict=True) if a is not None and isinstance(a, classes)}
+    """Each aggregate of those classes that exists, read in one round trip."""
+    found = await unit.find_many(list(wanted))
+    return {k: a for k, a in found.items() if a is not None and isinstance(a, classes)}
 
 
 def _owner(state: _State, claim_id: UUID) -> UUID | None:
