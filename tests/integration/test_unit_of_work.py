@@ -3,6 +3,7 @@ handed out as the same object, saved once; a clash inside one save is a bug, not
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import NamedTuple
 from uuid import UUID
@@ -225,3 +226,24 @@ async def test_a_refusal_after_a_duplicate_with_the_same_key_succeeded_returns_t
     outcome = await runtime.app._run(acting, fingerprint=fingerprint("create_passes", command), decide=decide)
 
     assert (outcome.kind, outcome.replayed) == (OutcomeKind.CREATED, True)
+
+
+async def test_many_finds_at_once_hand_out_the_units_one_object(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    """Overlapping `find_many` and `find` calls under gather read each aggregate once."""
+    repository = runtime.app.repository
+    rooms = list(school.rooms.values())
+    async with repository.unit_of_work() as unit:
+        first, second, single = await asyncio.gather(
+            unit.find_many(rooms),
+            unit.find_many([*reversed(rooms), school.students[0]]),
+            unit.find(rooms[0], Location),
+        )
+        assert all(first[r] is second[r] for r in rooms)
+        assert single is first[rooms[0]] is await repository.find(rooms[0], Location)
+        assert second[school.students[0]] is not None
+        missing = (await unit.find_many([ids.student_id(school.id, 999_999)]))[
+            ids.student_id(school.id, 999_999)
+        ]
+        assert missing is None

@@ -215,13 +215,26 @@ class UnitOfWork:
     async def find_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Aggregate | None]:
         """Many aggregates at once (a roster import's thousands), in one read of those not yet
         read; each then belongs to the unit as if `find` had read it."""
-        wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in self._seen and i not in self._loading]
+        keys = list(dict.fromkeys(aggregate_ids))
+        wanted = [i for i in keys if i not in self._seen and i not in self._loading]
         if wanted:
-            self._seen.update(await self.repository._load_many(wanted))
-        pending = [i for i in aggregate_ids if i in self._loading and i not in self._seen]
-        for aggregate_id in pending:
-            await asyncio.shield(self._loading[aggregate_id])
-        return {i: self._seen[i] for i in aggregate_ids}
+            loop = asyncio.get_running_loop()
+            futures = {i: loop.create_future() for i in wanted}
+            self._loading.update(futures)  # a find of one of them meanwhile waits for this read
+            try:
+                loaded = await self.repository._load_many(wanted)
+            except BaseException:
+                for aggregate_id, future in futures.items():
+                    self._loading.pop(aggregate_id, None)
+                    future.cancel()
+                raise
+            for aggregate_id in wanted:
+                self._seen[aggregate_id] = loaded[aggregate_id]
+                self._loading.pop(aggregate_id).set_result(loaded[aggregate_id])
+        for aggregate_id in keys:
+            if aggregate_id not in self._seen:
+                await asyncio.shield(self._loading[aggregate_id])
+        return {i: self._seen[i] for i in keys}
 
     def _fetch(self, aggregate_id: UUID) -> asyncio.Future[Aggregate | None]:
         future = self._loading.get(aggregate_id)

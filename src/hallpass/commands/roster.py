@@ -203,12 +203,10 @@ class RosterCommands(CommandBase):
             _find_all(unit, [ids.class_id(district_id, c) for c in named.classes], SchoolClass),
             _find_all(unit, [ids.enrolment_id(district_id, e.sourced_id) for e in enrollments], Enrolment),
         )
-        owners = [c.owner_id for c in claims.values() if c.owner_id is not None]
-        claimed_schools = [o for o in owners if o not in schools]
-        more_schools, people = await asyncio.gather(
-            _find_all(unit, claimed_schools, School), _find_all(unit, owners, Student, Staff)
+        owners = await _find_all(
+            unit, [c.owner_id for c in claims.values() if c.owner_id], School, Student, Staff
         )
-        schools |= more_schools
+        schools |= {k: v for k, v in owners.items() if isinstance(v, School)}
         room_rows = await self.store.pool.fetch(
             "SELECT school_id, location_id, name FROM dir_locations WHERE school_id = ANY($1::uuid[])",
             list(schools),
@@ -222,7 +220,7 @@ class RosterCommands(CommandBase):
             district=district,
             schools=schools,
             claims=claims,
-            people={k: v for k, v in people.items() if isinstance(v, Student | Staff)},
+            people={k: v for k, v in owners.items() if isinstance(v, Student | Staff)},
             classes=classes,
             enrolments=enrolments,
             rooms={(r["school_id"], r["name"].casefold()): r["location_id"] for r in room_rows},
