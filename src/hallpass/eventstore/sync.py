@@ -112,18 +112,9 @@ class SyncApplicationRecorder(ProcessRecorder):
         stream_id = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
         return self.run(self.store.read_stream(stream_id, gt=gt, lte=lte, desc=desc, limit=limit))
 
-    def select_notifications(
-        self,
-        start: int | None,
-        limit: int,
-        stop: int | None = None,
-        topics: Sequence[str] = (),
-        *,
-        inclusive_of_start: bool = True,
-    ) -> Sequence[Notification]:
-        return self.run(
-            self.store.select_notifications(start, limit, stop, topics, inclusive_of_start=inclusive_of_start)
-        )
+    def select_notifications(self, *args: Any, **kwargs: Any) -> Sequence[Notification]:
+        """`EventStore.select_notifications`, whose parameters are the recorder interface's."""
+        return self.run(self.store.select_notifications(*args, **kwargs))
 
     def max_notification_id(self) -> int | None:
         return self.run(self.store.max_notification_id())
