@@ -95,6 +95,19 @@ class _Decision:
             self.changed[aggregate.id] = aggregate
             self.outcome.count(kind, change)
 
+    def create(
+        self, aggregate: type[A], created: Any, aggregate_id: UUID, record: Record, **fields: Any
+    ) -> A:
+        """A new aggregate from the record, made now by whoever runs the import."""
+        return aggregate._create(
+            created, id=aggregate_id, timestamp=self.now, cause=self.cause(record), **self.by, **fields
+        )
+
+    def revise(self, kind: Kind, aggregate: Aggregate, changed: Any, record: Record, **fields: Any) -> None:
+        """The record's values for `aggregate`, as a `changed` event when any differs."""
+        did = revise(aggregate, changed, now=self.now, by=self.by, cause=self.cause(record), **fields)
+        self.revised(kind, aggregate, did)
+
     def error(self, record: Record, field: str, reason: str) -> None:
         self.outcome.report.error(record.file, record.line, field, reason)
 
@@ -266,15 +279,14 @@ class RosterCommands(CommandBase):
             if school is None:
                 if org.status is not Status.ACTIVE:
                     continue
-                school = School._create(
+                school = d.create(
+                    School,
                     School.Registered,
-                    id=ids.org_school_id(district_id, org.sourced_id),
-                    timestamp=d.now,
+                    ids.org_school_id(district_id, org.sourced_id),
+                    org,
                     district_id=district_id,
                     name=org.name,
                     timezone=zone,
-                    cause=d.cause(org),
-                    **d.by,
                 )
                 claim = Claim._create(
                     Claim.Made, id=claim_id, timestamp=d.now, key=org.sourced_id, owner_id=school.id
@@ -282,16 +294,7 @@ class RosterCommands(CommandBase):
                 d.add(Kind.SCHOOLS, school, claim)
                 state.schools[school.id] = school
             else:
-                did = revise(
-                    school,
-                    School.Changed,
-                    now=d.now,
-                    by=d.by,
-                    cause=d.cause(org),
-                    name=org.name,
-                    timezone=school.timezone,
-                )
-                d.revised(Kind.SCHOOLS, school, did)
+                d.revise(Kind.SCHOOLS, school, School.Changed, org, name=org.name, timezone=school.timezone)
                 if org.status is not Status.ACTIVE:
                     d.outcome.report.skipped(
                         org.file, org.line, "status", "a school is closed in the admin pages, not by import"
@@ -322,10 +325,11 @@ class RosterCommands(CommandBase):
         for (school_id, name), cls in wanted.items():
             room_id = ids.roster_room_id(school_id, cls.room or "")
             if room_id not in made:
-                room = Location._create(
+                room = d.create(
+                    Location,
                     Location.Added,
-                    id=room_id,
-                    timestamp=d.now,
+                    room_id,
+                    cls,
                     school_id=school_id,
                     name=cls.room or "",
                     kind=LocationKind.CLASSROOM.value,
@@ -334,8 +338,6 @@ class RosterCommands(CommandBase):
                     kiosk_allowed=True,
                     portal_allowed=True,
                     needs_approval=False,
-                    cause=d.cause(cls),
-                    **d.by,
                 )
                 d.add(Kind.ROOMS, room)
             state.rooms[(school_id, name)] = room_id
@@ -363,21 +365,19 @@ class RosterCommands(CommandBase):
                 if record.status is not Status.ACTIVE:
                     d.left_out.add(record.sourced_id)
                     continue
-                created = SchoolClass._create(
+                created = d.create(
+                    SchoolClass,
                     SchoolClass.Registered,
-                    id=class_id,
-                    timestamp=d.now,
+                    class_id,
+                    record,
                     school_id=school_id,
                     sourced_id=record.sourced_id,
-                    cause=d.cause(record),
-                    **d.by,
                     **fields,
                 )
                 d.add(Kind.CLASSES, created)
                 state.classes[class_id] = created
                 continue
-            did = revise(existing, SchoolClass.Changed, now=d.now, by=d.by, cause=d.cause(record), **fields)
-            d.revised(Kind.CLASSES, existing, did)
+            d.revise(Kind.CLASSES, existing, SchoolClass.Changed, record, **fields)
             d.active(Kind.CLASSES, existing, record, SchoolClass.Deactivated, SchoolClass.Reactivated)
 
     async def _people(
@@ -454,32 +454,29 @@ class RosterCommands(CommandBase):
                     f"hall pass ID {number} belongs to another student",
                 )
                 return
-            student = Student._create(
+            student = d.create(
+                Student,
                 Student.Registered,
-                id=student_id,
-                timestamp=d.now,
+                student_id,
+                record,
                 school_id=school_id,
                 homeroom_id=homeroom,
                 hall_pass_id=number,
-                cause=d.cause(record),
-                **d.by,
                 **fields,
             )
             claim = _claim(d, state, record, student.id)
             d.add(Kind.STUDENTS, student, claim)
             state.people[student.id] = student
             return
-        did = revise(
+        d.revise(
+            Kind.STUDENTS,
             person,
             Student.Changed,
-            now=d.now,
-            by=d.by,
-            cause=d.cause(record),
+            record,
             homeroom_id=homeroom or person.homeroom_id,
             hall_pass_id=person.hall_pass_id,
             **fields,
         )
-        d.revised(Kind.STUDENTS, person, did)
         d.active(Kind.STUDENTS, person, record, Student.Deactivated, Student.Reactivated)
 
     def _staff(
@@ -521,18 +518,17 @@ class RosterCommands(CommandBase):
             if staff_id in emails:
                 d.error(record, "email", f"{email} belongs to another member of staff")
                 return
-            staff = Staff._create(
+            staff = d.create(
+                Staff,
                 Staff.Hired,
-                id=staff_id,
-                timestamp=d.now,
+                staff_id,
+                record,
                 school_id=school_id,
                 name=f"{record.given_name} {record.family_name}",
                 email=email,
                 roles=tuple(r.value for r in roles),
                 room_id=room,
                 sourced_id=record.sourced_id,
-                cause=d.cause(record),
-                **d.by,
             )
             d.add(Kind.STAFF, staff, _claim(d, state, record, staff.id))
             state.people[staff.id] = staff
@@ -540,19 +536,17 @@ class RosterCommands(CommandBase):
         if email != person.email:
             d.error(record, "email", "a new email is given in the admin pages, where the old sign-in ends")
             return
-        did = revise(
+        d.revise(
+            Kind.STAFF,
             person,
             Staff.Changed,
-            now=d.now,
-            by=d.by,
-            cause=d.cause(record),
+            record,
             name=f"{record.given_name} {record.family_name}",
             email=person.email,
             roles=roles,
             room_id=room or person.room_id,
             sourced_id=record.sourced_id,
         )
-        d.revised(Kind.STAFF, person, did)
         d.active(Kind.STAFF, person, record, Staff.Deactivated, Staff.Reactivated)
 
     def _enrolments(self, d: _Decision, state: _State, enrollments: Iterable[EnrollmentRecord]) -> None:
@@ -590,20 +584,18 @@ class RosterCommands(CommandBase):
             if existing is None:
                 if record.status is not Status.ACTIVE:
                     continue
-                created = Enrolment._create(
+                created = d.create(
+                    Enrolment,
                     Enrolment.Registered,
-                    id=enrolment_id,
-                    timestamp=d.now,
+                    enrolment_id,
+                    record,
                     school_id=cls.school_id,
                     sourced_id=record.sourced_id,
-                    cause=d.cause(record),
-                    **d.by,
                     **fields,
                 )
                 d.add(Kind.ENROLMENTS, created)
                 continue
-            did = revise(existing, Enrolment.Changed, now=d.now, by=d.by, cause=d.cause(record), **fields)
-            d.revised(Kind.ENROLMENTS, existing, did)
+            d.revise(Kind.ENROLMENTS, existing, Enrolment.Changed, record, **fields)
             d.active(Kind.ENROLMENTS, existing, record, Enrolment.Deactivated, Enrolment.Reactivated)
 
 
