@@ -247,7 +247,10 @@ async def describe_demo_school(runtime: Runtime) -> DemoSchool | None:
 def print_welcome(demo: DemoSchool | None, url: str) -> None:
     print(f"\nHall Pass is running at {url}", flush=True)
     if demo is None:
-        print("Sign in with your staff email and password.\n", flush=True)
+        print(
+            f"Sign in with your staff email and password; a new, empty database is set up at {url}/setup.\n",
+            flush=True,
+        )
         return
     student = demo.sample_student
     print(
