@@ -54,6 +54,11 @@ def may_grant(actor: Actor, before: Iterable[str], after: Iterable[str]) -> None
         raise Forbidden("only a district administrator may give or take the district administrator's role")
 
 
+def provenance(acting: Acting, cause: Cause | None) -> Provenance:
+    """When, by whom and why an administered change is made."""
+    return {"now": acting.now, "by": acting.by, "cause": cause}
+
+
 class AdministrationCommands(DirectoryCommands):
     """Mixed into `Hallpass`."""
 
@@ -155,6 +160,13 @@ class AdministrationCommands(DirectoryCommands):
             None if sourced_id is None else (ids.sourced_id_index(school.district_id, sourced_id), sourced_id)
         )
 
+    async def _move_sourced(
+        self, school: School, owner: Staff | Student, sourced_id: str | None, now: datetime
+    ) -> list[Aggregate]:
+        """The owner's roster sourcedId index moves to `sourced_id` (None: the old one is let go)."""
+        old, new = self._sourced(school, owner.sourced_id), self._sourced(school, sourced_id)
+        return await self._swap(old, new, owner.id, now, "sourcedId")
+
     # -- schools -------------------------------------------------------------------------------
 
     @handler()
@@ -234,7 +246,7 @@ class AdministrationCommands(DirectoryCommands):
         archived = fields.pop("archived")
         fields["name"] = fields["name"].strip()
         fields["kind"] = command.kind.value
-        stamp: Provenance = {"now": acting.now, "by": acting.by, "cause": cause}
+        stamp = provenance(acting, cause)
         changed = revise(location, Location.Changed, **stamp, **fields)
         changed |= switch(
             location, not archived, deactivated=Location.Archived, reactivated=Location.Restored, **stamp
@@ -299,14 +311,8 @@ class AdministrationCommands(DirectoryCommands):
             acting.now,
             "the email",
         )
-        claims += await self._swap(
-            self._sourced(school, staff.sourced_id),
-            self._sourced(school, command.sourced_id),
-            staff.id,
-            acting.now,
-            "sourcedId",
-        )
-        stamp: Provenance = {"now": acting.now, "by": acting.by, "cause": cause}
+        claims += await self._move_sourced(school, staff, command.sourced_id, acting.now)
+        stamp = provenance(acting, cause)
         changed = revise(
             staff,
             Staff.Changed,
@@ -386,14 +392,8 @@ class AdministrationCommands(DirectoryCommands):
             acting.now,
             "hall pass ID",
         )
-        claims += await self._swap(
-            self._sourced(school, student.sourced_id),
-            self._sourced(school, command.sourced_id),
-            student.id,
-            acting.now,
-            "sourcedId",
-        )
-        stamp: Provenance = {"now": acting.now, "by": acting.by, "cause": cause}
+        claims += await self._move_sourced(school, student, command.sourced_id, acting.now)
+        stamp = provenance(acting, cause)
         changed = revise(
             student,
             Student.Changed,
