@@ -18,6 +18,7 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hallpass.rows import from_row
 from hallpass.sessions import SessionStore
 
 SCHEMA = """
@@ -346,14 +347,7 @@ class CredentialStore:
 
         if not await self.limiter.check(key, limit, now=now, secret_ok=secret_ok):
             return None
-        row = found[0]
-        return Credential(
-            login=key,
-            principal_kind=row["principal_kind"],
-            principal_id=row["principal_id"],
-            school_id=row["school_id"],
-            must_change=row["must_change"],
-        )
+        return from_row(Credential, found[0], login=key)
 
 
 class StudentSignIns:

@@ -16,6 +16,7 @@ from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
 from hallpass.credentials import hash_password
 from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
+from hallpass.rows import from_row
 
 DEMO_NAMESPACE = UUID("0d7f3c52-6a8e-4f0b-b3a1-5c2e9d4b7a61")
 SCHOOL_NAME = "Lincoln Middle School"
@@ -228,12 +229,10 @@ async def describe_demo_school(runtime: Runtime) -> DemoSchool | None:
     row = await runtime.pool.fetchrow(_DESCRIBE_SQL, SCHOOL_ID)
     if row is None:
         return None
-    return DemoSchool(
+    return from_row(
+        DemoSchool,
+        row,
         school_id=SCHOOL_ID,
-        name=row["name"],
-        locations=row["locations"],
-        staff=row["staff"],
-        students=row["students"],
         teacher_email=DEMO_TEACHER_EMAIL,
         sample_student=DemoStudent(
             f"{row['first_name']} {row['last_name']}",

@@ -17,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.acting import Actor
+from hallpass.rows import from_row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -69,15 +70,7 @@ def _record(row: asyncpg.Record) -> SessionRecord:
         name=row["name"],
         roles=tuple(row["roles"] or ()),
     )
-    return SessionRecord(
-        id_hash=row["id_hash"],
-        via=row["via"],
-        actor=actor,
-        csrf=row["csrf"],
-        must_change=row["must_change"],
-        last_seen_at=row["last_seen_at"],
-        expires_at=row["expires_at"],
-    )
+    return from_row(SessionRecord, row, actor=actor)
 
 
 class SessionStore:
