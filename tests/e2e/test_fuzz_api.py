@@ -690,16 +690,6 @@ class ReadQuery(QueryParams):
 SPARE_FROM = 20
 """The fuzz school's students from this one on are kept for portal sign-ins."""
 
-OWN_KIND = {
-    "pass_id": "pass",
-    "kiosk_id": "kiosk",
-    "schedule_id": "schedule",
-    "school_id": "school",
-    "location_id": "room",
-    "staff_id": "staff",
-    "student_id": "student",
-}
-
 
 async def test_each_handler_reads_the_query_parameters_its_operation_documents(
     server: LiveServer, fuzz_world: World, monkeypatch: pytest.MonkeyPatch
@@ -714,7 +704,7 @@ async def test_each_handler_reads_the_query_parameters_its_operation_documents(
         out = {}
         with httpx.Client(base_url=fuzz_world.base_url, timeout=60) as http:
             for method, path in OPERATIONS:
-                url = PATH_PARAM.sub(lambda m: fuzz_world.ids[OWN_KIND[m.group(1)]][0], path)
+                url = PATH_PARAM.sub(lambda m: fuzz_world.ids[KINDS[m.group(1)]][0], path)
                 operation = DOCUMENT["paths"][path][method.lower()]
                 body = None if method == "GET" else b"{}"
                 request = {"method": method, "url": url, "params": {}, "content": body, "headers": {}}

@@ -26,26 +26,29 @@ def idempotency_record_id(school_id: UUID, principal: str, key: str) -> UUID:
 
 
 @lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
+def _from_roster(district_id: UUID, kind: str, sourced_id: str) -> UUID:
+    """The id that follows from a roster record's `sourcedId`, unique per district and kind."""
+    return uuid5(district_id, f"{kind}:{sourced_id.strip()}")
+
+
 def sourced_id_index(district_id: UUID, sourced_id: str) -> UUID:
     """A roster `sourcedId` (OneRoster users: students and staff alike) is unique per district."""
-    return uuid5(district_id, f"sourced-id:{sourced_id.strip()}")
+    return _from_roster(district_id, "sourced-id", sourced_id)
 
 
-@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def org_index(district_id: UUID, sourced_id: str) -> UUID:
     """A roster org's `sourcedId`: its claim names the school it became."""
-    return uuid5(district_id, f"org:{sourced_id.strip()}")
+    return _from_roster(district_id, "org", sourced_id)
 
 
-@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def class_id(district_id: UUID, sourced_id: str) -> UUID:
-    """A class's id follows from its roster `sourcedId`, unique per district."""
-    return uuid5(district_id, f"class:{sourced_id.strip()}")
+    """A class's id follows from its roster `sourcedId`."""
+    return _from_roster(district_id, "class", sourced_id)
 
 
-@lru_cache(maxsize=1 << 16)  # a roster import asks for each many times
 def enrolment_id(district_id: UUID, sourced_id: str) -> UUID:
-    return uuid5(district_id, f"enrollment:{sourced_id.strip()}")
+    """An enrolment's id follows from its roster `sourcedId` (OneRoster spells it enrollment)."""
+    return _from_roster(district_id, "enrollment", sourced_id)
 
 
 def roster_room_id(school_id: UUID, name: str) -> UUID:
