@@ -13,8 +13,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from hallpass.aggregates.staff import Role
+from hallpass.commands.directory import NewStaff
+from hallpass.credentials import hash_password
 from support.api_client import ApiClient
-from support.school import SchoolFixture
+from support.school import PASSWORD, SchoolFixture
 from support.server import LiveServer
 
 OWN_SCHOOL_STUDENTS = 130
@@ -177,3 +180,49 @@ async def test_students_page_by_name_and_are_found_by_id(admin: ApiClient, own_s
     by_id = (await admin.http.get(path, params={"q": str(one["hall_pass_id"])})).json()["students"]
     assert [s["id"] for s in by_id] == [one["id"]]
     refused(await admin.http.get(path, params={"after": "garbage"}), 422)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def district_admin(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[ApiClient]:
+    """Dee, who administers every school of own_school's district."""
+    email = f"dee.{uuid4().hex[:6]}@example.org"
+    now = datetime.now(UTC)
+    (dee,) = await server.runtime.app.hire_staff(
+        own_school.id, [NewStaff("Dee District", email, (Role.DISTRICT_ADMIN,), None)], now=now
+    )
+    await server.runtime.credentials.set_password_hash(
+        login=email,
+        principal_kind="staff",
+        principal_id=dee.id,
+        school_id=own_school.id,
+        password_hash=await hash_password(PASSWORD),
+        now=now,
+    )
+    async with ApiClient.session(server.url, email) as client:
+        yield client
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_district_administrator_adds_a_school_and_keeps_it(
+    district_admin: ApiClient, admin: ApiClient, other_school: SchoolFixture
+) -> None:
+    added = await send(
+        district_admin,
+        "POST",
+        "/api/v1/admin/schools",
+        {"name": "Cedar Middle", "timezone": "America/Chicago", "dismissal_time": "15:10:00"},
+    )
+    assert added.status_code == 201, added.text
+    school = added.json()["school"]
+    assert school["dismissal_time"] == "15:10:00"
+    listed = (await district_admin.http.get("/api/v1/admin/schools")).json()["schools"]
+    assert school["id"] in {s["id"] for s in listed}
+    place = await send(district_admin, "POST", f"/api/v1/admin/schools/{school['id']}/locations", LOCATION)
+    assert place.status_code == 201, place.text
+    # The school administrator of the first school does not reach the new one; nor does the
+    # district administrator reach another district's school.
+    refused(await send(admin, "GET", f"/api/v1/admin/schools/{school['id']}", None), 404)
+    refused(await send(district_admin, "GET", f"/api/v1/admin/schools/{other_school.id}", None), 404)
+    assert school["id"] not in {
+        s["id"] for s in (await admin.http.get("/api/v1/admin/schools")).json()["schools"]
+    }

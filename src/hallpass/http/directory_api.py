@@ -72,7 +72,13 @@ async def list_staff(request: Request) -> Response:
     return ORJSONResponse(
         {
             "staff": [
-                {"id": r["staff_id"], "name": r["name"], "role": r["role"], "room_id": r["room_id"]}
+                {
+                    "id": r["staff_id"],
+                    "name": r["name"],
+                    "role": r["role"],
+                    "roles": r["roles"],
+                    "room_id": r["room_id"],
+                }
                 for r in rows
             ]
         }
