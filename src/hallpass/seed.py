@@ -1,4 +1,4 @@
-"""A realistic demo school for a fresh installation, created through the ordinary commands."""
+"""A realistic demo school for a fresh installation, made as any school is: set up, then its roster."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
 
-from hallpass.aggregates.locations import Location, LocationKind
+from hallpass.aggregates import ids
+from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.staff import Role
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
 from hallpass.credentials import hash_password
 from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
+from hallpass.roster.outcome import Change, Kind
+from hallpass.roster.source import RosterFiles
+from hallpass.roster.writer import RosterWriter
 from hallpass.rows import from_row
 
 DEMO_NAMESPACE = UUID("0d7f3c52-6a8e-4f0b-b3a1-5c2e9d4b7a61")
@@ -26,6 +30,8 @@ EMAIL_DOMAIN = "lincoln.example.org"
 DEMO_PASSWORD = "hallpass-demo"
 DISTRICT_ID = uuid5(DEMO_NAMESPACE, f"district:{DISTRICT_NAME}")
 SCHOOL_ID = uuid5(DEMO_NAMESPACE, f"school:{SCHOOL_NAME}")
+ORG_ID = "lms-org"
+"""The school's org `sourcedId` in the demo roster."""
 RANDOM_SEED = 2026
 
 CLASSROOM_FLOORS = {6: range(101, 111), 7: range(201, 213), 8: range(301, 311)}
@@ -111,11 +117,6 @@ def classroom_names() -> list[str]:
     return [f"Room {n}" for rooms in CLASSROOM_FLOORS.values() for n in rooms]
 
 
-def demo_locations() -> list[NewLocation]:
-    classrooms = [NewLocation(name, LocationKind.CLASSROOM, 10) for name in classroom_names()]
-    return [*classrooms, *PLACES]
-
-
 def staff_names(rng: random.Random, count: int) -> list[tuple[str, str]]:
     names = list(FEATURED_TEACHERS)
     seen = set(names)
@@ -136,54 +137,153 @@ def staff_posts(rng: random.Random) -> list[tuple[Role, str]]:
     return posts
 
 
-def demo_staff(rng: random.Random, rooms: dict[str, UUID]) -> list[NewStaff]:
+def demo_staff(rng: random.Random) -> list[tuple[NewStaff, str]]:
+    """Each member of staff with their default room's name."""
     posts = staff_posts(rng)
     taken: set[str] = set()
     return [
-        NewStaff(f"{first} {last}", email_for(first, last, taken), (role,), rooms[room])
+        (NewStaff(f"{first} {last}", email_for(first, last, taken), (role,), None), room)
         for (role, room), (first, last) in zip(posts, staff_names(rng, len(posts)), strict=True)
     ]
 
 
-def demo_students(rng: random.Random, rooms: dict[str, UUID]) -> list[NewStudent]:
+def demo_students(rng: random.Random) -> list[tuple[NewStudent, str]]:
+    """Each student with their homeroom's name."""
     total = STUDENTS_PER_GRADE * len(CLASSROOM_FLOORS)
     external_ids = rng.sample(range(100000), total)
     grades = [grade for grade in CLASSROOM_FLOORS for _ in range(STUDENTS_PER_GRADE)]
     rng.shuffle(grades)
     return [
-        NewStudent(
-            first_name=rng.choice(FIRST_NAMES),
-            last_name=rng.choice(LAST_NAMES),
-            grade=grade,
-            homeroom_id=rooms[f"Room {rng.choice(CLASSROOM_FLOORS[grade])}"],
-            hall_pass_id=FIRST_HALL_PASS_ID + i,
-            external_id=f"2{external_ids[i]:05d}",
+        (
+            NewStudent(
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                grade=grade,
+                homeroom_id=None,
+                hall_pass_id=FIRST_HALL_PASS_ID + i,
+                external_id=f"2{external_ids[i]:05d}",
+            ),
+            f"Room {rng.choice(CLASSROOM_FLOORS[grade])}",
         )
         for i, grade in enumerate(grades)
     ]
 
 
-async def set_demo_passwords(
-    runtime: Runtime, school_id: UUID, staff: Iterable[NewStaff], ids: Sequence[UUID], now: datetime
-) -> None:
+ONEROSTER_ROLES = {Role.TEACHER: "teacher", Role.ADMIN: "administrator"}
+"""The OneRoster role each demo post is exported with (others are aides, with Hallpass's role
+in the `metadata.hallpass.roles` extension column)."""
+
+
+def demo_roster(
+    staff: Sequence[tuple[NewStaff, str]], students: Sequence[tuple[NewStudent, str]]
+) -> RosterFiles:
+    """The demo school as its student information system would export it: OneRoster 1.1, one
+    homeroom class per classroom, taught by its lead teacher (and a co-teacher in some)."""
+    roster = RosterWriter(modified="2026-08-15T08:00:00Z")
+    roster.orgs.append({"sourcedId": ORG_ID, "name": SCHOOL_NAME, "type": "school", "identifier": "LMS"})
+    roster.sessions.append(
+        {
+            "sourcedId": "lms-2026",
+            "title": "2026-27",
+            "type": "schoolYear",
+            "startDate": "2026-08-24",
+            "endDate": "2027-06-18",
+        }
+    )
+    for room in classroom_names():
+        roster.classes.append(
+            {
+                "sourcedId": homeroom_class(room),
+                "title": f"Homeroom {room.removeprefix('Room ')}",
+                "courseSourcedId": "lms-homeroom",
+                "classType": "homeroom",
+                "location": room,
+                "schoolSourcedId": ORG_ID,
+                "termSourcedIds": "lms-2026",
+            }
+        )
+    leads: set[str] = set()
+    for n, (person, room) in enumerate(staff):
+        sourced_id = f"lms-staff-{n + 1:03d}"
+        first, _, last = person.name.partition(" ")
+        role = person.roles[0]
+        roster.users.append(
+            {
+                "sourcedId": sourced_id,
+                "enabledUser": "true",
+                "orgSourcedIds": ORG_ID,
+                "role": ONEROSTER_ROLES.get(role, "aide"),
+                "username": person.email.partition("@")[0],
+                "givenName": first,
+                "familyName": last,
+                "email": person.email,
+                "metadata.hallpass.roles": role.value,
+                "metadata.hallpass.room": "" if room in classroom_names() else room,
+            }
+        )
+        if role is Role.TEACHER and room in classroom_names():
+            roster.enrollments.append(
+                {
+                    "sourcedId": f"{sourced_id}-{homeroom_class(room)}",
+                    "classSourcedId": homeroom_class(room),
+                    "schoolSourcedId": ORG_ID,
+                    "userSourcedId": sourced_id,
+                    "role": "teacher",
+                    "primary": "false" if room in leads else "true",
+                }
+            )
+            leads.add(room)
+    for student, room in students:
+        sourced_id = f"lms-{student.hall_pass_id}"
+        roster.users.append(
+            {
+                "sourcedId": sourced_id,
+                "enabledUser": "true",
+                "orgSourcedIds": ORG_ID,
+                "role": "student",
+                "username": f"s{student.hall_pass_id}",
+                "givenName": student.first_name,
+                "familyName": student.last_name,
+                "identifier": student.external_id or "",
+                "grades": f"{student.grade:02d}",
+                "metadata.hallpass.hallPassId": str(student.hall_pass_id),
+            }
+        )
+        roster.enrollments.append(
+            {
+                "sourcedId": f"{sourced_id}-{homeroom_class(room)}",
+                "classSourcedId": homeroom_class(room),
+                "schoolSourcedId": ORG_ID,
+                "userSourcedId": sourced_id,
+                "role": "student",
+            }
+        )
+    return roster.files("demo roster")
+
+
+def homeroom_class(room: str) -> str:
+    return f"lms-hr-{room.removeprefix('Room ')}"
+
+
+async def set_demo_passwords(runtime: Runtime, school_id: UUID, emails: Iterable[str], now: datetime) -> None:
     password_hash = await hash_password(DEMO_PASSWORD)
-    for person, staff_id in zip(staff, ids, strict=True):
+    for email in emails:
         await runtime.credentials.set_password_hash(
-            login=person.email,
+            login=email,
             principal_kind="staff",
-            principal_id=staff_id,
+            principal_id=ids.staff_email_index(email),
             school_id=school_id,
             password_hash=password_hash,
             now=now,
         )
 
 
-def rooms_by_name(locations: Iterable[Location]) -> dict[str, UUID]:
-    return {location.name: location.id for location in locations}
-
-
 async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | None:
-    """Create the demo school in an empty event store; do nothing if anything is recorded."""
+    """Create the demo school in an empty event store; do nothing if anything is recorded.
+
+    As a real school starts: the district and the school are set up, the places that are not
+    classrooms added by hand, and then the roster is imported (`demo_roster`), which adds the
+    classrooms, staff, students, homeroom classes and enrolments."""
     if await runtime.store.max_notification_id() is not None:
         return None
     rng = random.Random(RANDOM_SEED)
@@ -192,19 +292,27 @@ async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | N
     school = await app.register_school(
         name=SCHOOL_NAME, timezone=TIMEZONE, district_id=DISTRICT_ID, now=now, school_id=SCHOOL_ID
     )
-    locations = await app.add_locations(school.id, demo_locations(), now=now)
-    rooms = rooms_by_name(locations)
-    new_staff = demo_staff(rng, rooms)
-    staff = await app.hire_staff(school.id, new_staff, now=now)
-    await set_demo_passwords(runtime, school.id, new_staff, [s.id for s in staff], now)
-    students = await app.register_students(school.id, demo_students(rng, rooms), now=now)
-    first = students[0]
+    places = await app.add_locations(school.id, list(PLACES), now=now)
+    for runner in runtime.runners:  # the import finds the school and its places by name
+        await runner.catch_up()
+    staff, students = demo_staff(rng), demo_students(rng)
+    outcome = await app.import_roster(
+        demo_roster(staff, students),
+        district_id=DISTRICT_ID,
+        now=now,
+        by={"actor_kind": "system", "actor_id": None},
+        timezone=TIMEZONE,
+    )
+    if not (outcome.applied and outcome.report.ok):
+        raise RuntimeError(f"the demo roster did not import: {[str(p) for p in outcome.report.errors[:5]]}")
+    await set_demo_passwords(runtime, school.id, (person.email for person, _ in staff), now)
+    first, _ = students[0]
     return DemoSchool(
         school_id=school.id,
         name=school.name,
-        locations=len(locations),
-        staff=len(staff),
-        students=len(students),
+        locations=len(places) + outcome.counts[Kind.ROOMS][Change.ADDED],
+        staff=outcome.counts[Kind.STAFF][Change.ADDED],
+        students=outcome.counts[Kind.STUDENTS][Change.ADDED],
         teacher_email=DEMO_TEACHER_EMAIL,
         sample_student=DemoStudent(first.full_name, first.grade, first.hall_pass_id, first.external_id),
     )
