@@ -21,6 +21,7 @@ from hallpass.projections.runner import ProjectionRunner
 from hallpass.projections.school_settings import SchoolSettingsProjection, SchoolSettingsView
 from hallpass.projections.timers import TimersProjection
 from hallpass.projections.watch import Watcher
+from hallpass.roster.uploads import RosterUploads
 from hallpass.sessions import SessionStore
 
 
@@ -48,6 +49,7 @@ class Runtime:
     settings: SchoolSettingsView
     classes: ClassesView
     admin: AdminListView
+    roster_uploads: RosterUploads
     runners: list[ProjectionRunner]
     watcher: Watcher
     extras: dict[str, object] = field(default_factory=dict)
@@ -57,6 +59,7 @@ class Runtime:
         return [p for runner in self.runners for p in runner.projections]
 
     async def close(self) -> None:
+        await self.roster_uploads.wait()
         await self.watcher.stop()
         await self.pool.close()
 
@@ -97,6 +100,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     store = EventStore(pool)
     sessions = SessionStore(pool)
     credentials = CredentialStore(pool, sessions)
+    uploads = RosterUploads(pool)
     # All read models are fed together, one transaction per batch (docs/decisions/055).
     runners = [ProjectionRunner(pool, store, *projections)]
     async with pool.acquire() as conn:
@@ -105,6 +109,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
             await store.create_schema()
             await credentials.create_schema()
             await sessions.create_schema()
+            await uploads.create_schema()
             for runner in runners:
                 await runner.create_schema()
         finally:
@@ -123,6 +128,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         settings=SchoolSettingsView(pool),
         classes=ClassesView(pool),
         admin=AdminListView(pool),
+        roster_uploads=uploads,
         runners=runners,
         watcher=watcher,
     )

@@ -3,14 +3,14 @@
 The import reads the files, loads every record they name (matched by `sourcedId`, through the
 district's index streams and the ids that follow from a class's or enrolment's `sourcedId`),
 decides what differs, and saves all of it in one unit of work, so in one transaction: nothing is
-half-imported, and a record that is already as the file says appends nothing (decision 074).
+half-imported, and a record that is already as the file says appends nothing (decision 076).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -41,7 +41,8 @@ A = TypeVar("A", bound=Aggregate)
 ROOM_MINUTES = 10
 """Time allotted to a classroom the import adds (the school changes it in the admin pages)."""
 
-Progress = Callable[[str], None]
+Progress = Callable[[str], Awaitable[None]]
+"""Told each stage of the import as it begins (a progress bar, a page's progress display)."""
 
 
 def import_id_of(files: RosterFiles) -> str:
@@ -142,7 +143,7 @@ class RosterCommands(CommandBase):
     ) -> ImportOutcome:
         """Apply the roster, or (`dry_run`) say what it would change. A roster with errors changes
         nothing unless `valid_rows`: then its valid rows are applied and the rest reported."""
-        say = progress or (lambda _: None)
+        say = progress or _quiet
         for attempt in range(MAX_ATTEMPTS):
             try:
                 async with self.repository.unit_of_work() as unit:
@@ -150,7 +151,7 @@ class RosterCommands(CommandBase):
                         unit, files, district_id, now, by, dry_run, valid_rows, timezone, say
                     )
             except ConcurrentChange:
-                say(f"another change came first; reading again (attempt {attempt + 2})")
+                await say(f"another change came first; reading again (attempt {attempt + 2})")
                 await asyncio.sleep(0.01 * (attempt + 1))
         raise Conflict("the district kept changing during the import; please try again")
 
@@ -166,12 +167,12 @@ class RosterCommands(CommandBase):
         timezone: str | None,
         say: Progress,
     ) -> ImportOutcome:
-        say("reading the files")
+        await say("reading the files")
         parsed = parse_roster(files)
         outcome = ImportOutcome(import_id_of(files), parsed.report)
         if not parsed.version:
             return outcome
-        say("reading what the district holds")
+        await say("reading what the district holds")
         state = await self._load(unit, district_id, parsed.references(), parsed.enrollments)
         known = Known(
             schools=frozenset(
@@ -184,15 +185,15 @@ class RosterCommands(CommandBase):
                 c for c in parsed.references().classes if ids.class_id(district_id, c) in state.classes
             ),
         )
-        say("checking the files against each other")
+        await say("checking the files against each other")
         roster = check_roster(parsed, known)
         decision = _Decision(outcome, by, now)
-        say("deciding what changes")
+        await say("deciding what changes")
         await self._decide(unit, decision, state, roster, timezone)
         outcome.events = sum(len(a.pending_events) for a in decision.changed.values())
         if dry_run or not (outcome.report.ok or valid_rows):
             return outcome
-        say(f"saving {outcome.events:,} events")
+        await say(f"saving {outcome.events:,} events")
         outcome.notification_id = await unit.commit(list(decision.changed.values()))
         outcome.applied = True
         return outcome
@@ -600,6 +601,10 @@ class RosterCommands(CommandBase):
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+async def _quiet(stage: str) -> None:
+    return None
 
 
 async def _find_all(unit: UnitOfWork, wanted: Iterable[UUID], *classes: type[Any]) -> dict[UUID, Any]:

@@ -36,6 +36,7 @@ from hallpass.http import (
     portal_api,
     portal_pages,
     portal_settings,
+    roster_pages,
     schedules_api,
     school_day_pages,
     session_api,
@@ -130,10 +131,11 @@ def create_app(
             *pages.routes,
             *setup_pages.routes,
             *admin_pages.routes,
+            *roster_pages.routes,
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ],
         middleware=[
-            Middleware(BodyLimit),
+            Middleware(BodyLimit, larger={roster_pages.UPLOAD_PATH: roster_pages.MAX_UPLOAD_BYTES}),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

@@ -65,7 +65,7 @@ async def import_from_path(
     with stage_bar(console) as bar:
         task = bar.add_task("importing", total=len(STAGES))
 
-        def said(stage: str) -> None:
+        async def said(stage: str) -> None:
             bar.update(task, description=stage, completed=min(bar.tasks[0].completed + 1, len(STAGES)))
 
         outcome = await runtime.app.import_roster(
