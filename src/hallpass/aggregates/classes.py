@@ -3,7 +3,7 @@
 A class (OneRoster `classes.csv`) meets in a room of its school; an enrolment
 (`enrollments.csv`) puts a student or a teacher in a class. Both are matched by their roster
 `sourcedId`, from which their ids follow (`ids.class_id`, `ids.enrolment_id`), and change only
-through administered events that name their cause (decision 076).
+through administered events that name their cause (decision 077).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The import reads the files, loads every record they name (matched by `sourcedId`, through the
 district's index streams and the ids that follow from a class's or enrolment's `sourcedId`),
 decides what differs, and saves all of it in one unit of work, so in one transaction: nothing is
-half-imported, and a record that is already as the file says appends nothing (decision 076).
+half-imported, and a record that is already as the file says appends nothing (decision 077).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The roster upload pages, /admin/roster: upload OneRoster files, see the dry run's report,
-then import; a progress display follows each run (decision 077)."""
+then import; a progress display follows each run (decision 078)."""
 
 from __future__ import annotations
 

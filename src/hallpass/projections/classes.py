@@ -1,4 +1,4 @@
-"""ClassesView: each school's classes and who is in them, from the roster (decision 076).
+"""ClassesView: each school's classes and who is in them, from the roster (decision 077).
 
 Pages read it for "my classes" (a teacher's own classes first), the Create Hall Pass filter by
 class, and the kiosk's students by classroom.

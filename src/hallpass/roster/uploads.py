@@ -2,7 +2,7 @@
 
 An upload is checked (a dry run) and then imported, each in a task of the web process that took
 the request; any web process can show its state, since it lives here, in Postgres. The import
-itself is still one transaction (decision 076): a process that dies mid-import leaves nothing
+itself is still one transaction (decision 077): a process that dies mid-import leaves nothing
 half-done, and the upload can be imported again.
 """
 
