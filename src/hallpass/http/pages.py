@@ -179,8 +179,13 @@ async def _create_form(
     params = request.query_params
     carried = [UUID(v) for v in params.getlist("selected") if is_uuid(v)]
     carried += [UUID(v) for v in values.get("student_ids", []) if is_uuid(v)]
+    classes = await rt.classes.classes(actor.school_id, teacher_id=actor.id)
+    mine = [c for c in classes if c["mine"]]
+    # Unfiltered, a teacher sees their first class (their homeroom first), else their room's homeroom.
+    first_class = str(mine[0]["class_id"]) if mine and "homeroom_id" not in params else ""
+    class_id = params.get("class_id", first_class)
     homeroom = params.get("homeroom_id", "")
-    if "homeroom_id" not in params and me and me["room_id"]:
+    if "homeroom_id" not in params and not class_id and me and me["room_id"]:
         homeroom = str(me["room_id"])
     grade = params.get("grade", "")
     students = await rt.directory.students(
@@ -188,6 +193,7 @@ async def _create_form(
         name=query_search(request),
         grade=query_grade(request),
         homeroom_id=UUID(homeroom) if is_uuid(homeroom) else None,
+        class_id=UUID(class_id) if is_uuid(class_id) else None,
         limit=200,
     )
     chosen = await rt.directory.students_by_ids(actor.school_id, carried[:500]) if carried else []
@@ -209,6 +215,9 @@ async def _create_form(
             "q": params.get("q", ""),
             "grade": grade,
             "homeroom_id": homeroom,
+            "my_classes": mine,
+            "other_classes": [c for c in classes if not c["mine"]],
+            "class_id": class_id,
             "error": error,
             **_when_values(values or dict(params)),
             "weekdays": set(values.get("weekdays") or params.getlist("weekdays")),

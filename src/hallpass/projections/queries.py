@@ -327,8 +327,10 @@ class DirectoryView:
         name: str = "",
         grade: int | None = None,
         homeroom_id: UUID | None = None,
+        class_id: UUID | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
+        """Active students by name or ID, grade, homeroom, and class (its roster, decision 076)."""
         clauses = ["s.school_id = $1 AND s.active"]
         args: list[Any] = [school_id]
         text = name.strip()
@@ -351,6 +353,12 @@ class DirectoryView:
         if homeroom_id is not None:
             args.append(homeroom_id)
             clauses.append(f"s.homeroom_id = ${len(args)}")
+        if class_id is not None:
+            args.append(class_id)
+            clauses.append(
+                "EXISTS (SELECT 1 FROM roster_enrolments e WHERE e.person_id = s.student_id"
+                f" AND e.class_id = ${len(args)} AND e.member = 'student' AND e.active)"
+            )
         args.append(limit)
         rows = await self.pool.fetch(
             "SELECT s.student_id, s.first_name, s.last_name, s.grade, s.hall_pass_id,"
