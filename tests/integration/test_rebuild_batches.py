@@ -1,4 +1,5 @@
-"""A rebuild prepares each batch while the one before is sent; the pipeline keeps statement order."""
+"""Batches: a rebuild prepares each batch while the one before is sent; the live runner sends a
+batch's statements together; the pipeline keeps statement order; tracking keeps one row each."""
 
 from __future__ import annotations
 
@@ -92,3 +93,39 @@ async def test_a_prepared_batch_is_not_sent_once_the_positions_have_moved(runtim
 
     assert await rows(runtime) == before == [1, 2]
     assert await runner.position() == 2
+
+
+async def test_fetchval_statements_go_together_and_what_they_return_is_gathered(runtime: Runtime) -> None:
+    async with runtime.pool.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE places (k int PRIMARY KEY, school text, n int)")
+        await conn.execute("INSERT INTO places VALUES (1, 'a', 0), (2, 'b', 0), (3, 'c', 0)")
+        pipeline = Pipeline()
+        for k in (1, 2, 2, 9):  # 9 names no row: it returns nothing
+            await pipeline.fetchval("UPDATE places SET n = n + 1 WHERE k = $1 RETURNING school", k)
+        assert pipeline.returned == set(), "nothing is sent, so nothing returned, before flush"
+        await pipeline.flush(conn)
+        assert pipeline.returned == {"a", "b"}
+        assert [tuple(r) for r in await conn.fetch("SELECT k, n FROM places ORDER BY k")] == [
+            (1, 1),
+            (2, 2),
+            (3, 0),
+        ]
+
+
+async def test_the_tracking_table_keeps_one_row_per_projection(runtime: Runtime) -> None:
+    await some_events(runtime, schools=5)
+    runner = ProjectionRunner(runtime.pool, runtime.store, CountingProjection(), batch_size=2)
+    await runner.create_schema()
+
+    await runner.catch_up()  # several batches
+    head = await runtime.store.max_notification_id()
+
+    tracked = await runtime.pool.fetch(
+        "SELECT notification_id FROM hallpass_tracking WHERE application_name = 'counting'"
+    )
+    assert [r[0] for r in tracked] == [head]
+    assert await runner.position() == head and await rows(runtime) == list(range(1, (head or 0) + 1))
+    per_projection = await runtime.pool.fetch(
+        "SELECT application_name, count(*) FROM hallpass_tracking GROUP BY 1 HAVING count(*) > 1"
+    )
+    assert per_projection == [], "the runtime's own runners keep one row each too"

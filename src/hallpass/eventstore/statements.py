@@ -175,13 +175,17 @@ class Statements:
                 " FROM unnest($2::text[]) AS n"
             ),
             insert_trackings=(
+                # The earlier positions of these applications go in the same statement: the
+                # table keeps one row per application instead of one per batch.
+                f"WITH earlier AS (DELETE FROM {tracking} "
+                "WHERE application_name = ANY($1::text[]) AND notification_id < $2::bigint) "
                 f"INSERT INTO {tracking} (application_name, notification_id) "
                 "SELECT n, $2::bigint FROM unnest($1::text[]) AS n WHERE NOT EXISTS ("
                 f"SELECT 1 FROM {tracking} "
                 "WHERE application_name = n AND notification_id >= $2::bigint)"
             ),
             tracking_positions=(
-                # One index lookup per name: the table keeps a row per batch, so no GROUP BY.
+                # One index lookup per name (positions written one at a time may keep several rows).
                 f"SELECT n, (SELECT max(notification_id) FROM {tracking} WHERE application_name = n) "
                 "FROM unnest($1::text[]) AS n"
             ),

@@ -9,8 +9,11 @@ once, with `executemany` (one round trip, each statement still executed in order
 without arguments is a barrier: everything queued before it is sent before it, the rest after.
 Nothing is sent before `flush`.
 
-Results are not available: `execute` answers "" and `fetchval` None. Handlers return what they
-fetched only to say which school's pages changed; a rebuild tells every school at the end.
+Results are not available to the handler: `execute` answers "" and `fetchval` None. Handlers
+fetch only to say which school's pages changed (`UPDATE ... RETURNING school_id`), so the
+pipeline sends the statements queued by `fetchval` with `fetchmany` and gathers the first column
+of every row they return in `returned`: the live runner announces those schools, a rebuild tells
+every school at the end.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 from hallpass.eventstore.store import DbConnection
 
-Runs = dict[object, list[tuple[str, list[tuple[Any, ...]]]]]
+# Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
+# statements came from `fetchval`, whose results go to `returned`.
+Runs = dict[object, list[tuple[str, bool, list[tuple[Any, ...]]]]]
 
 
 class Pipeline:
@@ -32,25 +37,26 @@ class Pipeline:
         self.statements = 0
         self._runs: Runs = {}
         self._before: list[tuple[Runs, str]] = []  # what was queued before each barrier
+        self.returned: set[Any] = set()  # what the `fetchval` statements returned, once sent
 
     async def execute(self, sql: str, *args: Any) -> str:
-        self._queue(sql, args)
+        self._queue(sql, args, fetch=False)
         return ""
 
     async def fetchval(self, sql: str, *args: Any) -> None:
-        self._queue(sql, args)
+        self._queue(sql, args, fetch=True)
 
-    def _queue(self, sql: str, args: tuple[Any, ...]) -> None:
+    def _queue(self, sql: str, args: tuple[Any, ...], *, fetch: bool) -> None:
         self.statements += 1
         if not args:
             self._before.append((self._runs, sql))
             self._runs = {}
             return
         runs = self._runs.setdefault(args[0], [])
-        if runs and runs[-1][0] == sql:
-            runs[-1][1].append(args)
+        if runs and runs[-1][0] == sql and runs[-1][1] == fetch:
+            runs[-1][2].append(args)
         else:
-            runs.append((sql, [args]))
+            runs.append((sql, fetch, [args]))
 
     async def flush(self, conn: DbConnection | None = None) -> None:
         """Send everything queued (on `conn`, or the pipeline's own), barrier by barrier."""
@@ -60,22 +66,24 @@ class Pipeline:
         before, self._before = self._before, []
         runs, self._runs = self._runs, {}
         for earlier, barrier in before:
-            await _send(target, earlier)
+            await self._send(target, earlier)
             await target.execute(barrier)
-        await _send(target, runs)
+        await self._send(target, runs)
 
-
-async def _send(conn: DbConnection, runs: Runs) -> None:
-    """Round by round: round n holds every row's n-th run of the same SQL."""
-    rounds: list[dict[str, list[tuple[Any, ...]]]] = []
-    for each in runs.values():
-        for n, (sql, args) in enumerate(each):
-            if n == len(rounds):
-                rounds.append(defaultdict(list))
-            rounds[n][sql].extend(args)
-    for statements in rounds:
-        for sql, args in statements.items():
-            if len(args) == 1:
-                await conn.execute(sql, *args[0])
-            else:
-                await conn.executemany(sql, args)
+    async def _send(self, conn: DbConnection, runs: Runs) -> None:
+        """Round by round: round n holds every row's n-th run of the same SQL."""
+        rounds: list[dict[tuple[str, bool], list[tuple[Any, ...]]]] = []
+        for each in runs.values():
+            for n, (sql, fetch, args) in enumerate(each):
+                if n == len(rounds):
+                    rounds.append(defaultdict(list))
+                rounds[n][(sql, fetch)].extend(args)
+        for statements in rounds:
+            for (sql, fetch), args in statements.items():
+                if fetch:
+                    rows = await conn.fetchmany(sql, args)
+                    self.returned.update(row[0] for row in rows)
+                elif len(args) == 1:
+                    await conn.execute(sql, *args[0])
+                else:
+                    await conn.executemany(sql, args)

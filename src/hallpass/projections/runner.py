@@ -131,6 +131,9 @@ class ProjectionRunner:
             decoded = _Decoded(self.mapper)
             schools: set[str] = set()
             moved: list[str] = []
+            # The usual way, the handlers' statements go out together at the end (`pipeline`);
+            # event by event, each goes at once inside its event's savepoint.
+            pipeline = None if each else Pipeline()
             for projection in self.projections:
                 position = positions[projection.name]
                 mine = [n for n in notifications if n.id > position]
@@ -138,8 +141,16 @@ class ProjectionRunner:
                     continue
                 moved.append(projection.name)
                 schools |= await self._apply_batch(
-                    conn, projection, mine, held.get(projection.name, {}), decoded, each=each
+                    conn, pipeline, projection, mine, held.get(projection.name, {}), decoded
                 )
+            if pipeline is not None:
+                try:
+                    await pipeline.flush(conn)
+                except Exception as e:
+                    if is_transient(e):
+                        raise
+                    raise EventFailed from e  # which event is not known: each in its savepoint
+                schools |= {str(school) for school in pipeline.returned if school is not None}
             last = notifications[-1].id
             await self.store.insert_trackings(conn, moved, last)
             await conn.execute(
@@ -156,14 +167,14 @@ class ProjectionRunner:
     async def _apply_batch(
         self,
         conn: asyncpg.Connection,
+        pipeline: Pipeline | None,
         projection: Projection,
         notifications: list[Notification],
         held: Mapping[UUID, int],
         decoded: _Decoded,
-        *,
-        each: bool,
     ) -> set[str]:
-        """Apply the batch; with `each`, every event in its own savepoint, parking those that fail."""
+        """Apply the batch: into `pipeline`, or without one every event in its own savepoint,
+        parking those that fail."""
         blocked: dict[UUID | str, int] = {stream: first for stream, first in held.items()}
         schools: set[str] = set()
         for notification in notifications:
@@ -171,9 +182,9 @@ class ProjectionRunner:
             if first is not None:
                 await self.parked.park(conn, projection.name, notification, held_error(first), first)
                 continue
-            if not each:
+            if pipeline is not None:
                 try:
-                    changed = await projection.handle(conn, decoded(notification), notification.id)
+                    changed = await projection.handle(pipeline, decoded(notification), notification.id)
                 except Exception as e:
                     if is_transient(e):
                         raise
