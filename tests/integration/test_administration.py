@@ -18,6 +18,7 @@ from hallpass.commands.admin_messages import (
     AddStaff,
     AddStudent,
     ChangeLocation,
+    ChangeSchool,
     ChangeStaff,
     ChangeStudent,
     SetUp,
@@ -251,3 +252,18 @@ async def test_read_only_roles_make_no_pass(runtime: Runtime) -> None:
     )
     with pytest.raises(Forbidden, match="read-only"):
         await runtime.app.create_passes(by(auditor), passes)
+
+
+async def test_a_school_change_answers_with_the_new_values_and_turns_the_portal_on(runtime: Runtime) -> None:
+    school = await make_school(runtime, label="Portal", students=1)
+    body = ChangeSchool(name="Portal Academy", timezone="America/New_York", portal_enabled=True)
+    changed = await runtime.app.change_school(by(school.admin()), school.id, body)
+    answer = changed.body["school"]
+    assert (answer["name"], answer["timezone"], answer["portal_enabled"]) == (
+        "Portal Academy",
+        "America/New_York",
+        True,
+    )
+    assert answer["portal_needs_approval"] is False
+    again = await runtime.app.change_school(by(school.admin()), school.id, body)
+    assert again.notification_id is None

@@ -31,9 +31,14 @@ Roles = Annotated[list[Role], msgspec.Meta(min_length=1, max_length=len(Role))]
 
 
 class SchoolFields(Command, frozen=True):
+    """A school's name and time zone; the dismissal time and the Student Portal's switches are
+    left as they are when not given."""
+
     name: RecordName
     timezone: TimeZone
     dismissal_time: TimeOfDay | None = None
+    portal_enabled: bool | None = None
+    portal_needs_approval: bool | None = None
 
 
 class AddSchool(SchoolFields, frozen=True):
@@ -155,6 +160,8 @@ def school_body(school: School) -> dict[str, Any]:
         "name": school.name,
         "timezone": school.timezone,
         "dismissal_time": school.dismissal_time.isoformat() if school.dismissal_time else None,
+        "portal_enabled": school.portal_enabled,
+        "portal_needs_approval": school.portal_needs_approval,
         "version": school.version,
     }
 

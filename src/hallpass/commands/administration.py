@@ -59,6 +59,26 @@ def provenance(acting: Acting, cause: Cause | None) -> Provenance:
     return {"now": acting.now, "by": acting.by, "cause": cause}
 
 
+def portal(acting: Acting, school: School, command: SchoolFields) -> bool:
+    """The Student Portal's switches, where given; its approval destinations stay as they are."""
+    enabled = school.portal_enabled if command.portal_enabled is None else command.portal_enabled
+    needs = (
+        school.portal_needs_approval
+        if command.portal_needs_approval is None
+        else command.portal_needs_approval
+    )
+    if (enabled, needs) == (school.portal_enabled, school.portal_needs_approval):
+        return False
+    school.change_portal_settings(
+        enabled=enabled,
+        needs_approval=needs,
+        approval_destination_ids=list(school.portal_approval_destinations),
+        now=acting.now,
+        actor_id=acting.actor.id,
+    )
+    return True
+
+
 class AdministrationCommands(DirectoryCommands):
     """Mixed into `Hallpass`."""
 
@@ -186,12 +206,14 @@ class AdministrationCommands(DirectoryCommands):
         )
         if command.dismissal_time is not None:
             school.set_dismissal_time(at=command.dismissal_time, now=acting.now)
+        portal(acting, school, command)
         return created({"school": school_body(school)}, [school])
 
     @handler(keyed=False)
     async def change_school(self, acting: Acting, school_id: UUID, command: ChangeSchool) -> Decided:
         school = await self.administered_school(acting.actor, school_id)
-        return done({"school": school_body(school)}, self.revise_school(acting, school, command, ADMIN_CAUSE))
+        changed = self.revise_school(acting, school, command, ADMIN_CAUSE)
+        return done({"school": school_body(school)}, changed)
 
     def revise_school(
         self, acting: Acting, school: School, command: SchoolFields, cause: Cause | None
@@ -210,6 +232,8 @@ class AdministrationCommands(DirectoryCommands):
         at = command.dismissal_time or (school.dismissal_time if zone_changed else None)
         if at is not None and (zone_changed or at != school.dismissal_time):
             school.set_dismissal_time(at=at, now=acting.now)  # the next dismissal, in the new zone
+            changed = True
+        if portal(acting, school, command):
             changed = True
         return [school] if changed else []
 
@@ -373,10 +397,8 @@ class AdministrationCommands(DirectoryCommands):
     @handler(keyed=False)
     async def _change_student(self, acting: Acting, student_id: UUID, command: ChangeStudent) -> Decided:
         student = await self.administered(acting.actor, student_id, Student, "student")
-        return done(
-            {"student": student_body(student)},
-            await self.revise_student(acting, student, command, ADMIN_CAUSE),
-        )
+        changed = await self.revise_student(acting, student, command, ADMIN_CAUSE)
+        return done({"student": student_body(student)}, changed)
 
     async def revise_student(
         self, acting: Acting, student: Student, command: ChangeStudent, cause: Cause | None

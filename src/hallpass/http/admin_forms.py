@@ -98,6 +98,10 @@ SCHOOL = Form(
         Field("name", "Name"),
         Field("timezone", "Time zone", hint="An IANA name, e.g. America/Chicago"),
         Field("dismissal_time", "Dismissal time", "time", required=False),
+        Field("portal_enabled", "Student Portal is on", "checkbox"),
+        Field(
+            "portal_needs_approval", "Student passes need teacher approval (every destination)", "checkbox"
+        ),
     ),
     (Column("Name", lambda r: r["name"]), Column("Time zone", lambda r: r["timezone"])),
 )

@@ -108,7 +108,8 @@ class AdminListView:
 
     async def school(self, school_id: UUID) -> dict[str, Any] | None:
         row = await self.pool.fetchrow(
-            "SELECT s.*, d.name AS district_name, st.dismissal_time FROM dir_schools s"
+            "SELECT s.*, d.name AS district_name, st.dismissal_time, st.portal_enabled,"
+            " st.portal_needs_approval FROM dir_schools s"
             " LEFT JOIN dir_districts d ON d.district_id = s.district_id"
             " LEFT JOIN school_settings st ON st.school_id = s.school_id WHERE s.school_id = $1",
             school_id,
