@@ -18,7 +18,8 @@ from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from hallpass import bounds, cli_setup
+from hallpass import bounds, cli_audit, cli_setup
+from hallpass.audit.checkpoints import checkpoint_key, sign_periodically
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.commands.admin_messages import SetUp
 from hallpass.errors import DomainError
@@ -269,6 +270,30 @@ def command_roster_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if outcome.report.ok else 1
 
 
+async def audit_verify(url: str, secret_key: str, args: argparse.Namespace) -> int:
+    async with opened_runtime(url) as runtime:
+        with progress_bar("verifying the event log") as shown:
+            verification = await cli_audit.run_verify(runtime, secret_key, args, shown)
+    return cli_audit.describe(verification)
+
+
+def command_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 1 when an event or checkpoint does not match."""
+    with started_services(settings, redis=False) as resolved:
+        return asyncio.run(audit_verify(database_url(resolved), resolved.secret_key, args))
+
+
+async def audit_checkpoint(url: str, secret_key: str) -> str:
+    async with opened_runtime(url) as runtime:
+        return await cli_audit.run_checkpoint(runtime, secret_key)
+
+
+def command_audit_checkpoint(settings: Settings, args: argparse.Namespace) -> int:
+    with started_services(settings, redis=False) as resolved:
+        print(asyncio.run(audit_checkpoint(database_url(resolved), resolved.secret_key)))
+    return 0
+
+
 # -- process types -------------------------------------------------------------------------
 
 
@@ -289,14 +314,19 @@ def command_web(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def follow_log(url: str) -> None:
-    """Run every projection until SIGINT or SIGTERM; the first failure stops them all."""
+async def follow_log(url: str, secret_key: str) -> None:
+    """Run every projection, and sign a checkpoint of the log every few minutes, until SIGINT or
+    SIGTERM; the first failure stops them all."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     async with opened_runtime(url) as runtime:
         tasks = [asyncio.create_task(runner.run(stop)) for runner in runtime.runners]
+        signing = sign_periodically(
+            runtime.pool, runtime.store.events_table, checkpoint_key(secret_key), stop
+        )
+        tasks.append(asyncio.create_task(signing))
         await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         stop.set()
         results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -307,7 +337,7 @@ async def follow_log(url: str) -> None:
 
 def command_projector(settings: Settings, args: argparse.Namespace) -> int:
     with started_services(settings, redis=False) as resolved:
-        asyncio.run(follow_log(database_url(resolved)))
+        asyncio.run(follow_log(database_url(resolved), resolved.secret_key))
     return 0
 
 
@@ -385,6 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     imports.add_argument(
         "--valid-rows", action="store_true", help="import the rows without errors even if others have some"
+    )
+    cli_audit.add_arguments(
+        add("audit", command_audit_verify, "tamper evidence of the event log"),
+        command_audit_verify,
+        command_audit_checkpoint,
     )
     return parser
 

@@ -12,6 +12,38 @@ from hallpass.eventstore.identifiers import (
     validate_identifier,
 )
 
+# Each event's hash chains it to the previous version of its stream (decision 077): sha256 of that
+# event's hash (32 zero bytes for a stream's first) and this event's stream, version, topic and
+# state. `hallpass.audit.chain.event_hash` is the same function in Python.
+GENESIS_SQL = "'\\x" + "00" * 32 + "'::bytea"
+
+
+def _content(e: str) -> str:
+    topic = f"convert_to({e}.topic, 'UTF8')"
+    return (
+        f"uuid_send({e}.originator_id) || int8send({e}.originator_version) "
+        f"|| int4send(octet_length({topic})) || {topic} || coalesce({e}.state, ''::bytea)"
+    )
+
+
+def _chain(events: str, source: str) -> str:
+    """A recursive CTE `chain` (stream, version, hash) over the rows of CTE `source`: a row whose
+    previous version is also in `source` chains to it, any other to the table's previous version."""
+    return (
+        "chain AS ("
+        "SELECT s.originator_id, s.originator_version, "
+        f"sha256(coalesce(t.hash, {GENESIS_SQL}) || {_content('s')}) AS hash "
+        f"FROM {source} s LEFT JOIN {events} t "
+        "ON t.originator_id = s.originator_id AND t.originator_version = s.originator_version - 1 "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {source} p "
+        "WHERE p.originator_id = s.originator_id AND p.originator_version = s.originator_version - 1) "
+        "UNION ALL "
+        f"SELECT s.originator_id, s.originator_version, sha256(c.hash || {_content('s')}) "
+        f"FROM chain c JOIN {source} s "
+        "ON s.originator_id = c.originator_id AND s.originator_version = c.originator_version + 1)"
+    )
+
+
 _AUTOVACUUM = (
     "WITH ("
     "autovacuum_enabled = true, "
@@ -32,6 +64,7 @@ class Statements:
     channel: str
     create_events_table: str
     create_snapshots_table: str
+    add_hash_column: str
     insert_snapshots: str
     create_notification_id_index: str
     create_tracking_table: str
@@ -85,8 +118,10 @@ class Statements:
                 "topic text NOT NULL, "
                 "state bytea, "
                 "notification_id bigserial, "
+                "hash bytea, "
                 f"PRIMARY KEY (originator_id, originator_version)) {_AUTOVACUUM}"
             ),
+            add_hash_column=f"ALTER TABLE {events} ADD COLUMN IF NOT EXISTS hash bytea",
             create_notification_id_index=(
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {events} (notification_id ASC)"
             ),
@@ -99,11 +134,14 @@ class Statements:
             lock_events=f"LOCK TABLE {events} IN EXCLUSIVE MODE",
             begin_locked=f"BEGIN; LOCK TABLE {events} IN EXCLUSIVE MODE",
             insert_events=(
-                f"WITH inserted AS ("
-                f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
-                "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, n) "
+                "WITH RECURSIVE e AS ("
+                "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) "
+                "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, n)), "
+                f"{_chain(events, 'e')}, "
+                "inserted AS ("
+                f"INSERT INTO {events} (originator_id, originator_version, topic, state, hash) "
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state, chain.hash "
+                "FROM e JOIN chain USING (originator_id, originator_version) "
                 "ORDER BY e.n "
                 "RETURNING notification_id) "
                 "SELECT array_agg(notification_id ORDER BY notification_id) AS ids, "
@@ -112,19 +150,22 @@ class Statements:
             ),
             insert_batch=(
                 # Several appends in one statement: an append any of whose stream versions is
-                # already recorded ("clashed") writes nothing; the others are inserted in order.
+                # already recorded ("clashed") writes nothing; the others are inserted in order,
+                # each event with its hash chained to its stream's previous version.
                 # All parts of the statement see the table as it was when it began.
-                "WITH e AS ("
+                "WITH RECURSIVE e AS ("
                 "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::int[]) "
                 "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, append_no, n)), "
                 "clashed AS ("
                 f"SELECT DISTINCT e.append_no FROM e JOIN {events} t "
                 "ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version), "
+                "kept AS (SELECT * FROM e WHERE e.append_no NOT IN (SELECT append_no FROM clashed)), "
+                f"{_chain(events, 'kept')}, "
                 "inserted AS ("
-                f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state FROM e "
-                "WHERE e.append_no NOT IN (SELECT append_no FROM clashed) "
-                "ORDER BY e.n "
+                f"INSERT INTO {events} (originator_id, originator_version, topic, state, hash) "
+                "SELECT kept.originator_id, kept.originator_version, kept.topic, kept.state, chain.hash "
+                "FROM kept JOIN chain USING (originator_id, originator_version) "
+                "ORDER BY kept.n "
                 "RETURNING notification_id) "
                 "SELECT (SELECT array_agg(append_no) FROM clashed) AS clashed, "
                 "array_agg(notification_id ORDER BY notification_id) AS ids, "

@@ -18,6 +18,7 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
+from hallpass.eventstore.chain import chain_existing_events
 from hallpass.eventstore.errors import translated_errors
 from hallpass.eventstore.group_commit import BatchResult, GroupCommitLimits, GroupCommitter, PendingAppend
 from hallpass.eventstore.statements import Statements
@@ -72,6 +73,8 @@ class EventStore:
                 await conn.execute(self._sql.create_notification_id_index)
                 await conn.execute(self._sql.create_tracking_table)
                 await conn.execute(self._sql.create_snapshots_table)
+                await conn.execute(self._sql.add_hash_column)
+                await chain_existing_events(conn, self.events_table)
 
     async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
         """Insert ``events`` atomically and return their notification IDs, in order.

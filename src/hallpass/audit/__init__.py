@@ -1,0 +1,1 @@
+"""Compliance audit: tamper evidence, histories, the hallway at a past moment, exports."""
