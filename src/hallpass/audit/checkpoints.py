@@ -1,4 +1,4 @@
-"""Signed checkpoints over the whole log (decision 077).
+"""Signed checkpoints over the whole log (decision 079).
 
 A checkpoint folds every event since the previous checkpoint, in notification order, into a
 running digest (``fold``) and signs its position, its count of events and that digest with an

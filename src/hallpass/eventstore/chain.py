@@ -1,4 +1,4 @@
-"""The hash chain of each stream (decision 077), and the one-time migration of older logs.
+"""The hash chain of each stream (decision 079), and the one-time migration of older logs.
 
 Every event's ``hash`` is sha256 over the hash of its stream's previous version (32 zero bytes
 for a stream's first event) and its own stream id, version, topic and state. The append

@@ -12,7 +12,7 @@ from hallpass.eventstore.identifiers import (
     validate_identifier,
 )
 
-# Each event's hash chains it to the previous version of its stream (decision 077): sha256 of that
+# Each event's hash chains it to the previous version of its stream (decision 079): sha256 of that
 # event's hash (32 zero bytes for a stream's first) and this event's stream, version, topic and
 # state. `hallpass.audit.chain.event_hash` is the same function in Python.
 GENESIS_SQL = "'\\x" + "00" * 32 + "'::bytea"
