@@ -249,6 +249,7 @@ def command_retry(settings: Settings, args: argparse.Namespace) -> int:
 async def import_roster(url: str, args: argparse.Namespace) -> ImportOutcome:
     console = Console(stderr=True)
     async with opened_runtime(url) as runtime:
+        await catch_up(runtime)  # the import matches a school and its rooms set up by hand by name
         outcome = await roster_console.import_from_path(
             runtime,
             args.path,

@@ -61,3 +61,26 @@ async def test_a_bad_file_exits_1_with_its_line(
     assert "users.csv:6 role: 'wizard' is not a role Hallpass knows" in result.stdout
     assert "Nothing was imported" in result.stdout
     assert await runtime.pool.fetchval("SELECT count(*) FROM dir_students") == 0
+
+
+async def test_the_school_set_up_by_hand_is_the_rosters_school_of_that_name(
+    runtime: Runtime, fresh_database_url: str, tmp_path: Path
+) -> None:
+    """Its read model not yet caught up: the command catches up before it matches by name."""
+    now = datetime.now(UTC)
+    district = await runtime.app.found_district(name="Cli District", now=now)
+    school = await runtime.app.register_school(
+        name="Elm School", timezone="America/Chicago", district_id=district.id, now=now
+    )
+    folder = tmp_path / "roster"
+    folder.mkdir()
+    for name, text in oneroster.roster().texts.items():
+        (folder / name).write_text(text)
+    result = roster_import(fresh_database_url, tmp_path / "data", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for runner in runtime.runners:
+        await runner.catch_up()
+    assert await runtime.pool.fetchval("SELECT count(*) FROM dir_schools") == 1
+    assert {r["school_id"] for r in await runtime.pool.fetch("SELECT school_id FROM dir_students")} == {
+        school.id
+    }
