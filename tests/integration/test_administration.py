@@ -257,3 +257,17 @@ async def test_a_school_change_answers_with_the_new_values_and_turns_the_portal_
     assert answer["portal_needs_approval"] is False
     again = await runtime.app.change_school(by(school.admin()), school.id, body)
     assert again.notification_id is None
+
+
+async def test_a_student_signs_in_to_the_portal_with_a_changed_hall_pass_id(runtime: Runtime) -> None:
+    school = await make_school(runtime, label="NewNumber", students=1)
+    await runtime.app.change_school(
+        by(school.admin()),
+        school.id,
+        ChangeSchool(name="NewNumber School", timezone="America/Chicago", portal_enabled=True),
+    )
+    s = await student(runtime, school.students[0])
+    fresh = s.hall_pass_id + 77
+    await runtime.app.change_student(by(school.admin()), s.id, as_change(s, hall_pass_id=fresh))
+    actor, must_change = await runtime.app.sign_in_student(school.id, str(fresh), str(fresh), now=now())
+    assert actor.id == s.id and must_change
