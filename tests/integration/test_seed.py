@@ -96,6 +96,18 @@ async def test_a_teacher_signs_in_with_the_demo_password(runtime: Runtime, demo:
     assert role == "teacher"
 
 
+@pytest.mark.parametrize(
+    ("email", "administers"),
+    [("jose.alvarez@lincoln.example.org", False), ("mateo.walker@lincoln.example.org", True)],
+)
+async def test_the_accounts_the_readme_names_sign_in(
+    runtime: Runtime, demo: DemoSchool, email: str, administers: bool
+) -> None:
+    actor = await runtime.app.sign_in_staff(email, DEMO_PASSWORD, now=NOW)
+    assert actor is not None and actor.school_id == demo.school_id
+    assert actor.administers is administers
+
+
 async def test_the_read_models_describe_the_seeded_school(runtime: Runtime, demo: DemoSchool) -> None:
     assert await describe_demo_school(runtime) == demo
 
