@@ -45,7 +45,13 @@ def _immutable(value: Any) -> bool:
 def clone(aggregate: A) -> A:
     """A copy to hand out: values that cannot change are shared, any other is deep-copied."""
     twin = object.__new__(type(aggregate))
-    twin.__dict__.update({k: v if _immutable(v) else copy.deepcopy(v) for k, v in aggregate.__dict__.items()})
+    twin.__dict__.update(
+        {
+            k: v if _immutable(v) else copy.deepcopy(v)
+            for k, v in aggregate.__dict__.items()
+            if k != "_pending_events"  # the twin's own, empty: never copied
+        }
+    )
     twin.__dict__["_pending_events"] = []
     return twin
 

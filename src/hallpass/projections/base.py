@@ -17,6 +17,10 @@ class Projection(Protocol):
 
     `handle` runs inside the runner's transaction, together with the tracking record, so
     each event takes effect exactly once. It returns the schools whose views changed.
+    `conn` is usually a `Pipeline` (decisions 052, 057): statements are queued and sent together
+    at the end of the batch, so `handle` may only `execute`, or `fetchval` a statement whose
+    result it returns as the school that changed (the pipeline answers None and gathers it);
+    each statement's first argument names the row it changes.
     `serves_requests` says whether pages and API answers read it, and so wait for it after a
     command; a projection that only background workers read does not hold answers up.
     """
