@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -60,11 +61,16 @@ class StudentScope:
     grades: frozenset[int] = frozenset()
     student_ids: frozenset[UUID] = frozenset()
 
-    def allows(self, *, student_id: UUID, grade: int, homeroom_id: UUID | None) -> bool:
+    def allows(
+        self, *, student_id: UUID, grade: int, homeroom_id: UUID | None, class_rooms: Collection[UUID] = ()
+    ) -> bool:
+        """`class_rooms`: the rooms the student's classes meet in (the roster's class lists), so a
+        classroom serves its homeroom's students and those of every class taught there."""
         if self.mode is StudentMode.ALL:
             return True
         if self.mode is StudentMode.CLASSROOM:
-            return homeroom_id is not None and homeroom_id in self.homeroom_ids
+            rooms = self.homeroom_ids
+            return (homeroom_id is not None and homeroom_id in rooms) or any(r in rooms for r in class_rooms)
         if self.mode is StudentMode.GRADE:
             return grade in self.grades
         return student_id in self.student_ids
@@ -177,8 +183,19 @@ class Kiosk(Aggregate):
         if self.status is KioskStatus.EXITED:
             raise Unauthenticated("kiosk mode has ended on this device")
 
-    def check_student(self, *, student_id: UUID, grade: int, homeroom_id: UUID | None, name: str) -> None:
-        if not self.scope.allows(student_id=student_id, grade=grade, homeroom_id=homeroom_id):
+    def check_student(
+        self,
+        *,
+        student_id: UUID,
+        grade: int,
+        homeroom_id: UUID | None,
+        name: str,
+        class_rooms: Collection[UUID] = (),
+    ) -> None:
+        allowed = self.scope.allows(
+            student_id=student_id, grade=grade, homeroom_id=homeroom_id, class_rooms=class_rooms
+        )
+        if not allowed:
             raise StudentNotAllowed(
                 f"{name} cannot use this kiosk; ask your teacher", student_id=str(student_id)
             )

@@ -18,6 +18,7 @@ from hallpass.commands.messages import Command, CreatePasses
 from hallpass.commands.passes import PassCommands
 from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_password, kiosk_login
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from hallpass.projections.classes import class_rooms
 from hallpass.text import is_number
 
 MANAGERS = ("admin", "district_admin", "office")
@@ -195,6 +196,8 @@ class KioskCommands(PassCommands):
             grade=student.grade,
             homeroom_id=student.homeroom_id,
             name=student.full_name,
+            # The roster's class lists, as the read model has them (as dismissal reads pass_list).
+            class_rooms=await class_rooms(self.store.pool, student.id),
         )
         return student
 

@@ -33,6 +33,7 @@ from hallpass.http.auth import (
 from hallpass.http.common import acting, form_key, query_search, runtime, visible
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
+from hallpass.projections.classes import class_rooms
 
 KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
 KIOSK_PREFIXES = ("/kiosk/", "/api/v1/kiosk/", "/static/")
@@ -109,7 +110,12 @@ async def _student(request: Request, kiosk: Kiosk, raw: str) -> dict[str, Any] |
     if not rows:
         return None
     row = rows[0]
-    allowed = kiosk.scope.allows(student_id=student_id, grade=row["grade"], homeroom_id=row["homeroom_id"])
+    allowed = kiosk.scope.allows(
+        student_id=student_id,
+        grade=row["grade"],
+        homeroom_id=row["homeroom_id"],
+        class_rooms=await class_rooms(runtime(request).pool, student_id),
+    )
     return row if allowed else None
 
 

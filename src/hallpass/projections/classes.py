@@ -148,3 +148,14 @@ class ClassesView:
             Member.STUDENT.value,
         )
         return [r["person_id"] for r in rows]
+
+
+async def class_rooms(pool: asyncpg.Pool, student_id: UUID) -> frozenset[UUID]:
+    """The rooms a student's active classes meet in: a kiosk set up for a classroom serves them."""
+    rows = await pool.fetch(
+        "SELECT c.room_id FROM roster_enrolments e JOIN roster_classes c ON c.class_id = e.class_id"
+        " WHERE e.person_id = $1 AND e.member = $2 AND e.active AND c.active AND c.room_id IS NOT NULL",
+        student_id,
+        Member.STUDENT.value,
+    )
+    return frozenset(r["room_id"] for r in rows)

@@ -27,6 +27,8 @@ class Candidate(StudentDetails):
 
     student_id: UUID
     open_pass_id: UUID | None = None
+    class_rooms: frozenset[UUID] = frozenset()
+    """The rooms the student's classes meet in (the roster's class lists)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ def matches(
     allowed = (
         c
         for c in candidates
-        if scope.allows(student_id=c.student_id, grade=c.grade, homeroom_id=c.homeroom_id)
+        if scope.allows(
+            student_id=c.student_id, grade=c.grade, homeroom_id=c.homeroom_id, class_rooms=c.class_rooms
+        )
     )
     if query.external_id is not None:
         wanted = query.external_id

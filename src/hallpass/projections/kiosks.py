@@ -74,8 +74,16 @@ class KioskProjection(StatementProjection):
     statements = STATEMENTS
 
 
-CANDIDATE_SQL = """
-SELECT student_id, first_name, last_name, grade, homeroom_id, hall_pass_id, external_id, open_pass_id
+CLASS_ROOMS_SQL = """
+SELECT c.room_id FROM roster_enrolments e JOIN roster_classes c ON c.class_id = e.class_id
+WHERE e.person_id = dir_students.student_id AND e.member = 'student' AND e.active AND c.active
+    AND c.room_id IS NOT NULL
+"""
+"""The rooms a student's classes meet in: a kiosk's classroom serves them too (decision 077)."""
+
+CANDIDATE_SQL = f"""
+SELECT student_id, first_name, last_name, grade, homeroom_id, hall_pass_id, external_id, open_pass_id,
+    ARRAY({CLASS_ROOMS_SQL}) AS class_rooms
 FROM dir_students WHERE school_id = $1 AND active
 """
 
@@ -149,7 +157,10 @@ class KioskView:
 def _in_scope(school_id: UUID, scope: StudentScope) -> tuple[str, list[Any]]:
     """The candidate query for the students the scope allows, and its arguments."""
     if scope.mode is StudentMode.CLASSROOM:
-        return CANDIDATE_SQL + " AND homeroom_id = ANY($2::uuid[])", [school_id, list(scope.homeroom_ids)]
+        in_rooms = (
+            f"(homeroom_id = ANY($2::uuid[]) OR EXISTS ({CLASS_ROOMS_SQL} AND c.room_id = ANY($2::uuid[])))"
+        )
+        return CANDIDATE_SQL + " AND " + in_rooms, [school_id, list(scope.homeroom_ids)]
     if scope.mode is StudentMode.GRADE:
         return CANDIDATE_SQL + " AND grade = ANY($2::int[])", [school_id, list(scope.grades)]
     if scope.mode is StudentMode.LIST:
@@ -192,4 +203,4 @@ def _word_starts(words: tuple[str, ...], *, typos: bool) -> list[Condition]:
 
 
 def _candidates(rows: Iterable[asyncpg.Record]) -> Iterator[Candidate]:
-    return (Candidate(**dict(r)) for r in rows)
+    return (Candidate(**{**dict(r), "class_rooms": frozenset(r["class_rooms"])}) for r in rows)
