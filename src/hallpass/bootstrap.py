@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from hallpass.audit.access import AccessLog
+from hallpass.audit.index import AuditIndexProjection
 from hallpass.commands import Hallpass
 from hallpass.credentials import CredentialStore
 from hallpass.eventstore import EventStore
@@ -33,6 +35,7 @@ def all_projections() -> list[Projection]:
         KioskProjection(),
         SchoolSettingsProjection(),
         ClassesProjection(),
+        AuditIndexProjection(),
     ]
 
 
@@ -110,6 +113,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
             await credentials.create_schema()
             await sessions.create_schema()
             await uploads.create_schema()
+            await AccessLog(pool).create_schema()
             for runner in runners:
                 await runner.create_schema()
         finally:
