@@ -52,28 +52,28 @@ class Section:
     searchable: bool = True
 
 
-SECTIONS = (
-    Section(
-        admin_forms.LOCATION,
-        "locations",
-        Hallpass.add_location,
-        AddLocation,
-        Hallpass.change_location,
-        ChangeLocation,
-        False,
-    ),
-    Section(admin_forms.STAFF, "staff", Hallpass.add_staff, AddStaff, Hallpass.change_staff, ChangeStaff),
-    Section(
-        admin_forms.STUDENT,
-        "students",
-        Hallpass.add_student,
-        AddStudent,
-        Hallpass.change_student,
-        ChangeStudent,
-    ),
+LOCATIONS = Section(
+    admin_forms.LOCATION,
+    "locations",
+    Hallpass.add_location,
+    AddLocation,
+    Hallpass.change_location,
+    ChangeLocation,
+    searchable=False,
 )
+STAFF = Section(admin_forms.STAFF, "staff", Hallpass.add_staff, AddStaff, Hallpass.change_staff, ChangeStaff)
+STUDENTS = Section(
+    admin_forms.STUDENT, "students", Hallpass.add_student, AddStudent, Hallpass.change_student, ChangeStudent
+)
+SECTIONS = (LOCATIONS, STAFF, STUDENTS)
 SCHOOLS = Section(
-    admin_forms.SCHOOL, "schools", Hallpass.add_school, AddSchool, Hallpass.change_school, ChangeSchool, False
+    admin_forms.SCHOOL,
+    "schools",
+    Hallpass.add_school,
+    AddSchool,
+    Hallpass.change_school,
+    ChangeSchool,
+    searchable=False,
 )
 KEYS = {"school": "school_id", "location": "location_id", "staff": "staff_id", "student": "student_id"}
 
@@ -301,7 +301,7 @@ async def _form_page(
 async def reset_staff_password(request: Request, actor: Actor, form: FormData | None) -> Response:
     staff_id = path_uuid(request, "staff_id", "staff")
     answer = await runtime(request).app.reset_staff_password(acting(request, actor), staff_id)
-    row = await _record(request, actor, SECTIONS[1], staff_id)
+    row = await _record(request, actor, STAFF, staff_id)
     return _render(
         request,
         "admin/reset.html",
