@@ -32,6 +32,10 @@ CREATE INDEX IF NOT EXISTS audit_streams_student ON audit_streams (student_id) W
 CREATE INDEX IF NOT EXISTS audit_streams_origin ON audit_streams (origin_id) WHERE origin_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS audit_streams_destination ON audit_streams (destination_id)
     WHERE destination_id IS NOT NULL;
+-- When a pass was open, as one range, so "open at an instant" is one GiST index lookup.
+ALTER TABLE audit_streams ADD COLUMN IF NOT EXISTS span tstzrange
+    GENERATED ALWAYS AS (tstzrange(opened_at, closed_at, '[)')) STORED;
+CREATE INDEX IF NOT EXISTS audit_streams_span ON audit_streams USING gist (span) WHERE kind = 'Pass';
 CREATE TABLE IF NOT EXISTS audit_actions (
     actor_id uuid NOT NULL,
     notification_id bigint NOT NULL,
@@ -42,7 +46,9 @@ CREATE TABLE IF NOT EXISTS audit_actions (
 PASS_ENDINGS = (Pass.Completed, Pass.ReturnRecorded, Pass.Terminated, Pass.Cancelled, Pass.Denied)
 
 _STREAM = (
-    "INSERT INTO audit_streams VALUES ($1, $2, $3, $4, $5, $6, $7, NULL) ON CONFLICT (stream_id) DO NOTHING"
+    "INSERT INTO audit_streams "
+    "(stream_id, school_id, kind, student_id, origin_id, destination_id, opened_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (stream_id) DO NOTHING"
 )
 _CLOSED = "UPDATE audit_streams SET closed_at = $2 WHERE stream_id = $1"
 _ACTED = "INSERT INTO audit_actions VALUES ($1, $2) ON CONFLICT DO NOTHING"

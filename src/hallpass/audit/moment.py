@@ -47,8 +47,7 @@ class OutOfRoom:
 
 
 _CANDIDATES = (
-    "SELECT stream_id FROM audit_streams WHERE school_id = $1 AND kind = 'Pass' "
-    "AND opened_at <= $2 AND (closed_at IS NULL OR closed_at > $2)"
+    "SELECT stream_id FROM audit_streams WHERE kind = 'Pass' AND span @> $2::timestamptz AND school_id = $1"
 )
 _EVERY_PASS = "SELECT stream_id FROM audit_streams WHERE school_id = $1 AND kind = 'Pass'"
 
