@@ -15,9 +15,8 @@ import pytest_asyncio
 
 from hallpass.aggregates.staff import Role
 from hallpass.commands.directory import NewStaff
-from hallpass.credentials import hash_password
 from support.api_client import ApiClient
-from support.school import PASSWORD, SchoolFixture
+from support.school import SchoolFixture, give_password
 from support.server import LiveServer
 
 OWN_SCHOOL_STUDENTS = 130
@@ -190,14 +189,7 @@ async def district_admin(server: LiveServer, own_school: SchoolFixture) -> Async
     (dee,) = await server.runtime.app.hire_staff(
         own_school.id, [NewStaff("Dee District", email, (Role.DISTRICT_ADMIN,), None)], now=now
     )
-    await server.runtime.credentials.set_password_hash(
-        login=email,
-        principal_kind="staff",
-        principal_id=dee.id,
-        school_id=own_school.id,
-        password_hash=await hash_password(PASSWORD),
-        now=now,
-    )
+    await give_password(server.runtime, email, dee.id, own_school.id, now)
     async with ApiClient.session(server.url, email) as client:
         yield client
 

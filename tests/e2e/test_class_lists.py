@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from hallpass.aggregates import ids
-from hallpass.credentials import hash_password
 from support.oneroster import CLASSES, ENROLLMENTS, USERS, roster
 from support.pages import staff_browser
-from support.school import PASSWORD
+from support.school import PASSWORD, give_password
 from support.server import LiveServer
 
 
@@ -37,14 +36,7 @@ async def test_create_hall_pass_filters_by_the_teachers_classes(server: LiveServ
     assert await rt.watcher.wait_for(outcome.notification_id)
     ada = ids.staff_email_index(email)
     school_id = await rt.pool.fetchval("SELECT school_id FROM dir_staff WHERE staff_id = $1", ada)
-    await rt.credentials.set_password_hash(
-        login=email,
-        principal_kind="staff",
-        principal_id=ada,
-        school_id=school_id,
-        password_hash=await hash_password(PASSWORD),
-        now=now,
-    )
+    await give_password(rt, email, ada, school_id, now)
 
     browser = await staff_browser(server, email, PASSWORD)
     try:

@@ -15,8 +15,7 @@ from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewStaff
 from hallpass.commands.portal import ChangePortalSettings
-from hallpass.credentials import hash_password
-from support.school import PASSWORD, SchoolFixture, make_school
+from support.school import SchoolFixture, give_password, make_school
 
 NEW_PASSWORD = "purple-otter-42"
 
@@ -41,14 +40,7 @@ async def make_portal_school(
     (admin,) = await runtime.app.hire_staff(
         school.id, [NewStaff("Admin", email, (Role.ADMIN,), None)], now=now
     )
-    await runtime.credentials.set_password_hash(
-        login=email,
-        principal_kind="staff",
-        principal_id=admin.id,
-        school_id=school.id,
-        password_hash=await hash_password(PASSWORD),
-        now=now,
-    )
+    await give_password(runtime, email, admin.id, school.id, now)
     actor = Actor("staff", admin.id, school.id, Role.ADMIN.value, "Admin")
     await set_portal(runtime, actor, enabled=enabled, needs_approval=needs_approval)
     return PortalSchool(school=school, admin=actor, admin_email=email)

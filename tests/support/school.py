@@ -38,6 +38,25 @@ class SchoolFixture:
 FIRST = ["Ana", "Ben", "Chloé", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena"]
 
 
+async def give_password(
+    runtime: Runtime,
+    email: str,
+    staff_id: UUID,
+    school_id: UUID,
+    now: datetime,
+    password_hash: str | None = None,
+) -> None:
+    """`PASSWORD` for the member of staff signing in as `email`, as if they had chosen it."""
+    await runtime.credentials.set_password_hash(
+        login=email,
+        principal_kind="staff",
+        principal_id=staff_id,
+        school_id=school_id,
+        password_hash=password_hash or await hash_password(PASSWORD),
+        now=now,
+    )
+
+
 async def make_school(
     runtime: Runtime, *, label: str = "Test", students: int = 12, district_id: UUID | None = None
 ) -> SchoolFixture:
@@ -74,14 +93,7 @@ async def make_school(
     )
     password_hash = await hash_password(PASSWORD)
     for member in staff:
-        await runtime.credentials.set_password_hash(
-            login=member.email,
-            principal_kind="staff",
-            principal_id=member.id,
-            school_id=school.id,
-            password_hash=password_hash,
-            now=now,
-        )
+        await give_password(runtime, member.email, member.id, school.id, now, password_hash)
     base = (1_000_000 + uuid4().int % 9_000_000) * 100  # nine-digit IDs, never shorter than a password
     new_students = [
         NewStudent(
