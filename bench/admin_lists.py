@@ -21,12 +21,11 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from scratch import arguments, scratch_database
+from scratch import arguments, pct, scratch_database, timings
 
 from hallpass.bootstrap import build_runtime
 from hallpass.commands.directory import NewStudent
@@ -35,14 +34,9 @@ from hallpass.projections.admin_lists import PAGE_SIZE, STUDENTS, encode_cursor
 
 
 async def timed(runs: int, read: Callable[[], Awaitable[Any]]) -> tuple[float, float]:
-    await read()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await read()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
+    """Median and p99 in milliseconds, after one call that is not counted."""
+    samples = await timings(read, runs, warmup=1)
+    return statistics.median(samples), pct(samples, 0.99)
 
 
 async def run(url: str, students: int, runs: int) -> list[tuple[str, float, float]]:

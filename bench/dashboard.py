@@ -32,7 +32,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
@@ -48,7 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from scratch import arguments, create_database, drop_database  # noqa: E402
+from scratch import arguments, create_database, drop_database, pct, timings  # noqa: E402
 
 from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
 from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
@@ -186,22 +185,6 @@ def old_query(school_id: UUID, f: PassFilters) -> tuple[str, list[Any]]:
 
 
 # -- measuring -------------------------------------------------------------------------------
-
-
-async def timings(call: Callable[[], Awaitable[Any]], runs: int, warmup: int = 3) -> list[float]:
-    for _ in range(min(warmup, runs)):
-        await call()
-    out = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await call()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def cell(values: list[float]) -> str:

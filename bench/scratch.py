@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import math
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -85,3 +87,21 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return math.nan
+
+
+async def timings(call: Callable[[], Awaitable[Any]], runs: int, warmup: int = 3) -> list[float]:
+    """Milliseconds each of `runs` calls took, after `warmup` calls that are not counted."""
+    for _ in range(min(warmup, runs)):
+        await call()
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await call()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    """The `q` quantile of `values` (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
