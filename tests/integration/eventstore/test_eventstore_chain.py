@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
 from hallpass.audit.checkpoints import checkpoint_key, write_checkpoint
-from hallpass.audit.verify import verify_log
+from hallpass.audit.verify import Finding, verify_log
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.chain import GENESIS, event_hash
 from hallpass.eventstore.identifiers import quote_table_name
@@ -41,6 +41,19 @@ def expected_chain(stream: UUID, versions: int) -> list[bytes]:
         previous = event_hash(previous, stream, version, e.topic, e.state)
         hashes.append(previous)
     return hashes
+
+
+async def tampered(store: EventStore, sql: str, *args: object) -> Finding:
+    """Run `sql` against the log (`{table}`: the events table), then what verifying it finds."""
+    await store.pool.execute(sql.format(table=quote_table_name(store.events_table)), *args)
+    return await first_finding(store)
+
+
+async def first_finding(store: EventStore, key: bytes = KEY) -> Finding:
+    """What verifying the whole log finds first, after a test tampered with it."""
+    finding = (await verify_log(store.pool, store.events_table, key)).finding
+    assert finding is not None
+    return finding
 
 
 async def test_chain_holds_within_and_across_batches_and_a_clash_fails_alone(event_store: EventStore) -> None:
@@ -75,13 +88,11 @@ async def filled(store: EventStore) -> list[UUID]:
 
 async def test_an_update_in_sql_is_named(event_store: EventStore) -> None:
     streams = await filled(event_store)
-    table = quote_table_name(event_store.events_table)
-    await event_store.pool.execute(
-        f"UPDATE {table} SET state = '{{\"v\": 9}}' WHERE originator_id = $1 AND originator_version = 2",
+    finding = await tampered(
+        event_store,
+        "UPDATE {table} SET state = '{{\"v\": 9}}' WHERE originator_id = $1 AND originator_version = 2",
         streams[1],
     )
-    finding = (await verify_log(event_store.pool, event_store.events_table, KEY)).finding
-    assert finding is not None
     assert (finding.originator_id, finding.originator_version) == (streams[1], 2)
     assert "the row was changed" in finding.reason
 
@@ -90,53 +101,43 @@ async def test_an_update_that_rewrites_the_hash_is_caught_by_the_next_version(
     event_store: EventStore,
 ) -> None:
     streams = await filled(event_store)
-    table = quote_table_name(event_store.events_table)
     forged = event_hash(
         expected_chain(streams[0], 1)[0], streams[0], 2, event(streams[0], 2).topic, b'{"v": 9}'
     )
-    await event_store.pool.execute(
-        f"UPDATE {table} SET state = '{{\"v\": 9}}', hash = $2 "
+    finding = await tampered(
+        event_store,
+        "UPDATE {table} SET state = '{{\"v\": 9}}', hash = $2 "
         "WHERE originator_id = $1 AND originator_version = 2",
         streams[0],
         forged,
     )
-    finding = (await verify_log(event_store.pool, event_store.events_table, KEY)).finding
-    assert finding is not None
     assert (finding.originator_id, finding.originator_version) == (streams[0], 3)
 
 
 async def test_a_delete_in_sql_is_named(event_store: EventStore) -> None:
     streams = await filled(event_store)
-    table = quote_table_name(event_store.events_table)
-    await event_store.pool.execute(
-        f"DELETE FROM {table} WHERE originator_id = $1 AND originator_version = 2", streams[2]
+    finding = await tampered(
+        event_store, "DELETE FROM {table} WHERE originator_id = $1 AND originator_version = 2", streams[2]
     )
-    finding = (await verify_log(event_store.pool, event_store.events_table, KEY)).finding
-    assert finding is not None
     assert (finding.originator_id, finding.originator_version) == (streams[2], 3)
     assert "version 2 of its stream" in finding.reason and "missing" in finding.reason
 
 
 async def test_deleting_a_streams_last_event_breaks_the_signed_checkpoint(event_store: EventStore) -> None:
     streams = await filled(event_store)
-    table = quote_table_name(event_store.events_table)
-    await event_store.pool.execute(
-        f"DELETE FROM {table} WHERE originator_id = $1 AND originator_version = 3", streams[0]
+    finding = await tampered(
+        event_store, "DELETE FROM {table} WHERE originator_id = $1 AND originator_version = 3", streams[0]
     )
-    finding = (await verify_log(event_store.pool, event_store.events_table, KEY)).finding
-    assert finding is not None
     assert "checkpoint 1 signed 9 events" in finding.reason and "1 deleted" in finding.reason
 
 
 async def test_an_insert_in_sql_is_named(event_store: EventStore) -> None:
     streams = await filled(event_store)
-    table = quote_table_name(event_store.events_table)
-    await event_store.pool.execute(
-        f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES ($1, 4, 'x', 'y')",
+    finding = await tampered(
+        event_store,
+        "INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES ($1, 4, 'x', 'y')",
         streams[1],
     )
-    finding = (await verify_log(event_store.pool, event_store.events_table, KEY)).finding
-    assert finding is not None
     assert (finding.originator_id, finding.originator_version) == (streams[1], 4)
     assert "no hash" in finding.reason
 
