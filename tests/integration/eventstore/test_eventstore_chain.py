@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError, StoredEvent, Tracking
 
-from hallpass.audit.checkpoints import checkpoint_key, write_checkpoint
+from hallpass.audit.checkpoints import checkpoint_key, sign_periodically, write_checkpoint
 from hallpass.audit.verify import Finding, verify_log
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.chain import GENESIS, event_hash
@@ -180,3 +180,20 @@ async def test_verify_for_one_school_checks_only_its_streams(event_store: EventS
     await event_store.append([ours, theirs])
     verification = await verify_log(event_store.pool, event_store.events_table, KEY, school_id=school)
     assert verification.intact and (verification.scanned, verification.checked) == (2, 1)
+
+
+async def test_the_projector_signs_a_checkpoint_as_it_starts_and_stops_when_told(
+    event_store: EventStore,
+) -> None:
+    await filled(event_store)
+    await event_store.append([event(uuid4(), 1)])
+    stop = asyncio.Event()
+    signing = asyncio.create_task(sign_periodically(event_store.pool, event_store.events_table, KEY, stop))
+    table = quote_table_name(event_store.events_table + "_checkpoints")
+    deadline = asyncio.get_running_loop().time() + 30
+    while await event_store.pool.fetchval(f"SELECT max(events) FROM {table}") != 10:
+        assert asyncio.get_running_loop().time() < deadline, "no checkpoint signed"
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(signing, 30)
+    assert (await verify_log(event_store.pool, event_store.events_table, KEY)).checkpoints == 2
