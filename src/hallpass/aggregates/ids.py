@@ -59,3 +59,8 @@ def roster_room_id(school_id: UUID, name: str) -> UUID:
 def org_school_id(district_id: UUID, sourced_id: str) -> UUID:
     """A school the roster's org made: its id follows from the org's `sourcedId`."""
     return uuid5(district_id, f"org-school:{sourced_id.strip()}")
+
+
+def emergency_id(school_id: UUID) -> UUID:
+    """A school's emergency state: one stream per school (docs/decisions/081)."""
+    return uuid5(school_id, "emergency")

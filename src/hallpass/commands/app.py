@@ -5,6 +5,7 @@ from __future__ import annotations
 from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, Outcome, OutcomeKind, fingerprint, pass_summary
 from hallpass.commands.dismissal import DismissalCommands
+from hallpass.commands.emergency import EmergencyCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.roster import RosterCommands
@@ -16,13 +17,14 @@ __all__ = ["Decided", "Hallpass", "Outcome", "OutcomeKind", "fingerprint", "pass
 
 
 class Hallpass(
+    EmergencyCommands,
     SetUpCommands,
     SignInCommands,
     KioskCommands,
     PortalCommands,
     ScheduleCommands,
-    DismissalCommands,
     AdministrationCommands,
+    DismissalCommands,
     RosterCommands,
 ):
     """Each command method loads the aggregates it needs, decides with `now`, and saves."""

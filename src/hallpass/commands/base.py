@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates import ids
+from hallpass.aggregates.emergencies import Emergency
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
@@ -299,9 +300,16 @@ class CommandBase:
             raise NotFound(f"student {', '.join(missing)} not found", field="student_ids", ids=missing)
         return [s for s in found if s is not None]
 
+    async def _refuse_in_emergency(self, school_id: UUID) -> None:
+        """Read in the creating command's unit of work: a declared emergency refuses every pass."""
+        emergency = await self.repository.find(ids.emergency_id(school_id), Emergency)
+        if emergency is not None:
+            emergency.refuse_passes()
+
     async def _check_student_free(
         self, student: Student, pass_id: UUID, destination: Location, now: datetime
     ) -> None:
+        await self._refuse_in_emergency(student.school_id)
         try:
             student.open_pass(pass_id=pass_id, destination_id=destination.id, now=now)
         except StudentAlreadyOut as e:

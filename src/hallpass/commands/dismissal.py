@@ -14,7 +14,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from hallpass.acting import Acting, system
+from hallpass.aggregates import ids
+from hallpass.aggregates.emergencies import Emergency
 from hallpass.aggregates.passes import Pass, TerminationReason
 from hallpass.aggregates.schools import School
 from hallpass.commands.base import CommandBase, Decided, Outcome, OutcomeKind, done, handler
@@ -53,26 +57,39 @@ class DismissalCommands(CommandBase):
             return None
         if school.dismissal_due(now) is None:
             return Outcome(OutcomeKind.DONE, _body(school_id, [], day_done=False), None)
-        moment = await self.store.max_notification_id() or 0
-        if not await self._pass_list_reached(moment, catch_up_timeout):
+        swept = await self._end_open_passes(
+            Acting(system(school_id), now), TerminationReason.DISMISSED, batch_size, catch_up_timeout
+        )
+        if swept is None:
             log.warning("dismissal of school %s waits: the pass list is behind the log", school_id)
             body = {**_body(school_id, [], day_done=False), "waiting_for": "pass_list"}
             return Outcome(OutcomeKind.WAITING, body, None)
-        candidates = sorted(await PassListView(self.store.pool).open_pass_ids(school_id), key=str)
-        dismissed: list[str] = []
-        last: int | None = None
-        for start in range(0, len(candidates), batch_size):
-            batch = await self._open_at(candidates[start : start + batch_size], moment)
-            if batch:
-                outcome = await self._dismiss_batch(Acting(system(school_id), now), batch)
-                dismissed += outcome.body["dismissed"]
-                last = outcome.notification_id or last
+        dismissed, last = swept
         ended = await self._end_day(Acting(system(school_id), now))
         return Outcome(
             OutcomeKind.DONE,
             _body(school_id, dismissed, day_done=ended.body["day_done"]),
             ended.notification_id or last,
         )
+
+    async def _end_open_passes(
+        self, acting: Acting, reason: TerminationReason, batch_size: int, catch_up_timeout: float
+    ) -> tuple[list[str], int | None] | None:
+        """End, in batches, every pass of the school the log holds open now; None if the pass
+        list did not reach the log's head in time (nothing is ended then)."""
+        moment = await self.store.max_notification_id() or 0
+        if not await self._pass_list_reached(moment, catch_up_timeout):
+            return None
+        candidates = sorted(await PassListView(self.store.pool).open_pass_ids(acting.school_id), key=str)
+        ended: list[str] = []
+        last: int | None = None
+        for start in range(0, len(candidates), batch_size):
+            batch = await self._open_at(candidates[start : start + batch_size], moment)
+            if batch:
+                outcome = await self._dismiss_batch(acting, batch, reason)
+                ended += outcome.body["dismissed"]
+                last = outcome.notification_id or last
+        return ended, last
 
     async def _pass_list_reached(self, position: int, timeout: float) -> bool:
         loop = asyncio.get_running_loop()
@@ -89,17 +106,34 @@ class DismissalCommands(CommandBase):
         return [p for p, hall_pass in zip(pass_ids, then, strict=True) if hall_pass and hall_pass.is_open]
 
     @handler()
-    async def _dismiss_batch(self, acting: Acting, pass_ids: Sequence[UUID]) -> Decided:
-        """One command: end the batch's passes that are still open, each aggregate saved once."""
-        changed = []
+    async def _dismiss_batch(
+        self, acting: Acting, pass_ids: Sequence[UUID], reason: TerminationReason
+    ) -> Decided:
+        """One command: end the batch's passes that are still open, each aggregate saved once.
+
+        Ended for an emergency, each pass's student is recorded as out, where and since when."""
+        changed: list[Aggregate] = []
+        emergency = None
+        if reason is TerminationReason.EMERGENCY:
+            emergency = await self.repository.find(ids.emergency_id(acting.school_id), Emergency)
         ended: list[str] = []
         for pass_id in pass_ids:
             hall_pass = await self.repository.find(pass_id, Pass)
             if hall_pass is None or hall_pass.school_id != acting.school_id or not hall_pass.is_open:
                 continue
-            hall_pass.terminate(reason=TerminationReason.DISMISSED, note="", **acting.stamp)
+            hall_pass.terminate(reason=reason, note="", **acting.stamp)
             changed += await self._close(hall_pass, acting.now)
             ended.append(str(pass_id))
+            if emergency is not None:
+                emergency.record_out(
+                    student_id=hall_pass.student_id,
+                    pass_id=hall_pass.id,
+                    destination_id=hall_pass.destination_id,
+                    since=hall_pass.start_at,
+                    now=acting.now,
+                )
+        if emergency is not None and ended:
+            changed.append(emergency)
         return done({"dismissed": ended}, changed)
 
     @handler()

@@ -151,6 +151,7 @@ class PortalCommands(PassCommands):
     async def approve_request(self, acting: Acting, pass_id: UUID, command: DecideRequest) -> Decided:
         hall_pass = await self._pass(acting.actor, pass_id)
         await self._may_decide(acting.actor, hall_pass)
+        await self._refuse_in_emergency(hall_pass.school_id)
         hall_pass.approve(note=command.note, **acting.stamp)
         changed: list[Aggregate] = [hall_pass]
         destination = await self._location(acting.actor, hall_pass.destination_id, "destination")

@@ -13,6 +13,7 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting, system
+from hallpass.aggregates.emergencies import EmergencyInProgress
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
@@ -128,6 +129,10 @@ class ScheduleCommands(CommandBase):
         destination = await self.repository.find(hall_pass.destination_id, Location)
         if student is None or destination is None:
             return _cancelled(hall_pass, now, "missing", "the student or destination no longer exists")
+        try:
+            await self._refuse_in_emergency(hall_pass.school_id)
+        except EmergencyInProgress:
+            return _cancelled(hall_pass, now, "emergency", "the school was in emergency mode")
         try:
             student.open_pass(pass_id=hall_pass.id, destination_id=destination.id, now=now)
             destination.admit(pass_id=hall_pass.id, now=now)

@@ -14,6 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hallpass.acting import Actor
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.students import Student
 from hallpass.commands import Hallpass
 from hallpass.commands.admin_messages import (
     AddLocation,
@@ -25,6 +27,7 @@ from hallpass.commands.admin_messages import (
     ChangeStaff,
     ChangeStudent,
 )
+from hallpass.commands.emergency import emergency_body
 from hallpass.errors import Forbidden, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, acting, command_endpoint, path_uuid, query_text, runtime
@@ -174,6 +177,33 @@ change_student = command_endpoint(
     body=ChangeStudent,
     keyed=False,
 )
+declare_emergency = command_endpoint(
+    "Declare an emergency: end every open pass (reason emergency) and refuse new ones",
+    Hallpass.declare_emergency,
+    require_admin,
+    keyed=False,
+)
+end_emergency = command_endpoint(
+    "End the emergency: passes may be created again", Hallpass.end_emergency, require_admin, keyed=False
+)
+mark_safe = command_endpoint(
+    "Confirm a student safe during the emergency", Hallpass.mark_safe, require_admin, keyed=False
+)
+
+
+async def read_emergency(request: Request) -> Response:
+    """Whether the school is in an emergency; who was out, where, since when, and who is confirmed safe"""
+    _, school_id = await admin_of_school(request)
+    app = runtime(request).app
+    body = emergency_body(await app.emergency(school_id))
+    for row in body["out"]:
+        student = await app.repository.find(UUID(row["student_id"]), Student)
+        place = await app.repository.find(UUID(row["destination_id"]), Location)
+        row["student_name"] = student.full_name if student else None
+        row["destination_name"] = place.name if place else None
+    return ORJSONResponse({"emergency": body})
+
+
 read_location = read_record("location", "One location")
 read_staff = read_record("staff", "One member of staff")
 read_student = read_record("student", "One student")
@@ -196,6 +226,10 @@ routes = [
     post(f"{SCHOOL}/staff", add_staff, ok=201, errors=CHANGE, roles=ADMINS),
     get(f"{SCHOOL}/students", list_students, query=SEARCH, errors=LIST, roles=ADMINS),
     post(f"{SCHOOL}/students", add_student, ok=201, errors=CHANGE, roles=ADMINS),
+    get(f"{SCHOOL}/emergency", read_emergency, errors=READ, roles=ADMINS),
+    post(f"{SCHOOL}/emergency", declare_emergency, errors=CHANGE, roles=ADMINS),
+    post(f"{SCHOOL}/emergency/end", end_emergency, errors=CHANGE, roles=ADMINS),
+    post(f"{SCHOOL}/emergency/safe/{{student_id}}", mark_safe, errors=CHANGE, roles=ADMINS),
     get("/api/v1/admin/locations/{location_id}", read_location, errors=READ, roles=ADMINS),
     put("/api/v1/admin/locations/{location_id}", change_location, errors=CHANGE, roles=ADMINS),
     get("/api/v1/admin/staff/{staff_id}", read_staff, errors=READ, roles=ADMINS),

@@ -1,0 +1,165 @@
+"""Emergency mode against a real database: the switch ends every open pass with reason
+"emergency" and records who was out; while it is on no pass is created or started, from any
+source; confirmed-safe marks are events; the second switch lets passes be created again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+from uuid import UUID
+
+import pytest
+
+from hallpass.acting import Acting, Actor
+from hallpass.aggregates import ids
+from hallpass.aggregates.emergencies import Emergency, EmergencyInProgress, NoEmergency
+from hallpass.aggregates.passes import Pass, Status
+from hallpass.bootstrap import Runtime
+from hallpass.commands.messages import CreatePasses
+from hallpass.commands.portal import ChangePortalSettings, RequestPortalPass
+from hallpass.commands.schedules import SchedulePasses
+from hallpass.errors import Forbidden, NotFound
+from support.school import SchoolFixture, make_school
+
+NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
+T = TypeVar("T")
+
+
+async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
+    """Run `work` while the projections keep catching up (the sweep waits for the pass list)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        for runner in runtime.runners:
+            await runner.catch_up()
+        await asyncio.wait([task], timeout=0.05)
+    return task.result()
+
+
+async def send(
+    runtime: Runtime, actor: Actor, school: SchoolFixture, place: str, students: list[UUID]
+) -> list[UUID]:
+    outcome = await runtime.app.create_passes(
+        Acting(actor, NOW),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
+        ),
+    )
+    return [UUID(p["id"]) for p in outcome.body["passes"]]
+
+
+async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
+    hall_pass = await runtime.app.repository.find(pass_id, Pass)
+    assert hall_pass is not None
+    return hall_pass.status, hall_pass.end_reason
+
+
+@pytest.fixture
+async def school(runtime: Runtime) -> SchoolFixture:
+    fixture = await make_school(runtime, students=8)
+    portal = ChangePortalSettings(enabled=True, needs_approval=False)
+    await runtime.app.change_portal_settings(Acting(fixture.admin(), NOW), portal)
+    return fixture
+
+
+def portal_student(school: SchoolFixture, student_id: UUID) -> Actor:
+    return Actor("student", student_id, school.id, "student", "student")
+
+
+async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every_source_until_ended(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    s = school.students
+    out = await send(runtime, school.teacher(), school, "Library", s[0:3])
+    planned = await runtime.app.schedule_passes(
+        Acting(school.teacher(), NOW),
+        SchedulePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Library"],
+            student_ids=[s[7]],
+            start_at=NOW + timedelta(minutes=10),
+        ),
+    )
+    scheduled = UUID(planned.body["passes"][0]["id"])
+
+    declared = await with_projections(
+        runtime, runtime.app.declare_emergency(Acting(school.admin(), NOW), school.id, batch_size=2)
+    )
+
+    assert sorted(declared.body["ended"]) == sorted(str(p) for p in out)
+    for pass_id in out:
+        assert await status_of(runtime, pass_id) == (Status.TERMINATED, "emergency")
+    emergency = await runtime.app.emergency(school.id)
+    assert emergency is not None and emergency.on
+    assert set(emergency.out) == set(s[0:3])
+    assert all(seen["since"] == NOW for seen in emergency.out.values())
+
+    kiosk = Actor("kiosk", school.rooms["Room 101"], school.id, None, "Kiosk")
+    refusals = [
+        send(runtime, school.teacher(), school, "Library", [s[3]]),
+        send(runtime, kiosk, school, "Restroom", [s[4]]),
+        runtime.app.request_portal_pass(
+            Acting(portal_student(school, s[5]), NOW),
+            RequestPortalPass(origin_id=school.rooms["Room 101"], destination_id=school.rooms["Library"]),
+        ),
+    ]
+    for attempt in refusals:
+        with pytest.raises(EmergencyInProgress):
+            await attempt
+    started = await runtime.app.activate_pass(scheduled, now=NOW + timedelta(minutes=10))
+    assert started is not None
+    assert await status_of(runtime, scheduled) == (Status.CANCELLED, "emergency")
+
+    await runtime.app.mark_safe(Acting(school.admin(), NOW), school.id, s[1])
+    emergency = await runtime.app.emergency(school.id)
+    assert emergency is not None and set(emergency.safe) == {s[1]}
+    topics = await runtime.pool.fetch(
+        "SELECT topic FROM hallpass_events WHERE originator_id = $1 ORDER BY originator_version",
+        ids.emergency_id(school.id),
+    )
+    assert [t["topic"].rsplit(".", 1)[-1] for t in topics] == [
+        "Opened",
+        "Declared",
+        "WasOut",
+        "WasOut",
+        "WasOut",
+        "MarkedSafe",
+    ]
+
+    await runtime.app.end_emergency(Acting(school.admin(), NOW), school.id)
+    again = await send(runtime, school.teacher(), school, "Library", [s[3]])
+    assert await status_of(runtime, again[0]) == (Status.ACTIVE, None)
+    with pytest.raises(NoEmergency):
+        await runtime.app.end_emergency(Acting(school.admin(), NOW), school.id)
+
+
+async def test_a_teacher_may_not_switch_and_another_school_is_not_found(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    other = await make_school(runtime, students=1, label="Other")
+    with pytest.raises(Forbidden):
+        await runtime.app.declare_emergency(Acting(school.teacher(), NOW), school.id)
+    with pytest.raises(NotFound):
+        await runtime.app.declare_emergency(Acting(school.admin(), NOW), other.id)
+    with pytest.raises(NotFound):
+        await runtime.app.mark_safe(Acting(school.admin(), NOW), school.id, other.students[0])
+    assert await runtime.app.repository.find(ids.emergency_id(school.id), Emergency) is None
+    assert await runtime.app.repository.find(ids.emergency_id(other.id), Emergency) is None
+
+
+async def test_creations_racing_the_switch_are_either_refused_or_ended(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    async def create(student_id: UUID) -> UUID | None:
+        try:
+            (made,) = await send(runtime, school.teacher(), school, "Library", [student_id])
+        except EmergencyInProgress:
+            return None
+        return made
+
+    declare = runtime.app.declare_emergency(Acting(school.admin(), NOW), school.id)
+    results = await with_projections(runtime, asyncio.gather(declare, *(create(s) for s in school.students)))
+    made = [p for p in results[1:] if isinstance(p, UUID)]
+    for pass_id in made:
+        assert await status_of(runtime, pass_id) == (Status.TERMINATED, "emergency")
