@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from hallpass.aggregates import ids
 from hallpass.aggregates.locations import LocationKind
-from hallpass.aggregates.staff import Role
+from hallpass.aggregates.staff import Role, ordered_roles
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
 from hallpass.credentials import hash_password
@@ -141,10 +141,18 @@ def demo_staff(rng: random.Random) -> list[tuple[NewStaff, str]]:
     """Each member of staff with their default room's name."""
     posts = staff_posts(rng)
     taken: set[str] = set()
+    names = staff_names(rng, len(posts))
     return [
-        (NewStaff(f"{first} {last}", email_for(first, last, taken), (role,), None), room)
-        for (role, room), (first, last) in zip(posts, staff_names(rng, len(posts)), strict=True)
+        (NewStaff(f"{first} {last}", email_for(first, last, taken), demo_roles(role, n, posts), None), room)
+        for n, ((role, room), (first, last)) in enumerate(zip(posts, names, strict=True))
     ]
+
+
+def demo_roles(role: Role, n: int, posts: Sequence[tuple[Role, str]]) -> tuple[Role, ...]:
+    """The first school administrator also administers the district, so the demo can add
+    schools and import rosters."""
+    first_admin = next(i for i, (r, _) in enumerate(posts) if r is Role.ADMIN)
+    return ordered_roles((role, Role.DISTRICT_ADMIN)) if n == first_admin else (role,)
 
 
 def demo_students(rng: random.Random) -> list[tuple[NewStudent, str]]:
@@ -169,7 +177,7 @@ def demo_students(rng: random.Random) -> list[tuple[NewStudent, str]]:
     ]
 
 
-ONEROSTER_ROLES = {Role.TEACHER: "teacher", Role.ADMIN: "administrator"}
+ONEROSTER_ROLES = {Role.TEACHER: "teacher", Role.ADMIN: "administrator", Role.DISTRICT_ADMIN: "administrator"}
 """The OneRoster role each demo post is exported with (others are aides, with Hallpass's role
 in the `metadata.hallpass.roles` extension column)."""
 
@@ -217,7 +225,7 @@ def demo_roster(
                 "givenName": first,
                 "familyName": last,
                 "email": person.email,
-                "metadata.hallpass.roles": role.value,
+                "metadata.hallpass.roles": ",".join(r.value for r in person.roles),
                 "metadata.hallpass.room": "" if room in classroom_names() else room,
             }
         )

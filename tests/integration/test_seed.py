@@ -106,6 +106,13 @@ async def test_the_accounts_the_readme_names_sign_in(
     actor = await runtime.app.sign_in_staff(email, DEMO_PASSWORD, now=NOW)
     assert actor is not None and actor.school_id == demo.school_id
     assert actor.administers is administers
+    assert actor.has_role("district_admin") is administers
+
+
+async def test_one_demo_administrator_administers_the_district(runtime: Runtime, demo: DemoSchool) -> None:
+    rows = await runtime.pool.fetch("SELECT email, roles FROM dir_staff WHERE school_id = $1", demo.school_id)
+    district = [r["email"] for r in rows if "district_admin" in r["roles"]]
+    assert district == ["mateo.walker@lincoln.example.org"]
 
 
 async def test_the_read_models_describe_the_seeded_school(runtime: Runtime, demo: DemoSchool) -> None:
