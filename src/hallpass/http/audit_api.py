@@ -75,6 +75,12 @@ async def read_history(request: Request, actor: Actor, kind: str, key: str, fmt:
     return await service.history(actor, kind, subject_id, filters, now(request), what)
 
 
+def download(name: str, body: str, fmt: str) -> Response:
+    """An export the browser saves as the file `name`."""
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=FORMATS[fmt], headers=headers)
+
+
 def history_file(read: HistoryRead, fmt: str, exported_at: datetime, filters: dict[str, Any]) -> Response:
     header = {
         "school_id": str(read.subject.school_id),
@@ -83,11 +89,8 @@ def history_file(read: HistoryRead, fmt: str, exported_at: datetime, filters: di
         "exported_at": exported_at.isoformat(),
         "events": len(read.events),
     }
-    body = exported(fmt, header, HISTORY_COLUMNS, read.rows())
     name = f"{read.subject.kind}-{read.subject.id}-history.{fmt}"
-    return Response(
-        body, media_type=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return download(name, exported(fmt, header, HISTORY_COLUMNS, read.rows()), fmt)
 
 
 def history_endpoint(kind: str, key: str, summary: str) -> Any:
@@ -114,11 +117,8 @@ def hallway_file(read: HallwayRead, fmt: str, exported_at: datetime) -> Response
         "exported_at": exported_at.isoformat(),
         "out": len(read.out),
     }
-    body = exported(fmt, header, HALLWAY_COLUMNS, read.rows())
     name = f"hallway-{read.at.astimezone(read.timezone):%Y-%m-%dT%H%M}.{fmt}"
-    return Response(
-        body, media_type=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return download(name, exported(fmt, header, HALLWAY_COLUMNS, read.rows()), fmt)
 
 
 async def hallway(request: Request) -> Response:
