@@ -16,6 +16,7 @@ from hallpass.projections.admin_lists import AdminListView
 from hallpass.projections.base import Projection
 from hallpass.projections.classes import ClassesProjection, ClassesView
 from hallpass.projections.directory import DirectoryProjection
+from hallpass.projections.emergency import EmergencyProjection
 from hallpass.projections.kiosks import KioskProjection, KioskView
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
@@ -34,6 +35,7 @@ def all_projections() -> list[Projection]:
         TimersProjection(),
         KioskProjection(),
         SchoolSettingsProjection(),
+        EmergencyProjection(),
         ClassesProjection(),
         AuditIndexProjection(),
     ]

@@ -88,6 +88,16 @@ class Student(Aggregate):
             aggregate.open_pass_id = None
             aggregate.open_pass_destination_id = None
 
+    class EmergencyNoted(Aggregate.Event):
+        """An emergency was declared in the student's school (docs/decisions/081): the event moves
+        the student's stream on, so a pass decided before the declaration cannot be appended after."""
+
+        def apply(self, aggregate: Any) -> None:
+            return None
+
+    def note_emergency(self, *, now: Any) -> None:
+        self.trigger_event(self.EmergencyNoted, timestamp=now)
+
     def __init__(
         self,
         *,

@@ -109,21 +109,23 @@ class DismissalCommands(CommandBase):
     async def _dismiss_batch(
         self, acting: Acting, pass_ids: Sequence[UUID], reason: TerminationReason
     ) -> Decided:
-        """One command: end the batch's passes that are still open, each aggregate saved once.
-
-        Ended for an emergency, each pass's student is recorded as out, where and since when."""
+        """One command: end the batch's passes that are still open, each aggregate saved once."""
         changed: list[Aggregate] = []
-        emergency = None
-        if reason is TerminationReason.EMERGENCY:
-            emergency = await self.repository.find(ids.emergency_id(acting.school_id), Emergency)
         ended: list[str] = []
         for pass_id in pass_ids:
             hall_pass = await self.repository.find(pass_id, Pass)
             if hall_pass is None or hall_pass.school_id != acting.school_id or not hall_pass.is_open:
                 continue
-            hall_pass.terminate(reason=reason, note="", **acting.stamp)
-            changed += await self._close(hall_pass, acting.now)
+            changed += await self._end_pass(acting, hall_pass, reason)
             ended.append(str(pass_id))
+        return done({"dismissed": ended}, changed)
+
+    async def _end_pass(self, acting: Acting, hall_pass: Pass, reason: TerminationReason) -> list[Aggregate]:
+        """Terminate an open pass; for an emergency, record where its student was and since when."""
+        hall_pass.terminate(reason=reason, note="", **acting.stamp)
+        changed = await self._close(hall_pass, acting.now)
+        if reason is TerminationReason.EMERGENCY:
+            emergency = await self.repository.find(ids.emergency_id(acting.school_id), Emergency)
             if emergency is not None:
                 emergency.record_out(
                     student_id=hall_pass.student_id,
@@ -132,9 +134,8 @@ class DismissalCommands(CommandBase):
                     since=hall_pass.start_at,
                     now=acting.now,
                 )
-        if emergency is not None and ended:
-            changed.append(emergency)
-        return done({"dismissed": ended}, changed)
+                changed.append(emergency)
+        return changed
 
     @handler()
     async def _end_day(self, acting: Acting) -> Decided:

@@ -7,23 +7,22 @@ batch recording on the same stream who was out, where and since when.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from hallpass.acting import Acting, Actor, system
 from hallpass.aggregates import ids
 from hallpass.aggregates.emergencies import Emergency
-from hallpass.aggregates.passes import TerminationReason
+from hallpass.aggregates.passes import Pass, TerminationReason
 from hallpass.aggregates.students import Student
 from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, Outcome, OutcomeKind, done, handler, not_read_only
-from hallpass.commands.dismissal import CATCH_UP_TIMEOUT, DISMISS_BATCH, DismissalCommands
+from hallpass.commands.dismissal import DISMISS_BATCH, DismissalCommands
 from hallpass.errors import NotFound
-
-SWEEPS = 5
-"""Rounds of ending open passes after a declaration; each takes the log's head anew, so a pass
-whose creation read the state just before the declaration and committed after it is ended too."""
 
 
 def emergency_body(emergency: Emergency | None) -> dict[str, Any]:
@@ -60,27 +59,45 @@ class EmergencyCommands(AdministrationCommands, DismissalCommands):
         school_id: UUID,
         *,
         batch_size: int = DISMISS_BATCH,
-        catch_up_timeout: float = CATCH_UP_TIMEOUT,
     ) -> Outcome:
         """Switch on; then end every open pass with reason "emergency", in batches."""
         declared = await self._declare(acting, school_id)
         sweeper = Acting(system(school_id), acting.now)
+        student_ids = await self._students_of(school_id)
         ended: list[str] = []
         last = declared.notification_id
-        for _ in range(SWEEPS):
-            swept = await self._end_open_passes(
-                sweeper, TerminationReason.EMERGENCY, batch_size, catch_up_timeout
-            )
-            if swept is None:
-                break  # the pass list is behind: the state still refuses, the list shows what ended
-            round_ended, round_last = swept
-            ended += round_ended
-            last = round_last or last
-            if not round_ended:
-                break
+        for start in range(0, len(student_ids), batch_size):
+            outcome = await self._hold_students(sweeper, student_ids[start : start + batch_size])
+            ended += outcome.body["ended"]
+            last = outcome.notification_id or last
         emergency = await self.emergency(school_id)
         body = {"emergency": emergency_body(emergency), "ended": ended}
         return Outcome(OutcomeKind.DONE, body, last)
+
+    async def _students_of(self, school_id: UUID) -> list[UUID]:
+        rows = await self.store.pool.fetch(
+            "SELECT student_id FROM dir_students WHERE school_id = $1 ORDER BY student_id", school_id
+        )
+        return [row["student_id"] for row in rows]
+
+    @handler(keyed=False)
+    async def _hold_students(self, acting: Acting, student_ids: Sequence[UUID]) -> Decided:
+        """One command per batch: each student's stream moves on (`EmergencyNoted`), and the
+        pass they have open, if any, ends with reason "emergency" (recorded as `WasOut`)."""
+        changed: list[Aggregate] = []
+        ended: list[str] = []
+        for student_id in student_ids:
+            student = await self.repository.find(student_id, Student)
+            if student is None or student.school_id != acting.school_id:
+                continue
+            student.note_emergency(now=acting.now)
+            changed.append(student)
+            open_id = student.open_pass_id
+            hall_pass = await self.repository.find(open_id, Pass) if open_id else None
+            if hall_pass is not None and hall_pass.is_open:
+                changed += await self._end_pass(acting, hall_pass, TerminationReason.EMERGENCY)
+                ended.append(str(hall_pass.id))
+        return done({"ended": ended}, changed)
 
     async def _switch(self, actor: Actor, school_id: UUID, action: str, now: datetime) -> Emergency:
         """The school's emergency state, if `actor` administers the school (403, else 404)."""

@@ -16,9 +16,14 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def school_events(
-    request: Request, school_id: str, event: Callable[[], Awaitable[bytes | None]]
+    request: Request,
+    school_id: str,
+    event: Callable[[], Awaitable[bytes | None]],
+    greeting: Callable[[], Awaitable[bytes | None]] | None = None,
 ) -> StreamingResponse:
     """A stream that, each time the school's read models change, sends what `event` says (if any).
+
+    `greeting`, if given, is sent once after subscribing, so the page learns the state of then.
 
     Changes that arrive together are told once; a comment every KEEPALIVE_SECONDS keeps the
     connection open.
@@ -28,6 +33,9 @@ def school_events(
     async def stream() -> AsyncIterator[bytes]:
         yield b"retry: 2000\nevent: hello\ndata: {}\n\n"
         async with watcher.subscribe(school_id) as queue:
+            first = await greeting() if greeting is not None else None
+            if first is not None:
+                yield first
             while True:
                 try:
                     item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)

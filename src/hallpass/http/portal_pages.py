@@ -27,6 +27,7 @@ from hallpass.http.errors import status_for
 from hallpass.http.live import school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
+from hallpass.projections.emergency import EmergencyView
 
 SCHOOL_COOKIE = "hallpass_portal_school"
 LABELS = {
@@ -150,6 +151,7 @@ async def home(request: Request) -> Response:
         "current": await _current(request, actor),
         "flash": request.session.pop("portal_flash", ""),
         "tz": await _tz(request, actor),
+        "emergency": await EmergencyView(runtime(request).pool).on(actor.school_id),
     }
     return _render(request, "home.html", context)
 
@@ -175,7 +177,13 @@ async def create_page(request: Request) -> Response:
     actor = _student(request, form)
     if isinstance(actor, Response):
         return actor
-    context: dict[str, Any] = {"actor": actor, "error": "", "origin_id": "", "destination_id": ""}
+    context: dict[str, Any] = {
+        "actor": actor,
+        "error": "",
+        "origin_id": "",
+        "destination_id": "",
+        "emergency": await EmergencyView(runtime(request).pool).on(actor.school_id),
+    }
     status = 200
     if form is not None:
         context["origin_id"] = str(form.get("origin_id", ""))
@@ -248,15 +256,29 @@ async def events(request: Request) -> Response:
         return (current["id"], current["status"], current["returned_at"]) if current else ()
 
     last = [await signature()]
+    emergency = EmergencyView(runtime(request).pool)
+    was_on = [await emergency.on(actor.school_id)]
+
+    def banner(on: bool) -> bytes:
+        return b"event: emergency\ndata: " + (b'{"on": true}' if on else b'{"on": false}') + b"\n\n"
+
+    async def greeting() -> bytes:
+        was_on[0] = await emergency.on(actor.school_id)
+        return banner(was_on[0])
 
     async def own_pass_changed() -> bytes | None:
+        told = b""
+        on = await emergency.on(actor.school_id)
+        if on != was_on[0]:
+            was_on[0] = on
+            told += banner(on)
         seen = await signature()
-        if seen == last[0]:
-            return None
-        last[0] = seen
-        return b"event: pass\ndata: {}\n\n"
+        if seen != last[0]:
+            last[0] = seen
+            told += b"event: pass\ndata: {}\n\n"
+        return told or None
 
-    return school_events(request, str(actor.school_id), own_pass_changed)
+    return school_events(request, str(actor.school_id), own_pass_changed, greeting)
 
 
 async def sign_out(request: Request) -> Response:

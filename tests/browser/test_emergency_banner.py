@@ -1,0 +1,54 @@
+"""Emergency mode in the Student Portal: the banner appears on an open page without a reload
+when an administrator switches it on, a pass is refused while it is on, and the banner goes
+when the emergency ends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import expect
+
+from hallpass.acting import Acting
+from support.browser import Screens
+from support.portal import PortalSchool, make_portal_school
+from support.server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def portal(server: LiveServer) -> PortalSchool:
+    return await make_portal_school(
+        server.runtime, label="BrowserEmergency", needs_approval=False, students=4
+    )
+
+
+async def test_the_portal_shows_the_banner_live_and_refuses_a_pass_until_the_emergency_ends(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    page = await screens.student(portal.id, portal.school.students[0])
+    banner = page.locator("#emergency-banner")
+    await expect(banner).to_be_hidden()
+    await page.evaluate("window.__sameDocument = true")
+
+    admin = Acting(portal.school.admin(), datetime.now(UTC))
+    await server.runtime.app.declare_emergency(admin, portal.id)
+    await expect(banner).to_be_visible()
+    await expect(banner).to_contain_text("Emergency")
+    assert await page.evaluate("window.__sameDocument === true")
+
+    await page.get_by_role("link", name="Create Pass").click()
+    await page.get_by_label("Leaving From").select_option(str(portal.school.rooms["Room 101"]))
+    await page.get_by_label("Going To").select_option(str(portal.school.rooms["Library"]))
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(page.locator("#create-error")).to_contain_text("emergency mode")
+    await expect(banner).to_be_visible()
+
+    await page.goto(screens.url("/portal/home"))
+    await expect(banner).to_be_visible()
+    await page.evaluate("window.__sameDocument = true")
+    await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
+    await expect(banner).to_be_hidden()
+    assert await page.evaluate("window.__sameDocument === true")
