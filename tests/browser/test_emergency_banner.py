@@ -52,3 +52,19 @@ async def test_the_portal_shows_the_banner_live_and_refuses_a_pass_until_the_eme
     await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
     await expect(banner).to_be_hidden()
     assert await page.evaluate("window.__sameDocument === true")
+
+
+async def test_the_staff_dashboard_shows_the_banner_live_until_the_emergency_ends(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    page = await screens.staff(portal.school.emails["Bo"])
+    banner = page.locator("#emergency-banner")
+    await expect(banner).to_be_hidden()
+    await page.evaluate("window.__sameDocument = true")
+
+    await server.runtime.app.declare_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
+    await expect(banner).to_be_visible()
+    await expect(banner).to_contain_text("no pass may be created")
+    await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
+    await expect(banner).to_be_hidden()
+    assert await page.evaluate("window.__sameDocument === true")

@@ -11,6 +11,7 @@ from starlette.responses import Response, StreamingResponse
 from hallpass.http.auth import require_staff
 from hallpass.http.common import runtime
 from hallpass.http.openapi import get
+from hallpass.projections.emergency import EmergencyView
 
 KEEPALIVE_SECONDS = 15.0
 
@@ -57,14 +58,28 @@ def school_events(
     )
 
 
+def emergency_event(on: bool) -> bytes:
+    return b"event: emergency\ndata: " + (b'{"on": true}' if on else b'{"on": false}') + b"\n\n"
+
+
 async def stream(request: Request) -> Response:
-    """Server-sent events: 'passes' when passes change"""
+    """Server-sent events: 'passes' when passes change; 'emergency' (`{"on": ...}`) first and
+    whenever the school's emergency mode is switched"""
     actor = require_staff(request)
+    view = EmergencyView(runtime(request).pool)
+    was_on = [False]
+
+    async def greeting() -> bytes:
+        was_on[0] = await view.on(actor.school_id)
+        return emergency_event(was_on[0])
 
     async def passes_changed() -> bytes:
-        return b"event: passes\ndata: {}\n\n"
+        on = await view.on(actor.school_id)
+        told = b"" if on == was_on[0] else emergency_event(on)
+        was_on[0] = on
+        return told + b"event: passes\ndata: {}\n\n"
 
-    return school_events(request, str(actor.school_id), passes_changed)
+    return school_events(request, str(actor.school_id), passes_changed, greeting)
 
 
 routes = [get("/api/v1/events", stream, ok_description="text/event-stream", media=None, errors=())]

@@ -40,6 +40,7 @@ from hallpass.http.common import (
 )
 from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
+from hallpass.projections.emergency import EmergencyView
 from hallpass.text import is_number
 
 REASONS = {
@@ -138,6 +139,7 @@ async def dashboard(request: Request) -> Response:
             "statuses": [s.value for s in Status],
             "sources": [s.value for s in Source],
             "flash": request.session.pop("flash", ""),
+            "emergency": await EmergencyView(rt.pool).on(actor.school_id),
         },
     )
 

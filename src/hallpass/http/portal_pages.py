@@ -24,7 +24,7 @@ from hallpass.http.auth import (
 )
 from hallpass.http.common import acting, form_key, is_uuid, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
-from hallpass.http.live import school_events
+from hallpass.http.live import emergency_event, school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.projections.emergency import EmergencyView
@@ -259,19 +259,16 @@ async def events(request: Request) -> Response:
     emergency = EmergencyView(runtime(request).pool)
     was_on = [await emergency.on(actor.school_id)]
 
-    def banner(on: bool) -> bytes:
-        return b"event: emergency\ndata: " + (b'{"on": true}' if on else b'{"on": false}') + b"\n\n"
-
     async def greeting() -> bytes:
         was_on[0] = await emergency.on(actor.school_id)
-        return banner(was_on[0])
+        return emergency_event(was_on[0])
 
     async def own_pass_changed() -> bytes | None:
         told = b""
         on = await emergency.on(actor.school_id)
         if on != was_on[0]:
             was_on[0] = on
-            told += banner(on)
+            told += emergency_event(on)
         seen = await signature()
         if seen != last[0]:
             last[0] = seen
