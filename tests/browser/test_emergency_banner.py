@@ -11,6 +11,7 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from hallpass.acting import Acting
+from hallpass.commands.messages import CreatePasses
 from support.browser import Screens
 from support.portal import PortalSchool, make_portal_school
 from support.server import LiveServer
@@ -68,3 +69,39 @@ async def test_the_staff_dashboard_shows_the_banner_live_until_the_emergency_end
     await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
     await expect(banner).to_be_hidden()
     assert await page.evaluate("window.__sameDocument === true")
+
+
+async def test_an_administrator_switches_on_marks_a_student_safe_and_switches_off_in_the_admin_pages(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    student = school.students[2]
+    outcome = await server.runtime.app.create_passes(
+        Acting(school.teacher(), datetime.now(UTC)),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms["Library"], student_ids=[student]
+        ),
+    )
+    assert outcome.body["passes"]
+    page = await screens.staff(school.emails["Cleo"])
+    await page.goto(screens.url(f"/admin/schools/{school.id}/emergency"))
+    await expect(page.locator("#emergency-state")).to_contain_text("off")
+
+    await page.get_by_role("button", name="Declare emergency").click()
+    await expect(page.get_by_role("status")).to_contain_text("Emergency declared")
+    await expect(page.locator("#emergency-state")).to_contain_text("on since")
+    row = page.locator("#emergency-out tbody tr")
+    await expect(row).to_have_count(1)
+    name = school.student_names[student]
+    await expect(row).to_contain_text(name)
+    await expect(row).to_contain_text("Library")
+
+    await page.get_by_role("button", name=f"Confirm {name} safe").click()
+    await expect(row).to_contain_text("Confirmed safe")
+    emergency = await server.runtime.app.emergency(school.id)
+    assert emergency is not None and student in emergency.safe
+
+    await page.get_by_role("button", name="End emergency").click()
+    await expect(page.locator("#emergency-state")).to_contain_text("off")
+    emergency = await server.runtime.app.emergency(school.id)
+    assert emergency is not None and not emergency.on

@@ -18,6 +18,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Actor
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.students import Student
 from hallpass.commands import Hallpass, Outcome
 from hallpass.commands.admin_messages import (
     AddLocation,
@@ -29,12 +31,21 @@ from hallpass.commands.admin_messages import (
     ChangeStaff,
     ChangeStudent,
 )
-from hallpass.errors import DomainError, Forbidden, NotFound
+from hallpass.commands.emergency import emergency_body
+from hallpass.errors import DomainError, Forbidden, Invalid, NotFound
 from hallpass.http import admin_forms
 from hallpass.http.admin_api import password_link
 from hallpass.http.admin_forms import Form
 from hallpass.http.auth import csrf_token, current_actor
-from hallpass.http.common import acting, parse_form, path_uuid, query_text, runtime, visible_on_page
+from hallpass.http.common import (
+    acting,
+    is_uuid,
+    parse_form,
+    path_uuid,
+    query_text,
+    runtime,
+    visible_on_page,
+)
 from hallpass.http.errors import status_for
 from hallpass.projections.admin_lists import Page
 
@@ -323,6 +334,51 @@ async def reset_student_password(request: Request, actor: Actor, form: FormData 
     return RedirectResponse(f"/admin/students/{student_id}", status_code=303)
 
 
+@page
+async def emergency_page(request: Request, actor: Actor, form: FormData | None) -> Response:
+    """The switch, and who was out, where and since when, each with a "confirmed safe" mark."""
+    school_id = path_uuid(request, "school_id", "school")
+    school = await _school(request, actor, school_id)
+    app = runtime(request).app
+    error, status = "", 200
+    if form is not None:
+        what = str(form.get("action", ""))
+        try:
+            if what == "declare":
+                outcome = await app.declare_emergency(acting(request, actor), school_id)
+                note = "Emergency declared: every open pass has ended."
+            elif what == "end":
+                outcome = await app.end_emergency(acting(request, actor), school_id)
+                note = "The emergency is over: passes may be created again."
+            elif what == "safe":
+                student_id = str(form.get("student_id", ""))
+                if not is_uuid(student_id):
+                    raise NotFound("student not found", field="student_id")
+                outcome = await app.mark_safe(acting(request, actor), school_id, UUID(student_id))
+                note = "Confirmed safe."
+            else:
+                raise Invalid("choose declare, end or safe", field="action")
+            return await _saved(request, outcome, note, request.url.path)
+        except DomainError as e:
+            error, status = e.message, status_for(e)
+    emergency = emergency_body(await app.emergency(school_id))
+    for row in emergency["out"]:
+        student = await app.repository.find(UUID(row["student_id"]), Student)
+        place = await app.repository.find(UUID(row["destination_id"]), Location)
+        row["student_name"] = student.full_name if student else ""
+        row["destination_name"] = place.name if place else ""
+    return _render(
+        request,
+        "admin/emergency.html",
+        actor,
+        status,
+        school=school,
+        emergency=emergency,
+        error=error,
+        action=request.url.path,
+    )
+
+
 routes = [
     Route("/admin", index, methods=["GET"]),
     Route("/admin/schools", schools, methods=["GET"]),
@@ -337,6 +393,7 @@ routes = [
         Route(f"/admin/{s.path}/{{{KEYS[s.form.kind]}}}", edit_page(s), methods=["GET", "POST"])
         for s in SECTIONS
     ),
+    Route("/admin/schools/{school_id}/emergency", emergency_page, methods=["GET", "POST"]),
     Route("/admin/staff/{staff_id}/password-reset", reset_staff_password, methods=["POST"]),
     Route("/admin/students/{student_id}/password-reset", reset_student_password, methods=["POST"]),
 ]
