@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
 from playwright.async_api import Page, ViewportSize, expect
 
+from hallpass.acting import Acting
 from support.api_client import ApiClient
 from support.browser import PHONE, TABLET, Screens, sign_in
 from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
@@ -196,3 +198,28 @@ async def test_exit_with_the_right_password_and_revoke_from_the_dashboard(
     await device.reload()
     await expect(device.get_by_role("heading", name="Kiosk mode is off")).to_be_visible()
     await expect(device.get_by_role("alert")).to_contain_text("turned off by staff")
+
+
+async def test_the_kiosk_shows_the_emergency_banner_live_and_refuses_a_pass_until_it_ends(
+    screens: Screens, server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
+) -> None:
+    page = await kiosk_device(screens, own_teacher, own_school, TABLET)
+    banner = page.locator("#emergency-banner")
+    await expect(banner).to_be_hidden()
+    await page.evaluate("window.__sameDocument = true")
+    admin = own_school.admin()
+    await server.runtime.app.declare_emergency(Acting(admin, datetime.now(UTC)), own_school.id)
+    await expect(banner).to_be_visible()
+    assert await page.evaluate("window.__sameDocument === true")
+
+    name = own_school.student_names[own_school.students[20]]
+    await page.goto(f"{server.url}/kiosk/create?q={name}")
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_label("Library").check()
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_role("button", name="Create Pass").click()
+    await expect(page.locator(".error, [role=alert]").filter(has_text="emergency mode")).to_be_visible()
+    await expect(banner).to_be_visible()
+
+    await server.runtime.app.end_emergency(Acting(admin, datetime.now(UTC)), own_school.id)
+    await expect(banner).to_be_hidden()

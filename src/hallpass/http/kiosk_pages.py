@@ -33,7 +33,9 @@ from hallpass.http.auth import (
 from hallpass.http.common import acting, form_key, query_search, runtime, visible
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
+from hallpass.http.live import emergency_event, school_events
 from hallpass.projections.classes import class_rooms
+from hallpass.projections.emergency import EmergencyView
 
 KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
 KIOSK_PREFIXES = ("/kiosk/", "/api/v1/kiosk/", "/static/")
@@ -299,6 +301,29 @@ async def leave(request: Request) -> Response:
     return response
 
 
+async def events(request: Request) -> Response:
+    """Tells the kiosk's screen whether its school is in emergency mode: at once, then on each switch."""
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return Response("kiosk mode is off", status_code=401)
+    _, kiosk = found
+    view = EmergencyView(runtime(request).pool)
+    was_on = [False]
+
+    async def greeting() -> bytes:
+        was_on[0] = await view.on(kiosk.school_id)
+        return emergency_event(was_on[0])
+
+    async def switched() -> bytes | None:
+        on = await view.on(kiosk.school_id)
+        if on == was_on[0]:
+            return None
+        was_on[0] = on
+        return emergency_event(on)
+
+    return school_events(request, str(kiosk.school_id), switched, greeting)
+
+
 def _uuid(raw: str, message: str) -> UUID:
     try:
         return UUID(raw)
@@ -321,4 +346,5 @@ routes = [
     Route("/kiosk/complete", complete, methods=["POST"]),
     Route("/kiosk/complete/summary", complete_summary, methods=["GET"]),
     Route("/kiosk/exit", leave, methods=["GET", "POST"]),
+    Route("/kiosk/events", events, methods=["GET"]),
 ]

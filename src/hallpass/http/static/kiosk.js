@@ -21,3 +21,20 @@
   });
   restart();
 })();
+
+// The emergency banner follows the school's emergency mode live (the server tells it at once).
+(function () {
+  "use strict";
+  var banner = document.getElementById("emergency-banner");
+  if (!banner || !window.EventSource) { return; }
+  function listen() {
+    var source = new EventSource("/kiosk/events");
+    source.addEventListener("emergency", function (event) {
+      try { banner.hidden = !JSON.parse(event.data).on; } catch (e) { /* the next event says again */ }
+    });
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 5000); }
+    };
+  }
+  listen();
+})();
