@@ -41,7 +41,7 @@ def operations(school: SchoolFixture) -> list[tuple[str, str, dict[str, Any] | N
         ("GET", f"/api/v1/admin/schools/{s}/emergency", None),
         ("POST", f"/api/v1/admin/schools/{s}/emergency", None),
         ("POST", f"/api/v1/admin/schools/{s}/emergency/end", None),
-        ("POST", f"/api/v1/admin/schools/{s}/emergency/safe/{student}", None),
+        ("POST", f"/api/v1/admin/students/{student}/safe", None),
         ("POST", f"/api/v1/admin/schools/{s}/students", STUDENT),
         ("GET", f"/api/v1/admin/locations/{room}", None),
         ("PUT", f"/api/v1/admin/locations/{room}", LOCATION),

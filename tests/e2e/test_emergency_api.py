@@ -51,11 +51,11 @@ async def test_the_switch_refuses_passes_lists_who_was_out_and_the_second_switch
     assert row["destination_name"] == "Library" and row["since"] == made.json()["passes"][0]["start_at"]
     assert row["confirmed_safe"] is False
 
-    safe = await admin.http.post(f"{path}/safe/{first}")
+    safe = await admin.http.post(f"/api/v1/admin/students/{first}/safe")
     assert safe.status_code == 200, safe.text
     assert (await admin.http.get(path)).json()["emergency"]["out"][0]["confirmed_safe"] is True
-    assert (await admin.http.post(f"{path}/safe/not-an-id")).status_code == 404
-    assert (await admin.http.post(f"{path}/safe/{uuid4()}")).status_code == 404
+    assert (await admin.http.post("/api/v1/admin/students/not-an-id/safe")).status_code == 404
+    assert (await admin.http.post(f"/api/v1/admin/students/{uuid4()}/safe")).status_code == 404
 
     off = await admin.http.post(f"{path}/end")
     assert off.status_code == 200 and off.json()["emergency"]["on"] is False
@@ -71,4 +71,4 @@ async def test_the_switch_is_in_the_openapi_document(admin: ApiClient) -> None:
     school = "/api/v1/admin/schools/{school_id}"
     assert {"get", "post"} <= set(paths[f"{school}/emergency"])
     assert "post" in paths[f"{school}/emergency/end"]
-    assert "post" in paths[f"{school}/emergency/safe/{{student_id}}"]
+    assert "post" in paths["/api/v1/admin/students/{student_id}/safe"]

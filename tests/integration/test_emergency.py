@@ -111,7 +111,7 @@ async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every
     assert started is not None
     assert await status_of(runtime, scheduled) == (Status.CANCELLED, "emergency")
 
-    await runtime.app.mark_safe(Acting(school.admin(), NOW), school.id, s[1])
+    await runtime.app.mark_safe(Acting(school.admin(), NOW), s[1])
     emergency = await runtime.app.emergency(school.id)
     assert emergency is not None and set(emergency.safe) == {s[1]}
     topics = await runtime.pool.fetch(
@@ -143,7 +143,7 @@ async def test_a_teacher_may_not_switch_and_another_school_is_not_found(
     with pytest.raises(NotFound):
         await runtime.app.declare_emergency(Acting(school.admin(), NOW), other.id)
     with pytest.raises(NotFound):
-        await runtime.app.mark_safe(Acting(school.admin(), NOW), school.id, other.students[0])
+        await runtime.app.mark_safe(Acting(school.admin(), NOW), other.students[0])
     assert await runtime.app.repository.find(ids.emergency_id(school.id), Emergency) is None
     assert await runtime.app.repository.find(ids.emergency_id(other.id), Emergency) is None
 

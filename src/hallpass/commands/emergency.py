@@ -119,10 +119,17 @@ class EmergencyCommands(AdministrationCommands, DismissalCommands):
         return done({"emergency": emergency_body(emergency)}, [emergency])
 
     @handler(keyed=False)
-    async def mark_safe(self, acting: Acting, school_id: UUID, student_id: UUID) -> Decided:
-        emergency = await self._switch(acting.actor, school_id, "confirm a student safe", acting.now)
+    async def mark_safe(self, acting: Acting, student_id: UUID) -> Decided:
+        """Confirm a student of a school the caller administers safe during its emergency."""
+        not_read_only(acting.actor, "confirm a student safe")
         student = await self.repository.find(student_id, Student)
-        if student is None or student.school_id != school_id:
+        if student is None:
             raise NotFound(f"student {student_id} not found", id=str(student_id))
+        try:
+            emergency = await self._switch(
+                acting.actor, student.school_id, "confirm a student safe", acting.now
+            )
+        except NotFound as e:
+            raise NotFound(f"student {student_id} not found", id=str(student_id)) from e
         changed = emergency.mark_safe(student_id=student_id, now=acting.now, by=acting.by)
         return done({"emergency": emergency_body(emergency)}, [emergency] if changed else [])

@@ -229,7 +229,6 @@ routes = [
     get(f"{SCHOOL}/emergency", read_emergency, errors=READ, roles=ADMINS),
     post(f"{SCHOOL}/emergency", declare_emergency, errors=CHANGE, roles=ADMINS),
     post(f"{SCHOOL}/emergency/end", end_emergency, errors=CHANGE, roles=ADMINS),
-    post(f"{SCHOOL}/emergency/safe/{{student_id}}", mark_safe, errors=CHANGE, roles=ADMINS),
     get("/api/v1/admin/locations/{location_id}", read_location, errors=READ, roles=ADMINS),
     put("/api/v1/admin/locations/{location_id}", change_location, errors=CHANGE, roles=ADMINS),
     get("/api/v1/admin/staff/{staff_id}", read_staff, errors=READ, roles=ADMINS),
@@ -242,6 +241,7 @@ routes = [
         roles=ADMINS,
     ),
     get("/api/v1/admin/students/{student_id}", read_student, errors=READ, roles=ADMINS),
+    post("/api/v1/admin/students/{student_id}/safe", mark_safe, errors=CHANGE, roles=ADMINS),
     put("/api/v1/admin/students/{student_id}", change_student, errors=CHANGE, roles=ADMINS),
     post(
         "/api/v1/admin/students/{student_id}/password-reset",

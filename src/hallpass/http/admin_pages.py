@@ -354,7 +354,7 @@ async def emergency_page(request: Request, actor: Actor, form: FormData | None) 
                 student_id = str(form.get("student_id", ""))
                 if not is_uuid(student_id):
                     raise NotFound("student not found", field="student_id")
-                outcome = await app.mark_safe(acting(request, actor), school_id, UUID(student_id))
+                outcome = await app.mark_safe(acting(request, actor), UUID(student_id))
                 note = "Confirmed safe."
             else:
                 raise Invalid("choose declare, end or safe", field="action")
