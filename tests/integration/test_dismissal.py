@@ -11,15 +11,14 @@ import pytest
 
 from hallpass.acting import Acting
 from hallpass.aggregates.locations import Location, LocationKind
-from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.passes import Status
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import OutcomeKind
 from hallpass.commands.directory import NewLocation
-from hallpass.commands.messages import CreatePasses
 from hallpass.commands.schedules import SchedulePasses
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, send_out, status_of
 
 DISMISSED_TOPIC = "hallpass.aggregates.schools:School.Dismissed"
 MORNING = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
@@ -42,24 +41,6 @@ async def catch_up(runtime: Runtime) -> None:
         await runner.catch_up()
 
 
-async def send(
-    runtime: Runtime, school: SchoolFixture, place: str, students: list[UUID], now: datetime
-) -> list[UUID]:
-    outcome = await runtime.app.create_passes(
-        Acting(school.teacher(), now),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
-        ),
-    )
-    return [UUID(p["id"]) for p in outcome.body["passes"]]
-
-
-async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
-    hall_pass = await runtime.app.repository.find(pass_id, Pass)
-    assert hall_pass is not None
-    return hall_pass.status, hall_pass.end_reason
-
-
 async def days_done(runtime: Runtime, school: SchoolFixture) -> int:
     value = await runtime.pool.fetchval(
         "SELECT count(*) FROM hallpass_events WHERE originator_id = $1 AND topic = $2",
@@ -74,11 +55,11 @@ async def test_dismissal_ends_several_passes_to_one_restroom_and_the_rest_in_bat
 ) -> None:
     earlier = DISMISSAL - timedelta(minutes=4)
     s = school.students
-    restroom_b = await send(runtime, school, "Restroom B", s[0:4], earlier)
-    restroom = await send(runtime, school, "Restroom", s[4:6], earlier)
-    library = await send(runtime, school, "Library", s[6:9], earlier)
-    (nurse,) = await send(runtime, school, "Nurse", s[9:10], DISMISSAL - timedelta(minutes=20))
-    (done,) = await send(runtime, school, "Nurse", s[10:11], earlier)
+    restroom_b = await send_out(runtime, school, "Restroom B", s[0:4], earlier)
+    restroom = await send_out(runtime, school, "Restroom", s[4:6], earlier)
+    library = await send_out(runtime, school, "Library", s[6:9], earlier)
+    (nurse,) = await send_out(runtime, school, "Nurse", s[9:10], DISMISSAL - timedelta(minutes=20))
+    (done,) = await send_out(runtime, school, "Nurse", s[10:11], earlier)
     await runtime.app.expire_pass(nurse, now=DISMISSAL - timedelta(minutes=4))
     await runtime.app.complete_pass(Acting(school.teacher(), DISMISSAL - timedelta(minutes=1)), done)
     tomorrow = await runtime.app.schedule_passes(
@@ -119,7 +100,9 @@ async def test_dismissal_waits_for_a_lagging_pass_list_and_leaves_the_day_open_u
     runtime: Runtime, school: SchoolFixture
 ) -> None:
     await catch_up(runtime)
-    passes = await send(runtime, school, "Restroom B", school.students[:3], DISMISSAL - timedelta(minutes=2))
+    passes = await send_out(
+        runtime, school, "Restroom B", school.students[:3], DISMISSAL - timedelta(minutes=2)
+    )
 
     behind = await runtime.app.dismiss_school(school.id, now=DISMISSAL, catch_up_timeout=0.2)
     assert behind is not None and behind.kind is OutcomeKind.WAITING
@@ -141,7 +124,7 @@ async def test_a_pass_the_log_records_after_the_dismissal_moment_stays_open(
     runtime: Runtime, school: SchoolFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await catch_up(runtime)
-    before = await send(runtime, school, "Library", school.students[:2], DISMISSAL - timedelta(minutes=2))
+    before = await send_out(runtime, school, "Library", school.students[:2], DISMISSAL - timedelta(minutes=2))
     moment_taken = asyncio.Event()
     has_tracking_id = runtime.store.has_tracking_id
 
@@ -152,7 +135,9 @@ async def test_a_pass_the_log_records_after_the_dismissal_moment_stays_open(
     monkeypatch.setattr(runtime.store, "has_tracking_id", watched)
     dismissal = asyncio.create_task(runtime.app.dismiss_school(school.id, now=DISMISSAL, catch_up_timeout=60))
     await asyncio.wait_for(moment_taken.wait(), timeout=30)
-    (after,) = await send(runtime, school, "Library", school.students[2:3], DISMISSAL + timedelta(seconds=1))
+    (after,) = await send_out(
+        runtime, school, "Library", school.students[2:3], DISMISSAL + timedelta(seconds=1)
+    )
     await catch_up(runtime)
     outcome = await dismissal
 

@@ -15,13 +15,12 @@ import pytest
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates import ids
 from hallpass.aggregates.emergencies import Emergency, EmergencyInProgress, NoEmergency
-from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.passes import Status
 from hallpass.bootstrap import Runtime
-from hallpass.commands.messages import CreatePasses
 from hallpass.commands.portal import ChangePortalSettings, RequestPortalPass
 from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, NotFound
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 T = TypeVar("T")
@@ -35,24 +34,6 @@ async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
             await runner.catch_up()
         await asyncio.wait([task], timeout=0.05)
     return task.result()
-
-
-async def send(
-    runtime: Runtime, actor: Actor, school: SchoolFixture, place: str, students: list[UUID]
-) -> list[UUID]:
-    outcome = await runtime.app.create_passes(
-        Acting(actor, NOW),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
-        ),
-    )
-    return [UUID(p["id"]) for p in outcome.body["passes"]]
-
-
-async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
-    hall_pass = await runtime.app.repository.find(pass_id, Pass)
-    assert hall_pass is not None
-    return hall_pass.status, hall_pass.end_reason
 
 
 @pytest.fixture
@@ -71,7 +52,7 @@ async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every
     runtime: Runtime, school: SchoolFixture
 ) -> None:
     s = school.students
-    out = await send(runtime, school.teacher(), school, "Library", s[0:3])
+    out = await send_out(runtime, school, "Library", s[0:3], NOW)
     planned = await runtime.app.schedule_passes(
         Acting(school.teacher(), NOW),
         SchedulePasses(
@@ -97,8 +78,8 @@ async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every
 
     kiosk = Actor("kiosk", school.rooms["Room 101"], school.id, None, "Kiosk")
     refusals = [
-        send(runtime, school.teacher(), school, "Library", [s[3]]),
-        send(runtime, kiosk, school, "Restroom", [s[4]]),
+        send_out(runtime, school, "Library", [s[3]], NOW),
+        send_out(runtime, school, "Restroom", [s[4]], NOW, actor=kiosk),
         runtime.app.request_portal_pass(
             Acting(portal_student(school, s[5]), NOW),
             RequestPortalPass(origin_id=school.rooms["Room 101"], destination_id=school.rooms["Library"]),
@@ -128,7 +109,7 @@ async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every
     ]
 
     await runtime.app.end_emergency(Acting(school.admin(), NOW), school.id)
-    again = await send(runtime, school.teacher(), school, "Library", [s[3]])
+    again = await send_out(runtime, school, "Library", [s[3]], NOW)
     assert await status_of(runtime, again[0]) == (Status.ACTIVE, None)
     with pytest.raises(NoEmergency):
         await runtime.app.end_emergency(Acting(school.admin(), NOW), school.id)
@@ -153,7 +134,7 @@ async def test_creations_racing_the_switch_are_either_refused_or_ended(
 ) -> None:
     async def create(student_id: UUID) -> UUID | None:
         try:
-            (made,) = await send(runtime, school.teacher(), school, "Library", [student_id])
+            (made,) = await send_out(runtime, school, "Library", [student_id], NOW)
         except EmergencyInProgress:
             return None
         return made

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from hallpass.acting import Actor
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates.locations import LocationKind
+from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.staff import Role
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
+from hallpass.commands.messages import CreatePasses
 from hallpass.credentials import hash_password
 
 PASSWORD = "correct horse battery"
@@ -118,3 +120,28 @@ async def make_school(
         students=[s.id for s in registered],
         student_names={s.id: s.full_name for s in registered},
     )
+
+
+async def send_out(
+    runtime: Runtime,
+    school: SchoolFixture,
+    place: str,
+    students: list[UUID],
+    now: datetime,
+    actor: Actor | None = None,
+) -> list[UUID]:
+    """`students` sent from Room 101 to `place` at `now` (by Ada unless `actor` says): their passes."""
+    outcome = await runtime.app.create_passes(
+        Acting(actor or school.teacher(), now),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
+        ),
+    )
+    return [UUID(p["id"]) for p in outcome.body["passes"]]
+
+
+async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
+    """A pass's status and, once it ended, why."""
+    hall_pass = await runtime.app.repository.find(pass_id, Pass)
+    assert hall_pass is not None
+    return hall_pass.status, hall_pass.end_reason
