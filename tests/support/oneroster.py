@@ -11,12 +11,8 @@ from hallpass.roster.source import RosterFiles
 
 
 def samples() -> Path:
-    """The shared OneRoster samples (1.1 and 1.2): `shared/` beside the checkout or a folder above it."""
-    for folder in Path(__file__).resolve().parents:
-        found = folder / "shared" / "data" / "oneroster"
-        if found.is_dir():
-            return found
-    raise FileNotFoundError("no shared/data/oneroster beside this checkout")
+    """The OneRoster 1.1 and 1.2 samples kept with the tests (see their README)."""
+    return Path(__file__).resolve().parent.parent / "fixtures" / "oneroster"
 
 
 Rows = Sequence[Mapping[str, str]]
