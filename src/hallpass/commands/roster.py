@@ -109,6 +109,13 @@ class _Decision:
         did = revise(aggregate, changed, now=self.now, by=self.by, cause=self.cause(record), **fields)
         self.revised(kind, aggregate, did)
 
+    def leaves_out(self, record: Record) -> bool:
+        """A record to be deleted that the district never had: noted, and nothing made of it."""
+        if record.status is Status.ACTIVE:
+            return False
+        self.left_out.add(record.sourced_id)
+        return True
+
     def error(self, record: Record, field: str, reason: str) -> None:
         self.outcome.report.error(record.file, record.line, field, reason)
 
@@ -363,8 +370,7 @@ class RosterCommands(CommandBase):
                 "periods": record.periods,
             }
             if existing is None:
-                if record.status is not Status.ACTIVE:
-                    d.left_out.add(record.sourced_id)
+                if d.leaves_out(record):
                     continue
                 created = d.create(
                     SchoolClass,
@@ -443,8 +449,7 @@ class RosterCommands(CommandBase):
             "sourced_id": record.sourced_id,
         }
         if person is None:
-            if record.status is not Status.ACTIVE:
-                d.left_out.add(record.sourced_id)
+            if d.leaves_out(record):
                 return
             school, number = numbers[record.sourced_id]
             student_id = ids.student_id(school, number)
@@ -512,8 +517,7 @@ class RosterCommands(CommandBase):
                     record.file, record.line, "metadata.hallpass.room", f"no location named {record.room!r}"
                 )
         if person is None:
-            if record.status is not Status.ACTIVE:
-                d.left_out.add(record.sourced_id)
+            if d.leaves_out(record):
                 return
             staff_id = ids.staff_email_index(email)
             if staff_id in emails:
