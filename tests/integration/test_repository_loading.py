@@ -11,10 +11,12 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
+from hallpass.acting import Acting
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
+from hallpass.commands.messages import CreatePasses
 from hallpass.commands.repository import SNAPSHOT_EVERY, Repository
 from hallpass.commands.snapshots import clone, restore, take
 from hallpass.eventstore import EventStore, StreamRead
@@ -171,3 +173,19 @@ async def test_an_id_given_as_text_finds_the_same_aggregate(runtime: Runtime, sc
         found = await repository.find(as_text, Student)  # type: ignore[arg-type]
         assert found is not None and found.id == school.students[0]
         assert await repository.find(school.students[0], Student) is found
+
+
+async def test_creating_passes_reads_the_students_and_the_emergency_together(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    """The school's emergency state, which every new pass consults, costs no round trip of its
+    own: it comes with the students (and the places) in the command's first read."""
+    store = CountingStore(runtime.store)
+    app = Hallpass(store)
+    passes = CreatePasses(
+        origin_id=school.rooms["Room 101"],
+        destination_id=school.rooms["Library"],
+        student_ids=school.students,
+    )
+    await app.create_passes(Acting(school.teacher(), datetime.now(UTC)), passes)
+    assert store.reads == 1

@@ -290,7 +290,11 @@ class CommandBase:
         return hall_pass
 
     async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]:
-        found = await asyncio.gather(*(self.repository.find(s, Student) for s in student_ids))
+        # The school's emergency is read in the same round trip, for `_refuse_in_emergency`.
+        found, _ = await asyncio.gather(
+            asyncio.gather(*(self.repository.find(s, Student) for s in student_ids)),
+            self.repository.find(ids.emergency_id(actor.school_id), Emergency),
+        )
         missing = [
             str(sid)
             for sid, s in zip(student_ids, found, strict=True)
