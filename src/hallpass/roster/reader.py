@@ -52,11 +52,12 @@ class Known:
 
 
 @dataclass
-class Roster:
+class _Records:
+    """The records every stage keeps, file by file."""
+
     version: str
     modes: dict[str, Mode]
     report: Report
-    schools: list[OrgRecord] = field(default_factory=list)
     users: list[UserRecord] = field(default_factory=list)
     courses: list[CourseRecord] = field(default_factory=list)
     sessions: list[SessionRecord] = field(default_factory=list)
@@ -65,19 +66,18 @@ class Roster:
 
 
 @dataclass
-class Parsed:
+class Roster(_Records):
+    """The records checked against each other: the schools among the orgs, roles folded in."""
+
+    schools: list[OrgRecord] = field(default_factory=list)
+
+
+@dataclass
+class Parsed(_Records):
     """Each file's well-formed records, before they are checked against each other."""
 
-    version: str
-    modes: dict[str, Mode]
-    report: Report
     orgs: list[OrgRecord] = field(default_factory=list)
-    users: list[UserRecord] = field(default_factory=list)
     roles: list[RoleRecord] = field(default_factory=list)
-    courses: list[CourseRecord] = field(default_factory=list)
-    sessions: list[SessionRecord] = field(default_factory=list)
-    classes: list[ClassRecord] = field(default_factory=list)
-    enrollments: list[EnrollmentRecord] = field(default_factory=list)
 
     def references(self) -> Known:
         """Every school, user and class these files name or give: what a delta may take as known."""
