@@ -30,7 +30,7 @@ from hallpass.projections.runner import ProjectionRunner, RetryReport
 from hallpass.roster import console as roster_console
 from hallpass.roster.outcome import ImportOutcome
 from hallpass.roster.source import UnreadableRoster
-from hallpass.seed import DemoSchool, describe_demo_school, print_welcome, seed_demo_school
+from hallpass.seed import DemoSchool, describe_demo_school, print_welcome, seed_demo_school, welcome
 from hallpass.settings import Settings
 
 Command = Callable[[Settings, argparse.Namespace], int]
@@ -146,7 +146,9 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
         print("the database already holds data; nothing seeded")
     else:
         print(
-            f"seeded {demo.name}: {demo.locations} locations, {demo.staff} staff, {demo.students:,} students"
+            f"seeded {demo.name}: {demo.locations} locations, {demo.staff} staff, {demo.students:,} students\n"
+            f"When `hallpass web` (or `hallpass run`) serves it:\n"
+            + welcome(demo, f"http://{settings.host}:{settings.port}")
         )
     return 0
 

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid5
 
+from hallpass.acting import Acting, Actor
 from hallpass.aggregates import ids
 from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.staff import Role, ordered_roles
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
+from hallpass.commands.portal import ChangePortalSettings
 from hallpass.credentials import hash_password
 from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
 from hallpass.roster.outcome import Change, Kind
@@ -84,6 +86,14 @@ class DemoStudent:
 
 
 @dataclass(frozen=True)
+class DemoAdmin:
+    """The demo's school and district administrator, whom the README and the first run name."""
+
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
 class DemoSchool:
     school_id: UUID
     name: str
@@ -91,6 +101,7 @@ class DemoSchool:
     staff: int
     students: int
     teacher_email: str
+    admin: DemoAdmin
     sample_student: DemoStudent
 
 
@@ -111,6 +122,7 @@ def email_for(first: str, last: str, taken: set[str]) -> str:
 
 
 DEMO_TEACHER_EMAIL = email_for(*FEATURED_TEACHERS[0], set())
+DEMO_TEACHER_NAME = " ".join(FEATURED_TEACHERS[0])
 
 
 def classroom_names() -> list[str]:
@@ -314,6 +326,8 @@ async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | N
     if not (outcome.applied and outcome.report.ok):
         raise RuntimeError(f"the demo roster did not import: {[str(p) for p in outcome.report.errors[:5]]}")
     await set_demo_passwords(runtime, school.id, (person.email for person, _ in staff), now)
+    admin = next(person for person, _ in staff if Role.DISTRICT_ADMIN in person.roles)
+    await turn_the_portal_on(runtime, school.id, admin.email, now)
     first, _ = students[0]
     return DemoSchool(
         school_id=school.id,
@@ -322,8 +336,27 @@ async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | N
         staff=outcome.counts[Kind.STAFF][Change.ADDED],
         students=outcome.counts[Kind.STUDENTS][Change.ADDED],
         teacher_email=DEMO_TEACHER_EMAIL,
+        admin=DemoAdmin(admin.name, admin.email),
         sample_student=DemoStudent(first.full_name, first.grade, first.hall_pass_id, first.external_id),
     )
+
+
+async def turn_the_portal_on(runtime: Runtime, school_id: UUID, admin_email: str, now: datetime) -> None:
+    """The demo's administrator turns the Student Portal on (no approval), as a school would on
+    its first day, so the portal address the first run prints opens a sign-in page."""
+    for runner in runtime.runners:  # the administrator is read from the directory
+        await runner.catch_up()
+    row = await runtime.pool.fetchrow(
+        "SELECT staff_id, name, role, roles FROM dir_staff WHERE school_id = $1 AND email = $2",
+        school_id,
+        admin_email,
+    )
+    if row is None:
+        raise RuntimeError(f"the demo administrator {admin_email} is not in the directory")
+    actor = Actor("staff", row["staff_id"], school_id, row["role"], row["name"], tuple(row["roles"]))
+    outcome = await runtime.app.change_portal_settings(Acting(actor, now), ChangePortalSettings(enabled=True))
+    if outcome.refusal is not None:
+        raise RuntimeError(f"the demo could not turn the Student Portal on: {outcome.refusal.message}")
 
 
 _DESCRIBE_SQL = """
@@ -331,11 +364,16 @@ SELECT s.name,
     (SELECT count(*) FROM dir_locations WHERE school_id = s.school_id) AS locations,
     (SELECT count(*) FROM dir_staff WHERE school_id = s.school_id) AS staff,
     (SELECT count(*) FROM dir_students WHERE school_id = s.school_id) AS students,
-    st.first_name, st.last_name, st.grade, st.hall_pass_id, st.external_id
+    st.first_name, st.last_name, st.grade, st.hall_pass_id, st.external_id,
+    a.name AS admin_name, a.email AS admin_email
 FROM dir_schools s
 JOIN LATERAL (
     SELECT * FROM dir_students WHERE school_id = s.school_id ORDER BY hall_pass_id LIMIT 1
 ) st ON true
+JOIN LATERAL (
+    SELECT name, email FROM dir_staff
+    WHERE school_id = s.school_id AND 'district_admin' = ANY(roles) AND active ORDER BY email LIMIT 1
+) a ON true
 WHERE s.school_id = $1
 """
 
@@ -350,6 +388,7 @@ async def describe_demo_school(runtime: Runtime) -> DemoSchool | None:
         row,
         school_id=SCHOOL_ID,
         teacher_email=DEMO_TEACHER_EMAIL,
+        admin=DemoAdmin(row["admin_name"], row["admin_email"]),
         sample_student=DemoStudent(
             f"{row['first_name']} {row['last_name']}",
             row["grade"],
@@ -359,20 +398,28 @@ async def describe_demo_school(runtime: Runtime) -> DemoSchool | None:
     )
 
 
-def print_welcome(demo: DemoSchool | None, url: str) -> None:
-    print(f"\nHall Pass is running at {url}", flush=True)
+def welcome(demo: DemoSchool | None, url: str) -> str:
+    """What the first run prints: where Hallpass answers, whom to sign in as, and where the
+    Student Portal and the kiosks are."""
     if demo is None:
-        print(
-            f"Sign in with your staff email and password; a new, empty database is set up at {url}/setup.\n",
-            flush=True,
+        return (
+            f"Hall Pass is running at {url}\n"
+            f"Sign in with your staff email and password; a new, empty database is set up at {url}/setup.\n"
         )
-        return
     student = demo.sample_student
-    print(
+    return (
+        f"Hall Pass is running at {url}\n"
         f"Demo school: {demo.name} ({demo.locations} locations, {demo.staff} staff, "
         f"{demo.students:,} students)\n"
-        f"Sign in as a teacher: {demo.teacher_email}   password: {DEMO_PASSWORD}\n"
-        f"A student to try: {student.name} (grade {student.grade}), "
-        f"hall pass ID {student.hall_pass_id}\n",
-        flush=True,
+        f"Sign in at {url}/sign-in (every demo password is {DEMO_PASSWORD}):\n"
+        f"  a teacher:        {DEMO_TEACHER_NAME}, {demo.teacher_email}\n"
+        f"  an administrator: {demo.admin.name}, {demo.admin.email}\n"
+        f"Student Portal: {url}/portal/{demo.school_id}\n"
+        f"  a student to try: {student.name} (grade {student.grade}); the first sign-in uses the "
+        f"hall pass ID {student.hall_pass_id} as both ID and password\n"
+        f"Kiosk: a teacher opens {url}/hall-pass/kiosk on the shared device; it then shows {url}/kiosk\n"
     )
+
+
+def print_welcome(demo: DemoSchool | None, url: str) -> None:
+    print(f"\n{welcome(demo, url)}", flush=True)

@@ -18,6 +18,7 @@ from hallpass.seed import (
     DemoSchool,
     describe_demo_school,
     seed_demo_school,
+    welcome,
 )
 from support.runtime import runtime_on
 
@@ -117,6 +118,31 @@ async def test_one_demo_administrator_administers_the_district(runtime: Runtime,
 
 async def test_the_read_models_describe_the_seeded_school(runtime: Runtime, demo: DemoSchool) -> None:
     assert await describe_demo_school(runtime) == demo
+
+
+async def test_the_first_run_names_an_administrator_the_portal_and_the_kiosk(
+    runtime: Runtime, demo: DemoSchool
+) -> None:
+    text = welcome(demo, "http://127.0.0.1:8000")
+    assert "an administrator: Mateo Walker, mateo.walker@lincoln.example.org" in text
+    assert f"Student Portal: http://127.0.0.1:8000/portal/{SCHOOL_ID}" in text
+    assert f"hall pass ID {demo.sample_student.hall_pass_id} as both ID and password" in text
+    assert "http://127.0.0.1:8000/hall-pass/kiosk" in text and "http://127.0.0.1:8000/kiosk\n" in text
+    admin = await runtime.app.sign_in_staff(demo.admin.email, DEMO_PASSWORD, now=NOW)
+    assert admin is not None and admin.name == demo.admin.name and admin.administers
+    # The printed portal address opens a sign-in page: the demo turned the portal on.
+    assert await runtime.pool.fetchval(
+        "SELECT portal_enabled FROM school_settings WHERE school_id = $1", SCHOOL_ID
+    )
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for named in (
+        demo.admin.email,
+        demo.teacher_email,
+        f"/portal/{SCHOOL_ID}",
+        "/hall-pass/kiosk",
+        DEMO_PASSWORD,
+    ):
+        assert named in readme
 
 
 async def test_seeding_again_does_nothing(runtime: Runtime, demo: DemoSchool) -> None:

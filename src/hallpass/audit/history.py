@@ -26,10 +26,10 @@ _KIND_OF_SUBJECT = {
 _STANDARD = {"originator_id", "originator_version", "timestamp", "actor_kind", "actor_id", "cause"}
 _WHY = ("reason", "note", "decision_note")
 _SOURCE = {
-    "staff": "staff page or API client",
+    "staff": "Staff page or API client",
     "student": "Student Portal",
-    "kiosk": "kiosk",
-    "system": "worker (timers, dismissal) or import",
+    "kiosk": "Kiosk",
+    "system": "Worker (timers, dismissal) or import",
 }
 
 

@@ -31,6 +31,7 @@ from hallpass.http import (
     kiosk_api,
     kiosk_pages,
     kiosk_setup,
+    labels,
     live,
     openapi,
     pages,
@@ -66,6 +67,8 @@ def _local(value: datetime | None, tz: str = "UTC", fmt: str = "%-I:%M %p") -> s
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters["local"] = _local
+    t.env.globals["created_by"] = labels.created_by
+    t.env.globals["actor_kind"] = labels.actor_kind
     return t
 
 

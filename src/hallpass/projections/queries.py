@@ -19,7 +19,7 @@ PASS_COLUMNS = """
     p.created_by_kind, p.created_by_id, p.ended_by_kind, p.ended_by_id,
     p.student_id, s.first_name || ' ' || s.last_name AS student_name, s.grade,
     s.hall_pass_id, p.origin_id, o.name AS origin_name, p.destination_id,
-    d.name AS destination_name, c.name AS creator_name, e.name AS ended_by_name,
+    d.name AS destination_name, COALESCE(c.name, k.name) AS creator_name, e.name AS ended_by_name,
     h.name AS homeroom_name
 """
 PASS_JOINS = """
@@ -27,6 +27,7 @@ PASS_JOINS = """
     JOIN dir_locations o ON o.location_id = p.origin_id
     JOIN dir_locations d ON d.location_id = p.destination_id
     LEFT JOIN dir_staff c ON c.staff_id = p.created_by_id
+    LEFT JOIN kiosks k ON p.created_by_kind = 'kiosk' AND k.kiosk_id = p.created_by_id
     LEFT JOIN dir_staff e ON e.staff_id = p.ended_by_id
     LEFT JOIN dir_locations h ON h.location_id = s.homeroom_id
 """
