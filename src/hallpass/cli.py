@@ -145,11 +145,9 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
     if demo is None:
         print("the database already holds data; nothing seeded")
     else:
-        print(
-            f"seeded {demo.name}: {demo.locations} locations, {demo.staff} staff, {demo.students:,} students\n"
-            f"When `hallpass web` (or `hallpass run`) serves it:\n"
-            + welcome(demo, f"http://{settings.host}:{settings.port}")
-        )
+        counts = f"{demo.locations} locations, {demo.staff} staff, {demo.students:,} students"
+        print(f"seeded {demo.name}: {counts}\nWhen `hallpass web` (or `hallpass run`) serves it:")
+        print(welcome(demo, f"http://{settings.host}:{settings.port}"))
     return 0
 
 

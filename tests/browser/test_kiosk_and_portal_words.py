@@ -11,7 +11,7 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from support.api_client import ApiClient
-from support.browser import PHONE, TABLET, Screens
+from support.browser import Screens
 from support.kiosk_client import KioskClient
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.school import send_out
