@@ -17,6 +17,7 @@ from uuid import UUID
 import msgspec
 
 from hallpass.errors import Invalid
+from hallpass.messages import say
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -92,7 +93,7 @@ def decode(raw: bytes, struct: type[S], *, now: datetime) -> S:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise Invalid("the request body is not valid UTF-8", field="") from e
+        raise Invalid(say("http.body_not_utf8"), field="") from e
     try:
         value = msgspec.json.decode(raw, type=struct)
     except (msgspec.ValidationError, msgspec.DecodeError) as e:
@@ -114,7 +115,7 @@ def value(raw: Any, kind: Any, *, field: str) -> Any:
     try:
         return msgspec.convert(raw, kind, strict=False)
     except msgspec.ValidationError as e:
-        raise Invalid(f"{field} {_reason(str(e))}", field=field) from e
+        raise Invalid(say("http.value_invalid", field=field, reason=_reason(str(e))), field=field) from e
 
 
 def invalid(error: msgspec.ValidationError | msgspec.DecodeError) -> Invalid:
@@ -123,8 +124,9 @@ def invalid(error: msgspec.ValidationError | msgspec.DecodeError) -> Invalid:
     if "`$." in text:
         field = text.split("`$.", 1)[1].split("`", 1)[0]
     message = text.split(" - at `", 1)[0]
-    where = f" at {field}" if field else ""
-    return Invalid(f"invalid request body: {_reason(message)}{where}", field=field)
+    if field:
+        return Invalid(say("http.body_invalid_at", reason=_reason(message), field=field), field=field)
+    return Invalid(say("http.body_invalid", reason=_reason(message)), field=field)
 
 
 def _reason(message: str) -> str:

@@ -76,4 +76,4 @@ async def test_create_errors_are_shown_on_the_page(
     await page.goto(f"{server.url}/hall-pass/new")
     await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
     await page.get_by_role("button", name="Create Hall Pass").last.click()
-    await expect(page.get_by_role("alert")).to_contain_text("select at least one student")
+    await expect(page.get_by_role("alert")).to_have_text("Select at least one student.")

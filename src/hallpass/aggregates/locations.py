@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
 from hallpass.errors import DestinationFull
+from hallpass.messages import say
 
 
 class LocationKind(StrEnum):
@@ -115,7 +116,7 @@ class Location(Aggregate):
             return
         if len(self.occupants) >= self.capacity:
             raise DestinationFull(
-                f"{self.name} is full ({self.capacity} of {self.capacity})",
+                say("pass.destination_full", name=self.name, capacity=self.capacity),
                 location_id=str(self.id),
                 capacity=self.capacity,
             )

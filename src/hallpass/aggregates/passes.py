@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
+from hallpass.messages import say
 
 
 class Source(StrEnum):
@@ -207,9 +208,9 @@ class Pass(Aggregate):
     ) -> dict[str, Any]:
         """Who goes from where to where for how long: the rules every new pass obeys, checked."""
         if origin_id == destination_id:
-            raise Invalid("Leaving From and Going To must be different places", field="destination_id")
+            raise Invalid(say("pass.same_place"), field="destination_id")
         if allotted_minutes < 1:
-            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+            raise Invalid(say("pass.minutes_at_least_one"), field="allotted_minutes")
         return {
             "school_id": school_id,
             "student_id": student_id,
@@ -257,7 +258,7 @@ class Pass(Aggregate):
         if self.status is Status.EXPIRED and self.returned_at is not None:
             state = "expired (returned)"
         return IllegalTransition(
-            f"cannot {action} a pass that is {state}",
+            say("pass.cannot", action=action, state=state),
             status=self.status.value,
             pass_id=str(self.id),
         )
@@ -365,7 +366,7 @@ class Pass(Aggregate):
         """Decide to plan a pass for later: it is Scheduled until `start_at`."""
         trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
         if start_at <= now:
-            raise Invalid("a schedule must start in the future", field="start_at")
+            raise Invalid(say("schedule.future"), field="start_at")
         by = {"actor_kind": actor_kind, "actor_id": actor_id}
         return cls._create(
             cls.Scheduled, id=pass_id, timestamp=now, start_at=start_at, note=note, **trip, **by
@@ -392,9 +393,9 @@ class Pass(Aggregate):
         if self.status is not Status.SCHEDULED or now >= self.start_at:
             raise self._refuse("edit")
         if allotted_minutes < 1:
-            raise Invalid("time allotted must be at least one minute", field="allotted_minutes")
+            raise Invalid(say("pass.minutes_at_least_one"), field="allotted_minutes")
         if start_at <= now:
-            raise Invalid("a schedule must start in the future", field="start_at")
+            raise Invalid(say("schedule.future"), field="start_at")
         self.trigger_event(
             self.Rescheduled,
             timestamp=now,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from hallpass.errors import IllegalTransition
+from hallpass.messages import say
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -126,6 +127,6 @@ class Schedule(Aggregate):
     def cancel(self, *, now: datetime, actor_kind: str, actor_id: UUID | None) -> None:
         if self.cancelled_at is not None:
             raise IllegalTransition(
-                "cannot cancel a schedule that is cancelled", status="cancelled", schedule_id=str(self.id)
+                say("schedule.cancelled_already"), status="cancelled", schedule_id=str(self.id)
             )
         self.trigger_event(self.Cancelled, timestamp=now, actor_kind=actor_kind, actor_id=actor_id)

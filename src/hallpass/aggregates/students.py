@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
 from hallpass.errors import StudentAlreadyOut, StudentInactive
+from hallpass.messages import say
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,10 @@ class Student(Aggregate):
     def open_pass(self, *, pass_id: UUID, destination_id: UUID, now: Any) -> None:
         """At most one open pass per student (invariant 1), and none for a deactivated student."""
         if not self.active:
-            raise StudentInactive(f"{self.full_name} is deactivated", student_id=str(self.id))
+            raise StudentInactive(say("pass.student_inactive", name=self.full_name), student_id=str(self.id))
         if self.open_pass_id is not None:
             raise StudentAlreadyOut(
-                f"{self.full_name} is already out",
+                say("pass.already_out", name=self.full_name),
                 student_id=str(self.id),
                 pass_id=str(self.open_pass_id),
                 destination_id=str(self.open_pass_destination_id),

@@ -37,6 +37,7 @@ from hallpass.errors import (
     StudentAlreadyOut,
 )
 from hallpass.eventstore import EventStore
+from hallpass.messages import say
 from hallpass.sessions import SessionStore
 
 MAX_ATTEMPTS = 12
@@ -119,19 +120,19 @@ ACTING_ROLES = ("teacher", "office", "admin", "district_admin")
 
 def staff_only(actor: Actor, action: str) -> None:
     if not actor.is_staff:
-        raise Forbidden(f"only staff may {action}")
+        raise Forbidden(say("auth.staff_may", action=action))
     not_read_only(actor, action)
 
 
 def not_read_only(actor: Actor, action: str) -> None:
     """A member of staff whose roles only read (compliance, analyst) changes nothing."""
     if actor.is_staff and not actor.has_role(*ACTING_ROLES):
-        raise Forbidden(f"a read-only role may not {action}")
+        raise Forbidden(say("auth.read_only", action=action))
 
 
 def each_student_once(student_ids: Sequence[UUID]) -> None:
     if len(set(student_ids)) != len(student_ids):
-        raise Invalid("a student is selected more than once", field="student_ids")
+        raise Invalid(say("pass.student_twice"), field="student_ids")
 
 
 def allotted_minutes(destination: Location, requested: int | None) -> int:
@@ -140,7 +141,7 @@ def allotted_minutes(destination: Location, requested: int | None) -> int:
         return destination.allotted_minutes
     if requested > destination.allotted_minutes:
         raise Invalid(
-            f"a pass to {destination.name} may last at most {destination.allotted_minutes} minutes",
+            say("pass.minutes_at_most", destination=destination.name, minutes=destination.allotted_minutes),
             field="allotted_minutes",
         )
     return requested
@@ -213,7 +214,7 @@ class CommandBase:
                     return await self._attempt(unit, acting, record_id, fingerprint, decide)
             except ConcurrentChange:
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise Conflict("too many simultaneous changes; please try again")
+        raise Conflict(say("pass.busy"))
 
     async def _attempt(
         self,
@@ -267,26 +268,30 @@ class CommandBase:
         if record is None:
             return None
         if record.fingerprint != fingerprint:
-            raise IdempotencyKeyReused("this Idempotency-Key was already used for a different request")
+            raise IdempotencyKeyReused(say("pass.idempotency_reused"))
         return Outcome(OutcomeKind(record.outcome), record.response, None, replayed=True)
 
     async def _location(self, actor: Actor, location_id: UUID, role: str) -> Location:
         location = await self.repository.find(location_id, Location)
         if location is None or location.school_id != actor.school_id:
-            raise NotFound(f"{role} location {location_id} not found", field=role, id=str(location_id))
+            raise NotFound(
+                say("pass.location_not_found", role=role, id=location_id), field=role, id=str(location_id)
+            )
         return location
 
     async def _offered(self, actor: Actor, location_id: UUID, role: str) -> Location:
         """A location a new pass or kiosk may use: of this school, and not archived."""
         location = await self._location(actor, location_id, role)
         if location.archived:
-            raise Invalid(f"{location.name} is archived", field=f"{role}_id", id=str(location_id))
+            raise Invalid(
+                say("pass.location_archived", name=location.name), field=f"{role}_id", id=str(location_id)
+            )
         return location
 
     async def _pass(self, actor: Actor, pass_id: UUID) -> Pass:
         hall_pass = await self.repository.find(pass_id, Pass)
         if hall_pass is None or hall_pass.school_id != actor.school_id:
-            raise NotFound(f"pass {pass_id} not found", id=str(pass_id))
+            raise NotFound(say("pass.not_found", id=pass_id), id=str(pass_id))
         return hall_pass
 
     async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]:
@@ -301,7 +306,9 @@ class CommandBase:
             if s is None or s.school_id != actor.school_id
         ]
         if missing:
-            raise NotFound(f"student {', '.join(missing)} not found", field="student_ids", ids=missing)
+            raise NotFound(
+                say("pass.students_not_found", ids=", ".join(missing)), field="student_ids", ids=missing
+            )
         return [s for s in found if s is not None]
 
     async def _refuse_in_emergency(self, school_id: UUID) -> None:
@@ -354,4 +361,4 @@ class CommandBase:
 
     def _may_act_on(self, actor: Actor, hall_pass: Pass) -> None:
         if actor.kind == "student" and hall_pass.student_id != actor.id:
-            raise NotFound(f"pass {hall_pass.id} not found", id=str(hall_pass.id))
+            raise NotFound(say("pass.not_found", id=hall_pass.id), id=str(hall_pass.id))

@@ -22,6 +22,7 @@ from hallpass.commands.base import (
 )
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.errors import Forbidden, Invalid
+from hallpass.messages import say
 
 SOURCES = {"kiosk": Source.KIOSK, "student": Source.PORTAL}
 """Where a pass was made, from who made it: a kiosk, a student in the portal, or else staff."""
@@ -75,10 +76,10 @@ class PassCommands(CommandBase):
     @handler()
     async def terminate_pass(self, acting: Acting, pass_id: UUID, command: TerminatePass) -> Decided:
         if not acting.actor.is_staff and acting.actor.kind != "system":
-            raise Forbidden("only staff may terminate a pass")
+            raise Forbidden(say("auth.staff_may", action="terminate a pass"))
         not_read_only(acting.actor, "terminate a pass")
         if command.reason is TerminationReason.OTHER and not command.note.strip():
-            raise Invalid("say what happened when the reason is 'other'", field="note")
+            raise Invalid(say("pass.other_needs_note"), field="note")
         hall_pass = await self._pass(acting.actor, pass_id)
         hall_pass.terminate(reason=command.reason, note=command.note, **acting.stamp)
         changed = await self._close(hall_pass, acting.now)

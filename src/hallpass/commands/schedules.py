@@ -34,6 +34,7 @@ from hallpass.commands.base import (
 )
 from hallpass.commands.messages import Command, Passes
 from hallpass.errors import Conflict, DestinationFull, Invalid, NotFound, StudentAlreadyOut
+from hallpass.messages import say
 
 
 class SchedulePasses(Passes, frozen=True, kw_only=True):
@@ -103,7 +104,7 @@ class ScheduleCommands(CommandBase):
                 return expired
             remaining = clashed
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise Conflict("too many simultaneous changes to these passes; they are expired by the next sweep")
+        raise Conflict(say("schedule.busy"))
 
     async def activate_pass(self, pass_id: UUID, *, now: datetime) -> Outcome | None:
         """Start a Scheduled pass at its time. A late, duplicate or early call does nothing.
@@ -212,7 +213,7 @@ class ScheduleCommands(CommandBase):
         staff_only(acting.actor, "schedule passes")
         each_student_once(command.student_ids)
         if command.last_date < command.first_date:
-            raise Invalid("the last date is before the first date", field="last_date")
+            raise Invalid(say("schedule.last_before_first"), field="last_date")
         school = await self.repository.find(acting.school_id, School)
         timezone = command.timezone or (school.timezone if school is not None else "UTC")
         recurrence = Recurrence(
@@ -224,12 +225,17 @@ class ScheduleCommands(CommandBase):
         )
         starts = [moment for moment in recurrence.occurrences() if moment > acting.now]
         if not starts:
-            raise Invalid("the schedule has no occurrence in the future", field="first_date")
+            raise Invalid(say("schedule.none_ahead"), field="first_date")
         planned_count = len(starts) * len(command.student_ids)
         if planned_count > MAX_PLANNED:
             raise Invalid(
-                f"a schedule may plan at most {MAX_PLANNED} passes per request; this one would plan"
-                f" {planned_count} ({len(starts)} days x {len(command.student_ids)} students)",
+                say(
+                    "schedule.too_many",
+                    limit=MAX_PLANNED,
+                    planned=planned_count,
+                    days=len(starts),
+                    students=len(command.student_ids),
+                ),
                 field="last_date",
                 limit=MAX_PLANNED,
                 planned=planned_count,
@@ -268,7 +274,7 @@ class ScheduleCommands(CommandBase):
         staff_only(acting.actor, "cancel a schedule")
         schedule = await self.repository.find(schedule_id, Schedule)
         if schedule is None or schedule.school_id != acting.school_id:
-            raise NotFound(f"schedule {schedule_id} not found", id=str(schedule_id))
+            raise NotFound(say("schedule.not_found", id=schedule_id), id=str(schedule_id))
         schedule.cancel(now=acting.now, **acting.by)
         changed: list[Aggregate] = [schedule]
         for pass_id in schedule.pass_ids:
@@ -289,7 +295,7 @@ class ScheduleCommands(CommandBase):
         staff_only(acting.actor, "set the dismissal time")
         school = await self.repository.find(acting.school_id, School)
         if school is None:
-            raise NotFound(f"school {acting.school_id} not found")
+            raise NotFound(say("http.school_not_found", id=acting.school_id))
         school.set_dismissal_time(at=at, now=acting.now)
         return done({"dismissal_time": at.isoformat(), "timezone": school.timezone}, [school])
 
@@ -305,5 +311,5 @@ def _cancelled(hall_pass: Pass, now: datetime, reason: str, note: str) -> list[A
 
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise Invalid("a start time needs a time zone offset", field="start_at")
+        raise Invalid(say("schedule.offset"), field="start_at")
     return moment

@@ -48,6 +48,8 @@ from hallpass.http import (
 from hallpass.http.auth import SessionLookup
 from hallpass.http.errors import OUTAGE_ERRORS, domain_error, http_error, unexpected_error
 from hallpass.http.security import BodyLimit, SecurityHeaders
+from hallpass.messages import count as count_of
+from hallpass.messages import say
 from hallpass.settings import Settings
 
 HERE = Path(__file__).parent
@@ -69,6 +71,8 @@ def templates() -> Jinja2Templates:
     t.env.filters["local"] = _local
     t.env.globals["created_by"] = labels.created_by
     t.env.globals["actor_kind"] = labels.actor_kind
+    t.env.globals["say"] = say
+    t.env.globals["count_of"] = count_of
     return t
 
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hallpass.acting import Actor
 from hallpass.errors import Forbidden, Unauthenticated
+from hallpass.messages import say
 from hallpass.sessions import (
     BEARER,
     COOKIE,
@@ -134,7 +135,7 @@ async def revoke_token(request: Request) -> None:
     """End the session of the bearer token this request presented."""
     record = request_session(request).record
     if _bearer(request) is None or record is None or record.via != BEARER:
-        raise Unauthenticated("send the bearer token to revoke in the Authorization header")
+        raise Unauthenticated(say("auth.bearer_missing"))
     await _sessions(request).revoke(record.id_hash, now=_now(request))
 
 
@@ -187,26 +188,26 @@ def current_actor(request: Request, *, form_csrf: str | None = None) -> Actor | 
     record = request_session(request).record
     if _bearer(request) is not None:
         if record is None or record.via != BEARER:
-            raise Unauthenticated("the bearer token is not valid, has expired or was revoked")
+            raise Unauthenticated(say("auth.bearer_invalid"))
         return record.actor
     if record is None:
         return None
     if request.method not in SAFE_METHODS and not csrf_ok(request, form_csrf):
-        raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+        raise Forbidden(say("auth.csrf"))
     return record.actor
 
 
 def require_actor(request: Request, *, form_csrf: str | None = None) -> Actor:
     actor = current_actor(request, form_csrf=form_csrf)
     if actor is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(say("auth.sign_in"))
     return actor
 
 
 def require_staff(request: Request, *, form_csrf: str | None = None) -> Actor:
     actor = require_actor(request, form_csrf=form_csrf)
     if not actor.is_staff:
-        raise Forbidden("this needs a staff account")
+        raise Forbidden(say("auth.staff_only"))
     return actor
 
 

@@ -22,6 +22,7 @@ from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.errors import error_body, outcome_status, refusal_headers
+from hallpass.messages import say
 from hallpass.projections.school_settings import SchoolSettings
 from hallpass.text import is_number
 
@@ -47,7 +48,7 @@ async def school_settings(request: Request, school_id: UUID) -> SchoolSettings:
     """What the school's administrators set (read model); NotFound for a school that is not there."""
     school = await runtime(request).settings.get(school_id)
     if school is None:
-        raise NotFound(f"school {school_id} not found")
+        raise NotFound(say("http.school_not_found", id=school_id))
     return school
 
 
@@ -85,10 +86,10 @@ def query_int(request: Request, name: str, default: int, low: int, high: int) ->
     if not raw:
         return default
     if not is_number(raw.lstrip("-")) or len(raw) > 12:
-        raise Invalid(f"{name} must be a whole number", field=name)
+        raise Invalid(say("http.whole_number", name=name), field=name)
     value = int(raw)
     if not low <= value <= high:
-        raise Invalid(f"{name} must be between {low} and {high}", field=name)
+        raise Invalid(say("http.number_between", name=name, low=low, high=high), field=name)
     return value
 
 
@@ -108,7 +109,7 @@ def query_moment(request: Request, name: str, tz: ZoneInfo, *, end: bool) -> dat
         else:
             moment = datetime.combine(date.fromisoformat(raw), time(0), tzinfo=tz)
     except ValueError as e:
-        raise Invalid(f"{name} must be a date (YYYY-MM-DD) or a date and time", field=name) from e
+        raise Invalid(say("http.date", name=name), field=name) from e
     moment = bounds.filter_moment(moment, field=name)
     return moment + timedelta(days=1) if end and "T" not in raw else moment
 
@@ -127,7 +128,7 @@ def form_key(form: Mapping[str, Any], name: str) -> str | None:
 def checked_key(raw: str, field: str) -> str:
     key = raw.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise Invalid(f"{field} must be 1 to {MAX_KEY_LENGTH} printable characters", field=field)
+        raise Invalid(say("http.key", field=field, limit=MAX_KEY_LENGTH), field=field)
     return key
 
 
@@ -144,7 +145,7 @@ def path_uuid(request: Request, name: str, what: str) -> UUID:
     try:
         return UUID(raw)
     except ValueError as e:
-        raise NotFound(f"{what} {raw} not found", id=raw) from e
+        raise NotFound(say("http.record_not_found", what=what, id=raw), id=raw) from e
 
 
 def query_uuid(request: Request, name: str) -> UUID | None:
@@ -154,7 +155,7 @@ def query_uuid(request: Request, name: str) -> UUID | None:
     try:
         return UUID(raw)
     except ValueError as e:
-        raise Invalid(f"{name} must be an id", field=name) from e
+        raise Invalid(say("http.id", name=name), field=name) from e
 
 
 async def visible(request: Request, notification_id: int | None) -> dict[str, str]:

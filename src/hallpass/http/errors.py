@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from hallpass import errors
 from hallpass.aggregates.kiosks import KioskLocked
 from hallpass.commands.base import Outcome, OutcomeKind
+from hallpass.messages import say
 from hallpass.outages import RETRY_AFTER_SECONDS, is_outage
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> er
     field = ""
     if "`$." in text:
         field = text.split("`$.", 1)[1].split("`", 1)[0]
-    return errors.Invalid(f"invalid request body: {text}", field=field)
+    return errors.Invalid(say("http.body_invalid", reason=text), field=field)
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -97,9 +98,21 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+HTTP_MESSAGES = {404: "http.not_found", 405: "http.method_not_allowed", 401: "http.unauthenticated"}
+"""What a reader is told for Starlette's own errors, instead of its reason phrases ("Not Found")."""
+
+
+def _http_message(exc: HTTPException) -> str:
+    if exc.status_code in HTTP_MESSAGES:
+        return say(HTTP_MESSAGES[exc.status_code])
+    if isinstance(exc.detail, str) and exc.detail and exc.detail[0].isupper() and exc.detail[-1] == ".":
+        return exc.detail
+    return say("http.failed")
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    message = _http_message(exc)
     if wants_html(request):
         templates = request.app.state.templates
         return templates.TemplateResponse(  # type: ignore[no-any-return]
@@ -124,7 +137,7 @@ OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     PersistenceError,
     redis.RedisError,
 )
-UNAVAILABLE_MESSAGE = "the service cannot reach its database just now; try again in a few seconds"
+UNAVAILABLE_MESSAGE = say("http.unavailable")
 
 
 async def unavailable_error(request: Request, exc: Exception) -> Response:
@@ -149,4 +162,4 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     if is_outage(exc):
         return await unavailable_error(request, exc)
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return json_error(500, "internal_error", "something went wrong; nothing was changed")
+    return json_error(500, "internal_error", say("http.internal"))

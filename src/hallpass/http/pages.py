@@ -40,6 +40,8 @@ from hallpass.http.common import (
 )
 from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
+from hallpass.messages import count as count_of
+from hallpass.messages import say
 from hallpass.projections.emergency import EmergencyView
 from hallpass.text import is_number
 
@@ -147,7 +149,7 @@ async def dashboard(request: Request) -> Response:
 async def dashboard_rows(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
-        return Response("sign in first", status_code=401)
+        return Response(say("auth.sign_in"), status_code=401)
     context = await _context(request, actor)
     rows = await _rows(request, actor, context["tz"])
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
@@ -158,7 +160,7 @@ async def dashboard_rows(request: Request) -> Response:
 async def dashboard_alerts(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
-        return Response("sign in first", status_code=401)
+        return Response(say("auth.sign_in"), status_code=401)
     context = await _context(request, actor, alerts=await _alerts(request, actor))
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request, "_alerts.html", context
@@ -231,7 +233,7 @@ async def _create_form(
 def _uuid_field(form: FormData, name: str, label: str) -> UUID:
     raw = str(form.get(name, "")).strip()
     if not is_uuid(raw):
-        raise Invalid(f"choose {label}", field=name)
+        raise Invalid(say(label), field=name)
     return UUID(raw)
 
 
@@ -270,19 +272,15 @@ def _when_values(source: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'es' if count != 1 else ''}"
-
-
 async def _submit_create(
     request: Request, actor: Actor, form: FormData, student_ids: list[str]
 ) -> tuple[Outcome, str]:
     """Create Hall Pass now, later today or another day, or on a repeating schedule."""
     if not student_ids or not all(is_uuid(s) for s in student_ids):
-        raise Invalid("select at least one student", field="student_ids")
+        raise Invalid(say("create.choose_students"), field="student_ids")
     app = runtime(request).app
-    origin = _uuid_field(form, "origin_id", "where the student is Leaving From")
-    destination = _uuid_field(form, "destination_id", "where the student is Going To")
+    origin = _uuid_field(form, "origin_id", "create.choose_origin")
+    destination = _uuid_field(form, "destination_id", "create.choose_destination")
     students = [UUID(s) for s in student_ids]
     by = acting(request, actor, form_key(form, "idempotency_key"))
     when = str(form.get("when", "now"))
@@ -299,20 +297,20 @@ async def _submit_create(
             by, parse_form(request, {**chosen, "start_at": start}, SchedulePasses)
         )
         count = len(outcome.body.get("passes", []))
-        return outcome, f"Scheduled {_plural(count, 'hall pass')}."
+        return outcome, count_of("create.scheduled", count)
     if when == "repeating":
         outcome = await app.schedule_repeating(by, _repeating(request, form, chosen))
         count = len(outcome.body.get("passes", []))
-        return outcome, f"Scheduled a repeating pass: {_plural(count, 'hall pass')} planned."
+        return outcome, count_of("create.repeating", count)
     outcome = await app.create_passes(by, parse_form(request, chosen, CreatePasses))
-    return outcome, f"Created {_plural(len(outcome.body.get('passes', [])), 'hall pass')}."
+    return outcome, count_of("create.created", len(outcome.body.get("passes", [])))
 
 
 def _minutes(raw: str) -> int | None:
     if not raw.strip():
         return None
     if not is_number(raw.strip()) or not 1 <= int(raw) <= 999:
-        raise Invalid("time allowed must be 1 to 999 minutes", field="allotted_minutes")
+        raise Invalid(say("pass.minutes_range"), field="allotted_minutes")
     return int(raw)
 
 
@@ -320,16 +318,16 @@ def _repeating(request: Request, form: FormData, chosen: dict[str, Any]) -> Sche
     days = [str(d) for d in form.getlist("weekdays")]
     weekdays = sorted({int(d) for d in days if is_number(d) and int(d) <= 6})
     if not weekdays:
-        raise Invalid("choose at least one day of the week", field="weekdays")
+        raise Invalid(say("create.choose_weekday"), field="weekdays")
     try:
         at = time.fromisoformat(str(form.get("repeat_at", "")))
     except ValueError as e:
-        raise Invalid("give the time of day the pass starts", field="repeat_at") from e
+        raise Invalid(say("create.give_repeat_time"), field="repeat_at") from e
     try:
         first = date.fromisoformat(str(form.get("first_date", "")))
         last = date.fromisoformat(str(form.get("last_date", "")))
     except ValueError as e:
-        raise Invalid("give the first and last dates", field="first_date") from e
+        raise Invalid(say("create.give_dates"), field="first_date") from e
     return parse_form(
         request,
         {
@@ -348,7 +346,7 @@ def _local_moment(raw: str, tz: str, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.strip())
     except ValueError as e:
-        raise Invalid("give a date and a time", field=field) from e
+        raise Invalid(say("create.give_start"), field=field) from e
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
 
 
@@ -365,7 +363,7 @@ async def _pass_form(
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     raw = request.path_params["pass_id"]
     if not is_uuid(raw):
-        raise Invalid("no such pass")
+        raise Invalid(say("pass.no_such_pass"))
     outcome = await send(acting(request, actor), UUID(raw), form)
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
@@ -383,7 +381,7 @@ async def terminate_form(request: Request) -> Response:
         try:
             reason = TerminationReason(str(form.get("reason", "")))
         except ValueError as e:
-            raise Invalid("choose a reason", field="reason") from e
+            raise Invalid(say("pass.choose_reason"), field="reason") from e
         command = parse_form(request, {"reason": reason, "note": str(form.get("note", ""))}, TerminatePass)
         return await runtime(request).app.terminate_pass(by, pass_id, command)
 

@@ -24,6 +24,7 @@ from hallpass.http.common import (
     runtime,
 )
 from hallpass.http.openapi import Query, get, post
+from hallpass.messages import say
 from hallpass.projections.queries import Cursor, PassFilters
 
 MAX_LIMIT = 500
@@ -79,7 +80,7 @@ def _choices(request: Request, name: str, allowed: set[str]) -> tuple[str, ...]:
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise Invalid(
-            f"{name} must be one of {', '.join(sorted(allowed))}; got {', '.join(unknown)}",
+            say("http.choices", name=name, allowed=", ".join(sorted(allowed)), unknown=", ".join(unknown)),
             field=name,
         )
     return tuple(values)
@@ -110,7 +111,7 @@ def _cursor(request: Request) -> Cursor | None:
         return None
     cursor = Cursor.decode(raw)
     if cursor is None:
-        raise Invalid("after must be the `next` value of a previous page", field="after")
+        raise Invalid(say("http.cursor"), field="after")
     return cursor
 
 
@@ -142,7 +143,7 @@ async def get_pass(request: Request) -> Response:
     pass_id = path_uuid(request, "pass_id", "pass")
     row = await runtime(request).passes.get(actor.school_id, pass_id)
     if row is None:
-        raise NotFound(f"pass {pass_id} not found", id=str(pass_id))
+        raise NotFound(say("pass.not_found", id=pass_id), id=str(pass_id))
     return ORJSONResponse({"pass": pass_json(row)}, headers={"ETag": f'"{row["version"]}"'})
 
 

@@ -13,6 +13,7 @@ from hallpass.errors import DomainError, Forbidden, Invalid
 from hallpass.http.auth import csrf_token, current_actor
 from hallpass.http.common import acting, runtime, school_settings, visible_on_page
 from hallpass.http.errors import status_for
+from hallpass.messages import say
 
 
 async def school_day(request: Request) -> Response:
@@ -21,7 +22,7 @@ async def school_day(request: Request) -> Response:
     if actor is None or not actor.is_staff:
         return RedirectResponse("/sign-in?next=/hall-pass/school-day", status_code=303)
     if not actor.administers:
-        raise Forbidden("only a school administrator may change the school day")
+        raise Forbidden(say("schedule.dismissal_admin"))
     rt = runtime(request)
     error, status = "", 200
     if form is not None:
@@ -29,7 +30,7 @@ async def school_day(request: Request) -> Response:
             try:
                 typed = time.fromisoformat(str(form.get("dismissal_time", "")))
             except ValueError as e:
-                raise Invalid("give the dismissal time, e.g. 15:30", field="dismissal_time") from e
+                raise Invalid(say("schedule.give_dismissal"), field="dismissal_time") from e
             at: time = bounds.value(typed, bounds.TimeOfDay, field="dismissal_time")
             outcome = await rt.app.set_dismissal_time(acting(request, actor), at)
             request.session["flash"] = f"Dismissal is now at {at.strftime('%-I:%M %p')} every school day."

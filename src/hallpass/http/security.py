@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hallpass.http.errors import http_error
+from hallpass.messages import say
 
 MAX_BODY_BYTES = 1024 * 1024
 STATIC_PREFIX = "/static/"
@@ -77,7 +78,7 @@ class SecurityHeaders:
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
+        super().__init__(413, say("http.too_large", limit=limit))
 
 
 class BodyLimit:

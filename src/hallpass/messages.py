@@ -1,0 +1,119 @@
+"""What Hallpass says to the people reading its pages and its API's error bodies, in one place.
+
+Every message is a plain, sentence-case sentence under a stable key (`section.name`); code says
+`say("pass.already_out", name=...)` and never spells the words itself, so the words stay the same
+on every screen and can be translated later (one catalogue per language, same keys). Templates
+call the same `say`. `tests/unit/test_messages.py` checks that each key used exists, each key
+is used, and each message is a sentence: a capital (or a value) first, a full stop (or ? or !)
+last, and no capitalised word inside but the names of screens and fields listed there.
+
+To add a message: add its key here, in its section, and call `say` with it. API error codes
+(`error.code`) are not here: they are stable identifiers, not words for a reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from string import Formatter
+from typing import Final
+
+CATALOGUE: Final[Mapping[str, str]] = {
+    # Any page or API answer.
+    "http.not_found": "This page does not exist, or it is not yours to see.",
+    "http.method_not_allowed": "This address does not accept that kind of request.",
+    "http.unauthenticated": "Sign in first.",
+    "http.too_large": "The request is too large: the limit is {limit} bytes.",
+    "http.failed": "The request could not be completed.",
+    "http.unavailable": "Hallpass cannot reach its database just now. Try again in a few seconds.",
+    "http.internal": "Something went wrong, and nothing was changed.",
+    "http.body_not_utf8": "The request body is not valid UTF-8 text.",
+    "http.body_invalid": "The request is not valid: {reason}.",
+    "http.body_invalid_at": "The request is not valid: {reason} (at {field}).",
+    "http.value_invalid": "The value of {field} is not valid: {reason}.",
+    "http.whole_number": "{name} must be a whole number.",
+    "http.number_between": "{name} must be a number from {low} to {high}.",
+    "http.date": "{name} must be a date (YYYY-MM-DD) or a date and a time.",
+    "http.id": "{name} must be an ID.",
+    "http.key": "{field} must be 1 to {limit} printable characters.",
+    "http.choices": "{name} must be one of {allowed}, not {unknown}.",
+    "http.cursor": "The value of after must be the next value of a previous page.",
+    "http.record_not_found": "There is no {what} with the ID {id}.",
+    "http.school_not_found": "There is no school with the ID {id}.",
+    # Signing in and who may act.
+    "auth.sign_in": "Sign in first.",
+    "auth.staff_only": "This needs a staff account.",
+    "auth.csrf": "This page is out of date (its CSRF token is missing or wrong). Reload it and try again.",
+    "auth.bearer_missing": "Send the token to revoke in the Authorization header.",
+    "auth.bearer_invalid": "The token is not valid, has expired or was revoked.",
+    "auth.staff_may": "Only staff may {action}.",
+    "auth.read_only": "Your role is read-only: it may not {action}.",
+    # Hall passes.
+    "pass.not_found": "There is no hall pass with the ID {id}.",
+    "pass.cannot": "You cannot {action} a pass that is {state}.",
+    "pass.already_out": "{name} is already out.",
+    "pass.student_inactive": "{name} is deactivated and cannot get a new pass.",
+    "pass.destination_full": "{name} is full: {capacity} of {capacity} students are there.",
+    "pass.same_place": "Leaving From and Going To must be different places.",
+    "pass.minutes_at_least_one": "The time allowed must be at least one minute.",
+    "pass.minutes_at_most": "A pass to {destination} may last at most {minutes} minutes.",
+    "pass.minutes_range": "The time allowed must be 1 to 999 minutes.",
+    "pass.student_twice": "A student is selected more than once.",
+    "pass.students_not_found": "These students were not found: {ids}.",
+    "pass.location_not_found": "The {role} place {id} was not found.",
+    "pass.location_archived": "{name} is archived and cannot be chosen.",
+    "pass.busy": "Too many changes are happening at once. Try again.",
+    "pass.idempotency_reused": "This Idempotency-Key was already used for a different request.",
+    "pass.other_needs_note": "Say what happened when the reason is Other.",
+    "pass.choose_reason": "Choose a reason.",
+    "pass.no_such_pass": "This hall pass does not exist.",
+    # Create Hall Pass.
+    "create.choose_students": "Select at least one student.",
+    "create.choose_origin": "Choose where the student is Leaving From.",
+    "create.choose_destination": "Choose where the student is Going To.",
+    "create.choose_weekday": "Choose at least one day of the week.",
+    "create.give_repeat_time": "Give the time of day the pass starts.",
+    "create.give_dates": "Give the first and the last date.",
+    "create.give_start": "Give the date and the time the pass starts.",
+    "create.no_match": "No student matches {query}.",
+    "create.no_students": "No student matches these filters.",
+    "create.created": "Created {count} hall passes.",
+    "create.created_one": "Created 1 hall pass.",
+    "create.scheduled": "Scheduled {count} hall passes.",
+    "create.scheduled_one": "Scheduled 1 hall pass.",
+    "create.repeating": "Scheduled a repeating pass: {count} hall passes planned.",
+    "create.repeating_one": "Scheduled a repeating pass: 1 hall pass planned.",
+    # Scheduled and repeating passes.
+    "schedule.future": "A scheduled pass must start in the future.",
+    "schedule.last_before_first": "The last date is before the first date.",
+    "schedule.none_ahead": "The schedule has no day left in the future.",
+    "schedule.too_many": (
+        "A schedule may plan at most {limit} passes at once. This one would plan {planned}"
+        " ({days} days for {students} students)."
+    ),
+    "schedule.not_found": "There is no repeating schedule with the ID {id}.",
+    "schedule.cancelled_already": "This repeating schedule is already cancelled.",
+    "schedule.offset": "A start time needs a time zone offset.",
+    "schedule.busy": "Too many changes are happening at once. The next sweep ends these passes.",
+    "schedule.dismissal_admin": "Only a school administrator may change the school day.",
+    "schedule.give_dismissal": "Give the dismissal time, for example 15:30.",
+    # The dashboard's actions, said after each one (role=status).
+    "dashboard.no_passes": "No hall passes match these filters.",
+}
+
+
+def say(key: str, /, **values: object) -> str:
+    """The message under `key` with its `{values}` filled in. A key that is not in the
+    catalogue is a mistake in the code (KeyError), caught by the catalogue's tests."""
+    return CATALOGUE[key].format(**values)
+
+
+def count(key: str, number: int, /, **values: object) -> str:
+    """`key` for `number` things: `key_one` when the catalogue has it and `number` is 1."""
+    if number == 1 and f"{key}_one" in CATALOGUE:
+        return say(f"{key}_one", **values)
+    return say(key, count=number, **values)
+
+
+def fields(key: str) -> set[str]:
+    """The names a message fills in."""
+    return {name for _, name, _, _ in Formatter().parse(CATALOGUE[key]) if name}
