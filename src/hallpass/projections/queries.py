@@ -195,6 +195,29 @@ class _Where:
 ORDER = "ORDER BY p.start_at DESC, p.pass_id DESC"
 
 
+def _named_sql(school_id: UUID, text: str) -> list[Any]:
+    """The students a dashboard's Student filter names: a hall pass ID, `#` and a school ID,
+    or a part of a name, as everywhere a student is searched."""
+    text = text.strip()
+    if is_number(text):
+        return [
+            "SELECT student_id FROM dir_students WHERE school_id = $1 AND hall_pass_id = $2",
+            school_id,
+            hall_pass_id(text),
+        ]
+    if text.startswith("#"):
+        return [
+            "SELECT student_id FROM dir_students WHERE school_id = $1 AND external_id = $2",
+            school_id,
+            text[1:].strip(),
+        ]
+    return [
+        "SELECT student_id FROM dir_students WHERE school_id = $1 AND search_name LIKE $2",
+        school_id,
+        f"%{like_escaped(fold(text))}%",
+    ]
+
+
 class PassListView:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -214,14 +237,7 @@ class PassListView:
             await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             named: list[UUID] | None = None
             if filters.student.strip():
-                named = [
-                    r["student_id"]
-                    for r in await conn.fetch(
-                        "SELECT student_id FROM dir_students WHERE school_id = $1 AND search_name LIKE $2",
-                        school_id,
-                        f"%{like_escaped(fold(filters.student.strip()))}%",
-                    )
-                ]
+                named = [r["student_id"] for r in await conn.fetch(*_named_sql(school_id, filters.student))]
             rows = await conn.fetch(*self._rows_sql(_Where(school_id, filters, named), filters))
             total = await conn.fetchval(*self._count_sql(_Where(school_id, filters, named), filters))
         more = len(rows) > filters.limit
