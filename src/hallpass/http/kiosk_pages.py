@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -20,7 +21,7 @@ from hallpass.acting import Acting, Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands import Outcome
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
-from hallpass.errors import DomainError, Invalid, Unauthenticated
+from hallpass.errors import DomainError, Invalid, StudentAlreadyOut, Unauthenticated
 from hallpass.http.auth import (
     KIOSK_COOKIE,
     KIOSK_SCOPE_KEY,
@@ -157,9 +158,47 @@ async def choose_destination(request: Request) -> Response:
     student = await _student(request, kiosk, request.query_params.get("student_id", ""))
     if student is None:
         return RedirectResponse("/kiosk/create", status_code=303)
+    out = await _already_out(request, kiosk, student)
+    if out is not None:
+        return out
     return _render(
         request, "destination.html", student=student, destinations=await destinations(request, kiosk)
     )
+
+
+async def _already_out(
+    request: Request, kiosk: Kiosk, student: dict[str, Any], status: int = 200, where: str = ""
+) -> Response | None:
+    """A student who is already out is told so, as soon as the kiosk knows who they are, with
+    the way to end that pass first; None for a student who may go.
+
+    `where` names the place when the command refused a pass the read model does not show yet."""
+    open_pass = None
+    if student["open_pass_id"] is not None:
+        open_pass = await runtime(request).passes.get(kiosk.school_id, student["open_pass_id"])
+    if open_pass is None and not where:
+        return None
+    tz = await _school_tz(request, kiosk)
+    return _render(
+        request,
+        "already_out.html",
+        status,
+        student=student,
+        hall_pass=open_pass,
+        message=already_out_message(open_pass, where, tz),
+    )
+
+
+def already_out_message(open_pass: dict[str, Any] | None, where: str, tz: str) -> str:
+    if open_pass is None:
+        return f"You're already out, in {where}. Come back and end that pass first."
+    place = open_pass["destination_name"]
+    if open_pass["status"] == "requested":
+        return (
+            f"You already asked to go to {place}. Wait for your teacher's answer, or ask them to cancel it."
+        )
+    since = open_pass["start_at"].astimezone(ZoneInfo(tz)).strftime("%-I:%M %p")
+    return f"You're already out: in {place} since {since}. Come back and end that pass first."
 
 
 async def create_summary(request: Request) -> Response:
@@ -173,11 +212,20 @@ async def create_summary(request: Request) -> Response:
 
 
 async def _create_summary(
-    request: Request, kiosk: Kiosk, student_raw: str, destination_raw: str, error: str = "", status: int = 200
+    request: Request,
+    kiosk: Kiosk,
+    student_raw: str,
+    destination_raw: str,
+    error: str = "",
+    status: int = 200,
+    where: str = "",
 ) -> Response:
     student = await _student(request, kiosk, student_raw)
     if student is None:
         return RedirectResponse("/kiosk/create", status_code=303)
+    out = await _already_out(request, kiosk, student, status, where)
+    if out is not None:
+        return out
     places = {str(p["id"]): p for p in await destinations(request, kiosk)}
     place = places.get(destination_raw)
     if place is None:
@@ -198,7 +246,7 @@ async def _send(
     request: Request,
     flow: str,
     send: Callable[[Acting, FormData], Awaitable[Outcome]],
-    again: Callable[[Kiosk, FormData, str, int], Awaitable[Response]],
+    again: Callable[[Kiosk, FormData, DomainError], Awaitable[Response]],
 ) -> Response:
     """A kiosk screen's command: the done screen, or on a refusal the summary again saying why."""
     form = await request.form()
@@ -209,7 +257,7 @@ async def _send(
     try:
         outcome = await send(acting(request, actor, form_key(form, "key")), form)
     except DomainError as e:
-        return await again(kiosk, form, _sentence(e.message), status_for(e))
+        return await again(kiosk, form, e)
     headers = await visible(request, outcome.notification_id)
     hall_pass = outcome.body["passes"][0] if flow == "create" else outcome.body["pass"]
     response = _render(
@@ -232,9 +280,16 @@ async def create(request: Request) -> Response:
         )
         return await runtime(request).app.kiosk_create_pass(by, command)
 
-    async def again(kiosk: Kiosk, form: FormData, error: str, status: int) -> Response:
+    async def again(kiosk: Kiosk, form: FormData, e: DomainError) -> Response:
         student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
-        return await _create_summary(request, kiosk, student_raw, destination_raw, error, status)
+        where = (
+            str(e.details.get("destination_name") or "another place")
+            if isinstance(e, StudentAlreadyOut)
+            else ""
+        )
+        return await _create_summary(
+            request, kiosk, student_raw, destination_raw, _sentence(e.message), status_for(e), where
+        )
 
     return await _send(request, "create", send, again)
 
@@ -272,8 +327,9 @@ async def complete(request: Request) -> Response:
         command = KioskCompletePass(student_id=_uuid(str(form.get("student_id", "")), "choose who you are"))
         return await runtime(request).app.kiosk_complete_pass(by, command)
 
-    async def again(kiosk: Kiosk, form: FormData, error: str, status: int) -> Response:
-        return await _complete_summary(request, kiosk, str(form.get("student_id", "")), error, status)
+    async def again(kiosk: Kiosk, form: FormData, e: DomainError) -> Response:
+        student_raw = str(form.get("student_id", ""))
+        return await _complete_summary(request, kiosk, student_raw, _sentence(e.message), status_for(e))
 
     return await _send(request, "complete", send, again)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from hallpass.acting import Actor
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
-from hallpass.errors import DomainError, Invalid, Unauthenticated
+from hallpass.errors import DomainError, Invalid, StudentAlreadyOut, Unauthenticated
 from hallpass.http.auth import (
     cookie_secure,
     csrf_ok,
@@ -142,6 +143,22 @@ async def _current(request: Request, actor: Actor) -> dict[str, Any] | None:
     return choices[0] if choices else None
 
 
+def _holds(current: dict[str, Any] | None) -> bool:
+    """A pass the student is waiting on or is out on: no new pass until it ends."""
+    return current is not None and (current["status"] in ("requested", "active") or current["overdue"])
+
+
+def _already_out(current: dict[str, Any] | None, tz: str, where: str = "") -> str:
+    """What a student who holds a pass is told when they ask for another."""
+    if current is None or not _holds(current):
+        return f"You're already out, in {where}. Complete that pass first." if where else ""
+    place = current["destination"]["name"]
+    if current["status"] == "requested":
+        return f"You already asked to go to {place}. Wait for your teacher's answer, or cancel the request."
+    since = current["start_at"].astimezone(ZoneInfo(tz)).strftime("%-I:%M %p")
+    return f"You're already out: in {place} since {since}. Complete that pass first."
+
+
 async def home(request: Request) -> Response:
     actor = _student(request)
     if isinstance(actor, Response):
@@ -185,6 +202,8 @@ async def create_page(request: Request) -> Response:
         "emergency": await EmergencyView(runtime(request).pool).on(actor.school_id),
     }
     status = 200
+    tz = await _tz(request, actor)
+    context["already_out"] = _already_out(await _current(request, actor), tz)
     if form is not None:
         context["origin_id"] = str(form.get("origin_id", ""))
         context["destination_id"] = str(form.get("destination_id", ""))
@@ -200,6 +219,10 @@ async def create_page(request: Request) -> Response:
             )
             keyed = acting(request, actor, form_key(form, "idempotency_key"))
             outcome = await runtime(request).app.request_portal_pass(keyed, command)
+        except StudentAlreadyOut as e:
+            where = str(e.details.get("destination_name") or "another place")
+            context["already_out"] = _already_out(await _current(request, actor), tz, where)
+            status = status_for(e)
         except DomainError as e:
             context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
         else:
