@@ -18,6 +18,7 @@ from hallpass.projections.classes import ClassesProjection, ClassesView
 from hallpass.projections.directory import DirectoryProjection
 from hallpass.projections.emergency import EmergencyProjection
 from hallpass.projections.kiosks import KioskProjection, KioskView
+from hallpass.projections.pass_facts import PassFactsProjection
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
@@ -38,6 +39,7 @@ def all_projections() -> list[Projection]:
         EmergencyProjection(),
         ClassesProjection(),
         AuditIndexProjection(),
+        PassFactsProjection(),
     ]
 
 

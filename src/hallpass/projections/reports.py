@@ -1,0 +1,432 @@
+"""ReportsView: the analytics reports, read from the pass facts (`pass_facts`) of some schools
+over a range of local days (docs/decisions/085).
+
+Each report is a table, columns and rows, that the page shows, the CSV writes and the JSON
+answers, and the figures its chart draws. Times out are in minutes (one decimal) from whole
+seconds; a pass's day, hour and weekday are those of its school's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LATENESS = ((0, 5), (5, 10), (10, 15), (15, 30), (30, 60), (60, None))
+OVERDUE_ROWS = 500  # the most late; the caption says how many there were in all
+TOP_STUDENTS = 10
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which schools, and which local days (both ends included)."""
+
+    school_ids: tuple[UUID, ...]
+    start: date
+    end: date
+
+    @property
+    def args(self) -> tuple[list[UUID], date, date]:
+        return list(self.school_ids), self.start, self.end
+
+
+@dataclass
+class Report:
+    name: str
+    title: str
+    columns: list[tuple[str, str]]  # (key, heading)
+    rows: list[dict[str, Any]]
+    chart: dict[str, Any]
+    caption: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "report": self.name,
+            "title": self.title,
+            "columns": [{"key": k, "heading": h} for k, h in self.columns],
+            "rows": self.rows,
+            "chart": self.chart,
+            "caption": self.caption,
+        }
+
+
+def minutes(seconds: float | int | None) -> float | None:
+    return None if seconds is None else round(seconds / 60, 1)
+
+
+def share(part: int, whole: int) -> float | None:
+    """A percentage with one decimal; None when there is nothing to divide by."""
+    return None if whole == 0 else round(100 * part / whole, 1)
+
+
+RANGE = "f.school_id = ANY($1::uuid[]) AND f.day BETWEEN $2 AND $3"
+
+HOURS_SQL = f"""
+SELECT f.dow, f.hour, count(*) AS passes FROM report_passes f
+WHERE {RANGE} AND f.started_at IS NOT NULL GROUP BY f.dow, f.hour
+"""
+
+STUDENTS_SQL = f"""
+WITH days AS (
+    SELECT f.school_id, count(DISTINCT f.day) AS school_days FROM report_passes f
+    WHERE {RANGE} AND f.started_at IS NOT NULL GROUP BY f.school_id
+), per AS (
+    SELECT f.school_id, f.student_id, count(*) AS passes, count(DISTINCT f.day) AS days_out,
+        sum(f.seconds_out) AS seconds_out, count(*) FILTER (WHERE f.overdue) AS overdue
+    FROM report_passes f WHERE {RANGE} AND f.started_at IS NOT NULL
+    GROUP BY f.school_id, f.student_id
+)
+SELECT per.*, days.school_days, s.first_name, s.last_name, s.grade
+FROM per JOIN days USING (school_id) LEFT JOIN dir_students s USING (student_id)
+ORDER BY per.passes DESC, per.seconds_out DESC NULLS LAST, s.last_name, s.first_name, per.student_id
+"""
+
+DESTINATIONS_SQL = f"""
+SELECT f.destination_id, l.name, count(*) AS passes, count(*) FILTER (WHERE f.overdue) AS overdue,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY f.seconds_out) AS median,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY f.seconds_out) AS p90
+FROM report_passes f LEFT JOIN dir_locations l ON l.location_id = f.destination_id
+WHERE {RANGE} AND f.started_at IS NOT NULL
+GROUP BY f.destination_id, l.name ORDER BY passes DESC, l.name, f.destination_id
+"""
+
+# Who answers for a pass: the member of staff who created it or decided its request, or for a
+# kiosk's pass, the member of staff who set the kiosk up.
+TEACHERS_SQL = f"""
+SELECT t.teacher_id, st.name, count(*) FILTER (WHERE f.started_at IS NOT NULL) AS started,
+    count(*) FILTER (WHERE f.source = 'staff' AND f.started_at IS NOT NULL) AS staff,
+    count(*) FILTER (WHERE f.source = 'kiosk') AS kiosk,
+    count(*) FILTER (WHERE f.decision = 'approved') AS approved,
+    count(*) FILTER (WHERE f.decision = 'denied') AS denied
+FROM report_passes f
+LEFT JOIN kiosks k ON f.creator_kind = 'kiosk' AND k.kiosk_id = f.creator_id
+CROSS JOIN LATERAL (SELECT coalesce(f.teacher_id, k.created_by) AS teacher_id) t
+LEFT JOIN dir_staff st ON st.staff_id = t.teacher_id
+WHERE {RANGE}
+GROUP BY t.teacher_id, st.name ORDER BY started DESC, st.name NULLS LAST, t.teacher_id
+"""
+
+SOURCES_SQL = f"""
+SELECT f.source, count(*) AS passes, count(*) FILTER (WHERE f.started_at IS NOT NULL) AS started,
+    count(*) FILTER (WHERE f.requested_at IS NOT NULL) AS requested,
+    count(*) FILTER (WHERE f.decision = 'approved') AS approved,
+    count(*) FILTER (WHERE f.decision = 'denied') AS denied,
+    count(*) FILTER (WHERE f.started_at IS NOT NULL AND f.overdue) AS overdue
+FROM report_passes f WHERE {RANGE} GROUP BY f.source
+"""
+
+OVERDUE_SQL = f"""
+SELECT f.pass_id, f.day, f.started_at, f.due_at, f.ended_at, f.end_reason, f.late_seconds, f.timezone,
+    s.first_name, s.last_name, l.name AS destination, o.name AS origin
+FROM report_passes f
+LEFT JOIN dir_students s ON s.student_id = f.student_id
+LEFT JOIN dir_locations l ON l.location_id = f.destination_id
+LEFT JOIN dir_locations o ON o.location_id = f.origin_id
+WHERE {RANGE} AND f.overdue
+ORDER BY f.late_seconds DESC NULLS FIRST, f.started_at, f.pass_id LIMIT {OVERDUE_ROWS}
+"""
+
+OVERDUE_TOTALS_SQL = f"""
+SELECT count(*) FILTER (WHERE f.started_at IS NOT NULL) AS started,
+    count(*) FILTER (WHERE f.overdue) AS overdue,
+    count(*) FILTER (WHERE f.overdue AND f.ended_at IS NULL) AS not_back,
+    {
+    ", ".join(
+        f"count(*) FILTER (WHERE f.late_seconds >= {low * 60}"
+        + ("" if high is None else f" AND f.late_seconds < {high * 60}")
+        + ")"
+        for low, high in LATENESS
+    )
+}
+FROM report_passes f WHERE {RANGE}
+"""
+
+
+def lateness_label(low: int, high: int | None) -> str:
+    return f"{low}+ min" if high is None else f"{low}-{high} min"
+
+
+def student_name(row: asyncpg.Record) -> str:
+    if row["first_name"] is None:
+        return "(not in the directory)"
+    return f"{row['first_name']} {row['last_name']}"
+
+
+class ReportsView:
+    """The reports of a scope, each one query (two for overdue) over `report_passes`."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @property
+    def reports(self) -> dict[str, Callable[[Scope], Awaitable[Report]]]:
+        return {
+            "hours": self.hours,
+            "students": self.students,
+            "destinations": self.destinations,
+            "teachers": self.teachers,
+            "sources": self.sources,
+            "overdue": self.overdue,
+        }
+
+    async def all(self, scope: Scope) -> list[Report]:
+        return [await report(scope) for report in self.reports.values()]
+
+    async def hours(self, scope: Scope) -> Report:
+        rows = await self.pool.fetch(HOURS_SQL, *scope.args)
+        counts = {(r["dow"], r["hour"]): r["passes"] for r in rows}
+        hours = [h for _, h in counts] or [8, 15]
+        shown = list(range(min(hours), max(hours) + 1))
+        table = [
+            {"weekday": name, **{f"h{h:02d}": counts.get((dow, h), 0) for h in shown}}
+            for dow, name in enumerate(WEEKDAYS, start=1)
+        ]
+        return Report(
+            "hours",
+            "Passes by hour of the day and day of the week",
+            [("weekday", "Day"), *((f"h{h:02d}", f"{h:02d}:00") for h in shown)],
+            table,
+            {
+                "kind": "heatmap",
+                "x": [f"{h:02d}:00" for h in shown],
+                "y": list(WEEKDAYS),
+                "cells": [[d - 1, shown.index(h), n] for (d, h), n in sorted(counts.items())],
+            },
+            f"{sum(counts.values())} passes started, by the hour they started (school time)",
+        )
+
+    async def students(self, scope: Scope) -> Report:
+        rows = await self.pool.fetch(STUDENTS_SQL, *scope.args)
+        table = [
+            {
+                "student_id": str(r["student_id"]),
+                "student": student_name(r),
+                "grade": r["grade"],
+                "passes": r["passes"],
+                "days_out": r["days_out"],
+                "minutes_out": minutes(r["seconds_out"] or 0),
+                "minutes_per_school_day": minutes((r["seconds_out"] or 0) / r["school_days"]),
+                "overdue": r["overdue"],
+            }
+            for r in rows
+        ]
+        top = table[:TOP_STUDENTS]
+        return Report(
+            "students",
+            "Time out of class per student",
+            [
+                ("student", "Student"),
+                ("grade", "Grade"),
+                ("passes", "Passes"),
+                ("days_out", "Days out"),
+                ("minutes_out", "Minutes out"),
+                ("minutes_per_school_day", "Minutes per school day"),
+                ("overdue", "Overdue"),
+                ("student_id", "Student ID"),
+            ],
+            table,
+            {
+                "kind": "bar",
+                "horizontal": True,
+                "labels": [r["student"] for r in top],
+                "series": [{"label": "Passes", "data": [r["passes"] for r in top]}],
+            },
+            f"{len(table)} students out at least once, most often out first; a school day is a day on"
+            " which the school started a pass",
+        )
+
+    async def destinations(self, scope: Scope) -> Report:
+        rows = await self.pool.fetch(DESTINATIONS_SQL, *scope.args)
+        table = [
+            {
+                "destination_id": str(r["destination_id"]),
+                "destination": r["name"] or "(unknown place)",
+                "passes": r["passes"],
+                "median_minutes": minutes(r["median"]),
+                "p90_minutes": minutes(r["p90"]),
+                "overdue": r["overdue"],
+                "overdue_percent": share(r["overdue"], r["passes"]),
+            }
+            for r in rows
+        ]
+        return Report(
+            "destinations",
+            "By destination",
+            [
+                ("destination", "Going To"),
+                ("passes", "Passes"),
+                ("median_minutes", "Median minutes out"),
+                ("p90_minutes", "90th percentile minutes out"),
+                ("overdue", "Overdue"),
+                ("overdue_percent", "Overdue %"),
+                ("destination_id", "Location ID"),
+            ],
+            table,
+            {
+                "kind": "bar",
+                "labels": [r["destination"] for r in table],
+                "series": [
+                    {"label": "Median minutes out", "data": [r["median_minutes"] for r in table]},
+                    {"label": "90th percentile minutes out", "data": [r["p90_minutes"] for r in table]},
+                ],
+            },
+            "Passes that started; minutes out of those that have ended",
+        )
+
+    async def teachers(self, scope: Scope) -> Report:
+        rows = await self.pool.fetch(TEACHERS_SQL, *scope.args)
+        table = []
+        for r in rows:
+            decided = r["approved"] + r["denied"]
+            table.append(
+                {
+                    "staff_id": "" if r["teacher_id"] is None else str(r["teacher_id"]),
+                    "teacher": r["name"] or ("(no teacher)" if r["teacher_id"] is None else "(unknown)"),
+                    "passes": r["started"],
+                    "staff_passes": r["staff"],
+                    "kiosk_passes": r["kiosk"],
+                    "approved": r["approved"],
+                    "denied": r["denied"],
+                    "approval_percent": share(r["approved"], decided),
+                    "denial_percent": share(r["denied"], decided),
+                }
+            )
+        return Report(
+            "teachers",
+            "By teacher",
+            [
+                ("teacher", "Teacher"),
+                ("passes", "Passes started"),
+                ("staff_passes", "Created by staff"),
+                ("kiosk_passes", "From their kiosks"),
+                ("approved", "Requests approved"),
+                ("denied", "Requests denied"),
+                ("approval_percent", "Approval %"),
+                ("denial_percent", "Denial %"),
+                ("staff_id", "Staff ID"),
+            ],
+            table,
+            {
+                "kind": "bar",
+                "stacked": True,
+                "labels": [r["teacher"] for r in table],
+                "series": [
+                    {"label": "Passes started", "data": [r["passes"] for r in table]},
+                    {"label": "Requests denied", "data": [r["denied"] for r in table]},
+                ],
+            },
+            "A pass counts for the member of staff who created it, decided its request, or set up"
+            " its kiosk; rates are of the requests they decided",
+        )
+
+    async def sources(self, scope: Scope) -> Report:
+        found = {r["source"]: r for r in await self.pool.fetch(SOURCES_SQL, *scope.args)}
+        table = []
+        for source, label in (("staff", "Staff"), ("kiosk", "Kiosk (K)"), ("portal", "Student Portal (S)")):
+            r = found.get(source)
+            counts = {
+                k: (r[k] if r else 0)
+                for k in ("passes", "started", "requested", "approved", "denied", "overdue")
+            }
+            decided = counts["approved"] + counts["denied"]
+            table.append(
+                {
+                    "source": label,
+                    **counts,
+                    "approval_percent": share(counts["approved"], decided),
+                    "denial_percent": share(counts["denied"], decided),
+                    "overdue_percent": share(counts["overdue"], counts["started"]),
+                }
+            )
+        return Report(
+            "sources",
+            "By source",
+            [
+                ("source", "Source"),
+                ("passes", "Passes"),
+                ("started", "Started"),
+                ("requested", "Requested"),
+                ("approved", "Approved"),
+                ("denied", "Denied"),
+                ("approval_percent", "Approval %"),
+                ("denial_percent", "Denial %"),
+                ("overdue", "Overdue"),
+                ("overdue_percent", "Overdue %"),
+            ],
+            table,
+            {
+                "kind": "bar",
+                "labels": [r["source"] for r in table],
+                "series": [
+                    {"label": "Started", "data": [r["started"] for r in table]},
+                    {"label": "Approved", "data": [r["approved"] for r in table]},
+                    {"label": "Denied", "data": [r["denied"] for r in table]},
+                ],
+            },
+            "Every pass asked for, planned or started; rates are of the requests decided",
+        )
+
+    async def overdue(self, scope: Scope) -> Report:
+        async with self.pool.acquire() as conn:
+            totals = await conn.fetchrow(OVERDUE_TOTALS_SQL, *scope.args)
+            rows = await conn.fetch(OVERDUE_SQL, *scope.args)
+        assert totals is not None
+        table = [
+            {
+                "pass_id": str(r["pass_id"]),
+                "day": r["day"].isoformat(),
+                "student": student_name(r),
+                "origin": r["origin"] or "",
+                "destination": r["destination"] or "",
+                "started": _clock(r["started_at"], r["timezone"]),
+                "due": _clock(r["due_at"], r["timezone"]),
+                "ended": _clock(r["ended_at"], r["timezone"]),
+                "how": r["end_reason"] or "not back",
+                "minutes_late": minutes(r["late_seconds"]),
+            }
+            for r in rows
+        ]
+        buckets = [lateness_label(low, high) for low, high in LATENESS]
+        counts = [totals[3 + i] for i in range(len(LATENESS))]
+        overdue, started = totals["overdue"], totals["started"]
+        return Report(
+            "overdue",
+            "Overdue passes and how late",
+            [
+                ("day", "Day"),
+                ("student", "Student"),
+                ("origin", "Leaving From"),
+                ("destination", "Going To"),
+                ("started", "Started"),
+                ("due", "Due back"),
+                ("ended", "Ended"),
+                ("how", "How it ended"),
+                ("minutes_late", "Minutes late"),
+                ("pass_id", "Pass ID"),
+            ],
+            table,
+            {
+                "kind": "bar",
+                "labels": [*buckets, "not back"],
+                "series": [{"label": "Overdue passes", "data": [*counts, totals["not_back"]]}],
+            },
+            f"{overdue} of {started} passes overdue ({share(overdue, started) or 0}%)"
+            + (f"; the {OVERDUE_ROWS} latest shown" if overdue > OVERDUE_ROWS else "")
+            + "; most late first",
+            {
+                "overdue": overdue,
+                "started": started,
+                "lateness": dict(zip([*buckets, "not back"], [*counts, totals["not_back"]], strict=True)),
+            },
+        )
+
+
+def _clock(moment: datetime | None, timezone: str) -> str:
+    return "" if moment is None else moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")

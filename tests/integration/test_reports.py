@@ -1,0 +1,144 @@
+"""The reports equal a direct computation over the same events, for a generated month.
+
+A seeded generator makes a month of passes from every source, ended every way, in two schools
+of one district (one month crossing the start of daylight-saving time); they are saved to the
+log, projected by the real runner (and rebuilt), and every report's figures are compared with
+a plain-Python fold of the same events (`support.report_month`).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+from hallpass.acting import Acting
+from hallpass.bootstrap import Runtime
+from hallpass.commands.kiosk import ConfigureKiosk
+from hallpass.projections.reports import Report, ReportsView, Scope
+from support.report_month import (
+    Trip,
+    expected_destinations,
+    expected_hours,
+    expected_overdue,
+    expected_sources,
+    expected_students,
+    expected_teachers,
+    in_scope,
+    month_of_passes,
+    replay,
+)
+from support.school import SchoolFixture, make_school
+
+FIRST = date(2027, 3, 1)  # daylight-saving time starts on the 14th in Chicago
+
+
+async def kiosk_of(runtime: Runtime, school: SchoolFixture) -> UUID:
+    kiosk_id = uuid4()
+    command = ConfigureKiosk(
+        room_id=school.rooms["Room 102"], destination_ids=[school.rooms["Restroom"], school.rooms["Library"]]
+    )
+    await runtime.app.configure_kiosk(
+        Acting(school.teacher("Bo"), datetime.now(UTC)), command, kiosk_id=kiosk_id, secret="4321"
+    )
+    return kiosk_id
+
+
+async def generated(runtime: Runtime) -> tuple[SchoolFixture, SchoolFixture, dict[UUID, Trip]]:
+    north = await make_school(runtime, label="North", students=8)
+    south = await make_school(runtime, label="South", students=5, district_id=north.district_id)
+    rng = random.Random(20270301)
+    events = []
+    owners = {}
+    for school, days in ((north, 31), (south, 10)):
+        kiosk = await kiosk_of(runtime, school)
+        owners[kiosk] = school.teachers["Bo"]
+        for hall_pass in month_of_passes(rng, school, FIRST, days, kiosk):
+            events += list(hall_pass.pending_events)
+            await runtime.app.repository.save(hall_pass)
+    for runner in runtime.runners:
+        await runner.catch_up()
+    return north, south, replay(events, owners)
+
+
+def check(reports: dict[str, Report], trips: list[Trip]) -> None:
+    """Each report's rows against the plain computation of the same trips."""
+    hours = reports["hours"]
+    grid = {
+        (dow, int(key[1:])): n
+        for dow, row in enumerate(hours.rows, start=1)
+        for key, n in row.items()
+        if key != "weekday" and n
+    }
+    assert grid == dict(expected_hours(trips))
+
+    keep: tuple[str, ...] = ("passes", "days_out", "minutes_out", "minutes_per_school_day", "overdue")
+    students = {UUID(r["student_id"]): {k: r[k] for k in keep} for r in reports["students"].rows}
+    assert students == expected_students(trips)
+
+    keep = ("passes", "median_minutes", "p90_minutes", "overdue", "overdue_percent")
+    places = {UUID(r["destination_id"]): {k: r[k] for k in keep} for r in reports["destinations"].rows}
+    assert places == expected_destinations(trips)
+
+    keep = (
+        "passes",
+        "staff_passes",
+        "kiosk_passes",
+        "approved",
+        "denied",
+        "approval_percent",
+        "denial_percent",
+    )
+    teachers = {
+        (UUID(r["staff_id"]) if r["staff_id"] else None): {k: r[k] for k in keep}
+        for r in reports["teachers"].rows
+    }
+    assert teachers == expected_teachers(trips)
+
+    keep = ("passes", "started", "requested", "approved", "denied", "overdue")
+    names = {"Staff": "staff", "Kiosk (K)": "kiosk", "Student Portal (S)": "portal"}
+    sources = {names[r["source"]]: {k: r[k] for k in keep} for r in reports["sources"].rows}
+    assert sources == expected_sources(trips)
+
+    overdue = {UUID(r["pass_id"]): r["minutes_late"] for r in reports["overdue"].rows}
+    assert overdue == expected_overdue(trips)
+
+
+async def reports_of(view: ReportsView, scope: Scope) -> dict[str, Report]:
+    return {r.name: r for r in await view.all(scope)}
+
+
+async def test_reports_equal_a_direct_computation_over_a_generated_month(runtime: Runtime) -> None:
+    north, south, trips = await generated(runtime)
+    view = ReportsView(runtime.pool)
+    assert len(trips) > 150 and any(t.overdue for t in trips.values())
+    assert any(t.decision == "denied" for t in trips.values())
+    scopes = [
+        ({north.id}, FIRST, date(2027, 3, 31)),
+        ({north.id}, date(2027, 3, 10), date(2027, 3, 16)),
+        ({north.id, south.id}, FIRST, date(2027, 3, 31)),
+        ({south.id}, date(2027, 3, 4), date(2027, 3, 4)),
+    ]
+    for schools, start, end in scopes:
+        scope = Scope(tuple(schools), start, end)
+        check(await reports_of(view, scope), in_scope(trips.values(), schools, start, end))
+
+    # The whole month again after `hallpass projections rebuild`'s path: the same figures.
+    whole = Scope((north.id, south.id), FIRST, date(2027, 3, 31))
+    before = [r.as_json() for r in await view.all(whole)]
+    for runner in runtime.runners:
+        await runner.rebuild()
+    assert [r.as_json() for r in await view.all(whole)] == before
+
+
+async def test_a_school_scope_never_counts_another_schools_passes(runtime: Runtime) -> None:
+    north, south, trips = await generated(runtime)
+    view = ReportsView(runtime.pool)
+    only_south = await view.students(Scope((south.id,), FIRST, date(2027, 3, 31)))
+    assert {UUID(r["student_id"]) for r in only_south.rows} <= set(south.students)
+    assert sum(r["passes"] for r in only_south.rows) == sum(
+        1 for t in trips.values() if t.school_id == south.id and t.started_at is not None
+    )
+    nothing = await view.all(Scope((north.id,), date(2026, 1, 1), date(2026, 1, 31)))
+    assert all(not r.rows or r.name in ("hours", "sources") for r in nothing)
+    assert all(sum(v for k, v in row.items() if k != "weekday") == 0 for row in nothing[0].rows)
