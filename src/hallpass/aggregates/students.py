@@ -96,6 +96,28 @@ class Student(Aggregate):
         def apply(self, aggregate: Any) -> None:
             return None
 
+    keep_apart_groups: tuple[UUID, ...] = ()
+    """The keep-apart groups the student belongs to (docs/decisions/091); a new pass reads each."""
+
+    class KeepApartGroupsSet(Aggregate.Event):
+        """The student joined or left a keep-apart group: the groups they belong to now."""
+
+        group_ids: list[UUID]
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.keep_apart_groups = tuple(self.group_ids)
+
+    def join_keep_apart(self, group_id: UUID, *, now: Any) -> None:
+        if group_id not in self.keep_apart_groups:
+            self.trigger_event(
+                self.KeepApartGroupsSet, timestamp=now, group_ids=[*self.keep_apart_groups, group_id]
+            )
+
+    def leave_keep_apart(self, group_id: UUID, *, now: Any) -> None:
+        if group_id in self.keep_apart_groups:
+            kept = [g for g in self.keep_apart_groups if g != group_id]
+            self.trigger_event(self.KeepApartGroupsSet, timestamp=now, group_ids=kept)
+
     def note_emergency(self, *, now: Any) -> None:
         self.trigger_event(self.EmergencyNoted, timestamp=now)
 

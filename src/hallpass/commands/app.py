@@ -6,6 +6,7 @@ from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, Outcome, OutcomeKind, fingerprint, pass_summary
 from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.emergency import EmergencyCommands
+from hallpass.commands.keep_apart import KeepApartCommands
 from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.roster import RosterCommands
@@ -18,6 +19,7 @@ __all__ = ["Decided", "Hallpass", "Outcome", "OutcomeKind", "fingerprint", "pass
 
 class Hallpass(
     EmergencyCommands,
+    KeepApartCommands,
     SetUpCommands,
     SignInCommands,
     KioskCommands,

@@ -90,6 +90,14 @@ class Outcome:
     refusal: DomainError | None = None
 
 
+def settled(outcome: Outcome) -> Outcome:
+    """The outcome of a command that succeeded; its refusal raised, for a page that draws
+    refusals as errors (the refusal's record is saved by then)."""
+    if outcome.refusal is not None:
+        raise outcome.refusal
+    return outcome
+
+
 def fingerprint(name: str, command: Command | None, target: UUID | None = None) -> str:
     payload = {"command": name, "target": str(target), "body": msgspec.to_builtins(command)}
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -20,6 +20,7 @@ from hallpass.commands.base import (
     not_read_only,
     pass_summary,
 )
+from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.errors import Forbidden, Invalid
 from hallpass.messages import say
@@ -41,6 +42,8 @@ class PassCommands(CommandBase):
         minutes = allotted_minutes(destination, command.allotted_minutes)
         changed: list[Aggregate] = []
         summaries = []
+        leaving = []
+        source = SOURCES.get(acting.actor.kind, Source.STAFF)
         for student in students:
             pass_id = uuid4()
             hall_pass = Pass.start(
@@ -49,7 +52,7 @@ class PassCommands(CommandBase):
                 student_id=student.id,
                 origin_id=origin.id,
                 destination_id=destination.id,
-                source=SOURCES.get(acting.actor.kind, Source.STAFF),
+                source=source,
                 allotted_minutes=minutes,
                 note=command.note,
                 **acting.stamp,
@@ -57,7 +60,12 @@ class PassCommands(CommandBase):
             await self._check_student_free(student, pass_id, destination, acting.now)
             destination.admit(pass_id=pass_id, now=acting.now)
             changed += [hall_pass, student]
+            leaving.append((student, pass_id))
             summaries.append(pass_summary(hall_pass, student, origin, destination))
+        apart = await guard_keep_apart(self.repository, acting, leaving, destination.id, source.value)
+        if isinstance(apart, Decided):
+            return apart
+        changed += apart
         if destination.counts_occupants:
             changed.append(destination)
         return created({"passes": summaries}, changed)

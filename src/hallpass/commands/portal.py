@@ -15,6 +15,7 @@ from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
 from hallpass.bounds import Note, PlaceIds
 from hallpass.commands.base import Decided, created, done, handler, pass_summary, staff_only
+from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.messages import Command
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
@@ -141,7 +142,12 @@ class PortalCommands(PassCommands):
             hall_pass = Pass.start(source=Source.PORTAL, **fields)
             await self._check_student_free(student, pass_id, destination, acting.now)
             destination.admit(pass_id=pass_id, now=acting.now)
-            changed = [hall_pass, student]
+            apart = await guard_keep_apart(
+                self.repository, acting, [(student, pass_id)], destination.id, Source.PORTAL.value
+            )
+            if isinstance(apart, Decided):
+                return apart
+            changed = [hall_pass, student, *apart]
             if destination.counts_occupants:
                 changed.append(destination)
         summary = pass_summary(hall_pass, student, origin, destination)
@@ -158,6 +164,14 @@ class PortalCommands(PassCommands):
         destination.admit(pass_id=hall_pass.id, now=acting.now)
         if destination.counts_occupants:
             changed.append(destination)
+        student = await self.repository.find(hall_pass.student_id, Student)
+        if student is not None:
+            apart = await guard_keep_apart(
+                self.repository, acting, [(student, hall_pass.id)], destination.id, Source.PORTAL.value
+            )
+            if isinstance(apart, Decided):
+                return apart
+            changed += apart
         return done({"pass": await self._decided(hall_pass)}, changed)
 
     @handler()

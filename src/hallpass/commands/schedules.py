@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting, system
 from hallpass.aggregates.emergencies import EmergencyInProgress
+from hallpass.aggregates.keep_apart import NEUTRAL
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
@@ -32,6 +33,7 @@ from hallpass.commands.base import (
     handler,
     staff_only,
 )
+from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.messages import Command, Passes
 from hallpass.errors import Conflict, DestinationFull, Invalid, NotFound, StudentAlreadyOut
 from hallpass.messages import say
@@ -141,8 +143,14 @@ class ScheduleCommands(CommandBase):
             return _cancelled(hall_pass, now, "student_already_out", "the student was already out")
         except DestinationFull:
             return _cancelled(hall_pass, now, "destination_full", f"{destination.name} was full")
+        by = Acting(system(hall_pass.school_id), now)
+        apart = await guard_keep_apart(
+            self.repository, by, [(student, hall_pass.id)], destination.id, hall_pass.source.value
+        )
+        if isinstance(apart, Decided):
+            return [*_cancelled(hall_pass, now, "keep_apart", NEUTRAL), *apart.changed]
         hall_pass.activate(now=now)
-        changed: list[Aggregate] = [hall_pass, student]
+        changed: list[Aggregate] = [hall_pass, student, *apart]
         if destination.counts_occupants:
             changed.append(destination)
         return changed

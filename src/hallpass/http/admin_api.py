@@ -28,6 +28,7 @@ from hallpass.commands.admin_messages import (
     ChangeStudent,
 )
 from hallpass.commands.emergency import emergency_body
+from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.errors import Forbidden, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, acting, command_endpoint, path_uuid, query_text, runtime
@@ -204,6 +205,33 @@ async def read_emergency(request: Request) -> Response:
     return ORJSONResponse({"emergency": body})
 
 
+form_keep_apart = command_endpoint(
+    "Form a keep-apart group: students who must not be out at the same time, with a private reason",
+    Hallpass.form_keep_apart,
+    require_admin,
+    body=KeepApartFields,
+)
+change_keep_apart = command_endpoint(
+    "Change a keep-apart group's name, students or reason",
+    Hallpass.change_keep_apart,
+    require_admin,
+    body=KeepApartFields,
+    keyed=False,
+)
+remove_keep_apart = command_endpoint(
+    "Remove a keep-apart group: its students may be out together again",
+    Hallpass.remove_keep_apart,
+    require_admin,
+    keyed=False,
+)
+
+
+async def read_keep_apart(request: Request) -> Response:
+    """The school's keep-apart groups (students, private reasons) and the encounters they prevented"""
+    actor, school_id = await admin_of_school(request)
+    return ORJSONResponse(await runtime(request).app.keep_apart_listing(acting(request, actor), school_id))
+
+
 read_location = read_record("location", "One location")
 read_staff = read_record("staff", "One member of staff")
 read_student = read_record("student", "One student")
@@ -229,6 +257,10 @@ routes = [
     get(f"{SCHOOL}/emergency", read_emergency, errors=READ, roles=ADMINS),
     post(f"{SCHOOL}/emergency", declare_emergency, errors=CHANGE, roles=ADMINS),
     post(f"{SCHOOL}/emergency/end", end_emergency, errors=CHANGE, roles=ADMINS),
+    get(f"{SCHOOL}/keep-apart", read_keep_apart, errors=READ, roles=ADMINS),
+    post(f"{SCHOOL}/keep-apart", form_keep_apart, ok=201, errors=CHANGE, roles=ADMINS),
+    put("/api/v1/admin/keep-apart/{group_id}", change_keep_apart, errors=CHANGE, roles=ADMINS),
+    post("/api/v1/admin/keep-apart/{group_id}/remove", remove_keep_apart, errors=CHANGE, roles=ADMINS),
     get("/api/v1/admin/locations/{location_id}", read_location, errors=READ, roles=ADMINS),
     put("/api/v1/admin/locations/{location_id}", change_location, errors=CHANGE, roles=ADMINS),
     get("/api/v1/admin/staff/{staff_id}", read_staff, errors=READ, roles=ADMINS),

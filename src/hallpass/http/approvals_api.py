@@ -13,6 +13,7 @@ from hallpass.acting import Actor
 from hallpass.aggregates.passes import Status
 from hallpass.aggregates.staff import Role
 from hallpass.commands import Hallpass
+from hallpass.commands.base import settled
 from hallpass.commands.portal import DecideRequest
 from hallpass.errors import DomainError, NotFound
 from hallpass.http.auth import csrf_token, current_actor, require_staff
@@ -88,7 +89,7 @@ async def decide_form(request: Request) -> Response:
     decide = app.approve_request if request.path_params["decision"] == "approve" else app.deny_request
     try:
         command = parse_form(request, {"note": str(form.get("note", ""))}, DecideRequest)
-        outcome = await decide(acting(request, actor), pass_id, command)
+        outcome = settled(await decide(acting(request, actor), pass_id, command))
     except DomainError as e:
         request.session["flash"] = e.message
         return RedirectResponse("/hall-pass", status_code=303)

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands import Outcome
+from hallpass.commands.base import settled
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
 from hallpass.errors import DomainError, Invalid, StudentAlreadyOut, Unauthenticated
 from hallpass.http.auth import (
@@ -278,7 +279,7 @@ async def create(request: Request) -> Response:
             student_id=_uuid(str(form.get("student_id", "")), "choose who you are"),
             destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
         )
-        return await runtime(request).app.kiosk_create_pass(by, command)
+        return settled(await runtime(request).app.kiosk_create_pass(by, command))
 
     async def again(kiosk: Kiosk, form: FormData, e: DomainError) -> Response:
         student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.passes import Source, Status, TerminationReason
 from hallpass.commands import Outcome
+from hallpass.commands.base import settled
 from hallpass.commands.messages import CreatePasses, TerminatePass
 from hallpass.commands.schedules import (
     CancelScheduledPass,
@@ -302,7 +303,7 @@ async def _submit_create(
         outcome = await app.schedule_repeating(by, _repeating(request, form, chosen))
         count = len(outcome.body.get("passes", []))
         return outcome, count_of("create.repeating", count)
-    outcome = await app.create_passes(by, parse_form(request, chosen, CreatePasses))
+    outcome = settled(await app.create_passes(by, parse_form(request, chosen, CreatePasses)))
     return outcome, count_of("create.created", len(outcome.body.get("passes", [])))
 
 

@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Actor
+from hallpass.commands.base import settled
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import DomainError, Invalid, StudentAlreadyOut, Unauthenticated
@@ -218,7 +219,7 @@ async def create_page(request: Request) -> Response:
                 RequestPortalPass,
             )
             keyed = acting(request, actor, form_key(form, "idempotency_key"))
-            outcome = await runtime(request).app.request_portal_pass(keyed, command)
+            outcome = settled(await runtime(request).app.request_portal_pass(keyed, command))
         except StudentAlreadyOut as e:
             where = str(e.details.get("destination_name") or "another place")
             context["already_out"] = _already_out(await _current(request, actor), tz, where)

@@ -1,0 +1,222 @@
+"""Keep-apart groups: students an administrator says must not be out of class at the same time.
+
+One stream per group (docs/decisions/091). A member's pass that starts appends `MemberLeft` to
+each of the member's groups in the pass's own transaction, so two passes for two members of a
+group, decided at once, clash on the group's stream and the second is decided again (and
+refused). A refusal appends `EncounterPrevented`, for administrators only: the refused side is
+told nothing about the other student. The school keeps an index of its groups
+(`KeepApartIndex`), which only administrators' changes append to.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from hallpass.acting import ActedBy
+from hallpass.errors import Conflict, Invalid
+
+NEUTRAL = "this pass cannot start right now; please ask a member of staff"
+"""What every source is told when a keep-apart group refuses a pass: nothing about anyone else."""
+
+
+class KeepApart(Conflict):
+    """A keep-apart group refuses the pass; the message names no one (`NEUTRAL`)."""
+
+    code = "keep_apart"
+
+    def __init__(self) -> None:
+        super().__init__(NEUTRAL, rule="keep_apart")
+
+
+def keep_apart_index_id(school_id: UUID) -> UUID:
+    return uuid5(school_id, "keep-apart-index")
+
+
+class KeepApartGroup(Aggregate):
+    class Formed(Aggregate.Created):
+        school_id: UUID
+        name: str
+        member_ids: list[UUID]
+        reason: str
+        actor_kind: str
+        actor_id: UUID | None
+
+    class Changed(Aggregate.Event):
+        name: str
+        member_ids: list[UUID]
+        reason: str
+        actor_kind: str
+        actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.name = self.name
+            aggregate.member_ids = tuple(self.member_ids)
+            aggregate.reason = self.reason
+
+    class Disbanded(Aggregate.Event):
+        actor_kind: str
+        actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.active = False
+
+    class MemberLeft(Aggregate.Event):
+        """A member's pass started (or was approved): the fact that orders members' passes."""
+
+        student_id: UUID
+        pass_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            return None
+
+    class EncounterPrevented(Aggregate.Event):
+        """A pass for `student_id` was refused because `out_ids` (members) were out then."""
+
+        student_id: UUID
+        out_ids: list[UUID]
+        destination_id: UUID
+        source: str
+        actor_kind: str
+        actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.encounters = (
+                *aggregate.encounters,
+                {
+                    "at": self.timestamp,
+                    "student_id": self.student_id,
+                    "out_ids": tuple(self.out_ids),
+                    "destination_id": self.destination_id,
+                    "source": self.source,
+                    "actor_kind": self.actor_kind,
+                    "actor_id": self.actor_id,
+                },
+            )
+
+    active: bool = True
+
+    def __init__(
+        self,
+        *,
+        school_id: UUID,
+        name: str,
+        member_ids: list[UUID],
+        reason: str,
+        actor_kind: str,
+        actor_id: UUID | None,
+    ) -> None:
+        self.school_id = school_id
+        self.name = name
+        self.member_ids: tuple[UUID, ...] = tuple(member_ids)
+        self.reason = reason
+        self.formed_by = (actor_kind, actor_id)
+        self.encounters: tuple[dict[str, Any], ...] = ()
+
+    @staticmethod
+    def _members(member_ids: list[UUID]) -> list[UUID]:
+        unique = list(dict.fromkeys(member_ids))
+        if len(unique) < 2:
+            raise Invalid("a keep-apart group needs at least two different students", field="student_ids")
+        return unique
+
+    @classmethod
+    def form(
+        cls,
+        *,
+        group_id: UUID,
+        school_id: UUID,
+        name: str,
+        member_ids: list[UUID],
+        reason: str,
+        now: datetime,
+        by: ActedBy,
+    ) -> KeepApartGroup:
+        members = cls._members(member_ids)
+        return cls._create(
+            cls.Formed,
+            id=group_id,
+            timestamp=now,
+            school_id=school_id,
+            name=name,
+            member_ids=members,
+            reason=reason,
+            **by,
+        )
+
+    def change(self, *, name: str, member_ids: list[UUID], reason: str, now: datetime, by: ActedBy) -> None:
+        if not self.active:
+            raise Conflict("this keep-apart group was removed", group_id=str(self.id))
+        members = self._members(member_ids)
+        self.trigger_event(self.Changed, timestamp=now, name=name, member_ids=members, reason=reason, **by)
+
+    def disband(self, *, now: datetime, by: ActedBy) -> None:
+        if not self.active:
+            raise Conflict("this keep-apart group was already removed", group_id=str(self.id))
+        self.trigger_event(self.Disbanded, timestamp=now, **by)
+
+    def others(self, student_id: UUID) -> tuple[UUID, ...]:
+        """The members a pass for `student_id` must not coincide with (none once disbanded)."""
+        if not self.active or student_id not in self.member_ids:
+            return ()
+        return tuple(m for m in self.member_ids if m != student_id)
+
+    def member_left(self, *, student_id: UUID, pass_id: UUID, now: datetime) -> None:
+        self.trigger_event(self.MemberLeft, timestamp=now, student_id=student_id, pass_id=pass_id)
+
+    def prevent(
+        self,
+        *,
+        student_id: UUID,
+        out_ids: list[UUID],
+        destination_id: UUID,
+        source: str,
+        now: datetime,
+        by: ActedBy,
+    ) -> None:
+        self.trigger_event(
+            self.EncounterPrevented,
+            timestamp=now,
+            student_id=student_id,
+            out_ids=out_ids,
+            destination_id=destination_id,
+            source=source,
+            **by,
+        )
+
+
+class KeepApartIndex(Aggregate):
+    """The groups of one school (`keep_apart_index_id`), for the administrators' list."""
+
+    class Opened(Aggregate.Created):
+        school_id: UUID
+
+    class Listed(Aggregate.Event):
+        group_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.group_ids = (*aggregate.group_ids, self.group_id)
+
+    class Unlisted(Aggregate.Event):
+        group_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.group_ids = tuple(g for g in aggregate.group_ids if g != self.group_id)
+
+    def __init__(self, *, school_id: UUID) -> None:
+        self.school_id = school_id
+        self.group_ids: tuple[UUID, ...] = ()
+
+    @classmethod
+    def open(cls, school_id: UUID, now: datetime) -> KeepApartIndex:
+        return cls._create(cls.Opened, id=keep_apart_index_id(school_id), timestamp=now, school_id=school_id)
+
+    def add_group(self, group_id: UUID, now: datetime) -> None:
+        self.trigger_event(self.Listed, timestamp=now, group_id=group_id)
+
+    def drop_group(self, group_id: UUID, now: datetime) -> None:
+        if group_id in self.group_ids:
+            self.trigger_event(self.Unlisted, timestamp=now, group_id=group_id)
