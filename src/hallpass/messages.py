@@ -58,6 +58,13 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "pass.minutes_at_most": "A pass to {destination} may last at most {minutes} minutes.",
     "pass.minutes_range": "The time allowed must be 1 to 999 minutes.",
     "pass.student_twice": "A student is selected more than once.",
+    "pass.keep_apart": "This pass cannot start right now. Ask a member of staff.",
+    # Keep-apart groups (administrators).
+    "keep_apart.too_few": "A keep-apart group needs at least two different students.",
+    "keep_apart.removed": "This keep-apart group was removed.",
+    "keep_apart.no_such_id": "There is no student with the hall pass ID {id}.",
+    "keep_apart.formed": "Keep-apart group saved.",
+    "keep_apart.removed_note": "Keep-apart group removed: its students may be out together again.",
     "pass.students_not_found": "These students were not found: {ids}.",
     "pass.location_not_found": "The {role} place {id} was not found.",
     "pass.location_archived": "{name} is archived and cannot be chosen.",

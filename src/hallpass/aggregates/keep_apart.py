@@ -18,8 +18,9 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.errors import Conflict, Invalid
+from hallpass.messages import say
 
-NEUTRAL = "this pass cannot start right now; please ask a member of staff"
+NEUTRAL = say("pass.keep_apart")
 """What every source is told when a keep-apart group refuses a pass: nothing about anyone else."""
 
 
@@ -120,7 +121,7 @@ class KeepApartGroup(Aggregate):
     def _members(member_ids: list[UUID]) -> list[UUID]:
         unique = list(dict.fromkeys(member_ids))
         if len(unique) < 2:
-            raise Invalid("a keep-apart group needs at least two different students", field="student_ids")
+            raise Invalid(say("keep_apart.too_few"), field="student_ids")
         return unique
 
     @classmethod
@@ -149,13 +150,13 @@ class KeepApartGroup(Aggregate):
 
     def change(self, *, name: str, member_ids: list[UUID], reason: str, now: datetime, by: ActedBy) -> None:
         if not self.active:
-            raise Conflict("this keep-apart group was removed", group_id=str(self.id))
+            raise Conflict(say("keep_apart.removed"), group_id=str(self.id))
         members = self._members(member_ids)
         self.trigger_event(self.Changed, timestamp=now, name=name, member_ids=members, reason=reason, **by)
 
     def disband(self, *, now: datetime, by: ActedBy) -> None:
         if not self.active:
-            raise Conflict("this keep-apart group was already removed", group_id=str(self.id))
+            raise Conflict(say("keep_apart.removed"), group_id=str(self.id))
         self.trigger_event(self.Disbanded, timestamp=now, **by)
 
     def others(self, student_id: UUID) -> tuple[UUID, ...]:

@@ -26,6 +26,7 @@ from hallpass.commands.base import Decided, created, done, handler, not_read_onl
 from hallpass.commands.messages import Command
 from hallpass.commands.repository import Repository
 from hallpass.errors import NotFound
+from hallpass.messages import say
 
 
 class KeepApartFields(Command, frozen=True):
@@ -127,7 +128,9 @@ class KeepApartCommands(AdministrationCommands):
             if s is None or s.school_id != school_id
         ]
         if missing:
-            raise NotFound(f"student {', '.join(missing)} not found", field="student_ids", ids=missing)
+            raise NotFound(
+                say("pass.students_not_found", ids=", ".join(missing)), field="student_ids", ids=missing
+            )
         return [s for s in found if s is not None]
 
     async def _names(self, member_ids: Sequence[UUID]) -> dict[UUID, str]:
@@ -159,11 +162,15 @@ class KeepApartCommands(AdministrationCommands):
     async def _administered_group(self, acting: Acting, group_id: UUID) -> KeepApartGroup:
         group = await self.repository.find(group_id, KeepApartGroup)
         if group is None:
-            raise NotFound(f"keep-apart group {group_id} not found", id=str(group_id))
+            raise NotFound(
+                say("http.record_not_found", what="keep-apart group", id=group_id), id=str(group_id)
+            )
         try:
             await self.administered_school(acting.actor, group.school_id)
         except NotFound as e:
-            raise NotFound(f"keep-apart group {group_id} not found", id=str(group_id)) from e
+            raise NotFound(
+                say("http.record_not_found", what="keep-apart group", id=group_id), id=str(group_id)
+            ) from e
         return group
 
     @handler(keyed=False)

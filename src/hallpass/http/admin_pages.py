@@ -20,6 +20,7 @@ from starlette.routing import Route
 from hallpass.acting import Actor
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
+from hallpass.bounds import MAX_STUDENTS
 from hallpass.commands import Hallpass, Outcome
 from hallpass.commands.admin_messages import (
     AddLocation,
@@ -32,6 +33,7 @@ from hallpass.commands.admin_messages import (
     ChangeStudent,
 )
 from hallpass.commands.emergency import emergency_body
+from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.errors import DomainError, Forbidden, Invalid, NotFound
 from hallpass.http import admin_forms
 from hallpass.http.admin_api import password_link
@@ -47,7 +49,9 @@ from hallpass.http.common import (
     visible_on_page,
 )
 from hallpass.http.errors import status_for
+from hallpass.messages import say
 from hallpass.projections.admin_lists import Page
+from hallpass.text import is_number
 
 
 @dataclass(frozen=True)
@@ -379,6 +383,59 @@ async def emergency_page(request: Request, actor: Actor, form: FormData | None) 
     )
 
 
+async def _by_hall_pass_ids(request: Request, school_id: UUID, raw: str) -> list[UUID]:
+    """The students a form names by hall pass ID (separated by commas or spaces)."""
+    found: list[UUID] = []
+    for text in raw.replace(",", " ").split()[:MAX_STUDENTS]:
+        rows = (await runtime(request).admin.students(school_id, q=text)).rows if is_number(text) else []
+        if not rows:
+            raise Invalid(say("keep_apart.no_such_id", id=text[:20]), field="students")
+        found.append(rows[0]["student_id"])
+    return found
+
+
+@page
+async def keep_apart_page(request: Request, actor: Actor, form: FormData | None) -> Response:
+    """Keep-apart groups: who, why (private), a form for a new one, and the prevented encounters."""
+    school_id = path_uuid(request, "school_id", "school")
+    school = await _school(request, actor, school_id)
+    app = runtime(request).app
+    error, status = "", 200
+    values = {"name": "", "students": "", "reason": ""}
+    if form is not None:
+        values = {k: str(form.get(k, "")) for k in values}
+        try:
+            if str(form.get("action", "")) == "remove":
+                group_id = str(form.get("group_id", ""))
+                if not is_uuid(group_id):
+                    raise NotFound(say("http.record_not_found", what="keep-apart group", id=group_id[:40]))
+                outcome = await app.remove_keep_apart(acting(request, actor), UUID(group_id))
+                return await _saved(request, outcome, say("keep_apart.removed_note"), request.url.path)
+            members = await _by_hall_pass_ids(request, school_id, values["students"])
+            body = parse_form(
+                request,
+                {"name": values["name"], "student_ids": members, "reason": values["reason"]},
+                KeepApartFields,
+            )
+            outcome = await app.form_keep_apart(acting(request, actor), school_id, body)
+            return await _saved(request, outcome, say("keep_apart.formed"), request.url.path)
+        except DomainError as e:
+            error, status = e.message, status_for(e)
+    listing = await app.keep_apart_listing(acting(request, actor), school_id)
+    return _render(
+        request,
+        "admin/keep_apart.html",
+        actor,
+        status,
+        school=school,
+        groups=[g for g in listing["groups"] if not g["removed"]],
+        encounters=listing["encounters"],
+        values=values,
+        error=error,
+        action=request.url.path,
+    )
+
+
 routes = [
     Route("/admin", index, methods=["GET"]),
     Route("/admin/schools", schools, methods=["GET"]),
@@ -394,6 +451,7 @@ routes = [
         for s in SECTIONS
     ),
     Route("/admin/schools/{school_id}/emergency", emergency_page, methods=["GET", "POST"]),
+    Route("/admin/schools/{school_id}/keep-apart", keep_apart_page, methods=["GET", "POST"]),
     Route("/admin/staff/{staff_id}/password-reset", reset_staff_password, methods=["POST"]),
     Route("/admin/students/{student_id}/password-reset", reset_student_password, methods=["POST"]),
 ]
