@@ -29,8 +29,8 @@ class KeepApart(Conflict):
 
     code = "keep_apart"
 
-    def __init__(self) -> None:
-        super().__init__(NEUTRAL, rule="keep_apart")
+    def __init__(self, message: str = NEUTRAL, **details: Any) -> None:
+        super().__init__(message, **{"rule": "keep_apart", **details})
 
 
 def keep_apart_index_id(school_id: UUID) -> UUID:
