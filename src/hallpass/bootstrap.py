@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from hallpass.analytics.stream import StreamReader
 from hallpass.audit.access import AccessLog
 from hallpass.audit.index import AuditIndexProjection
 from hallpass.commands import Hallpass
@@ -13,6 +14,7 @@ from hallpass.credentials import CredentialStore
 from hallpass.eventstore import EventStore
 from hallpass.projections import trigrams
 from hallpass.projections.admin_lists import AdminListView
+from hallpass.projections.api_tokens import ApiTokenProjection, ApiTokenView
 from hallpass.projections.base import Projection
 from hallpass.projections.classes import ClassesProjection, ClassesView
 from hallpass.projections.directory import DirectoryProjection
@@ -40,6 +42,7 @@ def all_projections() -> list[Projection]:
         ClassesProjection(),
         AuditIndexProjection(),
         PassFactsProjection(),
+        ApiTokenProjection(),
     ]
 
 
@@ -56,6 +59,8 @@ class Runtime:
     settings: SchoolSettingsView
     classes: ClassesView
     admin: AdminListView
+    tokens: ApiTokenView
+    stream: StreamReader
     roster_uploads: RosterUploads
     runners: list[ProjectionRunner]
     watcher: Watcher
@@ -122,7 +127,12 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
                 await runner.create_schema()
         finally:
             await conn.execute("SELECT pg_advisory_unlock(727274)")
-    watcher = Watcher(pool, tuple(p.name for p in projections if p.serves_requests))
+    watcher = Watcher(
+        pool,
+        tuple(p.name for p in projections if p.serves_requests),
+        events_channel=store.channel,
+        events_table=store.events_table,
+    )
     await watcher.start()
     return Runtime(
         pool=pool,
@@ -136,6 +146,8 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         settings=SchoolSettingsView(pool),
         classes=ClassesView(pool),
         admin=AdminListView(pool),
+        tokens=ApiTokenView(pool),
+        stream=StreamReader(store),
         roster_uploads=uploads,
         runners=runners,
         watcher=watcher,

@@ -145,6 +145,16 @@ class Limiter:
             await self._settle(login, limit, ok, now)
         return ok
 
+    async def spend(self, login: str, limit: Limit, *, now: datetime) -> None:
+        """Count one use of a rate-limited thing (a stream token's request) as a try that does not
+        clear the count: the `limit.failures`-th use within `window` pauses it for `lockout`.
+        Raises TooManyAttempts while paused."""
+
+        async def counted() -> bool:
+            return False
+
+        await self.check(login, limit, now=now, secret_ok=counted)
+
     async def locked_for(self, login: str, *, now: datetime) -> int | None:
         until = await self.pool.fetchval("SELECT locked_until FROM sign_in_limits WHERE login = $1", login)
         return None if until is None or until <= now else _seconds(until - now)

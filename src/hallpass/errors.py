@@ -62,5 +62,13 @@ class Invalid(DomainError):
     """A value is out of its bounds or malformed."""
 
 
+class RateLimited(DomainError):
+    """Too many requests for the caller's rate limit: try again after `retry_after` seconds (429)."""
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.retry_after = retry_after
+
+
 class Unauthenticated(DomainError):
     """No one is signed in, or the credentials are wrong."""

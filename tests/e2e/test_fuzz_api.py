@@ -32,6 +32,9 @@ from starlette.datastructures import QueryParams
 from starlette.requests import HTTPConnection
 from starlette.routing import Route
 
+from hallpass.acting import Acting
+from hallpass.aggregates.api_tokens import token_text
+from hallpass.commands.api_tokens import MAX_RATE, IssueApiToken
 from hallpass.http.app import create_app
 from hallpass.settings import Settings
 from support.portal import PortalSchool, hall_pass_id, make_portal_school
@@ -53,7 +56,7 @@ OPERATIONS = sorted(
     for method in item
     if method != "parameters"
 )
-CREDENTIALS = ("staff", "admin", "kiosk", "student", "other_staff", "none")
+CREDENTIALS = ("staff", "admin", "kiosk", "student", "other_staff", "stream", "none")
 EXAMPLES_PER_OPERATION = 15
 KIOSK_PASSWORD = "2468"
 
@@ -159,6 +162,7 @@ KINDS = {
     "school_id": "school",
     "location_id": "room",
     "staff_id": "staff",
+    "token_id": "token",
 }
 
 
@@ -396,6 +400,8 @@ def _intended(operation: dict[str, Any]) -> str:
         return "admin"
     if "kiosk" in schemes:
         return "kiosk"
+    if "stream" in schemes:
+        return "stream"
     if "session" in schemes and "bearer" not in schemes:
         return "student"
     return "staff" if schemes else "none"
@@ -486,7 +492,10 @@ def _token(http: httpx.Client, email: str) -> str:
     )
 
 
-def build_world(base_url: str, portal: PortalSchool, other: SchoolFixture, usernames: list[str]) -> World:
+def build_world(
+    base_url: str, portal: PortalSchool, other: SchoolFixture, usernames: list[str], stream: tuple[str, str]
+) -> World:
+    """`stream`: a stream token of the school's district (its id, and the token)."""
     school = portal.school
     with httpx.Client(base_url=base_url, timeout=30) as http:
         world = World(
@@ -503,6 +512,7 @@ def build_world(base_url: str, portal: PortalSchool, other: SchoolFixture, usern
                 "pass": [],
                 "kiosk": [],
                 "schedule": [],
+                "token": [stream[0]],
             },
             other_ids=[
                 str(i) for i in [other.id, *other.rooms.values(), *other.teachers.values(), *other.students]
@@ -511,6 +521,7 @@ def build_world(base_url: str, portal: PortalSchool, other: SchoolFixture, usern
                 "staff": _token(http, school.emails["Ada"]),
                 "admin": _token(http, portal.admin_email),
                 "other_staff": _token(http, other.emails["Ada"]),
+                "stream": stream[1],
             },
             emails={
                 "staff": school.emails["Ada"],
@@ -616,7 +627,13 @@ def renew_credentials(world: World, http: httpx.Client) -> None:
 async def fuzz_world(server: LiveServer, other_school: SchoolFixture) -> World:
     portal = await make_portal_school(server.runtime, label="Fuzz", students=40)
     usernames = [await hall_pass_id(server.runtime, s) for s in portal.school.students[SPARE_FROM:]]
-    return await asyncio.to_thread(build_world, server.url, portal, other_school, usernames)
+    app = server.runtime.app
+    token_id, secret = app.new_token_secret()
+    issue = IssueApiToken(name="Fuzz", rate_per_minute=MAX_RATE)
+    district_admin = Acting(portal.school.admin(district=True), datetime.now(UTC))
+    await app.issue_api_token(district_admin, issue, token_id=token_id, secret=secret)
+    stream = (str(token_id), token_text(token_id, secret))
+    return await asyncio.to_thread(build_world, server.url, portal, other_school, usernames, stream)
 
 
 async def projections_at_head(server: LiveServer, deadline_seconds: float = 60) -> dict[str, tuple[int, int]]:

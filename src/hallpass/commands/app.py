@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hallpass.commands.administration import AdministrationCommands
+from hallpass.commands.api_tokens import ApiTokenCommands
 from hallpass.commands.base import Decided, Outcome, OutcomeKind, fingerprint, pass_summary
 from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.emergency import EmergencyCommands
@@ -18,6 +19,7 @@ __all__ = ["Decided", "Hallpass", "Outcome", "OutcomeKind", "fingerprint", "pass
 
 
 class Hallpass(
+    ApiTokenCommands,
     EmergencyCommands,
     KeepApartCommands,
     SetUpCommands,

@@ -75,6 +75,7 @@ class Statements:
     select_stream: str
     select_streams: str
     select_notifications: str
+    select_first_events: str
     max_notification_id: str
     lock_tracking: str
     insert_tracking: str
@@ -196,6 +197,10 @@ class Statements:
             ),
             select_notifications=(
                 f"SELECT notification_id, originator_id, originator_version, topic, state FROM {events}"
+            ),
+            select_first_events=(
+                "SELECT originator_id, originator_version, topic, state "
+                f"FROM {events} WHERE originator_id = ANY($1::uuid[]) AND originator_version = 1"
             ),
             max_notification_id=f"SELECT max(notification_id) FROM {events}",
             lock_tracking=("SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))"),

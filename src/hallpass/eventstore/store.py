@@ -222,6 +222,22 @@ class EventStore:
                 read.events.append(record)
         return reads
 
+    async def read_first_events(self, stream_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The first event (version 1) of each stream named that has one, in one round trip."""
+        if not stream_ids:
+            return []
+        with translated_errors():
+            rows = await self.pool.fetch(self._sql.select_first_events, list(stream_ids))
+        return [
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=row["state"],
+            )
+            for row in rows
+        ]
+
     async def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
         """Record snapshots (eventsourcing's layout); one already taken at that version stays."""
         if not snapshots:

@@ -44,6 +44,8 @@ from hallpass.http import (
     school_day_pages,
     session_api,
     setup_pages,
+    stream_api,
+    tokens_api,
 )
 from hallpass.http.auth import SessionLookup
 from hallpass.http.errors import OUTAGE_ERRORS, domain_error, http_error, unexpected_error
@@ -130,6 +132,8 @@ def create_app(
             *passes_api.routes,
             *directory_api.routes,
             *admin_api.routes,
+            *tokens_api.routes,
+            *stream_api.routes,
             *audit_api.routes,
             *live.routes,
             *openapi.routes,

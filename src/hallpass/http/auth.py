@@ -52,6 +52,11 @@ def _bearer(scope_or_request: Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
+def bearer_token(request: Request) -> str | None:
+    """What `Authorization: Bearer ...` carries, if anything."""
+    return _bearer(request)
+
+
 class SessionLookup:
     """Finds the request's session row once, before any endpoint; records activity after.
 

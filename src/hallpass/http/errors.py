@@ -38,6 +38,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Invalid: 422,
     errors.Unauthenticated: 401,
     KioskLocked: 423,
+    errors.RateLimited: 429,
 }
 """The status of each family of domain errors; an error answers with its nearest family's."""
 
@@ -56,8 +57,10 @@ def outcome_status(outcome: Outcome) -> int:
 
 
 def refusal_headers(error: errors.DomainError) -> dict[str, str]:
-    """`Retry-After` for a refusal that passes with time (a kiosk's locked exit)."""
-    return {"Retry-After": str(error.retry_after)} if isinstance(error, KioskLocked) else {}
+    """`Retry-After` for a refusal that passes with time (a kiosk's locked exit, a rate limit)."""
+    if isinstance(error, (KioskLocked, errors.RateLimited)):
+        return {"Retry-After": str(error.retry_after)}
+    return {}
 
 
 def error_body(code: str, message: str, /, **details: Any) -> dict[str, Any]:

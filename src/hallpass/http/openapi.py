@@ -45,6 +45,7 @@ IDEMPOTENCY = {
     "schema": {"type": "string", "maxLength": 200},
 }
 ERROR_TEXT = {
+    400: "Malformed or unknown cursor",
     401: "Not signed in",
     403: "Not allowed",
     404: "Not found",
@@ -77,6 +78,11 @@ SECURITY_SCHEMES = {
         "scheme": "bearer",
         "description": "A kiosk device token, from POST /api/v1/kiosks",
     },
+    "stream": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A district analyst's stream token (hpt_...), from POST /api/v1/admin/tokens",
+    },
 }
 
 
@@ -89,13 +95,14 @@ class Query:
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
 
 
-Caller = Literal["staff", "bearer", "kiosk", "student", "anyone"]
+Caller = Literal["staff", "bearer", "kiosk", "student", "stream", "anyone"]
 """Who may call an operation: staff (bearer token or browser session, the API's default), staff
 with a bearer token only, a kiosk device (its token), a Student Portal session, or anyone."""
 
 SECURITY: dict[Caller, list[dict[str, list[str]]]] = {
     "bearer": [{"bearer": []}],
     "kiosk": [{"kiosk": []}],
+    "stream": [{"stream": []}],
     "student": [{"session": []}],
     "anyone": [],
 }

@@ -1,4 +1,5 @@
-"""Per-process listener: projection positions (read-your-writes) and school change feeds."""
+"""Per-process listener: projection positions (read-your-writes), school change feeds, and the
+head of the log (the event stream's live tail)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from hallpass.eventstore.identifiers import quote_table_name
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL
 from hallpass.projections.listen import Listener
 
@@ -26,15 +28,30 @@ class Watcher:
     NOTIFYs sent while nobody listened are lost.
     """
 
-    def __init__(self, pool: asyncpg.Pool, projections: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        projections: tuple[str, ...],
+        *,
+        events_channel: str = "hallpass_events",
+        events_table: str = "hallpass_events",
+    ) -> None:
+        self._head_sql = f"SELECT max(notification_id) FROM {quote_table_name(events_table)}"
         self.pool = pool
         self.projections = projections
         self.positions: dict[str, int] = {}
+        self.head = 0
+        """The highest notification id the log's NOTIFYs (or a read on reconnecting) told of."""
         self._moved = asyncio.Condition()
+        self._grew = asyncio.Condition()
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
         self.listener = Listener(
             pool,
-            {PROJECTED_CHANNEL: self._on_projected, CHANGES_CHANNEL: self._on_change},
+            {
+                PROJECTED_CHANNEL: self._on_projected,
+                CHANGES_CHANNEL: self._on_change,
+                events_channel: self._on_appended,
+            },
             name="watcher",
             on_connect=self._resume,
         )
@@ -53,11 +70,16 @@ class Watcher:
         if self._task.done():
             self._task.result()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     async def stop(self) -> None:
         self._stop.set()
         if self._task is not None:
             await self._task
             self._task = None
+        await self._tell_grown()
         for queues in self._subscribers.values():
             for queue in queues:
                 queue.put_nowait("")
@@ -72,6 +94,8 @@ class Watcher:
             if position is not None and position > self.positions.get(name, 0):
                 self.positions[name] = position
         await self._notify()
+        head = await conn.fetchval(self._head_sql)
+        self._grown_to(head or 0)
         for school_id, queues in self._subscribers.items():
             for queue in list(queues):
                 if queue.qsize() < 100:
@@ -92,6 +116,34 @@ class Watcher:
         for queue in list(self._subscribers.get(school_id, ())):
             if queue.qsize() < 100:
                 queue.put_nowait(school_id)
+
+    def _on_appended(self, _c: Any, _pid: Any, _ch: Any, payload: str) -> None:
+        self._grown_to(int(payload))
+
+    def _grown_to(self, head: int) -> None:
+        if head > self.head:
+            self.head = head
+            asyncio.get_running_loop().create_task(self._tell_grown())
+
+    async def _tell_grown(self) -> None:
+        async with self._grew:
+            self._grew.notify_all()
+
+    async def log_past(self, position: int, timeout: float) -> bool:
+        """Wait until the log's head is beyond `position` (True), `timeout` passes or the watcher
+        stops (False). One LISTEN connection serves every follower of the process."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with self._grew:
+            while self.head <= position and not self.stopped:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(self._grew.wait(), remaining)
+                except TimeoutError:
+                    return False
+        return self.head > position
 
     def caught_up(self, notification_id: int) -> bool:
         return all(self.positions.get(name, 0) >= notification_id for name in self.projections)

@@ -1,0 +1,1 @@
+"""What district analysts read: the event stream (`stream`, `cloudevents`)."""

@@ -1,0 +1,83 @@
+"""ApiTokenView: the district's stream tokens, for the administrators' list (never the secret)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from hallpass.aggregates.api_tokens import ApiToken
+from hallpass.projections.base import Statement, StatementProjection
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS api_tokens (
+    token_id uuid PRIMARY KEY,
+    district_id uuid NOT NULL,
+    name text NOT NULL,
+    school_ids uuid[] NOT NULL,
+    rate_per_minute integer NOT NULL,
+    identified boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL,
+    created_by uuid,
+    revoked_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS api_tokens_district ON api_tokens (district_id, created_at);
+"""
+
+STATEMENTS: dict[type, Statement] = {
+    ApiToken.Issued: (
+        "INSERT INTO api_tokens (token_id, district_id, name, school_ids, rate_per_minute, created_at,"
+        " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        lambda e: (
+            e.originator_id,
+            e.district_id,
+            e.name,
+            list(e.school_ids),
+            e.rate_per_minute,
+            e.timestamp,
+            e.actor_id,
+        ),
+    ),
+    ApiToken.IdentifiedAccessGranted: (
+        "UPDATE api_tokens SET identified = true WHERE token_id = $1",
+        lambda e: (e.originator_id,),
+    ),
+    ApiToken.IdentifiedAccessWithdrawn: (
+        "UPDATE api_tokens SET identified = false WHERE token_id = $1",
+        lambda e: (e.originator_id,),
+    ),
+    ApiToken.Revoked: (
+        "UPDATE api_tokens SET revoked_at = $2 WHERE token_id = $1",
+        lambda e: (e.originator_id, e.timestamp),
+    ),
+}
+
+
+class ApiTokenProjection(StatementProjection):
+    name = "api_tokens"
+    schema = SCHEMA
+    statements = STATEMENTS
+
+
+class ApiTokenView:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def district_of(self, school_id: UUID) -> UUID | None:
+        value: UUID | None = await self.pool.fetchval(
+            "SELECT district_id FROM dir_schools WHERE school_id = $1", school_id
+        )
+        return value
+
+    async def tokens(self, district_id: UUID) -> list[dict[str, Any]]:
+        """The district's tokens, newest first, revoked ones last."""
+        rows = await self.pool.fetch(
+            "SELECT t.token_id AS id, t.name, t.district_id, t.school_ids, t.rate_per_minute,"
+            " t.identified, t.created_at, t.created_by, s.name AS created_by_name, t.revoked_at,"
+            " t.revoked_at IS NOT NULL AS revoked FROM api_tokens t"
+            " LEFT JOIN dir_staff s ON s.staff_id = t.created_by"
+            " WHERE t.district_id = $1 ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC",
+            district_id,
+        )
+        return [dict(r) for r in rows]
