@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -77,7 +78,7 @@ async def straight_from_the_log(log: Log, scope: Scope, types: frozenset[type]) 
         "SELECT notification_id, originator_id, originator_version, topic, state FROM hallpass_events "
         "ORDER BY notification_id"
     )
-    events = [
+    events: list[tuple[int, Any]] = [
         (r["notification_id"], mapper.to_domain_event(StoredEvent(r[1], r[2], r[3], r[4]))) for r in rows
     ]
     school_of: dict[UUID, UUID] = {}
