@@ -21,6 +21,14 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 LATENESS = ((0, 5), (5, 10), (10, 15), (15, 30), (30, 60), (60, None))
 OVERDUE_ROWS = 500  # the most late; the caption says how many there were in all
 TOP_STUDENTS = 10
+REPORTS = {
+    "hours": "Passes by hour of the day and day of the week",
+    "students": "Time out of class per student",
+    "destinations": "By destination",
+    "teachers": "By teacher",
+    "sources": "By source",
+    "overdue": "Overdue passes and how late",
+}
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,7 @@ class ReportsView:
         ]
         return Report(
             "hours",
-            "Passes by hour of the day and day of the week",
+            REPORTS["hours"],
             [("weekday", "Day"), *((f"h{h:02d}", f"{h:02d}:00") for h in shown)],
             table,
             {
@@ -220,7 +228,7 @@ class ReportsView:
         top = table[:TOP_STUDENTS]
         return Report(
             "students",
-            "Time out of class per student",
+            REPORTS["students"],
             [
                 ("student", "Student"),
                 ("grade", "Grade"),
@@ -258,7 +266,7 @@ class ReportsView:
         ]
         return Report(
             "destinations",
-            "By destination",
+            REPORTS["destinations"],
             [
                 ("destination", "Going To"),
                 ("passes", "Passes"),
@@ -300,7 +308,7 @@ class ReportsView:
             )
         return Report(
             "teachers",
-            "By teacher",
+            REPORTS["teachers"],
             [
                 ("teacher", "Teacher"),
                 ("passes", "Passes started"),
@@ -347,7 +355,7 @@ class ReportsView:
             )
         return Report(
             "sources",
-            "By source",
+            REPORTS["sources"],
             [
                 ("source", "Source"),
                 ("passes", "Passes"),
@@ -398,7 +406,7 @@ class ReportsView:
         overdue, started = totals["overdue"], totals["started"]
         return Report(
             "overdue",
-            "Overdue passes and how late",
+            REPORTS["overdue"],
             [
                 ("day", "Day"),
                 ("student", "Student"),
