@@ -1,0 +1,97 @@
+"""examples/stream_consumer.py against the real app: two runs with passes made between them, then
+a live run that stops after some events, and a last catch-up; the SQLite file holds every event of
+the stream once, in log order."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+import pytest_asyncio
+
+from hallpass.acting import Acting
+from hallpass.commands.messages import CompletePass, CreatePasses
+from support.api_client import ApiClient
+from support.school import SchoolFixture
+from support.server import LiveServer
+from support.stream import hire_district_admin, issue, read_all
+
+OWN_SCHOOL_STUDENTS = 6
+CONSUMER = Path(__file__).resolve().parents[2] / "examples" / "stream_consumer.py"
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def admin(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[ApiClient]:
+    _, email = await hire_district_admin(server.runtime, own_school)
+    async with ApiClient.session(server.url, email) as client:
+        yield client
+
+
+async def out_and_back(server: LiveServer, school: SchoolFixture, students: list[UUID]) -> None:
+    acting = Acting(school.teacher(), datetime.now(UTC))
+    made = await server.runtime.app.create_passes(
+        acting,
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms["Library"], student_ids=students
+        ),
+    )
+    for summary in made.body["passes"]:
+        await server.runtime.app.complete_pass(acting, UUID(summary["id"]), CompletePass())
+
+
+async def consume(server: LiveServer, secret: str, db: Path, *extra: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CONSUMER),
+        "--url",
+        server.url,
+        "--db",
+        str(db),
+        *extra,
+        env={"HALLPASS_STREAM_TOKEN": secret, "PATH": "/usr/bin:/bin"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+def stored(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [row[0] for row in conn.execute("SELECT id FROM events ORDER BY seq")]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_consumer_resumes_where_it_stopped_without_a_gap_or_a_duplicate(
+    server: LiveServer, own_school: SchoolFixture, admin: ApiClient, tmp_path: Path
+) -> None:
+    _, secret = await issue(admin.http, school_ids=[str(own_school.id)])
+    db = tmp_path / "events.sqlite"
+    await out_and_back(server, own_school, own_school.students[:2])
+    first = await consume(server, secret, db)
+    after_first = stored(db)
+    assert after_first and "new events" in first
+
+    await out_and_back(server, own_school, own_school.students[2:4])
+    await consume(server, secret, db)
+    after_second = stored(db)
+    assert after_second[: len(after_first)] == after_first and len(after_second) > len(after_first)
+
+    live = asyncio.create_task(consume(server, secret, db, "--follow", "--max-events", "4"))
+    while not live.done():  # until the follower has had its 4 events
+        await out_and_back(server, own_school, own_school.students[4:5])
+    await live
+    await out_and_back(server, own_school, own_school.students[5:6])
+    await consume(server, secret, db)
+
+    expected, _ = await read_all(admin.http, secret)
+    ids = stored(db)
+    assert len(ids) == len(set(ids))
+    assert ids == [e["id"] for e in expected]
