@@ -103,6 +103,18 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "schedule.busy": "Too many changes are happening at once. The next sweep ends these passes.",
     "schedule.dismissal_admin": "Only a school administrator may change the school day.",
     "schedule.give_dismissal": "Give the dismissal time, for example 15:30.",
+    # The kiosk and the Student Portal, speaking to the student in front of them.
+    "kiosk.already_out": "You're already out: in {place} since {since}. Come back and end that pass first.",
+    "kiosk.already_out_somewhere": "You're already out, in {place}. Come back and end that pass first.",
+    "kiosk.already_asked": (
+        "You already asked to go to {place}. Wait for your teacher's answer, or ask them to cancel it."
+    ),
+    "kiosk.no_open_pass": "You have no open pass, {name}. Nothing to complete.",
+    "portal.already_out": "You're already out: in {place} since {since}. Complete that pass first.",
+    "portal.already_out_somewhere": "You're already out, in {place}. Complete that pass first.",
+    "portal.already_asked": (
+        "You already asked to go to {place}. Wait for your teacher's answer, or cancel the request."
+    ),
     # The dashboard's actions, said after each one (role=status).
     "dashboard.no_passes": "No hall passes match these filters.",
 }

@@ -36,8 +36,10 @@ from hallpass.http.common import acting, form_key, query_search, runtime, visibl
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
 from hallpass.http.live import emergency_event, school_events
+from hallpass.messages import say
 from hallpass.projections.classes import class_rooms
 from hallpass.projections.emergency import EmergencyView
+from hallpass.text import sentence
 
 KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
 KIOSK_PREFIXES = ("/kiosk/", "/api/v1/kiosk/", "/static/")
@@ -144,7 +146,7 @@ async def find(request: Request) -> Response:
         try:
             students = await kiosk_view(request).find_students(kiosk.school_id, kiosk.scope, query)
         except Invalid as e:
-            message = e.message[:1].upper() + e.message[1:] + "."
+            message = sentence(e.message)
         else:
             if not students:
                 message = "No student found. Check the spelling, or try your ID."
@@ -192,14 +194,12 @@ async def _already_out(
 
 def already_out_message(open_pass: dict[str, Any] | None, where: str, tz: str) -> str:
     if open_pass is None:
-        return f"You're already out, in {where}. Come back and end that pass first."
+        return say("kiosk.already_out_somewhere", place=where)
     place = open_pass["destination_name"]
     if open_pass["status"] == "requested":
-        return (
-            f"You already asked to go to {place}. Wait for your teacher's answer, or ask them to cancel it."
-        )
+        return say("kiosk.already_asked", place=place)
     since = open_pass["start_at"].astimezone(ZoneInfo(tz)).strftime("%-I:%M %p")
-    return f"You're already out: in {place} since {since}. Come back and end that pass first."
+    return say("kiosk.already_out", place=place, since=since)
 
 
 async def create_summary(request: Request) -> Response:
@@ -289,7 +289,7 @@ async def create(request: Request) -> Response:
             else ""
         )
         return await _create_summary(
-            request, kiosk, student_raw, destination_raw, _sentence(e.message), status_for(e), where
+            request, kiosk, student_raw, destination_raw, sentence(e.message), status_for(e), where
         )
 
     return await _send(request, "create", send, again)
@@ -330,7 +330,7 @@ async def complete(request: Request) -> Response:
 
     async def again(kiosk: Kiosk, form: FormData, e: DomainError) -> Response:
         student_raw = str(form.get("student_id", ""))
-        return await _complete_summary(request, kiosk, student_raw, _sentence(e.message), status_for(e))
+        return await _complete_summary(request, kiosk, student_raw, sentence(e.message), status_for(e))
 
     return await _send(request, "complete", send, again)
 
@@ -346,9 +346,9 @@ async def leave(request: Request) -> Response:
     try:
         outcome = await try_exit(request, actor, str(form.get("password", ""))[:64])
     except KioskLocked as e:
-        return _render(request, "exit.html", 423, error=_sentence(e.message))
+        return _render(request, "exit.html", 423, error=sentence(e.message))
     if outcome.refusal is not None:
-        message = _sentence(outcome.refusal.message)
+        message = sentence(outcome.refusal.message)
         return _render(request, "exit.html", outcome_status(outcome), error=message)
     request.session.clear()
     response = RedirectResponse("/sign-in", status_code=303)
@@ -386,11 +386,6 @@ def _uuid(raw: str, message: str) -> UUID:
         return UUID(raw)
     except ValueError as e:
         raise Invalid(message) from e
-
-
-def _sentence(text: str) -> str:
-    text = text.strip()
-    return (text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")) if text else text
 
 
 routes = [

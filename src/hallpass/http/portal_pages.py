@@ -29,7 +29,9 @@ from hallpass.http.errors import status_for
 from hallpass.http.live import emergency_event, school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
+from hallpass.messages import say
 from hallpass.projections.emergency import EmergencyView
+from hallpass.text import sentence
 
 SCHOOL_COOKIE = "hallpass_portal_school"
 LABELS = {
@@ -101,7 +103,7 @@ async def sign_in_page(request: Request) -> Response:
             )
             status = 429
         except DomainError as e:
-            context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
+            context["error"], status = sentence(e.message), status_for(e)
         else:
             target = "/portal/password" if must_change else "/portal/home"
             return _with_school(request, RedirectResponse(target, status_code=303), school_id)
@@ -130,7 +132,7 @@ async def password_page(request: Request) -> Response:
             new = parse_form(request, {"new_password": new}, NewPassword).new_password
             await choose_password(request, actor, new)
         except DomainError as e:
-            context["error"] = e.message[:1].upper() + e.message[1:] + "."
+            context["error"] = sentence(e.message)
             return _render(request, "password.html", context, status_for(e))
         request.session["portal_flash"] = "Your new password is saved. Use it with your ID next time."
         return RedirectResponse("/portal/home", status_code=303)
@@ -152,12 +154,12 @@ def _holds(current: dict[str, Any] | None) -> bool:
 def _already_out(current: dict[str, Any] | None, tz: str, where: str = "") -> str:
     """What a student who holds a pass is told when they ask for another."""
     if current is None or not _holds(current):
-        return f"You're already out, in {where}. Complete that pass first." if where else ""
+        return say("portal.already_out_somewhere", place=where) if where else ""
     place = current["destination"]["name"]
     if current["status"] == "requested":
-        return f"You already asked to go to {place}. Wait for your teacher's answer, or cancel the request."
+        return say("portal.already_asked", place=place)
     since = current["start_at"].astimezone(ZoneInfo(tz)).strftime("%-I:%M %p")
-    return f"You're already out: in {place} since {since}. Complete that pass first."
+    return say("portal.already_out", place=place, since=since)
 
 
 async def home(request: Request) -> Response:
@@ -225,7 +227,7 @@ async def create_page(request: Request) -> Response:
             context["already_out"] = _already_out(await _current(request, actor), tz, where)
             status = status_for(e)
         except DomainError as e:
-            context["error"], status = e.message[:1].upper() + e.message[1:] + ".", status_for(e)
+            context["error"], status = sentence(e.message), status_for(e)
         else:
             headers = await visible_on_page(request, outcome.notification_id, "portal_flash")
             return RedirectResponse("/portal/home", status_code=303, headers=headers)
@@ -253,7 +255,7 @@ async def act(request: Request) -> Response:
         else:
             outcome = await app.cancel_request(acting(request, actor), UUID(raw))
     except DomainError as e:
-        request.session["portal_flash"] = e.message[:1].upper() + e.message[1:] + "."
+        request.session["portal_flash"] = sentence(e.message)
         return RedirectResponse("/portal/home", status_code=303)
     done = "Pass completed. Welcome back!" if action == "complete" else "Request cancelled."
     request.session["portal_flash"] = done
