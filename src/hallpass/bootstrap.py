@@ -26,6 +26,7 @@ from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
 from hallpass.projections.school_settings import SchoolSettingsProjection, SchoolSettingsView
 from hallpass.projections.timers import TimersProjection
+from hallpass.projections.wait_lines import WaitLinesProjection
 from hallpass.projections.watch import Watcher
 from hallpass.roster.uploads import RosterUploads
 from hallpass.sessions import SessionStore
@@ -43,6 +44,7 @@ def all_projections() -> list[Projection]:
         AuditIndexProjection(),
         PassFactsProjection(),
         ApiTokenProjection(),
+        WaitLinesProjection(),
     ]
 
 

@@ -59,6 +59,15 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "pass.minutes_range": "The time allowed must be 1 to 999 minutes.",
     "pass.student_twice": "A student is selected more than once.",
     "pass.keep_apart": "This pass cannot start right now. Ask a member of staff.",
+    # Wait lines.
+    "line.already_in": "You are already in this line.",
+    "line.not_waiting": "This student is not waiting in this line.",
+    "line.not_in": "This student is not in this line.",
+    "line.others_waiting": "{name} is full and others are waiting: join the line.",
+    "line.own_only": "A student may only join or leave a line for themselves.",
+    "line.choose_student": "Choose the student.",
+    "line.no_capacity": "{name} has no capacity, so it has no line.",
+    "line.jump_reason": "Say why this student may go first.",
     # Keep-apart groups (administrators).
     "keep_apart.too_few": "A keep-apart group needs at least two different students.",
     "keep_apart.removed": "This keep-apart group was removed.",

@@ -110,11 +110,44 @@ class Location(Aggregate):
         """Only places with a capacity keep a count, so other places never contend."""
         return self.capacity is not None
 
-    def admit(self, *, pass_id: UUID, now: Any) -> None:
-        """A destination never holds more students than its capacity (invariant 3)."""
+    holds: tuple[UUID, ...] = ()
+    """Students offered a slot by the place's wait line (docs/decisions/092): each counts
+    against the capacity until they take it or the offer lapses."""
+
+    class Held(Aggregate.Event):
+        student_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.holds = (*aggregate.holds, self.student_id)
+
+    class HoldEnded(Aggregate.Event):
+        student_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.holds = tuple(s for s in aggregate.holds if s != self.student_id)
+
+    @property
+    def free_slots(self) -> int:
+        """Slots neither taken nor held; a place without a capacity always has one."""
+        if self.capacity is None:
+            return 1
+        return max(0, self.capacity - len(self.occupants) - len(self.holds))
+
+    def hold(self, *, student_id: UUID, now: Any) -> None:
+        self.trigger_event(self.Held, timestamp=now, student_id=student_id)
+
+    def unhold(self, *, student_id: UUID, now: Any) -> None:
+        if student_id in self.holds:
+            self.trigger_event(self.HoldEnded, timestamp=now, student_id=student_id)
+
+    def admit(self, *, pass_id: UUID, now: Any, student_id: UUID | None = None) -> None:
+        """A destination never holds more students than its capacity (invariant 3), slots held
+        for the wait line included; a student holding one takes it."""
         if self.capacity is None:
             return
-        if len(self.occupants) >= self.capacity:
+        if student_id is not None and student_id in self.holds:
+            self.trigger_event(self.HoldEnded, timestamp=now, student_id=student_id)
+        elif self.free_slots <= 0:
             raise DestinationFull(
                 say("pass.destination_full", name=self.name, capacity=self.capacity),
                 location_id=str(self.id),

@@ -9,6 +9,7 @@ from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.emergency import EmergencyCommands
 from hallpass.commands.keep_apart import KeepApartCommands
 from hallpass.commands.kiosk import KioskCommands
+from hallpass.commands.lines import WaitLineCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.roster import RosterCommands
 from hallpass.commands.schedules import ScheduleCommands
@@ -22,6 +23,7 @@ class Hallpass(
     ApiTokenCommands,
     EmergencyCommands,
     KeepApartCommands,
+    WaitLineCommands,
     SetUpCommands,
     SignInCommands,
     KioskCommands,

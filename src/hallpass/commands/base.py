@@ -24,6 +24,7 @@ from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.students import Student
+from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.commands.messages import Command
 from hallpass.commands.repository import ConcurrentChange, Repository, UnitOfWork
 from hallpass.credentials import CredentialStore
@@ -340,14 +341,17 @@ class CommandBase:
                 e.details["destination_name"] = place.name
             raise
 
-    async def _close(self, hall_pass: Pass, now: datetime) -> list[Aggregate]:
-        """The student and the destination let go of a pass that has just ended."""
+    async def _close(self, hall_pass: Pass, now: datetime, *, offer: bool = True) -> list[Aggregate]:
+        """The student and the destination let go of a pass that has just ended; the slot it
+        frees is offered to the first in the place's line (unless `offer` is False: the
+        dismissal and the emergency, after which nobody goes anywhere)."""
         changed: list[Aggregate] = [hall_pass]
         # Read together with the origin, which the answer's summary names (one round trip).
-        student, destination, _ = await asyncio.gather(
+        student, destination, _, line = await asyncio.gather(
             self.repository.find(hall_pass.student_id, Student),
             self.repository.find(hall_pass.destination_id, Location),
             self.repository.find(hall_pass.origin_id, Location),
+            self.repository.find(wait_line_id(hall_pass.destination_id), WaitLine),
         )
         if student is not None:
             student.close_pass(pass_id=hall_pass.id, now=now)
@@ -355,6 +359,8 @@ class CommandBase:
         if destination is not None and hall_pass.id in destination.occupants:
             destination.release(pass_id=hall_pass.id, now=now)
             changed.append(destination)
+            if offer and line is not None and line.offer_free(destination, now):
+                changed.append(line)
         return changed
 
     async def _summary(self, hall_pass: Pass) -> dict[str, Any]:

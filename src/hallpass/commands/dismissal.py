@@ -123,7 +123,7 @@ class DismissalCommands(CommandBase):
     async def _end_pass(self, acting: Acting, hall_pass: Pass, reason: TerminationReason) -> list[Aggregate]:
         """Terminate an open pass; for an emergency, record where its student was and since when."""
         hall_pass.terminate(reason=reason, note="", **acting.stamp)
-        changed = await self._close(hall_pass, acting.now)
+        changed = await self._close(hall_pass, acting.now, offer=False)
         if reason is TerminationReason.EMERGENCY:
             emergency = await self.repository.find(ids.emergency_id(acting.school_id), Emergency)
             if emergency is not None:

@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.commands.base import (
     CommandBase,
     Decided,
@@ -21,6 +22,7 @@ from hallpass.commands.base import (
     pass_summary,
 )
 from hallpass.commands.keep_apart import guard_keep_apart
+from hallpass.commands.lines import admit
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.errors import Forbidden, Invalid
 from hallpass.messages import say
@@ -34,10 +36,11 @@ class PassCommands(CommandBase):
     async def create_passes(self, acting: Acting, command: CreatePasses) -> Decided:
         not_read_only(acting.actor, "create passes")
         each_student_once(command.student_ids)
-        origin, destination, students = await asyncio.gather(  # one round trip
+        origin, destination, students, line = await asyncio.gather(  # one round trip
             self._offered(acting.actor, command.origin_id, "origin"),
             self._offered(acting.actor, command.destination_id, "destination"),
             self._students(acting.actor, command.student_ids),
+            self.repository.find(wait_line_id(command.destination_id), WaitLine),
         )
         minutes = allotted_minutes(destination, command.allotted_minutes)
         changed: list[Aggregate] = []
@@ -58,8 +61,7 @@ class PassCommands(CommandBase):
                 **acting.stamp,
             )
             await self._check_student_free(student, pass_id, destination, acting.now)
-            destination.admit(pass_id=pass_id, now=acting.now)
-            changed += [hall_pass, student]
+            changed += [hall_pass, student, *admit(destination, line, student.id, pass_id, acting)]
             leaving.append((student, pass_id))
             summaries.append(pass_summary(hall_pass, student, origin, destination))
         apart = await guard_keep_apart(self.repository, acting, leaving, destination.id, source.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
@@ -13,9 +14,11 @@ from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
+from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.bounds import Note, PlaceIds
 from hallpass.commands.base import Decided, created, done, handler, pass_summary, staff_only
 from hallpass.commands.keep_apart import guard_keep_apart
+from hallpass.commands.lines import admit
 from hallpass.commands.messages import Command
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
@@ -141,13 +144,14 @@ class PortalCommands(PassCommands):
         else:
             hall_pass = Pass.start(source=Source.PORTAL, **fields)
             await self._check_student_free(student, pass_id, destination, acting.now)
-            destination.admit(pass_id=pass_id, now=acting.now)
+            line = await self.repository.find(wait_line_id(destination.id), WaitLine)
+            taken = admit(destination, line, student.id, pass_id, acting)
             apart = await guard_keep_apart(
                 self.repository, acting, [(student, pass_id)], destination.id, Source.PORTAL.value
             )
             if isinstance(apart, Decided):
                 return apart
-            changed = [hall_pass, student, *apart]
+            changed = [hall_pass, student, *taken, *apart]
             if destination.counts_occupants:
                 changed.append(destination)
         summary = pass_summary(hall_pass, student, origin, destination)
@@ -160,8 +164,11 @@ class PortalCommands(PassCommands):
         await self._refuse_in_emergency(hall_pass.school_id)
         hall_pass.approve(note=command.note, **acting.stamp)
         changed: list[Aggregate] = [hall_pass]
-        destination = await self._location(acting.actor, hall_pass.destination_id, "destination")
-        destination.admit(pass_id=hall_pass.id, now=acting.now)
+        destination, line = await asyncio.gather(
+            self._location(acting.actor, hall_pass.destination_id, "destination"),
+            self.repository.find(wait_line_id(hall_pass.destination_id), WaitLine),
+        )
+        changed += admit(destination, line, hall_pass.student_id, hall_pass.id, acting)
         if destination.counts_occupants:
             changed.append(destination)
         student = await self.repository.find(hall_pass.student_id, Student)

@@ -20,6 +20,7 @@ from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
+from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.bounds import MAX_PLANNED, Day, Minutes, Moment, Note, TimeOfDay, TimeZone, Weekday
 from hallpass.commands.base import (
     MAX_ATTEMPTS,
@@ -34,6 +35,7 @@ from hallpass.commands.base import (
     staff_only,
 )
 from hallpass.commands.keep_apart import guard_keep_apart
+from hallpass.commands.lines import admit
 from hallpass.commands.messages import Command, Passes
 from hallpass.errors import Conflict, DestinationFull, Invalid, NotFound, StudentAlreadyOut
 from hallpass.messages import say
@@ -136,21 +138,22 @@ class ScheduleCommands(CommandBase):
             await self._refuse_in_emergency(hall_pass.school_id)
         except EmergencyInProgress:
             return _cancelled(hall_pass, now, "emergency", "the school was in emergency mode")
+        by = Acting(system(hall_pass.school_id), now)
+        line = await self.repository.find(wait_line_id(destination.id), WaitLine)
         try:
             student.open_pass(pass_id=hall_pass.id, destination_id=destination.id, now=now)
-            destination.admit(pass_id=hall_pass.id, now=now)
+            taken = admit(destination, line, student.id, hall_pass.id, by)
         except StudentAlreadyOut:
             return _cancelled(hall_pass, now, "student_already_out", "the student was already out")
         except DestinationFull:
             return _cancelled(hall_pass, now, "destination_full", f"{destination.name} was full")
-        by = Acting(system(hall_pass.school_id), now)
         apart = await guard_keep_apart(
             self.repository, by, [(student, hall_pass.id)], destination.id, hall_pass.source.value
         )
         if isinstance(apart, Decided):
             return [*_cancelled(hall_pass, now, "keep_apart", NEUTRAL), *apart.changed]
         hall_pass.activate(now=now)
-        changed: list[Aggregate] = [hall_pass, student, *apart]
+        changed: list[Aggregate] = [hall_pass, student, *taken, *apart]
         if destination.counts_occupants:
             changed.append(destination)
         return changed

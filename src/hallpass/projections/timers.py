@@ -11,6 +11,7 @@ import asyncpg
 
 from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.schools import School
+from hallpass.aggregates.wait_lines import WaitLine
 from hallpass.projections.base import TableProjection
 
 SCHEMA = """
@@ -73,6 +74,7 @@ class TimerKind(StrEnum):
     EXPIRE = "expire"
     ACTIVATE = "activate"
     DISMISS = "dismiss"
+    OFFER = "offer"
 
 
 def due_at(start_at: datetime, allotted_minutes: int) -> datetime:
@@ -83,7 +85,8 @@ def due_at(start_at: datetime, allotted_minutes: int) -> datetime:
 class TimersProjection(TableProjection):
     """One row per timer still to fire; the row goes once its pass leaves that state.
 
-    A school's dismissal is a row of kind `dismiss` whose `pass_id` is the school's id.
+    A school's dismissal is a row of kind `dismiss` whose `pass_id` is the school's id; a wait
+    line's earliest offer, a row of kind `offer` whose `pass_id` is the line's id.
     """
 
     name = "pass_timers"
@@ -106,6 +109,14 @@ class TimersProjection(TableProjection):
             )
         elif isinstance(event, (School.DismissalTimeSet, School.Dismissed)):
             await conn.execute(UPSERT, pass_id, TimerKind.DISMISS.value, pass_id, event.next_at, 0)
+        elif isinstance(event, (WaitLine.Offered, WaitLine.Left)):
+            # One timer per line, at its earliest offer; none while no offer is out.
+            if event.next_expiry is None:
+                await conn.execute("DELETE FROM pass_timers WHERE pass_id = $1 AND kind = 'offer'", pass_id)
+            else:
+                await conn.execute(
+                    UPSERT, pass_id, TimerKind.OFFER.value, event.school_id, event.next_expiry, 0
+                )
         elif isinstance(event, (Pass.Expired, Pass.Completed, Pass.Terminated, Pass.Cancelled)):
             await conn.execute("DELETE FROM pass_timers WHERE pass_id = $1", pass_id)
         return None

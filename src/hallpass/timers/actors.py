@@ -47,6 +47,12 @@ async def dismiss_school(school_id: str, at: str) -> None:
     await worker.dismiss(UUID(school_id))
 
 
+@dramatiq.actor(queue_name=QUEUE, broker=broker, max_retries=3, min_backoff=200, max_backoff=2_000)
+async def expire_offers(line_id: str, at: str) -> None:
+    """Offers of the wait line not taken by now lapse, and the next in line are offered."""
+    await worker.expire_offers(UUID(line_id))
+
+
 @dramatiq.actor(queue_name=QUEUE, broker=broker, max_retries=0)
 async def reconcile() -> None:
     """Send every timer that is due and not delivered (the sweep threads also do this)."""

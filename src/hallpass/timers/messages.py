@@ -19,6 +19,7 @@ ACTOR_NAMES = {
     TimerKind.EXPIRE: "expire_pass",
     TimerKind.ACTIVATE: "activate_pass",
     TimerKind.DISMISS: "dismiss_school",
+    TimerKind.OFFER: "expire_offers",
 }
 EXPIRE_MANY = "expire_passes"
 GROUP_WINDOW_MS = 100

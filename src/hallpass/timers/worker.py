@@ -42,3 +42,7 @@ class TimerWorker:
     async def dismiss(self, school_id: UUID) -> Outcome | None:
         app = await self.app()
         return await app.dismiss_school(school_id, now=datetime.now(UTC))
+
+    async def expire_offers(self, line_id: UUID) -> int:
+        app = await self.app()
+        return await app.expire_offers(line_id, now=datetime.now(UTC))
