@@ -47,6 +47,7 @@ from hallpass.http import (
     session_api,
     setup_pages,
     stream_api,
+    token_pages,
     tokens_api,
 )
 from hallpass.http.auth import SessionLookup
@@ -148,6 +149,7 @@ def create_app(
             *pages.routes,
             *setup_pages.routes,
             *admin_pages.routes,
+            *token_pages.routes,
             *audit_pages.routes,
             *reports_pages.routes,
             *roster_pages.routes,

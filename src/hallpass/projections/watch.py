@@ -43,7 +43,8 @@ class Watcher:
         self.head = 0
         """The highest notification id the log's NOTIFYs (or a read on reconnecting) told of."""
         self._moved = asyncio.Condition()
-        self._grew = asyncio.Condition()
+        self._grew = asyncio.Event()
+        """Set (and replaced by a new one) each time the head moves, or when the watcher stops."""
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
         self.listener = Listener(
             pool,
@@ -79,7 +80,7 @@ class Watcher:
         if self._task is not None:
             await self._task
             self._task = None
-        await self._tell_grown()
+        self._tell_grown()
         for queues in self._subscribers.values():
             for queue in queues:
                 queue.put_nowait("")
@@ -123,26 +124,25 @@ class Watcher:
     def _grown_to(self, head: int) -> None:
         if head > self.head:
             self.head = head
-            asyncio.get_running_loop().create_task(self._tell_grown())
+            self._tell_grown()
 
-    async def _tell_grown(self) -> None:
-        async with self._grew:
-            self._grew.notify_all()
+    def _tell_grown(self) -> None:
+        told, self._grew = self._grew, asyncio.Event()
+        told.set()
 
     async def log_past(self, position: int, timeout: float) -> bool:
         """Wait until the log's head is beyond `position` (True), `timeout` passes or the watcher
         stops (False). One LISTEN connection serves every follower of the process."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        async with self._grew:
-            while self.head <= position and not self.stopped:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return False
-                try:
-                    await asyncio.wait_for(self._grew.wait(), remaining)
-                except TimeoutError:
-                    return False
+        while self.head <= position and not self.stopped:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._grew.wait(), remaining)
+            except TimeoutError:
+                return False
         return self.head > position
 
     def caught_up(self, notification_id: int) -> bool:
