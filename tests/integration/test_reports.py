@@ -9,12 +9,10 @@ a plain-Python fold of the same events (`support.report_month`).
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
-from uuid import UUID, uuid4
+from datetime import date
+from uuid import UUID
 
-from hallpass.acting import Acting
 from hallpass.bootstrap import Runtime
-from hallpass.commands.kiosk import ConfigureKiosk
 from hallpass.projections.reports import Report, ReportsView, Scope
 from support.report_month import (
     Trip,
@@ -25,23 +23,12 @@ from support.report_month import (
     expected_students,
     expected_teachers,
     in_scope,
-    month_of_passes,
     replay,
+    save_month,
 )
 from support.school import SchoolFixture, make_school
 
 FIRST = date(2027, 3, 1)  # daylight-saving time starts on the 14th in Chicago
-
-
-async def kiosk_of(runtime: Runtime, school: SchoolFixture) -> UUID:
-    kiosk_id = uuid4()
-    command = ConfigureKiosk(
-        room_id=school.rooms["Room 102"], destination_ids=[school.rooms["Restroom"], school.rooms["Library"]]
-    )
-    await runtime.app.configure_kiosk(
-        Acting(school.teacher("Bo"), datetime.now(UTC)), command, kiosk_id=kiosk_id, secret="4321"
-    )
-    return kiosk_id
 
 
 async def generated(runtime: Runtime) -> tuple[SchoolFixture, SchoolFixture, dict[UUID, Trip]]:
@@ -49,13 +36,11 @@ async def generated(runtime: Runtime) -> tuple[SchoolFixture, SchoolFixture, dic
     south = await make_school(runtime, label="South", students=5, district_id=north.district_id)
     rng = random.Random(20270301)
     events = []
-    owners = {}
+    owners: dict[UUID, UUID] = {}
     for school, days in ((north, 31), (south, 10)):
-        kiosk = await kiosk_of(runtime, school)
-        owners[kiosk] = school.teachers["Bo"]
-        for hall_pass in month_of_passes(rng, school, FIRST, days, kiosk):
-            events += list(hall_pass.pending_events)
-            await runtime.app.repository.save(hall_pass)
+        saved, owner = await save_month(runtime, rng, school, FIRST, days)
+        events += saved
+        owners |= owner
     for runner in runtime.runners:
         await runner.catch_up()
     return north, south, replay(events, owners)

@@ -7,12 +7,15 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
+from hallpass.acting import Acting
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.bootstrap import Runtime
+from hallpass.commands.kiosk import ConfigureKiosk
 from support.school import SchoolFixture
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -287,3 +290,27 @@ def expected_overdue(trips: list[Trip]) -> dict[UUID, float | None]:
         for t in trips
         if t.overdue
     }
+
+
+async def kiosk_of(runtime: Runtime, school: SchoolFixture) -> UUID:
+    """A kiosk Bo set up in Room 102."""
+    kiosk_id = uuid4()
+    command = ConfigureKiosk(
+        room_id=school.rooms["Room 102"], destination_ids=[school.rooms["Restroom"], school.rooms["Library"]]
+    )
+    await runtime.app.configure_kiosk(
+        Acting(school.teacher("Bo"), datetime.now(UTC)), command, kiosk_id=kiosk_id, secret="4321"
+    )
+    return kiosk_id
+
+
+async def save_month(
+    runtime: Runtime, rng: random.Random, school: SchoolFixture, first: date, days: int
+) -> tuple[list[Any], dict[UUID, UUID]]:
+    """`month_of_passes` saved to the log: their events in order, and the kiosk's owner."""
+    kiosk = await kiosk_of(runtime, school)
+    events: list[Any] = []
+    for hall_pass in month_of_passes(rng, school, first, days, kiosk):
+        events += list(hall_pass.pending_events)
+        await runtime.app.repository.save(hall_pass)
+    return events, {kiosk: school.teachers["Bo"]}

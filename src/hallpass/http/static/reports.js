@@ -70,6 +70,7 @@
     });
   }
 
+  // The heatmap's first row (Monday) is drawn at the top, as in its table.
   // Writes each heatmap cell's count in the cell, dark on light and light on dark.
   var counts = {
     id: "hallpassCounts",
@@ -118,7 +119,7 @@
         plugins: { legend: { display: false } },
         scales: {
           x: { type: "category", labels: spec.x, offset: true, grid: { display: false } },
-          y: { type: "category", labels: spec.y, offset: true, grid: { display: false } },
+          y: { type: "category", labels: spec.y.slice().reverse(), offset: true, grid: { display: false } },
         },
       },
       plugins: [counts],
