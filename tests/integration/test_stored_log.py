@@ -95,7 +95,11 @@ async def test_the_read_models_rebuilt_from_the_old_log_show_what_they_showed(ru
     assert [dict(p) for p in parked] == []
 
     page = await runtime.passes.page(UUID(expected["school_id"]), PassFilters(limit=500))
-    assert plain(page.rows) == expected["pass_list"]
+    rows = plain(page.rows)
+    # Columns added since (the hallway rules' overrides, decision 088) are empty for old passes.
+    added = {"override_rules", "override_reason", "overridden_by_id"}
+    assert [{k: v for k, v in r.items() if k not in added} for r in rows] == expected["pass_list"]
+    assert {r[k] for r in rows for k in added} == {None}
     statuses = {row["status"] for row in page.rows}
     assert statuses == {
         "active",

@@ -16,14 +16,19 @@ from eventsourcing.utils import get_topic
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hallpass.acting import ActedBy
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
+from hallpass.aggregates.rules import SchoolRules
 from hallpass.aggregates.schedules import Schedule
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
+from hallpass.policies.bells import bell_schedule
+from hallpass.policies.blackouts import blackout_window
+from hallpass.policies.limits import limits
 from support import builders
 
 NOW = datetime(2025, 3, 3, 9, 0, 0, 123456, tzinfo=UTC)
@@ -77,6 +82,44 @@ def scheduled_activated_pass() -> Pass:
     )
     hall_pass.activate(now=NOW + timedelta(hours=2))
     return hall_pass
+
+
+def overridden_pass() -> Pass:
+    hall_pass = builders.started(source=Source.STAFF, now=NOW, actor_kind="staff")
+    hall_pass.record_override(
+        refusals=[{"rule": "daily_limit", "message": "Zoë has had 3 passes today", "count": 3, "limit": 3}],
+        reason="she is unwell",
+        now=NOW,
+        actor_kind="staff",
+        actor_id=uuid4(),
+    )
+    return hall_pass
+
+
+def school_rules() -> SchoolRules:
+    rules = SchoolRules.open(uuid4(), NOW)
+    by: ActedBy = {"actor_kind": "staff", "actor_id": uuid4()}
+    rules.set_limits(
+        limits(per_day=3, per_week=None, sources=["kiosk"], exempt_destination_ids=[uuid4()]), now=NOW, by=by
+    )
+    rules.set_bell_schedule(
+        bell_schedule(
+            day_types=[("Regular", [("Period 1", time(8), time(8, 50)), ("Period 2", time(9), time(9, 50))])],
+            weekdays=["Regular"] * 5 + [None, None],
+            dates=[(date(2025, 3, 10), None)],
+        ),
+        now=NOW,
+        by=by,
+    )
+    rules.set_blackouts(
+        (
+            blackout_window(kind="edges", first_minutes=10, last_minutes=5),
+            blackout_window(kind="window", name="Lunch", start=time(12), end=time(12, 30), weekdays=[0, 2]),
+        ),
+        now=NOW,
+        by=by,
+    )
+    return rules
 
 
 def requested_denied_pass() -> Pass:
@@ -153,6 +196,8 @@ AGGREGATES: dict[str, Callable[[], Aggregate]] = {
     "pass-terminated": terminated_pass,
     "pass-scheduled-activated": scheduled_activated_pass,
     "pass-requested-denied": requested_denied_pass,
+    "pass-overridden": overridden_pass,
+    "school-rules": school_rules,
     "student": student_with_history,
     "location": location_with_history,
     "staff": staff_member,
@@ -172,6 +217,11 @@ EVENT_TYPES: set[type[Any]] = {
     Pass.ReturnRecorded,
     Pass.Expired,
     Pass.Terminated,
+    Pass.RulesOverridden,
+    SchoolRules.Opened,
+    SchoolRules.LimitsSet,
+    SchoolRules.BellScheduleSet,
+    SchoolRules.BlackoutsSet,
     Student.Registered,
     Student.PassOpened,
     Student.PassClosed,

@@ -64,3 +64,8 @@ def org_school_id(district_id: UUID, sourced_id: str) -> UUID:
 def emergency_id(school_id: UUID) -> UUID:
     """A school's emergency state: one stream per school (docs/decisions/081)."""
     return uuid5(school_id, "emergency")
+
+
+def rules_id(school_id: UUID) -> UUID:
+    """A school's hallway rules (limits, bell schedule, blackouts): one stream per school."""
+    return uuid5(school_id, "hallway-rules")

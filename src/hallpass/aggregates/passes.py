@@ -172,11 +172,48 @@ class Pass(Aggregate):
         def apply(self, aggregate: Any) -> None:
             self.end(aggregate, Status.TERMINATED, (self.reason, self.note))
 
+    class RulesOverridden(Event):
+        """A member of staff made the pass although hallway rules refused it: which rules, what
+        each said, and why (`reason`). Recorded with the pass's creation (docs/decisions/088)."""
+
+        rules: tuple[str, ...]
+        refusals: list[dict[str, Any]]
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.overrides = (*aggregate.overrides, (self.rules, self.reason, self.actor_id))
+
     source: Source
     status: Status
     start_at: datetime
     note: str
     decision_note: str = ""
+    overrides: tuple[tuple[tuple[str, ...], str, UUID | None], ...] = ()
+    """Each override of hallway rules: the rules, the reason, and the member of staff."""
+
+    def record_override(
+        self,
+        *,
+        refusals: list[dict[str, Any]],
+        reason: str,
+        now: datetime,
+        actor_kind: str,
+        actor_id: UUID | None,
+    ) -> None:
+        """Record that staff overrode `refusals` (each with its `rule`) for `reason`."""
+        if not refusals:
+            return
+        if actor_kind != "staff" or not reason.strip():
+            raise Invalid("only staff override a rule, and with a reason", field="override")
+        self.trigger_event(
+            self.RulesOverridden,
+            timestamp=now,
+            rules=tuple(dict.fromkeys(str(r["rule"]) for r in refusals)),
+            refusals=refusals,
+            reason=reason.strip(),
+            actor_kind=actor_kind,
+            actor_id=actor_id,
+        )
 
     def __init__(
         self,

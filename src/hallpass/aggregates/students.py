@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
 from hallpass.errors import StudentAlreadyOut, StudentInactive
 from hallpass.messages import say
+from hallpass.policies.limits import Opening, kept
 
 
 @dataclass(frozen=True)
@@ -74,20 +75,46 @@ class Student(Aggregate):
 
     active: bool = True
 
+    openings: tuple[Opening, ...] = ()
+    """The passes opened in the last days, with their sources, for the limits (decision 088)."""
+
     class PassOpened(Aggregate.Event):
+        """Version 2 records the pass's `source` (staff, kiosk, portal), which the limits count."""
+
+        class_version = 2
+
         pass_id: UUID
         destination_id: UUID
+        source: str | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.open_pass_id = self.pass_id
             aggregate.open_pass_destination_id = self.destination_id
+            opened = (self.pass_id, self.timestamp, self.source, self.destination_id)
+            aggregate.openings = (*kept(aggregate.openings, self.timestamp), opened)
 
     class PassClosed(Aggregate.Event):
+        """Version 2: `uncounted`, a pass that never started (a request denied or withdrawn)
+        no longer counts towards the limits."""
+
+        class_version = 2
+
         pass_id: UUID
+        uncounted: bool = False
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["uncounted"] = False
 
         def apply(self, aggregate: Any) -> None:
             aggregate.open_pass_id = None
             aggregate.open_pass_destination_id = None
+            if self.uncounted:
+                aggregate.openings = tuple(o for o in aggregate.openings if o[0] != self.pass_id)
 
     class EmergencyNoted(Aggregate.Event):
         """An emergency was declared in the student's school (docs/decisions/081): the event moves
@@ -148,7 +175,7 @@ class Student(Aggregate):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
-    def open_pass(self, *, pass_id: UUID, destination_id: UUID, now: Any) -> None:
+    def open_pass(self, *, pass_id: UUID, destination_id: UUID, now: Any, source: str | None = None) -> None:
         """At most one open pass per student (invariant 1), and none for a deactivated student."""
         if not self.active:
             raise StudentInactive(say("pass.student_inactive", name=self.full_name), student_id=str(self.id))
@@ -159,8 +186,11 @@ class Student(Aggregate):
                 pass_id=str(self.open_pass_id),
                 destination_id=str(self.open_pass_destination_id),
             )
-        self.trigger_event(self.PassOpened, timestamp=now, pass_id=pass_id, destination_id=destination_id)
+        self.trigger_event(
+            self.PassOpened, timestamp=now, pass_id=pass_id, destination_id=destination_id, source=source
+        )
 
-    def close_pass(self, *, pass_id: UUID, now: Any) -> None:
+    def close_pass(self, *, pass_id: UUID, now: Any, uncounted: bool = False) -> None:
+        """The pass is no longer open; `uncounted`: it never started, so it does not count."""
         if self.open_pass_id == pass_id:
-            self.trigger_event(self.PassClosed, timestamp=now, pass_id=pass_id)
+            self.trigger_event(self.PassClosed, timestamp=now, pass_id=pass_id, uncounted=uncounted)

@@ -12,6 +12,7 @@ from hallpass.commands.kiosk import KioskCommands
 from hallpass.commands.lines import WaitLineCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.roster import RosterCommands
+from hallpass.commands.rules import RulesCommands
 from hallpass.commands.schedules import ScheduleCommands
 from hallpass.commands.setup import SetUpCommands
 from hallpass.commands.sign_in import SignInCommands
@@ -24,6 +25,7 @@ class Hallpass(
     EmergencyCommands,
     KeepApartCommands,
     WaitLineCommands,
+    RulesCommands,
     SetUpCommands,
     SignInCommands,
     KioskCommands,

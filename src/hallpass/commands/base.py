@@ -22,7 +22,9 @@ from hallpass.aggregates import ids
 from hallpass.aggregates.emergencies import Emergency
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass
+from hallpass.aggregates.passes import Pass, Source, Status
+from hallpass.aggregates.rules import SchoolRules
+from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student
 from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.commands.messages import Command
@@ -39,6 +41,7 @@ from hallpass.errors import (
 )
 from hallpass.eventstore import EventStore
 from hallpass.messages import say
+from hallpass.policies import Policy, Proposal, Refusal, evaluate
 from hallpass.sessions import SessionStore
 
 MAX_ATTEMPTS = 12
@@ -304,10 +307,13 @@ class CommandBase:
         return hall_pass
 
     async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]:
-        # The school's emergency is read in the same round trip, for `_refuse_in_emergency`.
-        found, _ = await asyncio.gather(
+        # The school's emergency, the school and its hallway rules are read in the same round
+        # trip, for `_refuse_in_emergency` and `_refusals`.
+        found, *_ = await asyncio.gather(
             asyncio.gather(*(self.repository.find(s, Student) for s in student_ids)),
             self.repository.find(ids.emergency_id(actor.school_id), Emergency),
+            self.repository.find(actor.school_id, School),
+            self.repository.find(ids.rules_id(actor.school_id), SchoolRules),
         )
         missing = [
             str(sid)
@@ -326,12 +332,39 @@ class CommandBase:
         if emergency is not None:
             emergency.refuse_passes()
 
+    async def _policy(self, school_id: UUID) -> Policy:
+        """The school's hallway rules, read in the unit of work (`_students` has read them)."""
+        school, rules = await asyncio.gather(
+            self.repository.find(school_id, School),
+            self.repository.find(ids.rules_id(school_id), SchoolRules),
+        )
+        timezone = school.timezone if school is not None else "UTC"
+        return rules.policy(timezone) if rules is not None else Policy(timezone)
+
+    async def _refusals(
+        self, student: Student, destination: Location, source: Source, now: datetime
+    ) -> list[Refusal]:
+        """What the school's hallway rules say of a pass for `student` to `destination` now.
+
+        Asked before the student opens the pass, so the pass does not count against itself.
+        """
+        proposal = Proposal(
+            student_id=student.id,
+            student_name=student.full_name,
+            openings=student.openings,
+            destination_id=destination.id,
+            destination_name=destination.name,
+            source=source.value,
+            now=now,
+        )
+        return evaluate(await self._policy(student.school_id), proposal)
+
     async def _check_student_free(
-        self, student: Student, pass_id: UUID, destination: Location, now: datetime
+        self, student: Student, pass_id: UUID, destination: Location, now: datetime, source: Source
     ) -> None:
         await self._refuse_in_emergency(student.school_id)
         try:
-            student.open_pass(pass_id=pass_id, destination_id=destination.id, now=now)
+            student.open_pass(pass_id=pass_id, destination_id=destination.id, now=now, source=source.value)
         except StudentAlreadyOut as e:
             where = student.open_pass_destination_id
             place = await self.repository.find(where, Location) if where else None
@@ -354,7 +387,8 @@ class CommandBase:
             self.repository.find(wait_line_id(hall_pass.destination_id), WaitLine),
         )
         if student is not None:
-            student.close_pass(pass_id=hall_pass.id, now=now)
+            never_started = hall_pass.status in (Status.DENIED, Status.CANCELLED)
+            student.close_pass(pass_id=hall_pass.id, now=now, uncounted=never_started)
             changed.append(student)
         if destination is not None and hall_pass.id in destination.occupants:
             destination.release(pass_id=hall_pass.id, now=now)

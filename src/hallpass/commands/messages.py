@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
 from hallpass.aggregates.passes import TerminationReason
-from hallpass.bounds import Minutes, Note, StudentIds
+from hallpass.bounds import MAX_NOTE, TEXT_PATTERN, Minutes, Note, StudentIds
+
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NOTE, pattern=TEXT_PATTERN)]
 
 
 class Command(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -27,8 +30,17 @@ class Passes(Command, frozen=True):
     note: Note = ""
 
 
+class Override(Command, frozen=True):
+    """Staff make a pass that hallway rules refuse, saying why (recorded on the pass)."""
+
+    reason: Reason
+
+
 class CreatePasses(Passes, frozen=True):
-    """Create Hall Pass: one Active pass per selected student, all or none."""
+    """Create Hall Pass: one Active pass per selected student, all or none. With `override`,
+    a member of staff makes it even where hallway rules refuse (docs/decisions/088)."""
+
+    override: Override | None = None
 
 
 class CompletePass(Command, frozen=True):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -26,9 +27,22 @@ from hallpass.commands.lines import admit
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.errors import Forbidden, Invalid
 from hallpass.messages import say
+from hallpass.policies import Refusal, override_reason, settle
 
 SOURCES = {"kiosk": Source.KIOSK, "student": Source.PORTAL}
 """Where a pass was made, from who made it: a kiosk, a student in the portal, or else staff."""
+
+
+def record_overrides(
+    refused: list[tuple[Pass, Refusal]], reason: str, acting: Acting
+) -> dict[str, list[str]]:
+    """Each pass records the refusals staff overrode (`Pass.RulesOverridden`); by pass, the rules."""
+    by_pass: dict[UUID, tuple[Pass, list[dict[str, Any]]]] = {}
+    for hall_pass, refusal in refused:
+        by_pass.setdefault(hall_pass.id, (hall_pass, []))[1].append(refusal.as_json())
+    for hall_pass, refusals in by_pass.values():
+        hall_pass.record_override(refusals=refusals, reason=reason, **acting.stamp)
+    return {str(i): [r["rule"] for r in rs] for i, (_, rs) in by_pass.items()}
 
 
 class PassCommands(CommandBase):
@@ -36,6 +50,7 @@ class PassCommands(CommandBase):
     async def create_passes(self, acting: Acting, command: CreatePasses) -> Decided:
         not_read_only(acting.actor, "create passes")
         each_student_once(command.student_ids)
+        reason = override_reason(command.override.reason if command.override else None, acting.actor)
         origin, destination, students, line = await asyncio.gather(  # one round trip
             self._offered(acting.actor, command.origin_id, "origin"),
             self._offered(acting.actor, command.destination_id, "destination"),
@@ -43,10 +58,11 @@ class PassCommands(CommandBase):
             self.repository.find(wait_line_id(command.destination_id), WaitLine),
         )
         minutes = allotted_minutes(destination, command.allotted_minutes)
+        source = SOURCES.get(acting.actor.kind, Source.STAFF)
         changed: list[Aggregate] = []
         summaries = []
         leaving = []
-        source = SOURCES.get(acting.actor.kind, Source.STAFF)
+        refused: list[tuple[Pass, Refusal]] = []
         for student in students:
             pass_id = uuid4()
             hall_pass = Pass.start(
@@ -60,7 +76,9 @@ class PassCommands(CommandBase):
                 note=command.note,
                 **acting.stamp,
             )
-            await self._check_student_free(student, pass_id, destination, acting.now)
+            refusals = await self._refusals(student, destination, source, acting.now)
+            refused += [(hall_pass, r) for r in refusals]
+            await self._check_student_free(student, pass_id, destination, acting.now, source)
             changed += [hall_pass, student, *admit(destination, line, student.id, pass_id, acting)]
             leaving.append((student, pass_id))
             summaries.append(pass_summary(hall_pass, student, origin, destination))
@@ -68,6 +86,10 @@ class PassCommands(CommandBase):
         if isinstance(apart, Decided):
             return apart
         changed += apart
+        settle([(p.student_id, r) for p, r in refused], reason, acting.actor)
+        overridden = record_overrides(refused, reason or "", acting)
+        for summary in summaries:
+            summary["overridden"] = overridden.get(summary["id"], [])
         if destination.counts_occupants:
             changed.append(destination)
         return created({"passes": summaries}, changed)

@@ -22,6 +22,7 @@ from hallpass.commands.lines import admit
 from hallpass.commands.messages import Command
 from hallpass.commands.passes import PassCommands
 from hallpass.errors import Forbidden, Invalid, NotFound
+from hallpass.policies import settle
 
 PORTAL_OFF = (
     "the Student Portal is turned off for this school; an administrator can turn it on in the school settings"
@@ -137,13 +138,16 @@ class PortalCommands(PassCommands):
             **acting.stamp,
         }
         changed: list[Aggregate]
+        refusals = await self._refusals(student, destination, Source.PORTAL, acting.now)
         if school.portal_approval_needed(destination.id, destination.needs_approval):
             hall_pass = Pass.request(**fields)
-            await self._check_student_free(student, pass_id, destination, acting.now)
+            await self._check_student_free(student, pass_id, destination, acting.now, Source.PORTAL)
+            settle([(student.id, r) for r in refusals], None, actor)
             changed = [hall_pass, student]
         else:
             hall_pass = Pass.start(source=Source.PORTAL, **fields)
-            await self._check_student_free(student, pass_id, destination, acting.now)
+            await self._check_student_free(student, pass_id, destination, acting.now, Source.PORTAL)
+            settle([(student.id, r) for r in refusals], None, actor)
             line = await self.repository.find(wait_line_id(destination.id), WaitLine)
             taken = admit(destination, line, student.id, pass_id, acting)
             apart = await guard_keep_apart(

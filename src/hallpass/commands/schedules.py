@@ -16,7 +16,7 @@ from hallpass.acting import Acting, system
 from hallpass.aggregates.emergencies import EmergencyInProgress
 from hallpass.aggregates.keep_apart import NEUTRAL
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.passes import Pass, Source, Status
 from hallpass.aggregates.schedules import Recurrence, Schedule
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.students import Student
@@ -141,7 +141,9 @@ class ScheduleCommands(CommandBase):
         by = Acting(system(hall_pass.school_id), now)
         line = await self.repository.find(wait_line_id(destination.id), WaitLine)
         try:
-            student.open_pass(pass_id=hall_pass.id, destination_id=destination.id, now=now)
+            student.open_pass(
+                pass_id=hall_pass.id, destination_id=destination.id, now=now, source=Source.STAFF.value
+            )
             taken = admit(destination, line, student.id, hall_pass.id, by)
         except StudentAlreadyOut:
             return _cancelled(hall_pass, now, "student_already_out", "the student was already out")

@@ -29,9 +29,18 @@ from hallpass.commands.admin_messages import (
 )
 from hallpass.commands.emergency import emergency_body
 from hallpass.commands.keep_apart import KeepApartFields
+from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
 from hallpass.errors import Forbidden, NotFound
 from hallpass.http.auth import require_staff
-from hallpass.http.common import ORJSONResponse, acting, command_endpoint, path_uuid, query_text, runtime
+from hallpass.http.common import (
+    ORJSONResponse,
+    acting,
+    command_endpoint,
+    now,
+    path_uuid,
+    query_text,
+    runtime,
+)
 from hallpass.http.openapi import Query, get, post, put
 
 KEYS = {"school": "school_id", "location": "location_id", "staff": "staff_id", "student": "student_id"}
@@ -192,6 +201,36 @@ mark_safe = command_endpoint(
 )
 
 
+set_limits = command_endpoint(
+    "Set the per-student limits: passes per day and per week, which sources count, exempt destinations",
+    Hallpass.set_limits,
+    require_admin,
+    body=SetLimits,
+    keyed=False,
+)
+set_bell_schedule = command_endpoint(
+    "Set the bell schedule: periods per day type, each weekday's day type, and dates that differ",
+    Hallpass.set_bell_schedule,
+    require_admin,
+    body=SetBellSchedule,
+    keyed=False,
+)
+set_blackouts = command_endpoint(
+    "Set the blackout windows: the first and last minutes of each period, or chosen times and dates",
+    Hallpass.set_blackouts,
+    require_admin,
+    body=SetBlackouts,
+    keyed=False,
+)
+
+
+async def read_rules(request: Request) -> Response:
+    """The school's hallway rules: limits, bell schedule, blackouts, and the current period"""
+    actor, school_id = await admin_of_school(request)
+    app = runtime(request).app
+    return ORJSONResponse(await app.school_rules(actor, school_id, now(request)))
+
+
 async def read_emergency(request: Request) -> Response:
     """Whether the school is in an emergency; who was out, where, since when, and who is confirmed safe"""
     _, school_id = await admin_of_school(request)
@@ -254,6 +293,10 @@ routes = [
     post(f"{SCHOOL}/staff", add_staff, ok=201, errors=CHANGE, roles=ADMINS),
     get(f"{SCHOOL}/students", list_students, query=SEARCH, errors=LIST, roles=ADMINS),
     post(f"{SCHOOL}/students", add_student, ok=201, errors=CHANGE, roles=ADMINS),
+    get(f"{SCHOOL}/rules", read_rules, errors=READ, roles=ADMINS),
+    put(f"{SCHOOL}/rules/limits", set_limits, errors=CHANGE, roles=ADMINS),
+    put(f"{SCHOOL}/rules/bell-schedule", set_bell_schedule, errors=CHANGE, roles=ADMINS),
+    put(f"{SCHOOL}/rules/blackouts", set_blackouts, errors=CHANGE, roles=ADMINS),
     get(f"{SCHOOL}/emergency", read_emergency, errors=READ, roles=ADMINS),
     post(f"{SCHOOL}/emergency", declare_emergency, errors=CHANGE, roles=ADMINS),
     post(f"{SCHOOL}/emergency/end", end_emergency, errors=CHANGE, roles=ADMINS),

@@ -11,11 +11,14 @@ from starlette.responses import Response
 from hallpass.aggregates.passes import Source, Status
 from hallpass.commands import Hallpass
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
+from hallpass.commands.rules import CheckPasses
 from hallpass.errors import Invalid, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import (
     ORJSONResponse,
+    acting,
     command_endpoint,
+    parse_form,
     path_uuid,
     query_int,
     query_moment,
@@ -69,6 +72,13 @@ def pass_json(row: dict[str, Any]) -> dict[str, Any]:
         "end_reason": row["end_reason"],
         "end_note": row["end_note"],
         "note": row["note"],
+        "override": {
+            "rules": list(row["override_rules"]),
+            "reason": row["override_reason"],
+            "by": row["overridden_by_id"],
+        }
+        if row["override_rules"]
+        else None,
         "version": row["version"],
     }
 
@@ -147,8 +157,28 @@ async def get_pass(request: Request) -> Response:
     return ORJSONResponse({"pass": pass_json(row)}, headers={"ETag": f'"{row["version"]}"'})
 
 
+async def check_passes(request: Request) -> Response:
+    """Before Create: each student's passes today and this week, the limits, and every hallway
+    rule that would refuse a pass now (nothing is changed)"""
+    actor = require_staff(request)
+    destination = query_uuid(request, "destination_id")
+    student_ids: list[str] = []
+    for raw in request.query_params.getlist("student_id"):
+        student_ids += [s.strip() for s in raw.split(",") if s.strip()]
+    if not student_ids:
+        raise Invalid("name at least one student_id", field="student_id")
+    values: dict[str, Any] = {"student_ids": student_ids}
+    if destination is not None:
+        values["destination_id"] = destination
+    command = parse_form(request, values, CheckPasses)
+    return ORJSONResponse(await runtime(request).app.check_passes(acting(request, actor), command))
+
+
 create_passes = command_endpoint(
-    "Create Hall Pass: one Active pass per student, all or none", Hallpass.create_passes, body=CreatePasses
+    "Create Hall Pass: one Active pass per student, all or none; staff may give an override "
+    "reason to make passes hallway rules refuse (recorded on each pass)",
+    Hallpass.create_passes,
+    body=CreatePasses,
 )
 complete_pass = command_endpoint(
     "Complete Pass: records the return time", Hallpass.complete_pass, body=CompletePass
@@ -174,9 +204,15 @@ FILTERS = (
     Query("after", "The next value of the previous page: the page after it (keyset paging)"),
 )
 
+CHECK = (
+    Query("student_id", "A student id (repeat, or separate with commas)"),
+    Query("destination_id", "Going To location id (optional)"),
+)
+
 routes = [
     get("/api/v1/passes", list_passes, query=FILTERS, errors=(401, 422)),
     post("/api/v1/passes", create_passes, ok=201, errors=(401, 403, 404, 409, 422)),
+    get("/api/v1/passes/check", check_passes, query=CHECK, errors=(401, 403, 404, 422)),
     get("/api/v1/passes/{pass_id}", get_pass),
     post("/api/v1/passes/{pass_id}/complete", complete_pass, errors=(401, 404, 409, 422)),
     post("/api/v1/passes/{pass_id}/terminate", terminate_pass, errors=(401, 403, 404, 409, 422)),

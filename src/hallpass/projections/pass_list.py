@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS pass_list (
     version integer NOT NULL,
     notification_id bigint NOT NULL
 );
+ALTER TABLE pass_list ADD COLUMN IF NOT EXISTS override_rules text[];
+ALTER TABLE pass_list ADD COLUMN IF NOT EXISTS override_reason text;
+ALTER TABLE pass_list ADD COLUMN IF NOT EXISTS overridden_by_id uuid;
 DROP INDEX IF EXISTS pass_list_school_start;
 DROP INDEX IF EXISTS pass_list_school_status;
 DROP INDEX IF EXISTS pass_list_student;
@@ -96,6 +99,10 @@ CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
     Pass.Denied: (
         "status = $4, " + ENDED + ", end_reason = 'denied', end_note = $8",
         lambda e: (Status.DENIED.value, e.timestamp, e.actor_kind, e.actor_id, e.note),
+    ),
+    Pass.RulesOverridden: (
+        "override_rules = $4, override_reason = $5, overridden_by_id = $6",
+        lambda e: (list(e.rules), e.reason, e.actor_id),
     ),
     Pass.Approved: (
         "status = $4, start_at = $5, due_at = $6, end_note = $7",

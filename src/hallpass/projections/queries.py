@@ -17,6 +17,7 @@ PASS_COLUMNS = """
     p.pass_id, p.school_id, p.status, p.source, p.created_at, p.start_at, p.due_at,
     p.allotted_minutes, p.returned_at, p.ended_at, p.end_reason, p.end_note, p.note, p.version,
     p.created_by_kind, p.created_by_id, p.ended_by_kind, p.ended_by_id,
+    p.override_rules, p.override_reason, p.overridden_by_id,
     p.student_id, s.first_name || ' ' || s.last_name AS student_name, s.grade,
     s.hall_pass_id, p.origin_id, o.name AS origin_name, p.destination_id,
     d.name AS destination_name, COALESCE(c.name, k.name) AS creator_name, e.name AS ended_by_name,

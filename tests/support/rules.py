@@ -1,0 +1,53 @@
+"""Hallway rules for tests: a school whose clock reads midday, and its rules set through the app."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from hallpass.acting import Acting, Actor
+from hallpass.bootstrap import Runtime
+from hallpass.bounds import convert
+from hallpass.commands.admin_messages import ChangeSchool
+from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
+from support.school import SchoolFixture
+
+
+def midday_zone(now: datetime) -> str:
+    """A fixed-offset zone (no daylight saving) in which `now` is between 11:30 and 12:30, so a
+    test's school day cannot end while it runs."""
+    offset = 12 - round(now.astimezone(UTC).hour + now.minute / 60)
+    # Etc/GMT+N is N hours behind UTC: the sign is the other way round.
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+async def school_at_midday(runtime: Runtime, school: SchoolFixture) -> str:
+    """Move `school` into a zone where it is midday now; its zone's name."""
+    now = datetime.now(UTC)
+    zone = midday_zone(now)
+    command = ChangeSchool(name=f"Rules {school.id.hex[:6]}", timezone=zone)
+    outcome = await runtime.app.change_school(Acting(school.admin(), now), school.id, command)
+    assert await runtime.watcher.wait_for(outcome.notification_id, timeout=15)
+    return zone
+
+
+async def set_rules(
+    runtime: Runtime,
+    admin: Actor,
+    school_id: UUID,
+    *,
+    limits: dict[str, Any] | None = None,
+    bells: dict[str, Any] | None = None,
+    blackouts: list[dict[str, Any]] | None = None,
+) -> None:
+    """Set the rules given (each as its API body would say it), as the school's administrator."""
+    now = datetime.now(UTC)
+    acting = Acting(admin, now)
+    if limits is not None:
+        await runtime.app.set_limits(acting, school_id, convert(limits, SetLimits, now=now))
+    if bells is not None:
+        await runtime.app.set_bell_schedule(acting, school_id, convert(bells, SetBellSchedule, now=now))
+    if blackouts is not None:
+        command = convert({"blackouts": blackouts}, SetBlackouts, now=now)
+        await runtime.app.set_blackouts(acting, school_id, command)
