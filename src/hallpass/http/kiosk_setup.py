@@ -15,10 +15,24 @@ from hallpass.acting import Actor
 from hallpass.commands.kiosk import KioskSetUp
 from hallpass.errors import DomainError, Invalid
 from hallpass.http.auth import csrf_token, current_actor, end_session, require_staff, set_kiosk_cookie
-from hallpass.http.common import acting, parse_form, path_uuid, runtime, visible, visible_on_page
+from hallpass.http.common import (
+    acting,
+    is_uuid,
+    parse_form,
+    path_uuid,
+    query_grade,
+    query_int,
+    query_search,
+    query_uuid,
+    runtime,
+    visible,
+    visible_on_page,
+)
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
 
+PICK_PAGE = 50
+"""Students per page of the set-up's hand-pick list."""
 MODES = {
     "all": "All students",
     "classroom": "By classroom",
@@ -49,13 +63,44 @@ async def _form_page(
             "locations": locations,
             "classrooms": [loc for loc in locations if loc["kind"] == "classroom"],
             "grades": await rt.directory.grades(actor.school_id),
-            "students": await rt.directory.students(actor.school_id, limit=5000),
+            "chosen": await _chosen(request, actor, values.get("student_ids", [])),
             "modes": MODES,
             "room_id": room,
             "values": values,
             "error": error,
         },
         status_code=status,
+    )
+
+
+async def _chosen(request: Request, actor: Actor, raw: list[str]) -> list[dict[str, Any]]:
+    """The hand-picked students a form sent back (after a refusal), to show ticked again."""
+    ids = [UUID(v) for v in raw[: bounds.MAX_KIOSK_STUDENTS] if is_uuid(v)]
+    return await runtime(request).directory.students_by_ids(actor.school_id, ids) if ids else []
+
+
+async def pick_students(request: Request) -> Response:
+    """One page of the set-up's hand-pick list (name or ID, classroom, grade), or with `all=1`
+    every match (for Move all): the set-up page itself carries no student."""
+    actor = _staff(request)
+    if actor is None:
+        return Response("sign in first", status_code=401)
+    everyone = request.query_params.get("all", "") == "1"
+    offset = query_int(request, "offset", 0, 0, 1_000_000)
+    limit = bounds.MAX_KIOSK_STUDENTS if everyone else PICK_PAGE
+    students = await runtime(request).directory.students(
+        actor.school_id,
+        name=query_search(request),
+        grade=query_grade(request),
+        homeroom_id=query_uuid(request, "homeroom_id"),
+        limit=limit + 1,
+        offset=0 if everyone else offset,
+    )
+    more = len(students) > limit
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "kiosk/_pick_students.html",
+        {"students": students[:limit], "next": offset + limit if more else None},
     )
 
 
@@ -165,6 +210,7 @@ async def revoke(request: Request) -> Response:
 
 routes = [
     Route("/hall-pass/kiosk", setup, methods=["GET", "POST"]),
+    Route("/hall-pass/kiosk/students", pick_students, methods=["GET"]),
     Route("/hall-pass/kiosks", kiosks_page, methods=["GET"]),
     Route("/hall-pass/kiosks/rows", kiosks_fragment, methods=["GET"]),
     Route("/hall-pass/kiosks/{kiosk_id}/revoke", revoke, methods=["POST"]),

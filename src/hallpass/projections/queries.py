@@ -347,8 +347,10 @@ class DirectoryView:
         homeroom_id: UUID | None = None,
         class_id: UUID | None = None,
         limit: int = 50,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
-        """Active students by name or ID, grade, homeroom, and class (its roster, decision 076)."""
+        """Active students by name or ID, grade, homeroom, and class (its roster, decision 076),
+        by name (then ID, so that pages of `limit` from `offset` neither repeat nor skip one)."""
         clauses = ["s.school_id = $1 AND s.active"]
         args: list[Any] = [school_id]
         text = name.strip()
@@ -377,13 +379,13 @@ class DirectoryView:
                 "EXISTS (SELECT 1 FROM roster_enrolments e WHERE e.person_id = s.student_id"
                 f" AND e.class_id = ${len(args)} AND e.member = 'student' AND e.active)"
             )
-        args.append(limit)
+        args += [limit, offset]
         rows = await self.pool.fetch(
             "SELECT s.student_id, s.first_name, s.last_name, s.grade, s.hall_pass_id,"
             " s.external_id, s.homeroom_id, h.name AS homeroom_name, s.open_pass_id"
             " FROM dir_students s LEFT JOIN dir_locations h ON h.location_id = s.homeroom_id"
-            f" WHERE {' AND '.join(clauses)} ORDER BY s.last_name, s.first_name"
-            f" LIMIT ${len(args)}",
+            f" WHERE {' AND '.join(clauses)} ORDER BY s.last_name, s.first_name, s.student_id"
+            f" LIMIT ${len(args) - 1} OFFSET ${len(args)}",
             *args,
         )
         return [dict(r) for r in rows]
