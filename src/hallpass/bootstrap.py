@@ -24,6 +24,7 @@ from hallpass.projections.pass_facts import PassFactsProjection
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.queries import DirectoryView, PassListView
 from hallpass.projections.runner import ProjectionRunner
+from hallpass.projections.schedules import ScheduleListProjection
 from hallpass.projections.school_settings import SchoolSettingsProjection, SchoolSettingsView
 from hallpass.projections.timers import TimersProjection
 from hallpass.projections.wait_lines import WaitLinesProjection
@@ -39,6 +40,7 @@ def all_projections() -> list[Projection]:
         TimersProjection(),
         KioskProjection(),
         SchoolSettingsProjection(),
+        ScheduleListProjection(),
         EmergencyProjection(),
         ClassesProjection(),
         AuditIndexProjection(),

@@ -126,6 +126,20 @@ CATALOGUE: Final[Mapping[str, str]] = {
     ),
     # The dashboard's actions, said after each one (role=status).
     "dashboard.no_passes": "No hall passes match these filters.",
+    "dashboard.completed": "{name} is back: the pass is completed.",
+    "dashboard.terminated": "The pass for {name} was terminated.",
+    "dashboard.cancelled": "The scheduled pass for {name} was cancelled.",
+    "dashboard.rescheduled": "The scheduled pass for {name} was moved.",
+    "dashboard.confirm_terminate": "End the pass for {name} now?",
+    "dashboard.confirm_cancel": "Cancel the scheduled pass for {name}?",
+    "dashboard.complete_failed": "The pass could not be completed.",
+    "dashboard.unreachable": "Hallpass could not be reached. Try again.",
+    # Labels of buttons: words, not sentences.
+    "label.yes": "Yes",
+    "label.no": "No, go back",
+    "dashboard.series_cancelled": "Cancelled the series: {count} passes will not start.",
+    "dashboard.series_cancelled_one": "Cancelled the series: 1 pass will not start.",
+    "dashboard.confirm_series": "Cancel every pass of this series that has not started?",
 }
 
 

@@ -98,8 +98,9 @@ async def test_schedule_for_later_from_create_hall_pass(
     await expect(page.get_by_role("status")).to_have_text("Scheduled 1 hall pass.")
     row = page.locator("#pass-rows tr", has_text=name)
     await expect(row).to_have_attribute("data-status", "scheduled")
-    await expect(row.locator("td").nth(4)).to_have_text("10:30 AM")
-    await expect(row.locator("td").nth(5)).to_have_text("10:35 AM")
+    day = f"{in_a_month:%a} {in_a_month.day} {in_a_month:%b}"  # not today: the date shows too
+    await expect(row.locator("td.started time")).to_have_text(f"{day}, 10:30 AM")
+    await expect(row.locator("td.due time")).to_have_text(f"{day}, 10:35 AM")
 
 
 async def test_admin_sets_the_dismissal_time(

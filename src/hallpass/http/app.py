@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -71,9 +71,20 @@ def _local(value: datetime | None, tz: str = "UTC", fmt: str = "%-I:%M %p") -> s
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
+def _moment(value: datetime | None, tz: str, today: date | None) -> str:
+    """A time of day, with its date when that is not `today` (both in the school's time zone)."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(tz))
+    if local.date() == today:
+        return local.strftime("%-I:%M %p")
+    return local.strftime("%a %-d %b, %-I:%M %p")
+
+
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     t.env.filters["local"] = _local
+    t.env.filters["moment"] = _moment
     t.env.globals["created_by"] = labels.created_by
     t.env.globals["actor_kind"] = labels.actor_kind
     t.env.globals["say"] = say

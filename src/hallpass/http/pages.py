@@ -26,7 +26,7 @@ from hallpass.commands.schedules import (
     SchedulePasses,
     ScheduleRepeating,
 )
-from hallpass.errors import DomainError, Invalid
+from hallpass.errors import DomainError, Invalid, NotFound
 from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import (
     acting,
@@ -44,6 +44,7 @@ from hallpass.http.passes_api import filters_from, pass_json
 from hallpass.messages import count as count_of
 from hallpass.messages import say
 from hallpass.projections.emergency import EmergencyView
+from hallpass.projections.schedules import ScheduleListView
 from hallpass.text import is_number
 
 REASONS = {
@@ -88,6 +89,7 @@ async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, An
         "school": school,
         "tz": school["timezone"] if school else "UTC",
         "csrf": csrf_token(request),
+        "today_local": now(request).astimezone(ZoneInfo(school["timezone"] if school else "UTC")).date(),
         "status_labels": STATUS_LABELS,
         "reasons": REASONS,
         **extra,
@@ -103,10 +105,13 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
     if default_view:
         today = now(request).astimezone(ZoneInfo(tz)).date()
         filters = replace(filters, since=datetime.combine(today, time(0), tzinfo=ZoneInfo(tz)), open_too=True)
-    page = await runtime(request).passes.page(actor.school_id, filters)
+    rt = runtime(request)
+    page = await rt.passes.page(actor.school_id, filters)
     older = {k: v for k, v in params.multi_items() if k != "after"}
+    scheduled = [r["pass_id"] for r in page.rows if r["status"] == Status.SCHEDULED]
+    series = await ScheduleListView(rt.pool).series_of(scheduled) if scheduled else {}
     return {
-        "passes": [pass_json(r) for r in page.rows],
+        "passes": [{**pass_json(r), "schedule_id": series.get(r["pass_id"])} for r in page.rows],
         "total": page.total_label,
         "default_view": default_view,
         "today": filters.since if default_view else None,
@@ -187,10 +192,12 @@ async def _create_form(
     classes = await rt.classes.classes(actor.school_id, teacher_id=actor.id)
     mine = [c for c in classes if c["mine"]]
     # Unfiltered, a teacher sees their first class (their homeroom first), else their room's homeroom.
+    # A name or ID typed looks in every room and class of the school (decision 095).
+    searching = bool(query_search(request))
     first_class = str(mine[0]["class_id"]) if mine and "homeroom_id" not in params else ""
-    class_id = params.get("class_id", first_class)
-    homeroom = params.get("homeroom_id", "")
-    if "homeroom_id" not in params and not class_id and me and me["room_id"]:
+    class_id = "" if searching else params.get("class_id", first_class)
+    homeroom = "" if searching else params.get("homeroom_id", "")
+    if "homeroom_id" not in params and not class_id and not searching and me and me["room_id"]:
         homeroom = str(me["room_id"])
     grade = params.get("grade", "")
     students = await rt.directory.students(
@@ -357,15 +364,18 @@ async def _school_tz(request: Request, actor: Actor) -> str:
 
 
 async def _pass_form(
-    request: Request, send: Callable[[Acting, UUID, FormData], Awaitable[Outcome]]
+    request: Request, send: Callable[[Acting, UUID, FormData], Awaitable[Outcome]], said: str
 ) -> Response:
-    """A dashboard form that sends one command about the pass its path names, then goes back."""
+    """A dashboard form that sends one command about the pass its path names, then goes back
+    and says what it did (the catalogue's message `said`, with the student's name)."""
     form = await request.form()
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     raw = request.path_params["pass_id"]
     if not is_uuid(raw):
         raise Invalid(say("pass.no_such_pass"))
     outcome = await send(acting(request, actor), UUID(raw), form)
+    student = outcome.body.get("pass", {}).get("student", {})
+    request.session["flash"] = say(said, name=student.get("name", ""))
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
 
@@ -374,7 +384,7 @@ async def complete_form(request: Request) -> Response:
     async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
         return await runtime(request).app.complete_pass(by, pass_id)
 
-    return await _pass_form(request, send)
+    return await _pass_form(request, send, "dashboard.completed")
 
 
 async def terminate_form(request: Request) -> Response:
@@ -386,7 +396,7 @@ async def terminate_form(request: Request) -> Response:
         command = parse_form(request, {"reason": reason, "note": str(form.get("note", ""))}, TerminatePass)
         return await runtime(request).app.terminate_pass(by, pass_id, command)
 
-    return await _pass_form(request, send)
+    return await _pass_form(request, send, "dashboard.terminated")
 
 
 async def cancel_form(request: Request) -> Response:
@@ -394,7 +404,7 @@ async def cancel_form(request: Request) -> Response:
         command = parse_form(request, {"note": str(form.get("note", ""))}, CancelScheduledPass)
         return await runtime(request).app.cancel_scheduled_pass(by, pass_id, command)
 
-    return await _pass_form(request, send)
+    return await _pass_form(request, send, "dashboard.cancelled")
 
 
 async def reschedule_form(request: Request) -> Response:
@@ -405,10 +415,62 @@ async def reschedule_form(request: Request) -> Response:
             by, pass_id, parse_form(request, {"start_at": start}, ReschedulePass)
         )
 
-    return await _pass_form(request, send)
+    return await _pass_form(request, send, "dashboard.rescheduled")
+
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+async def _series(request: Request, actor: Actor) -> tuple[UUID, dict[str, Any]]:
+    raw = request.path_params["schedule_id"]
+    found = (
+        await ScheduleListView(runtime(request).pool).schedule(actor.school_id, UUID(raw))
+        if is_uuid(raw)
+        else None
+    )
+    if found is None:
+        raise NotFound(say("schedule.not_found", id=raw), id=raw)
+    return UUID(raw), found
+
+
+async def series_page(request: Request) -> Response:
+    """A repeating pass: its days, time and dates, every pass it planned, and Cancel the series."""
+    actor = _staff_or_none(request)
+    if actor is None:
+        return _sign_in_redirect(request)
+    schedule_id, series = await _series(request, actor)
+    context = await _context(request, actor)
+    passes = await ScheduleListView(runtime(request).pool).passes(schedule_id)
+    upcoming = [p for p in passes if p["status"] == Status.SCHEDULED]
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        "series.html",
+        {
+            **context,
+            "series": series,
+            "days": ", ".join(WEEKDAYS[d] for d in sorted(series["weekdays"])),
+            "passes": passes,
+            "upcoming": len(upcoming),
+            "flash": request.session.pop("flash", ""),
+        },
+    )
+
+
+async def cancel_series_form(request: Request) -> Response:
+    """Cancel the series: every pass of it that has not started is cancelled (the API's
+    POST /api/v1/schedules/{id}/cancel)."""
+    form = await request.form()
+    actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
+    schedule_id, _ = await _series(request, actor)
+    outcome = await runtime(request).app.cancel_schedule(acting(request, actor), schedule_id)
+    request.session["flash"] = count_of("dashboard.series_cancelled", len(outcome.body.get("cancelled", [])))
+    headers = await visible_on_page(request, outcome.notification_id)
+    return RedirectResponse(f"/hall-pass/schedules/{schedule_id}", status_code=303, headers=headers)
 
 
 routes = [
+    Route("/hall-pass/schedules/{schedule_id}", series_page, methods=["GET"]),
+    Route("/hall-pass/schedules/{schedule_id}/cancel", cancel_series_form, methods=["POST"]),
     Route("/", home, methods=["GET"]),
     Route("/hall-pass", dashboard, methods=["GET"]),
     Route("/hall-pass/rows", dashboard_rows, methods=["GET"]),

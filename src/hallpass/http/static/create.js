@@ -16,6 +16,23 @@
   });
   showWhen();
 
+  // Select all: ticks (or unticks) every student shown, e.g. the whole class chosen.
+  var all = document.getElementById("select-all");
+  if (all) {
+    var boxes = create.querySelectorAll("input[name='student_ids']");
+    all.closest(".select-all").hidden = false;
+    var sync = function () {
+      var ticked = create.querySelectorAll("input[name='student_ids']:checked").length;
+      all.checked = ticked === boxes.length;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    };
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+    boxes.forEach(function (box) { box.addEventListener("change", sync); });
+    sync();
+  }
+
   var carried = ["origin_id", "destination_id", "when", "start_at", "allotted_minutes",
                  "weekdays", "repeat_at", "first_date", "last_date"];
   filter.addEventListener("submit", function () {

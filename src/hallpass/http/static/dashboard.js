@@ -1,5 +1,6 @@
 // Live Hall Pass dashboard: server-sent events trigger a refresh of the rows;
-// the check mark completes a pass without leaving the page.
+// the check mark completes a pass without leaving the page; the filters replace the rows in
+// place and keep the address (history.replaceState), so a reload or a shared link shows the same.
 (function () {
   "use strict";
   var body = document.getElementById("pass-rows");
@@ -15,23 +16,81 @@
     errorBox.hidden = !message;
   }
 
+  // A short message after an action, in the page's one status region (role=status).
+  var status = document.getElementById("action-status");
+  function say(message) {
+    if (!status) { return; }
+    status.textContent = message;
+    status.hidden = !message;
+  }
+
   function refresh() {
     if (refreshing) { again = true; return; }
     refreshing = true;
     fetch("/hall-pass/rows" + (query ? "?" + query : ""), {credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (r) {
+        if (r.ok) { return r.text(); }
+        return r.json().then(function (data) {
+          showError((data.error && data.error.message) || errorBox.dataset.failed);
+          return Promise.reject(r.status);
+        });
+      })
       .then(function (html) {
         body.innerHTML = html;
+        body.setAttribute("aria-busy", "false");
         refreshAlerts();
-        var total = document.getElementById("total");
         var counted = body.querySelector("template[data-total]");
-        if (total && counted) { total.textContent = counted.dataset.total; }
+        if (counted) { shown(counted.dataset); }
       })
       .catch(function () { /* the next event or the reconnect refreshes again */ })
       .then(function () {
         refreshing = false;
         if (again) { again = false; refresh(); }
       });
+  }
+
+  // The count, what the list covers and the page links, as the rows' template says.
+  function shown(data) {
+    var total = document.getElementById("total");
+    var window_ = document.getElementById("pass-window");
+    if (total) { total.textContent = data.total; }
+    if (window_ && data.window) { window_.textContent = data.window; }
+    var pager = document.getElementById("pager");
+    var older = document.getElementById("older-link");
+    var newest = document.getElementById("newest-link");
+    if (!pager || !older || !newest) { return; }
+    older.hidden = !data.older;
+    if (data.older) { older.href = "/hall-pass?" + data.older; }
+    newest.hidden = !data.newest;
+    if (data.newest) { newest.href = "/hall-pass" + (data.newest === "?" ? "" : data.newest); }
+    pager.hidden = older.hidden && newest.hidden;
+  }
+
+  // Filters: each change replaces the rows in place; the address keeps the filter.
+  var filters = document.querySelector("form.filters");
+  function applyFilters() {
+    var params = new URLSearchParams();
+    new FormData(filters).forEach(function (value, name) {
+      if (String(value).trim() !== "") { params.append(name, String(value).trim()); }
+    });
+    var next = params.toString();
+    if (next === query) { return; }
+    query = next;
+    body.dataset.query = next;
+    history.replaceState(null, "", "/hall-pass" + (next ? "?" + next : ""));
+    body.setAttribute("aria-busy", "true");
+    showError("");
+    refresh();
+  }
+  if (filters && window.URLSearchParams && window.FormData && window.history && history.replaceState) {
+    filters.addEventListener("submit", function (event) { event.preventDefault(); applyFilters(); });
+    filters.addEventListener("change", applyFilters);
+    var typing = null;
+    filters.addEventListener("input", function (event) {
+      if (event.target.id !== "f-student") { return; }
+      clearTimeout(typing);
+      typing = setTimeout(applyFilters, 300);
+    });
   }
 
   function refreshAlerts() {
@@ -65,13 +124,13 @@
                 "Idempotency-Key": "complete-" + form.dataset.pass},
       body: "{}"
     }).then(function (r) {
-      if (r.ok) { showError(""); return refresh(); }
+      if (r.ok) { showError(""); say(form.dataset.done || ""); return refresh(); }
       return r.json().then(function (data) {
-        showError((data.error && data.error.message) || "Could not complete the pass.");
+        showError((data.error && data.error.message) || errorBox.dataset.failed);
         refresh();
       });
     }).catch(function () {
-      showError("Could not reach the server. Try again.");
+      showError(errorBox.dataset.unreachable);
       if (button) { button.disabled = false; }
     });
   });

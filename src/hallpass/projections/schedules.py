@@ -1,0 +1,116 @@
+"""ScheduleListView: each repeating schedule and the passes it planned, for its series page."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from hallpass.aggregates.schedules import Schedule
+from hallpass.projections.base import Statement, StatementProjection
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS schedule_list (
+    schedule_id uuid PRIMARY KEY,
+    school_id uuid NOT NULL,
+    student_ids uuid[] NOT NULL,
+    origin_id uuid NOT NULL,
+    destination_id uuid NOT NULL,
+    weekdays integer[] NOT NULL,
+    at time NOT NULL,
+    first_date date NOT NULL,
+    last_date date NOT NULL,
+    timezone text NOT NULL,
+    created_by_kind text NOT NULL,
+    created_by_id uuid,
+    created_at timestamptz NOT NULL,
+    cancelled_at timestamptz
+);
+CREATE TABLE IF NOT EXISTS schedule_passes (
+    pass_id uuid PRIMARY KEY,
+    schedule_id uuid NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schedule_passes_schedule ON schedule_passes (schedule_id);
+"""
+
+STATEMENTS: dict[type, Statement] = {
+    Schedule.Created: (
+        """
+        WITH added AS (
+            INSERT INTO schedule_list (schedule_id, school_id, student_ids, origin_id, destination_id,
+                weekdays, at, first_date, last_date, timezone, created_by_kind, created_by_id, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT DO NOTHING
+        )
+        INSERT INTO schedule_passes (pass_id, schedule_id)
+        SELECT unnest($14::uuid[]), $1 ON CONFLICT DO NOTHING
+        """,
+        lambda e: (
+            e.originator_id,
+            e.school_id,
+            list(e.student_ids),
+            e.origin_id,
+            e.destination_id,
+            list(e.weekdays),
+            e.at,
+            e.first_date,
+            e.last_date,
+            e.timezone,
+            e.actor_kind,
+            e.actor_id,
+            e.timestamp,
+            list(e.pass_ids),
+        ),
+    ),
+    Schedule.Cancelled: (
+        "UPDATE schedule_list SET cancelled_at = $2 WHERE schedule_id = $1",
+        lambda e: (e.originator_id, e.timestamp),
+    ),
+}
+
+
+class ScheduleListProjection(StatementProjection):
+    """Its own projection, so a log that predates it is projected in full."""
+
+    name = "schedule_list"
+    schema = SCHEMA
+    tables: tuple[str, ...] = ("schedule_list", "schedule_passes")
+    statements = STATEMENTS
+
+
+class ScheduleListView:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def series_of(self, pass_ids: list[Any]) -> dict[UUID, UUID]:
+        """The repeating schedule of each of these passes that one planned."""
+        rows = await self.pool.fetch(
+            "SELECT pass_id, schedule_id FROM schedule_passes WHERE pass_id = ANY($1::uuid[])", pass_ids
+        )
+        return {r["pass_id"]: r["schedule_id"] for r in rows}
+
+    async def schedule(self, school_id: UUID, schedule_id: UUID) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(
+            "SELECT s.*, o.name AS origin_name, d.name AS destination_name, c.name AS creator_name"
+            " FROM schedule_list s"
+            " LEFT JOIN dir_locations o ON o.location_id = s.origin_id"
+            " LEFT JOIN dir_locations d ON d.location_id = s.destination_id"
+            " LEFT JOIN dir_staff c ON c.staff_id = s.created_by_id"
+            " WHERE s.schedule_id = $1 AND s.school_id = $2",
+            schedule_id,
+            school_id,
+        )
+        return dict(row) if row else None
+
+    async def passes(self, schedule_id: UUID) -> list[dict[str, Any]]:
+        """The series' passes, soonest first, with each one's student and status."""
+        rows = await self.pool.fetch(
+            "SELECT p.pass_id, p.status, p.start_at, p.end_reason,"
+            " s.first_name || ' ' || s.last_name AS student_name"
+            " FROM schedule_passes sp JOIN pass_list p ON p.pass_id = sp.pass_id"
+            " JOIN dir_students s ON s.student_id = p.student_id"
+            " WHERE sp.schedule_id = $1 ORDER BY p.start_at, student_name",
+            schedule_id,
+        )
+        return [dict(r) for r in rows]
