@@ -16,6 +16,7 @@ from hallpass.acting import Acting
 from hallpass.aggregates.passes import Status
 from hallpass.commands.portal import DecideRequest
 from hallpass.commands.schedules import SchedulePasses, ScheduleRepeating
+from support.axe import serious_violations, with_axe
 from support.browser import Screens
 from support.portal import StudentClient, hall_pass_id, make_portal_school
 from support.school import SchoolFixture, send_out, status_of
@@ -391,3 +392,59 @@ async def test_school_day_and_series_pages_fit_the_screen(
     await _fits(page)
     await _within_width(page, "button.danger")
     await _within_width(page, ".series-passes tbody tr td")
+
+
+async def test_the_new_staff_screens_have_no_serious_accessibility_violations(
+    screens: Screens, server: LiveServer, own_school: SchoolFixture
+) -> None:
+    school = own_school
+    student = school.students[34]
+    name = school.student_names[student]
+    await send_out(server.runtime, school, "Nurse", [student], datetime.now(UTC))
+    first = datetime.now(SCHOOL_TZ).date() + timedelta(days=3)
+    outcome = await server.runtime.app.schedule_repeating(
+        Acting(school.teacher("Ada"), datetime.now(UTC)),
+        ScheduleRepeating(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Library"],
+            student_ids=[school.students[36]],
+            weekdays=[first.weekday()],
+            at=time(11, 0),
+            first_date=first,
+            last_date=first + timedelta(days=7),
+        ),
+    )
+    assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
+    found: list[str] = []
+    page = await with_axe(await screens.staff(school.emails["Ada"], VIEWPORTS[0]))
+    await expect(page.locator("#pass-rows tr", has_text=name)).to_have_count(1)
+    found += await serious_violations(page)  # the dashboard as cards
+    row = page.locator("#pass-rows tr", has_text=name)
+    await row.get_by_text("End…").click()
+    await row.get_by_role("button", name="Terminate").click()
+    await expect(page.get_by_role("dialog")).to_be_visible()
+    found += await serious_violations(page)  # the confirmation
+    await page.keyboard.press("Escape")
+    await page.goto(screens.url(f"/hall-pass/schedules/{outcome.body['schedule_id']}"))
+    await expect(page.get_by_role("heading", name="Repeating pass")).to_be_visible()
+    found += await serious_violations(page)
+    await page.goto(screens.url("/hall-pass/new?q=Zebediah"))
+    await expect(page.locator("#no-match")).to_be_visible()
+    found += await serious_violations(page)
+    assert found == []
+
+
+async def test_a_live_update_keeps_an_open_end_form_and_what_was_typed(
+    screens: Screens, server: LiveServer, own_school: SchoolFixture
+) -> None:
+    school = own_school
+    first, later = school.students[38], school.students[39]
+    await send_out(server.runtime, school, "Nurse", [first], datetime.now(UTC))
+    page = await screens.staff(school.emails["Ada"])
+    row = page.locator("#pass-rows tr", has_text=school.student_names[first])
+    await row.get_by_text("End…").click()
+    await row.get_by_label("Note").fill("Went home ill")
+    await send_out(server.runtime, school, "Library", [later], datetime.now(UTC))
+    await expect(page.locator("#pass-rows tr", has_text=school.student_names[later])).to_have_count(1)
+    await expect(row.get_by_label("Note")).to_have_value("Went home ill")
+    await expect(row.get_by_role("button", name="Terminate")).to_be_visible()

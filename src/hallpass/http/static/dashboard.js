@@ -36,7 +36,9 @@
         });
       })
       .then(function (html) {
+        var kept = remember();
         body.innerHTML = html;
+        restore(kept);
         body.setAttribute("aria-busy", "false");
         refreshAlerts();
         var counted = body.querySelector("template[data-total]");
@@ -47,6 +49,43 @@
         refreshing = false;
         if (again) { again = false; refresh(); }
       });
+  }
+
+  // A refresh keeps what the person is doing: an open End… or Edit… with what was typed in it,
+  // and the focus, in the same pass's new row.
+  function focusables(row) {
+    return Array.prototype.slice.call(row.querySelectorAll("summary, button, input, select, a"));
+  }
+  function remember() {
+    var kept = {open: [], focus: null};
+    body.querySelectorAll("details[open]").forEach(function (details) {
+      var row = details.closest("tr");
+      if (!row || !row.id) { return; }
+      var values = {};
+      details.querySelectorAll("input[id], select[id]").forEach(function (el) { values[el.id] = el.value; });
+      kept.open.push({row: row.id, values: values});
+    });
+    var active = document.activeElement;
+    var row = active && body.contains(active) ? active.closest("tr") : null;
+    if (row && row.id) { kept.focus = {row: row.id, index: focusables(row).indexOf(active)}; }
+    return kept;
+  }
+  function restore(kept) {
+    kept.open.forEach(function (was) {
+      var row = document.getElementById(was.row);
+      var details = row && row.querySelector("details");
+      if (!details) { return; }
+      details.open = true;
+      Object.keys(was.values).forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el && details.contains(el)) { el.value = was.values[id]; }
+      });
+    });
+    if (kept.focus) {
+      var row = document.getElementById(kept.focus.row);
+      var target = row && focusables(row)[kept.focus.index];
+      if (target) { target.focus(); }
+    }
   }
 
   // The count, what the list covers and the page links, as the rows' template says.
