@@ -13,13 +13,15 @@ change, so they are kept in memory once read, and a cursor always gives the same
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import struct
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import Notification, StoredEvent
@@ -30,6 +32,7 @@ from hallpass.analytics.cloudevents import TYPES, topics
 from hallpass.errors import DomainError
 from hallpass.eventstore import EventStore
 
+T = TypeVar("T")
 CURSOR_PREFIX = "c1."
 SCAN_CHUNK = 1_000
 SCAN_MOST = 20_000
@@ -112,9 +115,34 @@ class StreamReader:
         self.mapper = TypedMapper()
         self._school_of_stream: dict[UUID, UUID | None] = {}
         self._district_of_school: dict[UUID, UUID | None] = {}
+        self._reading: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     async def head(self) -> int:
+        return await self._shared(("head",), self._read_head)
+
+    async def _read_head(self) -> int:
         return await self.store.max_notification_id() or 0
+
+    async def _shared(self, key: tuple[Any, ...], read: Callable[[], Awaitable[T]]) -> T:
+        """One read for every request that asks the same at the same time (the followers a
+        NOTIFY woke together); a request that goes away does not cancel it for the others."""
+        running = self._reading.get(key)
+        if running is None:
+            running = asyncio.ensure_future(read())
+            self._reading[key] = running
+            running.add_done_callback(lambda _: self._reading.pop(key, None))
+        result: T = await asyncio.shield(running)
+        return result
+
+    async def _decoded(
+        self, start: int, chunk: int, head: int, names: list[str]
+    ) -> list[tuple[Notification, Any]]:
+        """Notifications of `names` from `start` to `head`, each with its event decoded."""
+        rows = await self.store.select_notifications(
+            start, chunk, stop=head, topics=names, inclusive_of_start=True
+        )
+        await self._learn_streams(rows)
+        return [(row, self.mapper.to_domain_event(_stored(row))) for row in rows]
 
     async def district_of(self, school_id: UUID) -> UUID | None:
         await self._learn_districts([school_id])
@@ -140,12 +168,11 @@ class StreamReader:
         page = Page(position=after)
         scanned = 0
         while page.position < head:
-            rows = await self.store.select_notifications(
-                page.position + 1, chunk, stop=head, topics=names, inclusive_of_start=True
+            start = page.position + 1
+            rows = await self._shared(
+                ("rows", start, chunk, head, *names), partial(self._decoded, start, chunk, head, names)
             )
-            await self._learn_streams(rows)
-            for row in rows:
-                event = self.mapper.to_domain_event(_stored(row))
+            for row, event in rows:
                 school_id = self._school_of_stream.get(to_uuid(row.originator_id))
                 if (
                     type(event) in wanted
