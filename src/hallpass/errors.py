@@ -62,6 +62,10 @@ class Invalid(DomainError):
     """A value is out of its bounds or malformed."""
 
 
+class BadRequest(DomainError):
+    """The request names something that cannot be read at all (a cursor this server never gave)."""
+
+
 class RateLimited(DomainError):
     """Too many requests for the caller's rate limit: try again after `retry_after` seconds (429)."""
 

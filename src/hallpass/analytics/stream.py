@@ -29,7 +29,7 @@ from eventsourcing.persistence import Notification, StoredEvent
 from hallpass.aggregates.encoding import TypedMapper, to_uuid
 from hallpass.aggregates.schools import School
 from hallpass.analytics.cloudevents import TYPES, topics
-from hallpass.errors import DomainError
+from hallpass.errors import BadRequest
 from hallpass.eventstore import EventStore
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ SCAN_MOST = 20_000
 _MEMORY_MOST = 500_000
 
 
-class InvalidCursor(DomainError):
+class InvalidCursor(BadRequest):
     """A cursor this server did not give, or one that does not decode (400)."""
 
 

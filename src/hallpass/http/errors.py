@@ -39,6 +39,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Unauthenticated: 401,
     KioskLocked: 423,
     errors.RateLimited: 429,
+    errors.BadRequest: 400,
 }
 """The status of each family of domain errors; an error answers with its nearest family's."""
 
