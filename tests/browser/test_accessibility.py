@@ -84,12 +84,16 @@ async def test_staff_pages_have_no_serious_violations(
         f"/audit/locations/{location}",
         f"/audit/schools/{school.id}/hallway?date={day:%Y-%m-%d}&time={day:%H:%M}",
         f"/audit/schools/{school.id}/views",
+        f"/admin/schools/{school.id}/keep-apart",
+        "/reports",
     ):
         await visit(admin, screens.url(path), found)
 
     district = await with_axe(await screens.page(DESKTOP))
     await sign_in(district, server, await hire_district_admin(server, portal))
-    await visit(district, screens.url("/admin/roster"), found)
+    for path in ("/admin/roster", "/admin/tokens", "/admin/schools/new"):
+        await visit(district, screens.url(path), found)
+    await visit(page, screens.url("/password/no-such-link"), found, 404)
     assert not found, "\n".join(found)
 
 

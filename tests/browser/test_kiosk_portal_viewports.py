@@ -22,6 +22,7 @@ from support.server import LiveServer
 pytestmark = pytest.mark.browser
 
 SIZES: list[ViewportSize] = [
+    {"width": 360, "height": 740},
     {"width": 390, "height": 844},
     {"width": 768, "height": 1024},
     {"width": 1280, "height": 800},
@@ -31,7 +32,7 @@ LONG_PLACE = "Counseling and Student Support Office"
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def portal(server: LiveServer) -> PortalSchool:
-    made = await make_portal_school(server.runtime, label="Viewports", needs_approval=False, students=8)
+    made = await make_portal_school(server.runtime, label="Viewports", needs_approval=False, students=12)
     await server.runtime.app.add_locations(
         made.id, [NewLocation(LONG_PLACE, LocationKind.COUNSELOR, 20)], now=datetime.now(UTC)
     )
@@ -60,7 +61,7 @@ async def test_kiosk_screens_fit(
 ) -> None:
     school = portal.school
     index = SIZES.index(size)
-    student, out = school.students[index], school.students[3 + index]
+    student, out = school.students[index], school.students[8 + index]
     places = [
         school.rooms["Nurse"],
         school.rooms["Library"],
@@ -108,7 +109,7 @@ async def test_portal_screens_fit_and_view_passes_shows_returned(
     screens: Screens, server: LiveServer, portal: PortalSchool, size: ViewportSize
 ) -> None:
     school = portal.school
-    student = school.students[6] if size["width"] < 1000 else school.students[7]
+    student = school.students[4 + SIZES.index(size)]
     api = StudentClient(server.url, school.id)
     sid = await hall_pass_id(server.runtime, student)
     if (await api.sign_in(sid, sid)).status_code == 201:
@@ -136,3 +137,13 @@ async def test_portal_screens_fit_and_view_passes_shows_returned(
     await fits(page, row.locator("td.returned time"))
     await expect(row.locator("td.returned time")).to_have_text(re.compile(r"\d{1,2}:\d{2} (AM|PM)"))
     await fits(page, row.locator("td.duration"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+async def test_kiosk_set_up_fits(screens: Screens, portal: PortalSchool, size: ViewportSize) -> None:
+    page = await screens.staff(portal.school.emails["Ada"], size)
+    await page.goto(screens.url("/hall-pass/kiosk"))
+    await page.get_by_label("Hand-picked students").check()
+    await expect(page.locator("#available li")).to_have_count(12)
+    await fits(page, page.get_by_role("button", name="Move all", exact=True))
+    await fits(page, page.get_by_role("button", name="Start Kiosk Mode"))
