@@ -204,7 +204,7 @@ class Pass(Aggregate):
         if not refusals:
             return
         if actor_kind != "staff" or not reason.strip():
-            raise Invalid("only staff override a rule, and with a reason", field="override")
+            raise Invalid(say("rules.override_reason"), field="override")
         self.trigger_event(
             self.RulesOverridden,
             timestamp=now,

@@ -26,6 +26,7 @@ from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, done, handler, not_read_only, staff_only
 from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
+from hallpass.messages import say
 from hallpass.policies import Policy, Proposal, evaluate
 from hallpass.policies.bells import MAX_DATES, MAX_DAY_TYPES, MAX_PERIODS, bell_schedule
 from hallpass.policies.blackouts import MAX_BLACKOUTS, MAX_EDGE_MINUTES, Blackout, blackout_window
@@ -127,11 +128,13 @@ class RulesCommands(AdministrationCommands):
 
     async def _places(self, school_id: UUID, place_ids: Sequence[UUID], field: str) -> None:
         if len(set(place_ids)) != len(place_ids):
-            raise Invalid("a destination is chosen more than once", field=field)
+            raise Invalid(say("rules.place_twice"), field=field)
         found = await asyncio.gather(*(self.repository.find(p, Location) for p in place_ids))
         for place_id, place in zip(place_ids, found, strict=True):
             if place is None or place.school_id != school_id:
-                raise NotFound(f"location {place_id} not found in this school", field=field, id=str(place_id))
+                raise NotFound(
+                    say("http.record_not_found", what="location", id=place_id), field=field, id=str(place_id)
+                )
 
     async def school_rules(self, actor: Actor, school_id: UUID, now: datetime) -> dict[str, Any]:
         """The school's rules and its current period, for its administrators."""

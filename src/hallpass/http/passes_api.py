@@ -166,7 +166,7 @@ async def check_passes(request: Request) -> Response:
     for raw in request.query_params.getlist("student_id"):
         student_ids += [s.strip() for s in raw.split(",") if s.strip()]
     if not student_ids:
-        raise Invalid("name at least one student_id", field="student_id")
+        raise Invalid(say("rules.check_students"), field="student_id")
     values: dict[str, Any] = {"student_ids": student_ids}
     if destination is not None:
         values["destination_id"] = destination

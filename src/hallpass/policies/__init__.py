@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from hallpass.acting import Actor
 from hallpass.errors import Conflict, Forbidden, Invalid
+from hallpass.messages import say
 from hallpass.policies.bells import BellSchedule
 from hallpass.policies.blackouts import Blackout
 from hallpass.policies.limits import Limits, Opening
@@ -99,9 +100,9 @@ def override_reason(reason: str | None, actor: Actor) -> str | None:
     if reason is None:
         return None
     if not actor.is_staff:
-        raise Forbidden("only staff may override a rule")
+        raise Forbidden(say("auth.staff_may", action="override a rule"))
     if not reason.strip():
-        raise Invalid("say why the rule is overridden", field="override.reason")
+        raise Invalid(say("rules.override_reason"), field="override.reason")
     return reason.strip()
 
 
@@ -115,9 +116,10 @@ def settle(refused: Sequence[tuple[UUID, Refusal]], reason: str | None, actor: A
         return
     staff = actor.is_staff
     messages = list(dict.fromkeys(r.message if staff else r.plain for _, r in refused))
-    suffix = "; give an override reason to create it anyway" if staff else ""
+    if staff:
+        messages.append(say("rules.override_hint"))
     raise RuleRefused(
-        "; ".join(messages) + suffix,
+        " ".join(messages),
         rule=refused[0][1].rule,
         rules=[{"student_id": str(s), **r.as_json(for_staff=staff)} for s, r in refused],
         overridable=staff,

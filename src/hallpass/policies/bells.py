@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hallpass.errors import Invalid
+from hallpass.messages import say
 
 MAX_DAY_TYPES = 20
 MAX_PERIODS = 30
@@ -134,17 +135,17 @@ def bell_schedule(
     """A bell schedule, checked: named day types of named periods that start before they end
     and do not overlap; weekdays and dates naming day types that exist."""
     if len(day_types) > MAX_DAY_TYPES:
-        raise Invalid(f"at most {MAX_DAY_TYPES} day types", field="day_types")
+        raise Invalid(say("bells.too_many_day_types", limit=MAX_DAY_TYPES), field="day_types")
     kinds: list[DayType] = []
     for i, (name, periods) in enumerate(day_types):
         where = f"day_types[{i}]"
         name = name.strip()
         if not name:
-            raise Invalid("a day type needs a name", field=f"{where}.name")
+            raise Invalid(say("bells.day_type_name"), field=f"{where}.name")
         if any(k.name == name for k in kinds):
-            raise Invalid(f"two day types are called {name!r}", field=f"{where}.name")
+            raise Invalid(say("bells.day_type_twice", name=name), field=f"{where}.name")
         if len(periods) > MAX_PERIODS:
-            raise Invalid(f"at most {MAX_PERIODS} periods a day", field=f"{where}.periods")
+            raise Invalid(say("bells.too_many_periods", limit=MAX_PERIODS), field=f"{where}.periods")
         made = sorted(
             (
                 Period(p.strip(), s.replace(second=0, microsecond=0), e.replace(second=0, microsecond=0))
@@ -154,26 +155,31 @@ def bell_schedule(
         )
         for p in made:
             if not p.name:
-                raise Invalid(f"every period of {name} needs a name", field=f"{where}.periods")
+                raise Invalid(say("bells.period_name", day_type=name), field=f"{where}.periods")
             if p.start >= p.end:
-                raise Invalid(f"{p.name} of {name} must start before it ends", field=f"{where}.periods")
+                raise Invalid(
+                    say("bells.period_order", period=p.name, day_type=name), field=f"{where}.periods"
+                )
         for before, after in pairwise(made):
             if after.start < before.end:
-                raise Invalid(f"{before.name} and {after.name} of {name} overlap", field=f"{where}.periods")
+                raise Invalid(
+                    say("bells.overlap", first=before.name, second=after.name, day_type=name),
+                    field=f"{where}.periods",
+                )
         kinds.append(DayType(name, tuple(made)))
     names = {k.name for k in kinds}
     if len(weekdays) != 7:
-        raise Invalid("give a day type (or none) for each of the seven weekdays", field="weekdays")
+        raise Invalid(say("bells.weekdays"), field="weekdays")
     week = tuple((w.strip() or None) if w is not None else None for w in weekdays)
     for weekday, used in zip(WEEKDAYS, week, strict=True):
         if used is not None and used not in names:
-            raise Invalid(f"{weekday} uses {used!r}, which is not a day type", field="weekdays")
+            raise Invalid(say("bells.unknown_day_type", day=weekday, name=used), field="weekdays")
     special: dict[date, str | None] = {}
     for day, given in dates:
         chosen = (given.strip() or None) if given is not None else None
         if chosen is not None and chosen not in names:
-            raise Invalid(f"{day.isoformat()} uses {chosen!r}, which is not a day type", field="dates")
+            raise Invalid(say("bells.unknown_day_type", day=day.isoformat(), name=chosen), field="dates")
         special[day] = chosen
     if len(special) > MAX_DATES:
-        raise Invalid(f"at most {MAX_DATES} dates", field="dates")
+        raise Invalid(say("bells.too_many_dates", limit=MAX_DATES), field="dates")
     return BellSchedule(tuple(kinds), week, tuple(sorted(special.items())))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from hallpass.errors import Invalid
+from hallpass.messages import say
 
 if TYPE_CHECKING:
     from hallpass.policies import Policy, Proposal, Refusal
@@ -94,24 +95,37 @@ def blackout_window(
 ) -> Blackout:
     """A blackout, checked."""
     if kind not in KINDS:
-        raise Invalid(f"a blackout's kind is one of {', '.join(KINDS)}", field="kind")
+        raise Invalid(say("blackouts.kind", kinds=", ".join(KINDS)), field="kind")
     days = frozenset(weekdays)
     if any(not 0 <= d <= 6 for d in days):
-        raise Invalid("weekdays are 0 (Monday) to 6 (Sunday)", field="weekdays")
+        raise Invalid(say("blackouts.weekdays"), field="weekdays")
     common = {"name": name.strip(), "destination_ids": frozenset(destination_ids)}
     if kind == "edges":
         for label, minutes in (("first_minutes", first_minutes), ("last_minutes", last_minutes)):
             if not 0 <= minutes <= MAX_EDGE_MINUTES:
-                raise Invalid(f"{label} must be from 0 to {MAX_EDGE_MINUTES}", field=label)
+                raise Invalid(say("blackouts.edge_minutes", name=label, most=MAX_EDGE_MINUTES), field=label)
         if first_minutes == last_minutes == 0:
-            raise Invalid("give the minutes at the start or end of each period", field="first_minutes")
+            raise Invalid(say("blackouts.edge_none"), field="first_minutes")
         return Blackout("edges", first_minutes=first_minutes, last_minutes=last_minutes, **common)  # type: ignore[arg-type]
     if start is None or end is None:
-        raise Invalid("a window needs a start and an end", field="start")
+        raise Invalid(say("blackouts.window_times"), field="start")
     start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
     if start >= end:
-        raise Invalid("a window must start before it ends", field="end")
+        raise Invalid(say("blackouts.window_order"), field="end")
     return Blackout("window", start=start, end=end, weekdays=days, dates=frozenset(dates), **common)  # type: ignore[arg-type]
+
+
+SAID = {
+    "window": ("rules.blackout_window", "rules.blackout_window_any", "rules.blackout_window_plain"),
+    "first": ("rules.blackout_first", "rules.blackout_first_any", "rules.blackout_first_plain"),
+    "last": ("rules.blackout_last", "rules.blackout_last_any", "rules.blackout_last_plain"),
+}
+"""What each kind of refusal says: to staff about a place, to staff about any place (the preview
+before a destination is chosen, which shows school-wide blackouts), and to a student."""
+
+
+def _said(kind: str, place: str) -> str:
+    return SAID[kind][0] if place else SAID[kind][1]
 
 
 def _hm(at: time) -> str:
@@ -126,19 +140,19 @@ def check(policy: Policy, proposal: Proposal, blackout: Blackout) -> Refusal | N
         return None
     zone, now = policy.zone, proposal.now
     local = now.astimezone(zone)
-    label = f" ({blackout.name})" if blackout.name else ""
-    to = f" to {proposal.destination_name}" if proposal.destination_name else ""
+    place = proposal.destination_name
+    details: dict[str, Any] = {"blackout": blackout.as_json()}
     if blackout.kind == "window":
         assert blackout.start is not None and blackout.end is not None
         at = local.time().replace(tzinfo=None)
         if not (blackout.on(local.date()) and blackout.start <= at < blackout.end):
             return None
-        span = f"{_hm(blackout.start)} and {_hm(blackout.end)}"
+        span = {"place": place, "start": _hm(blackout.start), "end": _hm(blackout.end)}
         return Refusal(
             rule="blackout",
-            message=f"no passes{to} between {span}{label}",
-            plain=f"Passes{to} are not allowed between {span}.",
-            details={"blackout": blackout.as_json(), "until": blackout.end.strftime("%H:%M")},
+            message=say(_said("window", place), **span),
+            plain=say(SAID["window"][2], **span),
+            details={**details, "until": span["end"]},
         )
     period = policy.bells.period_at(now, zone)
     if period is None:
@@ -146,17 +160,18 @@ def check(policy: Policy, proposal: Proposal, blackout: Blackout) -> Refusal | N
     first_until = period.start_at + timedelta(minutes=blackout.first_minutes)
     last_from = period.end_at - timedelta(minutes=blackout.last_minutes)
     if blackout.first_minutes and now < first_until:
-        when, until = f"the first {blackout.first_minutes} minutes of {period.name}", first_until
+        key, minutes, until = "first", blackout.first_minutes, first_until
     elif blackout.last_minutes and now >= last_from:
-        when, until = f"the last {blackout.last_minutes} minutes of {period.name}", period.end_at
+        key, minutes, until = "last", blackout.last_minutes, period.end_at
     else:
         return None
     back = until.astimezone(zone).strftime("%H:%M")
+    said = {"place": place, "minutes": minutes, "period": period.name, "until": back}
     return Refusal(
         rule="blackout",
-        message=f"no passes{to} in {when} (until {back}){label}",
-        plain=f"Passes are not allowed in {when}. Try again at {back}.",
-        details={"blackout": blackout.as_json(), "period": period.name, "until": back},
+        message=say(_said(key, place), **said),
+        plain=say(SAID[key][2], **said),
+        details={**details, "period": period.name, "until": back},
     )
 
 

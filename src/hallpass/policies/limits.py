@@ -20,6 +20,8 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from hallpass.errors import Invalid
+from hallpass.messages import count as say_count
+from hallpass.messages import say
 
 if TYPE_CHECKING:
     from hallpass.policies import Policy, Proposal, Refusal
@@ -77,12 +79,12 @@ def limits(
     """Limits, checked: counts of 1 to MAX_LIMIT (or none), known sources."""
     for name, value in (("per_day", per_day), ("per_week", per_week)):
         if value is not None and not 1 <= value <= MAX_LIMIT:
-            raise Invalid(f"{name} must be from 1 to {MAX_LIMIT}, or empty for no limit", field=name)
+            raise Invalid(say("rules.limit_range", name=name, most=MAX_LIMIT), field=name)
     chosen = frozenset(sources)
     unknown = sorted(chosen - set(SOURCES))
     if unknown:
         among, got = ", ".join(SOURCES), ", ".join(unknown)
-        raise Invalid(f"sources must be among {among}; got {got}", field="sources")
+        raise Invalid(say("rules.sources", among=among, got=got), field="sources")
     return Limits(per_day, per_week, chosen, frozenset(exempt_destination_ids))
 
 
@@ -118,10 +120,6 @@ def count(openings: Iterable[Opening], limits: Limits, zone: ZoneInfo, now: date
     return Counts(day_count, week_count)
 
 
-def _plural(n: int) -> str:
-    return f"{n} pass{'es' if n != 1 else ''}"
-
-
 def _limit(policy: Policy, proposal: Proposal, weekly: bool) -> Refusal | None:
     from hallpass.policies import Refusal
 
@@ -133,11 +131,15 @@ def _limit(policy: Policy, proposal: Proposal, weekly: bool) -> Refusal | None:
     used = counts.week if weekly else counts.today
     if used < most:
         return None
-    when = "this week" if weekly else "today"
+    rule, staff_key, plain_key = (
+        ("weekly_limit", "rules.weekly_limit", "rules.weekly_limit_plain")
+        if weekly
+        else ("daily_limit", "rules.daily_limit", "rules.daily_limit_plain")
+    )
     return Refusal(
-        rule="weekly_limit" if weekly else "daily_limit",
-        message=f"{proposal.student_name} has had {_plural(used)} {when} (the limit is {most})",
-        plain=f"You have reached {when}'s limit of {_plural(most)}. Ask your teacher.",
+        rule=rule,
+        message=say_count(staff_key, used, name=proposal.student_name, limit=most),
+        plain=say_count(plain_key, most),
         details={"count": used, "limit": most},
     )
 
