@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -21,7 +21,7 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Source
 from hallpass.aggregates.rules import SchoolRules
 from hallpass.aggregates.schools import School
-from hallpass.bounds import MAX_STUDENTS, Day, Line, PlaceIds, RecordName, TimeOfDay, Weekday
+from hallpass.bounds import MAX_STUDENTS, Day, Line, PlaceIds, RecordName, Weekday
 from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, done, handler, not_read_only, staff_only
 from hallpass.commands.messages import Command
@@ -35,6 +35,18 @@ from hallpass.policies.limits import MAX_LIMIT, count, limits
 Count = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)]
 EdgeMinutes = Annotated[int, msgspec.Meta(ge=0, le=MAX_EDGE_MINUTES)]
 SourceName = Literal["staff", "kiosk", "portal"]
+Clock = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        description="a local time of day, HH:MM (or HH:MM:SS), no offset",
+    ),
+]
+
+
+def clock(value: str) -> time:
+    """A `Clock` value as a time of day (seconds dropped: rules work to the minute)."""
+    return time.fromisoformat(value).replace(second=0)
 
 
 class SetLimits(Command, frozen=True):
@@ -51,8 +63,8 @@ class SetLimits(Command, frozen=True):
 
 class PeriodSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     name: RecordName
-    start: TimeOfDay
-    end: TimeOfDay
+    start: Clock
+    end: Clock
 
 
 class DayTypeSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -85,8 +97,8 @@ class BlackoutSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_o
     name: Line = ""
     first_minutes: EdgeMinutes = 0
     last_minutes: EdgeMinutes = 0
-    start: TimeOfDay | None = None
-    end: TimeOfDay | None = None
+    start: Clock | None = None
+    end: Clock | None = None
     weekdays: Annotated[list[Weekday], msgspec.Meta(max_length=7)] = msgspec.field(default_factory=list)
     dates: Annotated[list[Day], msgspec.Meta(max_length=MAX_DATES)] = msgspec.field(default_factory=list)
     destination_ids: PlaceIds = msgspec.field(default_factory=list)
@@ -168,7 +180,13 @@ class RulesCommands(AdministrationCommands):
     async def set_bell_schedule(self, acting: Acting, school_id: UUID, command: SetBellSchedule) -> Decided:
         school, rules = await self._rules_of(acting, school_id)
         bells = bell_schedule(
-            day_types=[(t.name, [(p.name, p.start, p.end) for p in t.periods]) for t in command.day_types],
+            day_types=[
+                (
+                    t.name,
+                    [(p.name, clock(p.start), clock(p.end)) for p in t.periods],
+                )
+                for t in command.day_types
+            ],
             weekdays=command.weekdays,
             dates=[(d.date, d.day_type) for d in command.dates],
         )
@@ -188,8 +206,8 @@ class RulesCommands(AdministrationCommands):
                         name=spec.name,
                         first_minutes=spec.first_minutes,
                         last_minutes=spec.last_minutes,
-                        start=spec.start,
-                        end=spec.end,
+                        start=clock(spec.start) if spec.start else None,
+                        end=clock(spec.end) if spec.end else None,
                         weekdays=spec.weekdays,
                         dates=spec.dates,
                         destination_ids=spec.destination_ids,

@@ -127,6 +127,13 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/hall-pass", status_code=303)
 
 
+async def _period(request: Request, actor: Actor) -> dict[str, Any] | None:
+    """The bell schedule's period now, in the school's time (decision 089), if any."""
+    policy = await runtime(request).app.school_policy(actor.school_id)
+    period = policy.bells.period_at(now(request), policy.zone)
+    return period.as_json(policy.zone) if period else None
+
+
 async def dashboard(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
@@ -148,6 +155,7 @@ async def dashboard(request: Request) -> Response:
             "sources": [s.value for s in Source],
             "flash": request.session.pop("flash", ""),
             "emergency": await EmergencyView(rt.pool).on(actor.school_id),
+            "period": await _period(request, actor),
         },
     )
 
