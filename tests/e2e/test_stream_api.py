@@ -218,3 +218,25 @@ async def test_past_its_rate_limit_a_token_gets_429_with_retry_after(district: D
     assert int(limited.headers["retry-after"]) >= 1
     _, fresh = await issue(http, rate_per_minute=3)
     assert (await http.get(STREAM, headers=bearer(fresh))).status_code == 200
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_another_districts_token_sees_none_of_this_district(
+    district: District, other_school: SchoolFixture, server: LiveServer
+) -> None:
+    _, email = await hire_district_admin(server.runtime, other_school)
+    await some_passes(server, other_school, 2)
+    async with ApiClient.session(server.url, email) as other_admin:
+        _, theirs = await issue(other_admin.http)
+        events, _ = await read_all(other_admin.http, theirs)
+        assert events and {e["source"] for e in events} == {f"/hallpass/schools/{other_school.id}"}
+        for school in (district.first, district.second):
+            asked = await other_admin.http.get(
+                STREAM, params={"school": str(school.id)}, headers=bearer(theirs)
+            )
+            assert asked.status_code == 404 and asked.json()["error"]["code"] == "not_found"
+        _, ours = await issue(district.admin.http)
+        mine = {e["id"] for e in (await read_all(district.admin.http, ours))[0]}
+        assert mine.isdisjoint(e["id"] for e in events)
+        student = str(other_school.students[0])
+        assert all(student not in str(e) for e in events)
