@@ -5,7 +5,7 @@ the staff dashboard's actions are reached by Tab."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -14,8 +14,10 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, expect
 
+from hallpass.acting import Acting
 from hallpass.aggregates.staff import Role
 from hallpass.commands.directory import NewStaff
+from hallpass.commands.schedules import ScheduleRepeating
 from support.api_client import ApiClient
 from support.axe import serious_violations, with_axe
 from support.browser import DESKTOP, PHONE, TABLET, Screens, sign_in
@@ -52,12 +54,34 @@ async def test_staff_pages_have_no_serious_violations(
     school = portal.school
     found: list[str] = []
     await send_out(server.runtime, school, "Library", school.students[:2], datetime.now(UTC))
+    first = datetime.now(ZoneInfo("America/Chicago")).date() + timedelta(days=1)
+    series = await server.runtime.app.schedule_repeating(
+        Acting(school.teacher("Ada"), datetime.now(UTC)),
+        ScheduleRepeating(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms["Library"],
+            student_ids=[school.students[3]],
+            weekdays=[0, 1, 2, 3, 4, 5, 6],
+            at=time(10, 15),
+            first_date=first,
+            last_date=first + timedelta(days=2),
+        ),
+    )
+    assert series.refusal is None
 
     page = await with_axe(await screens.page(DESKTOP))
     await visit(page, screens.url("/sign-in"), found)
     await sign_in(page, server, school.emails["Ada"])
     await check(page, found)  # the dashboard, with passes
-    for path in ("/hall-pass/new", "/hall-pass/kiosk", "/hall-pass/kiosks"):
+    await visit(
+        page, screens.url(f"/hall-pass?status=scheduled&from={first}&to={first + timedelta(days=2)}"), found
+    )
+    for path in (
+        "/hall-pass/new",
+        "/hall-pass/kiosk",
+        "/hall-pass/kiosks",
+        f"/hall-pass/schedules/{series.body['schedule_id']}",
+    ):
         await visit(page, screens.url(path), found)
     await visit(page, screens.url("/hall-pass/no-such-page"), found, 404)
 

@@ -94,11 +94,11 @@ def _ended(request: Request, message: str) -> Response:
 
 async def _kiosk(request: Request, form_csrf: str | None = None) -> tuple[Actor, Kiosk] | Response:
     if not request.cookies.get(KIOSK_COOKIE):
-        return _ended(request, "This device is not a kiosk. Staff can set one up from Hall Pass.")
+        return _ended(request, say("kiosk.not_a_kiosk"))
     try:
         return await require_kiosk(request, form_csrf=form_csrf)
     except Unauthenticated as e:
-        return _ended(request, f"Kiosk mode is off: {e.message}.")
+        return _ended(request, say("kiosk.off", reason=e.message.rstrip(".")))
 
 
 async def _school_tz(request: Request, kiosk: Kiosk) -> str:
@@ -149,7 +149,7 @@ async def find(request: Request) -> Response:
             message = sentence(e.message)
         else:
             if not students:
-                message = "No student found. Check the spelling, or try your ID."
+                message = say("kiosk.no_student")
     return _render(request, "find.html", flow=flow, q=query, students=students, message=message)
 
 
@@ -170,16 +170,17 @@ async def choose_destination(request: Request) -> Response:
 
 
 async def _already_out(
-    request: Request, kiosk: Kiosk, student: dict[str, Any], status: int = 200, where: str = ""
+    request: Request, kiosk: Kiosk, student: dict[str, Any], status: int = 200, where: str | None = None
 ) -> Response | None:
     """A student who is already out is told so, as soon as the kiosk knows who they are, with
     the way to end that pass first; None for a student who may go.
 
-    `where` names the place when the command refused a pass the read model does not show yet."""
+    `where` is given when the command refused a pass the read model does not show yet: the
+    place the student is in, or "" when the refusal did not name it."""
     open_pass = None
     if student["open_pass_id"] is not None:
         open_pass = await runtime(request).passes.get(kiosk.school_id, student["open_pass_id"])
-    if open_pass is None and not where:
+    if open_pass is None and where is None:
         return None
     tz = await _school_tz(request, kiosk)
     return _render(
@@ -192,9 +193,11 @@ async def _already_out(
     )
 
 
-def already_out_message(open_pass: dict[str, Any] | None, where: str, tz: str) -> str:
+def already_out_message(open_pass: dict[str, Any] | None, where: str | None, tz: str) -> str:
     if open_pass is None:
-        return say("kiosk.already_out_somewhere", place=where)
+        return (
+            say("kiosk.already_out_somewhere", place=where) if where else say("kiosk.already_out_elsewhere")
+        )
     place = open_pass["destination_name"]
     if open_pass["status"] == "requested":
         return say("kiosk.already_asked", place=place)
@@ -219,7 +222,7 @@ async def _create_summary(
     destination_raw: str,
     error: str = "",
     status: int = 200,
-    where: str = "",
+    where: str | None = None,
 ) -> Response:
     student = await _student(request, kiosk, student_raw)
     if student is None:
@@ -276,18 +279,14 @@ async def _send(
 async def create(request: Request) -> Response:
     async def send(by: Acting, form: FormData) -> Outcome:
         command = KioskCreatePass(
-            student_id=_uuid(str(form.get("student_id", "")), "choose who you are"),
-            destination_id=_uuid(str(form.get("destination_id", "")), "choose where you are going"),
+            student_id=_uuid(str(form.get("student_id", "")), say("kiosk.choose_student")),
+            destination_id=_uuid(str(form.get("destination_id", "")), say("kiosk.choose_destination")),
         )
         return settled(await runtime(request).app.kiosk_create_pass(by, command))
 
     async def again(kiosk: Kiosk, form: FormData, e: DomainError) -> Response:
         student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
-        where = (
-            str(e.details.get("destination_name") or "another place")
-            if isinstance(e, StudentAlreadyOut)
-            else ""
-        )
+        where = str(e.details.get("destination_name") or "") if isinstance(e, StudentAlreadyOut) else None
         return await _create_summary(
             request, kiosk, student_raw, destination_raw, sentence(e.message), status_for(e), where
         )
@@ -325,7 +324,9 @@ async def _complete_summary(
 
 async def complete(request: Request) -> Response:
     async def send(by: Acting, form: FormData) -> Outcome:
-        command = KioskCompletePass(student_id=_uuid(str(form.get("student_id", "")), "choose who you are"))
+        command = KioskCompletePass(
+            student_id=_uuid(str(form.get("student_id", "")), say("kiosk.choose_student"))
+        )
         return await runtime(request).app.kiosk_complete_pass(by, command)
 
     async def again(kiosk: Kiosk, form: FormData, e: DomainError) -> Response:

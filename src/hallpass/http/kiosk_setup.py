@@ -30,6 +30,7 @@ from hallpass.http.common import (
 )
 from hallpass.http.errors import status_for
 from hallpass.http.kiosk_api import kiosk_view, set_up_kiosk
+from hallpass.messages import say
 
 PICK_PAGE = 50
 """Students per page of the set-up's hand-pick list."""
@@ -119,9 +120,9 @@ def _values(form: FormData) -> dict[str, Any]:
 def _setup_from(request: Request, form: FormData, values: dict[str, Any]) -> KioskSetUp:
     password = str(form.get("exit_password", "")).strip()
     if password != str(form.get("exit_password_confirm", "")).strip():
-        raise Invalid("the two exit passwords are not the same", field="exit_password_confirm")
+        raise Invalid(say("kiosk.exit_passwords_differ"), field="exit_password_confirm")
     if not values["destination_ids"]:
-        raise Invalid("choose at least one destination", field="destination_ids")
+        raise Invalid(say("kiosk.choose_destinations"), field="destination_ids")
     raw = {
         "room_id": values["room_id"],
         "name": values["name"],
@@ -138,9 +139,9 @@ def _setup_from(request: Request, form: FormData, values: dict[str, Any]) -> Kio
         return parse_form(request, raw, KioskSetUp)
     except Invalid as e:
         if e.details.get("field") == "exit_password":
-            raise Invalid("the exit password must be 4 to 8 digits", field="exit_password") from e
+            raise Invalid(say("kiosk.exit_password_digits"), field="exit_password") from e
         if e.details.get("field") == "room_id":
-            raise Invalid("choose the room this kiosk is in", field="room_id") from e
+            raise Invalid(say("kiosk.choose_room"), field="room_id") from e
         raise
 
 
@@ -200,7 +201,7 @@ async def revoke(request: Request) -> Response:
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     kiosk_id: UUID = path_uuid(request, "kiosk_id", "kiosk")
     outcome = await runtime(request).app.revoke_kiosk(acting(request, actor), kiosk_id)
-    request.session["flash"] = "Kiosk revoked; that device is no longer a kiosk."
+    request.session["flash"] = say("kiosk.revoked")
     headers = await visible_on_page(request, outcome.notification_id)
     back = str(form.get("back", ""))
     return RedirectResponse(

@@ -83,14 +83,14 @@ async def sign_in_page(request: Request) -> Response:
     school = await runtime(request).directory.school(school_id)
     context: dict[str, Any] = {"school": school, "school_id": school_id, "username": "", "error": ""}
     if request.query_params.get("ended"):
-        context["error"] = "Your session ended after a while without activity. Please sign in again."
+        context["error"] = say("portal.session_ended")
     status = 200
     if request.method == "POST":
         form = await request.form()
         username = str(form.get("username", "")).strip()[:64]
         context["username"] = username
         if not csrf_ok(request, str(form.get("csrf", ""))):
-            context["error"] = "This sign-in form had expired. Please sign in again."
+            context["error"] = say("portal.form_expired")
             return _with_school(request, _render(request, "sign_in.html", context, 403), school_id)
         try:
             password = str(form.get("password", ""))
@@ -98,9 +98,7 @@ async def sign_in_page(request: Request) -> Response:
             _actor, must_change, _csrf = await sign_in(request, school_id, typed.username, typed.password)
         except TooManyAttempts as e:
             minutes = max(1, round(e.retry_after / 60))
-            context["error"] = (
-                f"Too many failed sign-ins. This account is locked for about {minutes} minutes."
-            )
+            context["error"] = say("portal.locked", minutes=minutes)
             status = 429
         except DomainError as e:
             context["error"], status = sentence(e.message), status_for(e)
@@ -128,13 +126,13 @@ async def password_page(request: Request) -> Response:
         new, again = str(form.get("new_password", "")), str(form.get("confirm_password", ""))
         try:
             if new != again:
-                raise Invalid("the two passwords are not the same", field="confirm_password")
+                raise Invalid(say("portal.passwords_differ"), field="confirm_password")
             new = parse_form(request, {"new_password": new}, NewPassword).new_password
             await choose_password(request, actor, new)
         except DomainError as e:
             context["error"] = sentence(e.message)
             return _render(request, "password.html", context, status_for(e))
-        request.session["portal_flash"] = "Your new password is saved. Use it with your ID next time."
+        request.session["portal_flash"] = say("portal.password_saved")
         return RedirectResponse("/portal/home", status_code=303)
     return _render(request, "password.html", context)
 
@@ -151,10 +149,15 @@ def _holds(current: dict[str, Any] | None) -> bool:
     return current is not None and (current["status"] in ("requested", "active") or current["overdue"])
 
 
-def _already_out(current: dict[str, Any] | None, tz: str, where: str = "") -> str:
-    """What a student who holds a pass is told when they ask for another."""
+def _already_out(current: dict[str, Any] | None, tz: str, where: str | None = None) -> str:
+    """What a student who holds a pass is told when they ask for another ("" when they hold
+    none); `where`: the place a refusal named, when the read model does not show the pass yet."""
     if current is None or not _holds(current):
-        return say("portal.already_out_somewhere", place=where) if where else ""
+        if where is None:
+            return ""
+        return (
+            say("portal.already_out_somewhere", place=where) if where else say("portal.already_out_elsewhere")
+        )
     place = current["destination"]["name"]
     if current["status"] == "requested":
         return say("portal.already_asked", place=place)
@@ -212,9 +215,9 @@ async def create_page(request: Request) -> Response:
         context["destination_id"] = str(form.get("destination_id", ""))
         try:
             if not is_uuid(context["origin_id"]):
-                raise Invalid("choose the teacher or room you are Leaving From", field="origin_id")
+                raise Invalid(say("portal.choose_origin"), field="origin_id")
             if not is_uuid(context["destination_id"]):
-                raise Invalid("choose where you are Going To", field="destination_id")
+                raise Invalid(say("portal.choose_destination"), field="destination_id")
             command = parse_form(
                 request,
                 {"origin_id": context["origin_id"], "destination_id": context["destination_id"]},
@@ -223,7 +226,7 @@ async def create_page(request: Request) -> Response:
             keyed = acting(request, actor, form_key(form, "idempotency_key"))
             outcome = settled(await runtime(request).app.request_portal_pass(keyed, command))
         except StudentAlreadyOut as e:
-            where = str(e.details.get("destination_name") or "another place")
+            where = str(e.details.get("destination_name") or "")
             context["already_out"] = _already_out(await _current(request, actor), tz, where)
             status = status_for(e)
         except DomainError as e:
@@ -249,7 +252,7 @@ async def act(request: Request) -> Response:
     app = runtime(request).app
     try:
         if not is_uuid(raw) or action not in ("complete", "cancel"):
-            raise Invalid("no such pass or action")
+            raise Invalid(say("portal.no_such_action"))
         if action == "complete":
             outcome = await app.complete_pass(acting(request, actor), UUID(raw))
         else:
@@ -257,7 +260,7 @@ async def act(request: Request) -> Response:
     except DomainError as e:
         request.session["portal_flash"] = sentence(e.message)
         return RedirectResponse("/portal/home", status_code=303)
-    done = "Pass completed. Welcome back!" if action == "complete" else "Request cancelled."
+    done = say("portal.completed" if action == "complete" else "portal.cancelled")
     request.session["portal_flash"] = done
     headers = await visible_on_page(request, outcome.notification_id, "portal_flash")
     return RedirectResponse("/portal/home", status_code=303, headers=headers)
