@@ -95,3 +95,37 @@ async def test_the_consumer_resumes_where_it_stopped_without_a_gap_or_a_duplicat
     ids = stored(db)
     assert len(ids) == len(set(ids))
     assert ids == [e["id"] for e in expected]
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_consumer_killed_while_following_loses_and_repeats_nothing(
+    server: LiveServer, own_school: SchoolFixture, admin: ApiClient, tmp_path: Path
+) -> None:
+    _, secret = await issue(admin.http, school_ids=[str(own_school.id)])
+    db = tmp_path / "killed.sqlite"
+    await consume(server, secret, db)
+    before = len(stored(db))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(CONSUMER),
+        "--url",
+        server.url,
+        "--db",
+        str(db),
+        "--follow",
+        env={"HALLPASS_STREAM_TOKEN": secret, "PATH": "/usr/bin:/bin"},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with asyncio.timeout(120):
+            while len(stored(db)) < before + 3:  # it has stored some of what happens live
+                await out_and_back(server, own_school, own_school.students[:1])
+    finally:
+        process.kill()  # no goodbye: mid-stream, perhaps mid-event
+        await process.wait()
+    await out_and_back(server, own_school, own_school.students[1:3])
+    await consume(server, secret, db)
+    expected, _ = await read_all(admin.http, secret)
+    ids = stored(db)
+    assert len(ids) == len(set(ids)) and ids == [e["id"] for e in expected]
