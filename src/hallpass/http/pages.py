@@ -43,6 +43,7 @@ from hallpass.http.errors import status_for
 from hallpass.http.passes_api import filters_from, pass_json
 from hallpass.messages import count as count_of
 from hallpass.messages import say
+from hallpass.policies import RuleRefused
 from hallpass.projections.emergency import EmergencyView
 from hallpass.projections.schedules import ScheduleListView
 from hallpass.text import is_number
@@ -188,7 +189,9 @@ async def _create_form(
     error: str = "",
     status: int = 200,
     values: dict[str, Any] | None = None,
+    overridable: bool = False,
 ) -> Response:
+    """The form; `overridable`: a hallway rule refused it, so the override reason is asked for."""
     rt = runtime(request)
     context = await _context(request, actor)
     locations = await rt.directory.locations(actor.school_id)
@@ -239,6 +242,8 @@ async def _create_form(
             "other_classes": [c for c in classes if not c["mine"]],
             "class_id": class_id,
             "error": error,
+            "overridable": overridable,
+            "override_reason": (values or {}).get("override_reason", ""),
             **_when_values(values or dict(params)),
             "weekdays": set(values.get("weekdays") or params.getlist("weekdays")),
         },
@@ -267,11 +272,15 @@ async def create_page(request: Request) -> Response:
         "student_ids": student_ids,
         **_when_values(dict(form)),
         "weekdays": [str(d) for d in form.getlist("weekdays")],
+        "override_reason": str(form.get("override_reason", "")),
     }
     try:
         outcome, message = await _submit_create(request, actor, form, student_ids)
     except DomainError as e:
-        return await _create_form(request, actor, error=e.message, status=status_for(e), values=values)
+        overridable = isinstance(e, RuleRefused) and bool(e.details.get("overridable"))
+        return await _create_form(
+            request, actor, error=e.message, status=status_for(e), values=values, overridable=overridable
+        )
     request.session["flash"] = message
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
@@ -318,6 +327,9 @@ async def _submit_create(
         outcome = await app.schedule_repeating(by, _repeating(request, form, chosen))
         count = len(outcome.body.get("passes", []))
         return outcome, count_of("create.repeating", count)
+    reason = str(form.get("override_reason", "")).strip()
+    if reason:
+        chosen["override"] = {"reason": reason}
     outcome = settled(await app.create_passes(by, parse_form(request, chosen, CreatePasses)))
     return outcome, count_of("create.created", len(outcome.body.get("passes", [])))
 

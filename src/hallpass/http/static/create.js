@@ -68,3 +68,75 @@
     if (button) { setTimeout(function () { button.disabled = true; }, 0); }
   });
 })();
+
+// Before Create: each ticked student's passes today and this week, the limits, and every
+// hallway rule that would refuse the pass now (GET /api/v1/passes/check). When a rule refuses,
+// the override reason field appears; the server checks again when the form is sent.
+(function () {
+  "use strict";
+  var create = document.getElementById("create-form");
+  var panel = document.getElementById("rule-check");
+  var list = document.getElementById("rule-check-list");
+  var field = document.getElementById("override-field");
+  if (!create || !panel || !list || !field) { return; }
+  var asked = 0;
+  var wasRefused = !field.hidden;
+
+  function ticked() {
+    return Array.prototype.map.call(
+      create.querySelectorAll("input[name='student_ids']:checked"), function (b) { return b.value; });
+  }
+  function now() {
+    var chosen = create.querySelector("input[name='when']:checked");
+    return !chosen || chosen.value === "now";
+  }
+  function line(text, cls) {
+    var li = document.createElement("li");
+    li.textContent = text;
+    if (cls) { li.className = cls; }
+    list.appendChild(li);
+  }
+  function counts(student, limits) {
+    var text = student.name + ": " + student.today + " today";
+    if (limits.per_day) { text += " (limit " + limits.per_day + ")"; }
+    text += ", " + student.week + " this week";
+    if (limits.per_week) { text += " (limit " + limits.per_week + ")"; }
+    return text;
+  }
+  function show(body) {
+    list.textContent = "";
+    var refused = false;
+    body.students.forEach(function (student) {
+      line(counts(student, body.limits), "rule-count");
+      student.refusals.forEach(function (r) {
+        refused = true;
+        line(r.message, "rule-refusal");
+      });
+    });
+    panel.hidden = false;
+    field.hidden = !(refused || wasRefused);
+    panel.dataset.refused = refused ? "1" : "0";
+  }
+  function check() {
+    var students = ticked();
+    var mine = ++asked;
+    if (!students.length || !now()) {
+      list.textContent = "";
+      panel.hidden = !wasRefused;
+      return;
+    }
+    var params = new URLSearchParams();
+    params.set("student_id", students.slice(0, 100).join(","));
+    var destination = create.querySelector("select[name='destination_id']");
+    if (destination && destination.value) { params.set("destination_id", destination.value); }
+    fetch("/api/v1/passes/check?" + params.toString(), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) { if (body && mine === asked) { show(body); } })
+      .catch(function () { /* the server checks again on Create */ });
+  }
+  create.addEventListener("change", function (event) {
+    var name = event.target && event.target.name;
+    if (name === "student_ids" || name === "destination_id" || name === "when") { check(); }
+  });
+  check();
+})();

@@ -1,0 +1,107 @@
+"""Hallway rules in the browser: Create Hall Pass shows today's count, the limit and the rule
+that would refuse before Create, and the override reason field; a member of staff overrides; a
+kiosk and the Student Portal say the refusal plainly."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import expect
+
+from support.api_client import ApiClient
+from support.browser import TABLET, Screens
+from support.kiosk_client import set_up_kiosk
+from support.portal import PortalSchool, make_portal_school
+from support.rules import school_at_midday, set_rules
+from support.server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def portal(server: LiveServer) -> PortalSchool:
+    """A school where it is midday, whose portal needs no approval, with one pass a day."""
+    made = await make_portal_school(server.runtime, label="BrowserRules", needs_approval=False, students=6)
+    await school_at_midday(server.runtime, made.school)
+    await set_rules(server.runtime, made.admin, made.id, limits={"per_day": 1})
+    return made
+
+
+async def spend_today(server: LiveServer, portal: PortalSchool, index: int) -> None:
+    """The student at `index` has had today's one pass (out to the Library and back)."""
+    school = portal.school
+    async with ApiClient.session(server.url, school.emails["Bo"]) as bo:
+        made = await bo.create_passes(
+            school.rooms["Room 102"], school.rooms["Library"], [school.students[index]]
+        )
+        assert made.status_code == 201, made.text
+        assert (await bo.complete(made.json()["passes"][0]["id"])).status_code == 200
+
+
+async def test_create_hall_pass_shows_the_count_and_the_refusal_and_staff_override(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    await spend_today(server, portal, 0)
+    name = school.student_names[school.students[0]]
+    page = await screens.staff(school.emails["Ada"])
+    await page.goto(screens.url(f"/hall-pass/new?q={name}"))
+    await page.get_by_label("Going To").select_option(str(school.rooms["Library"]))
+    override = page.get_by_label("Override reason")
+    await expect(override).to_be_hidden()
+    await page.get_by_label(name).check()
+    check = page.locator("#rule-check")
+    await expect(check).to_contain_text(f"{name}: 1 today (limit 1)")
+    await expect(check.locator(".rule-refusal")).to_contain_text(
+        f"{name} has had 1 pass today, and the limit is 1."
+    )
+    await expect(override).to_be_visible()
+
+    await page.get_by_role("button", name="Create Hall Pass").click()
+    await expect(page.locator("#create-error")).to_contain_text(
+        "Give an override reason to create it anyway."
+    )
+    await expect(page.get_by_label("Override reason")).to_be_visible()
+    await page.get_by_label("Override reason").fill("called to the office by the principal")
+    await page.get_by_role("button", name="Create Hall Pass").click()
+    await expect(page.get_by_role("status")).to_contain_text("Created 1 hall pass.")
+
+    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
+        (made,) = (await ada.passes(student_id=str(school.students[0]), status="active")).json()["passes"]
+    assert made["override"]["rules"] == ["daily_limit"]
+    assert made["override"]["reason"] == "called to the office by the principal"
+
+
+async def test_a_kiosk_says_the_limit_plainly(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    await spend_today(server, portal, 1)
+    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
+        r = await set_up_kiosk(ada, school.rooms["Room 101"], [school.rooms["Library"]])
+    assert r.status_code == 201, r.text
+    page = await screens.kiosk(r.json()["token"], TABLET)
+    name = school.student_names[school.students[1]]
+    await page.goto(screens.url(f"/kiosk/create?q={name}"))
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_label("Library").check()
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_role("button", name="Create Pass").click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "You have reached today's limit of 1 pass. Ask your teacher."
+    )
+
+
+async def test_the_portal_says_the_limit_plainly(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    await spend_today(server, portal, 2)
+    page = await screens.student(portal.id, school.students[2])
+    await page.get_by_role("link", name="Create Pass").click()
+    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
+    await page.get_by_label("Going To").select_option(str(school.rooms["Library"]))
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(page.locator("#create-error")).to_contain_text(
+        "You have reached today's limit of 1 pass. Ask your teacher."
+    )
