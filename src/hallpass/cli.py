@@ -146,8 +146,11 @@ def command_seed(settings: Settings, args: argparse.Namespace) -> int:
         print("the database already holds data; nothing seeded")
     else:
         counts = f"{demo.locations} locations, {demo.staff} staff, {demo.students:,} students"
-        print(f"seeded {demo.name}: {counts}\nWhen `hallpass web` (or `hallpass run`) serves it:")
-        print(welcome(demo, f"http://{settings.host}:{settings.port}"))
+        address = f"http://{settings.host}:{settings.port}"
+        print(
+            f"seeded {demo.name}: {counts}\nWhen `hallpass run` (or `hallpass web`) serves it at {address}:"
+        )
+        print(welcome(demo, address))
     return 0
 
 

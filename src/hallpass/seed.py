@@ -399,16 +399,14 @@ async def describe_demo_school(runtime: Runtime) -> DemoSchool | None:
 
 
 def welcome(demo: DemoSchool | None, url: str) -> str:
-    """What the first run prints: where Hallpass answers, whom to sign in as, and where the
-    Student Portal and the kiosks are."""
+    """Whom to sign in as at `url`, and where the Student Portal and the kiosks are: what the
+    first run prints once the server answers, and `hallpass seed` after seeding."""
     if demo is None:
         return (
-            f"Hall Pass is running at {url}\n"
             f"Sign in with your staff email and password; a new, empty database is set up at {url}/setup.\n"
         )
     student = demo.sample_student
     return (
-        f"Hall Pass is running at {url}\n"
         f"Demo school: {demo.name} ({demo.locations} locations, {demo.staff} staff, "
         f"{demo.students:,} students)\n"
         f"Sign in at {url}/sign-in (every demo password is {DEMO_PASSWORD}):\n"
@@ -422,4 +420,4 @@ def welcome(demo: DemoSchool | None, url: str) -> str:
 
 
 def print_welcome(demo: DemoSchool | None, url: str) -> None:
-    print(f"\n{welcome(demo, url)}", flush=True)
+    print(f"\nHall Pass is running at {url}\n{welcome(demo, url)}", flush=True)

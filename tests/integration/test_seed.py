@@ -184,3 +184,17 @@ def test_an_unreachable_database_is_one_line_on_stderr(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("hallpass migrate: cannot use the database")
+
+
+def test_hallpass_seed_prints_whom_to_sign_in_as_and_where(fresh_database_url: str, tmp_path: Path) -> None:
+    result = hallpass("seed", fresh_database_url, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "an administrator: Mateo Walker, mateo.walker@lincoln.example.org" in [
+        line.strip() for line in lines
+    ]
+    assert f"Student Portal: http://127.0.0.1:8000/portal/{SCHOOL_ID}" in lines
+    assert any(
+        line.startswith("Kiosk: a teacher opens http://127.0.0.1:8000/hall-pass/kiosk") for line in lines
+    )
+    assert f"every demo password is {DEMO_PASSWORD}" in result.stdout
