@@ -68,6 +68,13 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "line.choose_student": "Choose the student.",
     "line.no_capacity": "{name} has no capacity, so it has no line.",
     "line.jump_reason": "Say why this student may go first.",
+    "line.jumped": "The student goes first in the line.",
+    "line.removed": "The student is out of the line.",
+    "portal.no_such_line": "There is no such line.",
+    "portal.choose_origin": "Choose the room you are leaving from.",
+    "portal.line_joined": "You are in the line. This page tells you when it is your turn.",
+    "portal.line_left": "You left the line.",
+    "portal.line_taken": "Your pass has started.",
     # Keep-apart groups (administrators).
     "keep_apart.too_few": "A keep-apart group needs at least two different students.",
     "keep_apart.removed": "This keep-apart group was removed.",

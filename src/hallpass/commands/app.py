@@ -9,7 +9,7 @@ from hallpass.commands.dismissal import DismissalCommands
 from hallpass.commands.emergency import EmergencyCommands
 from hallpass.commands.keep_apart import KeepApartCommands
 from hallpass.commands.kiosk import KioskCommands
-from hallpass.commands.lines import WaitLineCommands
+from hallpass.commands.kiosk_lines import KioskLineCommands
 from hallpass.commands.portal import PortalCommands
 from hallpass.commands.roster import RosterCommands
 from hallpass.commands.rules import RulesCommands
@@ -21,10 +21,10 @@ __all__ = ["Decided", "Hallpass", "Outcome", "OutcomeKind", "fingerprint", "pass
 
 
 class Hallpass(
+    KioskLineCommands,
     ApiTokenCommands,
     EmergencyCommands,
     KeepApartCommands,
-    WaitLineCommands,
     RulesCommands,
     SetUpCommands,
     SignInCommands,

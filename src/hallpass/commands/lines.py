@@ -204,14 +204,49 @@ class WaitLineCommands(CommandBase):
         place, line = await self._line_place(actor, location_id)
         return line_body(line, place, await self._line_names(line) if line else {})
 
+    async def school_lines(self, actor: Actor, line_ids: list[UUID]) -> list[dict[str, Any]]:
+        """The lines `line_ids` of the staff member's school that anyone waits in or holds."""
+        if not actor.is_staff:
+            raise Forbidden(say("auth.staff_may", action="see a line"))
+        found = await asyncio.gather(*(self.repository.find(line_id, WaitLine) for line_id in line_ids))
+        lines = [
+            x for x in found if x is not None and x.school_id == actor.school_id and (x.waiting or x.offers)
+        ]
+        places = await asyncio.gather(*(self.repository.find(x.location_id, Location) for x in lines))
+        return [
+            line_body(line, place, await self._line_names(line))
+            for line, place in zip(lines, places, strict=True)
+            if place is not None
+        ]
+
     async def _line_names(self, line: WaitLine) -> dict[UUID, str]:
         ids = [e["student_id"] for e in line.waiting] + list(line.offers)
         found = await asyncio.gather(*(self.repository.find(s, Student) for s in ids))
         return {s.id: s.full_name for s in found if s is not None}
 
-    async def my_lines(
-        self, actor: Actor, student_id: UUID, location_ids: list[UUID]
+    async def standings(
+        self, school_id: UUID, student_id: UUID, line_ids: list[UUID]
     ) -> list[dict[str, Any]]:
-        """Where `student_id` waits or is offered a slot, among `location_ids`."""
-        found = await asyncio.gather(*(self.repository.find(wait_line_id(p), WaitLine) for p in location_ids))
-        return [s for s in (standing(line, student_id) for line in found) if s is not None]
+        """Where `student_id` waits or is offered a slot, among the lines `line_ids`, each with
+        its place's name and id, and the room the student would leave from."""
+        found = await asyncio.gather(*(self.repository.find(line_id, WaitLine) for line_id in line_ids))
+        mine = [
+            (line, standing(line, student_id))
+            for line in found
+            if line is not None and line.school_id == school_id
+        ]
+        mine = [(line, stand) for line, stand in mine if stand is not None]
+        places = await asyncio.gather(*(self.repository.find(line.location_id, Location) for line, _ in mine))
+        return [
+            {**stand, "name": place.name, "origin_id": str(_origin(line, student_id))}
+            for (line, stand), place in zip(mine, places, strict=True)
+            if stand is not None and place is not None
+        ]
+
+
+def _origin(line: WaitLine, student_id: UUID) -> UUID | None:
+    offer = line.offer_for(student_id)
+    if offer is not None:
+        return UUID(str(offer["origin_id"]))
+    entry = next((e for e in line.waiting if e["student_id"] == student_id), None)
+    return UUID(str(entry["origin_id"])) if entry else None

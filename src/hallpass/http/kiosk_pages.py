@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,8 @@ from hallpass.aggregates.kiosks import Kiosk, KioskLocked
 from hallpass.commands import Outcome
 from hallpass.commands.base import settled
 from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass
-from hallpass.errors import DomainError, Invalid, StudentAlreadyOut, Unauthenticated
+from hallpass.commands.kiosk_lines import KioskLine
+from hallpass.errors import DestinationFull, DomainError, Invalid, StudentAlreadyOut, Unauthenticated
 from hallpass.http.auth import (
     KIOSK_COOKIE,
     KIOSK_SCOPE_KEY,
@@ -32,7 +34,7 @@ from hallpass.http.auth import (
     issue_kiosk_token,
     set_kiosk_cookie,
 )
-from hallpass.http.common import acting, form_key, query_search, runtime, visible
+from hallpass.http.common import acting, form_key, is_uuid, query_search, runtime, visible
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
 from hallpass.http.live import emergency_event, school_events
@@ -44,6 +46,8 @@ from hallpass.text import sentence
 KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
 KIOSK_PREFIXES = ("/kiosk/", "/api/v1/kiosk/", "/static/")
 IDLE_SECONDS = 30
+LINE_IDLE_SECONDS = 900
+"""A student's waiting screen stays up while they wait (the line's offer is live on it)."""
 
 
 class KioskLock:
@@ -223,6 +227,8 @@ async def _create_summary(
     error: str = "",
     status: int = 200,
     where: str | None = None,
+    *,
+    full: bool = False,
 ) -> Response:
     student = await _student(request, kiosk, student_raw)
     if student is None:
@@ -243,6 +249,7 @@ async def _create_summary(
         room=await room_name(request, kiosk),
         key=str(uuid4()),
         error=error,
+        full=full,
     )
 
 
@@ -288,7 +295,14 @@ async def create(request: Request) -> Response:
         student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
         where = str(e.details.get("destination_name") or "") if isinstance(e, StudentAlreadyOut) else None
         return await _create_summary(
-            request, kiosk, student_raw, destination_raw, sentence(e.message), status_for(e), where
+            request,
+            kiosk,
+            student_raw,
+            destination_raw,
+            sentence(e.message),
+            status_for(e),
+            where,
+            full=isinstance(e, DestinationFull),
         )
 
     return await _send(request, "create", send, again)
@@ -360,26 +374,130 @@ async def leave(request: Request) -> Response:
 
 
 async def events(request: Request) -> Response:
-    """Tells the kiosk's screen whether its school is in emergency mode: at once, then on each switch."""
+    """Tells the kiosk's screen whether its school is in emergency mode: at once, then on each
+    switch; on a student's waiting screen (`student_id` and `destination_id`), also `line` when
+    their place in the line changes."""
     found = await _kiosk(request)
     if isinstance(found, Response):
         return Response("kiosk mode is off", status_code=401)
-    _, kiosk = found
+    actor, kiosk = found
     view = EmergencyView(runtime(request).pool)
     was_on = [False]
+    waiting = _line_query(request)
+    # What the waiting screen showed (`shown`), so a change made before this stream began is told.
+    seen: list[str] = [request.query_params.get("shown", "")[:40]]
+
+    async def standing() -> str:
+        if waiting is None:
+            return ""
+        try:
+            return _shown(await runtime(request).app.kiosk_standing(actor, waiting))
+        except DomainError:
+            return ""
 
     async def greeting() -> bytes:
         was_on[0] = await view.on(kiosk.school_id)
-        return emergency_event(was_on[0])
+        told = emergency_event(was_on[0])
+        now = await standing()
+        if waiting is not None and now != seen[0]:
+            seen[0] = now
+            told += b"event: line\ndata: {}\n\n"
+        return told
 
     async def switched() -> bytes | None:
+        told = b""
         on = await view.on(kiosk.school_id)
-        if on == was_on[0]:
-            return None
-        was_on[0] = on
-        return emergency_event(on)
+        if on != was_on[0]:
+            was_on[0] = on
+            told += emergency_event(on)
+        now = await standing()
+        if now != seen[0]:
+            seen[0] = now
+            told += b"event: line\ndata: {}\n\n"
+        return told or None
 
     return school_events(request, str(kiosk.school_id), switched, greeting)
+
+
+def _shown(standing: dict[str, Any] | None) -> str:
+    """A student's place in a line in a word: "offered", their number, or "out"."""
+    if standing is None:
+        return "out"
+    return "offered" if standing["offered_until"] else str(standing["position"])
+
+
+def _line_query(request: Request) -> KioskLine | None:
+    student, destination = (
+        request.query_params.get("student_id", ""),
+        request.query_params.get("destination_id", ""),
+    )
+    if not (is_uuid(student) and is_uuid(destination)):
+        return None
+    return KioskLine(student_id=UUID(student), destination_id=UUID(destination))
+
+
+async def line_page(request: Request) -> Response:
+    """A student's place in a line at the kiosk, live: their number, or their turn with Go now."""
+    found = await _kiosk(request)
+    if isinstance(found, Response):
+        return found
+    actor, kiosk = found
+    waiting = _line_query(request)
+    student = await _student(request, kiosk, str(waiting.student_id)) if waiting else None
+    places = {str(p["id"]): p for p in await destinations(request, kiosk)}
+    place = places.get(str(waiting.destination_id)) if waiting else None
+    if waiting is None or student is None or place is None:
+        return RedirectResponse("/kiosk", status_code=303)
+    standing = await runtime(request).app.kiosk_standing(actor, waiting)
+    until = (
+        datetime.fromisoformat(standing["offered_until"]) if standing and standing["offered_until"] else None
+    )
+    return _render(
+        request,
+        "line.html",
+        idle_seconds=LINE_IDLE_SECONDS,
+        student=student,
+        destination=place,
+        standing=standing,
+        shown=_shown(standing),
+        until=until,
+        key=str(uuid4()),
+        tz=await _school_tz(request, kiosk),
+    )
+
+
+async def line_action(request: Request) -> Response:
+    """Join or leave a line at the kiosk; then the waiting screen (or the start, once left)."""
+    form = await request.form()
+    found = await _kiosk(request, str(form.get("csrf", "")))
+    if isinstance(found, Response):
+        return found
+    actor, kiosk = found
+    action = request.path_params["action"]
+    student_raw, destination_raw = str(form.get("student_id", "")), str(form.get("destination_id", ""))
+    try:
+        command = KioskLine(
+            student_id=_uuid(student_raw, "choose who you are"),
+            destination_id=_uuid(destination_raw, "choose where you are going"),
+        )
+        app = runtime(request).app
+        if action == "join":
+            outcome = await app.kiosk_join_line(acting(request, actor, form_key(form, "key")), command)
+        elif action == "leave":
+            outcome = await app.kiosk_leave_line(acting(request, actor), command)
+        else:
+            raise Invalid("no such action")
+    except DomainError as e:
+        return await _create_summary(
+            request, kiosk, student_raw, destination_raw, sentence(e.message), status_for(e)
+        )
+    headers = await visible(request, outcome.notification_id)
+    target = (
+        "/kiosk"
+        if action == "leave"
+        else f"/kiosk/line?{urlencode({'student_id': student_raw, 'destination_id': destination_raw})}"
+    )
+    return RedirectResponse(target, status_code=303, headers=headers)
 
 
 def _uuid(raw: str, message: str) -> UUID:
@@ -400,4 +518,6 @@ routes = [
     Route("/kiosk/complete/summary", complete_summary, methods=["GET"]),
     Route("/kiosk/exit", leave, methods=["GET", "POST"]),
     Route("/kiosk/events", events, methods=["GET"]),
+    Route("/kiosk/line", line_page, methods=["GET"]),
+    Route("/kiosk/line/{action}", line_action, methods=["POST"]),
 ]

@@ -40,6 +40,7 @@ from hallpass.http.common import (
     visible_on_page,
 )
 from hallpass.http.errors import status_for
+from hallpass.http.lines_pages import school_lines
 from hallpass.http.passes_api import filters_from, pass_json
 from hallpass.messages import count as count_of
 from hallpass.messages import say
@@ -157,6 +158,7 @@ async def dashboard(request: Request) -> Response:
             "flash": request.session.pop("flash", ""),
             "emergency": await EmergencyView(rt.pool).on(actor.school_id),
             "period": await _period(request, actor),
+            "lines": await school_lines(request, actor),
         },
     )
 

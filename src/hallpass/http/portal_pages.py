@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -13,9 +14,10 @@ from starlette.routing import Route
 
 from hallpass.acting import Actor
 from hallpass.commands.base import settled
+from hallpass.commands.lines import JoinLine, LeaveLine
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
-from hallpass.errors import DomainError, Invalid, StudentAlreadyOut, Unauthenticated
+from hallpass.errors import DestinationFull, DomainError, Invalid, StudentAlreadyOut, Unauthenticated
 from hallpass.http.auth import (
     cookie_secure,
     csrf_ok,
@@ -31,6 +33,7 @@ from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, port
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.messages import say
 from hallpass.projections.emergency import EmergencyView
+from hallpass.projections.wait_lines import WaitLinesView
 from hallpass.text import sentence
 
 SCHOOL_COOKIE = "hallpass_portal_school"
@@ -172,6 +175,7 @@ async def home(request: Request) -> Response:
     context = {
         "actor": actor,
         "current": await _current(request, actor),
+        "lines": await _lines(request, actor),
         "flash": request.session.pop("portal_flash", ""),
         "tz": await _tz(request, actor),
         "emergency": await EmergencyView(runtime(request).pool).on(actor.school_id),
@@ -185,6 +189,7 @@ async def current_fragment(request: Request) -> Response:
         return Response("signed out", status_code=401)
     context = {
         "current": await _current(request, actor),
+        "lines": await _lines(request, actor),
         "tz": await _tz(request, actor),
     }
     return _render(request, "_current.html", context)
@@ -231,6 +236,7 @@ async def create_page(request: Request) -> Response:
             status = status_for(e)
         except DomainError as e:
             context["error"], status = sentence(e.message), status_for(e)
+            context["join_line"] = isinstance(e, DestinationFull)
         else:
             headers = await visible_on_page(request, outcome.notification_id, "portal_flash")
             return RedirectResponse("/portal/home", status_code=303, headers=headers)
@@ -266,6 +272,52 @@ async def act(request: Request) -> Response:
     return RedirectResponse("/portal/home", status_code=303, headers=headers)
 
 
+async def _lines(request: Request, actor: Actor) -> list[dict[str, Any]]:
+    """The lines the student waits in, and any slot offered to them: nothing about anyone else."""
+    assert actor.id is not None
+    line_ids = await WaitLinesView(runtime(request).pool).line_ids(actor.school_id)
+    found = await runtime(request).app.standings(actor.school_id, actor.id, line_ids)
+    for line in found:
+        until = line["offered_until"]
+        line["offered_until_at"] = datetime.fromisoformat(until) if until else None
+    return found
+
+
+async def line_action(request: Request) -> Response:
+    """Join a full place's line, leave it, or take the slot it offers (Create Pass from the line)."""
+    form = await request.form()
+    actor = _student(request, form)
+    if isinstance(actor, Response):
+        return actor
+    action = request.path_params["action"]
+    destination, origin = str(form.get("destination_id", "")), str(form.get("origin_id", ""))
+    app = runtime(request).app
+    try:
+        if not is_uuid(destination) or action not in ("join", "leave", "accept"):
+            raise Invalid(say("portal.no_such_line"))
+        place = UUID(destination)
+        if action == "leave":
+            outcome = await app.leave_line(acting(request, actor), place, LeaveLine())
+            done = say("portal.line_left")
+        else:
+            if not is_uuid(origin):
+                raise Invalid(say("portal.choose_origin"), field="origin_id")
+            if action == "join":
+                joined = JoinLine(origin_id=UUID(origin))
+                outcome = await app.join_line(acting(request, actor, form_key(form, "key")), place, joined)
+                done = say("portal.line_joined")
+            else:
+                asked = RequestPortalPass(origin_id=UUID(origin), destination_id=place)
+                outcome = settled(await app.request_portal_pass(acting(request, actor), asked))
+                done = say("portal.line_taken")
+    except DomainError as e:
+        request.session["portal_flash"] = sentence(e.message)
+        return RedirectResponse("/portal/home", status_code=303)
+    request.session["portal_flash"] = done
+    headers = await visible_on_page(request, outcome.notification_id, "portal_flash")
+    return RedirectResponse("/portal/home", status_code=303, headers=headers)
+
+
 async def passes_page(request: Request) -> Response:
     actor = _student(request)
     if isinstance(actor, Response):
@@ -282,7 +334,8 @@ async def events(request: Request) -> Response:
 
     async def signature() -> tuple[Any, ...]:
         current = await _current(request, actor)
-        return (current["id"], current["status"], current["returned_at"]) if current else ()
+        lines = tuple((line["location_id"], line["position"]) for line in await _lines(request, actor))
+        return ((current["id"], current["status"], current["returned_at"]) if current else (), lines)
 
     last = [await signature()]
     emergency = EmergencyView(runtime(request).pool)
@@ -325,5 +378,6 @@ routes = [
     Route("/portal/events", events, methods=["GET"]),
     Route("/portal/sign-out", sign_out, methods=["POST"]),
     Route("/portal/passes/{pass_id}/{action}", act, methods=["POST"]),
+    Route("/portal/lines/{action}", line_action, methods=["POST"]),
     Route("/portal/{school_id:uuid}", sign_in_page, methods=["GET", "POST"]),
 ]

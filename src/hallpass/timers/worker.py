@@ -45,4 +45,5 @@ class TimerWorker:
 
     async def expire_offers(self, line_id: UUID) -> int:
         app = await self.app()
-        return await app.expire_offers(line_id, now=datetime.now(UTC))
+        lapsed: int = await app.expire_offers(line_id, now=datetime.now(UTC))
+        return lapsed

@@ -41,6 +41,7 @@
         restore(kept);
         body.setAttribute("aria-busy", "false");
         refreshAlerts();
+        refreshLines();
         var counted = body.querySelector("template[data-total]");
         if (counted) { shown(counted.dataset); }
       })
@@ -138,6 +139,15 @@
     fetch("/hall-pass/alerts", {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) { box.innerHTML = html; tick(); })
+      .catch(function () { /* kept until the next refresh */ });
+  }
+
+  function refreshLines() {
+    var box = document.getElementById("lines");
+    if (!box) { return; }
+    fetch("/hall-pass/lines", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { box.innerHTML = html; })
       .catch(function () { /* kept until the next refresh */ });
   }
 

@@ -27,8 +27,14 @@
   "use strict";
   var banner = document.getElementById("emergency-banner");
   if (!banner || !window.EventSource) { return; }
+  // A student's waiting screen follows their place in the line: the server says when it changed.
+  var line = document.getElementById("kiosk-line");
+  var query = line ? "?student_id=" + encodeURIComponent(line.dataset.student) +
+    "&destination_id=" + encodeURIComponent(line.dataset.destination) +
+    "&shown=" + encodeURIComponent(line.dataset.shown) : "";
   function listen() {
-    var source = new EventSource("/kiosk/events");
+    var source = new EventSource("/kiosk/events" + query);
+    source.addEventListener("line", function () { window.location.reload(); });
     source.addEventListener("emergency", function (event) {
       try { banner.hidden = !JSON.parse(event.data).on; } catch (e) { /* the next event says again */ }
     });

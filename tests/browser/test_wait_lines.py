@@ -1,0 +1,151 @@
+"""Wait lines and keep-apart groups in headless Chromium: a student at a kiosk and in the portal
+joins the line of a full place and sees their turn come live, and takes it; the dashboard shows
+the line live; a keep-apart refusal says nothing about the other student."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import expect
+
+from hallpass.acting import Acting
+from hallpass.aggregates.keep_apart import NEUTRAL
+from hallpass.commands.keep_apart import KeepApartFields
+from hallpass.commands.lines import JoinLine
+from hallpass.commands.messages import CompletePass
+from support.api_client import ApiClient
+from support.browser import TABLET, Screens
+from support.kiosk_client import set_up_kiosk
+from support.portal import PortalSchool, make_portal_school
+from support.school import send_out
+from support.server import LiveServer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def portal(server: LiveServer) -> PortalSchool:
+    return await make_portal_school(server.runtime, label="BrowserLines", needs_approval=False, students=8)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def fill_restroom(server: LiveServer, portal: PortalSchool, students: list[UUID]) -> list[UUID]:
+    return await send_out(server.runtime, portal.school, "Restroom", students, now())
+
+
+async def complete(server: LiveServer, portal: PortalSchool, pass_id: UUID) -> None:
+    await server.runtime.app.complete_pass(Acting(portal.school.teacher(), now()), pass_id, CompletePass())
+
+
+async def test_the_portal_joins_the_line_sees_its_turn_live_and_takes_it(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    out = await fill_restroom(server, portal, school.students[:2])
+    page = await screens.student(portal.id, school.students[2])
+    await page.get_by_role("link", name="Create Pass").click()
+    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
+    await page.get_by_label("Going To").select_option(str(school.rooms["Restroom"]))
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await expect(page.locator("#create-error")).to_contain_text("Restroom is full")
+    await page.get_by_role("button", name="Join the line").click()
+    await expect(page.locator(".line-waiting")).to_contain_text("number 1 in line for Restroom")
+
+    dashboard = await screens.staff(school.emails["Ada"])
+    await expect(dashboard.locator("#lines")).to_contain_text(school.student_names[school.students[2]])
+    await dashboard.evaluate("window.__sameDocument = true")
+    await page.evaluate("window.__sameDocument = true")
+
+    await complete(server, portal, out[0])
+    await expect(page.locator(".line-offer")).to_contain_text("It is your turn for Restroom")
+    await expect(dashboard.locator("#lines")).to_contain_text("offered a place until")
+    assert await page.evaluate("window.__sameDocument === true")
+    assert await dashboard.evaluate("window.__sameDocument === true")
+
+    await page.get_by_role("button", name="Go now").click()
+    await expect(page.get_by_role("status")).to_contain_text("Your pass has started")
+    await expect(page.locator(".current")).to_contain_text("Restroom")
+    await expect(dashboard.locator("#lines")).not_to_contain_text("offered a place")
+    await complete(server, portal, out[1])
+
+
+async def test_the_kiosk_joins_the_line_and_its_screen_shows_the_turn_live(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    async with ApiClient.session(server.url, school.emails["Ada"]) as teacher:
+        made = await set_up_kiosk(teacher, school.rooms["Room 101"], [school.rooms["Restroom"]])
+    assert made.status_code == 201, made.text
+    page = await screens.kiosk(made.json()["token"], TABLET)
+    out = await fill_restroom(server, portal, school.students[3:5])
+    name = school.student_names[school.students[5]]
+    await page.goto(screens.url(f"/kiosk/create?q={name}"))
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_label("Restroom").check()
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_role("button", name="Create Pass").click()
+    await expect(page.get_by_role("alert").filter(has_text="full")).to_be_visible()
+    await page.get_by_role("button", name="Join the line").click()
+    await expect(page).to_have_url(re.compile(r"/kiosk/line\?"))
+    await expect(page.locator(".line-waiting")).to_contain_text("number 1 in line for Restroom")
+
+    await complete(server, portal, out[0])
+    await expect(page.locator(".line-offer")).to_contain_text("Restroom is held")
+    await page.get_by_role("button", name="Go now").click()
+    await expect(page.locator("body")).to_contain_text("Restroom")
+    line = await server.runtime.app.wait_line(school.teacher(), school.rooms["Restroom"])
+    assert line["offers"] == [] and line["waiting"] == []
+    await complete(server, portal, out[1])
+
+
+async def test_a_keep_apart_refusal_in_the_portal_names_no_one(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    first, second = school.students[6], school.students[7]
+    await server.runtime.app.form_keep_apart(
+        Acting(school.admin(), now()),
+        school.id,
+        KeepApartFields(name="Pair", student_ids=[first, second], reason="private words"),
+    )
+    await send_out(server.runtime, school, "Library", [first], now())
+    page = await screens.student(portal.id, second)
+    await page.get_by_role("link", name="Create Pass").click()
+    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
+    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
+    await page.get_by_role("button", name="Create", exact=True).click()
+    error = page.locator("#create-error")
+    await expect(error).to_have_text(NEUTRAL)
+    body = await page.content()
+    for secret in (school.student_names[first], "private words", "Pair"):
+        assert secret not in body
+
+
+async def test_a_line_is_joined_through_the_command_and_shown_on_the_dashboard(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    """Staff see who waits, in order, and let one go first with a reason."""
+    school = portal.school
+    out = await fill_restroom(server, portal, school.students[0:2])
+    dashboard = await screens.staff(school.emails["Ada"])
+    for who in school.students[2:4]:
+        await server.runtime.app.join_line(
+            Acting(school.teacher(), now()),
+            school.rooms["Restroom"],
+            JoinLine(origin_id=school.rooms["Room 101"], student_id=who),
+        )
+    waiting = dashboard.locator("#lines .line-waiting li")
+    await expect(waiting).to_have_count(2)
+    last = school.student_names[school.students[3]]
+    await dashboard.get_by_label(f"Why {last} may go first").fill("nurse said so")
+    await waiting.nth(1).get_by_role("button", name="Let go first").click()
+    await expect(dashboard.locator("#lines .line-waiting li").first).to_contain_text(last)
+    for pass_id in out:
+        await complete(server, portal, pass_id)
