@@ -49,7 +49,11 @@ async def test_a_refusal_names_the_rule_and_no_one_and_administrators_see_the_en
     refused = await own_teacher.create_passes(room, library, [s[1]])
     assert refused.status_code == 409, refused.text
     error = refused.json()["error"]
-    assert error == {"code": "keep_apart", "message": NEUTRAL, "details": {"rule": "keep_apart"}}
+    assert error == {
+        "code": "keep_apart",
+        "message": NEUTRAL,
+        "details": {"rule": "keep_apart", "overridable": True},
+    }
     for secret in (str(s[0]), own_school.student_names[s[0]], "private reason 7731", "Group"):
         assert secret not in refused.text
 
@@ -59,6 +63,23 @@ async def test_a_refusal_names_the_rule_and_no_one_and_administrators_see_the_en
     (encounter,) = [e for e in listed["encounters"] if e["group_id"] == group["id"]]
     assert encounter["student"]["id"] == str(s[1]) and encounter["out"][0]["id"] == str(s[0])
     assert encounter["destination"]["name"] == "Library" and encounter["source"] == "staff"
+
+    # A member of staff overrides with a reason: the pass records it.
+    body = {
+        "origin_id": str(room),
+        "destination_id": str(own_school.rooms["Nurse"]),
+        "student_ids": [str(s[1])],
+        "override": {"reason": "sent by the principal"},
+    }
+    overridden = await own_teacher.http.post(
+        "/api/v1/passes", json=body, headers={"Idempotency-Key": str(uuid4())}
+    )
+    assert overridden.status_code == 201, overridden.text
+    made = overridden.json()["passes"][0]
+    assert made["overridden"] == ["keep_apart"]
+    shown = (await own_teacher.http.get(f"/api/v1/passes/{made['id']}")).json()["pass"]
+    assert "keep_apart" in str(shown.get("override"))
+    assert (await own_teacher.complete(made["id"])).status_code == 200
 
     # A teacher may not read or change the groups.
     assert (await own_teacher.http.get(path(own_school))).status_code == 403

@@ -13,12 +13,12 @@ import pytest
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.keep_apart import NEUTRAL, KeepApart
-from hallpass.aggregates.passes import Status
+from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands.base import Outcome
 from hallpass.commands.keep_apart import KeepApartFields
-from hallpass.commands.messages import CompletePass, CreatePasses
+from hallpass.commands.messages import CompletePass, CreatePasses, Override
 from hallpass.commands.portal import ChangePortalSettings, DecideRequest, RequestPortalPass
 from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, Invalid, NotFound
@@ -53,7 +53,7 @@ def refused_by_keep_apart(outcome: Outcome) -> bool:
     return (
         isinstance(refusal, KeepApart)
         and refusal.message == NEUTRAL
-        and refusal.details == {"rule": "keep_apart"}
+        and refusal.details == {"rule": "keep_apart", "overridable": refusal.details["overridable"]}
     )
 
 
@@ -240,3 +240,45 @@ async def test_another_school_bad_members_and_teachers_are_refused(
         await runtime.app.remove_keep_apart(admin, theirs)
     with pytest.raises(NotFound):
         await runtime.app.keep_apart_listing(admin, other.id)
+
+
+async def test_staff_override_with_a_reason_is_recorded_on_the_pass(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    s = school.students
+    group = await form(runtime, school, [s[0], s[1]])
+    await send_out(runtime, school, "Library", [s[0]], NOW)
+    room, nurse = school.rooms["Room 101"], school.rooms["Nurse"]
+    plain = await runtime.app.create_passes(
+        Acting(school.teacher(), NOW), CreatePasses(origin_id=room, destination_id=nurse, student_ids=[s[1]])
+    )
+    assert refused_by_keep_apart(plain) and plain.refusal is not None
+    assert plain.refusal.details["overridable"] is True
+    overridden = await runtime.app.create_passes(
+        Acting(school.teacher(), NOW),
+        CreatePasses(
+            origin_id=room,
+            destination_id=nurse,
+            student_ids=[s[1], s[2]],
+            override=Override(reason="the nurse asked for both"),
+        ),
+    )
+    assert overridden.refusal is None
+    by_student = {p["student"]["id"]: p for p in overridden.body["passes"]}
+    assert by_student[str(s[1])]["overridden"] == ["keep_apart"]
+    assert by_student[str(s[2])]["overridden"] == []
+    hall_pass = await runtime.app.repository.find(UUID(by_student[str(s[1])]["id"]), Pass)
+    assert hall_pass is not None
+    (rules, reason, actor_id) = hall_pass.overrides[0]
+    assert (rules, reason, actor_id) == (("keep_apart",), "the nurse asked for both", school.teachers["Ada"])
+    listing = await runtime.app.keep_apart_listing(Acting(school.admin(), NOW), school.id)
+    (only,) = [e for e in listing["encounters"] if e["group_id"] == str(group)]
+    assert only["student"]["id"] == str(s[1])  # the refusal before the override, not the override
+
+    with pytest.raises(Forbidden):
+        await runtime.app.create_passes(
+            Acting(Actor("kiosk", room, school.id, None, "Kiosk"), NOW),
+            CreatePasses(
+                origin_id=room, destination_id=nurse, student_ids=[s[3]], override=Override(reason="x")
+            ),
+        )

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting
-from hallpass.aggregates.keep_apart import KeepApart, KeepApartGroup, KeepApartIndex, keep_apart_index_id
+from hallpass.aggregates.keep_apart import (
+    NEUTRAL,
+    KeepApart,
+    KeepApartGroup,
+    KeepApartIndex,
+    keep_apart_index_id,
+)
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.students import Student
@@ -27,6 +34,7 @@ from hallpass.commands.messages import Command
 from hallpass.commands.repository import Repository
 from hallpass.errors import NotFound
 from hallpass.messages import say
+from hallpass.policies import Refusal
 
 
 class KeepApartFields(Command, frozen=True):
@@ -47,23 +55,46 @@ def is_out(hall_pass: Pass | None) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Apart:
+    """What the keep-apart groups say of students about to leave."""
+
+    changed: list[Aggregate]
+    """The groups told of each member's pass, to append with it."""
+    refusal: Decided | None = None
+    """Refused: the encounter is recorded on the group (`changed` of the refusal)."""
+    overridden: dict[UUID, list[UUID]] = field(default_factory=dict)
+    """With an override: each student let out although a member of these groups was out."""
+
+    def refusal_for(self, student_id: UUID) -> Refusal | None:
+        """The rule staff overrode for `student_id`, as the shared override records it."""
+        groups = self.overridden.get(student_id)
+        if not groups:
+            return None
+        return Refusal("keep_apart", NEUTRAL, NEUTRAL, {"group_ids": [str(g) for g in groups]})
+
+
 async def guard_keep_apart(
     repository: Repository,
     acting: Acting,
     leaving: Sequence[tuple[Student, UUID]],
     destination_id: UUID,
     source: str,
-) -> list[Aggregate] | Decided:
+    *,
+    overriding: bool = False,
+) -> Apart:
     """The groups of the students `leaving` (each with the pass they leave on), each told of
     the member's pass; or, when a member of one of them is out, a refusal naming no one, with
-    the prevented encounter recorded on that group.
+    the prevented encounter recorded on that group. `overriding` (staff gave an override
+    reason): nobody is refused, and `Apart.overridden` says who met whom's group, for the
+    override the pass records (docs/decisions/088).
 
     Every member of each group is read in one round trip, then their open passes in one more;
     a student in no group costs nothing.
     """
     wanted = list(dict.fromkeys(g for student, _ in leaving for g in student.keep_apart_groups))
     if not wanted:
-        return []
+        return Apart([])
     found = await asyncio.gather(*(repository.find(g, KeepApartGroup) for g in wanted))
     groups = {g.id: g for g in found if g is not None and g.active and g.school_id == acting.school_id}
     others = list(
@@ -79,15 +110,18 @@ async def guard_keep_apart(
     holding = [m for m in members if m is not None and m.open_pass_id is not None]
     passes = await asyncio.gather(*(repository.find(m.open_pass_id, Pass) for m in holding if m.open_pass_id))
     out = {m.id for m, p in zip(holding, passes, strict=True) if is_out(p)}
+    met: dict[UUID, list[UUID]] = {}
     prevented: list[Aggregate] = []
     for student, _ in leaving:
         for group_id in student.keep_apart_groups:
             group = groups.get(group_id)
-            met = [m for m in group.others(student.id) if m in out] if group else []
-            if group is not None and met:
+            if group is None or not [m for m in group.others(student.id) if m in out]:
+                continue
+            met.setdefault(student.id, []).append(group.id)
+            if not overriding:
                 group.prevent(
                     student_id=student.id,
-                    out_ids=met,
+                    out_ids=[m for m in group.others(student.id) if m in out],
                     destination_id=destination_id,
                     source=source,
                     now=acting.now,
@@ -95,14 +129,15 @@ async def guard_keep_apart(
                 )
                 prevented.append(group)
     if prevented:
-        return refused(KeepApart(), list({id(g): g for g in prevented}.values()))
+        refusal = KeepApart(overridable=acting.actor.is_staff)
+        return Apart([], refused(refusal, list({id(g): g for g in prevented}.values())))
     changed: list[Aggregate] = []
     for student, pass_id in leaving:
         for group_id in student.keep_apart_groups:
             if group_id in groups:
                 groups[group_id].member_left(student_id=student.id, pass_id=pass_id, now=acting.now)
                 changed.append(groups[group_id])
-    return list({id(g): g for g in changed}.values())
+    return Apart(list({id(g): g for g in changed}.values()), overridden=met)
 
 
 def group_body(group: KeepApartGroup, names: dict[UUID, str]) -> dict[str, Any]:

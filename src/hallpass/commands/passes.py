@@ -82,10 +82,14 @@ class PassCommands(CommandBase):
             changed += [hall_pass, student, *admit(destination, line, student.id, pass_id, acting)]
             leaving.append((student, pass_id))
             summaries.append(pass_summary(hall_pass, student, origin, destination))
-        apart = await guard_keep_apart(self.repository, acting, leaving, destination.id, source.value)
-        if isinstance(apart, Decided):
-            return apart
-        changed += apart
+        apart = await guard_keep_apart(
+            self.repository, acting, leaving, destination.id, source.value, overriding=reason is not None
+        )
+        if apart.refusal is not None:
+            return apart.refusal
+        changed += apart.changed
+        passes = {p.id: p for p in changed if isinstance(p, Pass)}
+        refused += [(passes[pid], r) for s, pid in leaving if (r := apart.refusal_for(s.id)) is not None]
         settle([(p.student_id, r) for p, r in refused], reason, acting.actor)
         overridden = record_overrides(refused, reason or "", acting)
         for summary in summaries:

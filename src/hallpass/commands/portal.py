@@ -153,9 +153,9 @@ class PortalCommands(PassCommands):
             apart = await guard_keep_apart(
                 self.repository, acting, [(student, pass_id)], destination.id, Source.PORTAL.value
             )
-            if isinstance(apart, Decided):
-                return apart
-            changed = [hall_pass, student, *taken, *apart]
+            if apart.refusal is not None:
+                return apart.refusal
+            changed = [hall_pass, student, *taken, *apart.changed]
             if destination.counts_occupants:
                 changed.append(destination)
         summary = pass_summary(hall_pass, student, origin, destination)
@@ -180,9 +180,9 @@ class PortalCommands(PassCommands):
             apart = await guard_keep_apart(
                 self.repository, acting, [(student, hall_pass.id)], destination.id, Source.PORTAL.value
             )
-            if isinstance(apart, Decided):
-                return apart
-            changed += apart
+            if apart.refusal is not None:
+                return apart.refusal
+            changed += apart.changed
         return done({"pass": await self._decided(hall_pass)}, changed)
 
     @handler()

@@ -152,10 +152,10 @@ class ScheduleCommands(CommandBase):
         apart = await guard_keep_apart(
             self.repository, by, [(student, hall_pass.id)], destination.id, hall_pass.source.value
         )
-        if isinstance(apart, Decided):
-            return [*_cancelled(hall_pass, now, "keep_apart", NEUTRAL), *apart.changed]
+        if apart.refusal is not None:
+            return [*_cancelled(hall_pass, now, "keep_apart", NEUTRAL), *apart.refusal.changed]
         hall_pass.activate(now=now)
-        changed: list[Aggregate] = [hall_pass, student, *taken, *apart]
+        changed: list[Aggregate] = [hall_pass, student, *taken, *apart.changed]
         if destination.counts_occupants:
             changed.append(destination)
         return changed
