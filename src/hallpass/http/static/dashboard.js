@@ -142,9 +142,10 @@
       .catch(function () { /* kept until the next refresh */ });
   }
 
+  // The wait lines; not while someone is typing a reason in them (the next change redraws them).
   function refreshLines() {
     var box = document.getElementById("lines");
-    if (!box) { return; }
+    if (!box || box.contains(document.activeElement)) { return; }
     fetch("/hall-pass/lines", {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) { box.innerHTML = html; })
