@@ -71,7 +71,6 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "line.jumped": "The student goes first in the line.",
     "line.removed": "The student is out of the line.",
     "portal.no_such_line": "There is no such line.",
-    "portal.choose_origin": "Choose the room you are leaving from.",
     "portal.line_joined": "You are in the line. This page tells you when it is your turn.",
     "portal.line_left": "You left the line.",
     "portal.line_taken": "Your pass has started.",
