@@ -138,3 +138,28 @@ async def test_the_tail_beats_while_idle_and_refuses_a_bad_last_event_id(
         headers = {**bearer(secret), "Accept": "text/event-stream", "Last-Event-ID": "c1.forged"}
         refused = await http.get(STREAM, headers=headers)
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_revoking_the_token_ends_its_live_tail(
+    server: LiveServer, admin: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_api, "HEARTBEAT_SECONDS", 0.05)
+    token_id, secret = await issue(admin.http, rate_per_minute=100_000)
+    _, head = await read_all(admin.http, secret)
+    headers = {**bearer(secret), "Accept": "text/event-stream", "Last-Event-ID": head}
+    beats = 0
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+        http.stream("GET", STREAM, headers=headers) as response,
+    ):
+        assert response.status_code == 200
+        async for line in response.aiter_lines():  # ends only when the server ends the stream
+            if line.startswith(": heartbeat"):
+                beats += 1
+                if beats == 1:
+                    revoked = await admin.http.post(f"/api/v1/admin/tokens/{token_id}/revoke")
+                    assert revoked.status_code == 200, revoked.text
+    assert beats >= 1
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        assert (await http.get(STREAM, headers=headers)).status_code == 401
