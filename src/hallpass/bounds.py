@@ -181,7 +181,7 @@ def moment(
 ) -> datetime:
     """An instant with an offset, within [now - past, now + future], in UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid(f"{field} needs a time zone offset, e.g. 2025-03-01T10:00:00-06:00", field=field)
+        raise Invalid(say("http.offset_example", field=field), field=field)
     # Comparing aware datetimes never overflows; converting one near year 1 or 9999 may.
     _within(value, now, past, future, field=field, centre="now")
     return value.astimezone(UTC)
@@ -190,9 +190,9 @@ def moment(
 def filter_moment(value: datetime, *, field: str) -> datetime:
     """A bound of a filter over the history, with an offset, within this century, in UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Invalid(f"{field} needs a time zone offset", field=field)
+        raise Invalid(say("http.offset", field=field), field=field)
     if not QUERY_EARLIEST <= value <= QUERY_LATEST:
-        raise Invalid(f"{field} must be between 2000-01-01 and 2100-12-31", field=field)
+        raise Invalid(say("http.years", field=field), field=field)
     return value.astimezone(UTC)
 
 
@@ -214,13 +214,14 @@ def _within(
     """`value` lies in [around - past, around + future] (`around` is now, or today)."""
     if not around - past <= value <= around + future:
         raise Invalid(
-            f"{field} must be within {_span(past)} before and {_span(future)} after {centre}", field=field
+            say("http.within", field=field, past=_span(past), future=_span(future), centre=centre),
+            field=field,
         )
 
 
 def time_of_day(value: time, *, field: str) -> time:
     if value.tzinfo is not None:
-        raise Invalid(f"{field} must be a local time of day without an offset, e.g. 10:00:00", field=field)
+        raise Invalid(say("http.local_time", field=field), field=field)
     return value.replace(fold=0) if value.fold else value
 
 

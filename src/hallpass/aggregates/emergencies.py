@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
 from hallpass.errors import Conflict
+from hallpass.messages import say
 
 
 class EmergencyInProgress(Conflict):
@@ -119,4 +120,4 @@ class Emergency(Aggregate):
 
     def refuse_passes(self) -> None:
         if self.on:
-            raise EmergencyInProgress("the school is in emergency mode: no passes until it ends")
+            raise EmergencyInProgress(say("emergency.on"))

@@ -13,6 +13,7 @@ import orjson
 
 from hallpass.acting import Actor
 from hallpass.errors import Forbidden
+from hallpass.messages import say
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit_views (
@@ -34,7 +35,7 @@ AUDITORS = ("compliance", "admin", "district_admin")
 def require_auditor(actor: Actor) -> None:
     """Compliance officers and administrators read the audit; anyone else is refused (403)."""
     if not actor.has_role(*AUDITORS):
-        raise Forbidden("only a compliance officer or an administrator may read the audit")
+        raise Forbidden(say("audit.only"))
 
 
 @dataclass(frozen=True)

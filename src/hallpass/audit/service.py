@@ -15,6 +15,7 @@ from hallpass.audit.history import AuditEvent, AuditLog, HistoryFilter, Subject
 from hallpass.audit.moment import OutOfRoom, hallway_at
 from hallpass.bootstrap import Runtime
 from hallpass.errors import NotFound
+from hallpass.messages import say
 
 HISTORY_COLUMNS = (
     "notification_id",
@@ -100,14 +101,14 @@ class Audit:
         school were not there)."""
         require_auditor(actor)
         if not await self.may_audit(actor, school_id):
-            raise NotFound(f"school {school_id} not found", id=str(school_id))
+            raise NotFound(say("http.school_not_found", id=school_id), id=str(school_id))
         return ZoneInfo(await self.log.school_timezone(school_id))
 
     async def subject(self, actor: Actor, kind: str, subject_id: UUID) -> tuple[Subject, ZoneInfo]:
         require_auditor(actor)
         subject = await self.log.subject(kind, subject_id)
         if subject is None or not await self.may_audit(actor, subject.school_id):
-            raise NotFound(f"{kind} {subject_id} not found", id=str(subject_id))
+            raise NotFound(say("http.record_not_found", what=kind, id=subject_id), id=str(subject_id))
         return subject, ZoneInfo(await self.log.school_timezone(subject.school_id))
 
     async def history(

@@ -42,6 +42,7 @@ from hallpass.commands.base import Decided, Outcome, created, done, handler
 from hallpass.commands.directory import DirectoryCommands, sourced_claims
 from hallpass.credentials import student_login
 from hallpass.errors import Conflict, Forbidden, NotFound
+from hallpass.messages import say
 
 ADMIN_CAUSE: Cause = {"kind": "admin"}
 R = TypeVar("R", Location, Staff, Student)
@@ -51,7 +52,7 @@ def may_grant(actor: Actor, before: Iterable[str], after: Iterable[str]) -> None
     """Only a district administrator gives or takes the district administrator's role."""
     moved = set(before) ^ set(after)
     if Role.DISTRICT_ADMIN in moved and not actor.has_role(Role.DISTRICT_ADMIN):
-        raise Forbidden("only a district administrator may give or take the district administrator's role")
+        raise Forbidden(say("admin.district_role"))
 
 
 def provenance(acting: Acting, cause: Cause | None) -> Provenance:
@@ -96,20 +97,20 @@ class AdministrationCommands(DirectoryCommands):
         """The school, if `actor` administers it: Forbidden for others than administrators,
         NotFound for a school outside their reach."""
         if not actor.administers:
-            raise Forbidden("only a school or district administrator may do this")
+            raise Forbidden(say("admin.only"))
         school = await self.repository.find(school_id, School)
         if school is None or not await self._may_administer(actor, school):
-            raise NotFound(f"school {school_id} not found", id=str(school_id))
+            raise NotFound(say("http.school_not_found", id=school_id), id=str(school_id))
         return school
 
     async def administered(self, actor: Actor, record_id: UUID, cls: type[R], what: str) -> R:
         """A location, member of staff or student of a school `actor` administers."""
         if not actor.administers:
-            raise Forbidden("only a school or district administrator may do this")
+            raise Forbidden(say("admin.only"))
         record = await self.repository.find(record_id, cls)
         school = await self.repository.find(record.school_id, School) if record is not None else None
         if record is None or school is None or not await self._may_administer(actor, school):
-            raise NotFound(f"{what} {record_id} not found", id=str(record_id))
+            raise NotFound(say("http.record_not_found", what=what, id=record_id), id=str(record_id))
         return record
 
     async def _room_of(self, school_id: UUID, room_id: UUID | None, field: str) -> None:
@@ -117,7 +118,7 @@ class AdministrationCommands(DirectoryCommands):
             return
         room = await self.repository.find(room_id, Location)
         if room is None or room.school_id != school_id:
-            raise NotFound(f"location {room_id} not found in this school", field=field, id=str(room_id))
+            raise NotFound(say("admin.room_not_found", id=room_id), field=field, id=str(room_id))
 
     # -- index streams -------------------------------------------------------------------------
 
@@ -132,7 +133,7 @@ class AdministrationCommands(DirectoryCommands):
             return []  # the record's first value: its own id follows from it
         if isinstance(found, Claim) and found.take(owner_id, now=now):
             return [found] if found.pending_events else []
-        raise Conflict(f"{what} {key!r} is already taken", value=key)
+        raise Conflict(say("admin.taken", what=what, value=key), value=key)
 
     async def _release(self, claim_id: UUID, owner_id: UUID, now: datetime) -> list[Aggregate]:
         found = await self.repository.find(claim_id, Claim)
@@ -172,7 +173,7 @@ class AdministrationCommands(DirectoryCommands):
     async def _school_of(self, record: Location | Staff | Student) -> School:
         school = await self.repository.find(record.school_id, School)
         if school is None:
-            raise NotFound(f"school {record.school_id} not found")
+            raise NotFound(say("http.school_not_found", id=record.school_id))
         return school
 
     def _sourced(self, school: School, sourced_id: str | None) -> tuple[UUID, str] | None:
@@ -193,7 +194,7 @@ class AdministrationCommands(DirectoryCommands):
     async def add_school(self, acting: Acting, command: AddSchool) -> Decided:
         actor = acting.actor
         if not actor.has_role(Role.DISTRICT_ADMIN):
-            raise Forbidden("only a district administrator may add a school")
+            raise Forbidden(say("admin.add_school"))
         home = await self.administered_school(actor, actor.school_id)
         check_timezone(command.timezone)
         school = School._create(
@@ -305,9 +306,7 @@ class AdministrationCommands(DirectoryCommands):
         staff = await self.administered(acting.actor, staff_id, Staff, "member of staff")
         may_grant(acting.actor, staff.roles, command.roles)
         if staff.id == acting.actor.id and not (command.active and ADMINISTRATORS & set(command.roles)):
-            raise Conflict(
-                "you cannot deactivate yourself or give up administering; ask another administrator"
-            )
+            raise Conflict(say("admin.not_yourself"))
         changed = await self.revise_staff(acting, staff, command, ADMIN_CAUSE)
         return done({"staff": staff_body(staff)}, changed)
 
@@ -356,7 +355,7 @@ class AdministrationCommands(DirectoryCommands):
         """A one-time token for the member of staff to choose a password (shown once, to pass on)."""
         staff = await self.administered(acting.actor, staff_id, Staff, "member of staff")
         if not staff.active:
-            raise Conflict(f"{staff.name} is deactivated; reactivate them first")
+            raise Conflict(say("admin.staff_inactive", name=staff.name))
         token, expires_at = await self.credentials.issue_reset(
             login=staff.email, principal_id=staff.id, school_id=staff.school_id, now=acting.now
         )

@@ -404,7 +404,7 @@ class CommandBase:
             self.repository.find(hall_pass.destination_id, Location),
         )
         if student is None or origin is None or destination is None:
-            raise NotFound(f"pass {hall_pass.id} refers to records that do not exist")
+            raise NotFound(say("pass.not_found", id=hall_pass.id))
         return pass_summary(hall_pass, student, origin, destination)
 
     def _may_act_on(self, actor: Actor, hall_pass: Pass) -> None:

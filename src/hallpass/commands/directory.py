@@ -23,6 +23,7 @@ from hallpass.aggregates.students import Student, StudentDetails
 from hallpass.commands.base import CommandBase
 from hallpass.commands.repository import ConcurrentChange
 from hallpass.errors import Conflict, Invalid, NotFound
+from hallpass.messages import say
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class DirectoryCommands(CommandBase):
 
     async def found_district(self, *, name: str, now: datetime, district_id: UUID | None = None) -> District:
         if not name.strip():
-            raise Invalid("a district needs a name", field="name")
+            raise Invalid(say("admin.district_name"), field="name")
         district = District._create(
             District.Founded, id=district_id or uuid4(), timestamp=now, name=name.strip()
         )
@@ -80,7 +81,7 @@ class DirectoryCommands(CommandBase):
     ) -> School:
         check_timezone(timezone)
         if await self.repository.find(district_id, District) is None:
-            raise NotFound(f"district {district_id} not found", field="district_id")
+            raise NotFound(say("admin.district_not_found", id=district_id), field="district_id")
         school = School._create(
             School.Registered,
             id=school_id or uuid4(),
@@ -98,11 +99,11 @@ class DirectoryCommands(CommandBase):
         added = []
         for new in locations:
             if not new.name.strip():
-                raise Invalid("a location needs a name", field="name")
+                raise Invalid(say("admin.location_name"), field="name")
             if not 1 <= new.allotted_minutes <= 999:
-                raise Invalid("time allotted must be 1 to 999 minutes", field="allotted_minutes")
+                raise Invalid(say("pass.minutes_range"), field="allotted_minutes")
             if new.capacity is not None and new.capacity < 1:
-                raise Invalid("capacity must be at least 1", field="capacity")
+                raise Invalid(say("admin.capacity"), field="capacity")
             added.append(
                 Location._create(
                     Location.Added,
@@ -128,9 +129,9 @@ class DirectoryCommands(CommandBase):
         for new in people:
             email = new.email.strip().lower()
             if "@" not in email:
-                raise Invalid(f"{new.email!r} is not an email address", field="email")
+                raise Invalid(say("admin.email", value=new.email), field="email")
             if not new.roles:
-                raise Invalid("a member of staff needs at least one role", field="roles")
+                raise Invalid(say("admin.roles"), field="roles")
             staff = Staff._create(
                 Staff.Hired,
                 id=ids.staff_email_index(email),
@@ -155,7 +156,7 @@ class DirectoryCommands(CommandBase):
         claims: list[Aggregate] = []
         for new in students:
             if new.hall_pass_id < 1:
-                raise Invalid("a hall pass ID is a positive number", field="hall_pass_id")
+                raise Invalid(say("admin.hall_pass_id"), field="hall_pass_id")
             registered.append(
                 Student._create(
                     Student.Registered,
@@ -172,14 +173,14 @@ class DirectoryCommands(CommandBase):
     async def _district_of(self, school_id: UUID) -> UUID:
         school = await self.repository.find(school_id, School)
         if school is None:
-            raise NotFound(f"school {school_id} not found", field="school_id")
+            raise NotFound(say("http.school_not_found", id=school_id), field="school_id")
         return school.district_id
 
     async def _save_new(self, *aggregates: Aggregate, what: str = "that record") -> None:
         if len({a.id for a in aggregates}) != len(aggregates):
-            raise Conflict(f"{what} is listed twice")
+            raise Conflict(say("admin.listed_twice", what=what))
         for start in range(0, len(aggregates), 500):
             try:
                 await self.repository.save(*aggregates[start : start + 500])
             except ConcurrentChange as e:
-                raise Conflict(f"{what} already exists") from e
+                raise Conflict(say("admin.exists", what=what)) from e

@@ -23,6 +23,7 @@ from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, Outcome, OutcomeKind, done, handler, not_read_only
 from hallpass.commands.dismissal import DISMISS_BATCH, DismissalCommands
 from hallpass.errors import NotFound
+from hallpass.messages import say
 
 
 def emergency_body(emergency: Emergency | None) -> dict[str, Any]:
@@ -124,12 +125,12 @@ class EmergencyCommands(AdministrationCommands, DismissalCommands):
         not_read_only(acting.actor, "confirm a student safe")
         student = await self.repository.find(student_id, Student)
         if student is None:
-            raise NotFound(f"student {student_id} not found", id=str(student_id))
+            raise NotFound(say("admin.student_not_found"), id=str(student_id))
         try:
             emergency = await self._switch(
                 acting.actor, student.school_id, "confirm a student safe", acting.now
             )
         except NotFound as e:
-            raise NotFound(f"student {student_id} not found", id=str(student_id)) from e
+            raise NotFound(say("admin.student_not_found"), id=str(student_id)) from e
         changed = emergency.mark_safe(student_id=student_id, now=acting.now, by=acting.by)
         return done({"emergency": emergency_body(emergency)}, [emergency] if changed else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hallpass.errors import Invalid
+from hallpass.messages import say
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
@@ -24,19 +25,15 @@ COMMON = frozenset(_COMMON_WORDS.split())
 def check_new_password(password: str, *, ids: set[str]) -> None:
     """Raise Invalid naming the rule the password breaks."""
     if len(password) < MIN_LENGTH:
-        raise Invalid(
-            f"the new password must be at least {MIN_LENGTH} characters", field="new_password", rule="length"
-        )
+        raise Invalid(say("password.short", length=MIN_LENGTH), field="new_password", rule="length")
     if len(password) > MAX_LENGTH:
-        raise Invalid(
-            f"the new password must be at most {MAX_LENGTH} characters", field="new_password", rule="length"
-        )
+        raise Invalid(say("password.long", length=MAX_LENGTH), field="new_password", rule="length")
     lowered = password.strip().lower()
     if lowered in {i.lower() for i in ids} or lowered.lstrip("#") in {i.lstrip("#").lower() for i in ids}:
-        raise Invalid("the new password must not be your ID", field="new_password", rule="not_id")
+        raise Invalid(say("password.not_id"), field="new_password", rule="not_id")
     if lowered in COMMON:
         raise Invalid(
-            "the new password is too common; choose one that is harder to guess",
+            say("password.common"),
             field="new_password",
             rule="common",
         )

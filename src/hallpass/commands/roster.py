@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from hallpass import messages
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
 from hallpass.aggregates.administration import Cause, Claim, revise, switch
@@ -160,7 +161,7 @@ class RosterCommands(CommandBase):
             except ConcurrentChange:
                 await say(f"another change came first; reading again (attempt {attempt + 2})")
                 await asyncio.sleep(0.01 * (attempt + 1))
-        raise Conflict("the district kept changing during the import; please try again")
+        raise Conflict(messages.say("roster.busy"))
 
     async def _import(
         self,
@@ -212,7 +213,7 @@ class RosterCommands(CommandBase):
     ) -> _State:
         district = await unit.find(district_id, District)
         if district is None:
-            raise NotFound(f"district {district_id} not found", field="district_id")
+            raise NotFound(messages.say("admin.district_not_found", id=district_id), field="district_id")
         school_rows = await self.store.pool.fetch(
             "SELECT school_id FROM dir_schools WHERE district_id = $1", district_id
         )

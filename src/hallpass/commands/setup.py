@@ -18,6 +18,7 @@ from hallpass.commands.password_rules import check_new_password
 from hallpass.commands.repository import ConcurrentChange
 from hallpass.credentials import hash_password
 from hallpass.errors import Conflict
+from hallpass.messages import say
 
 INSTALLATION = uuid5(ids.NAMESPACE, "installation")
 """The index stream set-up claims: a second set-up, even at the same moment, finds it taken."""
@@ -35,7 +36,7 @@ class SetUpCommands(CommandBase):
         that administrator, to sign in, and the log's position after. Conflict once anything is
         recorded."""
         if not await self.needs_set_up():
-            raise Conflict("this instance is already set up; sign in instead")
+            raise Conflict(say("setup.done"))
         check_timezone(command.timezone)
         email = command.email.strip().lower()
         check_new_password(command.password, ids={email, email.split("@")[0]})
@@ -66,7 +67,7 @@ class SetUpCommands(CommandBase):
         try:
             notification_id = await self.repository.save(claim, district, school, admin)
         except ConcurrentChange as e:
-            raise Conflict("this instance is already set up; sign in instead") from e
+            raise Conflict(say("setup.done")) from e
         await self.credentials.set_password_hash(
             login=email,
             principal_kind="staff",

@@ -42,6 +42,7 @@ from hallpass.http.common import (
     runtime,
 )
 from hallpass.http.openapi import Query, get, post, put
+from hallpass.messages import say
 
 KEYS = {"school": "school_id", "location": "location_id", "staff": "staff_id", "student": "student_id"}
 HIDDEN = {"search_name", "occupants"}
@@ -50,7 +51,7 @@ HIDDEN = {"search_name", "occupants"}
 def require_admin(request: Request) -> Actor:
     actor = require_staff(request)
     if not actor.administers:
-        raise Forbidden("only a school or district administrator may do this")
+        raise Forbidden(say("admin.only"))
     return actor
 
 
@@ -59,7 +60,7 @@ async def admin_of_school(request: Request) -> tuple[Actor, UUID]:
     actor = require_admin(request)
     school_id = path_uuid(request, "school_id", "school")
     if not await runtime(request).admin.may_administer(actor, school_id):
-        raise NotFound(f"school {school_id} not found", id=str(school_id))
+        raise NotFound(say("http.school_not_found", id=school_id), id=str(school_id))
     return actor, school_id
 
 
@@ -69,7 +70,7 @@ async def administered_record(request: Request, kind: str) -> dict[str, Any]:
     record_id = path_uuid(request, KEYS[kind], kind)
     row = await runtime(request).admin.record(kind, record_id)
     if row is None or not await runtime(request).admin.may_administer(actor, row["school_id"]):
-        raise NotFound(f"{kind} {record_id} not found", id=str(record_id))
+        raise NotFound(say("http.record_not_found", what=kind, id=record_id), id=str(record_id))
     return row
 
 
@@ -92,7 +93,7 @@ async def read_school(request: Request) -> Response:
     _, school_id = await admin_of_school(request)
     row = await runtime(request).admin.school(school_id)
     if row is None:
-        raise NotFound(f"school {school_id} not found")
+        raise NotFound(say("http.school_not_found", id=school_id))
     return ORJSONResponse({"school": shown(row, "school")})
 
 

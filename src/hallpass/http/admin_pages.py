@@ -103,7 +103,7 @@ async def _admin(request: Request) -> tuple[Actor, FormData | None]:
     if actor is None or not actor.is_staff:
         raise SignInFirst
     if not actor.administers:
-        raise Forbidden("only a school or district administrator may open the administration pages")
+        raise Forbidden(say("admin.pages_only"))
     return actor, form
 
 
@@ -127,7 +127,7 @@ async def _school(request: Request, actor: Actor, school_id: UUID) -> dict[str, 
     rt = runtime(request)
     row = await rt.admin.school(school_id) if await rt.admin.may_administer(actor, school_id) else None
     if row is None:
-        raise NotFound(f"school {school_id} not found")
+        raise NotFound(say("http.school_not_found", id=school_id))
     return row
 
 
@@ -268,7 +268,7 @@ async def _record(request: Request, actor: Actor, section: Section, record_id: U
         return {**row, "dismissal_time": at.strftime("%H:%M") if isinstance(at, time) else ""}
     found = await view.record(section.form.kind, record_id)
     if found is None or not await view.may_administer(actor, found["school_id"]):
-        raise NotFound(f"{section.form.kind} {record_id} not found")
+        raise NotFound(say("http.record_not_found", what=section.form.kind, id=record_id))
     return found
 
 
@@ -357,11 +357,11 @@ async def emergency_page(request: Request, actor: Actor, form: FormData | None) 
             elif what == "safe":
                 student_id = str(form.get("student_id", ""))
                 if not is_uuid(student_id):
-                    raise NotFound("student not found", field="student_id")
+                    raise NotFound(say("admin.student_not_found"), field="student_id")
                 outcome = await app.mark_safe(acting(request, actor), UUID(student_id))
                 note = "Confirmed safe."
             else:
-                raise Invalid("choose declare, end or safe", field="action")
+                raise Invalid(say("admin.emergency_action"), field="action")
             return await _saved(request, outcome, note, request.url.path)
         except DomainError as e:
             error, status = e.message, status_for(e)

@@ -28,6 +28,7 @@ from hallpass.http.common import (
 )
 from hallpass.http.openapi import get, post
 from hallpass.http.passes_api import pass_json
+from hallpass.messages import say
 from hallpass.projections.queries import PassFilters
 
 
@@ -84,7 +85,7 @@ async def decide_form(request: Request) -> Response:
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     pass_id = path_uuid(request, "pass_id", "pass")
     if request.path_params["decision"] not in ("approve", "deny"):
-        raise NotFound("no such action")
+        raise NotFound(say("http.not_found"))
     app = runtime(request).app
     decide = app.approve_request if request.path_params["decision"] == "approve" else app.deny_request
     try:

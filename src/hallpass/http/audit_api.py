@@ -22,6 +22,7 @@ from hallpass.errors import Invalid
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, now, path_uuid, query_moment, query_text, runtime
 from hallpass.http.openapi import Query, get
+from hallpass.messages import say
 
 AUDITORS = ("compliance", "admin", "district_admin")
 FORMAT = Query(
@@ -44,7 +45,7 @@ def audit(request: Request) -> Audit:
 def wanted_format(request: Request) -> str:
     fmt = request.query_params.get("format", "json")
     if fmt != "json" and fmt not in FORMATS:
-        raise Invalid("format must be json, csv or jsonl", field="format")
+        raise Invalid(say("audit.format"), field="format")
     return fmt
 
 
@@ -54,13 +55,13 @@ def history_filter(request: Request, tz: ZoneInfo) -> HistoryFilter:
     start = query_moment(request, "from", tz, end=False)
     end = query_moment(request, "to", tz, end=True)
     if start is not None and end is not None and end <= start:
-        raise Invalid("to must be after from", field="to")
+        raise Invalid(say("audit.to_after_from"), field="to")
     return HistoryFilter(start, end, kinds)
 
 
 def instant(request: Request, tz: ZoneInfo) -> datetime:
     if "T" not in request.query_params.get("at", ""):
-        raise Invalid("at must be a date and time, YYYY-MM-DDTHH:MM (school time)", field="at")
+        raise Invalid(say("audit.at"), field="at")
     at = query_moment(request, "at", tz, end=False)
     assert at is not None
     return at

@@ -21,6 +21,7 @@ from hallpass.errors import Invalid
 from hallpass.http.audit_api import SUBJECT_ROUTES, audit, history_filter
 from hallpass.http.auth import csrf_token, current_actor
 from hallpass.http.common import now, path_uuid, query_text, query_uuid, runtime
+from hallpass.messages import say
 
 PLURAL = {kind: plural for kind, plural, _, _ in SUBJECT_ROUTES}
 STEPS = (
@@ -122,7 +123,7 @@ async def hallway_page(request: Request, actor: Actor) -> Response:
     except ValueError:
         at = None
     if at is None:
-        raise Invalid("choose a date and a time (school time)", field="date")
+        raise Invalid(say("audit.choose_moment"), field="date")
     read = await service.hallway(actor, school_id, at, tz, now(request), "hallway at a moment (page)")
     local = at.astimezone(tz)
 

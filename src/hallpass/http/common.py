@@ -77,7 +77,7 @@ def query_search(request: Request, name: str = "q") -> str:
     """A student search: a name, `#` and an external ID, or digits that can be a hall pass ID."""
     text = query_text(request, name)
     if is_number(text) and bounds.hall_pass_id(text) is None:
-        raise Invalid(f"{name}: a hall pass ID is a number from 1 to {bounds.MAX_HALL_PASS_ID}", field=name)
+        raise Invalid(say("http.hall_pass_id", name=name, limit=bounds.MAX_HALL_PASS_ID), field=name)
     return text
 
 

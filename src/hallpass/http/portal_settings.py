@@ -26,11 +26,12 @@ from hallpass.http.common import (
 )
 from hallpass.http.errors import status_for
 from hallpass.http.openapi import get, put
+from hallpass.messages import say
 
 
 def _admin(actor: Actor) -> Actor:
     if not actor.administers:
-        raise Forbidden("only an administrator may see or change the Student Portal settings")
+        raise Forbidden(say("admin.portal_settings"))
     return actor
 
 

@@ -15,6 +15,7 @@ from hallpass.acting import Actor
 from hallpass.errors import Forbidden, Invalid, NotFound
 from hallpass.http.admin_pages import _render, page
 from hallpass.http.common import acting, now, path_uuid, runtime
+from hallpass.messages import say
 from hallpass.roster.source import MAX_FILE_BYTES, RosterFiles, UnreadableRoster, read_zip
 from hallpass.roster.uploads import STEPS, Upload
 
@@ -25,7 +26,7 @@ MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
 def _district_admin(actor: Actor) -> None:
     if not actor.has_role("district_admin"):
-        raise Forbidden("only a district administrator may import a roster: it may change every school")
+        raise Forbidden(say("roster.only"))
 
 
 async def _district(request: Request, actor: Actor) -> UUID:
@@ -33,7 +34,7 @@ async def _district(request: Request, actor: Actor) -> UUID:
         "SELECT district_id FROM dir_schools WHERE school_id = $1", actor.school_id
     )
     if district_id is None:
-        raise NotFound("your school's district is not known yet")
+        raise NotFound(say("roster.no_district"))
     return district_id  # type: ignore[no-any-return]
 
 
@@ -41,22 +42,22 @@ async def _files(form: FormData) -> RosterFiles:
     """The uploaded zip file, or the CSV files chosen together."""
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not uploads:
-        raise Invalid("choose a zip file or the roster's CSV files", field="files")
+        raise Invalid(say("roster.choose_files"), field="files")
     texts: dict[str, str] = {}
     for upload in uploads:
         name = (upload.filename or "").rsplit("/", 1)[-1]
         data = await upload.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise Invalid(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MiB", field="files")
+            raise Invalid(say("roster.too_large", name=name, limit=MAX_FILE_BYTES // 2**20), field="files")
         try:
             if name.lower().endswith(".zip"):
                 texts.update(read_zip(data, origin=name).texts)
             elif name.lower().endswith(".csv"):
                 texts[name.lower()] = data.decode("utf-8-sig")
             else:
-                raise Invalid(f"{name} is neither a zip file nor a CSV file", field="files")
+                raise Invalid(say("roster.not_zip_or_csv", name=name), field="files")
         except (UnreadableRoster, UnicodeDecodeError) as e:
-            raise Invalid(f"{name}: {e}", field="files") from e
+            raise Invalid(say("roster.unreadable", name=name, reason=e), field="files") from e
     return RosterFiles(texts, ", ".join(u.filename or "" for u in uploads))
 
 
@@ -107,7 +108,7 @@ async def _upload(request: Request, actor: Actor) -> Upload:
     upload_id = path_uuid(request, "upload_id", "roster upload")
     upload = await runtime(request).roster_uploads.get(upload_id)
     if upload is None or upload.district_id != await _district(request, actor):
-        raise NotFound(f"roster upload {upload_id} not found")
+        raise NotFound(say("roster.upload_not_found", id=upload_id))
     return upload
 
 

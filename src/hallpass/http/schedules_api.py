@@ -18,6 +18,7 @@ from hallpass.errors import Forbidden
 from hallpass.http.auth import require_staff
 from hallpass.http.common import acting, command_endpoint, parse_body, respond, runtime
 from hallpass.http.openapi import patch, post, put
+from hallpass.messages import say
 
 
 class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -51,7 +52,7 @@ async def set_dismissal_time(request: Request) -> Response:
     """Set the dismissal time (admins); open passes end then with reason dismissed"""
     actor = require_staff(request)
     if not actor.administers:
-        raise Forbidden("only a school administrator may set the dismissal time")
+        raise Forbidden(say("schedule.dismissal_admin"))
     command = await parse_body(request, SetDismissalTime)
     outcome = await runtime(request).app.set_dismissal_time(acting(request, actor), command.time)
     return await respond(request, outcome)

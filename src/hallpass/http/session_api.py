@@ -28,6 +28,7 @@ from hallpass.http.auth import (
 from hallpass.http.common import ORJSONResponse, now, parse_body, parse_form, runtime
 from hallpass.http.errors import json_error
 from hallpass.http.openapi import delete, get, post
+from hallpass.messages import say
 
 
 class SignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -49,7 +50,7 @@ async def create_token(request: Request) -> Response:
         response.headers["Retry-After"] = str(e.retry_after)
         return response
     if actor is None:
-        raise Unauthenticated("wrong email or password")
+        raise Unauthenticated(say("auth.wrong_password"))
     token, expires_at = await issue_token(request, actor)
     return ORJSONResponse(
         {

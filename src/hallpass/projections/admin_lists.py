@@ -16,6 +16,7 @@ import orjson
 from hallpass.acting import Actor
 from hallpass.bounds import hall_pass_id
 from hallpass.errors import Invalid
+from hallpass.messages import say
 from hallpass.projections.directory import fold
 from hallpass.text import is_number, like_escaped
 
@@ -65,7 +66,7 @@ def decode_cursor(text: str, order: tuple[str, ...]) -> list[str]:
             return values
     except (ValueError, UnicodeError, orjson.JSONDecodeError):
         pass
-    raise Invalid("after: not a cursor this list gave", field="after")
+    raise Invalid(say("http.cursor"), field="after")
 
 
 class AdminListView:
