@@ -47,6 +47,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "http.local_time": "{field} must be a time of day without an offset, for example 10:00:00.",
     # Signing in and who may act.
     "auth.wrong_password": "The email or the password is wrong.",
+    "auth.too_many": "Too many failed sign-ins. Try again later.",
     "auth.sign_in": "Sign in first.",
     "auth.staff_only": "This needs a staff account.",
     "auth.csrf": "This page is out of date (its CSRF token is missing or wrong). Reload it and try again.",
@@ -164,6 +165,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "schedule.not_found": "There is no repeating schedule with the ID {id}.",
     "schedule.cancelled_already": "This repeating schedule is already cancelled.",
     "schedule.offset": "A start time needs a time zone offset.",
+    "schedule.time_zone": "{name} is not a time zone Hallpass knows.",
     "schedule.busy": "Too many changes are happening at once. The next sweep ends these passes.",
     "schedule.dismissal_admin": "Only a school administrator may change the school day.",
     "schedule.give_dismissal": "Give the dismissal time, for example 15:30.",

@@ -3,6 +3,7 @@ used, and each one is a plain sentence in sentence case."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -102,3 +103,82 @@ def test_count_says_one_thing_in_the_singular() -> None:
     assert count("create.created", 1) == "Created 1 hall pass."
     assert count("create.created", 3) == "Created 3 hall passes."
     assert count("create.created", 0) == "Created 0 hall passes."
+
+
+# Modules whose refusals are held to the catalogue: a domain error raised here with words of its
+# own (a string or an f-string) fails. Add a module once its messages live in the catalogue.
+CHECKED = [
+    "aggregates/emergencies.py",
+    "aggregates/locations.py",
+    "aggregates/schedules.py",
+    "aggregates/schools.py",
+    "aggregates/students.py",
+    "audit/access.py",
+    "audit/service.py",
+    "bounds.py",
+    "commands/administration.py",
+    "commands/base.py",
+    "commands/directory.py",
+    "commands/emergency.py",
+    "commands/passes.py",
+    "commands/password_rules.py",
+    "commands/roster.py",
+    "commands/schedules.py",
+    "commands/setup.py",
+    "http/admin_api.py",
+    "http/admin_pages.py",
+    "http/approvals_api.py",
+    "http/audit_api.py",
+    "http/audit_pages.py",
+    "http/common.py",
+    "http/errors.py",
+    "http/pages.py",
+    "http/portal_settings.py",
+    "http/roster_pages.py",
+    "http/schedules_api.py",
+    "http/school_day_pages.py",
+    "http/session_api.py",
+    "projections/admin_lists.py",
+    "projections/queries.py",
+    "projections/schedules.py",
+]
+ERRORS = {
+    "DomainError",
+    "Invalid",
+    "NotFound",
+    "Conflict",
+    "Forbidden",
+    "Unauthenticated",
+    "IllegalTransition",
+    "DestinationFull",
+    "StudentAlreadyOut",
+    "StudentInactive",
+    "EmergencyInProgress",
+    "IdempotencyKeyReused",
+    "KioskLocked",
+    "json_error",
+}
+
+
+def _spelt_out(path: Path) -> list[int]:
+    """Lines of `path` that raise a domain error (or answer an error) with words of their own."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        words = node.args[-1] if name == "json_error" and node.args else node.args[0] if node.args else None
+        if name in ERRORS and isinstance(words, (ast.Constant, ast.JoinedStr)):
+            lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("module", CHECKED)
+def test_checked_modules_say_their_refusals_through_the_catalogue(module: str) -> None:
+    assert (SRC / module).exists()
+    assert _spelt_out(SRC / module) == []
+
+
+def test_the_check_finds_words_spelt_out() -> None:
+    assert _spelt_out(SRC / "http" / "kiosk_setup.py"), "a module not yet converted is found"

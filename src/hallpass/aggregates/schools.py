@@ -12,13 +12,14 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import Cause, Revision, unattributed
 from hallpass.errors import Invalid
+from hallpass.messages import say
 
 
 def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise Invalid(f"unknown time zone {name!r}", field="timezone") from e
+        raise Invalid(say("schedule.time_zone", name=name), field="timezone") from e
     return name
 
 

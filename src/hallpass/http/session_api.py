@@ -46,7 +46,7 @@ async def create_token(request: Request) -> Response:
     try:
         actor = await _staff_actor(request, body.email, body.password)
     except TooManyAttempts as e:
-        response = json_error(429, "rate_limited", "too many failed sign-ins; try again later")
+        response = json_error(429, "rate_limited", say("auth.too_many"))
         response.headers["Retry-After"] = str(e.retry_after)
         return response
     if actor is None:
