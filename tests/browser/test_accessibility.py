@@ -22,7 +22,7 @@ from support.api_client import ApiClient
 from support.axe import serious_violations, with_axe
 from support.browser import DESKTOP, PHONE, TABLET, Screens, sign_in
 from support.kiosk_client import KioskClient
-from support.portal import PortalSchool, hall_pass_id, make_portal_school
+from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.school import give_password, send_out
 from support.server import LiveServer, live_server
 
@@ -203,6 +203,27 @@ async def test_portal_pages_have_no_serious_violations(
     await expect(page).to_have_url(re.compile(r"/portal/"))
     await expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     await check(page, found)
+    stranger = await with_axe(await screens.page(PHONE))
+    await visit(stranger, screens.url("/portal/home"), found, 401)  # signed out, no school known
+    assert not found, "\n".join(found)
+
+
+async def test_the_student_requests_panel_has_no_serious_violations(
+    screens: Screens, server: LiveServer
+) -> None:
+    asking = await make_portal_school(
+        server.runtime, label="AccessibleRequests", needs_approval=True, students=2
+    )
+    student = StudentClient(server.url, asking.id)
+    await student.ready(await hall_pass_id(server.runtime, asking.school.students[0]))
+    made = await student.request_pass(asking.school.rooms["Room 101"], asking.school.rooms["Nurse"])
+    assert made.status_code == 201, made.text
+    await student.close()
+    page = await with_axe(await screens.staff(asking.school.emails["Ada"]))
+    await expect(page.get_by_role("heading", name="Student requests")).to_be_visible()
+    name = asking.school.student_names[asking.school.students[0]]
+    await expect(page.get_by_role("button", name=f"Approve request from {name}")).to_be_visible()
+    found = await serious_violations(page)
     assert not found, "\n".join(found)
 
 

@@ -140,8 +140,22 @@ async def test_portal_screens_fit_and_view_passes_shows_returned(
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
-async def test_kiosk_set_up_fits(screens: Screens, portal: PortalSchool, size: ViewportSize) -> None:
-    page = await screens.staff(portal.school.emails["Ada"], size)
+async def test_kiosk_set_up_and_the_kiosk_list_fit(
+    screens: Screens, server: LiveServer, portal: PortalSchool, size: ViewportSize
+) -> None:
+    school = portal.school
+    async with ApiClient.session(server.url, school.emails["Bo"]) as bo:
+        kiosk = await KioskClient.started(
+            bo,
+            server.url,
+            school.rooms["Room 102"],
+            [school.rooms["Nurse"]],
+            name="Room 102 door, by the stairs",
+        )
+    await kiosk.close()
+    page = await screens.staff(school.emails["Bo"], size)
+    await page.goto(screens.url("/hall-pass/kiosks"))
+    await fits(page, page.get_by_role("button", name="Revoke").first)
     await page.goto(screens.url("/hall-pass/kiosk"))
     await page.get_by_label("Hand-picked students").check()
     await expect(page.locator("#available li")).to_have_count(12)
