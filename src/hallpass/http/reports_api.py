@@ -141,11 +141,6 @@ def reports_view(request: Request) -> ReportsView:
     return ReportsView(runtime(request).pool)
 
 
-def cell(value: Any) -> str:
-    """A table cell as the page shows it and the CSV writes it."""
-    return "" if value is None else str(value)
-
-
 def csv_text(report: Report, scope: ReportScope, exported_at: str) -> str:
     """The report's table: `# key: value` lines naming it, then the headings and the rows."""
     out = io.StringIO()
@@ -159,8 +154,8 @@ def csv_text(report: Report, scope: ReportScope, exported_at: str) -> str:
         out.write(f"# {key}: {value}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([heading for _, heading in report.columns])
-    for row in report.rows:
-        writer.writerow([_spreadsheet_safe(cell(row.get(key))) for key, _ in report.columns])
+    for cells in report.cells():
+        writer.writerow([_spreadsheet_safe(text) for text in cells])
     return out.getvalue()
 
 

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.http.auth import csrf_token, current_actor
-from hallpass.http.reports_api import cell, read_scope, reports_view
+from hallpass.http.reports_api import read_scope, reports_view
 
 
 async def reports_page(request: Request) -> Response:
@@ -33,7 +33,6 @@ async def reports_page(request: Request) -> Response:
             "scope": scope,
             "reports": reports,
             "charts": {r.name: {"title": r.title, **r.chart} for r in reports},
-            "cell": cell,
             "csv": {
                 r.name: f"/api/v1/reports/{r.name}?{urlencode({**query, 'format': 'csv'})}" for r in reports
             },

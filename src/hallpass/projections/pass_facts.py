@@ -58,8 +58,10 @@ CREATE TABLE IF NOT EXISTS report_passes (
     late_seconds integer GENERATED ALWAYS AS (
         CASE WHEN overdue THEN floor(extract(epoch FROM ended_at - due_at))::integer END) STORED
 );
-CREATE INDEX IF NOT EXISTS report_passes_school_day ON report_passes (school_id, day)
-    INCLUDE (hour, dow, student_id, destination_id, source, started_at, decision, seconds_out, overdue);
+DROP INDEX IF EXISTS report_passes_school_day;
+CREATE INDEX IF NOT EXISTS report_passes_by_day ON report_passes (school_id, day) INCLUDE (hour, dow,
+    student_id, destination_id, source, creator_kind, creator_id, teacher_id, requested_at, started_at,
+    decision, seconds_out, overdue, late_seconds);
 """
 
 _INSERT = """
