@@ -123,7 +123,7 @@ SELECT gen_random_uuid(), $1, $3,
     CASE WHEN NOT started THEN decided WHEN r_end < 0.03 THEN 'dismissed' ELSE 'completed' END,
     started AND out > minutes * interval '1 minute'
 FROM r, s, rooms, places
-ORDER BY anchor_at  -- as the projection writes them: the passes of a day after the day before's
+ORDER BY r.anchor_at  -- as the projection writes them: the passes of a day after the day before's
 """
 
 COUNT_SQL = (
@@ -186,6 +186,7 @@ async def measure_reports_page(database_url: str, passes: int = 500_000, runs: i
                 each = await timings(one, runs)
                 total = [a + b for a, b in zip(total, each, strict=True)]
                 lines.append(f"  report {name:<13} whole year  {ms(each)}")
+                print(lines[-1], file=sys.stderr)
             lines.append(f"  the six queries one after another           {ms(total)}")
 
             with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
@@ -222,6 +223,7 @@ async def measure_reports_page(database_url: str, passes: int = 500_000, runs: i
                             (await http.get(f"/reports?{urlencode(params)}")).raise_for_status()
 
                         lines.append(f"GET /reports {label:<26} {ms(await timings(get, runs))}")
+                        print(lines[-1], file=sys.stderr)
             lines.append(f"runs: {runs} each after 3 warm-up; one request at a time, uvicorn in this process")
         finally:
             await runtime.close()
