@@ -117,6 +117,8 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "rules.blackout_last_any": "No passes in the last {minutes} minutes of {period}.",
     "rules.blackout_last_plain": "Passes are not allowed in the last {minutes} minutes of {period}.",
     "rules.override_hint": "Give an override reason to create it anyway.",
+    "rules.saved": "Hallway rules saved.",
+    "rules.choose_part": "Choose the limits, the bell schedule or the blackouts to save.",
     "rules.override_reason": "Say why the rule is overridden.",
     "rules.limit_range": "{name} must be from 1 to {most}, or empty for no limit.",
     "rules.sources": "The sources that count are among {among}, not {got}.",
