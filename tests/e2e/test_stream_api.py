@@ -18,6 +18,7 @@ import pytest_asyncio
 from hallpass.acting import Acting
 from hallpass.aggregates.passes import TerminationReason
 from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
+from hallpass.http import stream_api
 from support.api_client import ApiClient
 from support.school import SchoolFixture, make_school
 from support.server import LiveServer
@@ -81,6 +82,10 @@ async def test_a_district_token_reads_its_schools_only_in_log_order(
     http = district.admin.http
     events, _ = await read_all(http, secret)
     assert all(e["specversion"] == "1.0" and e["datacontenttype"] == "application/json" for e in events)
+    documented = stream_api.CLOUDEVENT
+    for event in events:
+        assert set(documented["required"]) <= set(event) <= set(documented["properties"])
+        assert event["type"] in documented["properties"]["type"]["enum"]
     sources = {e["source"] for e in events}
     assert sources == {f"/hallpass/schools/{district.first.id}", f"/hallpass/schools/{district.second.id}"}
     ids = [e["id"] for e in events]
@@ -222,8 +227,9 @@ async def test_past_its_rate_limit_a_token_gets_429_with_retry_after(district: D
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_another_districts_token_sees_none_of_this_district(
-    district: District, other_school: SchoolFixture, server: LiveServer
+    district: District, server: LiveServer
 ) -> None:
+    other_school = await make_school(server.runtime, label="Elsewhere", students=2)
     _, email = await hire_district_admin(server.runtime, other_school)
     await some_passes(server, other_school, 2)
     async with ApiClient.session(server.url, email) as other_admin:

@@ -8,9 +8,11 @@ docs/decisions/082 (tokens, pseudonyms) and 083 (cursor, horizon, live tail).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -95,8 +97,10 @@ def line(item: Item, reader: Reader, codec: Cursors) -> bytes:
 
 
 async def stream(request: Request) -> Response:
-    """The district's pass events after a cursor, as CloudEvents in JSON lines (a page), or with
-    `Accept: text/event-stream` a live tail resumed from `Last-Event-ID`"""
+    """The token's pass events after a cursor: CloudEvents in JSON lines, or a live tail (SSE)
+
+    A page as JSON lines, or with `Accept: text/event-stream` a live tail resumed from
+    `Last-Event-ID`."""
     read = await reader(request)
     codec = cursors(request)
     events = runtime(request).stream
@@ -123,7 +127,8 @@ def tail(request: Request, read: Reader, codec: Cursors, after: int) -> Streamin
     Each event's `id:` is its cursor. When a page passes only events this reader does not see, a
     block with an `id:` alone moves the client's Last-Event-ID on without an event, so a resumed
     tail does not read them again. At the head it waits for the log to grow (the process's one
-    LISTEN connection) and sends a comment every HEARTBEAT_SECONDS, checking its token again."""
+    LISTEN connection) and sends a comment after HEARTBEAT_SECONDS without news; every
+    HEARTBEAT_SECONDS, busy or idle, it reads its token again (revoked: the tail ends)."""
     events = runtime(request).stream
     watcher = runtime(request).watcher
     app = runtime(request).app
@@ -132,8 +137,17 @@ def tail(request: Request, read: Reader, codec: Cursors, after: int) -> Streamin
     async def body() -> AsyncIterator[bytes]:
         current = read
         position = after
+        clock = asyncio.get_running_loop().time
+        checked = clock()
         yield b"retry: 2000\n\n"
         while not watcher.stopped:
+            if clock() - checked >= HEARTBEAT_SECONDS:  # busy or idle, the token is read again
+                checked = clock()
+                token = await app.repository.find(token_id, ApiToken)
+                if token is None or token.revoked:
+                    return
+                audience = Audience(current.audience.key, token.identified)
+                current = Reader(token, current.scope, audience, current.types)
             page = await events.page(position, TAIL_PAGE, current.scope, types=current.types)
             for item in page.items:
                 yield b"id: " + codec.encode(item.notification_id).encode() + b"\ndata: "
@@ -147,11 +161,6 @@ def tail(request: Request, read: Reader, codec: Cursors, after: int) -> Streamin
             if not await watcher.log_past(position, HEARTBEAT_SECONDS):
                 if watcher.stopped:
                     return
-                token = await app.repository.find(token_id, ApiToken)
-                if token is None or token.revoked:
-                    return
-                audience = Audience(current.audience.key, token.identified)
-                current = Reader(token, current.scope, audience, current.types)
                 yield b": heartbeat\n\n"
 
     return StreamingResponse(
@@ -160,6 +169,24 @@ def tail(request: Request, read: Reader, codec: Cursors, after: int) -> Streamin
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
+
+CLOUDEVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "Each line of the answer: one CloudEvents 1.0 object (JSON format)",
+    "required": ["specversion", "id", "source", "type", "time", "subject", "datacontenttype", "data"],
+    "properties": {
+        "specversion": {"const": "1.0"},
+        "id": {"type": "string", "description": "<stream id>:<version>, unique with `source`"},
+        "source": {"type": "string", "description": "/hallpass/schools/<school id>"},
+        "type": {"enum": sorted(CLASSES_BY_TYPE)},
+        "time": {"type": "string", "format": "date-time"},
+        "subject": {"type": "string", "description": "passes/<id>, schedules/<id>, emergencies/<id>, ..."},
+        "datacontenttype": {"const": "application/json"},
+        "hallpasscursor": {"type": "string", "description": "The cursor just after this event"},
+        "hallpassidentity": {"enum": ["pseudonymised", "identified"]},
+        "data": {"type": "object", "description": "The event's fields; `student`: a pseudonym"},
+    },
+}
 
 QUERY = (
     Query("after", "The cursor to continue after (X-Hallpass-Cursor of the page before); else the start"),
@@ -175,6 +202,7 @@ routes = [
         query=QUERY,
         security="stream",
         media=NDJSON,
+        answer=CLOUDEVENT,
         ok_description=f"JSON lines, the next cursor in {CURSOR_HEADER}; or text/event-stream",
         errors=(400, 401, 404, 422, 429),
     )
