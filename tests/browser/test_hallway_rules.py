@@ -4,6 +4,8 @@ kiosk and the Student Portal say the refusal plainly."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import pytest_asyncio
 from playwright.async_api import expect
@@ -105,3 +107,35 @@ async def test_the_portal_says_the_limit_plainly(
     await expect(page.locator("#create-error")).to_contain_text(
         "You have reached today's limit of 1 pass. Ask your teacher."
     )
+
+
+async def test_a_blackout_shows_before_create_for_its_destination_only_and_the_dashboard_shows_the_period(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    zone = (await server.runtime.app.school_policy(portal.id)).zone
+    local = datetime.now(UTC).astimezone(zone)
+    start = (local - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    end = start + timedelta(hours=1)
+    period = {"name": "Period 4", "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+    await set_rules(
+        server.runtime,
+        portal.admin,
+        portal.id,
+        bells={"day_types": [{"name": "Regular", "periods": [period]}], "weekdays": ["Regular"] * 7},
+        blackouts=[{"kind": "edges", "first_minutes": 10, "destination_ids": [str(school.rooms["Library"])]}],
+    )
+    page = await screens.staff(school.emails["Ada"])
+    await expect(page.locator("#current-period")).to_contain_text("Period 4")
+    name = school.student_names[school.students[3]]
+    await page.goto(screens.url(f"/hall-pass/new?q={name}"))
+    await page.get_by_label(name).check()
+    await page.get_by_label("Going To").select_option(str(school.rooms["Library"]))
+    refusal = page.locator("#rule-check .rule-refusal")
+    await expect(refusal).to_contain_text("No passes to Library in the first 10 minutes of Period 4")
+    await expect(page.get_by_label("Override reason")).to_be_visible()
+    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
+    await expect(refusal).to_have_count(0)
+    await expect(page.get_by_label("Override reason")).to_be_hidden()
+    await page.get_by_role("button", name="Create Hall Pass").click()
+    await expect(page.get_by_role("status")).to_contain_text("Created 1 hall pass.")
