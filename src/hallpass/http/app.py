@@ -90,6 +90,7 @@ def templates() -> Jinja2Templates:
     t.env.filters["moment"] = _moment
     t.env.globals["created_by"] = labels.created_by
     t.env.globals["actor_kind"] = labels.actor_kind
+    t.env.globals["pass_source"] = labels.pass_source
     t.env.globals["say"] = say
     t.env.globals["count_of"] = count_of
     return t

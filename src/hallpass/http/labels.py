@@ -14,6 +14,14 @@ ACTOR_KINDS = {
 """What a page calls each kind of actor when it has no name to show."""
 
 
+PASS_SOURCES = {"staff": "Staff", "portal": "Student Portal", "kiosk": "Kiosk"}
+"""What a page calls the place a pass was asked for from (`Pass.source`)."""
+
+
+def pass_source(source: str | None) -> str:
+    return PASS_SOURCES.get(source or "", "Unknown")
+
+
 def actor_kind(kind: str | None) -> str:
     return ACTOR_KINDS.get(kind or "", "Unknown")
 
