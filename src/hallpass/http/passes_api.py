@@ -190,7 +190,7 @@ terminate_pass = command_endpoint(
 
 FILTERS = (
     Query("status", "Comma-separated statuses (active, completed, expired, scheduled, ...)"),
-    Query("student", "Part of the student's name"),
+    Query("student", "Part of the student's name, a hall pass ID, or # and a school ID"),
     Query("student_id", "A student id"),
     Query("origin_id", "Leaving From location id"),
     Query("destination_id", "Going To location id"),
