@@ -17,6 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from hallpass.acting import Acting
 from hallpass.aggregates.staff import Role
 from hallpass.commands.directory import NewStaff
+from hallpass.commands.messages import CompletePass
 from hallpass.commands.schedules import ScheduleRepeating
 from support.api_client import ApiClient
 from support.axe import serious_violations, with_axe
@@ -224,6 +225,58 @@ async def test_the_student_requests_panel_has_no_serious_violations(
     name = asking.school.student_names[asking.school.students[0]]
     await expect(page.get_by_role("button", name=f"Approve request from {name}")).to_be_visible()
     found = await serious_violations(page)
+    assert not found, "\n".join(found)
+
+
+async def test_wait_line_screens_and_hallway_rules_have_no_serious_violations(
+    screens: Screens, server: LiveServer
+) -> None:
+    lines = await make_portal_school(
+        server.runtime, label="AccessibleLines", needs_approval=False, students=5
+    )
+    school = lines.school
+    found: list[str] = []
+    out = await send_out(server.runtime, school, "Restroom", school.students[:2], datetime.now(UTC))
+    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
+        kiosk = await KioskClient.started(
+            ada, server.url, school.rooms["Room 101"], [school.rooms["Restroom"]]
+        )
+    await kiosk.close()
+    device = await with_axe(await screens.kiosk(kiosk.token, TABLET))
+    await device.goto(
+        screens.url(
+            f"/kiosk/create/summary?student_id={school.students[2]}&destination_id={school.rooms['Restroom']}"
+        )
+    )
+    await device.get_by_role("button", name="Create Pass").click()
+    await expect(device.get_by_role("button", name="Join the line")).to_be_visible()
+    await check(device, found)  # full, with Join the line
+    await device.get_by_role("button", name="Join the line").click()
+    await expect(device.locator(".line-waiting")).to_contain_text("number 1 in line for Restroom")
+    await check(device, found)
+
+    student = await with_axe(await screens.student(lines.id, school.students[3], PHONE))
+    await student.get_by_role("link", name="Create Pass").click()
+    await student.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
+    await student.get_by_label("Going To").select_option(str(school.rooms["Restroom"]))
+    await student.get_by_role("button", name="Create", exact=True).click()
+    await expect(student.get_by_role("button", name="Join the line")).to_be_visible()
+    await check(student, found)
+    await student.get_by_role("button", name="Join the line").click()
+    await expect(student.locator(".line-waiting")).to_contain_text("number 2 in line for Restroom")
+    await check(student, found)
+
+    teacher = await with_axe(await screens.staff(school.emails["Ada"]))
+    await expect(teacher.locator("#lines .line-waiting li")).to_have_count(2)
+    await check(teacher, found)  # the dashboard with its wait line
+    admin = await with_axe(await screens.staff(lines.admin_email))
+    await visit(admin, screens.url(f"/admin/schools/{school.id}/rules"), found)
+    await server.runtime.app.complete_pass(
+        Acting(school.teacher(), datetime.now(UTC)), out[0], CompletePass()
+    )
+    await expect(student.locator(".line-waiting, .line-offer")).to_have_count(1)
+    await expect(device.locator(".line-offer")).to_contain_text("Restroom is held")
+    await check(device, found)  # the turn offered
     assert not found, "\n".join(found)
 
 
