@@ -81,6 +81,9 @@ class BellSchedule:
     weekdays: tuple[str | None, ...] = (None,) * 7
     dates: tuple[tuple[date, str | None], ...] = ()
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> BellSchedule:
+        return self  # frozen, of values that cannot change: a copy of the aggregate shares it
+
     def day_type_on(self, day: date) -> DayType | None:
         special = dict(self.dates)
         name = special[day] if day in special else self.weekdays[day.weekday()]

@@ -37,6 +37,9 @@ class Blackout:
     dates: frozenset[date] = field(default_factory=frozenset)
     destination_ids: frozenset[UUID] = field(default_factory=frozenset)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Blackout:
+        return self  # frozen, of values that cannot change: a copy of the aggregate shares it
+
     def applies_to(self, destination_id: UUID | None) -> bool:
         """Every destination, or those chosen (None, any place: only a school-wide blackout)."""
         return not self.destination_ids or destination_id in self.destination_ids

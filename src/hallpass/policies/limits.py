@@ -45,6 +45,9 @@ class Limits:
     sources: frozenset[str] = frozenset(SOURCES)
     exempt_destination_ids: frozenset[UUID] = field(default_factory=frozenset)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Limits:
+        return self  # frozen, of values that cannot change: a copy of the aggregate shares it
+
     def counts(self, source: str | None, destination_id: UUID | None) -> bool:
         """Whether a pass from `source` to `destination_id` counts towards the limits."""
         if destination_id in self.exempt_destination_ids:
