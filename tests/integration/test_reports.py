@@ -13,6 +13,7 @@ from datetime import date
 from uuid import UUID
 
 from hallpass.bootstrap import Runtime
+from hallpass.projections.pass_facts import AGGREGATES
 from hallpass.projections.reports import Report, ReportsView, Scope
 from support.report_month import (
     Trip,
@@ -107,6 +108,14 @@ async def test_reports_equal_a_direct_computation_over_a_generated_month(runtime
     for schools, start, end in scopes:
         scope = Scope(tuple(schools), start, end)
         check(await reports_of(view, scope), in_scope(trips.values(), schools, start, end))
+
+    # The counts added up pass by pass are those of all the rows at once.
+    for aggregate in AGGREGATES:
+        counted = {tuple(r) for r in await runtime.pool.fetch(aggregate.counted)}
+        added = await runtime.pool.fetch(f"SELECT * FROM {aggregate.table}")
+        assert {
+            tuple(r[c] for c, _ in (*aggregate.keys, *aggregate.values)) for r in added if r["passes"]
+        } == counted
 
     # The whole month again after `hallpass projections rebuild`'s path: the same figures.
     whole = Scope((north.id, south.id), FIRST, date(2027, 3, 31))

@@ -13,6 +13,7 @@ event reads the school's row, whichever batch or round it lands in.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -59,9 +60,36 @@ CREATE TABLE IF NOT EXISTS report_passes (
         CASE WHEN overdue THEN floor(extract(epoch FROM ended_at - due_at))::integer END) STORED
 );
 DROP INDEX IF EXISTS report_passes_school_day;
-CREATE INDEX IF NOT EXISTS report_passes_by_day ON report_passes (school_id, day) INCLUDE (hour, dow,
-    student_id, destination_id, source, creator_kind, creator_id, teacher_id, requested_at, started_at,
-    decision, seconds_out, overdue, late_seconds);
+DROP INDEX IF EXISTS report_passes_by_day;
+CREATE INDEX IF NOT EXISTS report_passes_day ON report_passes (school_id, day)
+    INCLUDE (student_id, destination_id, started_at, seconds_out, overdue, late_seconds);
+CREATE TABLE IF NOT EXISTS report_hour_counts (
+    school_id uuid NOT NULL,
+    day date NOT NULL,
+    hour smallint NOT NULL,
+    dow smallint NOT NULL,
+    source text NOT NULL,
+    passes integer NOT NULL,
+    started integer NOT NULL,
+    requested integer NOT NULL,
+    approved integer NOT NULL,
+    denied integer NOT NULL,
+    overdue integer NOT NULL,
+    PRIMARY KEY (school_id, day, hour, source)
+);
+CREATE TABLE IF NOT EXISTS report_teacher_counts (
+    school_id uuid NOT NULL,
+    day date NOT NULL,
+    who_kind text NOT NULL,
+    who uuid NOT NULL,
+    passes integer NOT NULL,
+    started integer NOT NULL,
+    staff integer NOT NULL,
+    kiosk integer NOT NULL,
+    approved integer NOT NULL,
+    denied integer NOT NULL,
+    PRIMARY KEY (school_id, day, who_kind, who)
+);
 """
 
 _INSERT = """
@@ -101,6 +129,100 @@ CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Aggregate:
+    """Counts per key of the pass rows: each pass adds its contribution (`values`, from its row)
+    to its key's counts. An event that changes what a pass contributes takes the old
+    contribution away before its row changes and adds the new one after; both are statements
+    on the pass (`$1`), so the pipeline keeps them in order with the row's own."""
+
+    table: str
+    keys: tuple[tuple[str, str], ...]  # (column, expression over the pass row)
+    values: tuple[tuple[str, str], ...]
+
+    def _select(self) -> str:
+        exprs = ", ".join(f"{expr} AS {column}" for column, expr in (*self.keys, *self.values))
+        return f"SELECT {exprs} FROM report_passes WHERE pass_id = $1"
+
+    @property
+    def add(self) -> str:
+        columns = ", ".join(c for c, _ in (*self.keys, *self.values))
+        conflict = ", ".join(c for c, _ in self.keys if c != "dow")
+        sums = ", ".join(f"{c} = a.{c} + excluded.{c}" for c, _ in self.values)
+        return (
+            f"INSERT INTO {self.table} AS a ({columns}) {self._select()}"
+            f" ON CONFLICT ({conflict}) DO UPDATE SET {sums}"
+        )
+
+    @property
+    def counted(self) -> str:
+        """Every key's counts as a query over all the pass rows (what adding them one by one
+        gives, but for the keys whose counts all went back to zero)."""
+        keys = ", ".join(f"{expr} AS {column}" for column, expr in self.keys)
+        sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
+        return f"SELECT {keys}, {sums} FROM report_passes GROUP BY {', '.join(e for _, e in self.keys)}"
+
+    @property
+    def take_away(self) -> str:
+        sums = ", ".join(f"{c} = a.{c} - x.{c}" for c, _ in self.values)
+        match = " AND ".join(f"a.{c} = x.{c}" for c, _ in self.keys if c != "dow")
+        return f"UPDATE {self.table} a SET {sums} FROM ({self._select()}) x WHERE {match}"
+
+
+def _flag(condition: str) -> str:
+    return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+HOUR_COUNTS = Aggregate(
+    "report_hour_counts",
+    (("school_id", "school_id"), ("day", "day"), ("hour", "hour"), ("dow", "dow"), ("source", "source")),
+    (
+        ("passes", "1"),
+        ("started", _flag("started_at IS NOT NULL")),
+        ("requested", _flag("requested_at IS NOT NULL")),
+        ("approved", _flag("decision = 'approved'")),
+        ("denied", _flag("decision = 'denied'")),
+        ("overdue", _flag("overdue AND started_at IS NOT NULL")),
+    ),
+)
+# Who answers for a pass: the member of staff who created it or decided its request, else the
+# kiosk it came from (its creator is read at query time), else nobody (the nil id).
+TEACHER_COUNTS = Aggregate(
+    "report_teacher_counts",
+    (
+        ("school_id", "school_id"),
+        ("day", "day"),
+        (
+            "who_kind",
+            "CASE WHEN teacher_id IS NOT NULL THEN 'staff'"
+            " WHEN creator_kind = 'kiosk' THEN 'kiosk' ELSE 'none' END",
+        ),
+        (
+            "who",
+            "coalesce(teacher_id, CASE WHEN creator_kind = 'kiosk' THEN creator_id END,"
+            " '00000000-0000-0000-0000-000000000000'::uuid)",
+        ),
+    ),
+    (
+        ("passes", "1"),
+        ("started", _flag("started_at IS NOT NULL")),
+        ("staff", _flag("source = 'staff' AND started_at IS NOT NULL")),
+        ("kiosk", _flag("source = 'kiosk'")),
+        ("approved", _flag("decision = 'approved'")),
+        ("denied", _flag("decision = 'denied'")),
+    ),
+)
+AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS)
+# The events that change a pass's contribution to each aggregate (the rest leave them as they are).
+RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
+    Pass.Activated: AGGREGATES,
+    Pass.Rescheduled: AGGREGATES,
+    Pass.Approved: AGGREGATES,
+    Pass.Denied: AGGREGATES,
+    Pass.Expired: (HOUR_COUNTS,),
+}
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -116,7 +238,12 @@ def _school_barrier(school_id: UUID, timezone: str) -> str:
 
 class PassFactsProjection(TableProjection):
     name = "report_passes"
-    tables: tuple[str, ...] = ("report_passes", "report_schools")
+    tables: tuple[str, ...] = (
+        "report_passes",
+        "report_schools",
+        "report_hour_counts",
+        "report_teacher_counts",
+    )
     schema = SCHEMA
     serves_requests = False  # the reports are read later; a command's answer never waits on them
 
@@ -125,13 +252,21 @@ class PassFactsProjection(TableProjection):
             await conn.execute(_school_barrier(event.originator_id, event.timezone))
         elif isinstance(event, Pass.Creation):
             await conn.execute(_INSERT, *_created(event))
+            for aggregate in AGGREGATES:
+                await conn.execute(aggregate.add, event.originator_id)
         else:
             change = CHANGES.get(type(event))
-            if change is not None:
-                sets, values = change
-                await conn.execute(
-                    f"UPDATE report_passes SET {sets} WHERE pass_id = $1", event.originator_id, *values(event)
-                )
+            if change is None:
+                return None
+            sets, values = change
+            recounted = RECOUNTED.get(type(event), ())
+            for aggregate in recounted:
+                await conn.execute(aggregate.take_away, event.originator_id)
+            await conn.execute(
+                f"UPDATE report_passes SET {sets} WHERE pass_id = $1", event.originator_id, *values(event)
+            )
+            for aggregate in recounted:
+                await conn.execute(aggregate.add, event.originator_id)
         return None
 
 
