@@ -17,6 +17,7 @@ from support.api_client import ApiClient
 from support.browser import Screens
 from support.kiosk_client import KioskClient
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.school import send_out
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -161,3 +162,35 @@ async def test_kiosk_set_up_and_the_kiosk_list_fit(
     await expect(page.locator("#available li")).to_have_count(12)
     await fits(page, page.get_by_role("button", name="Move all", exact=True))
     await fits(page, page.get_by_role("button", name="Start Kiosk Mode"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+async def test_the_wait_line_screens_fit(screens: Screens, server: LiveServer, size: ViewportSize) -> None:
+    lines = await make_portal_school(server.runtime, label="ViewportLines", needs_approval=False, students=4)
+    school = lines.school
+    await send_out(server.runtime, school, "Restroom", school.students[:2], datetime.now(UTC))
+    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
+        kiosk = await KioskClient.started(
+            ada, server.url, school.rooms["Room 101"], [school.rooms["Restroom"]]
+        )
+    await kiosk.close()
+    device = await screens.kiosk(kiosk.token, size)
+    restroom = school.rooms["Restroom"]
+    await device.goto(
+        screens.url(f"/kiosk/create/summary?student_id={school.students[2]}&destination_id={restroom}")
+    )
+    await device.get_by_role("button", name="Create Pass").click()
+    await fits(device, device.get_by_role("button", name="Join the line"))
+    await device.get_by_role("button", name="Join the line").click()
+    await expect(device.locator(".line-waiting")).to_contain_text("number 1 in line for Restroom")
+    await fits(device, device.locator(".line-waiting"))
+
+    page = await screens.student(lines.id, school.students[3], size)
+    await page.get_by_role("link", name="Create Pass").click()
+    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
+    await page.get_by_label("Going To").select_option(str(restroom))
+    await page.get_by_role("button", name="Create", exact=True).click()
+    await fits(page, page.get_by_role("button", name="Join the line"))
+    await page.get_by_role("button", name="Join the line").click()
+    await expect(page.locator(".line-waiting")).to_contain_text("number 2 in line for Restroom")
+    await fits(page, page.locator(".line-waiting"))
