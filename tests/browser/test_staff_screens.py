@@ -273,6 +273,8 @@ async def test_filters_work_without_script(
     await send_out(server.runtime, school, "Library", [library], datetime.now(UTC))
     await send_out(server.runtime, school, "Nurse", [nurse], datetime.now(UTC))
     page = await screens.staff(school.emails["Ada"])
+    for shown in (library, nurse):  # the list shows both (live) before the page without script opens
+        await expect(page.locator("#pass-rows tr", has_text=school.student_names[shown])).to_have_count(1)
     cookies = await page.context.cookies()
     context = await screens.browser.new_context(java_script_enabled=False)
     screens.contexts.append(context)
