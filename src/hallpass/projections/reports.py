@@ -200,7 +200,8 @@ class ReportsView:
 
     async def _per_pass(self, sql: str, scope: Scope) -> list[asyncpg.Record]:
         """A query over the pass rows of the scope, with room to group and sort a school year of
-        them in memory (PostgreSQL's default 4 MB spills to disk from about 100,000 passes)."""
+        them in memory (grouping per student and day, or sorting times out, outgrows
+        PostgreSQL's default 4 MB long before a year of a large school)."""
         async with self.pool.acquire() as conn, conn.transaction(readonly=True):
             await conn.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             return await conn.fetch(sql, *scope.args)  # type: ignore[no-any-return]
