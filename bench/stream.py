@@ -215,7 +215,7 @@ async def run(args: argparse.Namespace) -> None:
                     f"{appended:.2f} s, {len(tail_events) / appended:,.0f} events/s"
                 )
             if args.reports:
-                print(await reports(url))
+                print(await reports(args.database_url))
             else:
                 print("reports page p99: not measured in this run (--reports, with bench/reports.py)")
         finally:
