@@ -130,7 +130,7 @@ class World:
     base_url: str
     ids: dict[str, list[str]]
     """This school's ids by kind: room, place (a destination), student, staff, school, pass, kiosk,
-    schedule."""
+    schedule, keep-apart group."""
     other_ids: list[str]
     tokens: dict[str, str]
     emails: dict[str, str] = field(default_factory=dict)
@@ -163,6 +163,7 @@ KINDS = {
     "location_id": "room",
     "staff_id": "staff",
     "token_id": "token",
+    "group_id": "group",
 }
 
 
@@ -513,6 +514,7 @@ def build_world(
                 "kiosk": [],
                 "schedule": [],
                 "token": [stream[0]],
+                "group": [],
             },
             other_ids=[
                 str(i) for i in [other.id, *other.rooms.values(), *other.teachers.values(), *other.students]
@@ -573,6 +575,15 @@ def build_world(
         )
         world.ids["pass"] += [p["id"] for p in active["passes"] + scheduled["passes"] + repeating["passes"]]
         world.ids["schedule"].append(repeating["schedule_id"])
+        group = _ok(
+            http.post(
+                f"/api/v1/admin/schools/{school.id}/keep-apart",
+                json={"name": "Apart", "student_ids": [str(s) for s in school.students[3:5]]},
+                headers=_auth(world, "admin"),
+            ),
+            201,
+        )
+        world.ids["group"].append(group["group"]["id"])
         _renew_kiosk(world, http, room, [nurse, library])
         _renew_student(world)
         assert world.student is not None
