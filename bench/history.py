@@ -34,9 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-passes = importlib.import_module("passes")  # bench/passes.py: throwaway database, event loop
-DEFAULT_URL, run_loop, with_database = passes.DEFAULT_URL, passes.run_loop, passes.with_database
-create_database, drop_database = passes.create_database, passes.drop_database
+from scratch import in_scratch_database  # noqa: E402
+
+passes = importlib.import_module("passes")  # bench/passes.py: the event loop
+DEFAULT_URL, run_loop = passes.DEFAULT_URL, passes.run_loop
 
 CHUNK = 5_000  # events per append while writing the history
 
@@ -172,14 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=100, help="create+complete cycles per cell")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     args = parser.parse_args(argv)
-    name = f"bench_{uuid4().hex[:12]}"
-    run_loop(create_database(args.database_url, name))
-    print(f"created database {name}", file=sys.stderr)
-    try:
-        print(run_loop(measure(with_database(args.database_url, name), args)))
-    finally:
-        run_loop(drop_database(args.database_url, name))
-        print(f"dropped database {name}", file=sys.stderr)
+    print(run_loop(in_scratch_database(args.database_url, "bench_history", lambda url: measure(url, args))))
     return 0
 
 

@@ -28,16 +28,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from scratch import in_scratch_database  # noqa: E402
+
 EACH = 90  # passes per student, under the limit of 100 a day
-passes = importlib.import_module("passes")  # bench/passes.py: throwaway database, event loop
-DEFAULT_URL, run_loop, with_database = passes.DEFAULT_URL, passes.run_loop, passes.with_database
-create_database, drop_database = passes.create_database, passes.drop_database
+passes = importlib.import_module("passes")  # bench/passes.py: the event loop
+DEFAULT_URL, run_loop = passes.DEFAULT_URL, passes.run_loop
 
 
 def rules_body(blackouts: int) -> dict[str, Any]:
@@ -151,14 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blackouts", type=int, default=40, help="blackout windows of the ruled school")
     parser.add_argument("--database-url", default=DEFAULT_URL)
     args = parser.parse_args(argv)
-    name = f"bench_{uuid4().hex[:12]}"
-    run_loop(create_database(args.database_url, name))
-    print(f"created database {name}", file=sys.stderr)
-    try:
-        print(run_loop(measure(with_database(args.database_url, name), args)))
-    finally:
-        run_loop(drop_database(args.database_url, name))
-        print(f"dropped database {name}", file=sys.stderr)
+    print(run_loop(in_scratch_database(args.database_url, "bench_rules", lambda url: measure(url, args))))
     return 0
 
 

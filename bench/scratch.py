@@ -9,12 +9,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+T = TypeVar("T")
 
 
 def with_database(url: str, name: str) -> str:
@@ -57,6 +58,12 @@ async def scratch_database(admin_url: str, prefix: str) -> AsyncIterator[str]:
         yield with_database(admin_url, name)
     finally:
         await drop_database(admin_url, name)
+
+
+async def in_scratch_database(admin_url: str, prefix: str, work: Callable[[str], Awaitable[T]]) -> T:
+    """What `work` returns, given the URL of a scratch database (see `scratch_database`)."""
+    async with scratch_database(admin_url, prefix) as url:
+        return await work(url)
 
 
 def process_tree(pid: int) -> list[int]:
