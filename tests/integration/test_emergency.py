@@ -17,10 +17,10 @@ from hallpass.aggregates import ids
 from hallpass.aggregates.emergencies import Emergency, EmergencyInProgress, NoEmergency
 from hallpass.aggregates.passes import Status
 from hallpass.bootstrap import Runtime
-from hallpass.commands.portal import ChangePortalSettings, RequestPortalPass
+from hallpass.commands.portal import RequestPortalPass
 from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, NotFound
-from support.school import SchoolFixture, make_school, send_out, status_of
+from support.school import SchoolFixture, make_school, open_portal, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 T = TypeVar("T")
@@ -38,14 +38,7 @@ async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
 
 @pytest.fixture
 async def school(runtime: Runtime) -> SchoolFixture:
-    fixture = await make_school(runtime, students=8)
-    portal = ChangePortalSettings(enabled=True, needs_approval=False)
-    await runtime.app.change_portal_settings(Acting(fixture.admin(), NOW), portal)
-    return fixture
-
-
-def portal_student(school: SchoolFixture, student_id: UUID) -> Actor:
-    return Actor("student", student_id, school.id, "student", "student")
+    return await open_portal(runtime, await make_school(runtime, students=8), NOW)
 
 
 async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every_source_until_ended(
@@ -81,7 +74,7 @@ async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every
         send_out(runtime, school, "Library", [s[3]], NOW),
         send_out(runtime, school, "Restroom", [s[4]], NOW, actor=kiosk),
         runtime.app.request_portal_pass(
-            Acting(portal_student(school, s[5]), NOW),
+            Acting(school.student(s[5]), NOW),
             RequestPortalPass(origin_id=school.rooms["Room 101"], destination_id=school.rooms["Library"]),
         ),
     ]

@@ -22,21 +22,14 @@ from hallpass.commands.messages import CompletePass, CreatePasses, Override
 from hallpass.commands.portal import ChangePortalSettings, DecideRequest, RequestPortalPass
 from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, Invalid, NotFound
-from support.school import SchoolFixture, make_school, send_out, status_of
+from support.school import SchoolFixture, make_school, open_portal, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def school(runtime: Runtime) -> SchoolFixture:
-    fixture = await make_school(runtime, students=8)
-    portal = ChangePortalSettings(enabled=True, needs_approval=False)
-    await runtime.app.change_portal_settings(Acting(fixture.admin(), NOW), portal)
-    return fixture
-
-
-def portal_student(school: SchoolFixture, student_id: UUID) -> Actor:
-    return Actor("student", student_id, school.id, "student", "student")
+    return await open_portal(runtime, await make_school(runtime, students=8), NOW)
 
 
 async def form(runtime: Runtime, school: SchoolFixture, members: list[UUID], reason: str = "fight") -> UUID:
@@ -75,7 +68,7 @@ async def test_every_source_is_refused_in_the_same_words_and_the_encounter_is_re
             CreatePasses(origin_id=room, destination_id=school.rooms["Nurse"], student_ids=[s[2]]),
         ),
         runtime.app.request_portal_pass(
-            Acting(portal_student(school, s[1]), NOW),
+            Acting(school.student(s[1]), NOW),
             RequestPortalPass(origin_id=room, destination_id=library),
         ),
     ]
@@ -164,7 +157,7 @@ async def test_a_request_approved_and_a_scheduled_pass_starting_are_held_to_the_
     await runtime.app.change_portal_settings(admin, ChangePortalSettings(enabled=True, needs_approval=True))
     room, library = school.rooms["Room 101"], school.rooms["Library"]
     asked = await runtime.app.request_portal_pass(
-        Acting(portal_student(school, s[1]), NOW), RequestPortalPass(origin_id=room, destination_id=library)
+        Acting(school.student(s[1]), NOW), RequestPortalPass(origin_id=room, destination_id=library)
     )
     assert asked.refusal is None  # a request is not out of the room
     requested = UUID(asked.body["pass"]["id"])

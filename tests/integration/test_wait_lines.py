@@ -18,23 +18,16 @@ from hallpass.bootstrap import Runtime
 from hallpass.commands.base import Outcome
 from hallpass.commands.lines import JoinLine, JumpLine, LeaveLine
 from hallpass.commands.messages import CompletePass, CreatePasses
-from hallpass.commands.portal import ChangePortalSettings, RequestPortalPass
+from hallpass.commands.portal import RequestPortalPass
 from hallpass.errors import DestinationFull, Forbidden, Invalid, NotFound
-from support.school import SchoolFixture, make_school, send_out
+from support.school import SchoolFixture, make_school, open_portal, send_out
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def school(runtime: Runtime) -> SchoolFixture:
-    fixture = await make_school(runtime, students=10)
-    portal = ChangePortalSettings(enabled=True, needs_approval=False)
-    await runtime.app.change_portal_settings(Acting(fixture.admin(), NOW), portal)
-    return fixture
-
-
-def student(school: SchoolFixture, student_id: UUID) -> Actor:
-    return Actor("student", student_id, school.id, "student", "student")
+    return await open_portal(runtime, await make_school(runtime, students=10), NOW)
 
 
 def kiosk(school: SchoolFixture) -> Actor:
@@ -50,7 +43,7 @@ async def line_of(runtime: Runtime, school: SchoolFixture) -> tuple[WaitLine, Lo
 
 async def join(runtime: Runtime, school: SchoolFixture, who: UUID, at: datetime = NOW) -> Outcome:
     return await runtime.app.join_line(
-        Acting(student(school, who), at),
+        Acting(school.student(who), at),
         school.rooms["Restroom"],
         JoinLine(origin_id=school.rooms["Room 101"]),
     )
@@ -58,7 +51,7 @@ async def join(runtime: Runtime, school: SchoolFixture, who: UUID, at: datetime 
 
 async def portal_pass(runtime: Runtime, school: SchoolFixture, who: UUID, at: datetime = NOW) -> Outcome:
     return await runtime.app.request_portal_pass(
-        Acting(student(school, who), at),
+        Acting(school.student(who), at),
         RequestPortalPass(origin_id=school.rooms["Room 101"], destination_id=school.rooms["Restroom"]),
     )
 
@@ -135,7 +128,7 @@ async def test_staff_let_a_student_jump_the_line_and_students_leave_it(
         await runtime.app.jump_line(Acting(school.teacher(), NOW), restroom, JumpLine(student_id=s[4]))
     with pytest.raises(Forbidden):
         await runtime.app.jump_line(
-            Acting(student(school, s[4]), NOW), restroom, JumpLine(student_id=s[4], reason="me")
+            Acting(school.student(s[4]), NOW), restroom, JumpLine(student_id=s[4], reason="me")
         )
     jumped = await runtime.app.jump_line(
         Acting(school.teacher(), NOW), restroom, JumpLine(student_id=s[4], reason="medical")
@@ -148,14 +141,14 @@ async def test_staff_let_a_student_jump_the_line_and_students_leave_it(
     jump = [t for t in topics if t["topic"].endswith("Jumped")]
     assert len(jump) == 1 and b"medical" in bytes(jump[0]["state"])
 
-    await runtime.app.leave_line(Acting(student(school, s[2]), NOW), restroom, LeaveLine())
+    await runtime.app.leave_line(Acting(school.student(s[2]), NOW), restroom, LeaveLine())
     with pytest.raises(Forbidden):
-        await runtime.app.leave_line(Acting(student(school, s[2]), NOW), restroom, LeaveLine(student_id=s[3]))
+        await runtime.app.leave_line(Acting(school.student(s[2]), NOW), restroom, LeaveLine(student_id=s[3]))
     await runtime.app.complete_pass(Acting(school.teacher(), NOW), out[0], CompletePass())
     line, _ = await line_of(runtime, school)
     assert list(line.offers) == [s[4]] and [e["student_id"] for e in line.waiting] == [s[3]]
     # Leaving with an offer passes the slot on.
-    await runtime.app.leave_line(Acting(student(school, s[4]), NOW), restroom, LeaveLine())
+    await runtime.app.leave_line(Acting(school.student(s[4]), NOW), restroom, LeaveLine())
     line, place = await line_of(runtime, school)
     assert list(line.offers) == [s[3]] and place.holds == (s[3],)
 
@@ -195,13 +188,13 @@ async def test_lines_need_a_capacity_and_another_schools_place_is_not_found(
     s = school.students
     with pytest.raises(NotFound):
         await runtime.app.join_line(
-            Acting(student(school, s[0]), NOW),
+            Acting(school.student(s[0]), NOW),
             other.rooms["Restroom"],
             JoinLine(origin_id=school.rooms["Room 101"]),
         )
     with pytest.raises(Invalid):
         await runtime.app.join_line(
-            Acting(student(school, s[0]), NOW),
+            Acting(school.student(s[0]), NOW),
             school.rooms["Nurse"],
             JoinLine(origin_id=school.rooms["Room 101"]),
         )

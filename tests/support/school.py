@@ -13,6 +13,7 @@ from hallpass.aggregates.staff import Role
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
 from hallpass.commands.messages import CreatePasses
+from hallpass.commands.portal import ChangePortalSettings
 from hallpass.credentials import hash_password
 
 PASSWORD = "correct horse battery"
@@ -35,6 +36,10 @@ class SchoolFixture:
         """Cleo, the school's administrator; `district`: as if she administered the district."""
         role = "district_admin" if district else "admin"
         return Actor("staff", self.teachers["Cleo"], self.id, role, "Cleo", roles=(role,))
+
+    def student(self, student_id: UUID) -> Actor:
+        """A student of the school, signed in to the Student Portal."""
+        return Actor("student", student_id, self.id, "student", "student")
 
 
 FIRST = ["Ana", "Ben", "Chloé", "Dev", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lena"]
@@ -120,6 +125,13 @@ async def make_school(
         students=[s.id for s in registered],
         student_names={s.id: s.full_name for s in registered},
     )
+
+
+async def open_portal(runtime: Runtime, school: SchoolFixture, now: datetime) -> SchoolFixture:
+    """`school` with its Student Portal on, passes starting without approval."""
+    settings = ChangePortalSettings(enabled=True, needs_approval=False)
+    await runtime.app.change_portal_settings(Acting(school.admin(), now), settings)
+    return school
 
 
 async def send_out(
