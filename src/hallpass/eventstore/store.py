@@ -26,6 +26,16 @@ from hallpass.eventstore.statements import Statements
 DbConnection: TypeAlias = "asyncpg.Connection | asyncpg.pool.PoolConnectionProxy"
 
 
+def _stored_event(row: Any) -> StoredEvent:
+    """An event or snapshot as read back from a row of the events or snapshots table."""
+    return StoredEvent(
+        originator_id=row["originator_id"],
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=row["state"],
+    )
+
+
 def _as_uuid(value: UUID | str) -> UUID:
     return value if type(value) is UUID else UUID(str(value))
 
@@ -179,15 +189,7 @@ class EventStore:
             query += f" LIMIT ${len(args)}"
         with translated_errors():
             rows = await self.pool.fetch(query, *args)
-        return [
-            StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"],
-            )
-            for row in rows
-        ]
+        return [_stored_event(row) for row in rows]
 
     async def read_streams(
         self, streams: Sequence[tuple[UUID, int]], *, snapshots: bool = True
@@ -209,12 +211,7 @@ class EventStore:
                 snapshots,
             )
         for row in rows:
-            record = StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"],
-            )
+            record = _stored_event(row)
             read = reads[row["originator_id"]]
             if row["kind"] == 0:
                 read.snapshot = record
@@ -228,15 +225,7 @@ class EventStore:
             return []
         with translated_errors():
             rows = await self.pool.fetch(self._sql.select_first_events, list(stream_ids))
-        return [
-            StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"],
-                topic=row["topic"],
-                state=row["state"],
-            )
-            for row in rows
-        ]
+        return [_stored_event(row) for row in rows]
 
     async def write_snapshots(self, snapshots: Sequence[StoredEvent]) -> None:
         """Record snapshots (eventsourcing's layout); one already taken at that version stays."""
