@@ -63,6 +63,10 @@ DROP INDEX IF EXISTS report_passes_school_day;
 DROP INDEX IF EXISTS report_passes_by_day;
 CREATE INDEX IF NOT EXISTS report_passes_day ON report_passes (school_id, day)
     INCLUDE (student_id, destination_id, started_at, seconds_out, overdue, late_seconds);
+CREATE INDEX IF NOT EXISTS report_passes_late ON report_passes
+    (school_id, late_seconds DESC NULLS FIRST, pass_id) INCLUDE (day) WHERE overdue;
+CREATE INDEX IF NOT EXISTS report_passes_overdue_day ON report_passes (school_id, day)
+    INCLUDE (late_seconds) WHERE overdue;
 CREATE TABLE IF NOT EXISTS report_hour_counts (
     school_id uuid NOT NULL,
     day date NOT NULL,
@@ -76,6 +80,19 @@ CREATE TABLE IF NOT EXISTS report_hour_counts (
     denied integer NOT NULL,
     overdue integer NOT NULL,
     PRIMARY KEY (school_id, day, hour, source)
+);
+CREATE INDEX IF NOT EXISTS report_passes_times ON report_passes (destination_id, seconds_out)
+    INCLUDE (school_id, day) WHERE seconds_out IS NOT NULL;
+CREATE TABLE IF NOT EXISTS report_destination_minutes (
+    school_id uuid NOT NULL,
+    day date NOT NULL,
+    destination_id uuid NOT NULL,
+    minute integer NOT NULL,
+    passes integer NOT NULL,
+    started integer NOT NULL,
+    timed integer NOT NULL,
+    overdue integer NOT NULL,
+    PRIMARY KEY (school_id, day, destination_id, minute)
 );
 CREATE TABLE IF NOT EXISTS report_teacher_counts (
     school_id uuid NOT NULL,
@@ -212,14 +229,37 @@ TEACHER_COUNTS = Aggregate(
         ("denied", _flag("decision = 'denied'")),
     ),
 )
-AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS)
+# A histogram of times out per school, day and destination, by the whole minute (`minute` is
+# floor(seconds out / 60); -1 holds the passes with no time out yet, which `timed` does not
+# count): the destinations report finds in it which minute holds each percentile's pass, then
+# reads only that minute's times (docs/decisions/085).
+DESTINATION_MINUTES = Aggregate(
+    "report_destination_minutes",
+    (
+        ("school_id", "school_id"),
+        ("day", "day"),
+        ("destination_id", "destination_id"),
+        ("minute", "coalesce(floor(seconds_out / 60.0)::integer, -1)"),
+    ),
+    (
+        ("passes", "1"),
+        ("started", _flag("started_at IS NOT NULL")),
+        ("timed", _flag("seconds_out IS NOT NULL")),
+        ("overdue", _flag("overdue AND started_at IS NOT NULL")),
+    ),
+)
+AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS, DESTINATION_MINUTES)
 # The events that change a pass's contribution to each aggregate (the rest leave them as they are).
 RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
     Pass.Activated: AGGREGATES,
     Pass.Rescheduled: AGGREGATES,
     Pass.Approved: AGGREGATES,
     Pass.Denied: AGGREGATES,
-    Pass.Expired: (HOUR_COUNTS,),
+    Pass.Expired: (HOUR_COUNTS, DESTINATION_MINUTES),
+    Pass.Cancelled: (DESTINATION_MINUTES,),
+    Pass.Completed: (DESTINATION_MINUTES,),
+    Pass.ReturnRecorded: (DESTINATION_MINUTES,),
+    Pass.Terminated: (DESTINATION_MINUTES,),
 }
 
 
@@ -243,6 +283,7 @@ class PassFactsProjection(TableProjection):
         "report_schools",
         "report_hour_counts",
         "report_teacher_counts",
+        "report_destination_minutes",
     )
     schema = SCHEMA
     serves_requests = False  # the reports are read later; a command's answer never waits on them
