@@ -127,6 +127,21 @@ async def test_a_keep_apart_refusal_in_the_portal_names_no_one(
     for secret in (school.student_names[first], "private words", "Pair"):
         assert secret not in body
 
+    # At a kiosk: the same words.
+    async with ApiClient.session(server.url, school.emails["Ada"]) as teacher:
+        made = await set_up_kiosk(teacher, school.rooms["Room 101"], [school.rooms["Nurse"]])
+    kiosk = await screens.kiosk(made.json()["token"], TABLET)
+    await kiosk.goto(screens.url(f"/kiosk/create?q={school.student_names[second]}"))
+    await kiosk.get_by_label(re.compile(school.student_names[second])).check()
+    await kiosk.get_by_role("button", name="Next Step").click()
+    await kiosk.get_by_label("Nurse").check()
+    await kiosk.get_by_role("button", name="Next Step").click()
+    await kiosk.get_by_role("button", name="Create Pass").click()
+    await expect(kiosk.get_by_role("alert").filter(has_text=NEUTRAL)).to_be_visible()
+    shown = await kiosk.content()
+    for secret in (school.student_names[first], "private words", "Pair"):
+        assert secret not in shown
+
 
 async def test_a_line_is_joined_through_the_command_and_shown_on_the_dashboard(
     screens: Screens, server: LiveServer, portal: PortalSchool

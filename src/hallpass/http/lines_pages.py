@@ -3,6 +3,7 @@ and a form to let a student go first (with a reason) or take them out of the lin
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,8 +22,13 @@ from hallpass.text import sentence
 
 
 async def school_lines(request: Request, actor: Actor) -> list[dict[str, Any]]:
+    """The school's lines anyone waits in, each offer's time also as a datetime (`until_at`)."""
     line_ids = await WaitLinesView(runtime(request).pool).line_ids(actor.school_id)
-    return await runtime(request).app.school_lines(actor, line_ids)
+    lines = await runtime(request).app.school_lines(actor, line_ids)
+    for line in lines:
+        for offer in line["offers"]:
+            offer["until_at"] = datetime.fromisoformat(offer["until"])
+    return lines
 
 
 async def lines_fragment(request: Request) -> Response:
