@@ -9,21 +9,14 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from support.api_client import form_csrf, sign_in_form
+from support.api_client import form_csrf, html_browser
 from support.school import PASSWORD, SchoolFixture
 from support.server import LiveServer
 
 
-async def browser_of(server: LiveServer, email: str) -> httpx.AsyncClient:
-    http = httpx.AsyncClient(base_url=server.url, timeout=30, headers={"Accept": "text/html"})
-    signed = await sign_in_form(http, email, PASSWORD)
-    assert signed.status_code == 303, signed.text
-    return http
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def admin_browser(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[httpx.AsyncClient]:
-    http = await browser_of(server, own_school.emails["Cleo"])
+    http = await html_browser(server.url, own_school.emails["Cleo"], PASSWORD)
     yield http
     await http.aclose()
 
@@ -80,7 +73,7 @@ async def test_another_schools_record_is_a_404_page_and_a_teacher_gets_403(
     ):
         page = await admin_browser.get(path)
         assert page.status_code == 404 and "Not found" in page.text, path
-    teacher = await browser_of(server, own_school.emails["Ada"])
+    teacher = await html_browser(server.url, own_school.emails["Ada"], PASSWORD)
     try:
         for path in (
             "/admin",

@@ -10,21 +10,14 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from support.api_client import form_csrf, sign_in_form
+from support.api_client import form_csrf, html_browser
 from support.school import PASSWORD, SchoolFixture
 from support.server import LiveServer
 
 
-async def browser_of(server: LiveServer, email: str) -> httpx.AsyncClient:
-    http = httpx.AsyncClient(base_url=server.url, timeout=30, headers={"Accept": "text/html"})
-    signed = await sign_in_form(http, email, PASSWORD)
-    assert signed.status_code == 303, signed.text
-    return http
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def cleo(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[httpx.AsyncClient]:
-    http = await browser_of(server, own_school.emails["Cleo"])
+    http = await html_browser(server.url, own_school.emails["Cleo"], PASSWORD)
     yield http
     await http.aclose()
 
@@ -141,7 +134,7 @@ async def test_teachers_and_other_schools_are_refused(
     server: LiveServer, cleo: httpx.AsyncClient, own_school: SchoolFixture, other_school: SchoolFixture
 ) -> None:
     assert (await cleo.get(path(other_school))).status_code == 404
-    teacher = await browser_of(server, own_school.emails["Ada"])
+    teacher = await html_browser(server.url, own_school.emails["Ada"], PASSWORD)
     try:
         assert (await teacher.get(path(own_school))).status_code == 403
     finally:

@@ -29,6 +29,14 @@ async def sign_in_form(http: httpx.AsyncClient, email: str, password: str) -> ht
     return await http.post("/sign-in", data=data, follow_redirects=False)
 
 
+async def html_browser(base_url: str, email: str, password: str) -> httpx.AsyncClient:
+    """A client signed in through the sign-in form that asks for HTML pages, as a browser does."""
+    http = httpx.AsyncClient(base_url=base_url, timeout=30, headers={"Accept": "text/html"})
+    signed = await sign_in_form(http, email, password)
+    assert signed.status_code == 303, signed.text
+    return http
+
+
 class ApiClient:
     def __init__(self, base_url: str, token: str | None = None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
