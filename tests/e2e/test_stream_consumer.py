@@ -45,8 +45,11 @@ async def out_and_back(server: LiveServer, school: SchoolFixture, students: list
         await server.runtime.app.complete_pass(acting, UUID(summary["id"]), CompletePass())
 
 
-async def consume(server: LiveServer, secret: str, db: Path, *extra: str) -> str:
-    process = await asyncio.create_subprocess_exec(
+async def start_consumer(
+    server: LiveServer, secret: str, db: Path, *extra: str, output: int = asyncio.subprocess.PIPE
+) -> asyncio.subprocess.Process:
+    """The example consumer, storing into `db`, running with the stream token `secret`."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         str(CONSUMER),
         "--url",
@@ -55,9 +58,13 @@ async def consume(server: LiveServer, secret: str, db: Path, *extra: str) -> str
         str(db),
         *extra,
         env={"HALLPASS_STREAM_TOKEN": secret, "PATH": "/usr/bin:/bin"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdout=output,
+        stderr=output,
     )
+
+
+async def consume(server: LiveServer, secret: str, db: Path, *extra: str) -> str:
+    process = await start_consumer(server, secret, db, *extra)
     out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 0, err.decode()
     return out.decode()
@@ -105,18 +112,7 @@ async def test_a_consumer_killed_while_following_loses_and_repeats_nothing(
     db = tmp_path / "killed.sqlite"
     await consume(server, secret, db)
     before = len(stored(db))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(CONSUMER),
-        "--url",
-        server.url,
-        "--db",
-        str(db),
-        "--follow",
-        env={"HALLPASS_STREAM_TOKEN": secret, "PATH": "/usr/bin:/bin"},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    process = await start_consumer(server, secret, db, "--follow", output=asyncio.subprocess.DEVNULL)
     try:
         async with asyncio.timeout(120):
             while len(stored(db)) < before + 3:  # it has stored some of what happens live
