@@ -49,6 +49,12 @@ def hm(at: datetime) -> str:
     return at.strftime("%H:%M")
 
 
+def window_around(now: datetime, **fields: Any) -> dict[str, Any]:
+    """A blackout window from half an hour before `now` to half an hour after, with `fields`."""
+    start, end = hm(now - timedelta(minutes=30)), hm(now + timedelta(minutes=30))
+    return {"kind": "window", "start": start, "end": end, **fields}
+
+
 async def put(admin: ApiClient, school_id: UUID, what: str, body: Any) -> httpx.Response:
     return await admin.http.put(f"/api/v1/admin/schools/{school_id}/rules/{what}", json=body)
 
@@ -149,13 +155,7 @@ async def test_a_blackout_for_one_destination_leaves_the_others_open(
 ) -> None:
     school = portal.school
     now = await local_now(admin, portal.id)
-    window = {
-        "kind": "window",
-        "name": "Library closed",
-        "start": hm(now - timedelta(minutes=30)),
-        "end": hm(now + timedelta(minutes=30)),
-        "destination_ids": [str(school.rooms["Library"])],
-    }
+    window = window_around(now, name="Library closed", destination_ids=[str(school.rooms["Library"])])
     assert (await put(admin, portal.id, "blackouts", {"blackouts": [window]})).status_code == 200
     room = school.rooms["Room 101"]
     error = refusal(await ada.create_passes(room, school.rooms["Library"], [school.students[1]]))
@@ -169,12 +169,7 @@ async def test_a_window_on_another_date_refuses_nothing_today(
 ) -> None:
     school = portal.school
     now = await local_now(admin, portal.id)
-    window = {
-        "kind": "window",
-        "start": hm(now - timedelta(minutes=30)),
-        "end": hm(now + timedelta(minutes=30)),
-        "dates": [(now + timedelta(days=1)).date().isoformat()],
-    }
+    window = window_around(now, dates=[(now + timedelta(days=1)).date().isoformat()])
     assert (await put(admin, portal.id, "blackouts", {"blackouts": [window]})).status_code == 200
     made = await ada.create_passes(school.rooms["Room 101"], school.rooms["Library"], [school.students[2]])
     assert made.status_code == 201, made.text
