@@ -94,6 +94,17 @@ CREATE TABLE IF NOT EXISTS report_destination_minutes (
     overdue integer NOT NULL,
     PRIMARY KEY (school_id, day, destination_id, minute)
 );
+CREATE TABLE IF NOT EXISTS report_student_days (
+    school_id uuid NOT NULL,
+    day date NOT NULL,
+    student_id uuid NOT NULL,
+    passes integer NOT NULL,
+    started integer NOT NULL,
+    timed integer NOT NULL,
+    seconds_out integer NOT NULL,
+    overdue integer NOT NULL,
+    PRIMARY KEY (school_id, day, student_id)
+);
 CREATE TABLE IF NOT EXISTS report_teacher_counts (
     school_id uuid NOT NULL,
     day date NOT NULL,
@@ -248,18 +259,33 @@ DESTINATION_MINUTES = Aggregate(
         ("overdue", _flag("overdue AND started_at IS NOT NULL")),
     ),
 )
-AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS, DESTINATION_MINUTES)
+# Per school, day and student: the passes started, their time out (of those that have ended,
+# `timed`) and how many went overdue. The students report adds up days, not passes.
+STUDENT_DAYS = Aggregate(
+    "report_student_days",
+    (("school_id", "school_id"), ("day", "day"), ("student_id", "student_id")),
+    (
+        ("passes", "1"),
+        ("started", _flag("started_at IS NOT NULL")),
+        ("timed", _flag("seconds_out IS NOT NULL")),
+        ("seconds_out", "coalesce(seconds_out, 0)"),
+        ("overdue", _flag("overdue AND started_at IS NOT NULL")),
+    ),
+)
+# The aggregates that a pass's time out changes, so every event that ends a pass recounts them.
+TIMED = (DESTINATION_MINUTES, STUDENT_DAYS)
+AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS, *TIMED)
 # The events that change a pass's contribution to each aggregate (the rest leave them as they are).
 RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
     Pass.Activated: AGGREGATES,
     Pass.Rescheduled: AGGREGATES,
     Pass.Approved: AGGREGATES,
     Pass.Denied: AGGREGATES,
-    Pass.Expired: (HOUR_COUNTS, DESTINATION_MINUTES),
-    Pass.Cancelled: (DESTINATION_MINUTES,),
-    Pass.Completed: (DESTINATION_MINUTES,),
-    Pass.ReturnRecorded: (DESTINATION_MINUTES,),
-    Pass.Terminated: (DESTINATION_MINUTES,),
+    Pass.Expired: (HOUR_COUNTS, *TIMED),
+    Pass.Cancelled: TIMED,
+    Pass.Completed: TIMED,
+    Pass.ReturnRecorded: TIMED,
+    Pass.Terminated: TIMED,
 }
 
 
@@ -284,6 +310,7 @@ class PassFactsProjection(TableProjection):
         "report_hour_counts",
         "report_teacher_counts",
         "report_destination_minutes",
+        "report_student_days",
     )
     schema = SCHEMA
     serves_requests = False  # the reports are read later; a command's answer never waits on them

@@ -90,13 +90,13 @@ SELECT f.dow, f.hour, sum(f.started) AS passes FROM report_hour_counts f
 WHERE {RANGE} GROUP BY f.dow, f.hour HAVING sum(f.started) > 0
 """
 
-# Per student and day first (a hash aggregate), then per student: no DISTINCT over the range.
+# Counted per school, day and student as passes come, end and change
+# (`pass_facts.STUDENT_DAYS`), then per student; time out is none while no pass has ended.
 STUDENTS_SQL = f"""
 WITH sd AS (
-    SELECT f.school_id, f.student_id, f.day, count(*) AS passes, sum(f.seconds_out) AS seconds_out,
-        count(*) FILTER (WHERE f.overdue) AS overdue
-    FROM report_passes f WHERE {RANGE} AND f.started_at IS NOT NULL
-    GROUP BY f.school_id, f.student_id, f.day
+    SELECT f.school_id, f.student_id, f.day, f.started AS passes,
+        CASE WHEN f.timed > 0 THEN f.seconds_out END AS seconds_out, f.overdue
+    FROM report_student_days f WHERE {RANGE} AND f.started > 0
 ), days AS (
     SELECT school_id, count(*) AS school_days FROM (SELECT DISTINCT school_id, day FROM sd) d
     GROUP BY school_id
