@@ -120,6 +120,14 @@ class _Decision:
     def error(self, record: Record, field: str, reason: str) -> None:
         self.outcome.report.error(record.file, record.line, field, reason)
 
+    def keep(
+        self, kind: Kind, aggregate_class: Any, aggregate: Aggregate, record: Record, **fields: Any
+    ) -> None:
+        """An aggregate the roster made before, brought in line with its record: first its
+        values (a `Changed` event), then whether it is active (`Deactivated`, `Reactivated`)."""
+        self.revise(kind, aggregate, aggregate_class.Changed, record, **fields)
+        self.active(kind, aggregate, record, aggregate_class.Deactivated, aggregate_class.Reactivated)
+
     def active(
         self, kind: Kind, aggregate: Aggregate, record: Record, deactivated: Any, reactivated: Any
     ) -> None:
@@ -385,8 +393,7 @@ class RosterCommands(CommandBase):
                 d.add(Kind.CLASSES, created)
                 state.classes[class_id] = created
                 continue
-            d.revise(Kind.CLASSES, existing, SchoolClass.Changed, record, **fields)
-            d.active(Kind.CLASSES, existing, record, SchoolClass.Deactivated, SchoolClass.Reactivated)
+            d.keep(Kind.CLASSES, SchoolClass, existing, record, **fields)
 
     async def _people(
         self,
@@ -475,16 +482,15 @@ class RosterCommands(CommandBase):
             d.add(Kind.STUDENTS, student, claim)
             state.people[student.id] = student
             return
-        d.revise(
+        d.keep(
             Kind.STUDENTS,
+            Student,
             person,
-            Student.Changed,
             record,
             homeroom_id=homeroom or person.homeroom_id,
             hall_pass_id=person.hall_pass_id,
             **fields,
         )
-        d.active(Kind.STUDENTS, person, record, Student.Deactivated, Student.Reactivated)
 
     def _staff(
         self,
@@ -542,10 +548,10 @@ class RosterCommands(CommandBase):
         if email != person.email:
             d.error(record, "email", "a new email is given in the admin pages, where the old sign-in ends")
             return
-        d.revise(
+        d.keep(
             Kind.STAFF,
+            Staff,
             person,
-            Staff.Changed,
             record,
             name=f"{record.given_name} {record.family_name}",
             email=person.email,
@@ -553,7 +559,6 @@ class RosterCommands(CommandBase):
             room_id=room or person.room_id,
             sourced_id=record.sourced_id,
         )
-        d.active(Kind.STAFF, person, record, Staff.Deactivated, Staff.Reactivated)
 
     def _enrolments(self, d: _Decision, state: _State, enrollments: Iterable[EnrollmentRecord]) -> None:
         district_id = state.district.id
@@ -601,8 +606,7 @@ class RosterCommands(CommandBase):
                 )
                 d.add(Kind.ENROLMENTS, created)
                 continue
-            d.revise(Kind.ENROLMENTS, existing, Enrolment.Changed, record, **fields)
-            d.active(Kind.ENROLMENTS, existing, record, Enrolment.Deactivated, Enrolment.Reactivated)
+            d.keep(Kind.ENROLMENTS, Enrolment, existing, record, **fields)
 
 
 # -- helpers ------------------------------------------------------------------------------------
