@@ -5,6 +5,7 @@ kiosk and the Student Portal say the refusal plainly."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
@@ -139,3 +140,30 @@ async def test_a_blackout_shows_before_create_for_its_destination_only_and_the_d
     await expect(page.get_by_label("Override reason")).to_be_hidden()
     await page.get_by_role("button", name="Create Hall Pass").click()
     await expect(page.get_by_role("status")).to_contain_text("Created 1 hall pass.")
+
+
+async def test_the_dashboard_period_follows_a_change_without_a_reload(
+    screens: Screens, server: LiveServer
+) -> None:
+    made = await make_portal_school(server.runtime, label="BrowserPeriod", needs_approval=False, students=2)
+    zone_name = await school_at_midday(server.runtime, made.school)
+    local = datetime.now(UTC).astimezone(ZoneInfo(zone_name))
+    start = (local - timedelta(minutes=2)).replace(second=0, microsecond=0)
+    end = start + timedelta(hours=1)
+
+    def bells(name: str) -> dict[str, object]:
+        period = {"name": name, "start": f"{start:%H:%M}", "end": f"{end:%H:%M}"}
+        return {"day_types": [{"name": "Regular", "periods": [period]}], "weekdays": ["Regular"] * 7}
+
+    page = await screens.staff(made.school.emails["Ada"])
+    await expect(page.locator("#current-period")).to_have_count(0)
+    await set_rules(server.runtime, made.admin, made.id, bells=bells("Period 5"))
+    school = made.school
+    async with ApiClient.session(server.url, school.emails["Bo"]) as bo:
+        # Any live change redraws the period with the rows (the half-minute timer does too).
+        out = await bo.create_passes(school.rooms["Room 102"], school.rooms["Library"], [school.students[0]])
+        assert out.status_code == 201, out.text
+        await expect(page.locator("#current-period")).to_contain_text("Period 5")
+        await set_rules(server.runtime, made.admin, made.id, bells=bells("Study Hall"))
+        assert (await bo.complete(out.json()["passes"][0]["id"])).status_code == 200
+        await expect(page.locator("#current-period")).to_contain_text("Study Hall")

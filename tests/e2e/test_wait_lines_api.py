@@ -4,7 +4,9 @@ offered to the first; another school's place is 404, and hostile ids are 404 or 
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -55,6 +57,13 @@ async def test_staff_fill_a_line_reorder_it_and_a_freed_slot_is_offered(
     assert [o["student_id"] for o in line["offers"]] == [str(s[4])]
     assert [w["student_id"] for w in line["waiting"]] == [str(s[3])]
     assert line["free_slots"] == 0
+    # The dashboard's panel says until when in the school's zone, like the rest of the dashboard.
+    until = datetime.fromisoformat(line["offers"][0]["until"]).astimezone(
+        ZoneInfo("America/Chicago")
+    )  # the fixture school's zone
+    panel = (await own_teacher.http.get("/hall-pass/lines")).text
+    assert f'offered a place until <time datetime="{line["offers"][0]["until"]}">' in panel
+    assert until.strftime("%-I:%M %p") in panel and " UTC" not in panel
     taken = await own_teacher.create_passes(room, restroom, [s[4]])
     assert taken.status_code == 201, taken.text
 

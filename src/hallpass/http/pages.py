@@ -163,6 +163,16 @@ async def dashboard(request: Request) -> Response:
     )
 
 
+async def dashboard_period(request: Request) -> Response:
+    """The dashboard's current period, redrawn by static/dashboard.js with the rows and on its timer."""
+    actor = _staff_or_none(request)
+    if actor is None:
+        return Response(say("auth.sign_in"), status_code=401)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request, "_period.html", {"period": await _period(request, actor)}
+    )
+
+
 async def dashboard_rows(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
@@ -497,6 +507,7 @@ routes = [
     Route("/hall-pass", dashboard, methods=["GET"]),
     Route("/hall-pass/rows", dashboard_rows, methods=["GET"]),
     Route("/hall-pass/alerts", dashboard_alerts, methods=["GET"]),
+    Route("/hall-pass/period", dashboard_period, methods=["GET"]),
     Route("/hall-pass/new", create_page, methods=["GET", "POST"]),
     Route("/hall-pass/{pass_id}/complete", complete_form, methods=["POST"]),
     Route("/hall-pass/{pass_id}/terminate", terminate_form, methods=["POST"]),

@@ -42,6 +42,7 @@
         body.setAttribute("aria-busy", "false");
         refreshAlerts();
         refreshLines();
+        refreshPeriod();
         var counted = body.querySelector("template[data-total]");
         if (counted) { shown(counted.dataset); }
       })
@@ -149,6 +150,16 @@
     fetch("/hall-pass/lines", {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) { box.innerHTML = html; })
+      .catch(function () { /* kept until the next refresh */ });
+  }
+
+  // The bell schedule's period now: with every refresh (a live change, or the half-minute timer).
+  function refreshPeriod() {
+    var box = document.getElementById("period-box");
+    if (!box) { return; }
+    fetch("/hall-pass/period", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { if (box.innerHTML !== html) { box.innerHTML = html; } })
       .catch(function () { /* kept until the next refresh */ });
   }
 
