@@ -9,12 +9,12 @@ a plain-Python fold of the same events (`support.report_month`).
 from __future__ import annotations
 
 import random
-from datetime import date
-from uuid import UUID
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
 
 from hallpass.bootstrap import Runtime
 from hallpass.projections.pass_facts import AGGREGATES
-from hallpass.projections.reports import Report, ReportsView, Scope
+from hallpass.projections.reports import PERCENTILES, Report, ReportsView, Scope, minutes, percentile_cont
 from support.report_month import (
     Trip,
     expected_destinations,
@@ -136,3 +136,70 @@ async def test_a_school_scope_never_counts_another_schools_passes(runtime: Runti
     nothing = await view.all(Scope((north.id,), date(2026, 1, 1), date(2026, 1, 31)))
     assert all(not r.rows or r.name in ("hours", "sources") for r in nothing)
     assert all(sum(v for k, v in row.items() if k != "weekday") == 0 for row in nothing[0].rows)
+
+
+# Times out (seconds) per destination, to put the histogram's percentiles to the test: ties on
+# both sides of a minute's edge, one time, two far apart, all equal, many, and none ended.
+TIMES: list[list[int | None]] = [
+    [59, 60, 60, 61, 119, 120],
+    [300],
+    [0, 3599],
+    [*[30] * 7, *[90] * 3],
+    [random.Random(85).randrange(0, 2500) for _ in range(201)],
+    [None, None],
+    [45, None, 170, 171, 171],
+]
+
+
+async def test_percentiles_from_the_minute_histogram_equal_postgresqls_over_the_rows(
+    runtime: Runtime,
+) -> None:
+    school = uuid4()
+    await runtime.pool.execute("INSERT INTO report_schools VALUES ($1, 'UTC')", school)
+    first = datetime(2027, 3, 1, 9, tzinfo=UTC)
+    rows = []
+    for times in TIMES:
+        destination = uuid4()
+        for i, seconds in enumerate(times):
+            started = first + timedelta(days=i % 3, minutes=i)
+            ended = None if seconds is None else started + timedelta(seconds=seconds)
+            rows.append((uuid4(), school, uuid4(), uuid4(), destination, uuid4(), started, ended))
+    await runtime.pool.executemany(
+        "INSERT INTO report_passes (pass_id, school_id, timezone, student_id, origin_id, destination_id,"
+        " source, creator_kind, creator_id, outcome, allotted_minutes, anchor_at, started_at, due_at,"
+        " ended_at)"
+        " VALUES ($1, $2, 'UTC', $3, $4, $5, 'staff', 'staff', $6, 'started', 5, $7::timestamptz, $7,"
+        " $7::timestamptz + interval '5 minutes', $8)",
+        rows,
+    )
+    for aggregate in AGGREGATES:  # what the projection adds up pass by pass
+        await runtime.pool.execute(
+            f"INSERT INTO {aggregate.table} SELECT * FROM ({aggregate.counted}) c WHERE c.school_id = $1",
+            school,
+        )
+    view = ReportsView(runtime.pool)
+    for start, end in ((date(2027, 3, 1), date(2027, 3, 3)), (date(2027, 3, 2), date(2027, 3, 2))):
+        report = await view.destinations(Scope((school,), start, end))
+        direct = await runtime.pool.fetch(
+            "SELECT destination_id, count(*) AS passes,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds_out) AS median,"
+            " percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds_out) AS p90 FROM report_passes"
+            " WHERE school_id = $1 AND day BETWEEN $2 AND $3 GROUP BY destination_id",
+            school,
+            start,
+            end,
+        )
+        assert {
+            UUID(r["destination_id"]): (r["passes"], r["median_minutes"], r["p90_minutes"])
+            for r in report.rows
+        } == {r["destination_id"]: (r["passes"], minutes(r["median"]), minutes(r["p90"])) for r in direct}
+    # The interpolation itself, to the last bit of the float.
+    for times in TIMES:
+        known = sorted(t for t in times if t is not None)
+        for p in PERCENTILES:
+            exact = await runtime.pool.fetchval(
+                "SELECT percentile_cont($1::float8) WITHIN GROUP (ORDER BY t) FROM unnest($2::int[]) t",
+                p,
+                known,
+            )
+            assert (percentile_cont(p, len(known), known.__getitem__) if known else None) == exact
