@@ -164,3 +164,34 @@ async def test_a_line_is_joined_through_the_command_and_shown_on_the_dashboard(
     await expect(dashboard.locator("#lines .line-waiting li").first).to_contain_text(last)
     for pass_id in out:
         await complete(server, portal, pass_id)
+
+
+async def test_staff_are_refused_in_the_same_words_and_override_with_a_reason(
+    screens: Screens, server: LiveServer, portal: PortalSchool
+) -> None:
+    school = portal.school
+    first, second = school.students[0], school.students[1]
+    await server.runtime.app.form_keep_apart(
+        Acting(school.admin(), now()),
+        school.id,
+        KeepApartFields(name="Pair", student_ids=[first, second], reason="private words"),
+    )
+    await send_out(server.runtime, school, "Library", [first], now())
+    name = school.student_names[second]
+    page = await screens.staff(school.emails["Ada"])
+    await page.goto(screens.url(f"/hall-pass/new?q={name}"))
+    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
+    await page.get_by_label(name).check()
+    await page.get_by_role("button", name="Create Hall Pass").click()
+    error = page.locator("#create-error")
+    await expect(error).to_contain_text(NEUTRAL)
+    for secret in (school.student_names[first], "private words"):
+        assert secret not in await error.inner_text()
+    assert "private words" not in await page.content()
+    await page.get_by_label("Override reason").fill("the principal sent for both")
+    await page.get_by_role("button", name="Create Hall Pass").click()
+    await expect(page.get_by_role("status")).to_contain_text("Created 1 hall pass.")
+    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
+        (made,) = (await ada.passes(student_id=str(second), status="active")).json()["passes"]
+    assert made["override"]["rules"] == ["keep_apart"]
+    assert made["override"]["reason"] == "the principal sent for both"

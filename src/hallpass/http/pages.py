@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Acting, Actor
+from hallpass.aggregates.keep_apart import KeepApart
 from hallpass.aggregates.passes import Source, Status, TerminationReason
 from hallpass.commands import Outcome
 from hallpass.commands.base import settled
@@ -289,7 +290,7 @@ async def create_page(request: Request) -> Response:
     try:
         outcome, message = await _submit_create(request, actor, form, student_ids)
     except DomainError as e:
-        overridable = isinstance(e, RuleRefused) and bool(e.details.get("overridable"))
+        overridable = isinstance(e, (RuleRefused, KeepApart)) and bool(e.details.get("overridable"))
         return await _create_form(
             request, actor, error=e.message, status=status_for(e), values=values, overridable=overridable
         )

@@ -149,7 +149,9 @@
     if (!box || box.contains(document.activeElement)) { return; }
     fetch("/hall-pass/lines", {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { box.innerHTML = html; })
+      .then(function (html) {
+        if (!box.contains(document.activeElement)) { box.innerHTML = html; }
+      })
       .catch(function () { /* kept until the next refresh */ });
   }
 
