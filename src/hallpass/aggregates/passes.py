@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.acting import ActedBy
 from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.messages import say
@@ -197,13 +198,12 @@ class Pass(Aggregate):
         refusals: list[dict[str, Any]],
         reason: str,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         """Record that staff overrode `refusals` (each with its `rule`) for `reason`."""
         if not refusals:
             return
-        if actor_kind != "staff" or not reason.strip():
+        if by["actor_kind"] != "staff" or not reason.strip():
             raise Invalid(say("rules.override_reason"), field="override")
         self.trigger_event(
             self.RulesOverridden,
@@ -211,8 +211,7 @@ class Pass(Aggregate):
             rules=tuple(dict.fromkeys(str(r["rule"]) for r in refusals)),
             refusals=refusals,
             reason=reason.strip(),
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
 
     def __init__(
@@ -268,13 +267,11 @@ class Pass(Aggregate):
         source: Source,
         allotted_minutes: int,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
         note: str = "",
+        **by: Unpack[ActedBy],
     ) -> Pass:
         """Decide to start a pass now: it is Active from `now` until its due time."""
         trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
-        by = {"actor_kind": actor_kind, "actor_id": actor_id}
         return cls._create(
             cls.Started, id=pass_id, timestamp=now, source=source.value, note=note, **trip, **by
         )
@@ -304,23 +301,20 @@ class Pass(Aggregate):
         self,
         *,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         """Record the student's return. An expired pass stays Expired with its return time."""
         if self.status is Status.ACTIVE:
             self.trigger_event(
                 self.Completed,
                 timestamp=now,
-                actor_kind=actor_kind,
-                actor_id=actor_id,
+                **by,
             )
         elif self.status is Status.EXPIRED and self.returned_at is None:
             self.trigger_event(
                 self.ReturnRecorded,
                 timestamp=now,
-                actor_kind=actor_kind,
-                actor_id=actor_id,
+                **by,
             )
         else:
             raise self._refuse("complete")
@@ -344,8 +338,7 @@ class Pass(Aggregate):
         reason: TerminationReason,
         note: str,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         if not self.is_open:
             raise self._refuse("terminate")
@@ -354,8 +347,7 @@ class Pass(Aggregate):
             timestamp=now,
             reason=reason.value,
             note=note,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
 
     class Activated(Event):
@@ -396,15 +388,13 @@ class Pass(Aggregate):
         start_at: datetime,
         allotted_minutes: int,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
         note: str = "",
+        **by: Unpack[ActedBy],
     ) -> Pass:
         """Decide to plan a pass for later: it is Scheduled until `start_at`."""
         trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
         if start_at <= now:
             raise Invalid(say("schedule.future"), field="start_at")
-        by = {"actor_kind": actor_kind, "actor_id": actor_id}
         return cls._create(
             cls.Scheduled, id=pass_id, timestamp=now, start_at=start_at, note=note, **trip, **by
         )
@@ -423,8 +413,7 @@ class Pass(Aggregate):
         allotted_minutes: int,
         note: str,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         """Edit a Scheduled pass before it starts."""
         if self.status is not Status.SCHEDULED or now >= self.start_at:
@@ -439,8 +428,7 @@ class Pass(Aggregate):
             start_at=start_at,
             allotted_minutes=allotted_minutes,
             note=note,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
 
     def cancel(
@@ -449,8 +437,7 @@ class Pass(Aggregate):
         reason: str,
         note: str,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         """Cancel a Scheduled pass; once it has started it can only be completed or terminated."""
         if self.status is not Status.SCHEDULED:
@@ -460,8 +447,7 @@ class Pass(Aggregate):
             timestamp=now,
             reason=reason,
             note=note,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
 
     class Approved(Event):
@@ -497,22 +483,18 @@ class Pass(Aggregate):
         destination_id: UUID,
         allotted_minutes: int,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> Pass:
         """Decide to ask for a portal pass: it waits as Requested until a teacher decides."""
         trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
-        return cls._create(
-            cls.Requested, id=pass_id, timestamp=now, actor_kind=actor_kind, actor_id=actor_id, **trip
-        )
+        return cls._create(cls.Requested, id=pass_id, timestamp=now, **by, **trip)
 
     def approve(
         self,
         *,
         note: str,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         if self.status is not Status.REQUESTED:
             raise self._refuse("approve")
@@ -523,8 +505,7 @@ class Pass(Aggregate):
             note=note,
             due_at=now + timedelta(minutes=self.allotted_minutes),
             allotted_minutes=self.allotted_minutes,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
 
     def deny(
@@ -532,8 +513,7 @@ class Pass(Aggregate):
         *,
         note: str,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         if self.status is not Status.REQUESTED:
             raise self._refuse("deny")
@@ -541,16 +521,14 @@ class Pass(Aggregate):
             self.Denied,
             timestamp=now,
             note=note,
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
 
     def cancel_request(
         self,
         *,
         now: datetime,
-        actor_kind: str,
-        actor_id: UUID | None,
+        **by: Unpack[ActedBy],
     ) -> None:
         """The student withdraws a request while it waits for a teacher."""
         if self.status is not Status.REQUESTED:
@@ -560,6 +538,5 @@ class Pass(Aggregate):
             timestamp=now,
             reason="cancelled_by_student",
             note="",
-            actor_kind=actor_kind,
-            actor_id=actor_id,
+            **by,
         )
