@@ -6,7 +6,6 @@ creates for one student never goes past the daily limit."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,7 +14,14 @@ import pytest_asyncio
 
 from support.api_client import ApiClient
 from support.kiosk_client import KioskClient
-from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.portal import (  # noqa: F401 (the fixtures `ada` and `admin`)
+    PortalSchool,
+    StudentClient,
+    hall_pass_id,
+    make_portal_school,
+    portal_ada,
+    portal_admin,
+)
 from support.rules import school_at_midday
 from support.school import SchoolFixture
 from support.server import LiveServer
@@ -27,18 +33,6 @@ async def portal(server: LiveServer) -> PortalSchool:
     made = await make_portal_school(server.runtime, label="Limits", needs_approval=False, students=16)
     await school_at_midday(server.runtime, made.school)
     return made
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def admin(server: LiveServer, portal: PortalSchool) -> AsyncIterator[ApiClient]:
-    async with ApiClient.session(server.url, portal.admin_email) as client:
-        yield client
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def ada(server: LiveServer, portal: PortalSchool) -> AsyncIterator[ApiClient]:
-    async with ApiClient.session(server.url, portal.school.emails["Ada"]) as client:
-        yield client
 
 
 def rules_path(school_id: UUID) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest_asyncio
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates.staff import Role
@@ -15,7 +17,9 @@ from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewStaff
 from hallpass.commands.portal import ChangePortalSettings
+from support.api_client import ApiClient
 from support.school import SchoolFixture, give_password, make_school
+from support.server import LiveServer
 
 NEW_PASSWORD = "purple-otter-42"
 
@@ -44,6 +48,21 @@ async def make_portal_school(
     actor = Actor("staff", admin.id, school.id, Role.ADMIN.value, "Admin")
     await set_portal(runtime, actor, enabled=enabled, needs_approval=needs_approval)
     return PortalSchool(school=school, admin=actor, admin_email=email)
+
+
+# API sessions in the school of a module's own `portal` fixture; a module imports them to use them.
+@pytest_asyncio.fixture(name="admin", loop_scope="session")
+async def portal_admin(server: LiveServer, portal: PortalSchool) -> AsyncIterator[ApiClient]:
+    """The school's administrator."""
+    async with ApiClient.session(server.url, portal.admin_email) as client:
+        yield client
+
+
+@pytest_asyncio.fixture(name="ada", loop_scope="session")
+async def portal_ada(server: LiveServer, portal: PortalSchool) -> AsyncIterator[ApiClient]:
+    """Ada, a teacher of the school."""
+    async with ApiClient.session(server.url, portal.school.emails["Ada"]) as client:
+        yield client
 
 
 async def set_portal(runtime: Runtime, admin: Actor, *, enabled: bool, needs_approval: bool) -> None:
