@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Unpack
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.acting import ActedBy
 from hallpass.errors import IllegalTransition
 from hallpass.messages import say
 
@@ -124,9 +125,9 @@ class Schedule(Aggregate):
         self.created_by = (actor_kind, actor_id)
         self.cancelled_at: datetime | None = None
 
-    def cancel(self, *, now: datetime, actor_kind: str, actor_id: UUID | None) -> None:
+    def cancel(self, *, now: datetime, **by: Unpack[ActedBy]) -> None:
         if self.cancelled_at is not None:
             raise IllegalTransition(
                 say("schedule.cancelled_already"), status="cancelled", schedule_id=str(self.id)
             )
-        self.trigger_event(self.Cancelled, timestamp=now, actor_kind=actor_kind, actor_id=actor_id)
+        self.trigger_event(self.Cancelled, timestamp=now, **by)
