@@ -120,6 +120,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "rules.saved": "Hallway rules saved.",
     "rules.choose_part": "Choose the limits, the bell schedule or the blackouts to save.",
     "rules.override_reason": "Say why the rule is overridden.",
+    "rules.scheduled_ahead": "Scheduled ahead of time by staff; it starts at its time.",
     "rules.limit_range": "{name} must be from 1 to {most}, or empty for no limit.",
     "rules.sources": "The sources that count are among {among}, not {got}.",
     "rules.place_twice": "A destination is chosen more than once.",

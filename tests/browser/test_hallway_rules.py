@@ -14,7 +14,7 @@ from playwright.async_api import expect
 from support.api_client import ApiClient
 from support.browser import TABLET, Screens
 from support.kiosk_client import set_up_kiosk
-from support.portal import PortalSchool, make_portal_school
+from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.rules import school_at_midday, set_rules
 from support.server import LiveServer
 
@@ -167,3 +167,31 @@ async def test_the_dashboard_period_follows_a_change_without_a_reload(
         await set_rules(server.runtime, made.admin, made.id, bells=bells("Study Hall"))
         assert (await bo.complete(out.json()["passes"][0]["id"])).status_code == 200
         await expect(page.locator("#current-period")).to_contain_text("Study Hall")
+
+
+async def test_a_teacher_approving_over_a_limit_is_told_the_rule_and_overrides_with_a_reason(
+    screens: Screens, server: LiveServer
+) -> None:
+    made = await make_portal_school(server.runtime, label="BrowserApproval", needs_approval=True, students=2)
+    await school_at_midday(server.runtime, made.school)
+    school, who = made.school, made.school.students[0]
+    async with ApiClient.session(server.url, school.emails["Bo"]) as bo:
+        earlier = await bo.create_passes(school.rooms["Room 101"], school.rooms["Library"], [who])
+        assert (await bo.complete(earlier.json()["passes"][0]["id"])).status_code == 200
+    student = StudentClient(server.url, made.id)
+    await student.ready(await hall_pass_id(server.runtime, who))
+    asked = await student.request_pass(school.rooms["Room 101"], school.rooms["Nurse"])
+    assert asked.status_code == 201, asked.text
+    await student.close()
+    await set_rules(server.runtime, made.admin, made.id, limits={"per_day": 1})
+
+    name = school.student_names[who]
+    page = await screens.staff(school.emails["Ada"])
+    await page.get_by_role("button", name=f"Approve request from {name}").click()
+    await expect(page.locator("#action-status")).to_contain_text(
+        f"{name} has had 1 pass today, and the limit is 1."
+    )
+    await page.get_by_text("Override a rule…").click()
+    await page.get_by_label("Override reason (only if a hallway rule refuses)").fill("make-up test")
+    await page.get_by_role("button", name=f"Approve request from {name}").click()
+    await expect(page.get_by_text("No student requests waiting.")).to_be_visible()

@@ -9,6 +9,7 @@ import pytest_asyncio
 from hallpass.credentials import StudentSignIns
 from support.api_client import ApiClient
 from support.portal import NEW_PASSWORD, PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.rules import school_at_midday, set_rules
 from support.school import PASSWORD
 from support.server import LiveServer
 
@@ -227,3 +228,49 @@ async def test_only_an_admin_changes_portal_settings(server: LiveServer, portal:
     assert r.json()["portal_path"] == f"/portal/{portal.id}"
     await ada.close()
     await admin.close()
+
+
+async def test_approval_over_a_limit_is_refused_by_name_and_approved_with_an_override_reason(
+    server: LiveServer,
+) -> None:
+    made = await make_portal_school(server.runtime, label="PortalRules", needs_approval=True, students=2)
+    await school_at_midday(server.runtime, made.school)
+    rooms, who = made.school.rooms, made.school.students[0]
+    ada = await teacher_client(server, made, "Ada")
+    earlier = await ada.create_passes(rooms["Room 101"], rooms["Library"], [who])
+    assert (await ada.complete(earlier.json()["passes"][0]["id"])).status_code == 200
+    client = StudentClient(server.url, made.id)
+    await client.ready(await hall_pass_id(server.runtime, who))
+    pass_id = (await client.request_pass(rooms["Room 101"], rooms["Nurse"])).json()["pass"]["id"]
+    await set_rules(server.runtime, made.admin, made.id, limits={"per_day": 1})
+
+    refused = await ada.http.post(f"/api/v1/passes/{pass_id}/approve", json={})
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["details"]["rule"], error["details"]["overridable"]) == (
+        "rule_refused",
+        "daily_limit",
+        True,
+    )
+    bad_bodies: list[dict[str, object]] = [
+        {"override": {"reason": "   "}},
+        {"override": {}},
+        {"override": "yes"},
+        {"reason": "x"},
+    ]
+    for bad in bad_bodies:
+        r = await ada.http.post(f"/api/v1/passes/{pass_id}/approve", json=bad)
+        assert r.status_code == 422, (bad, r.text)
+    stranger = await make_portal_school(server.runtime, label="PortalRulesOther", students=1)
+    theirs = await teacher_client(server, stranger, "Ada")
+    elsewhere = await theirs.http.post(
+        f"/api/v1/passes/{pass_id}/approve", json={"override": {"reason": "mine now"}}
+    )
+    assert elsewhere.status_code == 404
+    approved = await ada.http.post(
+        f"/api/v1/passes/{pass_id}/approve", json={"override": {"reason": "make-up test at the nurse"}}
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["pass"]["status"] == "active"
+    for c in (ada, theirs, client):
+        await c.close()

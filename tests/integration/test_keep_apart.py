@@ -19,7 +19,7 @@ from hallpass.bootstrap import Runtime
 from hallpass.commands.base import Outcome
 from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.commands.messages import CompletePass, CreatePasses, Override
-from hallpass.commands.portal import ChangePortalSettings, DecideRequest, RequestPortalPass
+from hallpass.commands.portal import ApproveRequest, ChangePortalSettings, RequestPortalPass
 from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, Invalid, NotFound
 from support.school import SchoolFixture, make_school, open_portal, send_out, status_of
@@ -170,7 +170,7 @@ async def test_a_request_approved_and_a_scheduled_pass_starting_are_held_to_the_
     scheduled = UUID(planned.body["passes"][0]["id"])
     await send_out(runtime, school, "Nurse", [s[0]], NOW)
 
-    approved = await runtime.app.approve_request(admin, requested, DecideRequest())
+    approved = await runtime.app.approve_request(admin, requested, ApproveRequest())
     assert refused_by_keep_apart(approved)
     assert await status_of(runtime, requested) == (Status.REQUESTED, None)
     await runtime.app.activate_pass(scheduled, now=NOW + timedelta(minutes=5))

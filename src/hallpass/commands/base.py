@@ -342,16 +342,23 @@ class CommandBase:
         return rules.policy(timezone) if rules is not None else Policy(timezone)
 
     async def _refusals(
-        self, student: Student, destination: Location, source: Source, now: datetime
+        self,
+        student: Student,
+        destination: Location,
+        source: Source,
+        now: datetime,
+        *,
+        pass_id: UUID | None = None,
     ) -> list[Refusal]:
         """What the school's hallway rules say of a pass for `student` to `destination` now.
 
-        Asked before the student opens the pass, so the pass does not count against itself.
+        Asked before the student opens the pass, so the pass does not count against itself;
+        `pass_id`: a pass the student opened already (a request being approved), left out.
         """
         proposal = Proposal(
             student_id=student.id,
             student_name=student.full_name,
-            openings=student.openings,
+            openings=[o for o in student.openings if o[0] != pass_id],
             destination_id=destination.id,
             destination_name=destination.name,
             source=source.value,

@@ -19,10 +19,10 @@ from hallpass.bounds import Note, PlaceIds
 from hallpass.commands.base import Decided, created, done, handler, pass_summary, staff_only
 from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.lines import admit
-from hallpass.commands.messages import Command
-from hallpass.commands.passes import PassCommands
+from hallpass.commands.messages import Command, Override
+from hallpass.commands.passes import PassCommands, record_overrides
 from hallpass.errors import Forbidden, Invalid, NotFound
-from hallpass.policies import settle
+from hallpass.policies import override_reason, settle
 
 PORTAL_OFF = (
     "the Student Portal is turned off for this school; an administrator can turn it on in the school settings"
@@ -48,6 +48,13 @@ class DecideRequest(Command, frozen=True):
     """Approve or deny a Requested pass, with an optional note for the student."""
 
     note: Note = ""
+
+
+class ApproveRequest(DecideRequest, frozen=True):
+    """Approve a Requested pass. Hallway rules are checked again at approval; with `override`,
+    the member of staff approves it even where they refuse (docs/decisions/088)."""
+
+    override: Override | None = None
 
 
 class PortalSettings(Protocol):
@@ -162,9 +169,10 @@ class PortalCommands(PassCommands):
         return created({"pass": {**summary, "decision_note": ""}}, changed)
 
     @handler()
-    async def approve_request(self, acting: Acting, pass_id: UUID, command: DecideRequest) -> Decided:
+    async def approve_request(self, acting: Acting, pass_id: UUID, command: ApproveRequest) -> Decided:
         hall_pass = await self._pass(acting.actor, pass_id)
         await self._may_decide(acting.actor, hall_pass)
+        reason = override_reason(command.override.reason if command.override else None, acting.actor)
         await self._refuse_in_emergency(hall_pass.school_id)
         hall_pass.approve(note=command.note, **acting.stamp)
         changed: list[Aggregate] = [hall_pass]
@@ -177,12 +185,29 @@ class PortalCommands(PassCommands):
             changed.append(destination)
         student = await self.repository.find(hall_pass.student_id, Student)
         if student is not None:
+            # Checked again now: the limits and blackouts are those of the moment it starts,
+            # not counting the request itself (opened on the student when it was asked).
+            refused = [
+                (hall_pass, r)
+                for r in await self._refusals(
+                    student, destination, Source.PORTAL, acting.now, pass_id=hall_pass.id
+                )
+            ]
             apart = await guard_keep_apart(
-                self.repository, acting, [(student, hall_pass.id)], destination.id, Source.PORTAL.value
+                self.repository,
+                acting,
+                [(student, hall_pass.id)],
+                destination.id,
+                Source.PORTAL.value,
+                overriding=reason is not None,
             )
             if apart.refusal is not None:
                 return apart.refusal
             changed += apart.changed
+            if (r := apart.refusal_for(student.id)) is not None:
+                refused.append((hall_pass, r))
+            settle([(student.id, r) for _, r in refused], reason, acting.actor)
+            record_overrides(refused, reason or "", acting)
         return done({"pass": await self._decided(hall_pass)}, changed)
 
     @handler()

@@ -155,6 +155,19 @@ class ScheduleCommands(CommandBase):
         if apart.refusal is not None:
             return [*_cancelled(hall_pass, now, "keep_apart", NEUTRAL), *apart.refusal.changed]
         hall_pass.activate(now=now)
+        # Limits and blackouts as they are now: staff weighed them when they planned it, so it
+        # starts, and the pass records what the rules said as that member of staff's override
+        # (docs/decisions/088). Keep-apart, above, is about who is out now and cancels it.
+        refusals = await self._refusals(student, destination, hall_pass.source, now, pass_id=hall_pass.id)
+        kind, planner = hall_pass.created_by
+        if refusals and kind == "staff":
+            hall_pass.record_override(
+                refusals=[r.as_json() for r in refusals],
+                reason=say("rules.scheduled_ahead"),
+                now=now,
+                actor_kind=kind,
+                actor_id=planner,
+            )
         changed: list[Aggregate] = [hall_pass, student, *taken, *apart.changed]
         if destination.counts_occupants:
             changed.append(destination)

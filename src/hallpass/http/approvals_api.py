@@ -14,7 +14,7 @@ from hallpass.aggregates.passes import Status
 from hallpass.aggregates.staff import Role
 from hallpass.commands import Hallpass
 from hallpass.commands.base import settled
-from hallpass.commands.portal import DecideRequest
+from hallpass.commands.portal import ApproveRequest, DecideRequest
 from hallpass.errors import DomainError, NotFound
 from hallpass.http.auth import csrf_token, current_actor, require_staff
 from hallpass.http.common import (
@@ -55,7 +55,7 @@ async def list_approvals(request: Request) -> Response:
 approve = command_endpoint(
     "Approve a Requested pass (teacher of the origin room, office or admin)",
     Hallpass.approve_request,
-    body=DecideRequest,
+    body=ApproveRequest,
 )
 deny = command_endpoint(
     "Deny a Requested pass, with an optional note", Hallpass.deny_request, body=DecideRequest
@@ -87,10 +87,16 @@ async def decide_form(request: Request) -> Response:
     if request.path_params["decision"] not in ("approve", "deny"):
         raise NotFound(say("http.not_found"))
     app = runtime(request).app
-    decide = app.approve_request if request.path_params["decision"] == "approve" else app.deny_request
     try:
-        command = parse_form(request, {"note": str(form.get("note", ""))}, DecideRequest)
-        outcome = settled(await decide(acting(request, actor), pass_id, command))
+        if request.path_params["decision"] == "approve":
+            fields: dict[str, Any] = {"note": str(form.get("note", ""))}
+            if reason := str(form.get("override_reason", "")).strip():
+                fields["override"] = {"reason": reason}
+            approval = parse_form(request, fields, ApproveRequest)
+            outcome = settled(await app.approve_request(acting(request, actor), pass_id, approval))
+        else:
+            command = parse_form(request, {"note": str(form.get("note", ""))}, DecideRequest)
+            outcome = settled(await app.deny_request(acting(request, actor), pass_id, command))
     except DomainError as e:
         request.session["flash"] = e.message
         return RedirectResponse("/hall-pass", status_code=303)

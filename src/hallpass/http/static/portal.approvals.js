@@ -1,6 +1,6 @@
 // The dashboard's Student requests panel: loads its rows, and reloads them whenever the
 // live pass rows change (the dashboard refreshes those on every server-sent event),
-// keeping any note a teacher is typing.
+// keeping any note or override reason a teacher is typing, and an opened "Override a rule…".
 (function () {
   "use strict";
   var panel = document.getElementById("approvals");
@@ -24,11 +24,20 @@
   function replace(html) {
     var typed = {}, focused = document.activeElement && rows.contains(document.activeElement)
       ? document.activeElement.id : "";
-    rows.querySelectorAll("input[name=note]").forEach(function (input) { typed[input.id] = input.value; });
+    rows.querySelectorAll("input[name=note], input[name=override_reason]").forEach(function (input) {
+      typed[input.id] = input.value;
+    });
+    var open = [];
+    rows.querySelectorAll("details[open] input[id]").forEach(function (input) { open.push(input.id); });
     rows.innerHTML = html;
     Object.keys(typed).forEach(function (id) {
       var input = document.getElementById(id);
       if (input) { input.value = typed[id]; }
+    });
+    open.forEach(function (id) {
+      var input = document.getElementById(id);
+      var details = input && input.closest("details");
+      if (details) { details.open = true; }
     });
     var again = focused && document.getElementById(focused);
     if (again) { again.focus(); }
