@@ -15,7 +15,7 @@ from support.api_client import ApiClient
 from support.browser import TABLET, Screens
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
-from support.rules import school_at_midday, set_rules
+from support.rules import midday_portal_school, school_at_midday, set_rules
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.browser
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def portal(server: LiveServer) -> PortalSchool:
     """A school where it is midday, whose portal needs no approval, with one pass a day."""
-    made = await make_portal_school(server.runtime, label="BrowserRules", needs_approval=False, students=6)
-    await school_at_midday(server.runtime, made.school)
+    made = await midday_portal_school(server.runtime, label="BrowserRules", students=6)
     await set_rules(server.runtime, made.admin, made.id, limits={"per_day": 1})
     return made
 

@@ -18,21 +18,17 @@ from support.portal import (  # noqa: F401 (the fixtures `ada` and `admin`)
     PortalSchool,
     StudentClient,
     hall_pass_id,
-    make_portal_school,
     portal_ada,
     portal_admin,
 )
-from support.rules import school_at_midday
+from support.rules import midday_portal_school
 from support.school import SchoolFixture
 from support.server import LiveServer
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def portal(server: LiveServer) -> PortalSchool:
-    """A school whose portal needs no approval, where it is midday now."""
-    made = await make_portal_school(server.runtime, label="Limits", needs_approval=False, students=16)
-    await school_at_midday(server.runtime, made.school)
-    return made
+    return await midday_portal_school(server.runtime, label="Limits", students=16)
 
 
 def rules_path(school_id: UUID) -> str:

@@ -11,6 +11,7 @@ from hallpass.bootstrap import Runtime
 from hallpass.bounds import convert
 from hallpass.commands.admin_messages import ChangeSchool
 from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
+from support.portal import PortalSchool, make_portal_school
 from support.school import SchoolFixture
 
 
@@ -30,6 +31,13 @@ async def school_at_midday(runtime: Runtime, school: SchoolFixture) -> str:
     outcome = await runtime.app.change_school(Acting(school.admin(), now), school.id, command)
     assert await runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     return zone
+
+
+async def midday_portal_school(runtime: Runtime, *, label: str, students: int) -> PortalSchool:
+    """A school whose Student Portal needs no approval, where it is midday now."""
+    made = await make_portal_school(runtime, label=label, needs_approval=False, students=students)
+    await school_at_midday(runtime, made.school)
+    return made
 
 
 async def set_rules(
