@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from hallpass.aggregates.keep_apart import NEUTRAL
 from support.api_client import ApiClient, form_csrf, sign_in_form
-from support.school import PASSWORD, SchoolFixture
+from support.school import PASSWORD, SchoolFixture, make_school
 from support.server import LiveServer
 
 OWN_SCHOOL_STUDENTS = 8
@@ -146,3 +146,47 @@ async def test_the_page_forms_a_group_by_hall_pass_ids_and_removes_it(
         assert "page reason" not in (await http.get(page)).text
         hostile = await http.post(page, data={"csrf": csrf, "action": "remove", "group_id": "x"})
         assert hostile.status_code == 404
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_the_create_preview_shows_keep_apart_neutrally_and_a_full_place(server: LiveServer) -> None:
+    own_school = await make_school(server.runtime, label="Preview", students=8)
+    async with (
+        ApiClient.session(server.url, own_school.emails["Cleo"]) as admin,
+        ApiClient.session(server.url, own_school.emails["Ada"]) as own_teacher,
+    ):
+        await preview_shows_refusals(admin, own_teacher, own_school)
+
+
+async def preview_shows_refusals(admin: ApiClient, own_teacher: ApiClient, own_school: SchoolFixture) -> None:
+    s = own_school.students
+    formed = await form(admin, own_school, [s[5], s[6]], "private reason 5150")
+    assert formed.status_code == 201, formed.text
+    room, library, restroom = (own_school.rooms[n] for n in ("Room 101", "Library", "Restroom"))
+
+    async def preview(students: list[Any], place: Any) -> dict[str, list[tuple[str, str]]]:
+        params = {"student_id": ",".join(str(x) for x in students), "destination_id": str(place)}
+        r = await own_teacher.http.get("/api/v1/passes/check", params=params)
+        assert r.status_code == 200, r.text
+        for secret in (str(s[5]), own_school.student_names[s[5]], "private reason 5150", "Group"):
+            assert all(secret not in str(x["refusals"]) for x in r.json()["students"])
+        return {
+            x["student_id"]: [(f["rule"], f["message"]) for f in x["refusals"]] for x in r.json()["students"]
+        }
+
+    together = await preview([s[5], s[6]], library)  # two members ticked at once
+    assert together == {str(s[5]): [("keep_apart", NEUTRAL)], str(s[6]): [("keep_apart", NEUTRAL)]}
+    assert await preview([s[6], s[7]], library) == {str(s[6]): [], str(s[7]): []}
+    out = await own_teacher.create_passes(room, library, [s[5]])
+    assert out.status_code == 201, out.text
+    assert (await preview([s[6]], library))[str(s[6])] == [("keep_apart", NEUTRAL)]
+
+    # The Restroom holds two: with one inside, the first ticked takes the last slot.
+    inside = await own_teacher.create_passes(room, restroom, [s[0]])
+    assert inside.status_code == 201, inside.text
+    full = await preview([s[1], s[2]], restroom)
+    assert full[str(s[1])] == []
+    assert [rule for rule, _ in full[str(s[2])]] == ["destination_full"]
+    assert "Restroom" in full[str(s[2])][0][1]
+    refused = await own_teacher.create_passes(room, restroom, [s[1], s[2]])
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "destination_full"

@@ -74,6 +74,43 @@ class Apart:
         return Refusal("keep_apart", NEUTRAL, NEUTRAL, {"group_ids": [str(g) for g in groups]})
 
 
+async def groups_and_out(
+    repository: Repository, school_id: UUID, students: Sequence[Student]
+) -> tuple[dict[UUID, KeepApartGroup], set[UUID]]:
+    """The active groups of `students`, and which of their other members are out now."""
+    wanted = list(dict.fromkeys(g for student in students for g in student.keep_apart_groups))
+    found = await asyncio.gather(*(repository.find(g, KeepApartGroup) for g in wanted))
+    groups = {g.id: g for g in found if g is not None and g.active and g.school_id == school_id}
+    others = list(
+        dict.fromkeys(
+            m
+            for student in students
+            for g in student.keep_apart_groups
+            if g in groups
+            for m in groups[g].others(student.id)
+        )
+    )
+    members = await asyncio.gather(*(repository.find(m, Student) for m in others))
+    holding = [m for m in members if m is not None and m.open_pass_id is not None]
+    passes = await asyncio.gather(*(repository.find(m.open_pass_id, Pass) for m in holding if m.open_pass_id))
+    return groups, {m.id for m, p in zip(holding, passes, strict=True) if is_out(p)}
+
+
+async def kept_apart(repository: Repository, school_id: UUID, students: Sequence[Student]) -> set[UUID]:
+    """For a preview: the students a keep-apart group would refuse now, because a member is out
+    or is among `students` too. Nothing is recorded and no one else is named."""
+    if not any(student.keep_apart_groups for student in students):
+        return set()
+    groups, out = await groups_and_out(repository, school_id, students)
+    going = out | {s.id for s in students}
+    return {
+        s.id
+        for s in students
+        for g in s.keep_apart_groups
+        if g in groups and any(m in going for m in groups[g].others(s.id))
+    }
+
+
 async def guard_keep_apart(
     repository: Repository,
     acting: Acting,
@@ -92,24 +129,9 @@ async def guard_keep_apart(
     Every member of each group is read in one round trip, then their open passes in one more;
     a student in no group costs nothing.
     """
-    wanted = list(dict.fromkeys(g for student, _ in leaving for g in student.keep_apart_groups))
-    if not wanted:
+    if not any(student.keep_apart_groups for student, _ in leaving):
         return Apart([])
-    found = await asyncio.gather(*(repository.find(g, KeepApartGroup) for g in wanted))
-    groups = {g.id: g for g in found if g is not None and g.active and g.school_id == acting.school_id}
-    others = list(
-        dict.fromkeys(
-            m
-            for student, _ in leaving
-            for g in student.keep_apart_groups
-            if g in groups
-            for m in groups[g].others(student.id)
-        )
-    )
-    members = await asyncio.gather(*(repository.find(m, Student) for m in others))
-    holding = [m for m in members if m is not None and m.open_pass_id is not None]
-    passes = await asyncio.gather(*(repository.find(m.open_pass_id, Pass) for m in holding if m.open_pass_id))
-    out = {m.id for m, p in zip(holding, passes, strict=True) if is_out(p)}
+    groups, out = await groups_and_out(repository, acting.school_id, [s for s, _ in leaving])
     met: dict[UUID, list[UUID]] = {}
     prevented: list[Aggregate] = []
     for student, _ in leaving:

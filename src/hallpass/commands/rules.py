@@ -17,13 +17,16 @@ import msgspec
 
 from hallpass.acting import Acting, Actor
 from hallpass.aggregates import ids
+from hallpass.aggregates.keep_apart import NEUTRAL
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Source
 from hallpass.aggregates.rules import SchoolRules
 from hallpass.aggregates.schools import School
+from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.bounds import MAX_STUDENTS, Day, Line, PlaceIds, RecordName, Weekday
 from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, done, handler, not_read_only, staff_only
+from hallpass.commands.keep_apart import kept_apart
 from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
 from hallpass.messages import say
@@ -229,8 +232,29 @@ class RulesCommands(AdministrationCommands):
             destination = await self._location(actor, command.destination_id, "destination")
         policy = await self.school_policy(actor.school_id)
         place_id = destination.id if destination else None
+        apart = await kept_apart(self.repository, actor.school_id, students)
+        line = await self.repository.find(wait_line_id(place_id), WaitLine) if place_id else None
+        # The place's free slots, taken in the order the students are ticked; one offered a
+        # slot from the line takes it, and nobody else goes ahead of those waiting.
+        free = destination.free_slots if destination is not None and destination.counts_occupants else None
         answers = []
         for student in students:
+            extra: list[dict[str, Any]] = []
+            if student.id in apart:
+                extra.append({"rule": "keep_apart", "message": NEUTRAL})
+            if free is not None and destination is not None:
+                offered = line is not None and line.offer_for(student.id) is not None
+                held = line is not None and line.holds_back(student.id)
+                if not offered and (held or free <= 0):
+                    name, capacity = destination.name, destination.capacity
+                    message = (
+                        say("line.others_waiting", name=name)
+                        if held
+                        else say("pass.destination_full", name=name, capacity=capacity)
+                    )
+                    extra.append({"rule": "destination_full", "message": message, "overridable": False})
+                elif not offered:
+                    free -= 1
             proposal = Proposal(
                 student_id=student.id,
                 student_name=student.full_name,
@@ -248,7 +272,7 @@ class RulesCommands(AdministrationCommands):
                     "out": student.open_pass_id is not None,
                     "today": counts.today,
                     "week": counts.week,
-                    "refusals": [r.as_json() for r in evaluate(policy, proposal)],
+                    "refusals": [r.as_json() for r in evaluate(policy, proposal)] + extra,
                 }
             )
         period = policy.bells.period_at(acting.now, policy.zone)

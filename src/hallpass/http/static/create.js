@@ -109,7 +109,7 @@
     body.students.forEach(function (student) {
       line(counts(student, body.limits), "rule-count");
       student.refusals.forEach(function (r) {
-        refused = true;
+        if (r.overridable !== false) { refused = true; }  // a full place is not overridden
         line(r.message, "rule-refusal");
       });
     });
