@@ -246,7 +246,8 @@ def student_name(row: asyncpg.Record) -> str:
 
 
 class ReportsView:
-    """The reports of a scope, each one query (two for overdue) over `report_passes`."""
+    """The reports of a scope, each one or two queries over `report_passes`, its count tables and
+    its indexes."""
 
     def __init__(self, pool: asyncpg.Pool, direct_below: int = DIRECT_BELOW) -> None:
         self.pool = pool
