@@ -57,6 +57,9 @@ async def test_the_portal_joins_the_line_sees_its_turn_live_and_takes_it(
     await expect(page.locator("#create-error")).to_contain_text("Restroom is full")
     await page.get_by_role("button", name="Join the line").click()
     await expect(page.locator(".line-waiting")).to_contain_text("number 1 in line for Restroom")
+    # Waiting in a line, with no pass: the place in the line, not another Create Pass.
+    await expect(page.get_by_role("link", name="Create Pass")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Leave the line")).to_be_visible()
 
     dashboard = await screens.staff(school.emails["Ada"])
     await expect(dashboard.locator("#lines")).to_contain_text(school.student_names[school.students[2]])
