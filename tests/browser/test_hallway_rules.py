@@ -11,11 +11,15 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import expect
 
+from hallpass.acting import Acting
+from hallpass.aggregates.keep_apart import NEUTRAL
+from hallpass.commands.keep_apart import KeepApartFields
 from support.api_client import ApiClient
 from support.browser import TABLET, Screens
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.rules import midday_portal_school, school_at_midday, set_rules
+from support.school import send_out
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -194,3 +198,34 @@ async def test_a_teacher_approving_over_a_limit_is_told_the_rule_and_overrides_w
     await page.get_by_label("Override reason (only if a hallway rule refuses)").fill("make-up test")
     await page.get_by_role("button", name=f"Approve request from {name}").click()
     await expect(page.get_by_text("No student requests waiting.")).to_be_visible()
+
+
+async def test_create_shows_keep_apart_naming_no_one_and_a_full_place_before_create(
+    screens: Screens, server: LiveServer
+) -> None:
+    made = await make_portal_school(server.runtime, label="BrowserPreview", needs_approval=False, students=6)
+    school, s = made.school, made.school.students
+    now = datetime.now(UTC)
+    fields = KeepApartFields(name="Pair 4417", student_ids=[s[0], s[1]], reason="private words 4417")
+    await server.runtime.app.form_keep_apart(Acting(made.admin, now), made.id, fields)
+    await send_out(server.runtime, school, "Library", [s[0]], now)
+    await send_out(server.runtime, school, "Restroom", [s[2], s[3]], now)
+
+    page = await screens.staff(school.emails["Ada"])
+    name = school.student_names[s[1]]
+    await page.goto(screens.url(f"/hall-pass/new?q={name}"))
+    await page.get_by_label(name).check()
+    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
+    check = page.locator("#rule-check")
+    await expect(check.locator(".rule-refusal")).to_have_text(NEUTRAL)
+    await expect(page.get_by_label("Override reason")).to_be_visible()
+    shown = await check.inner_text()
+    for secret in (school.student_names[s[0]], "Pair 4417", "private words 4417"):
+        assert secret not in shown
+
+    other = school.student_names[s[4]]
+    await page.goto(screens.url(f"/hall-pass/new?q={other}"))
+    await page.get_by_label(other).check()
+    await page.get_by_label("Going To").select_option(str(school.rooms["Restroom"]))
+    await expect(page.locator("#rule-check .rule-refusal")).to_contain_text("Restroom")
+    await expect(page.get_by_label("Override reason")).to_be_hidden()  # a full place is not overridden
