@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.errors import IllegalTransition, Unauthenticated
+from hallpass.messages import say
 
 TOKEN_PREFIX = "hpt_"
 """Every stream token begins so; a session token (`hp_`) never does."""
@@ -135,9 +136,9 @@ class ApiToken(Aggregate):
 
     def authenticate(self, secret: str) -> None:
         if not hmac.compare_digest(secret_digest(secret), self.secret_digest):
-            raise Unauthenticated("the stream token is not valid")
+            raise Unauthenticated(say("auth.bearer_invalid"))
         if self.revoked:
-            raise Unauthenticated("this stream token was revoked")
+            raise Unauthenticated(say("auth.bearer_invalid"))
 
     def set_identified(self, identified: bool, *, now: datetime, by: ActedBy) -> bool:
         """Grant or withdraw identified access; False (and no event) when it already is so."""

@@ -31,6 +31,7 @@ from hallpass.aggregates.schools import School
 from hallpass.analytics.cloudevents import TYPES, topics
 from hallpass.errors import BadRequest
 from hallpass.eventstore import EventStore
+from hallpass.messages import say
 
 T = TypeVar("T")
 CURSOR_PREFIX = "c1."
@@ -64,17 +65,17 @@ class Cursors:
     def decode(self, text: str, *, head: int) -> int:
         """The position `text` names; InvalidCursor unless this server gave it and the log has it."""
         if not text.startswith(CURSOR_PREFIX) or len(text) > 40:
-            raise InvalidCursor("the cursor is malformed; use one this stream gave", cursor=text[:40])
+            raise InvalidCursor(say("stream.cursor_malformed"), cursor=text[:40])
         body = text[len(CURSOR_PREFIX) :]
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         except (ValueError, TypeError) as e:
-            raise InvalidCursor("the cursor is malformed; use one this stream gave", cursor=text) from e
+            raise InvalidCursor(say("stream.cursor_malformed"), cursor=text) from e
         if len(raw) != 16 or not hmac.compare_digest(raw[8:], self._tag(raw[:8])):
-            raise InvalidCursor("unknown cursor; use one this stream gave", cursor=text)
+            raise InvalidCursor(say("stream.cursor_unknown"), cursor=text)
         (position,) = struct.unpack(">Q", raw[:8])
         if position > head:
-            raise InvalidCursor("unknown cursor: it is beyond the end of the log", cursor=text)
+            raise InvalidCursor(say("stream.cursor_beyond"), cursor=text)
         return int(position)
 
 

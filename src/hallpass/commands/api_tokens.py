@@ -18,6 +18,7 @@ from hallpass.commands.administration import AdministrationCommands
 from hallpass.commands.base import Decided, created, done, handler
 from hallpass.commands.messages import Command
 from hallpass.errors import Forbidden, NotFound, Unauthenticated
+from hallpass.messages import say
 
 DEFAULT_RATE = 600
 MAX_RATE = 100_000
@@ -55,17 +56,17 @@ class ApiTokenCommands(AdministrationCommands):
 
     async def _district_of_admin(self, actor: Actor, action: str) -> UUID:
         if not actor.has_role(Role.DISTRICT_ADMIN):
-            raise Forbidden(f"only a district administrator may {action}")
+            raise Forbidden(say("tokens.district_admin_only", action=action))
         home = await self.repository.find(actor.school_id, School)
         if home is None:
-            raise NotFound(f"school {actor.school_id} not found")
+            raise NotFound(say("http.school_not_found", id=actor.school_id))
         return home.district_id
 
     async def _district_token(self, actor: Actor, token_id: UUID, action: str) -> ApiToken:
         district_id = await self._district_of_admin(actor, action)
         token = await self.repository.find(token_id, ApiToken)
         if token is None or token.district_id != district_id:
-            raise NotFound(f"token {token_id} not found", id=str(token_id))
+            raise NotFound(say("http.record_not_found", what="stream token", id=token_id), id=str(token_id))
         return token
 
     def new_token_secret(self) -> tuple[UUID, str]:
@@ -82,7 +83,9 @@ class ApiTokenCommands(AdministrationCommands):
         for school_id in command.school_ids:
             school = await self.repository.find(school_id, School)
             if school is None or school.district_id != district_id:
-                raise NotFound(f"school {school_id} not found", field="school_ids", id=str(school_id))
+                raise NotFound(
+                    say("http.school_not_found", id=school_id), field="school_ids", id=str(school_id)
+                )
         token = ApiToken.issue(
             token_id=token_id,
             district_id=district_id,
@@ -115,6 +118,6 @@ class ApiTokenCommands(AdministrationCommands):
         """The token a bearer names, if it is still good (Unauthenticated otherwise)."""
         token = await self.repository.find(token_id, ApiToken)
         if token is None:
-            raise Unauthenticated("the stream token is not valid")
+            raise Unauthenticated(say("auth.bearer_invalid"))
         token.authenticate(secret)
         return token

@@ -26,6 +26,7 @@ from hallpass.errors import Forbidden, Invalid, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, now, runtime
 from hallpass.http.openapi import Query, get
+from hallpass.messages import say
 from hallpass.projections.reports import REPORTS, Report, ReportsView, Scope
 
 REPORTERS = ("admin", "district_admin", "analyst")
@@ -69,7 +70,7 @@ class ReportScope:
 
 def require_reporter(actor: Actor) -> None:
     if not actor.has_role(*REPORTERS):
-        raise Forbidden("only administrators and district analysts may read the reports")
+        raise Forbidden(say("reports.readers_only"))
 
 
 async def _schools(request: Request, actor: Actor) -> list[School]:
@@ -93,13 +94,13 @@ def _day(request: Request, name: str) -> date | None:
     if not raw:
         return None
     if not DAY.fullmatch(raw):
-        raise Invalid(f"{name} must be a date, YYYY-MM-DD", field=name)
+        raise Invalid(say("reports.day", name=name), field=name)
     try:
         day = date.fromisoformat(raw)
     except ValueError as e:
-        raise Invalid(f"{name} must be a date, YYYY-MM-DD", field=name) from e
+        raise Invalid(say("reports.day", name=name), field=name) from e
     if not EARLIEST <= day <= LATEST:
-        raise Invalid(f"{name} must be between {EARLIEST} and {LATEST}", field=name)
+        raise Invalid(say("reports.day_range", name=name, earliest=EARLIEST, latest=LATEST), field=name)
     return day
 
 
@@ -111,26 +112,26 @@ async def read_scope(request: Request, actor: Actor) -> ReportScope:
     raw = request.query_params.get("school", "").strip() or str(actor.school_id)
     if raw == DISTRICT:
         if not may_choose_district:
-            raise Forbidden("only district administrators and analysts may read the whole district")
+            raise Forbidden(say("reports.district_only"))
         chosen = schools
         label = "Whole district"
     else:
         try:
             wanted = UUID(raw)
         except ValueError as e:
-            raise Invalid("school must be a school's id or `district`", field="school") from e
+            raise Invalid(say("reports.school"), field="school") from e
         chosen = [s for s in schools if s.id == wanted]
         if not chosen:
-            raise NotFound(f"school {wanted} not found", id=str(wanted))
+            raise NotFound(say("http.school_not_found", id=wanted), id=str(wanted))
         label = chosen[0].name
     home = next((s for s in schools if s.id == actor.school_id), chosen[0] if chosen else None)
     today = now(request).astimezone(ZoneInfo(home.timezone if home else "UTC")).date()
     end = _day(request, "to") or today
     start = _day(request, "from") or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise Invalid("from must be on or before to", field="from")
+        raise Invalid(say("reports.range_order"), field="from")
     if (end - start).days + 1 > MAX_DAYS:
-        raise Invalid(f"choose at most {MAX_DAYS} days", field="from")
+        raise Invalid(say("reports.range_too_long", days=MAX_DAYS), field="from")
     scope = Scope(tuple(s.id for s in chosen), start, end)
     return ReportScope(
         scope, DISTRICT if raw == DISTRICT else str(chosen[0].id), label, schools, may_choose_district
@@ -179,7 +180,7 @@ def report_endpoint(name: str, title: str) -> Any:
         actor = require_staff(request)
         fmt = request.query_params.get("format", "json")
         if fmt not in ("json", "csv"):
-            raise Invalid("format must be json or csv", field="format")
+            raise Invalid(say("reports.format"), field="format")
         scope = await read_scope(request, actor)
         read = await reports_view(request).reports[name](scope.scope)
         if fmt == "csv":

@@ -26,6 +26,7 @@ from hallpass.errors import Invalid, NotFound, RateLimited, Unauthenticated
 from hallpass.http.auth import bearer_token
 from hallpass.http.common import now, query_int, query_uuid, runtime
 from hallpass.http.openapi import Query, get
+from hallpass.messages import say
 
 STREAM = "/api/v1/stream"
 NDJSON = "application/x-ndjson"
@@ -58,7 +59,7 @@ async def stream_token(request: Request) -> ApiToken:
     sent = bearer_token(request)
     parsed = parse_token(sent) if sent else None
     if parsed is None:
-        raise Unauthenticated("send a stream token: Authorization: Bearer hpt_...")
+        raise Unauthenticated(say("stream.token_missing"))
     token = await runtime(request).app.stream_token(*parsed)
     limit = Limit(failures=token.rate_per_minute, window=RATE_WINDOW, lockout=RATE_WINDOW)
     try:
@@ -79,13 +80,15 @@ async def reader(request: Request) -> Reader:
     if school_id is not None:
         district_of = await stream.district_of(school_id)
         if district_of != token.district_id or (schools is not None and school_id not in schools):
-            raise NotFound(f"school {school_id} not found", field="school", id=str(school_id))
+            raise NotFound(say("http.school_not_found", id=school_id), field="school", id=str(school_id))
         schools = frozenset({school_id})
     raw_types = request.query_params.get("type", "")
     types: list[type] = []
     for name in (t.strip() for t in raw_types.split(",") if t.strip()):
         if name not in CLASSES_BY_TYPE:
-            raise Invalid(f"unknown event type {name[:80]!r}", field="type", known=sorted(CLASSES_BY_TYPE))
+            raise Invalid(
+                say("stream.type_unknown", name=repr(name[:80])), field="type", known=sorted(CLASSES_BY_TYPE)
+            )
         types.append(CLASSES_BY_TYPE[name])
     key = district_key(request.app.state.settings.secret_key, token.district_id)
     return Reader(token, Scope(token.district_id, schools), Audience(key, token.identified), tuple(types))

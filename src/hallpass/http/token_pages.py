@@ -19,6 +19,7 @@ from hallpass.errors import DomainError, Forbidden, Invalid, NotFound
 from hallpass.http.admin_pages import _render, _saved, page
 from hallpass.http.common import acting, is_uuid, parse_form, runtime, visible
 from hallpass.http.errors import status_for
+from hallpass.messages import say
 
 PATH = "/admin/tokens"
 
@@ -26,7 +27,7 @@ PATH = "/admin/tokens"
 def _token_id(form: FormData) -> UUID:
     raw = str(form.get("token_id", ""))
     if not is_uuid(raw):
-        raise NotFound("token not found", field="token_id")
+        raise NotFound(say("http.record_not_found", what="stream token", id=raw[:40]), field="token_id")
     return UUID(raw)
 
 
@@ -34,7 +35,7 @@ def _token_id(form: FormData) -> UUID:
 async def tokens_page(request: Request, actor: Actor, form: FormData | None) -> Response:
     """The district's tokens; the forms that issue, grant, withdraw and revoke."""
     if not actor.has_role("district_admin"):
-        raise Forbidden("only a district administrator may manage stream tokens")
+        raise Forbidden(say("tokens.district_admin_only", action="manage stream tokens"))
     rt = runtime(request)
     error, status, secret = "", 200, ""
     values: dict[str, Any] = {"name": "", "rate_per_minute": DEFAULT_RATE, "school_ids": []}
@@ -64,7 +65,7 @@ async def tokens_page(request: Request, actor: Actor, form: FormData | None) -> 
                 outcome = await rt.app.revoke_api_token(acting(request, actor), _token_id(form))
                 return await _saved(request, outcome, "Token revoked: it is refused from now on.", PATH)
             else:
-                raise Invalid("choose issue, grant, withdraw or revoke", field="action")
+                raise Invalid(say("tokens.action"), field="action")
         except DomainError as e:
             error, status = e.message, status_for(e)
     district_id = await rt.tokens.district_of(actor.school_id)

@@ -17,6 +17,7 @@ from hallpass.errors import Forbidden, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, acting, command_endpoint, parse_body, respond, runtime
 from hallpass.http.openapi import get, post, put
+from hallpass.messages import say
 
 TOKENS = "/api/v1/admin/tokens"
 DISTRICT_ADMINS = ("district_admin",)
@@ -25,7 +26,7 @@ DISTRICT_ADMINS = ("district_admin",)
 def require_district_admin(request: Request) -> Actor:
     actor = require_staff(request)
     if not actor.has_role(Role.DISTRICT_ADMIN):
-        raise Forbidden("only a district administrator may manage stream tokens")
+        raise Forbidden(say("tokens.district_admin_only", action="manage stream tokens"))
     return actor
 
 
@@ -38,7 +39,7 @@ async def list_tokens(request: Request) -> Response:
     actor = require_district_admin(request)
     district_id = await runtime(request).tokens.district_of(actor.school_id)
     if district_id is None:
-        raise NotFound(f"school {actor.school_id} not found")
+        raise NotFound(say("http.school_not_found", id=actor.school_id))
     rows = await runtime(request).tokens.tokens(district_id)
     return ORJSONResponse({"tokens": [listed(r) for r in rows]})
 
