@@ -159,12 +159,7 @@ class RulesCommands(AdministrationCommands):
 
     async def school_policy(self, school_id: UUID) -> Policy:
         """The school's rules as they stand (outside any command): the dashboard's period."""
-        school, rules = await asyncio.gather(
-            self.repository.find(school_id, School),
-            self.repository.find(ids.rules_id(school_id), SchoolRules),
-        )
-        timezone = school.timezone if school is not None else "UTC"
-        return rules.policy(timezone) if rules is not None else Policy(timezone)
+        return await self._policy(school_id)
 
     @handler(keyed=False)
     async def set_limits(self, acting: Acting, school_id: UUID, command: SetLimits) -> Decided:
