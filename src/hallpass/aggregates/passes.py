@@ -281,11 +281,14 @@ class Pass(Aggregate):
         return self.start_at + timedelta(minutes=self.allotted_minutes)
 
     @property
+    def is_out(self) -> bool:
+        """Out of the room: Active, or Expired and not back."""
+        return self.status is Status.ACTIVE or (self.status is Status.EXPIRED and self.returned_at is None)
+
+    @property
     def is_open(self) -> bool:
         """Open: the student is not back yet (Requested, Active, or Expired not returned)."""
-        if self.status in (Status.REQUESTED, Status.ACTIVE):
-            return True
-        return self.status is Status.EXPIRED and self.returned_at is None
+        return self.status is Status.REQUESTED or self.is_out
 
     def _refuse(self, action: str) -> IllegalTransition:
         state = self.status.value

@@ -89,10 +89,6 @@ async def _replayed(log: AuditLog, streams_sql: str, school_id: UUID, at: dateti
             overdue=p.status is Status.EXPIRED or p.due_at <= at,
         )
         for p in passes.values()
-        if p is not None and _out(p)
+        if p is not None and p.is_out
     ]
     return sorted(out)
-
-
-def _out(p: Pass) -> bool:
-    return p.status is Status.ACTIVE or (p.status is Status.EXPIRED and p.returned_at is None)

@@ -25,7 +25,7 @@ from hallpass.aggregates.keep_apart import (
     keep_apart_index_id,
 )
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Status
+from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.students import Student
 from hallpass.bounds import Note, RecordName, StudentIds
 from hallpass.commands.administration import AdministrationCommands
@@ -48,11 +48,7 @@ class KeepApartFields(Command, frozen=True):
 def is_out(hall_pass: Pass | None) -> bool:
     """Out of the room: Active, or Expired and not back. A pass not stored yet (None) is one
     this very command is starting, so it is out too."""
-    if hall_pass is None:
-        return True
-    return hall_pass.status is Status.ACTIVE or (
-        hall_pass.status is Status.EXPIRED and hall_pass.returned_at is None
-    )
+    return hall_pass is None or hall_pass.is_out
 
 
 @dataclass(frozen=True)
