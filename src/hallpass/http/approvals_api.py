@@ -16,7 +16,7 @@ from hallpass.commands import Hallpass
 from hallpass.commands.base import settled
 from hallpass.commands.portal import ApproveRequest, DecideRequest
 from hallpass.errors import DomainError, NotFound
-from hallpass.http.auth import csrf_token, current_actor, require_staff
+from hallpass.http.auth import current_actor, require_staff
 from hallpass.http.common import (
     ORJSONResponse,
     acting,
@@ -24,6 +24,7 @@ from hallpass.http.common import (
     parse_form,
     path_uuid,
     runtime,
+    staff_fragment,
     visible_on_page,
 )
 from hallpass.http.openapi import get, post
@@ -67,15 +68,8 @@ async def panel(request: Request) -> Response:
     actor = current_actor(request)
     if actor is None or not actor.is_staff:
         return Response("sign in first", status_code=401)
-    school = await runtime(request).directory.school(actor.school_id)
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request,
-        "portal/_approval_rows.html",
-        {
-            "requests": await pending_for(request, actor),
-            "csrf": csrf_token(request),
-            "tz": school["timezone"] if school else "UTC",
-        },
+    return await staff_fragment(
+        request, actor, "portal/_approval_rows.html", requests=await pending_for(request, actor)
     )
 
 

@@ -20,7 +20,7 @@ from hallpass.bootstrap import Runtime
 from hallpass.commands import Outcome
 from hallpass.commands.messages import Command
 from hallpass.errors import Invalid, NotFound
-from hallpass.http.auth import require_staff
+from hallpass.http.auth import csrf_token, require_staff
 from hallpass.http.errors import error_body, outcome_status, refusal_headers
 from hallpass.messages import say
 from hallpass.projections.school_settings import SchoolSettings
@@ -50,6 +50,16 @@ async def school_settings(request: Request, school_id: UUID) -> SchoolSettings:
     if school is None:
         raise NotFound(say("http.school_not_found", id=school_id))
     return school
+
+
+async def staff_fragment(request: Request, actor: Actor, template: str, **context: Any) -> Response:
+    """A live-refreshed staff fragment: `context` plus the form token and the school's time zone."""
+    school = await runtime(request).directory.school(actor.school_id)
+    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+        request,
+        template,
+        {**context, "csrf": csrf_token(request), "tz": school["timezone"] if school else "UTC"},
+    )
 
 
 def now(request: Request) -> datetime:

@@ -14,8 +14,16 @@ from starlette.routing import Route
 from hallpass.acting import Actor
 from hallpass.commands.lines import JumpLine, LeaveLine
 from hallpass.errors import DomainError, Invalid
-from hallpass.http.auth import csrf_token, current_actor, require_staff
-from hallpass.http.common import acting, is_uuid, parse_form, path_uuid, runtime, visible_on_page
+from hallpass.http.auth import current_actor, require_staff
+from hallpass.http.common import (
+    acting,
+    is_uuid,
+    parse_form,
+    path_uuid,
+    runtime,
+    staff_fragment,
+    visible_on_page,
+)
 from hallpass.messages import say
 from hallpass.projections.wait_lines import WaitLinesView
 from hallpass.text import sentence
@@ -35,16 +43,7 @@ async def lines_fragment(request: Request) -> Response:
     actor = current_actor(request)
     if actor is None or not actor.is_staff:
         return Response(say("auth.sign_in"), status_code=401)
-    school = await runtime(request).directory.school(actor.school_id)
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request,
-        "_lines.html",
-        {
-            "lines": await school_lines(request, actor),
-            "csrf": csrf_token(request),
-            "tz": school["timezone"] if school else "UTC",
-        },
-    )
+    return await staff_fragment(request, actor, "_lines.html", lines=await school_lines(request, actor))
 
 
 async def line_form(request: Request) -> Response:
