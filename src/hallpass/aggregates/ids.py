@@ -13,10 +13,6 @@ def student_id(school_id: UUID, hall_pass_id: int) -> UUID:
     return uuid5(school_id, f"student:{hall_pass_id}")
 
 
-def external_id_index(school_id: UUID, external_id: str) -> UUID:
-    return uuid5(school_id, f"external-id:{external_id.strip().lstrip('#').lower()}")
-
-
 def staff_email_index(email: str) -> UUID:
     return uuid5(NAMESPACE, f"staff-email:{email.strip().lower()}")
 

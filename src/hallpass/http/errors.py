@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 import asyncpg
-import msgspec
 import redis
 from eventsourcing.persistence import PersistenceError
 from starlette.exceptions import HTTPException
@@ -79,14 +78,6 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
         "accept", "text/html"
     )
-
-
-def validation_error(error: msgspec.ValidationError | msgspec.DecodeError) -> errors.Invalid:
-    text = str(error)
-    field = ""
-    if "`$." in text:
-        field = text.split("`$.", 1)[1].split("`", 1)[0]
-    return errors.Invalid(say("http.body_invalid", reason=text), field=field)
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:

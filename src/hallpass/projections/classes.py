@@ -138,9 +138,6 @@ class ClassesView:
         rows = await self.pool.fetch(_CLASSES, school_id, teacher_id)
         return [dict(r) for r in rows]
 
-    async def my_classes(self, school_id: UUID, teacher_id: UUID) -> list[dict[str, Any]]:
-        return [c for c in await self.classes(school_id, teacher_id=teacher_id) if c["mine"]]
-
     async def student_ids(self, class_id: UUID) -> list[UUID]:
         rows = await self.pool.fetch(
             "SELECT person_id FROM roster_enrolments WHERE class_id = $1 AND member = $2 AND active",

@@ -90,19 +90,10 @@ class ParkedEvents:
     async def create_schema(self, conn: DbConnection) -> None:
         await conn.execute(SCHEMA)
 
-    async def held_streams(self, conn: DbConnection, projection: str) -> dict[UUID, int]:
-        """Streams with a parked event in `projection`: originator id -> first parked notification."""
-        rows = await conn.fetch(
-            "SELECT originator_id, min(notification_id) AS first FROM hallpass_parked_events"
-            " WHERE projection = $1 GROUP BY originator_id",
-            projection,
-        )
-        return {row["originator_id"]: row["first"] for row in rows}
-
     async def held_streams_of(
         self, conn: DbConnection, projections: Sequence[str]
     ) -> dict[str, dict[UUID, int]]:
-        """`held_streams` of several projections in one read: projection -> stream -> first."""
+        """Streams with a parked event, per projection: projection -> stream -> first parked notification."""
         rows = await conn.fetch(
             "SELECT projection, originator_id, min(notification_id) AS first FROM hallpass_parked_events"
             " WHERE projection = ANY($1::text[]) GROUP BY projection, originator_id",

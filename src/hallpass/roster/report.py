@@ -49,6 +49,3 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    def bad_lines(self) -> set[tuple[str, int]]:
-        return {(p.file, p.line) for p in self.errors}
