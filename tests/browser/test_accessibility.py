@@ -18,13 +18,12 @@ from hallpass.acting import Acting
 from hallpass.aggregates.staff import Role
 from hallpass.commands.directory import NewStaff
 from hallpass.commands.messages import CompletePass
-from hallpass.commands.schedules import ScheduleRepeating
 from support.api_client import ApiClient
 from support.axe import serious_violations, with_axe
 from support.browser import DESKTOP, PHONE, TABLET, Screens, sign_in
 from support.kiosk_client import KioskClient
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
-from support.school import give_password, send_out
+from support.school import give_password, schedule_series, send_out
 from support.server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
@@ -56,17 +55,15 @@ async def test_staff_pages_have_no_serious_violations(
     found: list[str] = []
     await send_out(server.runtime, school, "Library", school.students[:2], datetime.now(UTC))
     first = datetime.now(ZoneInfo("America/Chicago")).date() + timedelta(days=1)
-    series = await server.runtime.app.schedule_repeating(
-        Acting(school.teacher("Ada"), datetime.now(UTC)),
-        ScheduleRepeating(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[school.students[3]],
-            weekdays=[0, 1, 2, 3, 4, 5, 6],
-            at=time(10, 15),
-            first_date=first,
-            last_date=first + timedelta(days=2),
-        ),
+    series = await schedule_series(
+        server.runtime,
+        school,
+        "Library",
+        [school.students[3]],
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        at=time(10, 15),
+        first=first,
+        last=first + timedelta(days=2),
     )
     assert series.refusal is None
 

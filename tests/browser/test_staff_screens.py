@@ -15,11 +15,11 @@ from playwright.async_api import Page, ViewportSize, expect
 from hallpass.acting import Acting
 from hallpass.aggregates.passes import Status
 from hallpass.commands.portal import DecideRequest
-from hallpass.commands.schedules import SchedulePasses, ScheduleRepeating
+from hallpass.commands.schedules import SchedulePasses
 from support.axe import serious_violations, with_axe
 from support.browser import Screens
 from support.portal import StudentClient, hall_pass_id, make_portal_school
-from support.school import SchoolFixture, send_out, status_of
+from support.school import SchoolFixture, schedule_series, send_out, status_of
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -88,17 +88,15 @@ async def test_repeating_rows_show_their_dates_and_the_series_is_cancelled_from_
     name = school.student_names[student]
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=1)
     last = first + timedelta(days=3)
-    outcome = await server.runtime.app.schedule_repeating(
-        Acting(school.teacher("Ada"), datetime.now(UTC)),
-        ScheduleRepeating(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[student],
-            weekdays=[0, 1, 2, 3, 4, 5, 6],
-            at=time(10, 15),
-            first_date=first,
-            last_date=last,
-        ),
+    outcome = await schedule_series(
+        server.runtime,
+        school,
+        "Library",
+        [student],
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        at=time(10, 15),
+        first=first,
+        last=last,
     )
     planned = [UUID(p["id"]) for p in outcome.body["passes"]]
     assert len(planned) == 4
@@ -135,17 +133,15 @@ async def test_a_series_of_another_school_is_not_found(
     screens: Screens, own_school: SchoolFixture, other_school: SchoolFixture, server: LiveServer
 ) -> None:
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=2)
-    outcome = await server.runtime.app.schedule_repeating(
-        Acting(other_school.teacher("Ada"), datetime.now(UTC)),
-        ScheduleRepeating(
-            origin_id=other_school.rooms["Room 101"],
-            destination_id=other_school.rooms["Library"],
-            student_ids=[other_school.students[0]],
-            weekdays=[first.weekday()],
-            at=time(9, 0),
-            first_date=first,
-            last_date=first,
-        ),
+    outcome = await schedule_series(
+        server.runtime,
+        other_school,
+        "Library",
+        [other_school.students[0]],
+        weekdays=[first.weekday()],
+        at=time(9, 0),
+        first=first,
+        last=first,
     )
     page = await screens.staff(own_school.emails["Ada"])
     for path in (f"/hall-pass/schedules/{outcome.body['schedule_id']}", "/hall-pass/schedules/not-an-id"):
@@ -379,17 +375,15 @@ async def test_school_day_and_series_pages_fit_the_screen(
 ) -> None:
     school = own_school
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=5)
-    outcome = await server.runtime.app.schedule_repeating(
-        Acting(school.teacher("Ada"), datetime.now(UTC)),
-        ScheduleRepeating(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Nurse"],
-            student_ids=[school.students[30 + VIEWPORTS.index(viewport)]],
-            weekdays=[first.weekday()],
-            at=time(13, 5),
-            first_date=first,
-            last_date=first + timedelta(days=14),
-        ),
+    outcome = await schedule_series(
+        server.runtime,
+        school,
+        "Nurse",
+        [school.students[30 + VIEWPORTS.index(viewport)]],
+        weekdays=[first.weekday()],
+        at=time(13, 5),
+        first=first,
+        last=first + timedelta(days=14),
     )
     assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     page = await screens.staff(school.emails["Cleo"], viewport)
@@ -412,17 +406,15 @@ async def test_the_new_staff_screens_have_no_serious_accessibility_violations(
     name = school.student_names[student]
     await send_out(server.runtime, school, "Nurse", [student], datetime.now(UTC))
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=3)
-    outcome = await server.runtime.app.schedule_repeating(
-        Acting(school.teacher("Ada"), datetime.now(UTC)),
-        ScheduleRepeating(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[school.students[36]],
-            weekdays=[first.weekday()],
-            at=time(11, 0),
-            first_date=first,
-            last_date=first + timedelta(days=7),
-        ),
+    outcome = await schedule_series(
+        server.runtime,
+        school,
+        "Library",
+        [school.students[36]],
+        weekdays=[first.weekday()],
+        at=time(11, 0),
+        first=first,
+        last=first + timedelta(days=7),
     )
     assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     found: list[str] = []

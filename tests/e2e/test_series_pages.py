@@ -11,10 +11,8 @@ from uuid import uuid4
 import httpx
 import pytest_asyncio
 
-from hallpass.acting import Acting
-from hallpass.commands.schedules import ScheduleRepeating
 from support.forms import csrf_of, staff_browser
-from support.school import PASSWORD, SchoolFixture
+from support.school import PASSWORD, SchoolFixture, schedule_series
 from support.server import LiveServer
 
 OWN_SCHOOL_STUDENTS = 4
@@ -28,17 +26,15 @@ async def ada(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[ht
 
 
 async def _series(server: LiveServer, school: SchoolFixture, first: date) -> str:
-    outcome = await server.runtime.app.schedule_repeating(
-        Acting(school.teacher("Ada"), datetime.now(UTC)),
-        ScheduleRepeating(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[school.students[0]],
-            weekdays=[first.weekday()],
-            at=time(9, 30),
-            first_date=first,
-            last_date=first + timedelta(days=7),
-        ),
+    outcome = await schedule_series(
+        server.runtime,
+        school,
+        "Library",
+        [school.students[0]],
+        weekdays=[first.weekday()],
+        at=time(9, 30),
+        first=first,
+        last=first + timedelta(days=7),
     )
     assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     return str(outcome.body["schedule_id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from uuid import UUID, uuid4
 
 from hallpass.acting import Acting, Actor
@@ -11,9 +11,11 @@ from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.staff import Role
 from hallpass.bootstrap import Runtime
+from hallpass.commands.base import Outcome
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.portal import ChangePortalSettings
+from hallpass.commands.schedules import ScheduleRepeating
 from hallpass.credentials import hash_password
 
 PASSWORD = "correct horse battery"
@@ -150,6 +152,33 @@ async def send_out(
         ),
     )
     return [UUID(p["id"]) for p in outcome.body["passes"]]
+
+
+async def schedule_series(
+    runtime: Runtime,
+    school: SchoolFixture,
+    place: str,
+    students: list[UUID],
+    *,
+    weekdays: list[int],
+    at: time,
+    first: date,
+    last: date,
+) -> Outcome:
+    """A repeating pass by Ada from Room 101 to `place` for `students`, on `weekdays` at `at` from
+    `first` to `last`: the outcome, as the app decided it."""
+    return await runtime.app.schedule_repeating(
+        Acting(school.teacher("Ada"), datetime.now(UTC)),
+        ScheduleRepeating(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms[place],
+            student_ids=students,
+            weekdays=weekdays,
+            at=at,
+            first_date=first,
+            last_date=last,
+        ),
+    )
 
 
 async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
