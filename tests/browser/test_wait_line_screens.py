@@ -14,13 +14,13 @@ from playwright.async_api import expect
 
 from hallpass.acting import Acting
 from hallpass.aggregates.keep_apart import NEUTRAL
-from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.commands.lines import JoinLine
 from hallpass.commands.messages import CompletePass
 from support.api_client import ApiClient
 from support.browser import TABLET, Screens
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, make_portal_school
+from support.rules import keep_apart_with_one_out
 from support.school import send_out
 from support.server import LiveServer
 
@@ -113,12 +113,7 @@ async def test_a_keep_apart_refusal_in_the_portal_names_no_one(
 ) -> None:
     school = portal.school
     first, second = school.students[6], school.students[7]
-    await server.runtime.app.form_keep_apart(
-        Acting(school.admin(), now()),
-        school.id,
-        KeepApartFields(name="Pair", student_ids=[first, second], reason="private words"),
-    )
-    await send_out(server.runtime, school, "Library", [first], now())
+    await keep_apart_with_one_out(server.runtime, school, first, second, now())
     page = await screens.student(portal.id, second)
     await page.get_by_role("link", name="Create Pass").click()
     await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
@@ -174,12 +169,7 @@ async def test_staff_are_refused_in_the_same_words_and_override_with_a_reason(
 ) -> None:
     school = portal.school
     first, second = school.students[0], school.students[1]
-    await server.runtime.app.form_keep_apart(
-        Acting(school.admin(), now()),
-        school.id,
-        KeepApartFields(name="Pair", student_ids=[first, second], reason="private words"),
-    )
-    await send_out(server.runtime, school, "Library", [first], now())
+    await keep_apart_with_one_out(server.runtime, school, first, second, now())
     name = school.student_names[second]
     page = await screens.staff(school.emails["Ada"])
     await page.goto(screens.url(f"/hall-pass/new?q={name}"))

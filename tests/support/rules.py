@@ -10,9 +10,10 @@ from hallpass.acting import Acting, Actor
 from hallpass.bootstrap import Runtime
 from hallpass.bounds import convert
 from hallpass.commands.admin_messages import ChangeSchool
+from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
 from support.portal import PortalSchool, make_portal_school
-from support.school import SchoolFixture
+from support.school import SchoolFixture, send_out
 
 
 def midday_zone(now: datetime) -> str:
@@ -59,3 +60,16 @@ async def set_rules(
     if blackouts is not None:
         command = convert({"blackouts": blackouts}, SetBlackouts, now=now)
         await runtime.app.set_blackouts(acting, school_id, command)
+
+
+async def keep_apart_with_one_out(
+    runtime: Runtime, school: SchoolFixture, first: UUID, second: UUID, now: datetime
+) -> None:
+    """`first` and `second` kept apart (the group "Pair", for "private words"), and `first` sent
+    out to the Library, so that a pass for `second` is refused."""
+    await runtime.app.form_keep_apart(
+        Acting(school.admin(), now),
+        school.id,
+        KeepApartFields(name="Pair", student_ids=[first, second], reason="private words"),
+    )
+    await send_out(runtime, school, "Library", [first], now)
