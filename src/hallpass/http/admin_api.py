@@ -17,19 +17,7 @@ from hallpass.acting import Actor
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
 from hallpass.commands import Hallpass
-from hallpass.commands.admin_messages import (
-    AddLocation,
-    AddSchool,
-    AddStaff,
-    AddStudent,
-    ChangeLocation,
-    ChangeSchool,
-    ChangeStaff,
-    ChangeStudent,
-)
 from hallpass.commands.emergency import emergency_body
-from hallpass.commands.keep_apart import KeepApartFields
-from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
 from hallpass.errors import Forbidden, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import (
@@ -157,35 +145,29 @@ add_school = command_endpoint(
     "Add a school to the district (district administrators)",
     Hallpass.add_school,
     require_admin,
-    body=AddSchool,
 )
 change_school = command_endpoint(
     "Change a school's name, time zone or dismissal time",
     Hallpass.change_school,
     require_admin,
-    body=ChangeSchool,
     keyed=False,
 )
-add_location = command_endpoint(
-    "Add a location to the school", Hallpass.add_location, require_admin, body=AddLocation
-)
+add_location = command_endpoint("Add a location to the school", Hallpass.add_location, require_admin)
 change_location = command_endpoint(
-    "Change or archive a location", Hallpass.change_location, require_admin, body=ChangeLocation, keyed=False
+    "Change or archive a location", Hallpass.change_location, require_admin, keyed=False
 )
-add_staff = command_endpoint("Add a member of staff", Hallpass.add_staff, require_admin, body=AddStaff)
+add_staff = command_endpoint("Add a member of staff", Hallpass.add_staff, require_admin)
 change_staff = command_endpoint(
     "Change, deactivate or reactivate a member of staff",
     Hallpass.change_staff,
     require_admin,
-    body=ChangeStaff,
     keyed=False,
 )
-add_student = command_endpoint("Add a student", Hallpass.add_student, require_admin, body=AddStudent)
+add_student = command_endpoint("Add a student", Hallpass.add_student, require_admin)
 change_student = command_endpoint(
     "Change, deactivate or reactivate a student",
     Hallpass.change_student,
     require_admin,
-    body=ChangeStudent,
     keyed=False,
 )
 declare_emergency = command_endpoint(
@@ -206,21 +188,18 @@ set_limits = command_endpoint(
     "Set the per-student limits: passes per day and per week, which sources count, exempt destinations",
     Hallpass.set_limits,
     require_admin,
-    body=SetLimits,
     keyed=False,
 )
 set_bell_schedule = command_endpoint(
     "Set the bell schedule: periods per day type, each weekday's day type, and dates that differ",
     Hallpass.set_bell_schedule,
     require_admin,
-    body=SetBellSchedule,
     keyed=False,
 )
 set_blackouts = command_endpoint(
     "Set the blackout windows: the first and last minutes of each period, or chosen times and dates",
     Hallpass.set_blackouts,
     require_admin,
-    body=SetBlackouts,
     keyed=False,
 )
 
@@ -249,13 +228,11 @@ form_keep_apart = command_endpoint(
     "Form a keep-apart group: students who must not be out at the same time, with a private reason",
     Hallpass.form_keep_apart,
     require_admin,
-    body=KeepApartFields,
 )
 change_keep_apart = command_endpoint(
     "Change a keep-apart group's name, students or reason",
     Hallpass.change_keep_apart,
     require_admin,
-    body=KeepApartFields,
     keyed=False,
 )
 remove_keep_apart = command_endpoint(

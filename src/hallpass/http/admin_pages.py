@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import msgspec
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,18 +21,9 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
 from hallpass.bounds import MAX_STUDENTS
 from hallpass.commands import Hallpass, Outcome
-from hallpass.commands.admin_messages import (
-    AddLocation,
-    AddSchool,
-    AddStaff,
-    AddStudent,
-    ChangeLocation,
-    ChangeSchool,
-    ChangeStaff,
-    ChangeStudent,
-)
 from hallpass.commands.emergency import emergency_body
 from hallpass.commands.keep_apart import KeepApartFields
+from hallpass.commands.messages import Command
 from hallpass.errors import DomainError, Forbidden, Invalid, NotFound
 from hallpass.http import admin_forms
 from hallpass.http.admin_api import password_link
@@ -41,6 +31,7 @@ from hallpass.http.admin_forms import Form
 from hallpass.http.auth import csrf_token, current_actor
 from hallpass.http.common import (
     acting,
+    command_body,
     is_uuid,
     parse_form,
     path_uuid,
@@ -61,34 +52,24 @@ class Section:
     form: Form
     path: str
     add: Callable[..., Awaitable[Outcome]]
-    add_body: type[msgspec.Struct]
     change: Callable[..., Awaitable[Outcome]]
-    change_body: type[msgspec.Struct]
     searchable: bool = True
+
+    def body(self, run: Callable[..., Awaitable[Outcome]]) -> type[Command]:
+        """The body `add` or `change` takes, which the section's form fills."""
+        body = command_body(run)
+        assert body is not None, run
+        return body
 
 
 LOCATIONS = Section(
-    admin_forms.LOCATION,
-    "locations",
-    Hallpass.add_location,
-    AddLocation,
-    Hallpass.change_location,
-    ChangeLocation,
-    searchable=False,
+    admin_forms.LOCATION, "locations", Hallpass.add_location, Hallpass.change_location, searchable=False
 )
-STAFF = Section(admin_forms.STAFF, "staff", Hallpass.add_staff, AddStaff, Hallpass.change_staff, ChangeStaff)
-STUDENTS = Section(
-    admin_forms.STUDENT, "students", Hallpass.add_student, AddStudent, Hallpass.change_student, ChangeStudent
-)
+STAFF = Section(admin_forms.STAFF, "staff", Hallpass.add_staff, Hallpass.change_staff)
+STUDENTS = Section(admin_forms.STUDENT, "students", Hallpass.add_student, Hallpass.change_student)
 SECTIONS = (LOCATIONS, STAFF, STUDENTS)
 SCHOOLS = Section(
-    admin_forms.SCHOOL,
-    "schools",
-    Hallpass.add_school,
-    AddSchool,
-    Hallpass.change_school,
-    ChangeSchool,
-    searchable=False,
+    admin_forms.SCHOOL, "schools", Hallpass.add_school, Hallpass.change_school, searchable=False
 )
 KEYS = {"school": "school_id", "location": "location_id", "staff": "staff_id", "student": "student_id"}
 
@@ -224,7 +205,7 @@ def new_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
         if form is not None:
             values = section.form.read(form, editing=False)
             try:
-                body = parse_form(request, values, section.add_body)
+                body = parse_form(request, values, section.body(section.add))
                 args = (school_id, body) if in_school else (body,)
                 outcome = await section.add(runtime(request).app, acting(request, actor), *args)
                 return await _saved(
@@ -250,7 +231,7 @@ def edit_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
         if form is not None:
             values = section.form.read(form, editing=True)
             try:
-                body = parse_form(request, values, section.change_body)
+                body = parse_form(request, values, section.body(section.change))
                 outcome = await section.change(runtime(request).app, acting(request, actor), record_id, body)
                 return await _saved(request, outcome, "Saved.", _back(section, row["school_id"]))
             except DomainError as e:

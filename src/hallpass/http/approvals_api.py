@@ -56,11 +56,8 @@ async def list_approvals(request: Request) -> Response:
 approve = command_endpoint(
     "Approve a Requested pass (teacher of the origin room, office or admin)",
     Hallpass.approve_request,
-    body=ApproveRequest,
 )
-deny = command_endpoint(
-    "Deny a Requested pass, with an optional note", Hallpass.deny_request, body=DecideRequest
-)
+deny = command_endpoint("Deny a Requested pass, with an optional note", Hallpass.deny_request)
 
 
 async def panel(request: Request) -> Response:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import types
+import typing
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -215,22 +217,33 @@ async def respond(
 Caller = Callable[[Request], Actor | Awaitable[Actor]]
 
 
+def command_body(run: Callable[..., Awaitable[Outcome]]) -> type[Command] | None:
+    """The body a command method takes: the `Command` its signature names (optional or not)."""
+    for hint in typing.get_type_hints(run).values():
+        for kind in typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,):
+            if isinstance(kind, type) and issubclass(kind, Command):
+                return kind
+    return None
+
+
 def command_endpoint(
     summary: str,
     run: Callable[..., Awaitable[Outcome]],
     caller: Caller = require_staff,
     *,
-    body: type[Command] | None = None,
     keyed: bool = True,
+    body: bool = True,
 ) -> Endpoint:
     """An API endpoint that sends one command (a `Hallpass` method) and answers with its outcome.
 
     In order: what it does (`summary`, its docstring and the OpenAPI summary), who calls
     (`caller`, staff unless said, refusing whoever may not), the ids the path names (each
-    ``{thing_id}`` parameter, a 404 naming the thing when it is not an id), the JSON body as
-    `body`, and the Idempotency-Key header unless the command takes none (`keyed=False`). The
+    ``{thing_id}`` parameter, a 404 naming the thing when it is not an id), the JSON body of the
+    type the method takes (`command_body`; none with `body=False`, where the method's body is
+    optional), and the Idempotency-Key header unless the command takes none (`keyed=False`). The
     route's declaration reads the body type and the key from `COMMAND_INPUTS`.
     """
+    struct = command_body(run) if body else None
 
     async def endpoint(request: Request) -> Response:
         actor = caller(request)
@@ -238,13 +251,13 @@ def command_endpoint(
             actor = await actor
         assert isinstance(actor, Actor)
         args: list[Any] = [path_uuid(request, name, name.removesuffix("_id")) for name in request.path_params]
-        if body is not None:
-            args.append(await parse_body(request, body))
+        if struct is not None:
+            args.append(await parse_body(request, struct))
         key = idempotency_key(request) if keyed else None
         outcome = await run(runtime(request).app, acting(request, actor, key), *args)
         return await respond(request, outcome)
 
     endpoint.__name__ = endpoint.__qualname__ = run.__name__
     endpoint.__doc__ = summary
-    COMMAND_INPUTS[endpoint] = (body, keyed)
+    COMMAND_INPUTS[endpoint] = (struct, keyed)
     return endpoint

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hallpass.acting import Actor
 from hallpass.aggregates.kiosks import Kiosk
 from hallpass.commands import Hallpass, Outcome
-from hallpass.commands.kiosk import KioskCompletePass, KioskCreatePass, KioskExit, KioskSetUp
+from hallpass.commands.kiosk import KioskExit, KioskSetUp
 from hallpass.errors import Invalid, Unauthenticated
 from hallpass.http.auth import KIOSK_SCOPE_KEY, issue_kiosk_token, kiosk_claims, require_staff
 from hallpass.http.common import (
@@ -150,13 +150,11 @@ create_pass = command_endpoint(
     "Create Pass at the kiosk (source kiosk, shown as (K)); Idempotency-Key required",
     Hallpass.kiosk_create_pass,
     keyed_kiosk,
-    body=KioskCreatePass,
 )
 complete_pass = command_endpoint(
     "Complete Pass at the kiosk: the student's open pass; Idempotency-Key required",
     Hallpass.kiosk_complete_pass,
     keyed_kiosk,
-    body=KioskCompletePass,
 )
 
 

@@ -8,8 +8,6 @@ from starlette.responses import Response
 
 from hallpass.acting import Actor
 from hallpass.commands import Hallpass
-from hallpass.commands.kiosk_lines import KioskLine
-from hallpass.commands.lines import JoinLine, JumpLine, LeaveLine
 from hallpass.http.auth import require_staff, require_student
 from hallpass.http.common import ORJSONResponse, command_endpoint, path_uuid, runtime
 from hallpass.http.kiosk_api import keyed_kiosk, require_kiosk
@@ -36,22 +34,20 @@ async def my_lines(request: Request) -> Response:
 join_line = command_endpoint(
     "Put a student in a full place's line (a slot free now is offered at once)",
     Hallpass.join_line,
-    body=JoinLine,
 )
 leave_line = command_endpoint(
     "Take a student out of a line (an offer they held goes to the next)",
     Hallpass.leave_line,
-    body=LeaveLine,
     keyed=False,
 )
 jump_line = command_endpoint(
-    "Let a waiting student go first, saying why (recorded)", Hallpass.jump_line, body=JumpLine, keyed=False
+    "Let a waiting student go first, saying why (recorded)", Hallpass.jump_line, keyed=False
 )
 portal_join = command_endpoint(
-    "Join a full place's line from the Student Portal", Hallpass.join_line, require_student, body=JoinLine
+    "Join a full place's line from the Student Portal", Hallpass.join_line, require_student
 )
 portal_leave = command_endpoint(
-    "Leave a line in the Student Portal", Hallpass.leave_line, require_student, body=LeaveLine, keyed=False
+    "Leave a line in the Student Portal", Hallpass.leave_line, require_student, keyed=False
 )
 
 
@@ -64,10 +60,9 @@ kiosk_join = command_endpoint(
     "Join a full place's line at the kiosk, from its room; Idempotency-Key required",
     Hallpass.kiosk_join_line,
     keyed_kiosk,
-    body=KioskLine,
 )
 kiosk_leave = command_endpoint(
-    "Leave a line at the kiosk", Hallpass.kiosk_leave_line, kiosk_caller, body=KioskLine, keyed=False
+    "Leave a line at the kiosk", Hallpass.kiosk_leave_line, kiosk_caller, keyed=False
 )
 
 CHANGE = (401, 403, 404, 409, 422)

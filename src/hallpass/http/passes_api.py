@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from hallpass.aggregates.passes import Source, Status
 from hallpass.commands import Hallpass
-from hallpass.commands.messages import CompletePass, CreatePasses, TerminatePass
 from hallpass.commands.rules import CheckPasses
 from hallpass.errors import Invalid, NotFound
 from hallpass.http.auth import require_staff
@@ -178,14 +177,9 @@ create_passes = command_endpoint(
     "Create Hall Pass: one Active pass per student, all or none; staff may give an override "
     "reason to make passes hallway rules refuse (recorded on each pass)",
     Hallpass.create_passes,
-    body=CreatePasses,
 )
-complete_pass = command_endpoint(
-    "Complete Pass: records the return time", Hallpass.complete_pass, body=CompletePass
-)
-terminate_pass = command_endpoint(
-    "End an open pass for a reason", Hallpass.terminate_pass, body=TerminatePass
-)
+complete_pass = command_endpoint("Complete Pass: records the return time", Hallpass.complete_pass)
+terminate_pass = command_endpoint("End an open pass for a reason", Hallpass.terminate_pass)
 
 
 FILTERS = (

@@ -15,7 +15,7 @@ from hallpass.aggregates.passes import Source, Status
 from hallpass.aggregates.schools import approval_needed
 from hallpass.bounds import NewSecret, Secret, Username
 from hallpass.commands import Hallpass
-from hallpass.commands.portal import RequestPortalPass, portal_open
+from hallpass.commands.portal import portal_open
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import NotFound
 from hallpass.http.auth import end_session, portal_session, require_student
@@ -193,10 +193,9 @@ create_pass = command_endpoint(
     "Create Pass: Active at once, or Requested when approval is needed",
     Hallpass.request_portal_pass,
     require_student,
-    body=RequestPortalPass,
 )
 complete_pass = command_endpoint(
-    "Complete Pass: records the return time", Hallpass.complete_pass, require_student
+    "Complete Pass: records the return time", Hallpass.complete_pass, require_student, body=False
 )
 cancel_pass = command_endpoint("Cancel a waiting request", Hallpass.cancel_request, require_student)
 

@@ -44,7 +44,6 @@ async def read_settings(request: Request) -> Response:
 change_settings = command_endpoint(
     "Change the Student Portal settings (admin)",
     Hallpass.change_portal_settings,
-    body=ChangePortalSettings,
     keyed=False,
 )
 

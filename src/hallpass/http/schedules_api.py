@@ -8,12 +8,6 @@ from starlette.responses import Response
 
 from hallpass.bounds import TimeOfDay
 from hallpass.commands import Hallpass
-from hallpass.commands.schedules import (
-    CancelScheduledPass,
-    ReschedulePass,
-    SchedulePasses,
-    ScheduleRepeating,
-)
 from hallpass.errors import Forbidden
 from hallpass.http.auth import require_staff
 from hallpass.http.common import acting, command_endpoint, parse_body, respond, runtime
@@ -30,18 +24,14 @@ class SetDismissalTime(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 schedule_passes = command_endpoint(
     "Schedule passes for a later time (one Scheduled pass per student)",
     Hallpass.schedule_passes,
-    body=SchedulePasses,
 )
-reschedule_pass = command_endpoint(
-    "Edit a Scheduled pass before it starts", Hallpass.reschedule_pass, body=ReschedulePass
-)
+reschedule_pass = command_endpoint("Edit a Scheduled pass before it starts", Hallpass.reschedule_pass)
 cancel_scheduled_pass = command_endpoint(
-    "Cancel a Scheduled pass before it starts", Hallpass.cancel_scheduled_pass, body=CancelScheduledPass
+    "Cancel a Scheduled pass before it starts", Hallpass.cancel_scheduled_pass
 )
 schedule_repeating = command_endpoint(
     "A repeating schedule: weekdays, time, first and last date",
     Hallpass.schedule_repeating,
-    body=ScheduleRepeating,
 )
 cancel_schedule = command_endpoint(
     "Cancel a repeating schedule's future occurrences", Hallpass.cancel_schedule

@@ -12,7 +12,7 @@ from hallpass.acting import Actor
 from hallpass.aggregates.api_tokens import token_text
 from hallpass.aggregates.staff import Role
 from hallpass.commands import Hallpass
-from hallpass.commands.api_tokens import IssueApiToken, SetIdentifiedAccess
+from hallpass.commands.api_tokens import IssueApiToken
 from hallpass.errors import Forbidden, NotFound
 from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, acting, command_endpoint, parse_body, respond, runtime
@@ -66,7 +66,6 @@ set_identified = command_endpoint(
     "Grant or withdraw a token's identified access (real student ids and notes); an audited event",
     Hallpass.set_identified_access,
     require_district_admin,
-    body=SetIdentifiedAccess,
     keyed=False,
 )
 
