@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
@@ -11,9 +12,13 @@ from starlette.responses import Response, StreamingResponse
 from hallpass.http.auth import require_staff
 from hallpass.http.common import runtime
 from hallpass.http.openapi import get
+from hallpass.outages import is_outage
 from hallpass.projections.emergency import EmergencyView
 
 KEEPALIVE_SECONDS = 15.0
+OWED_RETRY_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
 
 
 def school_events(
@@ -27,28 +32,50 @@ def school_events(
     `greeting`, if given, is sent once after subscribing, so the page learns the state of then.
 
     Changes that arrive together are told once; a comment every KEEPALIVE_SECONDS keeps the
-    connection open.
+    connection open. When the database is out while a change is told, the stream stays open
+    and tells it again every OWED_RETRY_SECONDS until the database answers, so a page open
+    through a restart of PostgreSQL is not left showing the state of before.
     """
     watcher = runtime(request).watcher
+
+    async def told_or_owed(ask: Callable[[], Awaitable[bytes | None]]) -> tuple[bytes | None, bool]:
+        """What `ask` says, or (None, True) when the database is out: the change is still owed."""
+        try:
+            return await ask(), False
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            log.warning("live stream for school %s: %s; telling it again later", school_id, error)
+            return None, True
 
     async def stream() -> AsyncIterator[bytes]:
         yield b"retry: 2000\nevent: hello\ndata: {}\n\n"
         async with watcher.subscribe(school_id) as queue:
-            first = await greeting() if greeting is not None else None
-            if first is not None:
-                yield first
+            owed = False
+            if greeting is not None:
+                first, owed = await told_or_owed(greeting)
+                if first is not None:
+                    yield first
+            quiet = 0.0
             while True:
+                wait = min(OWED_RETRY_SECONDS, KEEPALIVE_SECONDS - quiet) if owed else KEEPALIVE_SECONDS
                 try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    item = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
-                    yield b": keepalive\n\n"
-                    continue
+                    quiet += wait
+                    if quiet >= KEEPALIVE_SECONDS:
+                        quiet = 0.0
+                        yield b": keepalive\n\n"
+                    if not owed:
+                        continue
+                    item = school_id
                 if not item:
                     return
                 while not queue.empty():
                     queue.get_nowait()
-                told = await event()
+                told, owed = await told_or_owed(event)
                 if told is not None:
+                    quiet = 0.0
                     yield told
 
     return StreamingResponse(
