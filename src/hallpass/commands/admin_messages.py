@@ -107,63 +107,52 @@ class ChangeStudent(StudentFields, frozen=True):
     active: bool = True
 
 
+def record_body(record: Any, *names: str) -> dict[str, Any]:
+    """A record's id, the named fields and its version, as JSON values (ids as text, kinds and
+    roles by their value, times in ISO 8601)."""
+    values = {"id": record.id, **{name: getattr(record, name) for name in names}, "version": record.version}
+    body: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(values))
+    return body
+
+
 def location_body(location: Location) -> dict[str, Any]:
-    return {
-        "id": str(location.id),
-        "school_id": str(location.school_id),
-        "name": location.name,
-        "kind": location.kind.value,
-        "allotted_minutes": location.allotted_minutes,
-        "capacity": location.capacity,
-        "kiosk_allowed": location.kiosk_allowed,
-        "portal_allowed": location.portal_allowed,
-        "needs_approval": location.needs_approval,
-        "archived": location.archived,
-        "version": location.version,
-    }
+    return record_body(
+        location,
+        "school_id",
+        "name",
+        "kind",
+        "allotted_minutes",
+        "capacity",
+        "kiosk_allowed",
+        "portal_allowed",
+        "needs_approval",
+        "archived",
+    )
 
 
 def staff_body(staff: Staff) -> dict[str, Any]:
-    return {
-        "id": str(staff.id),
-        "school_id": str(staff.school_id),
-        "name": staff.name,
-        "email": staff.email,
-        "roles": [r.value for r in staff.roles],
-        "room_id": str(staff.room_id) if staff.room_id else None,
-        "sourced_id": staff.sourced_id,
-        "active": staff.active,
-        "version": staff.version,
-    }
+    return record_body(staff, "school_id", "name", "email", "roles", "room_id", "sourced_id", "active")
 
 
 def student_body(student: Student) -> dict[str, Any]:
-    return {
-        "id": str(student.id),
-        "school_id": str(student.school_id),
-        "first_name": student.first_name,
-        "last_name": student.last_name,
-        "grade": student.grade,
-        "homeroom_id": str(student.homeroom_id) if student.homeroom_id else None,
-        "hall_pass_id": student.hall_pass_id,
-        "external_id": student.external_id,
-        "sourced_id": student.sourced_id,
-        "active": student.active,
-        "version": student.version,
-    }
+    return record_body(
+        student,
+        "school_id",
+        "first_name",
+        "last_name",
+        "grade",
+        "homeroom_id",
+        "hall_pass_id",
+        "external_id",
+        "sourced_id",
+        "active",
+    )
 
 
 def school_body(school: School) -> dict[str, Any]:
-    return {
-        "id": str(school.id),
-        "district_id": str(school.district_id),
-        "name": school.name,
-        "timezone": school.timezone,
-        "dismissal_time": school.dismissal_time.isoformat() if school.dismissal_time else None,
-        "portal_enabled": school.portal_enabled,
-        "portal_needs_approval": school.portal_needs_approval,
-        "version": school.version,
-    }
+    return record_body(
+        school, "district_id", "name", "timezone", "dismissal_time", "portal_enabled", "portal_needs_approval"
+    )
 
 
 def external(value: str | None) -> str | None:

@@ -39,7 +39,7 @@ from hallpass.commands.admin_messages import (
     student_body,
 )
 from hallpass.commands.base import Decided, Outcome, created, done, handler
-from hallpass.commands.directory import DirectoryCommands, sourced_claims
+from hallpass.commands.directory import DirectoryCommands, new_location, sourced_claims
 from hallpass.credentials import student_login
 from hallpass.errors import Conflict, Forbidden, NotFound
 from hallpass.messages import say
@@ -243,19 +243,7 @@ class AdministrationCommands(DirectoryCommands):
     @handler()
     async def add_location(self, acting: Acting, school_id: UUID, command: AddLocation) -> Decided:
         school = await self.administered_school(acting.actor, school_id)
-        location = Location._create(
-            Location.Added,
-            id=uuid4(),
-            timestamp=acting.now,
-            school_id=school.id,
-            name=command.name.strip(),
-            kind=command.kind.value,
-            allotted_minutes=command.allotted_minutes,
-            capacity=command.capacity,
-            kiosk_allowed=command.kiosk_allowed,
-            portal_allowed=command.portal_allowed,
-            needs_approval=command.needs_approval,
-        )
+        location = new_location(school.id, command, acting.now)
         return created({"location": location_body(location)}, [location])
 
     @handler(keyed=False)

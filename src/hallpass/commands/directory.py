@@ -20,6 +20,7 @@ from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student, StudentDetails
+from hallpass.commands.admin_messages import LocationFields
 from hallpass.commands.base import CommandBase
 from hallpass.commands.repository import ConcurrentChange
 from hallpass.errors import Conflict, Invalid, NotFound
@@ -48,6 +49,23 @@ class NewStaff:
 
 NewStudent = StudentDetails
 """A student to register: their details."""
+
+
+def new_location(school_id: UUID, new: NewLocation | LocationFields, now: datetime) -> Location:
+    """A location added to the school, as set up in bulk or by an administrator."""
+    return Location._create(
+        Location.Added,
+        id=uuid4(),
+        timestamp=now,
+        school_id=school_id,
+        name=new.name.strip(),
+        kind=new.kind.value,
+        allotted_minutes=new.allotted_minutes,
+        capacity=new.capacity,
+        kiosk_allowed=new.kiosk_allowed,
+        portal_allowed=new.portal_allowed,
+        needs_approval=new.needs_approval,
+    )
 
 
 def sourced_claims(district_id: UUID, owner_id: UUID, sourced_id: str | None, now: datetime) -> list[Claim]:
@@ -104,21 +122,7 @@ class DirectoryCommands(CommandBase):
                 raise Invalid(say("pass.minutes_range"), field="allotted_minutes")
             if new.capacity is not None and new.capacity < 1:
                 raise Invalid(say("admin.capacity"), field="capacity")
-            added.append(
-                Location._create(
-                    Location.Added,
-                    id=uuid4(),
-                    timestamp=now,
-                    school_id=school_id,
-                    name=new.name.strip(),
-                    kind=new.kind.value,
-                    allotted_minutes=new.allotted_minutes,
-                    capacity=new.capacity,
-                    kiosk_allowed=new.kiosk_allowed,
-                    portal_allowed=new.portal_allowed,
-                    needs_approval=new.needs_approval,
-                )
-            )
+            added.append(new_location(school_id, new, now))
         await self._save_new(*added)
         return added
 

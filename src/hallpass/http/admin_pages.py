@@ -112,6 +112,12 @@ async def _school(request: Request, actor: Actor, school_id: UUID) -> dict[str, 
     return row
 
 
+async def _school_in_path(request: Request, actor: Actor) -> tuple[UUID, dict[str, Any]]:
+    """The school the page's path names, and its row, if the actor administers it."""
+    school_id = path_uuid(request, "school_id", "school")
+    return school_id, await _school(request, actor, school_id)
+
+
 def _render(request: Request, template: str, actor: Actor, status: int = 200, **context: Any) -> Response:
     flash = request.session.pop("admin_flash", "")
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
@@ -161,8 +167,7 @@ async def schools(request: Request, actor: Actor, form: FormData | None) -> Resp
 def list_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
     @page
     async def endpoint(request: Request, actor: Actor, form: FormData | None) -> Response:
-        school_id = path_uuid(request, "school_id", "school")
-        school = await _school(request, actor, school_id)
+        school_id, school = await _school_in_path(request, actor)
         q = query_text(request, "q") if section.searchable else ""
         listed = await _listed(request, section, school_id, q, query_text(request, "after") or None)
         key = KEYS[section.form.kind]
@@ -322,8 +327,7 @@ async def reset_student_password(request: Request, actor: Actor, form: FormData 
 @page
 async def emergency_page(request: Request, actor: Actor, form: FormData | None) -> Response:
     """The switch, and who was out, where and since when, each with a "confirmed safe" mark."""
-    school_id = path_uuid(request, "school_id", "school")
-    school = await _school(request, actor, school_id)
+    school_id, school = await _school_in_path(request, actor)
     app = runtime(request).app
     error, status = "", 200
     if form is not None:
@@ -378,8 +382,7 @@ async def _by_hall_pass_ids(request: Request, school_id: UUID, raw: str) -> list
 @page
 async def keep_apart_page(request: Request, actor: Actor, form: FormData | None) -> Response:
     """Keep-apart groups: who, why (private), a form for a new one, and the prevented encounters."""
-    school_id = path_uuid(request, "school_id", "school")
-    school = await _school(request, actor, school_id)
+    school_id, school = await _school_in_path(request, actor)
     app = runtime(request).app
     error, status = "", 200
     values = {"name": "", "students": "", "reason": ""}

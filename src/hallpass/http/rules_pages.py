@@ -15,8 +15,8 @@ from hallpass.acting import Actor
 from hallpass.commands import Outcome
 from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
 from hallpass.errors import DomainError, Invalid
-from hallpass.http.admin_pages import _render, _saved, _school, page
-from hallpass.http.common import acting, now, parse_form, path_uuid, runtime
+from hallpass.http.admin_pages import _render, _saved, _school_in_path, page
+from hallpass.http.common import acting, now, parse_form, runtime
 from hallpass.http.errors import status_for
 from hallpass.messages import say
 from hallpass.policies.bells import WEEKDAYS
@@ -107,8 +107,7 @@ def _blackouts(request: Request, form: FormData) -> SetBlackouts:
 @page
 async def rules_page(request: Request, actor: Actor, form: FormData | None) -> Response:
     """The school's hallway rules, each part saved on its own."""
-    school_id = path_uuid(request, "school_id", "school")
-    school = await _school(request, actor, school_id)
+    school_id, school = await _school_in_path(request, actor)
     app = runtime(request).app
     error, status = "", 200
     if form is not None:
