@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from hallpass.bootstrap import Runtime
+from hallpass.eventstore.store import DbConnection
 from hallpass.projections.pipeline import Pipeline
 from hallpass.projections.runner import EventFailed, ProjectionRunner
 
@@ -57,6 +58,39 @@ async def test_a_barrier_is_sent_after_what_was_queued_before_it_and_before_the_
         assert await conn.fetchval("SELECT count(*) FROM piped") == 0, "nothing is sent before flush"
         await pipeline.flush(conn)
         assert [tuple(r) for r in await conn.fetch("SELECT k, v FROM piped ORDER BY k")] == [(1, 15), (2, 2)]
+
+
+class Totals:
+    """Work around a batch: notes the table's sum before the batch and after it."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    async def before(self, conn: DbConnection) -> None:
+        self.seen.append(await conn.fetchval("SELECT coalesce(sum(v), 0) FROM piped"))
+
+    async def after(self, conn: DbConnection) -> None:
+        self.seen.append(await conn.fetchval("SELECT coalesce(sum(v), 0) FROM piped"))
+
+
+async def test_deferred_work_runs_before_everything_queued_and_after_it_once_per_flush(
+    runtime: Runtime,
+) -> None:
+    async with runtime.pool.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE piped (k int PRIMARY KEY, v int)")
+        await conn.execute("INSERT INTO piped VALUES (0, 100)")
+        pipeline = Pipeline()
+        totals = pipeline.deferred(Totals)
+        await pipeline.execute("INSERT INTO piped VALUES ($1, $2)", 1, 1)
+        await pipeline.execute("UPDATE piped SET v = v * 10")  # a barrier
+        assert pipeline.deferred(Totals) is totals, "one per pipeline"
+        await pipeline.execute("INSERT INTO piped VALUES ($1, $2)", 2, 2)
+        await pipeline.flush(conn)
+        assert totals.seen == [100, 1012]
+        await pipeline.execute("INSERT INTO piped VALUES ($1, $2)", 3, 3)
+        await pipeline.flush(conn)
+        assert totals.seen == [100, 1012], "a flush runs only what was deferred since the one before"
+        assert pipeline.deferred(Totals) is not totals
 
 
 async def test_a_pipeline_without_a_connection_cannot_flush() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,9 @@ import asyncpg
 
 from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
+from hallpass.eventstore.store import DbConnection
 from hallpass.projections.base import TableProjection
+from hallpass.projections.pipeline import Pipeline
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS report_schools (
@@ -160,29 +163,34 @@ CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
 @dataclass(frozen=True)
 class Aggregate:
     """Counts per key of the pass rows: each pass adds its contribution (`values`, from its row)
-    to its key's counts. An event that changes what a pass contributes takes the old
-    contribution away before its row changes and adds the new one after; both are statements
-    on the pass (`$1`), so the pipeline keeps them in order with the row's own."""
+    to its key's counts. Whatever changes what some passes contribute takes their contributions
+    away before their rows change (`take_away`) and adds them after (`add`): for one event, or
+    for a whole batch's passes at once (`Recount`)."""
 
     table: str
     keys: tuple[tuple[str, str], ...]  # (column, expression over the pass row)
     values: tuple[tuple[str, str], ...]
 
-    def _select(self) -> str:
-        exprs = ", ".join(f"{expr} AS {column}" for column, expr in (*self.keys, *self.values))
-        return f"SELECT {exprs} FROM report_passes WHERE pass_id = $1"
+    def _grouped(self) -> str:
+        """The contributions of the passes `$1` (an array), summed per key."""
+        keys = ", ".join(f"{expr} AS {column}" for column, expr in self.keys)
+        sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
+        return (
+            f"SELECT {keys}, {sums} FROM report_passes WHERE pass_id = ANY($1::uuid[])"
+            f" GROUP BY {', '.join(e for _, e in self.keys)}"
+        )
 
-    @property
+    @cached_property
     def add(self) -> str:
         columns = ", ".join(c for c, _ in (*self.keys, *self.values))
         conflict = ", ".join(c for c, _ in self.keys if c != "dow")
         sums = ", ".join(f"{c} = a.{c} + excluded.{c}" for c, _ in self.values)
         return (
-            f"INSERT INTO {self.table} AS a ({columns}) {self._select()}"
+            f"INSERT INTO {self.table} AS a ({columns}) {self._grouped()}"
             f" ON CONFLICT ({conflict}) DO UPDATE SET {sums}"
         )
 
-    @property
+    @cached_property
     def counted(self) -> str:
         """Every key's counts as a query over all the pass rows (what adding them one by one
         gives, but for the keys whose counts all went back to zero)."""
@@ -190,11 +198,11 @@ class Aggregate:
         sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
         return f"SELECT {keys}, {sums} FROM report_passes GROUP BY {', '.join(e for _, e in self.keys)}"
 
-    @property
+    @cached_property
     def take_away(self) -> str:
         sums = ", ".join(f"{c} = a.{c} - x.{c}" for c, _ in self.values)
         match = " AND ".join(f"a.{c} = x.{c}" for c, _ in self.keys if c != "dow")
-        return f"UPDATE {self.table} a SET {sums} FROM ({self._select()}) x WHERE {match}"
+        return f"UPDATE {self.table} a SET {sums} FROM ({self._grouped()}) x WHERE {match}"
 
 
 def _flag(condition: str) -> str:
@@ -289,6 +297,29 @@ RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
 }
 
 
+class Recount:
+    """The passes whose contributions to each aggregate change, recounted together: taken away
+    `before` their rows change, added `after`. In a batch sent through a `Pipeline` that is one
+    statement per aggregate each way for the whole batch (docs/decisions/103)."""
+
+    def __init__(self) -> None:
+        self.passes: dict[Aggregate, set[UUID]] = {aggregate: set() for aggregate in AGGREGATES}
+
+    def note(self, pass_id: UUID, aggregates: tuple[Aggregate, ...]) -> None:
+        for aggregate in aggregates:
+            self.passes[aggregate].add(pass_id)
+
+    async def before(self, conn: DbConnection) -> None:
+        for aggregate, passes in self.passes.items():
+            if passes:
+                await conn.execute(aggregate.take_away, list(passes))
+
+    async def after(self, conn: DbConnection) -> None:
+        for aggregate, passes in self.passes.items():
+            if passes:
+                await conn.execute(aggregate.add, list(passes))
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -318,23 +349,30 @@ class PassFactsProjection(TableProjection):
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, (School.Registered, School.Changed)):
             await conn.execute(_school_barrier(event.originator_id, event.timezone))
-        elif isinstance(event, Pass.Creation):
-            await conn.execute(_INSERT, *_created(event))
-            for aggregate in AGGREGATES:
-                await conn.execute(aggregate.add, event.originator_id)
+            return None
+        if isinstance(event, Pass.Creation):
+            statement: tuple[Any, ...] = (_INSERT, *_created(event))
+            recounted: tuple[Aggregate, ...] = AGGREGATES
         else:
             change = CHANGES.get(type(event))
             if change is None:
                 return None
             sets, values = change
-            recounted = RECOUNTED.get(type(event), ())
-            for aggregate in recounted:
-                await conn.execute(aggregate.take_away, event.originator_id)
-            await conn.execute(
-                f"UPDATE report_passes SET {sets} WHERE pass_id = $1", event.originator_id, *values(event)
+            statement = (
+                f"UPDATE report_passes SET {sets} WHERE pass_id = $1",
+                event.originator_id,
+                *values(event),
             )
-            for aggregate in recounted:
-                await conn.execute(aggregate.add, event.originator_id)
+            recounted = RECOUNTED.get(type(event), ())
+        if isinstance(conn, Pipeline):  # the batch's passes are recounted together around it
+            conn.deferred(Recount).note(event.originator_id, recounted)
+            await conn.execute(*statement)
+        else:
+            recount = Recount()
+            recount.note(event.originator_id, recounted)
+            await recount.before(conn)
+            await conn.execute(*statement)
+            await recount.after(conn)
         return None
 
 

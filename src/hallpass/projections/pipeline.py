@@ -14,18 +14,36 @@ fetch only to say which school's pages changed (`UPDATE ... RETURNING school_id`
 pipeline sends the statements queued by `fetchval` with `fetchmany` and gathers the first column
 of every row they return in `returned`: the live runner announces those schools, a rebuild tells
 every school at the end.
+
+A projection that keeps totals over its rows can leave them to the end of the batch: `deferred`
+gives it an object of its own for the pipeline, whose `before` runs at `flush` ahead of every
+queued statement and whose `after` runs behind them all, so it can take away what the rows it
+is about to change contribute and add it back once they have changed, one statement per table
+for the whole batch instead of a few per event.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from hallpass.eventstore.store import DbConnection
 
 # Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
 # statements came from `fetchval`, whose results go to `returned`.
 Runs = dict[object, list[tuple[str, bool, list[tuple[Any, ...]]]]]
+
+
+class Deferred(Protocol):
+    """Work around a whole batch: `before` its statements are sent, `after` they all were."""
+
+    async def before(self, conn: DbConnection) -> None: ...
+
+    async def after(self, conn: DbConnection) -> None: ...
+
+
+D = TypeVar("D", bound=Deferred)
 
 
 class Pipeline:
@@ -38,6 +56,15 @@ class Pipeline:
         self._runs: Runs = {}
         self._before: list[tuple[Runs, str]] = []  # what was queued before each barrier
         self.returned: set[Any] = set()  # what the `fetchval` statements returned, once sent
+        self._deferred: dict[Callable[[], Deferred], Deferred] = {}
+
+    def deferred(self, make: Callable[[], D]) -> D:
+        """The pipeline's one object made by `make` (made on first use), run around the batch at
+        `flush`."""
+        found = self._deferred.get(make)
+        if found is None:
+            found = self._deferred[make] = make()
+        return found  # type: ignore[return-value]  # made by this `make`
 
     async def execute(self, sql: str, *args: Any) -> str:
         self._queue(sql, args, fetch=False)
@@ -65,10 +92,15 @@ class Pipeline:
             raise ValueError("a pipeline needs a connection to flush")
         before, self._before = self._before, []
         runs, self._runs = self._runs, {}
+        deferred, self._deferred = list(self._deferred.values()), {}
+        for each in deferred:
+            await each.before(target)
         for earlier, barrier in before:
             await self._send(target, earlier)
             await target.execute(barrier)
         await self._send(target, runs)
+        for each in deferred:
+            await each.after(target)
 
     async def _send(self, conn: DbConnection, runs: Runs) -> None:
         """Round by round: round n holds every row's n-th run of the same SQL."""
