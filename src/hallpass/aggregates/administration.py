@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
+from hallpass.aggregates.base import Acted
 
 
 class Cause(TypedDict, total=False):
@@ -44,11 +45,9 @@ def unattributed(state: dict[str, Any]) -> None:
     state["cause"] = None
 
 
-class Administered(Aggregate.Event):
+class Administered(Acted):
     """An administrative change: who made it and, if known, why."""
 
-    actor_kind: str
-    actor_id: UUID | None
     cause: Cause | None
 
 

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
+from hallpass.aggregates.base import Acted
 from hallpass.errors import IllegalTransition, Unauthenticated
 from hallpass.messages import say
 
@@ -48,36 +49,25 @@ def parse_token(text: str) -> tuple[UUID, str] | None:
 
 
 class ApiToken(Aggregate):
-    class Issued(Aggregate.Created):
+    class Issued(Acted, Aggregate.Created):
         district_id: UUID
         name: str
         school_ids: list[UUID]
         """The schools whose events it reads; empty: every school of the district."""
         rate_per_minute: int
         secret_digest: str
-        actor_kind: str
-        actor_id: UUID | None
 
-    class IdentifiedAccessGranted(Aggregate.Event):
+    class IdentifiedAccessGranted(Acted):
         """From now on the stream names students by their real ids and carries notes."""
-
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.identified = True
 
-    class IdentifiedAccessWithdrawn(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class IdentifiedAccessWithdrawn(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.identified = False
 
-    class Revoked(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class Revoked(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.revoked_at = self.timestamp
 

@@ -14,11 +14,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision
+from hallpass.aggregates.administration import Administered, Deactivation, Reactivation, Revision
 
 
 class SchoolClass(Aggregate):
-    class Registered(Aggregate.Created):
+    class Registered(Administered, Aggregate.Created):
         school_id: UUID
         sourced_id: str
         title: str
@@ -26,9 +26,6 @@ class SchoolClass(Aggregate):
         homeroom: bool
         room_id: UUID | None
         periods: tuple[str, ...]
-        actor_kind: str
-        actor_id: UUID | None
-        cause: Cause | None
 
     class Changed(Revision):
         title: str
@@ -76,7 +73,7 @@ class Member(StrEnum):
 
 
 class Enrolment(Aggregate):
-    class Registered(Aggregate.Created):
+    class Registered(Administered, Aggregate.Created):
         school_id: UUID
         sourced_id: str
         class_id: UUID
@@ -85,9 +82,6 @@ class Enrolment(Aggregate):
         primary: bool
         begins: date | None
         ends: date | None
-        actor_kind: str
-        actor_id: UUID | None
-        cause: Cause | None
 
     class Changed(Revision):
         class_id: UUID

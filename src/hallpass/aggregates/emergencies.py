@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
+from hallpass.aggregates.base import Acted
 from hallpass.errors import Conflict
 from hallpass.messages import say
 
@@ -41,10 +42,7 @@ class Emergency(Aggregate):
     def open(cls, school_id: UUID, now: datetime) -> Emergency:
         return cls._create(cls.Opened, id=ids.emergency_id(school_id), timestamp=now, school_id=school_id)
 
-    class Declared(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class Declared(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.on = True
             aggregate.declared_at = self.timestamp
@@ -66,10 +64,8 @@ class Emergency(Aggregate):
                 "since": self.since,
             }
 
-    class MarkedSafe(Aggregate.Event):
+    class MarkedSafe(Acted):
         student_id: UUID
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.safe[self.student_id] = {
@@ -78,10 +74,7 @@ class Emergency(Aggregate):
                 "actor_id": self.actor_id,
             }
 
-    class Ended(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class Ended(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.on = False
 

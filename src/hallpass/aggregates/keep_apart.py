@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
+from hallpass.aggregates.base import Acted
 from hallpass.errors import Conflict, Invalid
 from hallpass.messages import say
 
@@ -38,30 +39,23 @@ def keep_apart_index_id(school_id: UUID) -> UUID:
 
 
 class KeepApartGroup(Aggregate):
-    class Formed(Aggregate.Created):
+    class Formed(Acted, Aggregate.Created):
         school_id: UUID
         name: str
         member_ids: list[UUID]
         reason: str
-        actor_kind: str
-        actor_id: UUID | None
 
-    class Changed(Aggregate.Event):
+    class Changed(Acted):
         name: str
         member_ids: list[UUID]
         reason: str
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.name = self.name
             aggregate.member_ids = tuple(self.member_ids)
             aggregate.reason = self.reason
 
-    class Disbanded(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class Disbanded(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.active = False
 
@@ -74,15 +68,13 @@ class KeepApartGroup(Aggregate):
         def apply(self, aggregate: Any) -> None:
             return None
 
-    class EncounterPrevented(Aggregate.Event):
+    class EncounterPrevented(Acted):
         """A pass for `student_id` was refused because `out_ids` (members) were out then."""
 
         student_id: UUID
         out_ids: list[UUID]
         destination_id: UUID
         source: str
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.encounters = (

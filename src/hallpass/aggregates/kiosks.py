@@ -17,6 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.aggregates.base import Acted
 from hallpass.errors import DomainError, Forbidden, IllegalTransition, Unauthenticated
 
 MAX_EXIT_FAILURES = 5
@@ -93,10 +94,7 @@ class Kiosk(Aggregate):
         secret_digest: str
         actor_id: UUID | None
 
-    class Revoked(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class Revoked(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = KioskStatus.REVOKED
 

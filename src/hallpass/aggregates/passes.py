@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
+from hallpass.aggregates.base import Acted
 from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.messages import say
@@ -54,10 +55,8 @@ class Pass(Aggregate):
     `status`; they are read as the event their status names (decision 066).
     """
 
-    class Event(Aggregate.Event):
+    class Event(Acted):
         class_version = 2
-        actor_kind: str
-        actor_id: UUID | None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:

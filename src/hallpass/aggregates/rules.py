@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
+from hallpass.aggregates.base import Acted
 from hallpass.policies import Policy
 from hallpass.policies.bells import BellSchedule
 from hallpass.policies.blackouts import Blackout
@@ -36,26 +37,20 @@ class SchoolRules(Aggregate):
     def open(cls, school_id: UUID, now: datetime) -> SchoolRules:
         return cls._create(cls.Opened, id=ids.rules_id(school_id), timestamp=now, school_id=school_id)
 
-    class LimitsSet(Aggregate.Event):
+    class LimitsSet(Acted):
         limits: dict[str, Any]
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.limits = Limits.from_json(self.limits)
 
-    class BellScheduleSet(Aggregate.Event):
+    class BellScheduleSet(Acted):
         schedule: dict[str, Any]
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.bells = BellSchedule.from_json(self.schedule)
 
-    class BlackoutsSet(Aggregate.Event):
+    class BlackoutsSet(Acted):
         blackouts: list[dict[str, Any]]
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.blackouts = tuple(Blackout.from_json(b) for b in self.blackouts)

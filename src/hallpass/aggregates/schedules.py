@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
+from hallpass.aggregates.base import Acted
 from hallpass.errors import IllegalTransition
 from hallpass.messages import say
 
@@ -72,7 +73,7 @@ def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
 class Schedule(Aggregate):
     """A repeating schedule: it planned one Scheduled pass per occurrence and student."""
 
-    class Created(Aggregate.Created):
+    class Created(Acted, Aggregate.Created):
         school_id: UUID
         student_ids: list[UUID]
         origin_id: UUID
@@ -84,13 +85,8 @@ class Schedule(Aggregate):
         timezone: str
         allotted_minutes: int
         pass_ids: list[UUID]
-        actor_kind: str
-        actor_id: UUID | None
 
-    class Cancelled(Aggregate.Event):
-        actor_kind: str
-        actor_id: UUID | None
-
+    class Cancelled(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.cancelled_at = self.timestamp
 

@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
+from hallpass.aggregates.base import Acted
 from hallpass.aggregates.locations import Location
 from hallpass.errors import Conflict
 from hallpass.messages import say
@@ -40,24 +41,20 @@ class WaitLine(Aggregate):
         school_id: UUID
         location_id: UUID
 
-    class Joined(Aggregate.Event):
+    class Joined(Acted):
         student_id: UUID
         origin_id: UUID
         source: str
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             entry = {"student_id": self.student_id, "origin_id": self.origin_id, "source": self.source}
             aggregate.waiting = (*aggregate.waiting, entry)
 
-    class Jumped(Aggregate.Event):
+    class Jumped(Acted):
         """Staff let the student go first: they move to the front of those waiting."""
 
         student_id: UUID
         reason: str
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             first = [e for e in aggregate.waiting if e["student_id"] == self.student_id]
@@ -78,7 +75,7 @@ class WaitLine(Aggregate):
             aggregate.waiting = tuple(e for e in aggregate.waiting if e["student_id"] != self.student_id)
             aggregate.offers = {**aggregate.offers, self.student_id: {**entry, "until": self.until}}
 
-    class Left(Aggregate.Event):
+    class Left(Acted):
         """The student is out of the line: `why` is left, removed, accepted (with `pass_id`) or
         expired; `next_expiry` as for `Offered`."""
 
@@ -87,8 +84,6 @@ class WaitLine(Aggregate):
         pass_id: UUID | None
         next_expiry: datetime | None
         school_id: UUID
-        actor_kind: str
-        actor_id: UUID | None
 
         def apply(self, aggregate: Any) -> None:
             aggregate.waiting = tuple(e for e in aggregate.waiting if e["student_id"] != self.student_id)
