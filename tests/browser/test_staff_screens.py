@@ -15,11 +15,10 @@ from playwright.async_api import Page, ViewportSize, expect
 from hallpass.acting import Acting
 from hallpass.aggregates.passes import Status
 from hallpass.commands.portal import DecideRequest
-from hallpass.commands.schedules import SchedulePasses
 from support.axe import serious_violations, with_axe
 from support.browser import Screens
 from support.portal import StudentClient, hall_pass_id, make_portal_school
-from support.school import SchoolFixture, schedule_series, send_out, status_of
+from support.school import SchoolFixture, plan_out, schedule_series, send_out, status_of, weekly_series
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -133,15 +132,8 @@ async def test_a_series_of_another_school_is_not_found(
     screens: Screens, own_school: SchoolFixture, other_school: SchoolFixture, server: LiveServer
 ) -> None:
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=2)
-    outcome = await schedule_series(
-        server.runtime,
-        other_school,
-        "Library",
-        [other_school.students[0]],
-        weekdays=[first.weekday()],
-        at=time(9, 0),
-        first=first,
-        last=first,
+    outcome = await weekly_series(
+        server.runtime, other_school, "Library", other_school.students[0], first=first, at=time(9, 0), days=0
     )
     page = await screens.staff(own_school.emails["Ada"])
     for path in (f"/hall-pass/schedules/{outcome.body['schedule_id']}", "/hall-pass/schedules/not-an-id"):
@@ -192,15 +184,8 @@ async def test_terminate_and_cancel_ask_first_and_each_action_is_said(
     ended, back, later = school.students[8], school.students[10], school.students[12]
     names = {s: school.student_names[s] for s in (ended, back, later)}
     await send_out(server.runtime, school, "Nurse", [ended, back], datetime.now(UTC))
-    await server.runtime.app.schedule_passes(
-        Acting(school.teacher("Ada"), datetime.now(UTC)),
-        SchedulePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[later],
-            start_at=datetime.now(UTC) + timedelta(minutes=30),
-        ),
-    )
+    now = datetime.now(UTC)
+    await plan_out(server.runtime, school, "Library", [later], now + timedelta(minutes=30), now)
     page = await screens.staff(school.emails["Ada"])
     await page.goto(screens.url("/hall-pass?status=active,scheduled"))
     status = page.get_by_role("status")
@@ -375,17 +360,10 @@ async def test_school_day_and_series_pages_fit_the_screen(
 ) -> None:
     school = own_school
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=5)
-    outcome = await schedule_series(
-        server.runtime,
-        school,
-        "Nurse",
-        [school.students[30 + VIEWPORTS.index(viewport)]],
-        weekdays=[first.weekday()],
-        at=time(13, 5),
-        first=first,
-        last=first + timedelta(days=14),
+    student = school.students[30 + VIEWPORTS.index(viewport)]
+    outcome = await weekly_series(
+        server.runtime, school, "Nurse", student, first=first, at=time(13, 5), days=14
     )
-    assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     page = await screens.staff(school.emails["Cleo"], viewport)
     await page.goto(screens.url("/hall-pass/school-day"))
     await _fits(page)
@@ -406,17 +384,9 @@ async def test_the_new_staff_screens_have_no_serious_accessibility_violations(
     name = school.student_names[student]
     await send_out(server.runtime, school, "Nurse", [student], datetime.now(UTC))
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=3)
-    outcome = await schedule_series(
-        server.runtime,
-        school,
-        "Library",
-        [school.students[36]],
-        weekdays=[first.weekday()],
-        at=time(11, 0),
-        first=first,
-        last=first + timedelta(days=7),
+    outcome = await weekly_series(
+        server.runtime, school, "Library", school.students[36], first=first, at=time(11, 0), days=7
     )
-    assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     found: list[str] = []
     page = await with_axe(await screens.staff(school.emails["Ada"], VIEWPORTS[0]))
     await expect(page.locator("#pass-rows tr", has_text=name)).to_have_count(1)

@@ -10,9 +10,9 @@ from playwright.async_api import expect
 
 from hallpass.acting import Acting
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.schedules import ReschedulePass, SchedulePasses
+from hallpass.commands.schedules import ReschedulePass
 from support.browser import Screens
-from support.school import SchoolFixture
+from support.school import SchoolFixture, plan_out
 from support.server import LiveServer
 from support.worker import Worker
 
@@ -27,15 +27,8 @@ async def test_scheduled_pass_turns_active_on_time(
     student = school.students[46]
     name = school.student_names[student]
     ada = school.teacher("Ada")
-    scheduled = await server.runtime.app.schedule_passes(
-        Acting(ada, datetime.now(UTC)),
-        SchedulePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Nurse"],
-            student_ids=[student],
-            start_at=datetime.now(UTC) + timedelta(hours=1),
-        ),
-    )
+    now = datetime.now(UTC)
+    scheduled = await plan_out(server.runtime, school, "Nurse", [student], now + timedelta(hours=1), now)
     pass_id = UUID(scheduled.body["passes"][0]["id"])
     page = await screens.staff(school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")

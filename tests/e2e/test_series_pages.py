@@ -12,7 +12,7 @@ import httpx
 import pytest_asyncio
 
 from support.forms import csrf_of, staff_browser
-from support.school import PASSWORD, SchoolFixture, schedule_series
+from support.school import PASSWORD, SchoolFixture, weekly_series
 from support.server import LiveServer
 
 OWN_SCHOOL_STUDENTS = 4
@@ -26,17 +26,9 @@ async def ada(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[ht
 
 
 async def _series(server: LiveServer, school: SchoolFixture, first: date) -> str:
-    outcome = await schedule_series(
-        server.runtime,
-        school,
-        "Library",
-        [school.students[0]],
-        weekdays=[first.weekday()],
-        at=time(9, 30),
-        first=first,
-        last=first + timedelta(days=7),
+    outcome = await weekly_series(
+        server.runtime, school, "Library", school.students[0], first=first, at=time(9, 30), days=7
     )
-    assert await server.runtime.watcher.wait_for(outcome.notification_id, timeout=15)
     return str(outcome.body["schedule_id"])
 
 

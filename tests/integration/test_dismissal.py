@@ -17,8 +17,7 @@ from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import OutcomeKind
 from hallpass.commands.directory import NewLocation
-from hallpass.commands.schedules import SchedulePasses
-from support.school import SchoolFixture, make_school, send_out, status_of
+from support.school import SchoolFixture, make_school, plan_out, send_out, status_of
 
 DISMISSED_TOPIC = "hallpass.aggregates.schools:School.Dismissed"
 MORNING = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
@@ -62,15 +61,7 @@ async def test_dismissal_ends_several_passes_to_one_restroom_and_the_rest_in_bat
     (done,) = await send_out(runtime, school, "Nurse", s[10:11], earlier)
     await runtime.app.expire_pass(nurse, now=DISMISSAL - timedelta(minutes=4))
     await runtime.app.complete_pass(Acting(school.teacher(), DISMISSAL - timedelta(minutes=1)), done)
-    tomorrow = await runtime.app.schedule_passes(
-        Acting(school.teacher(), earlier),
-        SchedulePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[s[11]],
-            start_at=DISMISSAL + timedelta(hours=18),
-        ),
-    )
+    tomorrow = await plan_out(runtime, school, "Library", [s[11]], DISMISSAL + timedelta(hours=18), earlier)
     await catch_up(runtime)
     open_passes = [*restroom_b, *restroom, *library, nurse]
 

@@ -18,9 +18,8 @@ from hallpass.aggregates.emergencies import Emergency, EmergencyInProgress, NoEm
 from hallpass.aggregates.passes import Status
 from hallpass.bootstrap import Runtime
 from hallpass.commands.portal import RequestPortalPass
-from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, NotFound
-from support.school import SchoolFixture, make_school, open_portal, send_out, status_of
+from support.school import SchoolFixture, make_school, open_portal, plan_out, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 T = TypeVar("T")
@@ -46,15 +45,7 @@ async def test_the_switch_ends_open_passes_records_who_was_out_and_refuses_every
 ) -> None:
     s = school.students
     out = await send_out(runtime, school, "Library", s[0:3], NOW)
-    planned = await runtime.app.schedule_passes(
-        Acting(school.teacher(), NOW),
-        SchedulePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[s[7]],
-            start_at=NOW + timedelta(minutes=10),
-        ),
-    )
+    planned = await plan_out(runtime, school, "Library", [s[7]], NOW + timedelta(minutes=10), NOW)
     scheduled = UUID(planned.body["passes"][0]["id"])
 
     declared = await with_projections(

@@ -20,9 +20,8 @@ from hallpass.commands.base import Outcome
 from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.commands.messages import CompletePass, CreatePasses, Override
 from hallpass.commands.portal import ApproveRequest, ChangePortalSettings, RequestPortalPass
-from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, Invalid, NotFound
-from support.school import SchoolFixture, make_school, open_portal, send_out, status_of
+from support.school import SchoolFixture, make_school, open_portal, plan_out, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
@@ -161,12 +160,7 @@ async def test_a_request_approved_and_a_scheduled_pass_starting_are_held_to_the_
     )
     assert asked.refusal is None  # a request is not out of the room
     requested = UUID(asked.body["pass"]["id"])
-    planned = await runtime.app.schedule_passes(
-        Acting(school.teacher(), NOW),
-        SchedulePasses(
-            origin_id=room, destination_id=library, student_ids=[s[2]], start_at=NOW + timedelta(minutes=5)
-        ),
-    )
+    planned = await plan_out(runtime, school, "Library", [s[2]], NOW + timedelta(minutes=5), NOW)
     scheduled = UUID(planned.body["passes"][0]["id"])
     await send_out(runtime, school, "Nurse", [s[0]], NOW)
 

@@ -16,12 +16,11 @@ from hallpass.aggregates.passes import Pass, Status
 from hallpass.bootstrap import Runtime
 from hallpass.commands.messages import CompletePass, Override
 from hallpass.commands.portal import ApproveRequest, ChangePortalSettings, RequestPortalPass
-from hallpass.commands.schedules import SchedulePasses
 from hallpass.errors import Forbidden, NotFound
 from hallpass.messages import say
 from hallpass.policies import RuleRefused
 from support.rules import set_rules
-from support.school import SchoolFixture, make_school, open_portal, send_out, status_of
+from support.school import SchoolFixture, make_school, open_portal, plan_out, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)  # 9 in the morning in the school's zone (Chicago)
 
@@ -100,16 +99,7 @@ async def test_a_scheduled_pass_over_a_limit_starts_with_the_planner_named_on_th
     runtime: Runtime, school: SchoolFixture
 ) -> None:
     s = school.students
-    room, library = school.rooms["Room 101"], school.rooms["Library"]
-    planned = await runtime.app.schedule_passes(
-        Acting(school.teacher(), NOW),
-        SchedulePasses(
-            origin_id=room,
-            destination_id=library,
-            student_ids=[s[3], s[4]],
-            start_at=NOW + timedelta(minutes=5),
-        ),
-    )
+    planned = await plan_out(runtime, school, "Library", [s[3], s[4]], NOW + timedelta(minutes=5), NOW)
     by_student = {p["student"]["id"]: UUID(p["id"]) for p in planned.body["passes"]}
     await had_a_pass(runtime, school, s[3])
     await set_rules(runtime, school.admin(), school.id, limits={"per_day": 1})

@@ -18,12 +18,12 @@ from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass, OutcomeKind
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.schedules import CancelScheduledPass, ReschedulePass, SchedulePasses, ScheduleRepeating
+from hallpass.commands.schedules import CancelScheduledPass, ReschedulePass, ScheduleRepeating
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.eventstore import EventStore
 from hallpass.projections.timers import TimerKind
 from hallpass.timers.sweep import Due, SweepSettings, sweep_once
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, plan_out
 
 EXPIRED_TOPIC = "hallpass.aggregates.passes:Pass.Expired"
 
@@ -176,16 +176,7 @@ async def test_a_pass_completed_while_its_batch_expires_is_skipped_and_the_other
 async def schedule(
     runtime: Runtime, school: SchoolFixture, student: UUID, start_at: datetime, now: datetime
 ) -> UUID:
-    outcome = await runtime.app.schedule_passes(
-        Acting(school.teacher(), now),
-        SchedulePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[student],
-            start_at=start_at,
-            allotted_minutes=4,
-        ),
-    )
+    outcome = await plan_out(runtime, school, "Library", [student], start_at, now, minutes=4)
     assert outcome.kind is OutcomeKind.CREATED and outcome.body["passes"][0]["status"] == "scheduled"
     return UUID(outcome.body["passes"][0]["id"])
 

@@ -20,12 +20,11 @@ from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.commands.directory import NewLocation
 from hallpass.commands.messages import CreatePasses
-from hallpass.commands.schedules import SchedulePasses
 from hallpass.projections.timers import TimerKind
 from hallpass.timers.broker import TimerSettings, make_broker
 from hallpass.timers.messages import make_sender
 from hallpass.timers.sweep import Due, SweepSettings, sweep_all
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, plan_out
 from support.worker import workers
 
 pytestmark = pytest.mark.slow
@@ -187,15 +186,7 @@ async def test_a_scheduled_pass_activates_on_time(
 ) -> None:
     with workers(fresh_database_url, redis_url, namespace):
         start_at = datetime.now(UTC) + timedelta(seconds=2)
-        outcome = await runtime.app.schedule_passes(
-            Acting(school.teacher(), datetime.now(UTC)),
-            SchedulePasses(
-                origin_id=school.rooms["Room 101"],
-                destination_id=school.rooms["Library"],
-                student_ids=[school.students[0]],
-                start_at=start_at,
-            ),
-        )
+        outcome = await plan_out(runtime, school, "Library", school.students[:1], start_at, datetime.now(UTC))
         pass_id = UUID(outcome.body["passes"][0]["id"])
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID, uuid4
 
 from hallpass.acting import Acting, Actor
@@ -15,7 +15,7 @@ from hallpass.commands.base import Outcome
 from hallpass.commands.directory import NewLocation, NewStaff, NewStudent
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.portal import ChangePortalSettings
-from hallpass.commands.schedules import ScheduleRepeating
+from hallpass.commands.schedules import SchedulePasses, ScheduleRepeating
 from hallpass.credentials import hash_password
 
 PASSWORD = "correct horse battery"
@@ -154,6 +154,29 @@ async def send_out(
     return [UUID(p["id"]) for p in outcome.body["passes"]]
 
 
+async def plan_out(
+    runtime: Runtime,
+    school: SchoolFixture,
+    place: str,
+    students: list[UUID],
+    start_at: datetime,
+    now: datetime,
+    minutes: int | None = None,
+) -> Outcome:
+    """`students` planned by Ada at `now` to go from Room 101 to `place` at `start_at` (for
+    `minutes` where given): the outcome, as the app decided it."""
+    return await runtime.app.schedule_passes(
+        Acting(school.teacher(), now),
+        SchedulePasses(
+            origin_id=school.rooms["Room 101"],
+            destination_id=school.rooms[place],
+            student_ids=students,
+            start_at=start_at,
+            allotted_minutes=minutes,
+        ),
+    )
+
+
 async def schedule_series(
     runtime: Runtime,
     school: SchoolFixture,
@@ -179,6 +202,25 @@ async def schedule_series(
             last_date=last,
         ),
     )
+
+
+async def weekly_series(
+    runtime: Runtime, school: SchoolFixture, place: str, student: UUID, *, first: date, at: time, days: int
+) -> Outcome:
+    """A pass for `student` to `place` at `at` on `first`'s weekday, from `first` for `days` days
+    (see `schedule_series`), once the read models show it."""
+    outcome = await schedule_series(
+        runtime,
+        school,
+        place,
+        [student],
+        weekdays=[first.weekday()],
+        at=at,
+        first=first,
+        last=first + timedelta(days=days),
+    )
+    assert await runtime.watcher.wait_for(outcome.notification_id, timeout=15)
+    return outcome
 
 
 async def status_of(runtime: Runtime, pass_id: UUID) -> tuple[Status, str | None]:
