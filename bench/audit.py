@@ -177,11 +177,8 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--days", type=int, default=10)
-    parser.add_argument("--passes-per-day", type=int, default=5000)
-    parser.add_argument("--instants", type=int, default=100)
-    asyncio.run(run(parser.parse_args()))
+    counts = {"--days": 10, "--passes-per-day": 5000, "--instants": 100}
+    asyncio.run(run(arguments(__doc__, counts=counts).parse_args()))
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -47,21 +46,17 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from demo import DIRECTORY_ARRAYS, demo_client, seed_demo  # noqa: E402
 from scratch import arguments, create_database, drop_database, pct, timings  # noqa: E402
 
 from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
 from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
-from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL, SCHOOL_ID, TIMEZONE, seed_demo_school  # noqa: E402
+from hallpass.seed import DEMO_TEACHER_EMAIL, SCHOOL_ID, TIMEZONE  # noqa: E402
 
 DEFAULT_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-LOAD_SQL = """
-WITH s AS (SELECT array_agg(student_id ORDER BY hall_pass_id) AS a FROM dir_students WHERE school_id = $1),
-rooms AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
-          WHERE school_id = $1 AND kind = 'classroom'),
-places AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
-           WHERE school_id = $1 AND kind <> 'classroom'),
-staff AS (SELECT array_agg(staff_id ORDER BY name) AS a FROM dir_staff WHERE school_id = $1),
+LOAD_SQL = f"""
+WITH {DIRECTORY_ARRAYS},
 g AS (
     SELECT i, random() AS r_day, random() AS r_time, random() AS r_status, random() AS r_source,
         random() AS r_student, random() AS r_room, random() AS r_place, random() AS r_staff,
@@ -255,8 +250,6 @@ async def run(args: argparse.Namespace) -> None:
     url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
     runtime: Runtime | None = None
     try:
-        from support.server import live_server
-
         now = datetime.now(UTC)
         runtime = await build_runtime(url)
         pool = runtime.pool
@@ -265,12 +258,7 @@ async def run(args: argparse.Namespace) -> None:
             args.rows = await pool.fetchval("SELECT count(*) FROM pass_list")
             todays, scheduled = 0, 0
         else:
-            print("seeding the demo school ...", file=sys.stderr)
-            demo = await seed_demo_school(runtime, now=now)
-            assert demo is not None
-            school_id = demo.school_id
-            for runner in runtime.runners:
-                await runner.catch_up()
+            school_id = (await seed_demo(runtime, now)).school_id
             started = time.perf_counter()
             print(f"loading {args.rows:,} passes ...", file=sys.stderr)
             todays, scheduled = await load(pool, school_id, args.rows, now)
@@ -278,18 +266,10 @@ async def run(args: argparse.Namespace) -> None:
         view = PassListView(pool)
         floor = await timings(lambda: pool.fetchval("SELECT 1"), args.runs)
         results: list[Result] = []
-        with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
-            async with (
-                live_server(url, Path(data_dir), with_projectors=False) as server,
-                httpx.AsyncClient(base_url=server.url, timeout=120) as http,
-            ):
-                sign_in = {"email": DEMO_TEACHER_EMAIL, "password": DEMO_PASSWORD}
-                r = await http.post("/api/v1/auth/token", json=sign_in)
-                r.raise_for_status()
-                http.headers["Authorization"] = f"Bearer {r.json()['token']}"
-                for case in await cases(pool, school_id, now):
-                    print(f"  {case.name}", file=sys.stderr)
-                    results.append(await measure(args, view, http, school_id, case))
+        async with demo_client(url, timeout=120, email=DEMO_TEACHER_EMAIL) as http:
+            for case in await cases(pool, school_id, now):
+                print(f"  {case.name}", file=sys.stderr)
+                results.append(await measure(args, view, http, school_id, case))
         report(args, todays, scheduled, floor, results)
     finally:
         if runtime is not None:
@@ -367,11 +347,13 @@ def report(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = arguments(__doc__, database_url=DEFAULT_URL)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=200, help="page() runs per filter")
-    parser.add_argument("--http-runs", type=int, default=100, help="GET /hall-pass runs per filter")
-    parser.add_argument("--old-runs", type=int, default=3, help="runs of the old query per filter; 0 skips")
+    counts = {
+        "--rows": (1_000_000, "passes put into pass_list"),
+        "--runs": (200, "page() runs per filter"),
+        "--http-runs": (100, "GET /hall-pass runs per filter"),
+        "--old-runs": (3, "runs of the old query per filter; 0 skips"),
+    }
+    parser = arguments(__doc__, database_url=DEFAULT_URL, counts=counts)
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN queries)")
     parser.add_argument("--reuse", metavar="NAME", help="measure a database a --keep run left (no load)")
     args = parser.parse_args(argv)

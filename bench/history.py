@@ -21,7 +21,6 @@ No test asserts a time; this prints figures only.
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
 import sys
 import time
@@ -34,10 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from scratch import in_scratch_database  # noqa: E402
-
-passes = importlib.import_module("passes")  # bench/passes.py: the event loop
-DEFAULT_URL, run_loop = passes.DEFAULT_URL, passes.run_loop
+from scratch import measure_and_print  # noqa: E402
 
 CHUNK = 5_000  # events per append while writing the history
 
@@ -167,14 +163,12 @@ async def measure(url: str, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--passes", type=int, default=2000, help="past passes of the long-history student")
-    parser.add_argument("--visits", type=int, default=50_000, help="past visits of the long-history place")
-    parser.add_argument("--samples", type=int, default=100, help="create+complete cycles per cell")
-    parser.add_argument("--database-url", default=DEFAULT_URL)
-    args = parser.parse_args(argv)
-    print(run_loop(in_scratch_database(args.database_url, "bench_history", lambda url: measure(url, args))))
-    return 0
+    options = {
+        "--passes": (2000, "past passes of the long-history student"),
+        "--visits": (50_000, "past visits of the long-history place"),
+        "--samples": (100, "create+complete cycles per cell"),
+    }
+    return measure_and_print(__doc__, "bench_history", measure, options, argv)
 
 
 if __name__ == "__main__":

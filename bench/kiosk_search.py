@@ -26,25 +26,22 @@ import argparse
 import asyncio
 import os
 import random
-import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import asyncpg
-from scratch import arguments, create_database, drop_database
+from demo import seed_demo
+from scratch import arguments, scratch_database
 
 from hallpass.aggregates.kiosks import StudentMode, StudentScope
-from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.bootstrap import build_runtime
 from hallpass.demo_names import FIRST_NAMES, LAST_NAMES
 from hallpass.projections.directory import STUDENT_ROW, fold
 from hallpass.projections.kiosk_search import Candidate
 from hallpass.projections.kiosks import KioskView
-from hallpass.seed import seed_demo_school
 
 DEFAULT_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 QUERIES_PER_KIND = 20
@@ -142,51 +139,47 @@ def ids(found: list[Candidate]) -> list[UUID]:
 
 
 async def run(args: argparse.Namespace) -> None:
-    name = f"bench_kiosk_{secrets.token_hex(4)}"
-    await create_database(args.database_url, name)
-    url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
-    runtime: Runtime | None = None
-    try:
+    async with scratch_database(args.database_url, "bench_kiosk") as url:
         runtime = await build_runtime(url)
-        pool = runtime.pool
-        if not runtime.kiosks.trigrams:
-            raise SystemExit("this server has no pg_trgm: nothing to compare")
-        print("seeding the demo school ...", file=sys.stderr)
-        demo = await seed_demo_school(runtime, now=datetime.now(UTC))
-        assert demo is not None
-        for runner in runtime.runners:
-            await runner.catch_up()
-        rng = random.Random(2026)
-        print(f"adding a school of {args.students:,} students ...", file=sys.stderr)
-        big = await add_school(pool, args.students, rng)
-        python, trigram = KioskView(pool, trigrams=False), KioskView(pool, trigrams=True)
-        print(
-            f"{'school':<22} {'query':<22} {'python p50 / p99 ms':>20} {'pg_trgm p50 / p99 ms':>21}"
-            f" {'different answers':>18}"
-        )
-        for label, school_id in (
-            (f"demo ({demo.students:,})", demo.school_id),
-            (f"large ({args.students:,})", big),
-        ):
-            students = await pool.fetch("SELECT * FROM dir_students WHERE school_id = $1", school_id)
-            kinds = queries(list(students), rng)
-            print(f"measuring {label} ...", file=sys.stderr)
-            for kind, slow, fast, differ in await measure(python, trigram, school_id, kinds, args.runs):
-                asked = len(set(kinds[kind]))
-                print(f"{label:<22} {kind:<22} {cell(slow):>20} {cell(fast):>21} {differ:>11} of {asked:>2}")
-        version = await pool.fetchval("SHOW server_version")
-        print(f"runs: {args.runs} per kind and way, alternating; PostgreSQL {version}; scope: whole school")
-    finally:
-        if runtime is not None:
+        try:
+            pool = runtime.pool
+            if not runtime.kiosks.trigrams:
+                raise SystemExit("this server has no pg_trgm: nothing to compare")
+            demo = await seed_demo(runtime)
+            rng = random.Random(2026)
+            print(f"adding a school of {args.students:,} students ...", file=sys.stderr)
+            big = await add_school(pool, args.students, rng)
+            python, trigram = KioskView(pool, trigrams=False), KioskView(pool, trigrams=True)
+            print(
+                f"{'school':<22} {'query':<22} {'python p50 / p99 ms':>20} {'pg_trgm p50 / p99 ms':>21}"
+                f" {'different answers':>18}"
+            )
+            for label, school_id in (
+                (f"demo ({demo.students:,})", demo.school_id),
+                (f"large ({args.students:,})", big),
+            ):
+                students = await pool.fetch("SELECT * FROM dir_students WHERE school_id = $1", school_id)
+                kinds = queries(list(students), rng)
+                print(f"measuring {label} ...", file=sys.stderr)
+                for kind, slow, fast, differ in await measure(python, trigram, school_id, kinds, args.runs):
+                    asked = len(set(kinds[kind]))
+                    print(
+                        f"{label:<22} {kind:<22} {cell(slow):>20} {cell(fast):>21} {differ:>11} of {asked:>2}"
+                    )
+            version = await pool.fetchval("SHOW server_version")
+            print(
+                f"runs: {args.runs} per kind and way, alternating; PostgreSQL {version}; scope: whole school"
+            )
+        finally:
             await runtime.close()
-        await drop_database(args.database_url, name)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = arguments(__doc__, database_url=DEFAULT_URL)
-    parser.add_argument("--students", type=int, default=20_000, help="students in the large school")
-    parser.add_argument("--runs", type=int, default=200, help="searches per kind of query and way")
-    asyncio.run(run(parser.parse_args(argv)))
+    counts = {
+        "--students": (20_000, "students in the large school"),
+        "--runs": (200, "searches per kind of query and way"),
+    }
+    asyncio.run(run(arguments(__doc__, database_url=DEFAULT_URL, counts=counts).parse_args(argv)))
 
 
 if __name__ == "__main__":

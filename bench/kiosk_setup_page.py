@@ -17,53 +17,41 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from demo import demo_client, seed_demo  # noqa: E402
 from scratch import arguments, scratch_database  # noqa: E402
 
 from hallpass.bootstrap import build_runtime  # noqa: E402
-from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL, seed_demo_school  # noqa: E402
+from hallpass.seed import DEMO_PASSWORD, DEMO_TEACHER_EMAIL  # noqa: E402
 
 
 async def run(admin_url: str) -> None:
     from support.api_client import sign_in_form
-    from support.server import live_server
 
     async with scratch_database(admin_url, "bench_kiosk_setup") as url:
         runtime = await build_runtime(url)
         try:
-            print("seeding the demo school ...", file=sys.stderr)
-            demo = await seed_demo_school(runtime, now=datetime.now(UTC))
-            assert demo is not None
-            for runner in runtime.runners:
-                await runner.catch_up()
+            demo = await seed_demo(runtime)
         finally:
             await runtime.close()
-        with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
-            async with (
-                live_server(url, Path(data_dir), with_projectors=False) as server,
-                httpx.AsyncClient(base_url=server.url, timeout=120) as http,
+        async with demo_client(url, timeout=120) as http:
+            signed_in = await sign_in_form(http, DEMO_TEACHER_EMAIL, DEMO_PASSWORD)
+            assert signed_in.status_code == 303, signed_in.text
+            sizes: dict[str, tuple[int, int]] = {}
+            for label, path in (
+                ("set-up page", "/hall-pass/kiosk"),
+                ("list, first page", "/hall-pass/kiosk/students"),
+                ("list, next page", "/hall-pass/kiosk/students?offset=50"),
+                ("Move all, grade 7", "/hall-pass/kiosk/students?grade=7&all=1"),
+                ("ceiling: every student", "/hall-pass/kiosk/students?all=1"),
             ):
-                signed_in = await sign_in_form(http, DEMO_TEACHER_EMAIL, DEMO_PASSWORD)
-                assert signed_in.status_code == 303, signed_in.text
-                sizes: dict[str, tuple[int, int]] = {}
-                for label, path in (
-                    ("set-up page", "/hall-pass/kiosk"),
-                    ("list, first page", "/hall-pass/kiosk/students"),
-                    ("list, next page", "/hall-pass/kiosk/students?offset=50"),
-                    ("Move all, grade 7", "/hall-pass/kiosk/students?grade=7&all=1"),
-                    ("ceiling: every student", "/hall-pass/kiosk/students?all=1"),
-                ):
-                    answer = await http.get(path)
-                    answer.raise_for_status()
-                    sizes[label] = (len(answer.content), answer.text.count("<li"))
+                answer = await http.get(path)
+                answer.raise_for_status()
+                sizes[label] = (len(answer.content), answer.text.count("<li"))
     print(f"Kiosk Mode set-up, demo school of {demo.students:,} students (bytes of the answer's body)")
     for label, (size, items) in sizes.items():
         print(f"  {label:<24} {size:>9,} bytes  {items:>5,} list items")

@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -44,7 +44,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
-from scratch import create_database, drop_database, rss_mb, with_database
+from scratch import create_database, drop_database, rss_mb, run_loop, with_database
 
 if TYPE_CHECKING:
     from support.api_client import ApiClient
@@ -84,19 +84,6 @@ def use_tests_support() -> None:
     tests = str(ROOT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-
-
-def run_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on uvloop when available (as uvicorn's own ``run`` would), else asyncio."""
-    factory: Callable[[], asyncio.AbstractEventLoop] | None
-    try:
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
-        factory = None
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(main)
 
 
 def event_loop_name() -> str:

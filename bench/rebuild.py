@@ -154,10 +154,8 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--passes", type=int, default=20_000)
-    parser.add_argument("--students", type=int, default=2_000)
-    asyncio.run(run(parser.parse_args()))
+    counts = {"--passes": 20_000, "--students": 2_000}
+    asyncio.run(run(arguments(__doc__, counts=counts).parse_args()))
 
 
 if __name__ == "__main__":

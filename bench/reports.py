@@ -32,26 +32,25 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 from uuid import UUID
 
 import asyncpg
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from demo import DIRECTORY_ARRAYS, demo_client, seed_demo  # noqa: E402
 from scratch import arguments, pct, scratch_database, timings  # noqa: E402
 
 from hallpass.bootstrap import build_runtime  # noqa: E402
 from hallpass.projections.pass_facts import AGGREGATES  # noqa: E402
 from hallpass.projections.reports import Report, ReportsView, Scope  # noqa: E402
-from hallpass.seed import DEMO_PASSWORD, TIMEZONE, seed_demo_school  # noqa: E402
+from hallpass.seed import TIMEZONE  # noqa: E402
 
 FIRST_DAY, LAST_DAY = date(2025, 8, 18), date(2026, 6, 5)
 KIOSKS = 20
@@ -67,13 +66,8 @@ CROSS JOIN LATERAL (SELECT location_id FROM dir_locations WHERE school_id = $1 A
 CROSS JOIN LATERAL (SELECT staff_id FROM dir_staff WHERE school_id = $1 ORDER BY staff_id OFFSET k LIMIT 1) st
 """
 
-LOAD_SQL = """
-WITH s AS (SELECT array_agg(student_id ORDER BY hall_pass_id) AS a FROM dir_students WHERE school_id = $1),
-rooms AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
-          WHERE school_id = $1 AND kind = 'classroom'),
-places AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
-           WHERE school_id = $1 AND kind <> 'classroom'),
-staff AS (SELECT array_agg(staff_id ORDER BY name) AS a FROM dir_staff WHERE school_id = $1),
+LOAD_SQL = f"""
+WITH {DIRECTORY_ARRAYS},
 kiosk AS (SELECT array_agg(kiosk_id ORDER BY kiosk_id) AS a FROM kiosks WHERE school_id = $1),
 g AS (
     SELECT i, random() AS r_day, random() AS r_time, random() AS r_source, random() AS r_decision,
@@ -158,17 +152,11 @@ async def load(pool: asyncpg.Pool, school_id: UUID, passes: int) -> float:
 async def measure_reports_page(database_url: str, passes: int = 500_000, runs: int = 30) -> str:
     """Load a school year of `passes` into a database of its own on `database_url`'s server and
     measure the reports; the lines to print. (The database is dropped afterwards.)"""
-    from support.server import live_server
-
     lines: list[str] = []
     async with scratch_database(database_url, "bench_reports") as url:
         runtime = await build_runtime(url)
         try:
-            print("seeding the demo school ...", file=sys.stderr)
-            demo = await seed_demo_school(runtime, now=datetime.now(UTC))
-            assert demo is not None
-            for runner in runtime.runners:
-                await runner.catch_up()
+            demo = await seed_demo(runtime)
             school_id = demo.school_id
             print(f"loading {passes:,} passes ...", file=sys.stderr)
             took = await load(runtime.pool, school_id, passes)
@@ -194,41 +182,32 @@ async def measure_reports_page(database_url: str, passes: int = 500_000, runs: i
                 print(lines[-1], file=sys.stderr)
             lines.append(f"  the six queries one after another           {ms(total)}")
 
-            with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
-                async with (
-                    live_server(url, Path(data_dir), with_projectors=False) as server,
-                    httpx.AsyncClient(base_url=server.url, timeout=300) as http,
-                ):
-                    r = await http.post(
-                        "/api/v1/auth/token", json={"email": demo.admin.email, "password": DEMO_PASSWORD}
-                    )
-                    r.raise_for_status()
-                    http.headers["Authorization"] = f"Bearer {r.json()['token']}"
-                    cases = [
-                        (
-                            "whole year, the school",
-                            {"school": str(school_id), "from": str(FIRST_DAY), "to": str(LAST_DAY)},
-                        ),
-                        (
-                            "last 30 days, the school",
-                            {
-                                "school": str(school_id),
-                                "from": str(LAST_DAY - timedelta(days=29)),
-                                "to": str(LAST_DAY),
-                            },
-                        ),
-                        (
-                            "whole year, the district",
-                            {"school": "district", "from": str(FIRST_DAY), "to": str(LAST_DAY)},
-                        ),
-                    ]
-                    for label, params in cases:
+            async with demo_client(url, timeout=300, email=demo.admin.email) as http:
+                cases = [
+                    (
+                        "whole year, the school",
+                        {"school": str(school_id), "from": str(FIRST_DAY), "to": str(LAST_DAY)},
+                    ),
+                    (
+                        "last 30 days, the school",
+                        {
+                            "school": str(school_id),
+                            "from": str(LAST_DAY - timedelta(days=29)),
+                            "to": str(LAST_DAY),
+                        },
+                    ),
+                    (
+                        "whole year, the district",
+                        {"school": "district", "from": str(FIRST_DAY), "to": str(LAST_DAY)},
+                    ),
+                ]
+                for label, params in cases:
 
-                        async def get(params: dict[str, str] = params) -> None:
-                            (await http.get(f"/reports?{urlencode(params)}")).raise_for_status()
+                    async def get(params: dict[str, str] = params) -> None:
+                        (await http.get(f"/reports?{urlencode(params)}")).raise_for_status()
 
-                        lines.append(f"GET /reports {label:<26} {ms(await timings(get, runs))}")
-                        print(lines[-1], file=sys.stderr)
+                    lines.append(f"GET /reports {label:<26} {ms(await timings(get, runs))}")
+                    print(lines[-1], file=sys.stderr)
             lines.append(f"runs: {runs} each after 3 warm-up; one request at a time, uvicorn in this process")
         finally:
             await runtime.close()
@@ -236,10 +215,7 @@ async def measure_reports_page(database_url: str, passes: int = 500_000, runs: i
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--passes", type=int, default=500_000)
-    parser.add_argument("--runs", type=int, default=30)
-    args = parser.parse_args(argv)
+    args = arguments(__doc__, counts={"--passes": 500_000, "--runs": 30}).parse_args(argv)
     print(asyncio.run(measure_reports_page(args.database_url, args.passes, args.runs)))
 
 

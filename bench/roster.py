@@ -144,12 +144,8 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--students", type=int, default=2000)
-    parser.add_argument("--staff", type=int, default=100)
-    parser.add_argument("--classes", type=int, default=400)
-    parser.add_argument("--enrolments", type=int, default=12000)
-    asyncio.run(run(parser.parse_args()))
+    counts = {"--students": 2000, "--staff": 100, "--classes": 400, "--enrolments": 12000}
+    asyncio.run(run(arguments(__doc__, counts=counts).parse_args()))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Prints p50 / mean per command in milliseconds. No test asserts these figures.
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
 import sys
 import time
@@ -34,11 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from scratch import in_scratch_database  # noqa: E402
+from scratch import measure_and_print  # noqa: E402
 
 EACH = 90  # passes per student, under the limit of 100 a day
-passes = importlib.import_module("passes")  # bench/passes.py: the event loop
-DEFAULT_URL, run_loop = passes.DEFAULT_URL, passes.run_loop
 
 
 def rules_body(blackouts: int) -> dict[str, Any]:
@@ -147,13 +144,11 @@ async def measure(url: str, args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--samples", type=int, default=200, help="create+complete cycles per school")
-    parser.add_argument("--blackouts", type=int, default=40, help="blackout windows of the ruled school")
-    parser.add_argument("--database-url", default=DEFAULT_URL)
-    args = parser.parse_args(argv)
-    print(run_loop(in_scratch_database(args.database_url, "bench_rules", lambda url: measure(url, args))))
-    return 0
+    options = {
+        "--samples": (200, "create+complete cycles per school"),
+        "--blackouts": (40, "blackout windows of the ruled school"),
+    }
+    return measure_and_print(__doc__, "bench_rules", measure, options, argv)
 
 
 if __name__ == "__main__":

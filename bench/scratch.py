@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,8 @@ import asyncpg
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 T = TypeVar("T")
+Counts = Mapping[str, int | tuple[int, str]]
+"""Whole-number options of a bench: `--name` to its default, or to its default and its help."""
 
 
 def with_database(url: str, name: str) -> str:
@@ -23,13 +26,32 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
-def arguments(doc: str | None, *, database_url: str = SERVER_URL) -> argparse.ArgumentParser:
-    """A bench's command line: its docstring as the help, and the server it may create databases on."""
+def arguments(
+    doc: str | None, *, database_url: str = SERVER_URL, counts: Counts | None = None
+) -> argparse.ArgumentParser:
+    """A bench's command line: its docstring as the help, the server it may create databases on,
+    and its whole-number options (`counts`)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--database-url", default=database_url, help="a server where the user may create databases"
     )
+    for option, given in (counts or {}).items():
+        default, explained = given if isinstance(given, tuple) else (given, None)
+        parser.add_argument(option, type=int, default=default, help=explained)
     return parser
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on uvloop when available (as uvicorn's own ``run`` would), else asyncio."""
+    factory: Callable[[], asyncio.AbstractEventLoop] | None
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(main)
 
 
 async def _on_server(admin_url: str, statement: str) -> None:
@@ -64,6 +86,20 @@ async def in_scratch_database(admin_url: str, prefix: str, work: Callable[[str],
     """What `work` returns, given the URL of a scratch database (see `scratch_database`)."""
     async with scratch_database(admin_url, prefix) as url:
         return await work(url)
+
+
+def measure_and_print(
+    doc: str | None,
+    prefix: str,
+    measure: Callable[[str, argparse.Namespace], Awaitable[str]],
+    counts: Counts,
+    argv: list[str] | None = None,
+) -> int:
+    """A whole bench: its command line (see `arguments`), then what `measure` answers given a
+    scratch database named after `prefix` and the parsed options, printed."""
+    args = arguments(doc, counts=counts).parse_args(argv)
+    print(run_loop(in_scratch_database(args.database_url, prefix, lambda url: measure(url, args))))
+    return 0
 
 
 def process_tree(pid: int) -> list[int]:

@@ -225,10 +225,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--passes", type=int, default=50_000)
-    parser.add_argument("--followers", type=int, default=50)
-    parser.add_argument("--tail-passes", type=int, default=5_000)
+    parser = arguments(__doc__, counts={"--passes": 50_000, "--followers": 50, "--tail-passes": 5_000})
     parser.add_argument("--reports", action="store_true", help="also run bench/reports.py's measurement")
     try:
         asyncio.run(run(parser.parse_args()))

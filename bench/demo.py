@@ -1,0 +1,56 @@
+"""The demo school in a bench's database: seeded through the commands, and served by uvicorn in
+this process (the test suite's `support.server`, so `tests/` must be on `sys.path`)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from hallpass.bootstrap import Runtime
+from hallpass.seed import DEMO_PASSWORD, DemoSchool, seed_demo_school
+
+DIRECTORY_ARRAYS = """
+s AS (SELECT array_agg(student_id ORDER BY hall_pass_id) AS a FROM dir_students WHERE school_id = $1),
+rooms AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
+          WHERE school_id = $1 AND kind = 'classroom'),
+places AS (SELECT array_agg(location_id ORDER BY name) AS a FROM dir_locations
+           WHERE school_id = $1 AND kind <> 'classroom'),
+staff AS (SELECT array_agg(staff_id ORDER BY name) AS a FROM dir_staff WHERE school_id = $1)"""
+"""SQL common table expressions for a generated load: the school `$1`'s students, classrooms,
+other places and staff, each as one array `a` in a fixed order."""
+
+
+async def seed_demo(runtime: Runtime, now: datetime | None = None) -> DemoSchool:
+    """The demo school, seeded into `runtime`'s empty database, with the projections caught up."""
+    print("seeding the demo school ...", file=sys.stderr)
+    demo = await seed_demo_school(runtime, now=now or datetime.now(UTC))
+    assert demo is not None
+    for runner in runtime.runners:
+        await runner.catch_up()
+    return demo
+
+
+@asynccontextmanager
+async def demo_client(
+    database_url: str, *, timeout: float, email: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app served over `database_url` without projectors; with a bearer token of
+    `email` (the demo password) where given."""
+    from support.server import live_server
+
+    with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
+        async with (
+            live_server(database_url, Path(data_dir), with_projectors=False) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=timeout) as http,
+        ):
+            if email is not None:
+                r = await http.post("/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+                r.raise_for_status()
+                http.headers["Authorization"] = f"Bearer {r.json()['token']}"
+            yield http
