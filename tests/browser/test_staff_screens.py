@@ -220,14 +220,21 @@ async def test_terminate_and_cancel_ask_first_and_each_action_is_said(
     await expect(status).to_have_text(f"The scheduled pass for {names[later]} was cancelled.")
 
 
+async def _library_and_nurse(
+    screens: Screens, server: LiveServer, school: SchoolFixture, library: UUID, nurse: UUID
+) -> Page:
+    """`library` sent to the Library and `nurse` to the Nurse; Ada's dashboard."""
+    await send_out(server.runtime, school, "Library", [library], datetime.now(UTC))
+    await send_out(server.runtime, school, "Nurse", [nurse], datetime.now(UTC))
+    return await screens.staff(school.emails["Ada"])
+
+
 async def test_filters_change_the_rows_in_place_and_keep_the_address(
     screens: Screens, server: LiveServer, own_school: SchoolFixture
 ) -> None:
     school = own_school
     library, nurse = school.students[14], school.students[16]
-    await send_out(server.runtime, school, "Library", [library], datetime.now(UTC))
-    await send_out(server.runtime, school, "Nurse", [nurse], datetime.now(UTC))
-    page = await screens.staff(school.emails["Ada"])
+    page = await _library_and_nurse(screens, server, school, library, nurse)
     rows = page.locator("#pass-rows")
     await expect(rows.locator("tr", has_text=school.student_names[nurse])).to_have_count(1)
     await page.evaluate("window.__sameDocument = true")
@@ -251,9 +258,7 @@ async def test_filters_work_without_script(
 ) -> None:
     school = own_school
     library, nurse = school.students[18], school.students[20]
-    await send_out(server.runtime, school, "Library", [library], datetime.now(UTC))
-    await send_out(server.runtime, school, "Nurse", [nurse], datetime.now(UTC))
-    page = await screens.staff(school.emails["Ada"])
+    page = await _library_and_nurse(screens, server, school, library, nurse)
     for shown in (library, nurse):  # the list shows both (live) before the page without script opens
         await expect(page.locator("#pass-rows tr", has_text=school.student_names[shown])).to_have_count(1)
     cookies = await page.context.cookies()

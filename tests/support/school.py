@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypedDict
 from uuid import UUID, uuid4
 
 from hallpass.acting import Acting, Actor
@@ -136,6 +137,18 @@ async def open_portal(runtime: Runtime, school: SchoolFixture, now: datetime) ->
     return school
 
 
+class Trip(TypedDict):
+    """Where the passes these helpers make go: from Room 101 to a place, for some students."""
+
+    origin_id: UUID
+    destination_id: UUID
+    student_ids: list[UUID]
+
+
+def trip(school: SchoolFixture, place: str, students: list[UUID]) -> Trip:
+    return Trip(origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students)
+
+
 async def send_out(
     runtime: Runtime,
     school: SchoolFixture,
@@ -147,9 +160,7 @@ async def send_out(
     """`students` sent from Room 101 to `place` at `now` (by Ada unless `actor` says): their passes."""
     outcome = await runtime.app.create_passes(
         Acting(actor or school.teacher(), now),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=students
-        ),
+        CreatePasses(**trip(school, place, students)),
     )
     return [UUID(p["id"]) for p in outcome.body["passes"]]
 
@@ -167,13 +178,7 @@ async def plan_out(
     `minutes` where given): the outcome, as the app decided it."""
     return await runtime.app.schedule_passes(
         Acting(school.teacher(), now),
-        SchedulePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms[place],
-            student_ids=students,
-            start_at=start_at,
-            allotted_minutes=minutes,
-        ),
+        SchedulePasses(**trip(school, place, students), start_at=start_at, allotted_minutes=minutes),
     )
 
 
@@ -193,9 +198,7 @@ async def schedule_series(
     return await runtime.app.schedule_repeating(
         Acting(school.teacher("Ada"), datetime.now(UTC)),
         ScheduleRepeating(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms[place],
-            student_ids=students,
+            **trip(school, place, students),
             weekdays=weekdays,
             at=at,
             first_date=first,
