@@ -13,6 +13,26 @@ from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+# Zones a property test samples: behind and ahead of UTC, half- and quarter-hour offsets, a
+# half-hour daylight-saving shift (Lord Howe), none at all (Phoenix, Kolkata), the date line.
+ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "America/St_Johns",
+    "Pacific/Honolulu",
+    "Europe/London",
+    "Europe/Berlin",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "Etc/GMT+11",
+    "Etc/GMT-14",
+]
 A = TypeVar("A", Pass, Student, Location)
 B = TypeVar("B", Student, Location, Staff)
 

@@ -15,21 +15,8 @@ from hallpass.errors import Invalid
 from hallpass.policies import Policy, Proposal, evaluate
 from hallpass.policies.bells import BellSchedule, bell_schedule, instant
 from hallpass.policies.blackouts import Blackout, blackout_window
+from support.builders import ZONES
 
-ZONES = [
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/St_Johns",
-    "Europe/London",
-    "Europe/Berlin",
-    "Australia/Sydney",
-    "Australia/Lord_Howe",
-    "Asia/Kolkata",
-    "Pacific/Chatham",
-]
 NY = ZoneInfo("America/New_York")
 PLACE, OTHER = uuid4(), uuid4()
 

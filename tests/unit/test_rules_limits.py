@@ -16,26 +16,8 @@ from hallpass.policies import Policy, Proposal, evaluate
 from hallpass.policies.bells import instant
 from hallpass.policies.limits import KEPT, Limits, Opening, count, limits, week_start
 from support import builders
-from support.builders import fresh
+from support.builders import ZONES, fresh
 
-ZONES = [
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "America/St_Johns",
-    "Pacific/Honolulu",
-    "Europe/London",
-    "Europe/Berlin",
-    "Australia/Sydney",
-    "Australia/Lord_Howe",
-    "Asia/Kolkata",
-    "Pacific/Chatham",
-    "Etc/GMT+11",
-    "Etc/GMT-14",
-]
 PLACE = uuid4()
 NURSE = uuid4()
 NY = ZoneInfo("America/New_York")
