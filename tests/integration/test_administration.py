@@ -14,22 +14,13 @@ from hallpass.aggregates.locations import LocationKind
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
-from hallpass.commands.admin_messages import (
-    AddLocation,
-    AddStaff,
-    AddStudent,
-    ChangeLocation,
-    ChangeSchool,
-    ChangeStaff,
-    ChangeStudent,
-    SetUp,
-)
+from hallpass.commands import admin_messages
 from hallpass.commands.messages import CreatePasses
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, StudentInactive
 from hallpass.sessions import COOKIE, SESSION_LIFETIME
 from support.school import PASSWORD, SchoolFixture, make_school
 
-C = TypeVar("C", ChangeStaff, ChangeStudent)
+C = TypeVar("C", admin_messages.ChangeStaff, admin_messages.ChangeStudent)
 
 
 def now() -> datetime:
@@ -51,18 +42,18 @@ def change_of(kind: type[C], record: Staff | Student, **changes: object) -> C:
     return kind(**{name: getattr(record, name) for name in kind.__struct_fields__} | changes)
 
 
-def as_change(s: Student, **changes: object) -> ChangeStudent:
-    return change_of(ChangeStudent, s, **changes)
+def as_change(s: Student, **changes: object) -> admin_messages.ChangeStudent:
+    return change_of(admin_messages.ChangeStudent, s, **changes)
 
 
 async def test_an_administrator_adds_and_changes_a_location_a_teacher_may_not(runtime: Runtime) -> None:
     school = await make_school(runtime, label="Places", students=1)
-    body = AddLocation(name="Room 303", kind=LocationKind.CLASSROOM, allotted_minutes=8)
+    body = admin_messages.AddLocation(name="Room 303", kind=LocationKind.CLASSROOM, allotted_minutes=8)
     with pytest.raises(Forbidden):
         await runtime.app.add_location(by(school.teacher()), school.id, body)
     added = await runtime.app.add_location(by(school.admin()), school.id, body)
     location_id = UUID(added.body["location"]["id"])
-    change = ChangeLocation(
+    change = admin_messages.ChangeLocation(
         name="Room 303", kind=LocationKind.CLASSROOM, allotted_minutes=9, capacity=2, archived=True
     )
     changed = await runtime.app.change_location(by(school.admin()), location_id, change)
@@ -77,7 +68,7 @@ async def test_records_of_another_school_are_not_found_unless_a_district_adminis
     first = await make_school(runtime, label="First", students=1)
     neighbour = await make_school(runtime, label="Neighbour", students=1, district_id=first.district_id)
     elsewhere = await make_school(runtime, label="Elsewhere", students=1)
-    change = ChangeLocation(name="Renamed", kind=LocationKind.CLASSROOM, allotted_minutes=10)
+    change = admin_messages.ChangeLocation(name="Renamed", kind=LocationKind.CLASSROOM, allotted_minutes=10)
     with pytest.raises(NotFound):
         await runtime.app.change_location(by(first.admin()), neighbour.rooms["Room 101"], change)
     await runtime.app.change_location(by(first.admin(district=True)), neighbour.rooms["Room 101"], change)
@@ -100,7 +91,7 @@ async def test_a_new_hall_pass_id_is_claimed_and_the_old_one_stays_with_the_stud
     fresh = ada.hall_pass_id + 500
     await runtime.app.change_student(by(school.admin()), ada.id, as_change(ada, hall_pass_id=fresh))
     assert (await student(runtime, ada.id)).hall_pass_id == fresh
-    taken = AddStudent(first_name="Cy", last_name="New", grade=7, hall_pass_id=fresh)
+    taken = admin_messages.AddStudent(first_name="Cy", last_name="New", grade=7, hall_pass_id=fresh)
     with pytest.raises(Conflict):
         await runtime.app.add_student(by(school.admin()), school.id, taken)
     # Changing again gives the claimed number back for another student to take.
@@ -114,7 +105,9 @@ async def test_a_sourced_id_is_unique_in_the_district(runtime: Runtime) -> None:
     first = await make_school(runtime, label="Roster", students=1)
     neighbour = await make_school(runtime, label="RosterToo", students=1, district_id=first.district_id)
     other = await make_school(runtime, label="OtherDistrict", students=1)
-    body = AddStudent(first_name="Di", last_name="Source", grade=8, hall_pass_id=424242, sourced_id="stu-1")
+    body = admin_messages.AddStudent(
+        first_name="Di", last_name="Source", grade=8, hall_pass_id=424242, sourced_id="stu-1"
+    )
     await runtime.app.add_student(by(first.admin()), first.id, body)
     with pytest.raises(Conflict):
         await runtime.app.add_student(by(neighbour.admin()), neighbour.id, body)
@@ -132,10 +125,10 @@ async def test_a_deactivated_student_gets_no_pass(runtime: Runtime) -> None:
         await runtime.app.create_passes(by(school.teacher()), passes)
 
 
-async def staff_change(runtime: Runtime, staff_id: UUID, **changes: object) -> ChangeStaff:
+async def staff_change(runtime: Runtime, staff_id: UUID, **changes: object) -> admin_messages.ChangeStaff:
     staff = await runtime.app.repository.find(staff_id, Staff)
     assert staff is not None
-    return change_of(ChangeStaff, staff, **changes)
+    return change_of(admin_messages.ChangeStaff, staff, **changes)
 
 
 async def test_a_deactivated_teacher_is_signed_out_and_cannot_sign_in(runtime: Runtime) -> None:
@@ -159,7 +152,7 @@ async def test_a_new_email_signs_in_and_a_taken_one_is_refused(runtime: Runtime)
     new_email = f"ada.new.{school.id.hex[:6]}@example.org"
     await runtime.app.change_staff(by(school.admin()), ada, await staff_change(runtime, ada, email=new_email))
     assert await runtime.app.sign_in_staff(new_email, PASSWORD, now=now()) is not None
-    hire = AddStaff(name="Bo Two", email=school.emails["Bo"], roles=[Role.TEACHER])
+    hire = admin_messages.AddStaff(name="Bo Two", email=school.emails["Bo"], roles=[Role.TEACHER])
     with pytest.raises(Conflict):
         await runtime.app.add_staff(by(school.admin()), school.id, hire)
     assert bo  # Bo keeps his address
@@ -175,7 +168,7 @@ async def test_a_one_time_link_sets_a_password_once(runtime: Runtime) -> None:
 
 
 async def test_set_up_happens_once_on_an_empty_instance(runtime: Runtime) -> None:
-    body = SetUp(
+    body = admin_messages.SetUp(
         district_name="Maple District",
         school_name="Maple High",
         timezone="America/Denver",
@@ -206,7 +199,9 @@ async def test_a_school_administrator_cannot_make_a_district_administrator_nor_u
         await runtime.app.change_staff(
             by(school.admin()), cleo, await staff_change(runtime, cleo, roles=[Role.TEACHER])
         )
-    hire = AddStaff(name="Dee", email=f"dee.{school.id.hex[:6]}@example.org", roles=[Role.DISTRICT_ADMIN])
+    hire = admin_messages.AddStaff(
+        name="Dee", email=f"dee.{school.id.hex[:6]}@example.org", roles=[Role.DISTRICT_ADMIN]
+    )
     with pytest.raises(Forbidden):
         await runtime.app.add_staff(by(school.admin()), school.id, hire)
 
@@ -223,7 +218,9 @@ async def test_a_deactivated_student_is_signed_out_of_the_portal(runtime: Runtim
 async def test_an_archived_place_takes_no_new_pass(runtime: Runtime) -> None:
     school = await make_school(runtime, label="Archive", students=1)
     nurse = school.rooms["Nurse"]
-    archive = ChangeLocation(name="Nurse", kind=LocationKind.NURSE, allotted_minutes=15, archived=True)
+    archive = admin_messages.ChangeLocation(
+        name="Nurse", kind=LocationKind.NURSE, allotted_minutes=15, archived=True
+    )
     await runtime.app.change_location(by(school.admin()), nurse, archive)
     passes = CreatePasses(
         origin_id=school.rooms["Room 101"], destination_id=nurse, student_ids=school.students
@@ -246,7 +243,9 @@ async def test_read_only_roles_make_no_pass(runtime: Runtime) -> None:
 
 async def test_a_school_change_answers_with_the_new_values_and_turns_the_portal_on(runtime: Runtime) -> None:
     school = await make_school(runtime, label="Portal", students=1)
-    body = ChangeSchool(name="Portal Academy", timezone="America/New_York", portal_enabled=True)
+    body = admin_messages.ChangeSchool(
+        name="Portal Academy", timezone="America/New_York", portal_enabled=True
+    )
     changed = await runtime.app.change_school(by(school.admin()), school.id, body)
     answer = changed.body["school"]
     assert (answer["name"], answer["timezone"], answer["portal_enabled"]) == (
@@ -264,7 +263,7 @@ async def test_a_student_signs_in_to_the_portal_with_a_changed_hall_pass_id(runt
     await runtime.app.change_school(
         by(school.admin()),
         school.id,
-        ChangeSchool(name="NewNumber School", timezone="America/Chicago", portal_enabled=True),
+        admin_messages.ChangeSchool(name="NewNumber School", timezone="America/Chicago", portal_enabled=True),
     )
     s = await student(runtime, school.students[0])
     fresh = s.hall_pass_id + 77

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TypedDict, Unpack
 from uuid import UUID
 
 import pytest
@@ -30,22 +31,18 @@ async def district(runtime: Runtime) -> UUID:
     return (await runtime.app.found_district(name="Roster District", now=NOW)).id
 
 
+class Flags(TypedDict, total=False):
+    dry_run: bool
+    valid_rows: bool
+
+
 async def run(
-    runtime: Runtime,
-    district_id: UUID,
-    files: RosterFiles,
-    *,
-    dry_run: bool = False,
-    valid_rows: bool = False,
+    runtime: Runtime, district_id: UUID, files: RosterFiles, **flags: Unpack[Flags]
 ) -> ImportOutcome:
+    """`files` imported into the district at NOW, with the import's `flags` (`dry_run`,
+    `valid_rows`); the projections caught up."""
     outcome = await runtime.app.import_roster(
-        files,
-        district_id=district_id,
-        now=NOW,
-        by=BY,
-        timezone="America/Chicago",
-        dry_run=dry_run,
-        valid_rows=valid_rows,
+        files, district_id=district_id, now=NOW, by=BY, timezone="America/Chicago", **flags
     )
     for runner in runtime.runners:
         await runner.catch_up()

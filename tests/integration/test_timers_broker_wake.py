@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -35,6 +36,19 @@ def message(n: int) -> Message[None]:
     return Message(queue_name=QUEUE, actor_name="expire_pass", args=(str(n), ""), kwargs={}, options={})
 
 
+@contextmanager
+def consuming(broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch) -> Iterator[WakingConsumer]:
+    """A consumer of the queue, closed afterwards, whose idle wait is far longer than any test:
+    only an announcement can end it."""
+    monkeypatch.setattr(timer_broker, "IDLE_WAIT_MS", 600_000)
+    consumer = broker.consume(QUEUE, prefetch=4)
+    assert isinstance(consumer, WakingConsumer)
+    try:
+        yield consumer
+    finally:
+        consumer.close()
+
+
 def next_in_thread(consumer: WakingConsumer) -> tuple[threading.Thread, list[object]]:
     got: list[object] = []
     thread = threading.Thread(target=lambda: got.append(next(consumer)), daemon=True)
@@ -45,11 +59,7 @@ def next_in_thread(consumer: WakingConsumer) -> tuple[threading.Thread, list[obj
 def test_an_idle_consumer_is_woken_by_an_enqueue_and_then_fetches_it(
     broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # An idle wait far longer than the test: only the announcement can end it.
-    monkeypatch.setattr(timer_broker, "IDLE_WAIT_MS", 600_000)
-    consumer = broker.consume(QUEUE, prefetch=4)
-    assert isinstance(consumer, WakingConsumer)
-    try:
+    with consuming(broker, monkeypatch) as consumer:
         # The first wait may end on the subscription's own confirmation; the second cannot.
         consumer.subscription.get_message(timeout=5)
         waiting, got = next_in_thread(consumer)
@@ -60,32 +70,23 @@ def test_an_idle_consumer_is_woken_by_an_enqueue_and_then_fetches_it(
         assert not waiting.is_alive() and got == [None]  # woken; the worker loop comes round
         fetched = next(consumer)
         assert fetched is not None and fetched.args == ("1", "")
-    finally:
-        consumer.close()
 
 
 def test_a_message_sent_before_the_wait_is_fetched_without_waiting(
     broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(timer_broker, "IDLE_WAIT_MS", 600_000)
     broker.enqueue(message(2))
-    consumer = broker.consume(QUEUE, prefetch=4)
-    try:
+    with consuming(broker, monkeypatch) as consumer:
         fetched = next(consumer)
         assert fetched is not None and fetched.args == ("2", "")
-    finally:
-        consumer.close()
 
 
 def test_a_consumer_holding_a_message_polls_instead_of_waiting(
     broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A worker thread's acknowledgement frees a prefetch slot without any announcement."""
-    monkeypatch.setattr(timer_broker, "IDLE_WAIT_MS", 600_000)
     broker.enqueue(message(3))
-    consumer = broker.consume(QUEUE, prefetch=4)
-    assert isinstance(consumer, WakingConsumer)
-    try:
+    with consuming(broker, monkeypatch) as consumer:
         held = next(consumer)
         assert held is not None and consumer.outstanding_message_count == 1
         polling, got = next_in_thread(consumer)
@@ -93,8 +94,6 @@ def test_a_consumer_holding_a_message_polls_instead_of_waiting(
         assert not polling.is_alive() and got == [None]  # a short poll, not the idle wait
         consumer.ack(held)  # type: ignore[no-untyped-call]
         assert consumer.outstanding_message_count == 0
-    finally:
-        consumer.close()
 
 
 def test_a_delayed_message_is_announced_on_the_delay_queue(broker: PromptRedisBroker) -> None:
