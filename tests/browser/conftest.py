@@ -10,7 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from support.browser import Screens, watch_csp
 from support.fixtures import other_school, other_teacher, own_school, own_teacher, school, server, teacher
-from support.server import LiveServer
+from support.server import LiveServer, live_server
 from support.worker import Worker, workers
 
 __all__ = [
@@ -56,6 +56,17 @@ async def screens(browser: Browser, server: LiveServer) -> AsyncIterator[Screens
     opened = Screens(browser, server)
     yield opened
     await opened.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def empty_screens(browser: Browser, fresh_database_url: str, tmp_path: Path) -> AsyncIterator[Screens]:
+    """Pages for one test on a server of its own over an empty database: nothing is set up yet."""
+    async with live_server(fresh_database_url, tmp_path) as empty:
+        opened = Screens(browser, empty)
+        try:
+            yield opened
+        finally:
+            await opened.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from hallpass.acting import Acting
 from hallpass.aggregates.staff import Role
@@ -20,18 +18,17 @@ from hallpass.commands.directory import NewStaff
 from hallpass.commands.messages import CompletePass
 from support.api_client import ApiClient
 from support.axe import serious_violations, with_axe
-from support.browser import DESKTOP, PHONE, TABLET, Screens, sign_in
+from support.browser import DESKTOP, PHONE, TABLET, Screens, create_in_portal, sign_in
+from support.fixtures import module_portal
 from support.kiosk_client import KioskClient
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.school import give_password, schedule_series, send_out
-from support.server import LiveServer, live_server
+from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await make_portal_school(server.runtime, label="Accessible", needs_approval=False, students=12)
+portal = module_portal("Accessible", students=12)
 
 
 async def visit(page: Page, url: str, found: list[str], status: int = 200) -> None:
@@ -253,10 +250,7 @@ async def test_wait_line_screens_and_hallway_rules_have_no_serious_violations(
     await check(device, found)
 
     student = await with_axe(await screens.student(lines.id, school.students[3], PHONE))
-    await student.get_by_role("link", name="Create Pass").click()
-    await student.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await student.get_by_label("Going To").select_option(str(school.rooms["Restroom"]))
-    await student.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(student, school, "Restroom")
     await expect(student.get_by_role("button", name="Join the line")).to_be_visible()
     await check(student, found)
     await student.get_by_role("button", name="Join the line").click()
@@ -277,18 +271,11 @@ async def test_wait_line_screens_and_hallway_rules_have_no_serious_violations(
     assert not found, "\n".join(found)
 
 
-async def test_the_set_up_page_has_no_serious_violations(
-    browser: Browser, fresh_database_url: str, tmp_path: Path
-) -> None:
-    async with live_server(fresh_database_url, tmp_path) as empty:
-        screens = Screens(browser, empty)
-        try:
-            page = await with_axe(await screens.page(DESKTOP))
-            found: list[str] = []
-            await visit(page, f"{empty.url}/setup", found)
-            assert not found, "\n".join(found)
-        finally:
-            await screens.close()
+async def test_the_set_up_page_has_no_serious_violations(empty_screens: Screens) -> None:
+    page = await with_axe(await empty_screens.page(DESKTOP))
+    found: list[str] = []
+    await visit(page, empty_screens.url("/setup"), found)
+    assert not found, "\n".join(found)
 
 
 async def test_a_kiosk_student_creates_a_pass_with_the_keyboard_alone(

@@ -4,14 +4,11 @@ whose open page is signed out at once."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Page, expect
 
 from support.browser import Screens
 from support.school import SchoolFixture
-from support.server import live_server
 
 pytestmark = pytest.mark.browser
 
@@ -59,36 +56,30 @@ async def add_teacher(page: Page) -> str:
     return await page.get_by_label("One-time password link").input_value()
 
 
-async def test_an_empty_instance_is_set_up_then_gets_a_location_and_a_teacher(
-    browser: Browser, fresh_database_url: str, tmp_path: Path
-) -> None:
-    async with live_server(fresh_database_url, tmp_path) as empty:
-        screens = Screens(browser, empty)
-        try:
-            admin = await screens.page()
-            await set_up(admin, empty.url)
-            await admin.get_by_role("link", name="Maple High").first.click()
-            await expect(admin.get_by_label("Time zone")).to_have_value("America/Denver")
-            await add_location(admin)
-            link = await add_teacher(admin)
+async def test_an_empty_instance_is_set_up_then_gets_a_location_and_a_teacher(empty_screens: Screens) -> None:
+    screens = empty_screens
+    admin = await screens.page()
+    await set_up(admin, screens.server.url)
+    await admin.get_by_role("link", name="Maple High").first.click()
+    await expect(admin.get_by_label("Time zone")).to_have_value("America/Denver")
+    await add_location(admin)
+    link = await add_teacher(admin)
 
-            teacher = await screens.page()
-            await teacher.goto(link)
-            await teacher.get_by_label("New password").fill(TEACHER_PASSWORD)
-            await teacher.get_by_label("The same again").fill(TEACHER_PASSWORD)
-            await teacher.get_by_role("button", name="Save password").click()
-            await expect(teacher.get_by_role("status")).to_contain_text("Your password is saved.")
-            await teacher.get_by_role("link", name="Sign in").last.click()
-            await teacher.get_by_label("Email").fill("lee.park@maple.example.org")
-            await teacher.get_by_label("Password").fill(TEACHER_PASSWORD)
-            await teacher.get_by_role("button", name="Sign in").click()
-            await expect(teacher.get_by_role("heading", name="Hall Pass", exact=True)).to_be_visible()
-            await teacher.goto(f"{empty.url}/hall-pass/new")
-            await expect(teacher.get_by_label("Leaving From")).to_have_value(await leaving_from(teacher))
-            await teacher.goto(f"{empty.url}/admin")
-            await expect(teacher.get_by_role("heading", name="Not allowed")).to_be_visible()
-        finally:
-            await screens.close()
+    teacher = await screens.page()
+    await teacher.goto(link)
+    await teacher.get_by_label("New password").fill(TEACHER_PASSWORD)
+    await teacher.get_by_label("The same again").fill(TEACHER_PASSWORD)
+    await teacher.get_by_role("button", name="Save password").click()
+    await expect(teacher.get_by_role("status")).to_contain_text("Your password is saved.")
+    await teacher.get_by_role("link", name="Sign in").last.click()
+    await teacher.get_by_label("Email").fill("lee.park@maple.example.org")
+    await teacher.get_by_label("Password").fill(TEACHER_PASSWORD)
+    await teacher.get_by_role("button", name="Sign in").click()
+    await expect(teacher.get_by_role("heading", name="Hall Pass", exact=True)).to_be_visible()
+    await teacher.goto(screens.url("/hall-pass/new"))
+    await expect(teacher.get_by_label("Leaving From")).to_have_value(await leaving_from(teacher))
+    await teacher.goto(screens.url("/admin"))
+    await expect(teacher.get_by_role("heading", name="Not allowed")).to_be_visible()
 
 
 async def leaving_from(page: Page) -> str:

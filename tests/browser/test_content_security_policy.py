@@ -12,7 +12,7 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from support.api_client import ApiClient
-from support.browser import CSP_MARK, DESKTOP, Screens
+from support.browser import CSP_MARK, DESKTOP, Screens, create_in_portal
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, make_portal_school
 from support.server import LiveServer
@@ -119,10 +119,7 @@ async def test_portal_screens_run_under_the_policy(
     school = cschool.school
     page = await screens.student(school.id, school.students[2], DESKTOP)
 
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
-    await page.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(page, school, "Nurse")
     current = page.locator("#current [data-status]")
     await expect(current).to_have_attribute("data-status", "requested")
 

@@ -7,23 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import expect
 
 from hallpass.acting import Acting
 from hallpass.commands.messages import CreatePasses
-from support.browser import Screens
-from support.portal import PortalSchool, make_portal_school
+from support.browser import Screens, create_in_portal
+from support.fixtures import module_portal
+from support.portal import PortalSchool
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await make_portal_school(
-        server.runtime, label="BrowserEmergency", needs_approval=False, students=4
-    )
+portal = module_portal("BrowserEmergency", students=4)
 
 
 async def test_the_portal_shows_the_banner_live_and_refuses_a_pass_until_the_emergency_ends(
@@ -40,10 +36,7 @@ async def test_the_portal_shows_the_banner_live_and_refuses_a_pass_until_the_eme
     await expect(banner).to_contain_text("Emergency")
     assert await page.evaluate("window.__sameDocument === true")
 
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(portal.school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(portal.school.rooms["Library"]))
-    await page.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(page, portal.school, "Library")
     await expect(page.locator("#create-error")).to_contain_text("emergency mode")
     await expect(banner).to_be_visible()
 

@@ -15,7 +15,7 @@ from hallpass.acting import Acting
 from hallpass.aggregates.keep_apart import NEUTRAL
 from hallpass.commands.keep_apart import KeepApartFields
 from support.api_client import ApiClient
-from support.browser import TABLET, Screens
+from support.browser import TABLET, Screens, create_at_kiosk, create_in_portal
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.rules import midday_portal_school, school_at_midday, set_rules
@@ -23,6 +23,7 @@ from support.school import send_out
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
+LIMIT_REACHED = "You have reached today's limit of 1 pass. Ask your teacher."
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -88,14 +89,8 @@ async def test_a_kiosk_says_the_limit_plainly(
     assert r.status_code == 201, r.text
     page = await screens.kiosk(r.json()["token"], TABLET)
     name = school.student_names[school.students[1]]
-    await page.goto(screens.url(f"/kiosk/create?q={name}"))
-    await page.get_by_role("button", name="Next Step").click()
-    await page.get_by_label("Library").check()
-    await page.get_by_role("button", name="Next Step").click()
-    await page.get_by_role("button", name="Create Pass").click()
-    await expect(page.get_by_role("alert")).to_contain_text(
-        "You have reached today's limit of 1 pass. Ask your teacher."
-    )
+    await create_at_kiosk(page, server.url, name, "Library")
+    await expect(page.get_by_role("alert")).to_contain_text(LIMIT_REACHED)
 
 
 async def test_the_portal_says_the_limit_plainly(
@@ -104,13 +99,8 @@ async def test_the_portal_says_the_limit_plainly(
     school = portal.school
     await spend_today(server, portal, 2)
     page = await screens.student(portal.id, school.students[2])
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(school.rooms["Library"]))
-    await page.get_by_role("button", name="Create", exact=True).click()
-    await expect(page.locator("#create-error")).to_contain_text(
-        "You have reached today's limit of 1 pass. Ask your teacher."
-    )
+    await create_in_portal(page, school, "Library")
+    await expect(page.locator("#create-error")).to_contain_text(LIMIT_REACHED)
 
 
 async def test_a_blackout_shows_before_create_for_its_destination_only_and_the_dashboard_shows_the_period(

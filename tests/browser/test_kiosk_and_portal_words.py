@@ -7,24 +7,20 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import expect
 
 from support.api_client import ApiClient
-from support.browser import PHONE, TABLET, Screens
+from support.browser import PHONE, TABLET, Screens, create_in_portal
+from support.fixtures import module_portal
 from support.kiosk_client import KioskClient
-from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.portal import PortalSchool, StudentClient, hall_pass_id
 from support.school import send_out
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await make_portal_school(
-        server.runtime, label="KioskPortalWords", needs_approval=False, students=10
-    )
+portal = module_portal("KioskPortalWords", students=10)
 
 
 async def test_created_by_names_the_student_portal_and_the_kiosk(
@@ -111,10 +107,7 @@ async def test_the_portal_home_shows_the_active_pass_instead_of_create_pass(
 ) -> None:
     school = portal.school
     page = await screens.student(portal.id, school.students[5], PHONE)
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
-    await page.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(page, school, "Nurse")
 
     await expect(page.locator("#current [data-status]")).to_have_attribute("data-status", "active")
     await expect(page.get_by_role("button", name="Complete Pass")).to_be_visible()

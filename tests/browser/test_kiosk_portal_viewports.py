@@ -14,7 +14,7 @@ from playwright.async_api import Locator, Page, ViewportSize, expect
 from hallpass.aggregates.locations import LocationKind
 from hallpass.commands.directory import NewLocation
 from support.api_client import ApiClient
-from support.browser import Screens
+from support.browser import Screens, create_in_portal
 from support.kiosk_client import KioskClient
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.school import send_out
@@ -186,10 +186,7 @@ async def test_the_wait_line_screens_fit(screens: Screens, server: LiveServer, s
     await fits(device, device.locator(".line-waiting"))
 
     page = await screens.student(lines.id, school.students[3], size)
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(restroom))
-    await page.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(page, school, "Restroom")
     await fits(page, page.get_by_role("button", name="Join the line"))
     await page.get_by_role("button", name="Join the line").click()
     await expect(page.locator(".line-waiting")).to_contain_text("number 2 in line for Restroom")

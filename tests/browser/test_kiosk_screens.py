@@ -11,7 +11,7 @@ from playwright.async_api import Page, ViewportSize, expect
 
 from hallpass.acting import Acting
 from support.api_client import ApiClient
-from support.browser import PHONE, TABLET, Screens, sign_in
+from support.browser import PHONE, TABLET, Screens, create_at_kiosk, sign_in
 from support.kiosk_client import EXIT_PASSWORD, KioskClient, set_up_kiosk
 from support.school import SchoolFixture
 from support.server import LiveServer
@@ -210,11 +210,7 @@ async def test_the_kiosk_shows_the_emergency_banner_live_and_refuses_a_pass_unti
     assert await page.evaluate("window.__sameDocument === true")
 
     name = own_school.student_names[own_school.students[20]]
-    await page.goto(f"{server.url}/kiosk/create?q={name}")
-    await page.get_by_role("button", name="Next Step").click()
-    await page.get_by_label("Library").check()
-    await page.get_by_role("button", name="Next Step").click()
-    await page.get_by_role("button", name="Create Pass").click()
+    await create_at_kiosk(page, server.url, name, "Library")
     await expect(page.locator(".error, [role=alert]").filter(has_text="emergency mode")).to_be_visible()
     await expect(banner).to_be_visible()
 

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import pytest
-import pytest_asyncio
 from playwright.async_api import Page, expect
 
 from support.browser import PHONE, Screens
-from support.portal import NEW_PASSWORD, PortalSchool, hall_pass_id, make_portal_school
+from support.fixtures import module_portal
+from support.portal import NEW_PASSWORD, PortalSchool, hall_pass_id
 from support.school import PASSWORD
 from support.server import LiveServer
 
 pytestmark = pytest.mark.browser
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await make_portal_school(server.runtime, label="BrowserPortal", needs_approval=True, students=8)
+portal = module_portal("BrowserPortal", students=8, needs_approval=True)
 
 
 async def teacher_page(screens: Screens, portal: PortalSchool) -> Page:

@@ -17,7 +17,7 @@ from hallpass.aggregates.keep_apart import NEUTRAL
 from hallpass.commands.lines import JoinLine
 from hallpass.commands.messages import CompletePass
 from support.api_client import ApiClient
-from support.browser import TABLET, Screens
+from support.browser import TABLET, Screens, create_at_kiosk, create_in_portal
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, make_portal_school
 from support.rules import keep_apart_with_one_out
@@ -50,10 +50,7 @@ async def test_the_portal_joins_the_line_sees_its_turn_live_and_takes_it(
     school = portal.school
     out = await fill_restroom(server, portal, school.students[:2])
     page = await screens.student(portal.id, school.students[2])
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(school.rooms["Restroom"]))
-    await page.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(page, school, "Restroom")
     await expect(page.locator("#create-error")).to_contain_text("Restroom is full")
     await page.get_by_role("button", name="Join the line").click()
     await expect(page.locator(".line-waiting")).to_contain_text("number 1 in line for Restroom")
@@ -89,11 +86,7 @@ async def test_the_kiosk_joins_the_line_and_its_screen_shows_the_turn_live(
     page = await screens.kiosk(made.json()["token"], TABLET)
     out = await fill_restroom(server, portal, school.students[3:5])
     name = school.student_names[school.students[5]]
-    await page.goto(screens.url(f"/kiosk/create?q={name}"))
-    await page.get_by_role("button", name="Next Step").click()
-    await page.get_by_label("Restroom").check()
-    await page.get_by_role("button", name="Next Step").click()
-    await page.get_by_role("button", name="Create Pass").click()
+    await create_at_kiosk(page, server.url, name, "Restroom")
     await expect(page.get_by_role("alert").filter(has_text="full")).to_be_visible()
     await page.get_by_role("button", name="Join the line").click()
     await expect(page).to_have_url(re.compile(r"/kiosk/line\?"))
@@ -115,10 +108,7 @@ async def test_a_keep_apart_refusal_in_the_portal_names_no_one(
     first, second = school.students[6], school.students[7]
     await keep_apart_with_one_out(server.runtime, school, first, second, now())
     page = await screens.student(portal.id, second)
-    await page.get_by_role("link", name="Create Pass").click()
-    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
-    await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))
-    await page.get_by_role("button", name="Create", exact=True).click()
+    await create_in_portal(page, school, "Nurse")
     error = page.locator("#create-error")
     await expect(error).to_have_text(NEUTRAL)
     body = await page.content()

@@ -10,25 +10,16 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest_asyncio
 
 from support.api_client import ApiClient
+from support.fixtures import module_portal
 from support.kiosk_client import KioskClient
-from support.portal import (  # noqa: F401 (the fixtures `ada` and `admin`)
-    PortalSchool,
-    StudentClient,
-    hall_pass_id,
-    portal_ada,
-    portal_admin,
-)
-from support.rules import midday_portal_school
+from support.portal import PortalSchool, StudentClient, hall_pass_id, portal_ada, portal_admin  # noqa: F401 (the fixtures `ada` and `admin`)
+from support.rules import refusal
 from support.school import SchoolFixture
 from support.server import LiveServer
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await midday_portal_school(server.runtime, label="Bells", students=12)
+portal = module_portal("Bells", students=12, midday=True)
 
 
 async def local_now(admin: ApiClient, school_id: UUID) -> datetime:
@@ -66,13 +57,6 @@ async def a_period_began_two_minutes_ago(admin: ApiClient, school_id: UUID) -> d
     r = await put(admin, school_id, "bell-schedule", schedule)
     assert r.status_code == 200, r.text
     return start
-
-
-def refusal(r: httpx.Response) -> dict[str, Any]:
-    assert r.status_code == 409, r.text
-    error: dict[str, Any] = r.json()["error"]
-    assert error["code"] == "rule_refused"
-    return error
 
 
 async def test_the_bell_schedule_is_set_by_administrators_and_checked(

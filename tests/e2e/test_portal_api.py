@@ -8,15 +8,13 @@ import pytest_asyncio
 
 from hallpass.credentials import StudentSignIns
 from support.api_client import ApiClient
+from support.fixtures import module_portal
 from support.portal import NEW_PASSWORD, PortalSchool, StudentClient, hall_pass_id, make_portal_school
 from support.rules import school_at_midday, set_rules
 from support.school import PASSWORD
 from support.server import LiveServer
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await make_portal_school(server.runtime, label="Portal", needs_approval=True, students=12)
+portal = module_portal("Portal", students=12, needs_approval=True)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

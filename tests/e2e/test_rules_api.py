@@ -10,25 +10,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-import pytest_asyncio
 
 from support.api_client import ApiClient
+from support.fixtures import module_portal
 from support.kiosk_client import KioskClient
-from support.portal import (  # noqa: F401 (the fixtures `ada` and `admin`)
-    PortalSchool,
-    StudentClient,
-    hall_pass_id,
-    portal_ada,
-    portal_admin,
-)
-from support.rules import midday_portal_school
+from support.portal import PortalSchool, StudentClient, hall_pass_id, portal_ada, portal_admin  # noqa: F401 (the fixtures `ada` and `admin`)
+from support.rules import refusal
 from support.school import SchoolFixture
 from support.server import LiveServer
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await midday_portal_school(server.runtime, label="Limits", students=16)
+portal = module_portal("Limits", students=16, midday=True)
 
 
 def rules_path(school_id: UUID) -> str:
@@ -49,13 +40,6 @@ async def out_and_back(
     pass_id = str(made.json()["passes"][0]["id"])
     assert (await client.complete(pass_id)).status_code == 200
     return pass_id
-
-
-def refusal(r: httpx.Response) -> dict[str, Any]:
-    assert r.status_code == 409, r.text
-    error: dict[str, Any] = r.json()["error"]
-    assert error["code"] == "rule_refused"
-    return error
 
 
 async def test_limits_are_set_by_administrators_and_checked(

@@ -11,14 +11,12 @@ import httpx
 import pytest_asyncio
 
 from support.api_client import ApiClient, form_csrf, sign_in_form
-from support.portal import NEW_PASSWORD, PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.fixtures import module_portal
+from support.portal import NEW_PASSWORD, PortalSchool, StudentClient, hall_pass_id
 from support.school import PASSWORD, SchoolFixture
 from support.server import LiveServer
 
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def portal(server: LiveServer) -> PortalSchool:
-    return await make_portal_school(server.runtime, label="Sessions", needs_approval=False, students=8)
+portal = module_portal("Sessions", students=8)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -123,13 +123,20 @@ async def test_a_follower_resumed_at_random_points_gets_every_event_once(
     assert follower.connections > 5
 
 
+async def token_at_head(admin: ApiClient, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str]:
+    """A new token that may read fast, and the stream's head, with a heartbeat every 50 ms:
+    the token's id, its secret and the head."""
+    monkeypatch.setattr(stream_api, "HEARTBEAT_SECONDS", 0.05)
+    token_id, secret = await issue(admin.http, rate_per_minute=100_000)
+    _, head = await read_all(admin.http, secret)
+    return token_id, secret, head
+
+
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_tail_beats_while_idle_and_refuses_a_bad_last_event_id(
     server: LiveServer, admin: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(stream_api, "HEARTBEAT_SECONDS", 0.05)
-    _, secret = await issue(admin.http, rate_per_minute=100_000)
-    _, head = await read_all(admin.http, secret)
+    _, secret, head = await token_at_head(admin, monkeypatch)
     follower = Follower(server.url, secret, seed=7)
     follower.last_id = head
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
@@ -144,9 +151,7 @@ async def test_the_tail_beats_while_idle_and_refuses_a_bad_last_event_id(
 async def test_revoking_the_token_ends_its_live_tail(
     server: LiveServer, admin: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(stream_api, "HEARTBEAT_SECONDS", 0.05)
-    token_id, secret = await issue(admin.http, rate_per_minute=100_000)
-    _, head = await read_all(admin.http, secret)
+    token_id, secret, head = await token_at_head(admin, monkeypatch)
     headers = {**bearer(secret), "Accept": "text/event-stream", "Last-Event-ID": head}
     beats = 0
     async with (

@@ -8,7 +8,7 @@ from uuid import UUID
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, ViewportSize, expect
 
 from support.portal import NEW_PASSWORD, StudentClient, hall_pass_id
-from support.school import PASSWORD
+from support.school import PASSWORD, SchoolFixture
 from support.server import LiveServer
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
@@ -23,6 +23,23 @@ async def sign_in(page: Page, server: LiveServer, email: str) -> None:
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Hall Pass", exact=True)).to_be_visible()
+
+
+async def create_in_portal(page: Page, school: SchoolFixture, place: str) -> None:
+    """In the Student Portal: Create Pass, from Room 101 to `place`, and Create."""
+    await page.get_by_role("link", name="Create Pass").click()
+    await page.get_by_label("Leaving From").select_option(str(school.rooms["Room 101"]))
+    await page.get_by_label("Going To").select_option(str(school.rooms[place]))
+    await page.get_by_role("button", name="Create", exact=True).click()
+
+
+async def create_at_kiosk(page: Page, base_url: str, name: str, place: str) -> None:
+    """At a kiosk (served at `base_url`): the student `name` found, `place` picked, Create Pass."""
+    await page.goto(f"{base_url}/kiosk/create?q={name}")
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_label(place).check()
+    await page.get_by_role("button", name="Next Step").click()
+    await page.get_by_role("button", name="Create Pass").click()
 
 
 CSP_MARK = "Content Security Policy"

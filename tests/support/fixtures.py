@@ -1,14 +1,18 @@
-"""Fixtures for tests that talk to a running server: the server, a school, signed-in clients."""
+"""Fixtures for tests that talk to a running server: the server, a school, signed-in clients,
+a module's own school with the Student Portal on."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from support.api_client import ApiClient
+from support.portal import PortalSchool, make_portal_school
+from support.rules import school_at_midday
 from support.school import SchoolFixture, make_school
 from support.server import LiveServer, live_server
 
@@ -56,3 +60,22 @@ async def own_teacher(server: LiveServer, own_school: SchoolFixture) -> AsyncIte
     """Ada, a teacher of `own_school` (homeroom Room 101), signed in through the API."""
     async with ApiClient.session(server.url, own_school.emails["Ada"]) as client:
         yield client
+
+
+def module_portal(
+    label: str, *, students: int, needs_approval: bool = False, midday: bool = False
+) -> Callable[[LiveServer], Coroutine[Any, Any, PortalSchool]]:
+    """A `portal` fixture for a test module: a school of its own named after `label`, with
+    `students` students and the Student Portal on (passes `needs_approval` or not); where
+    `midday`, in a zone where it is midday now. Assign it: `portal = module_portal(...)`."""
+
+    @pytest_asyncio.fixture(name="portal", scope="module", loop_scope="session")
+    async def portal(server: LiveServer) -> PortalSchool:
+        made = await make_portal_school(
+            server.runtime, label=label, needs_approval=needs_approval, students=students
+        )
+        if midday:
+            await school_at_midday(server.runtime, made.school)
+        return made
+
+    return portal

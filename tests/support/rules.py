@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import httpx
+
 from hallpass.acting import Acting, Actor
 from hallpass.bootstrap import Runtime
 from hallpass.bounds import convert
@@ -39,6 +41,14 @@ async def midday_portal_school(runtime: Runtime, *, label: str, students: int) -
     made = await make_portal_school(runtime, label=label, needs_approval=False, students=students)
     await school_at_midday(runtime, made.school)
     return made
+
+
+def refusal(r: httpx.Response) -> dict[str, Any]:
+    """The error of an API answer refused by a hallway rule (409 `rule_refused`)."""
+    assert r.status_code == 409, r.text
+    error: dict[str, Any] = r.json()["error"]
+    assert error["code"] == "rule_refused"
+    return error
 
 
 async def set_rules(
