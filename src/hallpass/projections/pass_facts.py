@@ -160,7 +160,7 @@ CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each one is itself: a key by identity
 class Aggregate:
     """Counts per key of the pass rows: each pass adds its contribution (`values`, from its row)
     to its key's counts. Whatever changes what some passes contribute takes their contributions
@@ -172,12 +172,13 @@ class Aggregate:
     values: tuple[tuple[str, str], ...]
 
     def _grouped(self) -> str:
-        """The contributions of the passes `$1` (an array), summed per key."""
+        """The contributions of the passes `$1` (an array), summed per key. Each pass is found
+        by its key (a join to the array, never a scan of the table for the array's members)."""
         keys = ", ".join(f"{expr} AS {column}" for column, expr in self.keys)
         sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
         return (
-            f"SELECT {keys}, {sums} FROM report_passes WHERE pass_id = ANY($1::uuid[])"
-            f" GROUP BY {', '.join(e for _, e in self.keys)}"
+            f"SELECT {keys}, {sums} FROM unnest($1::uuid[]) AS p (pass_id)"
+            f" JOIN report_passes USING (pass_id) GROUP BY {', '.join(e for _, e in self.keys)}"
         )
 
     @cached_property
@@ -304,15 +305,19 @@ class Recount:
 
     def __init__(self) -> None:
         self.passes: dict[Aggregate, set[UUID]] = {aggregate: set() for aggregate in AGGREGATES}
+        self.created: set[UUID] = set()  # rows that do not exist before: nothing to take away
 
-    def note(self, pass_id: UUID, aggregates: tuple[Aggregate, ...]) -> None:
+    def note(self, pass_id: UUID, aggregates: tuple[Aggregate, ...], *, created: bool = False) -> None:
+        if created:
+            self.created.add(pass_id)
         for aggregate in aggregates:
             self.passes[aggregate].add(pass_id)
 
     async def before(self, conn: DbConnection) -> None:
         for aggregate, passes in self.passes.items():
-            if passes:
-                await conn.execute(aggregate.take_away, list(passes))
+            existing = passes - self.created
+            if existing:
+                await conn.execute(aggregate.take_away, list(existing))
 
     async def after(self, conn: DbConnection) -> None:
         for aggregate, passes in self.passes.items():
@@ -350,7 +355,8 @@ class PassFactsProjection(TableProjection):
         if isinstance(event, (School.Registered, School.Changed)):
             await conn.execute(_school_barrier(event.originator_id, event.timezone))
             return None
-        if isinstance(event, Pass.Creation):
+        created = isinstance(event, Pass.Creation)
+        if created:
             statement: tuple[Any, ...] = (_INSERT, *_created(event))
             recounted: tuple[Aggregate, ...] = AGGREGATES
         else:
@@ -365,11 +371,11 @@ class PassFactsProjection(TableProjection):
             )
             recounted = RECOUNTED.get(type(event), ())
         if isinstance(conn, Pipeline):  # the batch's passes are recounted together around it
-            conn.deferred(Recount).note(event.originator_id, recounted)
+            conn.deferred(Recount).note(event.originator_id, recounted, created=created)
             await conn.execute(*statement)
         else:
             recount = Recount()
-            recount.note(event.originator_id, recounted)
+            recount.note(event.originator_id, recounted, created=created)
             await recount.before(conn)
             await conn.execute(*statement)
             await recount.after(conn)

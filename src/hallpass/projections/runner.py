@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -25,6 +25,7 @@ from hallpass.projections.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 # Every NOTIFY on the log wakes a runner; the poll only covers one lost while nobody listened.
 SAFETY_POLL_SECONDS = 60.0
@@ -369,19 +370,26 @@ class ProjectionRunner:
             return None
         last = notifications[-1].id
         prepared = _Prepared(notifications, positions, {}, Pipeline())
-        decoded = _Decoded(self.mapper)
-        handled = 0
+        pipeline = prepared.pipeline
         try:
+            # Each event decoded once for every projection; the event loop gets a turn every
+            # YIELD_EVERY events decoded or handled, so the batch being sent goes on meanwhile.
+            decode = self.mapper.to_domain_event
+            events: list[tuple[int, Any]] = []
+            for read in _chunks(notifications):
+                events += [(n.id, decode(n)) for n in read]
+                await asyncio.sleep(0)
             for projection in self.projections:
-                mine = [n for n in notifications if n.id > positions[projection.name]]
+                position = positions[projection.name]
+                mine = [e for e in events if e[0] > position] if position >= events[0][0] else events
                 if not mine:
                     continue
                 prepared.after[projection.name] = last
-                for notification in mine:
-                    await projection.handle(prepared.pipeline, decoded(notification), notification.id)
-                    handled += 1
-                    if handled % YIELD_EVERY == 0:
-                        await asyncio.sleep(0)  # let the batch being sent go on meanwhile
+                handle = projection.handle
+                for some in _chunks(mine):
+                    for notification_id, event in some:
+                        await handle(pipeline, event, notification_id)
+                    await asyncio.sleep(0)
         except Exception as e:
             if is_transient(e):
                 raise
@@ -468,6 +476,10 @@ class _Prepared:
     @property
     def last(self) -> int:
         return self.notifications[-1].id
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[i : i + YIELD_EVERY] for i in range(0, len(items), YIELD_EVERY)]
 
 
 class _Decoded:
