@@ -194,7 +194,8 @@ async def test_pass_filter_dates_are_bounded(
     teacher: ApiClient, browser: httpx.AsyncClient, params: dict[str, str]
 ) -> None:
     assert_json_error(await teacher.http.get("/api/v1/passes", params=params))
-    assert_page(await browser.get("/hall-pass/rows", params=params, headers={"Accept": "text/html"}))
+    for page in ("/hall-pass/rows", "/hall-pass"):
+        assert_page(await browser.get(page, params=params, headers={"Accept": "text/html"}))
 
 
 async def test_start_at_in_year_9999_on_schedule_and_reschedule(

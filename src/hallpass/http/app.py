@@ -86,6 +86,8 @@ def _moment(value: datetime | None, tz: str, today: date | None) -> str:
 
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
+    # The templates ship with the package: read each once, not its file's time on every render.
+    t.env.auto_reload = False
     t.env.filters["local"] = _local
     t.env.filters["moment"] = _moment
     t.env.globals["created_by"] = labels.created_by

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import types
 import typing
@@ -261,3 +262,15 @@ def command_endpoint(
     endpoint.__doc__ = summary
     COMMAND_INPUTS[endpoint] = (struct, keyed)
     return endpoint
+
+
+async def concurrently(*reads: Awaitable[Any]) -> list[Any]:
+    """The results of `reads`, run at once. The first to fail cancels the others and is raised
+    as it is (not wrapped in a group), so the error handlers answer it as they would alone."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
