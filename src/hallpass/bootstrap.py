@@ -30,7 +30,7 @@ from hallpass.projections.timers import TimersProjection
 from hallpass.projections.wait_lines import WaitLinesProjection
 from hallpass.projections.watch import Watcher
 from hallpass.roster.uploads import RosterUploads
-from hallpass.sessions import SessionStore
+from hallpass.sessions import SESSIONS_CHANNEL, SessionStore
 
 
 def all_projections() -> list[Projection]:
@@ -136,7 +136,9 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
         tuple(p.name for p in projections if p.serves_requests),
         events_channel=store.channel,
         events_table=store.events_table,
+        also={SESSIONS_CHANNEL: sessions.cache.changed},
     )
+    sessions.cache.follow(watcher.listening)
     await watcher.start()
     return Runtime(
         pool=pool,

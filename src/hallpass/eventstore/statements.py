@@ -72,6 +72,9 @@ class Statements:
     begin_locked: str
     insert_events: str
     insert_batch: str
+    append_function: str
+    create_append_function: str
+    call_append_function: str
     select_stream: str
     select_streams: str
     select_notifications: str
@@ -93,6 +96,33 @@ class Statements:
         snapshots = quote_table_name(snapshots_table)
         index_name = f"{unqualified(events_table)}_notification_id_idx"
         index = quote_identifier(index_name[:MAX_IDENTIFIER_LENGTH])
+        function_name = f"{unqualified(events_table)}_append"[:MAX_IDENTIFIER_LENGTH]
+        schema = events_table.rsplit(".", 1)[0] + "." if "." in events_table else ""
+        function = quote_table_name(schema + function_name)
+        insert_batch = (
+            # Several appends in one statement: an append any of whose stream versions is
+            # already recorded ("clashed") writes nothing; the others are inserted in order,
+            # each event with its hash chained to its stream's previous version.
+            # All parts of the statement see the table as it was when it began.
+            "WITH RECURSIVE e AS ("
+            "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::int[]) "
+            "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, append_no, n)), "
+            "clashed AS ("
+            f"SELECT DISTINCT e.append_no FROM e JOIN {events} t "
+            "ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version), "
+            "kept AS (SELECT * FROM e WHERE e.append_no NOT IN (SELECT append_no FROM clashed)), "
+            f"{_chain(events, 'kept')}, "
+            "inserted AS ("
+            f"INSERT INTO {events} (originator_id, originator_version, topic, state, hash) "
+            "SELECT kept.originator_id, kept.originator_version, kept.topic, kept.state, chain.hash "
+            "FROM kept JOIN chain USING (originator_id, originator_version) "
+            "ORDER BY kept.n "
+            "RETURNING notification_id) "
+            "SELECT (SELECT array_agg(append_no) FROM clashed) AS clashed, "
+            "array_agg(notification_id ORDER BY notification_id) AS ids, "
+            "CASE WHEN count(*) > 0 THEN pg_notify($6, max(notification_id)::text) END::text AS notified "
+            "FROM inserted"
+        )
         return cls(
             events=events,
             tracking=tracking,
@@ -149,30 +179,20 @@ class Statements:
                 "pg_notify($5, max(notification_id)::text) AS notified "
                 "FROM inserted"
             ),
-            insert_batch=(
-                # Several appends in one statement: an append any of whose stream versions is
-                # already recorded ("clashed") writes nothing; the others are inserted in order,
-                # each event with its hash chained to its stream's previous version.
-                # All parts of the statement see the table as it was when it began.
-                "WITH RECURSIVE e AS ("
-                "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::int[]) "
-                "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, append_no, n)), "
-                "clashed AS ("
-                f"SELECT DISTINCT e.append_no FROM e JOIN {events} t "
-                "ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version), "
-                "kept AS (SELECT * FROM e WHERE e.append_no NOT IN (SELECT append_no FROM clashed)), "
-                f"{_chain(events, 'kept')}, "
-                "inserted AS ("
-                f"INSERT INTO {events} (originator_id, originator_version, topic, state, hash) "
-                "SELECT kept.originator_id, kept.originator_version, kept.topic, kept.state, chain.hash "
-                "FROM kept JOIN chain USING (originator_id, originator_version) "
-                "ORDER BY kept.n "
-                "RETURNING notification_id) "
-                "SELECT (SELECT array_agg(append_no) FROM clashed) AS clashed, "
-                "array_agg(notification_id ORDER BY notification_id) AS ids, "
-                "CASE WHEN count(*) > 0 THEN pg_notify($6, max(notification_id)::text) END AS notified "
-                "FROM inserted"
+            insert_batch=insert_batch,
+            append_function=function,
+            # The batch in one round trip: called outside a transaction, the function's
+            # statement is a transaction of its own, which takes the lock before it inserts.
+            create_append_function=(
+                f"CREATE OR REPLACE FUNCTION {function}"
+                "(uuid[], bigint[], text[], bytea[], int[], text) "
+                "RETURNS TABLE (clashed int[], ids bigint[], notified text) "
+                "LANGUAGE plpgsql AS $body$\n"
+                "#variable_conflict use_column\n"
+                f"BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; "
+                f"RETURN QUERY {insert_batch}; END $body$"
             ),
+            call_append_function=f"SELECT clashed, ids FROM {function}($1, $2, $3, $4, $5, $6)",
             select_streams=(
                 # Per stream: its latest snapshot after the version the reader has (if any), and
                 # its events after both. Snapshot rows come first in each stream (kind 0).

@@ -74,6 +74,8 @@ class EventStore:
         self.channel = channel
         self._sql = Statements.build(events_table, tracking_table, channel, self.snapshots_table)
         self.group_commit = GroupCommitter(self._commit_batch, group_commit or GroupCommitLimits())
+        self._append_function: bool | None = None
+        """Whether the database has the batch append function (None: not known yet)."""
 
     async def create_schema(self) -> None:
         """Create the events and tracking tables and their indexes, if missing."""
@@ -84,7 +86,9 @@ class EventStore:
                 await conn.execute(self._sql.create_tracking_table)
                 await conn.execute(self._sql.create_snapshots_table)
                 await conn.execute(self._sql.add_hash_column)
+                await conn.execute(self._sql.create_append_function)
                 await chain_existing_events(conn, self.events_table)
+        self._append_function = True
 
     async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
         """Insert ``events`` atomically and return their notification IDs, in order.
@@ -119,22 +123,37 @@ class EventStore:
         return ids
 
     async def _commit_batch(self, batch: list[PendingAppend]) -> BatchResult:
-        """One transaction for several appends; see ``group_commit``."""
+        """One transaction for several appends, in one round trip; see ``group_commit``."""
         events = [e for pending in batch for e in pending.events]
+        args = (
+            [e.originator_id for e in events],
+            [e.originator_version for e in events],
+            [e.topic for e in events],
+            [e.state for e in events],
+            [n for n, pending in enumerate(batch) for _ in pending.events],
+            self._sql.channel,
+        )
+        row = None
+        if self._append_function is not False:
+            with translated_errors():
+                try:
+                    row = await self.pool.fetchrow(self._sql.call_append_function, *args)
+                    self._append_function = True
+                except asyncpg.UndefinedFunctionError:
+                    # A database whose schema this code has not created yet (another process
+                    # of an older version made it): the same transaction in three round trips.
+                    self._append_function = False
+        if row is None:
+            row = await self._commit_in_steps(args)
+        return self._batch_result(batch, row)
+
+    async def _commit_in_steps(self, args: tuple[Any, ...]) -> Any:
         with translated_errors():
             async with self.pool.acquire() as conn:
                 try:
                     # BEGIN and LOCK in one round trip (the simple protocol takes both at once).
                     await conn.execute(self._sql.begin_locked)
-                    row = await conn.fetchrow(
-                        self._sql.insert_batch,
-                        [e.originator_id for e in events],
-                        [e.originator_version for e in events],
-                        [e.topic for e in events],
-                        [e.state for e in events],
-                        [n for n, pending in enumerate(batch) for _ in pending.events],
-                        self._sql.channel,
-                    )
+                    row = await conn.fetchrow(self._sql.insert_batch, *args)
                     status = await conn.execute("COMMIT")
                 except BaseException:
                     if not conn.is_closed() and conn.is_in_transaction():
@@ -143,6 +162,10 @@ class EventStore:
                     raise
         if status != "COMMIT":
             raise OperationalError(f"the batch's transaction ended with {status}")
+        return row
+
+    @staticmethod
+    def _batch_result(batch: list[PendingAppend], row: Any) -> BatchResult:
         clashed = set(row["clashed"] or ())
         ids: list[int] = row["ids"] or []
         result: list[list[int] | None] = []

@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncpg
 
 from hallpass.eventstore.identifiers import quote_table_name
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL
-from hallpass.projections.listen import Listener
+from hallpass.projections.listen import Handler, Listener
 
 # How long a command waits for the read models to show its change (docs/decisions/033).
 WAIT_TIMEOUT = 5.0
@@ -35,6 +35,7 @@ class Watcher:
         *,
         events_channel: str = "hallpass_events",
         events_table: str = "hallpass_events",
+        also: Mapping[str, Handler] | None = None,
     ) -> None:
         self._head_sql = f"SELECT max(notification_id) FROM {quote_table_name(events_table)}"
         self.pool = pool
@@ -52,6 +53,7 @@ class Watcher:
                 PROJECTED_CHANNEL: self._on_projected,
                 CHANGES_CHANNEL: self._on_change,
                 events_channel: self._on_appended,
+                **(also or {}),
             },
             name="watcher",
             on_connect=self._resume,
@@ -70,6 +72,11 @@ class Watcher:
             connected.cancel()
         if self._task.done():
             self._task.result()
+
+    def listening(self) -> int | None:
+        """Which connection listens now (it changes when the connection is made again), or None
+        while none does: NOTIFYs are being missed."""
+        return self.listener.connections if self.listener.connected.is_set() else None
 
     @property
     def stopped(self) -> bool:

@@ -155,3 +155,41 @@ async def test_appends_from_two_stores_interleave_under_the_lock_without_gaps(
     finally:
         await other_pool.close()
     assert sorted(i for ids in results for i in ids) == list(range(1, 161))
+
+
+async def test_a_batch_is_one_statement_that_takes_the_lock_itself(event_store: EventStore) -> None:
+    # Outside any transaction the function's statement is its own transaction: it takes the
+    # lock, so another transaction holding it keeps the append waiting until it ends.
+    first, second = uuid4(), uuid4()
+    async with event_store.pool.acquire() as holder, holder.transaction():
+        await holder.execute(f"LOCK TABLE {event_store.events_table} IN EXCLUSIVE MODE")
+        waiting = asyncio.create_task(event_store.append([event(first, 1)]))
+        while not await event_store.pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+            f"%{event_store.events_table}_append%",
+        ):
+            assert not waiting.done(), "the append went past a lock another transaction holds"
+            await asyncio.sleep(0.01)
+        assert not waiting.done()
+    assert await waiting == [1]
+    assert await event_store.append([event(second, 1)]) == [2]
+    assert event_store._append_function is True
+
+
+async def test_a_database_without_the_batch_function_still_takes_appends(event_store: EventStore) -> None:
+    # Tables made by code from before the function: the same transaction in three round trips.
+    await event_store.pool.execute(
+        f"DROP FUNCTION {event_store._sql.append_function}(uuid[], bigint[], text[], bytea[], int[], text)"
+    )
+    old = store_like(event_store, GroupCommitLimits())
+    recorded, clashing, other = uuid4(), uuid4(), uuid4()
+    assert await old.append([event(recorded, 1)]) == [1]
+    assert old._append_function is False
+    results = await asyncio.gather(
+        old.append([event(clashing, 1), event(recorded, 1, "late")]),
+        old.append([event(other, 1)]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], IntegrityError)
+    assert results[1] == [2]
+    assert await versions(old, clashing) == []
