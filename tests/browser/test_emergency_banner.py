@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Locator, Page, expect
 
 from hallpass.acting import Acting
 from hallpass.commands.messages import CreatePasses
@@ -20,6 +20,15 @@ pytestmark = pytest.mark.browser
 
 
 portal = module_portal("BrowserEmergency", students=4)
+
+
+async def ended_without_a_reload(
+    server: LiveServer, portal: PortalSchool, page: Page, banner: Locator
+) -> None:
+    """The administrator ends the emergency: the open page hides its banner, still the same document."""
+    await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
+    await expect(banner).to_be_hidden()
+    assert await page.evaluate("window.__sameDocument === true")
 
 
 async def test_the_portal_shows_the_banner_live_and_refuses_a_pass_until_the_emergency_ends(
@@ -43,9 +52,7 @@ async def test_the_portal_shows_the_banner_live_and_refuses_a_pass_until_the_eme
     await page.goto(screens.url("/portal/home"))
     await expect(banner).to_be_visible()
     await page.evaluate("window.__sameDocument = true")
-    await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
-    await expect(banner).to_be_hidden()
-    assert await page.evaluate("window.__sameDocument === true")
+    await ended_without_a_reload(server, portal, page, banner)
 
 
 async def test_the_staff_dashboard_shows_the_banner_live_until_the_emergency_ends(
@@ -59,9 +66,7 @@ async def test_the_staff_dashboard_shows_the_banner_live_until_the_emergency_end
     await server.runtime.app.declare_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
     await expect(banner).to_be_visible()
     await expect(banner).to_contain_text("no pass may be created")
-    await server.runtime.app.end_emergency(Acting(portal.school.admin(), datetime.now(UTC)), portal.id)
-    await expect(banner).to_be_hidden()
-    assert await page.evaluate("window.__sameDocument === true")
+    await ended_without_a_reload(server, portal, page, banner)
 
 
 async def test_an_administrator_switches_on_marks_a_student_safe_and_switches_off_in_the_admin_pages(

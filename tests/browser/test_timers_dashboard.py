@@ -9,10 +9,9 @@ import pytest
 from playwright.async_api import expect
 
 from hallpass.acting import Acting
-from hallpass.commands.messages import CreatePasses
 from hallpass.commands.schedules import ReschedulePass
 from support.browser import Screens
-from support.school import SchoolFixture, plan_out
+from support.school import SchoolFixture, plan_out, send_out
 from support.server import LiveServer
 from support.worker import Worker
 
@@ -52,15 +51,7 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
     page = await screens.staff(school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")
     started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=15)
-    await server.runtime.app.create_passes(
-        Acting(school.teacher("Ada"), started),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[student],
-            allotted_minutes=1,
-        ),
-    )
+    await send_out(server.runtime, school, "Library", [student], started, minutes=1)
     row = page.locator("#pass-rows tr", has_text=name)
     await expect(row).to_have_attribute("data-status", "active")
     await expect(row).to_have_attribute("data-status", "expired", timeout=45_000)

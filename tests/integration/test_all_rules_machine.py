@@ -185,6 +185,10 @@ class Run:
             return Actor("student", student_id, self.fixture.id, "student", "student")
         return self.fixture.teacher()
 
+    def by_teacher(self) -> Acting:
+        """Ada, acting now."""
+        return Acting(self.fixture.teacher(), self.model.now)
+
     async def create(self, source: str, who: int, where: str, override: bool) -> None:
         student_id = self.fixture.students[who]
         at = self.model.now
@@ -221,9 +225,7 @@ class Run:
         found = await self.app.repository.find(self.fixture.students[who], Student)
         assert found is not None
         if found.open_pass_id is not None:
-            await self.app.complete_pass(
-                Acting(self.fixture.teacher(), self.model.now), found.open_pass_id, CompletePass()
-            )
+            await self.app.complete_pass(self.by_teacher(), found.open_pass_id, CompletePass())
 
     async def join(self, source: str, who: int, where: str) -> None:
         student_id = self.fixture.students[who]
@@ -242,9 +244,7 @@ class Run:
         student_id = self.fixture.students[who]
         try:
             await self.app.leave_line(
-                Acting(self.fixture.teacher(), self.model.now),
-                self.fixture.rooms[where],
-                LeaveLine(student_id=student_id),
+                self.by_teacher(), self.fixture.rooms[where], LeaveLine(student_id=student_id)
             )
         except DomainError:
             return
@@ -254,11 +254,8 @@ class Run:
     async def jump(self, who: int, where: str) -> None:
         student_id = self.fixture.students[who]
         try:
-            await self.app.jump_line(
-                Acting(self.fixture.teacher(), self.model.now),
-                self.fixture.rooms[where],
-                JumpLine(student_id=student_id, reason="staff said so"),
-            )
+            jump = JumpLine(student_id=student_id, reason="staff said so")
+            await self.app.jump_line(self.by_teacher(), self.fixture.rooms[where], jump)
         except DomainError:
             return
         queue = self.model.queues[where]
@@ -380,7 +377,7 @@ class Run:
     async def end_day(self) -> None:
         self.model.now += timedelta(minutes=1)
         await self.end_emergency()
-        teacher = Acting(self.fixture.teacher(), self.model.now)
+        teacher = self.by_teacher()
         for where in LINED:
             line = await self.app.repository.find(wait_line_id(self.fixture.rooms[where]), WaitLine)
             for student_id in [e["student_id"] for e in line.waiting] + list(line.offers) if line else []:

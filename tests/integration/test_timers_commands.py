@@ -17,13 +17,12 @@ from hallpass.aggregates.passes import Pass, Status
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass, OutcomeKind
-from hallpass.commands.messages import CreatePasses
 from hallpass.commands.schedules import CancelScheduledPass, ReschedulePass, ScheduleRepeating
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.eventstore import EventStore
 from hallpass.projections.timers import TimerKind
 from hallpass.timers.sweep import Due, SweepSettings, sweep_once
-from support.school import SchoolFixture, make_school, plan_out
+from support.school import SchoolFixture, make_school, plan_out, send_out
 
 EXPIRED_TOPIC = "hallpass.aggregates.passes:Pass.Expired"
 
@@ -41,16 +40,8 @@ async def catch_up(runtime: Runtime) -> None:
 async def start_pass(
     runtime: Runtime, school: SchoolFixture, student: UUID, now: datetime, minutes: int = 1
 ) -> UUID:
-    outcome = await runtime.app.create_passes(
-        Acting(school.teacher(), now),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Nurse"],
-            student_ids=[student],
-            allotted_minutes=minutes,
-        ),
-    )
-    return UUID(outcome.body["passes"][0]["id"])
+    (pass_id,) = await send_out(runtime, school, "Nurse", [student], now, minutes=minutes)
+    return pass_id
 
 
 async def timers(runtime: Runtime) -> dict[tuple[UUID, str], datetime]:

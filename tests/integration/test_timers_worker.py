@@ -24,7 +24,7 @@ from hallpass.projections.timers import TimerKind
 from hallpass.timers.broker import TimerSettings, make_broker
 from hallpass.timers.messages import make_sender
 from hallpass.timers.sweep import Due, SweepSettings, sweep_all
-from support.school import SchoolFixture, make_school, plan_out
+from support.school import SchoolFixture, make_school, plan_out, send_out
 from support.worker import workers
 
 pytestmark = pytest.mark.slow
@@ -83,15 +83,8 @@ async def start_due_in(
     """Start one-minute passes whose due time is `seconds` from now; return that due time."""
     due = datetime.now(UTC) + timedelta(seconds=seconds)
     for start in range(0, len(students), 100):
-        await runtime.app.create_passes(
-            Acting(school.teacher(), due - timedelta(minutes=1)),
-            CreatePasses(
-                origin_id=school.rooms["Room 101"],
-                destination_id=school.rooms["Nurse"],
-                student_ids=students[start : start + 100],
-                allotted_minutes=1,
-            ),
-        )
+        batch = students[start : start + 100]
+        await send_out(runtime, school, "Nurse", batch, due - timedelta(minutes=1), minutes=1)
     await caught_up(runtime)
     return due
 
@@ -207,14 +200,7 @@ async def test_open_passes_are_dismissed_at_the_dismissal_time(
             (now + timedelta(seconds=3)).astimezone(ZoneInfo("America/Chicago")).time().replace(microsecond=0)
         )
         await runtime.app.set_dismissal_time(Acting(school.teacher(), now), at)
-        await runtime.app.create_passes(
-            Acting(school.teacher(), now),
-            CreatePasses(
-                origin_id=school.rooms["Room 101"],
-                destination_id=school.rooms["Nurse"],
-                student_ids=school.students[:3],
-            ),
-        )
+        await send_out(runtime, school, "Nurse", school.students[:3], now)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             rows = await runtime.pool.fetch("SELECT status, end_reason, ended_at FROM pass_list")

@@ -156,11 +156,13 @@ async def send_out(
     students: list[UUID],
     now: datetime,
     actor: Actor | None = None,
+    minutes: int | None = None,
 ) -> list[UUID]:
-    """`students` sent from Room 101 to `place` at `now` (by Ada unless `actor` says): their passes."""
+    """`students` sent from Room 101 to `place` at `now` (by Ada unless `actor` says; for
+    `minutes` where given): their passes."""
     outcome = await runtime.app.create_passes(
         Acting(actor or school.teacher(), now),
-        CreatePasses(**trip(school, place, students)),
+        CreatePasses(**trip(school, place, students), allotted_minutes=minutes),
     )
     return [UUID(p["id"]) for p in outcome.body["passes"]]
 

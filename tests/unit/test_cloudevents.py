@@ -36,16 +36,9 @@ DISTRICT = UUID("00000000-0000-4000-8000-0000000000d1")
 PSEUDONYMOUS = Audience(district_key(SECRET, DISTRICT))
 IDENTIFIED = Audience(district_key(SECRET, DISTRICT), identified=True)
 
-# What a location event says of the place.
-LOCATION_FIELDS = {
-    "name",
-    "kind",
-    "allotted_minutes",
-    "capacity",
-    "kiosk_allowed",
-    "portal_allowed",
-    "needs_approval",
-}
+# What a location event says of the place: what it is, and where students may pick it.
+PLACE = {"name", "kind", "allotted_minutes", "capacity"}
+PICKING = {"kiosk_allowed", "portal_allowed", "needs_approval"}
 # The data each type gives a pseudonymised reader (keys), beside the actor every one of them names.
 EXPECTED: dict[type, set[str]] = {
     Pass.Started: {"school_id", "student", "origin_id", "destination_id", "allotted_minutes", "source"},
@@ -78,8 +71,8 @@ EXPECTED: dict[type, set[str]] = {
     Emergency.WasOut: {"student", "pass_id", "destination_id", "since"},
     Emergency.MarkedSafe: {"student"},
     Emergency.Ended: set(),
-    Location.Added: {"school_id", *LOCATION_FIELDS},
-    Location.Changed: LOCATION_FIELDS,
+    Location.Added: {"school_id", *PLACE, *PICKING},
+    Location.Changed: PLACE | PICKING,
     Location.Archived: set(),
     Location.Restored: set(),
 }
