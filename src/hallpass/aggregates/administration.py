@@ -9,6 +9,7 @@ record came from (docs/decisions/072).
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from datetime import datetime
 from typing import Any, TypedDict
 from uuid import UUID
@@ -16,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, copy_state, state_fields
 
 
 class Cause(TypedDict, total=False):
@@ -66,25 +67,23 @@ class Reactivation(Administered):
 class Revision(Administered):
     """A change of a record's administered fields: the event holds each field's new value.
 
-    Only the fields the concrete event declares are copied, so an event says the whole new
-    state of what administrators may change, and a projection writes it as it stands.
+    Its `state_fields` (all it declares, or carries from `Fields`, but who acted and why) are
+    copied onto the aggregate, so an event says the whole new state of what administrators may
+    change, and a projection writes it as it stands.
     """
 
     def apply(self, aggregate: Any) -> None:
-        for name in revised_fields(type(self)):
-            setattr(aggregate, name, self.convert(name, getattr(self, name)))
-
-    def convert(self, name: str, value: Any) -> Any:
-        return value
+        copy_state(self, aggregate)
 
 
-_BASE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "actor_kind", "actor_id", "cause"}
-)
+class Registration(Copied):
+    """The creation of an administered record: its fields, who made it and why. Rows written
+    before creations named who acted read as made by the system (`unattributed`)."""
 
-
-def revised_fields(cls: type[Revision]) -> tuple[str, ...]:
-    return tuple(n for n in cls.__dataclass_fields__ if n not in _BASE_FIELDS)
+    _: KW_ONLY
+    actor_kind: str = "system"
+    actor_id: UUID | None = None
+    cause: Cause | None = None
 
 
 def revise(
@@ -100,7 +99,7 @@ def revise(
 
     An import of the same file again therefore appends nothing.
     """
-    names = revised_fields(event)
+    names = state_fields(event)
     if set(fields) != set(names):
         raise TypeError(f"{event.__qualname__} takes {sorted(names)}, not {sorted(fields)}")
     if all(getattr(aggregate, n) == v for n, v in fields.items()):

@@ -1,4 +1,5 @@
-"""What the aggregates' events share: who acted (`Acted`).
+"""What aggregates and their events share: who acted (`Acted`), and fields written once
+(`Fields`) that a creation event (`Copied`) or a revision copies onto its aggregate.
 
 Event classes are the stored format: a base class here adds no topic of its own (a stored event
 names its own class) and the fields it declares keep their names, so moving a declaration here
@@ -7,10 +8,14 @@ changes nothing that is stored (decision 100).
 
 from __future__ import annotations
 
+import inspect
+import typing
 from dataclasses import KW_ONLY
+from functools import cache
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEvent
 
 
 class Acted(Aggregate.Event):
@@ -23,3 +28,76 @@ class Acted(Aggregate.Event):
     _: KW_ONLY
     actor_kind: str
     actor_id: UUID | None
+
+
+class Fields:
+    """Fields written once for an aggregate and the events that carry its state.
+
+    A subclass declares annotations (and defaults) and nothing else. An aggregate that subclasses
+    it has those attributes (for readers and type checkers alike); an event class that subclasses
+    it gets each as a keyword-only dataclass field of its own, ahead of the event's own fields,
+    so its stored state holds them by the same names. Override `restore` where the aggregate
+    holds a field in another form than the event (an enum for its value, roles in order).
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if issubclass(cls, DomainEvent):
+            _carry(cls)
+        super().__init_subclass__(**kwargs)
+
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        """The aggregate's value of field `name` for an event's `value`."""
+        return value
+
+
+def _carry(cls: type) -> None:
+    """Make the annotations of `cls`'s `Fields` bases dataclass fields of its own (before the
+    dataclass decorator of eventsourcing's event metaclass runs)."""
+    own: dict[str, Any] = dict(inspect.get_annotations(cls))
+    taken = {name for base in cls.__mro__[1:] for name in getattr(base, "__dataclass_fields__", {})}
+    carried: dict[str, Any] = {}
+    for base in reversed(cls.__mro__[1:]):
+        if issubclass(base, Fields) and base is not Fields and not issubclass(base, DomainEvent):
+            hints = typing.get_type_hints(base)
+            for name in inspect.get_annotations(base):
+                if name not in taken and name not in own:
+                    carried[name] = hints[name]
+    if carried:
+        cls.__annotations__ = {"_": KW_ONLY, **carried, **own}
+
+
+ENVELOPE = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor_kind",
+        "actor_id",
+        "cause",
+    }
+)
+"""What every event, or every administered one, holds besides its aggregate's state: its
+stream, version, time and (for a creation) the aggregate's topic; who acted and why."""
+
+
+@cache
+def state_fields(cls: type) -> tuple[str, ...]:
+    """The fields of an event class that are its aggregate's state: all but the `ENVELOPE`."""
+    return tuple(n for n in getattr(cls, "__dataclass_fields__", {}) if n not in ENVELOPE)
+
+
+def copy_state(event: Any, aggregate: Any) -> None:
+    """Set each of the event's `state_fields` on the aggregate, as `Fields.restore` says."""
+    restore = event.restore if isinstance(event, Fields) else Fields.restore
+    for name in state_fields(event.__class__):
+        setattr(aggregate, name, restore(name, getattr(event, name)))
+
+
+class Copied(Aggregate.Created):
+    """A creation event whose `state_fields` are its aggregate's first state, copied as they are
+    (an aggregate's `__init__` sets only what follows from nothing: empty lists, counters)."""
+
+    def apply(self, aggregate: Any) -> None:
+        copy_state(self, aggregate)

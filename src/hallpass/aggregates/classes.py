@@ -10,32 +10,43 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Administered, Deactivation, Reactivation, Revision
+from hallpass.aggregates.administration import Deactivation, Reactivation, Registration, Revision
+from hallpass.aggregates.base import Fields
 
 
-class SchoolClass(Aggregate):
-    class Registered(Administered, Aggregate.Created):
-        school_id: UUID
-        sourced_id: str
-        title: str
-        code: str | None
-        homeroom: bool
-        room_id: UUID | None
-        periods: tuple[str, ...]
+class ClassFields(Fields):
+    """What the roster says of a class, written once: the fields of `SchoolClass.Registered` and
+    `SchoolClass.Changed`, and the aggregate's attributes."""
 
-    class Changed(Revision):
-        title: str
-        code: str | None
-        homeroom: bool
-        room_id: UUID | None
-        periods: tuple[str, ...]
+    title: str
+    code: str | None
+    homeroom: bool
+    room_id: UUID | None
+    periods: tuple[str, ...]
 
-        def convert(self, name: str, value: object) -> object:
-            return tuple(value) if name == "periods" and isinstance(value, list) else value
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        return tuple(value) if name == "periods" else value
+
+
+class Rostered(Fields):
+    """Where a class or an enrolment is, and its roster `sourcedId` (from which its id follows)."""
+
+    school_id: UUID
+    sourced_id: str
+
+
+class SchoolClass(Rostered, ClassFields, Aggregate):
+    class Registered(Rostered, ClassFields, Registration):
+        """A class of the roster, and the import that brought it."""
+
+    class Changed(ClassFields, Revision):
+        """New values from a later roster."""
 
     class Deactivated(Deactivation):
         """The class is no longer taught; its history stays."""
@@ -45,25 +56,6 @@ class SchoolClass(Aggregate):
 
     active: bool = True
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        sourced_id: str,
-        title: str,
-        code: str | None,
-        homeroom: bool,
-        room_id: UUID | None,
-        periods: tuple[str, ...],
-    ) -> None:
-        self.school_id = school_id
-        self.sourced_id = sourced_id
-        self.title = title
-        self.code = code
-        self.homeroom = homeroom
-        self.room_id = room_id
-        self.periods = tuple(periods)
-
 
 class Member(StrEnum):
     """What an enrolment makes its person in the class."""
@@ -72,24 +64,24 @@ class Member(StrEnum):
     TEACHER = "teacher"
 
 
-class Enrolment(Aggregate):
-    class Registered(Administered, Aggregate.Created):
-        school_id: UUID
-        sourced_id: str
-        class_id: UUID
-        person_id: UUID
-        member: str
-        primary: bool
-        begins: date | None
-        ends: date | None
+class EnrolmentFields(Fields):
+    """What the roster says of an enrolment, written once: the fields of `Enrolment.Registered`
+    and `Enrolment.Changed`, and the aggregate's attributes."""
 
-    class Changed(Revision):
-        class_id: UUID
-        person_id: UUID
-        member: str
-        primary: bool
-        begins: date | None
-        ends: date | None
+    class_id: UUID
+    person_id: UUID
+    member: str
+    primary: bool
+    begins: date | None
+    ends: date | None
+
+
+class Enrolment(Rostered, EnrolmentFields, Aggregate):
+    class Registered(Rostered, EnrolmentFields, Registration):
+        """A student or a teacher in a class, and the import that brought them."""
+
+    class Changed(EnrolmentFields, Revision):
+        """New values from a later roster."""
 
     class Deactivated(Deactivation):
         """The person has left the class; the history keeps that they were in it."""
@@ -98,24 +90,3 @@ class Enrolment(Aggregate):
         pass
 
     active: bool = True
-
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        sourced_id: str,
-        class_id: UUID,
-        person_id: UUID,
-        member: str,
-        primary: bool,
-        begins: date | None,
-        ends: date | None,
-    ) -> None:
-        self.school_id = school_id
-        self.sourced_id = sourced_id
-        self.class_id = class_id
-        self.person_id = person_id
-        self.member = member
-        self.primary = primary
-        self.begins = begins
-        self.ends = ends

@@ -5,17 +5,21 @@ from __future__ import annotations
 from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import Revision
+from hallpass.aggregates.base import Copied, Fields
 
 
-class District(Aggregate):
+class DistrictFields(Fields):
+    """What administrators say of a district: the fields of its events and the aggregate's."""
+
+    name: str
+
+
+class District(DistrictFields, Aggregate):
     """A district. Its schools name it (`School.Registered.district_id`); a district
     administrator administers every one of them."""
 
-    class Founded(Aggregate.Created):
-        name: str
+    class Founded(DistrictFields, Copied):
+        """A district begins with its name (who founded it is the first run's, decision 072)."""
 
-    class Changed(Revision):
-        name: str
-
-    def __init__(self, *, name: str) -> None:
-        self.name = name
+    class Changed(DistrictFields, Revision):
+        """A new name."""

@@ -8,7 +8,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
+from hallpass.aggregates.administration import (
+    Deactivation,
+    Reactivation,
+    Registration,
+    Revision,
+    unattributed,
+)
+from hallpass.aggregates.base import Fields
 from hallpass.errors import DestinationFull
 from hallpass.messages import say
 
@@ -23,41 +30,42 @@ class LocationKind(StrEnum):
     OTHER = "other"
 
 
-class Location(Aggregate):
-    class Added(Aggregate.Created):
+class LocationFields(Fields):
+    """What administrators say of a room or place, written once: the fields of `Location.Added`
+    and `Location.Changed`, and the aggregate's attributes (`kind` as a `LocationKind`).
+
+    A new capacity below the students inside admits nobody until enough have left."""
+
+    name: str
+    kind: str
+    allotted_minutes: int
+    capacity: int | None
+    kiosk_allowed: bool
+    portal_allowed: bool
+    needs_approval: bool
+
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        return LocationKind(value) if name == "kind" else value
+
+
+class Location(LocationFields, Aggregate):
+    school_id: UUID
+    kind: LocationKind
+
+    class Added(LocationFields, Registration):
         """Version 2 says who made it and why (`cause`: a roster import's file and line)."""
 
         class_version = 2
 
         school_id: UUID
-        name: str
-        kind: str
-        allotted_minutes: int
-        capacity: int | None
-        kiosk_allowed: bool
-        portal_allowed: bool
-        needs_approval: bool
-        actor_kind: str = "system"
-        actor_id: UUID | None = None
-        cause: Cause | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             unattributed(state)
 
-    class Changed(Revision):
-        """A new capacity below the students inside admits nobody until enough have left."""
-
-        name: str
-        kind: str
-        allotted_minutes: int
-        capacity: int | None
-        kiosk_allowed: bool
-        portal_allowed: bool
-        needs_approval: bool
-
-        def convert(self, name: str, value: Any) -> Any:
-            return LocationKind(value) if name == "kind" else value
+    class Changed(LocationFields, Revision):
+        """New values of what administrators may change."""
 
     class Archived(Deactivation):
         """No longer offered for new passes; passes to it and its history stay."""
@@ -83,26 +91,8 @@ class Location(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.occupants = tuple(p for p in aggregate.occupants if p != self.pass_id)
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        name: str,
-        kind: str,
-        allotted_minutes: int,
-        capacity: int | None,
-        kiosk_allowed: bool,
-        portal_allowed: bool,
-        needs_approval: bool,
-    ) -> None:
-        self.school_id = school_id
-        self.name = name
-        self.kind = LocationKind(kind)
-        self.allotted_minutes = allotted_minutes
-        self.capacity = capacity
-        self.kiosk_allowed = kiosk_allowed
-        self.portal_allowed = portal_allowed
-        self.needs_approval = needs_approval
+    def __init__(self) -> None:
+        """A new place has nobody in it."""
         self.occupants: tuple[UUID, ...] = ()
 
     @property

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Cause, Revision, unattributed
+from hallpass.aggregates.administration import Registration, Revision, unattributed
+from hallpass.aggregates.base import Fields
 from hallpass.errors import Invalid
 from hallpass.messages import say
 
@@ -23,33 +24,33 @@ def check_timezone(name: str) -> str:
     return name
 
 
-class School(Aggregate):
-    class Registered(Aggregate.Created):
+class SchoolFields(Fields):
+    """What administrators say of a school, written once: the fields of `School.Registered` and
+    `School.Changed`, and the aggregate's attributes."""
+
+    name: str
+    timezone: str
+
+
+class School(SchoolFields, Aggregate):
+    district_id: UUID
+
+    class Registered(SchoolFields, Registration):
         """Version 2 says who made it and why (`cause`: a roster import's file and line)."""
 
         class_version = 2
 
         district_id: UUID
-        name: str
-        timezone: str
-        actor_kind: str = "system"
-        actor_id: UUID | None = None
-        cause: Cause | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             unattributed(state)
 
-    def __init__(self, *, district_id: UUID, name: str, timezone: str) -> None:
-        self.district_id = district_id
-        self.name = name
-        self.timezone = timezone
+    def __init__(self) -> None:
+        """Every attribute of a school comes from its events; its settings start as declared."""
 
-    class Changed(Revision):
+    class Changed(SchoolFields, Revision):
         """A new name or time zone (a dismissal time set keeps its local time of day)."""
-
-        name: str
-        timezone: str
 
     dismissal_time: time | None = None
     dismissed_on: date | None = None

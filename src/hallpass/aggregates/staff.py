@@ -9,7 +9,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
+from hallpass.aggregates.administration import (
+    Deactivation,
+    Reactivation,
+    Registration,
+    Revision,
+    unattributed,
+)
+from hallpass.aggregates.base import Fields
 
 
 class Role(StrEnum):
@@ -36,22 +43,40 @@ def ordered_roles(roles: Iterable[str]) -> tuple[Role, ...]:
     return tuple(r for r in Role if r in given)
 
 
-class Staff(Aggregate):
-    class Hired(Aggregate.Created):
+class StaffFields(Fields):
+    """What the roster and administrators say of a member of staff, written once: the fields of
+    `Staff.Hired` and `Staff.Changed`, and the aggregate's attributes (roles in `Role` order)."""
+
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    room_id: UUID | None
+    sourced_id: str | None = None
+
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        return ordered_roles(value) if name == "roles" else value
+
+
+class _SetsRole(Aggregate.Event):
+    def apply(self, aggregate: Any) -> None:
+        super().apply(aggregate)
+        aggregate.role = aggregate.roles[0]
+
+
+class Staff(StaffFields, Aggregate):
+    school_id: UUID
+    roles: tuple[Role, ...]
+    role: Role
+    """The main role: the first of `roles`."""
+
+    class Hired(StaffFields, _SetsRole, Registration):
         """Version 2 holds several `roles` (version 1 held one `role`) and the roster's `sourced_id`;
         version 3 who hired them and why (`cause`: a roster import's file and line)."""
 
         class_version = 3
 
         school_id: UUID
-        name: str
-        email: str
-        roles: tuple[str, ...]
-        room_id: UUID | None
-        sourced_id: str | None = None
-        actor_kind: str = "system"
-        actor_id: UUID | None = None
-        cause: Cause | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -62,19 +87,8 @@ class Staff(Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             unattributed(state)
 
-    class Changed(Revision):
-        name: str
-        email: str
-        roles: tuple[str, ...]
-        room_id: UUID | None
-        sourced_id: str | None
-
-        def convert(self, name: str, value: Any) -> Any:
-            return ordered_roles(value) if name == "roles" else value
-
-        def apply(self, aggregate: Any) -> None:
-            super().apply(aggregate)
-            aggregate.role = aggregate.roles[0]
+    class Changed(StaffFields, _SetsRole, Revision):
+        """New values of what administrators may change."""
 
     class Deactivated(Deactivation):
         """Their sessions end and they can no longer sign in."""
@@ -84,23 +98,8 @@ class Staff(Aggregate):
 
     active: bool = True
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        name: str,
-        email: str,
-        roles: tuple[str, ...],
-        room_id: UUID | None,
-        sourced_id: str | None = None,
-    ) -> None:
-        self.school_id = school_id
-        self.name = name
-        self.email = email
-        self.roles = ordered_roles(roles)
-        self.role = self.roles[0]
-        self.room_id = room_id
-        self.sourced_id = sourced_id
+    def __init__(self) -> None:
+        """Every attribute of a member of staff comes from `Hired` (`role`: the first of `roles`)."""
 
     def has_role(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

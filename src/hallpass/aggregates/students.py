@@ -8,7 +8,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.administration import Cause, Deactivation, Reactivation, Revision, unattributed
+from hallpass.aggregates.administration import (
+    Deactivation,
+    Reactivation,
+    Registration,
+    Revision,
+    unattributed,
+)
+from hallpass.aggregates.base import Fields
 from hallpass.errors import StudentAlreadyOut, StudentInactive
 from hallpass.messages import say
 from hallpass.policies.limits import Opening, kept
@@ -31,24 +38,33 @@ class StudentDetails:
         return f"{self.first_name} {self.last_name}"
 
 
-class Student(Aggregate):
-    class Registered(Aggregate.Created):
+class StudentFields(Fields):
+    """What the roster and administrators say of a student, written once: the fields of
+    `Student.Registered` and `Student.Changed`, and the aggregate's attributes."""
+
+    first_name: str
+    last_name: str
+    grade: int
+    homeroom_id: UUID | None
+    hall_pass_id: int
+    external_id: str | None
+    sourced_id: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Student(StudentFields, Aggregate):
+    school_id: UUID
+
+    class Registered(StudentFields, Registration):
         """Version 2 adds the roster's `sourced_id` (OneRoster `sourcedId`, unique per district);
         version 3 who registered the student and why (`cause`: a roster import's file and line)."""
 
         class_version = 3
 
         school_id: UUID
-        first_name: str
-        last_name: str
-        grade: int
-        homeroom_id: UUID | None
-        hall_pass_id: int
-        external_id: str | None
-        sourced_id: str | None = None
-        actor_kind: str = "system"
-        actor_id: UUID | None = None
-        cause: Cause | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -58,14 +74,8 @@ class Student(Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             unattributed(state)
 
-    class Changed(Revision):
-        first_name: str
-        last_name: str
-        grade: int
-        homeroom_id: UUID | None
-        hall_pass_id: int
-        external_id: str | None
-        sourced_id: str | None
+    class Changed(StudentFields, Revision):
+        """New values of what administrators may change."""
 
     class Deactivated(Deactivation):
         """The student gets no new pass; an open one runs its course."""
@@ -148,32 +158,10 @@ class Student(Aggregate):
     def note_emergency(self, *, now: Any) -> None:
         self.trigger_event(self.EmergencyNoted, timestamp=now)
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        first_name: str,
-        last_name: str,
-        grade: int,
-        homeroom_id: UUID | None,
-        hall_pass_id: int,
-        external_id: str | None,
-        sourced_id: str | None = None,
-    ) -> None:
-        self.school_id = school_id
-        self.first_name = first_name
-        self.last_name = last_name
-        self.grade = grade
-        self.homeroom_id = homeroom_id
-        self.hall_pass_id = hall_pass_id
-        self.external_id = external_id
-        self.sourced_id = sourced_id
+    def __init__(self) -> None:
+        """What a new student has besides their `Registered` fields: no open pass."""
         self.open_pass_id: UUID | None = None
         self.open_pass_destination_id: UUID | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
 
     def open_pass(self, *, pass_id: UUID, destination_id: UUID, now: Any, source: str | None = None) -> None:
         """At most one open pass per student (invariant 1), and none for a deactivated student."""
