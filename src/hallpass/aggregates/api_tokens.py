@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, Fields
 from hallpass.errors import IllegalTransition, Unauthenticated
 from hallpass.messages import say
 
@@ -48,14 +48,25 @@ def parse_token(text: str) -> tuple[UUID, str] | None:
         return None
 
 
-class ApiToken(Aggregate):
-    class Issued(Acted, Aggregate.Created):
-        district_id: UUID
-        name: str
-        school_ids: list[UUID]
-        """The schools whose events it reads; empty: every school of the district."""
-        rate_per_minute: int
-        secret_digest: str
+class TokenFields(Fields):
+    """A stream token as issued, written once: the fields of `ApiToken.Issued` and the aggregate's
+    attributes."""
+
+    district_id: UUID
+    name: str
+    school_ids: list[UUID]
+    """The schools whose events it reads; empty: every school of the district."""
+    rate_per_minute: int
+    secret_digest: str
+
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        return list(value) if name == "school_ids" else value
+
+
+class ApiToken(TokenFields, Aggregate):
+    class Issued(TokenFields, Acted, Copied):
+        """Who issued it; the secret itself is never stored."""
 
     class IdentifiedAccessGranted(Acted):
         """From now on the stream names students by their real ids and carries notes."""
@@ -71,22 +82,7 @@ class ApiToken(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.revoked_at = self.timestamp
 
-    def __init__(
-        self,
-        *,
-        district_id: UUID,
-        name: str,
-        school_ids: list[UUID],
-        rate_per_minute: int,
-        secret_digest: str,
-        actor_kind: str,
-        actor_id: UUID | None,
-    ) -> None:
-        self.district_id = district_id
-        self.name = name
-        self.school_ids = list(school_ids)
-        self.rate_per_minute = rate_per_minute
-        self.secret_digest = secret_digest
+    def __init__(self, *, actor_id: UUID | None) -> None:
         self.created_by = actor_id
         self.identified = False
         self.revoked_at: datetime | None = None

@@ -12,24 +12,32 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
+from hallpass.aggregates.base import Copied, Fields
+
 # The first version of `Recorded` kept the answer's HTTP status instead of what came of the
 # command: 201 was said of a command that created something, 200 of every other one.
 V1_CREATED_STATUS = 201
 
 
-class IdempotencyRecord(Aggregate):
-    class Recorded(Aggregate.Created):
-        """`outcome` is what came of the command (`hallpass.commands.base.OutcomeKind`);
-        `changed` maps the id of each aggregate it changed to the version it left it at."""
+class RecordFields(Fields):
+    """The first answer to a keyed command, written once: the fields of
+    `IdempotencyRecord.Recorded` and the aggregate's attributes. `outcome` is what came of the
+    command (`hallpass.commands.base.OutcomeKind`); `changed` maps the id of each aggregate it
+    changed to the version it left it at."""
+
+    key: str
+    principal: str
+    fingerprint: str
+    outcome: str
+    response: dict[str, Any]
+    changed: dict[str, int]
+
+
+class IdempotencyRecord(RecordFields, Aggregate):
+    class Recorded(RecordFields, Copied):
+        """Version 2: `outcome` in place of an HTTP status; version 3: `changed`."""
 
         class_version = 3
-
-        key: str
-        principal: str
-        fingerprint: str
-        outcome: str
-        response: dict[str, Any]
-        changed: dict[str, int]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -40,20 +48,3 @@ class IdempotencyRecord(Aggregate):
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             """Versions 1 and 2 did not list what changed: the events then carried the key."""
             state["changed"] = {}
-
-    def __init__(
-        self,
-        *,
-        key: str,
-        principal: str,
-        fingerprint: str,
-        outcome: str,
-        response: dict[str, Any],
-        changed: dict[str, int],
-    ) -> None:
-        self.key = key
-        self.principal = principal
-        self.fingerprint = fingerprint
-        self.outcome = outcome
-        self.response = response
-        self.changed = changed

@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, Fields, copy_state
 from hallpass.errors import Conflict, Invalid
 from hallpass.messages import say
 
@@ -38,22 +38,29 @@ def keep_apart_index_id(school_id: UUID) -> UUID:
     return uuid5(school_id, "keep-apart-index")
 
 
-class KeepApartGroup(Aggregate):
-    class Formed(Acted, Aggregate.Created):
+class GroupFields(Fields):
+    """What an administrator says of a keep-apart group, written once: the fields of
+    `KeepApartGroup.Formed` and `KeepApartGroup.Changed`, and the aggregate's attributes."""
+
+    name: str
+    member_ids: list[UUID]
+    reason: str
+
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        return tuple(value) if name == "member_ids" else value
+
+
+class KeepApartGroup(GroupFields, Aggregate):
+    school_id: UUID
+    member_ids: tuple[UUID, ...]  # type: ignore[assignment]  # held as a tuple (`restore`)
+
+    class Formed(GroupFields, Acted, Copied):
         school_id: UUID
-        name: str
-        member_ids: list[UUID]
-        reason: str
 
-    class Changed(Acted):
-        name: str
-        member_ids: list[UUID]
-        reason: str
-
+    class Changed(GroupFields, Acted):
         def apply(self, aggregate: Any) -> None:
-            aggregate.name = self.name
-            aggregate.member_ids = tuple(self.member_ids)
-            aggregate.reason = self.reason
+            copy_state(self, aggregate)
 
     class Disbanded(Acted):
         def apply(self, aggregate: Any) -> None:
@@ -92,20 +99,7 @@ class KeepApartGroup(Aggregate):
 
     active: bool = True
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        name: str,
-        member_ids: list[UUID],
-        reason: str,
-        actor_kind: str,
-        actor_id: UUID | None,
-    ) -> None:
-        self.school_id = school_id
-        self.name = name
-        self.member_ids: tuple[UUID, ...] = tuple(member_ids)
-        self.reason = reason
+    def __init__(self, *, actor_kind: str, actor_id: UUID | None) -> None:
         self.formed_by = (actor_kind, actor_id)
         self.encounters: tuple[dict[str, Any], ...] = ()
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, Fields
 from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.messages import say
@@ -46,7 +46,28 @@ class TerminationReason(StrEnum):
     OTHER = "other"
 
 
-class Pass(Aggregate):
+class PassFields(Fields):
+    """Who goes from where to where for how long, written once: what each of the three creation
+    events (and the superseded `Created`) stores and the aggregate's attributes."""
+
+    school_id: UUID
+    student_id: UUID
+    origin_id: UUID
+    destination_id: UUID
+    allotted_minutes: int
+
+
+class Trip(ActedBy):
+    """What every new pass is given: its `PassFields` and who decided it."""
+
+    school_id: UUID
+    student_id: UUID
+    origin_id: UUID
+    destination_id: UUID
+    allotted_minutes: int
+
+
+class Pass(PassFields, Aggregate):
     """A hall pass. Every change is an event carrying who acted.
 
     A pass comes to be in one of three ways, each its own event: `Started` (Active from that
@@ -73,14 +94,9 @@ class Pass(Aggregate):
             if why is not None:
                 aggregate.end_reason, aggregate.end_note = why
 
-    class Creation(Event, Aggregate.Created):
-        """What each way a pass comes to be records: who, from where, to where, for how long."""
-
-        school_id: UUID
-        student_id: UUID
-        origin_id: UUID
-        destination_id: UUID
-        allotted_minutes: int
+    class Creation(PassFields, Event, Copied):
+        """What each way a pass comes to be records: who, from where, to where, for how long
+        (copied onto the pass with what each way adds)."""
 
     class Started(Creation):
         """The pass started at once (staff, a kiosk, or the Student Portal without approval)."""
@@ -89,10 +105,10 @@ class Pass(Aggregate):
         note: str
 
         def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
             aggregate.source = Source(self.source)
             aggregate.status = Status.ACTIVE
             aggregate.start_at = self.timestamp
-            aggregate.note = self.note
 
     class Scheduled(Creation):
         """Staff planned the pass to start at `start_at`; it is Scheduled until then."""
@@ -101,35 +117,30 @@ class Pass(Aggregate):
         note: str
 
         def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
             aggregate.source = Source.STAFF
             aggregate.status = Status.SCHEDULED
-            aggregate.start_at = self.start_at
-            aggregate.note = self.note
 
     class Requested(Creation):
         """A student asked for the pass in the Student Portal; it waits for a teacher."""
 
         def apply(self, aggregate: Any) -> None:
+            super().apply(aggregate)
             aggregate.source = Source.PORTAL
             aggregate.status = Status.REQUESTED
             aggregate.start_at = self.timestamp
             aggregate.note = ""
 
-    class Created(Superseded, Event):
+    class Created(PassFields, Superseded, Event):
         """Written until December 2026 for all three ways, told apart by `status`.
 
         Never written now. The stored format reads it as the event its status names.
         """
 
         originator_topic: str
-        school_id: UUID
-        student_id: UUID
-        origin_id: UUID
-        destination_id: UUID
         source: str
         status: str
         start_at: datetime
-        allotted_minutes: int
         note: str
 
         def successor(self) -> Pass.Creation:
@@ -213,23 +224,8 @@ class Pass(Aggregate):
             **by,
         )
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        student_id: UUID,
-        origin_id: UUID,
-        destination_id: UUID,
-        allotted_minutes: int,
-        actor_kind: str,
-        actor_id: UUID | None,
-    ) -> None:
-        """The state every pass starts with; its creation event's `apply` sets the rest."""
-        self.school_id = school_id
-        self.student_id = student_id
-        self.origin_id = origin_id
-        self.destination_id = destination_id
-        self.allotted_minutes = allotted_minutes
+    def __init__(self, *, actor_kind: str, actor_id: UUID | None) -> None:
+        """What every pass starts with besides its `PassFields`; its creation event sets the rest."""
         self.created_by = (actor_kind, actor_id)
         self.returned_at: datetime | None = None
         self.ended_at: datetime | None = None
@@ -238,41 +234,21 @@ class Pass(Aggregate):
         self.end_note: str | None = None
 
     @staticmethod
-    def _trip(
-        school_id: UUID, student_id: UUID, origin_id: UUID, destination_id: UUID, allotted_minutes: int
-    ) -> dict[str, Any]:
-        """Who goes from where to where for how long: the rules every new pass obeys, checked."""
-        if origin_id == destination_id:
+    def _checked(trip: Trip) -> Trip:
+        """The rules every new pass obeys: it goes somewhere else, for at least a minute."""
+        if trip["origin_id"] == trip["destination_id"]:
             raise Invalid(say("pass.same_place"), field="destination_id")
-        if allotted_minutes < 1:
+        if trip["allotted_minutes"] < 1:
             raise Invalid(say("pass.minutes_at_least_one"), field="allotted_minutes")
-        return {
-            "school_id": school_id,
-            "student_id": student_id,
-            "origin_id": origin_id,
-            "destination_id": destination_id,
-            "allotted_minutes": allotted_minutes,
-        }
+        return trip
 
     @classmethod
     def start(
-        cls,
-        *,
-        pass_id: UUID,
-        school_id: UUID,
-        student_id: UUID,
-        origin_id: UUID,
-        destination_id: UUID,
-        source: Source,
-        allotted_minutes: int,
-        now: datetime,
-        note: str = "",
-        **by: Unpack[ActedBy],
+        cls, *, pass_id: UUID, source: Source, now: datetime, note: str = "", **trip: Unpack[Trip]
     ) -> Pass:
         """Decide to start a pass now: it is Active from `now` until its due time."""
-        trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
         return cls._create(
-            cls.Started, id=pass_id, timestamp=now, source=source.value, note=note, **trip, **by
+            cls.Started, id=pass_id, timestamp=now, source=source.value, note=note, **cls._checked(trip)
         )
 
     @property
@@ -380,26 +356,13 @@ class Pass(Aggregate):
 
     @classmethod
     def schedule(
-        cls,
-        *,
-        pass_id: UUID,
-        school_id: UUID,
-        student_id: UUID,
-        origin_id: UUID,
-        destination_id: UUID,
-        start_at: datetime,
-        allotted_minutes: int,
-        now: datetime,
-        note: str = "",
-        **by: Unpack[ActedBy],
+        cls, *, pass_id: UUID, start_at: datetime, now: datetime, note: str = "", **trip: Unpack[Trip]
     ) -> Pass:
         """Decide to plan a pass for later: it is Scheduled until `start_at`."""
-        trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
+        checked = cls._checked(trip)
         if start_at <= now:
             raise Invalid(say("schedule.future"), field="start_at")
-        return cls._create(
-            cls.Scheduled, id=pass_id, timestamp=now, start_at=start_at, note=note, **trip, **by
-        )
+        return cls._create(cls.Scheduled, id=pass_id, timestamp=now, start_at=start_at, note=note, **checked)
 
     def activate(self, *, now: datetime) -> bool:
         """Start a Scheduled pass if its start time has come; otherwise do nothing."""
@@ -475,21 +438,9 @@ class Pass(Aggregate):
             aggregate.decision_note = self.note
 
     @classmethod
-    def request(
-        cls,
-        *,
-        pass_id: UUID,
-        school_id: UUID,
-        student_id: UUID,
-        origin_id: UUID,
-        destination_id: UUID,
-        allotted_minutes: int,
-        now: datetime,
-        **by: Unpack[ActedBy],
-    ) -> Pass:
+    def request(cls, *, pass_id: UUID, now: datetime, **trip: Unpack[Trip]) -> Pass:
         """Decide to ask for a portal pass: it waits as Requested until a teacher decides."""
-        trip = cls._trip(school_id, student_id, origin_id, destination_id, allotted_minutes)
-        return cls._create(cls.Requested, id=pass_id, timestamp=now, **by, **trip)
+        return cls._create(cls.Requested, id=pass_id, timestamp=now, **cls._checked(trip))
 
     def approve(
         self,

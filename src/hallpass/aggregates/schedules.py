@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, Fields
 from hallpass.errors import IllegalTransition
 from hallpass.messages import say
 
@@ -70,54 +70,34 @@ def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-class Schedule(Aggregate):
+class ScheduleFields(Fields):
+    """A repeating schedule as planned, written once: the fields of `Schedule.Created` and the
+    aggregate's attributes."""
+
+    school_id: UUID
+    student_ids: list[UUID]
+    origin_id: UUID
+    destination_id: UUID
+    weekdays: list[int]
+    at: time
+    first_date: date
+    last_date: date
+    timezone: str
+    allotted_minutes: int
+    pass_ids: list[UUID]
+
+
+class Schedule(ScheduleFields, Aggregate):
     """A repeating schedule: it planned one Scheduled pass per occurrence and student."""
 
-    class Created(Acted, Aggregate.Created):
-        school_id: UUID
-        student_ids: list[UUID]
-        origin_id: UUID
-        destination_id: UUID
-        weekdays: list[int]
-        at: time
-        first_date: date
-        last_date: date
-        timezone: str
-        allotted_minutes: int
-        pass_ids: list[UUID]
+    class Created(ScheduleFields, Acted, Copied):
+        """The schedule and the Scheduled passes it planned, and who planned them."""
 
     class Cancelled(Acted):
         def apply(self, aggregate: Any) -> None:
             aggregate.cancelled_at = self.timestamp
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        student_ids: list[UUID],
-        origin_id: UUID,
-        destination_id: UUID,
-        weekdays: list[int],
-        at: time,
-        first_date: date,
-        last_date: date,
-        timezone: str,
-        allotted_minutes: int,
-        pass_ids: list[UUID],
-        actor_kind: str,
-        actor_id: UUID | None,
-    ) -> None:
-        self.school_id = school_id
-        self.student_ids = student_ids
-        self.origin_id = origin_id
-        self.destination_id = destination_id
-        self.weekdays = weekdays
-        self.at = at
-        self.first_date = first_date
-        self.last_date = last_date
-        self.timezone = timezone
-        self.allotted_minutes = allotted_minutes
-        self.pass_ids = pass_ids
+    def __init__(self, *, actor_kind: str, actor_id: UUID | None) -> None:
         self.created_by = (actor_kind, actor_id)
         self.cancelled_at: datetime | None = None
 
