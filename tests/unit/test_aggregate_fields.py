@@ -11,7 +11,7 @@ import pytest
 
 from hallpass.acting import ActedBy
 from hallpass.aggregates.administration import revise
-from hallpass.aggregates.base import Fields, state_fields
+from hallpass.aggregates.base import Fields, declared, state_fields
 from hallpass.aggregates.classes import ClassFields, SchoolClass
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.locations import Location, LocationFields, LocationKind
@@ -31,10 +31,6 @@ def replayed(aggregate: Any) -> Any:
     return loaded
 
 
-def declared(fields: type[Fields]) -> list[str]:
-    return list(fields.__annotations__)
-
-
 @pytest.mark.parametrize(
     ("fields", "created", "changed", "own"),
     [
@@ -48,7 +44,7 @@ def test_the_fields_declared_once_are_what_the_creation_and_the_change_store(
     fields: type[Fields], created: type, changed: type, own: list[str]
 ) -> None:
     assert sorted(state_fields(changed)) == sorted(declared(fields))
-    assert sorted(state_fields(created)) == sorted(declared(fields) + own)
+    assert sorted(state_fields(created)) == sorted([*declared(fields), *own])
     carried = [f for f in dataclasses.fields(created) if f.name in declared(fields)]
     assert all(f.kw_only for f in carried), "carried fields never clash with an event's own order"
 

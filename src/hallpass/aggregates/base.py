@@ -88,11 +88,24 @@ def state_fields(cls: type) -> tuple[str, ...]:
     return tuple(n for n in getattr(cls, "__dataclass_fields__", {}) if n not in ENVELOPE)
 
 
-def copy_state(event: Any, aggregate: Any) -> None:
-    """Set each of the event's `state_fields` on the aggregate, as `Fields.restore` says."""
+def declared(fields: type[Fields]) -> tuple[str, ...]:
+    """The names a `Fields` class declares, with those of the `Fields` it extends."""
+    bases = [b for b in reversed(fields.__mro__) if issubclass(b, Fields) and not issubclass(b, DomainEvent)]
+    return tuple(name for base in bases for name in inspect.get_annotations(base))
+
+
+def copy_state(event: Any, aggregate: Any, fields: type[Fields] | None = None) -> None:
+    """Set each of the event's `state_fields` (or only those `fields` declares) on the aggregate,
+    as `Fields.restore` says."""
     restore = event.restore if isinstance(event, Fields) else Fields.restore
-    for name in state_fields(event.__class__):
+    for name in state_fields(event.__class__) if fields is None else declared(fields):
         setattr(aggregate, name, restore(name, getattr(event, name)))
+
+
+class InSchool(Fields):
+    """The school a record belongs to, fixed when it is made."""
+
+    school_id: UUID
 
 
 class Copied(Aggregate.Created):

@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import Deactivation, Reactivation, Registration, Revision
-from hallpass.aggregates.base import Fields
+from hallpass.aggregates.base import Fields, InSchool
 
 
 class ClassFields(Fields):
@@ -34,10 +34,9 @@ class ClassFields(Fields):
         return tuple(value) if name == "periods" else value
 
 
-class Rostered(Fields):
+class Rostered(InSchool):
     """Where a class or an enrolment is, and its roster `sourcedId` (from which its id follows)."""
 
-    school_id: UUID
     sourced_id: str
 
 

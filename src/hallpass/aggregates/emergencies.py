@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, InSchool
 from hallpass.errors import Conflict
 from hallpass.messages import say
 
@@ -27,12 +27,11 @@ class NoEmergency(Conflict):
     """There is no emergency to end, or to mark a student safe in."""
 
 
-class Emergency(Aggregate):
-    class Opened(Aggregate.Created):
-        school_id: UUID
+class Emergency(InSchool, Aggregate):
+    class Opened(InSchool, Copied):
+        """The school's stream begins."""
 
-    def __init__(self, *, school_id: UUID) -> None:
-        self.school_id = school_id
+    def __init__(self) -> None:
         self.on = False
         self.declared_at: datetime | None = None
         self.out: dict[UUID, dict[str, Any]] = {}

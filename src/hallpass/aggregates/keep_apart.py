@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, Fields, copy_state
+from hallpass.aggregates.base import Acted, Copied, Fields, InSchool, copy_state
 from hallpass.errors import Conflict, Invalid
 from hallpass.messages import say
 
@@ -51,12 +51,11 @@ class GroupFields(Fields):
         return tuple(value) if name == "member_ids" else value
 
 
-class KeepApartGroup(GroupFields, Aggregate):
-    school_id: UUID
+class KeepApartGroup(InSchool, GroupFields, Aggregate):
     member_ids: tuple[UUID, ...]  # type: ignore[assignment]  # held as a tuple (`restore`)
 
-    class Formed(GroupFields, Acted, Copied):
-        school_id: UUID
+    class Formed(InSchool, GroupFields, Acted, Copied):
+        """The group, who formed it, and why it keeps its members apart."""
 
     class Changed(GroupFields, Acted):
         def apply(self, aggregate: Any) -> None:
@@ -175,11 +174,11 @@ class KeepApartGroup(GroupFields, Aggregate):
         )
 
 
-class KeepApartIndex(Aggregate):
+class KeepApartIndex(InSchool, Aggregate):
     """The groups of one school (`keep_apart_index_id`), for the administrators' list."""
 
-    class Opened(Aggregate.Created):
-        school_id: UUID
+    class Opened(InSchool, Copied):
+        """The school's stream begins."""
 
     class Listed(Aggregate.Event):
         group_id: UUID
@@ -193,8 +192,7 @@ class KeepApartIndex(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.group_ids = tuple(g for g in aggregate.group_ids if g != self.group_id)
 
-    def __init__(self, *, school_id: UUID) -> None:
-        self.school_id = school_id
+    def __init__(self) -> None:
         self.group_ids: tuple[UUID, ...] = ()
 
     @classmethod

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, InSchool, copy_state
 from hallpass.errors import DomainError, Forbidden, IllegalTransition, Unauthenticated
 
 MAX_EXIT_FAILURES = 5
@@ -81,18 +81,40 @@ def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class Kiosk(Aggregate):
-    class Configured(Aggregate.Created):
-        school_id: UUID
-        name: str
-        room_id: UUID
-        destination_ids: list[UUID]
+class KioskFields(InSchool):
+    """A kiosk as configured, written once: what `Kiosk.Configured` stores and the aggregate
+    holds as it is."""
+
+    name: str
+    room_id: UUID
+    destination_ids: list[UUID]
+    secret_digest: str
+
+    @classmethod
+    def restore(cls, name: str, value: Any) -> Any:
+        return list(value) if name == "destination_ids" else value
+
+
+class Kiosk(KioskFields, Aggregate):
+    scope: StudentScope
+
+    class Configured(KioskFields, Aggregate.Created):
+        """The students it serves are its `scope`: a mode, with homerooms, grades or students."""
+
         student_mode: str
         homeroom_ids: list[UUID]
         grades: list[int]
         student_ids: list[UUID]
-        secret_digest: str
         actor_id: UUID | None
+
+        def apply(self, aggregate: Any) -> None:
+            copy_state(self, aggregate, KioskFields)
+            aggregate.scope = StudentScope(
+                StudentMode(self.student_mode),
+                frozenset(self.homeroom_ids),
+                frozenset(self.grades),
+                frozenset(self.student_ids),
+            )
 
     class Revoked(Acted):
         def apply(self, aggregate: Any) -> None:
@@ -115,28 +137,8 @@ class Kiosk(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = KioskStatus.EXITED
 
-    def __init__(
-        self,
-        *,
-        school_id: UUID,
-        name: str,
-        room_id: UUID,
-        destination_ids: list[UUID],
-        student_mode: str,
-        homeroom_ids: list[UUID],
-        grades: list[int],
-        student_ids: list[UUID],
-        secret_digest: str,
-        actor_id: UUID | None,
-    ) -> None:
-        self.school_id = school_id
-        self.name = name
-        self.room_id = room_id
-        self.destination_ids = list(destination_ids)
-        self.scope = StudentScope(
-            StudentMode(student_mode), frozenset(homeroom_ids), frozenset(grades), frozenset(student_ids)
-        )
-        self.secret_digest = secret_digest
+    def __init__(self, *, actor_id: UUID | None) -> None:
+        """A new kiosk is on, with no wrong exit passwords yet; `Configured` sets the rest."""
         self.created_by = actor_id
         self.status = KioskStatus.ACTIVE
         self.exit_failures = 0

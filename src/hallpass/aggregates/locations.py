@@ -15,7 +15,7 @@ from hallpass.aggregates.administration import (
     Revision,
     unattributed,
 )
-from hallpass.aggregates.base import Fields
+from hallpass.aggregates.base import Fields, InSchool
 from hallpass.errors import DestinationFull
 from hallpass.messages import say
 
@@ -49,16 +49,13 @@ class LocationFields(Fields):
         return LocationKind(value) if name == "kind" else value
 
 
-class Location(LocationFields, Aggregate):
-    school_id: UUID
+class Location(InSchool, LocationFields, Aggregate):
     kind: LocationKind
 
-    class Added(LocationFields, Registration):
+    class Added(InSchool, LocationFields, Registration):
         """Version 2 says who made it and why (`cause`: a roster import's file and line)."""
 
         class_version = 2
-
-        school_id: UUID
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, Fields
+from hallpass.aggregates.base import Acted, Copied, InSchool
 from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.messages import say
@@ -46,11 +46,10 @@ class TerminationReason(StrEnum):
     OTHER = "other"
 
 
-class PassFields(Fields):
+class PassFields(InSchool):
     """Who goes from where to where for how long, written once: what each of the three creation
     events (and the superseded `Created`) stores and the aggregate's attributes."""
 
-    school_id: UUID
     student_id: UUID
     origin_id: UUID
     destination_id: UUID
@@ -275,58 +274,36 @@ class Pass(PassFields, Aggregate):
             pass_id=str(self.id),
         )
 
-    def complete(
-        self,
-        *,
-        now: datetime,
-        **by: Unpack[ActedBy],
-    ) -> None:
+    def complete(self, *, now: datetime, **by: Unpack[ActedBy]) -> None:
         """Record the student's return. An expired pass stays Expired with its return time."""
-        if self.status is Status.ACTIVE:
-            self.trigger_event(
-                self.Completed,
-                timestamp=now,
-                **by,
-            )
-        elif self.status is Status.EXPIRED and self.returned_at is None:
-            self.trigger_event(
-                self.ReturnRecorded,
-                timestamp=now,
-                **by,
-            )
+        if self.status is Status.EXPIRED and self.returned_at is None:
+            self.trigger_event(self.ReturnRecorded, timestamp=now, **by)
         else:
-            raise self._refuse("complete")
+            self._transition(Status.ACTIVE, "complete", self.Completed, now, by)
+
+    def _transition(
+        self, allowed: Status, action: str, event: type[Pass.Event], now: datetime, by: ActedBy, **fields: Any
+    ) -> None:
+        """Record `event` with `fields` if the pass is `allowed`; else refuse `action` as it stands."""
+        if self.status is not allowed:
+            raise self._refuse(action)
+        self.trigger_event(event, timestamp=now, **by, **fields)
 
     def expire(self, *, now: datetime) -> bool:
         """Expire the pass if it is Active and its due time has come; otherwise do nothing."""
         if self.status is not Status.ACTIVE or now < self.due_at:
             return False
         self.trigger_event(
-            self.Expired,
-            timestamp=now,
-            due_at=self.due_at,
-            actor_kind="system",
-            actor_id=None,
+            self.Expired, timestamp=now, due_at=self.due_at, actor_kind="system", actor_id=None
         )
         return True
 
     def terminate(
-        self,
-        *,
-        reason: TerminationReason,
-        note: str,
-        now: datetime,
-        **by: Unpack[ActedBy],
+        self, *, reason: TerminationReason, note: str, now: datetime, **by: Unpack[ActedBy]
     ) -> None:
         if not self.is_open:
             raise self._refuse("terminate")
-        self.trigger_event(
-            self.Terminated,
-            timestamp=now,
-            reason=reason.value,
-            note=note,
-            **by,
-        )
+        self.trigger_event(self.Terminated, timestamp=now, reason=reason.value, note=note, **by)
 
     class Activated(Event):
         """A Scheduled pass started: it is Active from this moment until its due time."""
@@ -372,13 +349,7 @@ class Pass(PassFields, Aggregate):
         return True
 
     def reschedule(
-        self,
-        *,
-        start_at: datetime,
-        allotted_minutes: int,
-        note: str,
-        now: datetime,
-        **by: Unpack[ActedBy],
+        self, *, start_at: datetime, allotted_minutes: int, note: str, now: datetime, **by: Unpack[ActedBy]
     ) -> None:
         """Edit a Scheduled pass before it starts."""
         if self.status is not Status.SCHEDULED or now >= self.start_at:
@@ -387,33 +358,12 @@ class Pass(PassFields, Aggregate):
             raise Invalid(say("pass.minutes_at_least_one"), field="allotted_minutes")
         if start_at <= now:
             raise Invalid(say("schedule.future"), field="start_at")
-        self.trigger_event(
-            self.Rescheduled,
-            timestamp=now,
-            start_at=start_at,
-            allotted_minutes=allotted_minutes,
-            note=note,
-            **by,
-        )
+        fields = {"start_at": start_at, "allotted_minutes": allotted_minutes, "note": note}
+        self.trigger_event(self.Rescheduled, timestamp=now, **by, **fields)
 
-    def cancel(
-        self,
-        *,
-        reason: str,
-        note: str,
-        now: datetime,
-        **by: Unpack[ActedBy],
-    ) -> None:
+    def cancel(self, *, reason: str, note: str, now: datetime, **by: Unpack[ActedBy]) -> None:
         """Cancel a Scheduled pass; once it has started it can only be completed or terminated."""
-        if self.status is not Status.SCHEDULED:
-            raise self._refuse("cancel")
-        self.trigger_event(
-            self.Cancelled,
-            timestamp=now,
-            reason=reason,
-            note=note,
-            **by,
-        )
+        self._transition(Status.SCHEDULED, "cancel", self.Cancelled, now, by, reason=reason, note=note)
 
     class Approved(Event):
         """A Requested portal pass was approved: it is Active from this moment until `due_at`."""
@@ -442,54 +392,15 @@ class Pass(PassFields, Aggregate):
         """Decide to ask for a portal pass: it waits as Requested until a teacher decides."""
         return cls._create(cls.Requested, id=pass_id, timestamp=now, **cls._checked(trip))
 
-    def approve(
-        self,
-        *,
-        note: str,
-        now: datetime,
-        **by: Unpack[ActedBy],
-    ) -> None:
-        if self.status is not Status.REQUESTED:
-            raise self._refuse("approve")
-        self.trigger_event(
-            self.Approved,
-            timestamp=now,
-            school_id=self.school_id,
-            note=note,
-            due_at=now + timedelta(minutes=self.allotted_minutes),
-            allotted_minutes=self.allotted_minutes,
-            **by,
-        )
+    def approve(self, *, note: str, now: datetime, **by: Unpack[ActedBy]) -> None:
+        due_at = now + timedelta(minutes=self.allotted_minutes)
+        fields = {"school_id": self.school_id, "due_at": due_at, "allotted_minutes": self.allotted_minutes}
+        self._transition(Status.REQUESTED, "approve", self.Approved, now, by, note=note, **fields)
 
-    def deny(
-        self,
-        *,
-        note: str,
-        now: datetime,
-        **by: Unpack[ActedBy],
-    ) -> None:
-        if self.status is not Status.REQUESTED:
-            raise self._refuse("deny")
-        self.trigger_event(
-            self.Denied,
-            timestamp=now,
-            note=note,
-            **by,
-        )
+    def deny(self, *, note: str, now: datetime, **by: Unpack[ActedBy]) -> None:
+        self._transition(Status.REQUESTED, "deny", self.Denied, now, by, note=note)
 
-    def cancel_request(
-        self,
-        *,
-        now: datetime,
-        **by: Unpack[ActedBy],
-    ) -> None:
+    def cancel_request(self, *, now: datetime, **by: Unpack[ActedBy]) -> None:
         """The student withdraws a request while it waits for a teacher."""
-        if self.status is not Status.REQUESTED:
-            raise self._refuse("cancel")
-        self.trigger_event(
-            self.Cancelled,
-            timestamp=now,
-            reason="cancelled_by_student",
-            note="",
-            **by,
-        )
+        fields = {"reason": "cancelled_by_student", "note": ""}
+        self._transition(Status.REQUESTED, "cancel", self.Cancelled, now, by, **fields)

@@ -16,19 +16,18 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, InSchool
 from hallpass.policies import Policy
 from hallpass.policies.bells import BellSchedule
 from hallpass.policies.blackouts import Blackout
 from hallpass.policies.limits import Limits
 
 
-class SchoolRules(Aggregate):
-    class Opened(Aggregate.Created):
-        school_id: UUID
+class SchoolRules(InSchool, Aggregate):
+    class Opened(InSchool, Copied):
+        """The school's stream begins."""
 
-    def __init__(self, *, school_id: UUID) -> None:
-        self.school_id = school_id
+    def __init__(self) -> None:
         self.limits = Limits()
         self.bells = BellSchedule()
         self.blackouts: tuple[Blackout, ...] = ()

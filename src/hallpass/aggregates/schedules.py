@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, Fields
+from hallpass.aggregates.base import Acted, Copied, InSchool
 from hallpass.errors import IllegalTransition
 from hallpass.messages import say
 
@@ -70,11 +70,10 @@ def to_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-class ScheduleFields(Fields):
+class ScheduleFields(InSchool):
     """A repeating schedule as planned, written once: the fields of `Schedule.Created` and the
     aggregate's attributes."""
 
-    school_id: UUID
     student_ids: list[UUID]
     origin_id: UUID
     destination_id: UUID

@@ -16,7 +16,7 @@ from hallpass.aggregates.administration import (
     Revision,
     unattributed,
 )
-from hallpass.aggregates.base import Fields
+from hallpass.aggregates.base import Fields, InSchool
 
 
 class Role(StrEnum):
@@ -64,19 +64,16 @@ class _SetsRole(Aggregate.Event):
         aggregate.role = aggregate.roles[0]
 
 
-class Staff(StaffFields, Aggregate):
-    school_id: UUID
+class Staff(InSchool, StaffFields, Aggregate):
     roles: tuple[Role, ...]
     role: Role
     """The main role: the first of `roles`."""
 
-    class Hired(StaffFields, _SetsRole, Registration):
+    class Hired(InSchool, StaffFields, _SetsRole, Registration):
         """Version 2 holds several `roles` (version 1 held one `role`) and the roster's `sourced_id`;
         version 3 who hired them and why (`cause`: a roster import's file and line)."""
 
         class_version = 3
-
-        school_id: UUID
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:

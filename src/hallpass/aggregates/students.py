@@ -15,7 +15,7 @@ from hallpass.aggregates.administration import (
     Revision,
     unattributed,
 )
-from hallpass.aggregates.base import Fields
+from hallpass.aggregates.base import Fields, InSchool
 from hallpass.errors import StudentAlreadyOut, StudentInactive
 from hallpass.messages import say
 from hallpass.policies.limits import Opening, kept
@@ -55,16 +55,12 @@ class StudentFields(Fields):
         return f"{self.first_name} {self.last_name}"
 
 
-class Student(StudentFields, Aggregate):
-    school_id: UUID
-
-    class Registered(StudentFields, Registration):
+class Student(InSchool, StudentFields, Aggregate):
+    class Registered(InSchool, StudentFields, Registration):
         """Version 2 adds the roster's `sourced_id` (OneRoster `sourcedId`, unique per district);
         version 3 who registered the student and why (`cause`: a roster import's file and line)."""
 
         class_version = 3
-
-        school_id: UUID
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted
+from hallpass.aggregates.base import Acted, Copied, InSchool
 from hallpass.aggregates.locations import Location
 from hallpass.errors import Conflict
 from hallpass.messages import say
@@ -36,9 +36,12 @@ class NotInLine(Conflict):
     """The student is not in this line."""
 
 
-class WaitLine(Aggregate):
-    class Opened(Aggregate.Created):
-        school_id: UUID
+class WaitLine(InSchool, Aggregate):
+    location_id: UUID
+
+    class Opened(InSchool, Copied):
+        """The line of the place `location_id` begins."""
+
         location_id: UUID
 
     class Joined(Acted):
@@ -89,9 +92,7 @@ class WaitLine(Aggregate):
             aggregate.waiting = tuple(e for e in aggregate.waiting if e["student_id"] != self.student_id)
             aggregate.offers = {k: v for k, v in aggregate.offers.items() if k != self.student_id}
 
-    def __init__(self, *, school_id: UUID, location_id: UUID) -> None:
-        self.school_id = school_id
-        self.location_id = location_id
+    def __init__(self) -> None:
         self.waiting: tuple[dict[str, Any], ...] = ()
         self.offers: dict[UUID, dict[str, Any]] = {}
 
@@ -151,36 +152,22 @@ class WaitLine(Aggregate):
         """The student leaves (or is removed from) the line; a slot they were offered goes on."""
         if self.position(student_id) is None and student_id not in self.offers:
             raise NotInLine(say("line.not_in"), student_id=str(student_id))
-        self._out(student_id, why, None, place, now, by)
+        self._out(student_id, why, place, now, by)
         self.offer_free(place, now)
 
     def accept(self, *, student_id: UUID, pass_id: UUID, place: Location, now: datetime, by: ActedBy) -> None:
         """The student's offer became their pass: `place.admit` has turned the hold into a place."""
-        self.trigger_event(
-            self.Left,
-            timestamp=now,
-            student_id=student_id,
-            why="accepted",
-            pass_id=pass_id,
-            next_expiry=self._next_expiry(removing=student_id),
-            school_id=self.school_id,
-            **by,
-        )
+        self._left(student_id, "accepted", pass_id, now, by)
 
-    def _out(
-        self, student_id: UUID, why: str, pass_id: UUID | None, place: Location, now: datetime, by: ActedBy
-    ) -> None:
-        self.trigger_event(
-            self.Left,
-            timestamp=now,
-            student_id=student_id,
-            why=why,
-            pass_id=pass_id,
-            next_expiry=self._next_expiry(removing=student_id),
-            school_id=self.school_id,
-            **by,
-        )
+    def _out(self, student_id: UUID, why: str, place: Location, now: datetime, by: ActedBy) -> None:
+        """The student is out of the line, and a slot held for them is free again."""
+        self._left(student_id, why, None, now, by)
         place.unhold(student_id=student_id, now=now)
+
+    def _left(self, student_id: UUID, why: str, pass_id: UUID | None, now: datetime, by: ActedBy) -> None:
+        expiry = self._next_expiry(removing=student_id)
+        fields = {"why": why, "pass_id": pass_id, "next_expiry": expiry, "school_id": self.school_id}
+        self.trigger_event(self.Left, timestamp=now, student_id=student_id, **fields, **by)
 
     def offer_free(self, place: Location, now: datetime) -> list[UUID]:
         """Offer each free slot of `place` to the next in line, holding it there; who was offered."""
@@ -204,6 +191,6 @@ class WaitLine(Aggregate):
         """Offers not taken by `now` lapse, and their slots go to the next in line."""
         lapsed = [k for k, o in self.offers.items() if o["until"] <= now]
         for student_id in lapsed:
-            self._out(student_id, "expired", None, place, now, {"actor_kind": "system", "actor_id": None})
+            self._out(student_id, "expired", place, now, {"actor_kind": "system", "actor_id": None})
         self.offer_free(place, now)
         return lapsed
