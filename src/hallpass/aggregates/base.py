@@ -12,7 +12,7 @@ import inspect
 import typing
 from dataclasses import KW_ONLY
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEvent
@@ -114,3 +114,24 @@ class Copied(Aggregate.Created):
 
     def apply(self, aggregate: Any) -> None:
         copy_state(self, aggregate)
+
+
+class AddsTo(Aggregate.Event):
+    """An event that adds the value of its field `item` to the aggregate's tuple `into`."""
+
+    into: ClassVar[str]
+    item: ClassVar[str]
+
+    def apply(self, aggregate: Any) -> None:
+        setattr(aggregate, self.into, (*getattr(aggregate, self.into), getattr(self, self.item)))
+
+
+class RemovesFrom(Aggregate.Event):
+    """An event that removes the value of its field `item` from the aggregate's tuple `into`."""
+
+    into: ClassVar[str]
+    item: ClassVar[str]
+
+    def apply(self, aggregate: Any) -> None:
+        gone = getattr(self, self.item)
+        setattr(aggregate, self.into, tuple(x for x in getattr(aggregate, self.into) if x != gone))

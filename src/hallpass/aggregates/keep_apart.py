@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, Fields, InSchool, copy_state
+from hallpass.aggregates.base import Acted, AddsTo, Copied, Fields, InSchool, RemovesFrom, copy_state
 from hallpass.errors import Conflict, Invalid
 from hallpass.messages import say
 
@@ -180,17 +180,15 @@ class KeepApartIndex(InSchool, Aggregate):
     class Opened(InSchool, Copied):
         """The school's stream begins."""
 
-    class Listed(Aggregate.Event):
+    class Listed(AddsTo):
+        into = "group_ids"
+        item = "group_id"
         group_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.group_ids = (*aggregate.group_ids, self.group_id)
-
-    class Unlisted(Aggregate.Event):
+    class Unlisted(RemovesFrom):
+        into = "group_ids"
+        item = "group_id"
         group_id: UUID
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.group_ids = tuple(g for g in aggregate.group_ids if g != self.group_id)
 
     def __init__(self) -> None:
         self.group_ids: tuple[UUID, ...] = ()

@@ -15,7 +15,7 @@ from hallpass.aggregates.administration import (
     Revision,
     unattributed,
 )
-from hallpass.aggregates.base import Fields, InSchool
+from hallpass.aggregates.base import AddsTo, Fields, InSchool, RemovesFrom
 from hallpass.errors import DestinationFull
 from hallpass.messages import say
 
@@ -76,17 +76,17 @@ class Location(InSchool, LocationFields, Aggregate):
     def archived(self) -> bool:
         return not self.active
 
-    class Entered(Aggregate.Event):
+    class Entered(AddsTo):
+        """A pass's student takes a slot (only places with a capacity count them)."""
+
+        into = "occupants"
+        item = "pass_id"
         pass_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.occupants = (*aggregate.occupants, self.pass_id)
-
-    class Left(Aggregate.Event):
+    class Left(RemovesFrom):
+        into = "occupants"
+        item = "pass_id"
         pass_id: UUID
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.occupants = tuple(p for p in aggregate.occupants if p != self.pass_id)
 
     def __init__(self) -> None:
         """A new place has nobody in it."""
@@ -101,17 +101,15 @@ class Location(InSchool, LocationFields, Aggregate):
     """Students offered a slot by the place's wait line (docs/decisions/092): each counts
     against the capacity until they take it or the offer lapses."""
 
-    class Held(Aggregate.Event):
+    class Held(AddsTo):
+        into = "holds"
+        item = "student_id"
         student_id: UUID
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.holds = (*aggregate.holds, self.student_id)
-
-    class HoldEnded(Aggregate.Event):
+    class HoldEnded(RemovesFrom):
+        into = "holds"
+        item = "student_id"
         student_id: UUID
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.holds = tuple(s for s in aggregate.holds if s != self.student_id)
 
     @property
     def free_slots(self) -> int:
