@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import orjson
 
 from hallpass.acting import Actor
 from hallpass.bounds import hall_pass_id
 from hallpass.errors import Invalid
 from hallpass.messages import say
+from hallpass.projections.base import View
 from hallpass.projections.directory import fold
 from hallpass.text import is_number, like_escaped
 
@@ -69,10 +69,7 @@ def decode_cursor(text: str, order: tuple[str, ...]) -> list[str]:
     raise Invalid(say("http.cursor"), field="after")
 
 
-class AdminListView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class AdminListView(View):
     async def may_administer(self, actor: Actor, school_id: UUID) -> bool:
         """The read side's answer to `AdministrationCommands.administered_school`."""
         if not actor.administers:

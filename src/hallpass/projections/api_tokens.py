@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from hallpass.aggregates.api_tokens import ApiToken
-from hallpass.projections.base import Statement, StatementProjection
+from hallpass.projections.base import Statement, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_tokens (
@@ -60,10 +58,7 @@ class ApiTokenProjection(StatementProjection):
     statements = STATEMENTS
 
 
-class ApiTokenView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class ApiTokenView(View):
     async def district_of(self, school_id: UUID) -> UUID | None:
         value: UUID | None = await self.pool.fetchval(
             "SELECT district_id FROM dir_schools WHERE school_id = $1", school_id

@@ -61,13 +61,24 @@ Statement = tuple[str, Callable[[Any], tuple[Any, ...]]]
 
 class StatementProjection(TableProjection):
     """A projection in which each event it reads runs one statement: `statements` maps the
-    event's class to it. No school's views change that pages are told of."""
+    event's class (or a class it derives from) to it. A statement that ends `RETURNING school_id`
+    answers the school whose views changed, for pages to be told; the others answer none."""
 
     statements: Mapping[type, Statement]
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        statement = self.statements.get(type(event))
-        if statement is not None:
-            sql, values = statement
-            await conn.execute(sql, *values(event))
+        kind = next((k for k in type(event).__mro__ if k in self.statements), None)
+        if kind is None:
+            return None
+        sql, values = self.statements[kind]
+        if sql.endswith("RETURNING school_id"):
+            return await conn.fetchval(sql, *values(event))  # type: ignore[no-any-return]
+        await conn.execute(sql, *values(event))
         return None
+
+
+class View:
+    """A read model's queries, over the pool."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool

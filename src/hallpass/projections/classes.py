@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.classes import Enrolment, Member, SchoolClass
-from hallpass.projections.base import TableProjection
+from hallpass.projections.base import Statement, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roster_classes (
@@ -40,74 +40,51 @@ CREATE INDEX IF NOT EXISTS roster_enrolments_class ON roster_enrolments (class_i
 CREATE INDEX IF NOT EXISTS roster_enrolments_person ON roster_enrolments (person_id);
 """
 
+CLASS_ACTIVE = "UPDATE roster_classes SET active = $2 WHERE class_id = $1 RETURNING school_id"
+ENROLMENT_ACTIVE = "UPDATE roster_enrolments SET active = $2 WHERE enrolment_id = $1 RETURNING school_id"
 
-class ClassesProjection(TableProjection):
+STATEMENTS: dict[type, Statement] = {
+    SchoolClass.Registered: (
+        "INSERT INTO roster_classes (class_id, school_id, sourced_id, title, code, homeroom, room_id,"
+        " periods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING school_id",
+        lambda e: (
+            e.originator_id,
+            e.school_id,
+            e.sourced_id,
+            e.title,
+            e.code,
+            e.homeroom,
+            e.room_id,
+            list(e.periods),
+        ),
+    ),
+    SchoolClass.Changed: (
+        "UPDATE roster_classes SET title = $2, code = $3, homeroom = $4, room_id = $5, periods = $6"
+        " WHERE class_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id, e.title, e.code, e.homeroom, e.room_id, list(e.periods)),
+    ),
+    SchoolClass.Deactivated: (CLASS_ACTIVE, lambda e: (e.originator_id, False)),
+    SchoolClass.Reactivated: (CLASS_ACTIVE, lambda e: (e.originator_id, True)),
+    Enrolment.Registered: (
+        "INSERT INTO roster_enrolments (enrolment_id, school_id, class_id, person_id, member, is_primary)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING school_id",
+        lambda e: (e.originator_id, e.school_id, e.class_id, e.person_id, e.member, e.primary),
+    ),
+    Enrolment.Changed: (
+        "UPDATE roster_enrolments SET class_id = $2, person_id = $3, member = $4, is_primary = $5"
+        " WHERE enrolment_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id, e.class_id, e.person_id, e.member, e.primary),
+    ),
+    Enrolment.Deactivated: (ENROLMENT_ACTIVE, lambda e: (e.originator_id, False)),
+    Enrolment.Reactivated: (ENROLMENT_ACTIVE, lambda e: (e.originator_id, True)),
+}
+
+
+class ClassesProjection(StatementProjection):
     name = "classes"
     schema = SCHEMA
     tables: tuple[str, ...] = ("roster_classes", "roster_enrolments")
-
-    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, SchoolClass.Registered):
-            await conn.execute(
-                "INSERT INTO roster_classes (class_id, school_id, sourced_id, title, code, homeroom, room_id,"
-                " periods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.school_id,
-                event.sourced_id,
-                event.title,
-                event.code,
-                event.homeroom,
-                event.room_id,
-                list(event.periods),
-            )
-            return event.school_id
-        if isinstance(event, SchoolClass.Changed):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE roster_classes SET title = $2, code = $3, homeroom = $4, room_id = $5, periods = $6"
-                " WHERE class_id = $1 RETURNING school_id",
-                event.originator_id,
-                event.title,
-                event.code,
-                event.homeroom,
-                event.room_id,
-                list(event.periods),
-            )
-        if isinstance(event, SchoolClass.Deactivated | SchoolClass.Reactivated):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE roster_classes SET active = $2 WHERE class_id = $1 RETURNING school_id",
-                event.originator_id,
-                isinstance(event, SchoolClass.Reactivated),
-            )
-        if isinstance(event, Enrolment.Registered):
-            await conn.execute(
-                "INSERT INTO roster_enrolments"
-                " (enrolment_id, school_id, class_id, person_id, member, is_primary)"
-                " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.school_id,
-                event.class_id,
-                event.person_id,
-                event.member,
-                event.primary,
-            )
-            return event.school_id
-        if isinstance(event, Enrolment.Changed):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE roster_enrolments SET class_id = $2, person_id = $3, member = $4, is_primary = $5"
-                " WHERE enrolment_id = $1 RETURNING school_id",
-                event.originator_id,
-                event.class_id,
-                event.person_id,
-                event.member,
-                event.primary,
-            )
-        if isinstance(event, Enrolment.Deactivated | Enrolment.Reactivated):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE roster_enrolments SET active = $2 WHERE enrolment_id = $1 RETURNING school_id",
-                event.originator_id,
-                isinstance(event, Enrolment.Reactivated),
-            )
-        return None
+    statements = STATEMENTS
 
 
 _CLASSES = """
@@ -129,10 +106,7 @@ ORDER BY mine.teaches IS NULL, c.homeroom DESC, c.title
 """
 
 
-class ClassesView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class ClassesView(View):
     async def classes(self, school_id: UUID, *, teacher_id: UUID | None = None) -> list[dict[str, Any]]:
         """The school's classes, the teacher's own first (`mine`), homerooms before the rest."""
         rows = await self.pool.fetch(_CLASSES, school_id, teacher_id)

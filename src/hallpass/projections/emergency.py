@@ -6,13 +6,10 @@ notifies the school), so an open page shows or hides the banner without reloadin
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from hallpass.aggregates.emergencies import Emergency
-from hallpass.projections.base import TableProjection
+from hallpass.projections.base import Statement, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school_emergency (
@@ -24,38 +21,30 @@ CREATE TABLE IF NOT EXISTS school_emergency (
 """
 
 
-class EmergencyProjection(TableProjection):
+STATEMENTS: dict[type, Statement] = {
+    Emergency.Opened: (
+        "INSERT INTO school_emergency (emergency_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.school_id),
+    ),
+    Emergency.Declared: (
+        "UPDATE school_emergency SET is_on = true, declared_at = $2 WHERE emergency_id = $1"
+        " RETURNING school_id",
+        lambda e: (e.originator_id, e.timestamp),
+    ),
+    Emergency.Ended: (
+        "UPDATE school_emergency SET is_on = false WHERE emergency_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id,),
+    ),
+}
+
+
+class EmergencyProjection(StatementProjection):
     name = "school_emergency"
     schema = SCHEMA
-
-    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, Emergency.Opened):
-            await conn.execute(
-                "INSERT INTO school_emergency (emergency_id, school_id) VALUES ($1, $2)"
-                " ON CONFLICT DO NOTHING",
-                event.originator_id,
-                event.school_id,
-            )
-            return None
-        if isinstance(event, Emergency.Declared):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE school_emergency SET is_on = true, declared_at = $2 WHERE emergency_id = $1"
-                " RETURNING school_id",
-                event.originator_id,
-                event.timestamp,
-            )
-        if isinstance(event, Emergency.Ended):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE school_emergency SET is_on = false WHERE emergency_id = $1 RETURNING school_id",
-                event.originator_id,
-            )
-        return None
+    statements = STATEMENTS
 
 
-class EmergencyView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class EmergencyView(View):
     async def on(self, school_id: UUID) -> bool:
         found = await self.pool.fetchval("SELECT is_on FROM school_emergency WHERE school_id = $1", school_id)
         return bool(found)

@@ -7,9 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from hallpass.bounds import hall_pass_id
+from hallpass.projections.base import View
 from hallpass.projections.directory import fold
 from hallpass.text import is_number, like_escaped
 
@@ -219,10 +218,7 @@ def _named_sql(school_id: UUID, text: str) -> list[Any]:
     ]
 
 
-class PassListView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class PassListView(View):
     async def page(self, school_id: UUID, filters: PassFilters) -> PassPage:
         """One page of passes: open ones first, then the rest, each newest first.
 
@@ -304,10 +300,7 @@ class PassListView:
         return dict(row) if row else None
 
 
-class DirectoryView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class DirectoryView(View):
     async def school(self, school_id: UUID) -> dict[str, Any] | None:
         row = await self.pool.fetchrow("SELECT * FROM dir_schools WHERE school_id = $1", school_id)
         return dict(row) if row else None

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from hallpass.aggregates.schedules import Schedule
-from hallpass.projections.base import Statement, StatementProjection
+from hallpass.projections.base import Statement, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedule_list (
@@ -79,10 +77,7 @@ class ScheduleListProjection(StatementProjection):
     statements = STATEMENTS
 
 
-class ScheduleListView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class ScheduleListView(View):
     async def series_of(self, pass_ids: list[Any]) -> dict[UUID, UUID]:
         """The repeating schedule of each of these passes that one planned."""
         rows = await self.pool.fetch(

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from datetime import time
 from uuid import UUID
 
-import asyncpg
-
 from hallpass.aggregates.schools import School
-from hallpass.projections.base import Statement, StatementProjection
+from hallpass.projections.base import Statement, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school_settings (
@@ -64,10 +62,7 @@ class SchoolSettings:
     dismissal_time: time | None
 
 
-class SchoolSettingsView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class SchoolSettingsView(View):
     async def get(self, school_id: UUID) -> SchoolSettings | None:
         row = await self.pool.fetchrow("SELECT * FROM school_settings WHERE school_id = $1", school_id)
         if row is None:

@@ -7,13 +7,10 @@ from their aggregates (docs/decisions/092).
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-import asyncpg
-
 from hallpass.aggregates.wait_lines import WaitLine
-from hallpass.projections.base import TableProjection
+from hallpass.projections.base import Statement, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS wait_lines (
@@ -26,33 +23,27 @@ CREATE INDEX IF NOT EXISTS wait_lines_school ON wait_lines (school_id);
 """
 
 
-class WaitLinesProjection(TableProjection):
+STATEMENTS: dict[type, Statement] = {
+    WaitLine.Opened: (
+        "INSERT INTO wait_lines (line_id, school_id, location_id, changed_at) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (line_id) DO UPDATE SET changed_at = EXCLUDED.changed_at RETURNING school_id",
+        lambda e: (e.originator_id, e.school_id, e.location_id, e.timestamp),
+    ),
+    WaitLine.Event: (
+        "UPDATE wait_lines SET changed_at = $2 WHERE line_id = $1 RETURNING school_id",
+        lambda e: (e.originator_id, e.timestamp),
+    ),
+}
+"""Every other event of a line (`WaitLine.Event`) marks it changed."""
+
+
+class WaitLinesProjection(StatementProjection):
     name = "wait_lines"
     schema = SCHEMA
-
-    async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, WaitLine.Opened):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "INSERT INTO wait_lines (line_id, school_id, location_id, changed_at) VALUES ($1, $2, $3, $4)"
-                " ON CONFLICT (line_id) DO UPDATE SET changed_at = EXCLUDED.changed_at RETURNING school_id",
-                event.originator_id,
-                event.school_id,
-                event.location_id,
-                event.timestamp,
-            )
-        if isinstance(event, WaitLine.Event):
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE wait_lines SET changed_at = $2 WHERE line_id = $1 RETURNING school_id",
-                event.originator_id,
-                event.timestamp,
-            )
-        return None
+    statements = STATEMENTS
 
 
-class WaitLinesView:
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-
+class WaitLinesView(View):
     async def line_ids(self, school_id: UUID) -> list[UUID]:
         rows = await self.pool.fetch(
             "SELECT line_id FROM wait_lines WHERE school_id = $1 ORDER BY location_id", school_id
