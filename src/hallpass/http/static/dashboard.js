@@ -198,22 +198,6 @@
     });
   });
 
-  var banner = document.getElementById("emergency-banner");
-  function emergency(event) {
-    if (!banner) { return; }
-    try { banner.hidden = !JSON.parse(event.data).on; } catch (e) { /* the next event says again */ }
-  }
-
-  function listen() {
-    var source = new EventSource("/api/v1/events");
-    source.addEventListener("passes", refresh);
-    source.addEventListener("emergency", emergency);
-    source.addEventListener("hello", refresh);
-    // A browser gives up on a stream answered with an error (503 while the server restarts).
-    source.onerror = function () {
-      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 5000); }
-    };
-  }
-  if (window.EventSource) { listen(); }
+  window.hallpassLive("/api/v1/events", {passes: refresh, hello: refresh});
   setInterval(function () { if (!document.hidden) { refresh(); } }, 30000);
 })();

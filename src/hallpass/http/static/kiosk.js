@@ -32,15 +32,5 @@
   var query = line ? "?student_id=" + encodeURIComponent(line.dataset.student) +
     "&destination_id=" + encodeURIComponent(line.dataset.destination) +
     "&shown=" + encodeURIComponent(line.dataset.shown) : "";
-  function listen() {
-    var source = new EventSource("/kiosk/events" + query);
-    source.addEventListener("line", function () { window.location.reload(); });
-    source.addEventListener("emergency", function (event) {
-      try { banner.hidden = !JSON.parse(event.data).on; } catch (e) { /* the next event says again */ }
-    });
-    source.onerror = function () {
-      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 5000); }
-    };
-  }
-  listen();
+  window.hallpassLive("/kiosk/events" + query, {line: function () { window.location.reload(); }});
 })();

@@ -22,21 +22,6 @@
       });
   }
 
-  var banner = document.getElementById("emergency-banner");
-  function emergency(event) {
-    if (!banner) { return; }
-    try { banner.hidden = !JSON.parse(event.data).on; } catch (e) { /* the next event says again */ }
-  }
-
-  function listen() {
-    var source = new EventSource("/portal/events");
-    source.addEventListener("pass", load);
-    source.addEventListener("emergency", emergency);
-    // A browser gives up on a stream answered with an error (503 while the server restarts).
-    source.onerror = function () {
-      if (source.readyState === EventSource.CLOSED) { setTimeout(listen, 5000); }
-    };
-  }
-  if (window.EventSource) { listen(); }
+  window.hallpassLive("/portal/events", {pass: load});
   setInterval(function () { if (!document.hidden) { load(); } }, 20000);
 })();
