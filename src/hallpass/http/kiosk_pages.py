@@ -37,10 +37,9 @@ from hallpass.http.auth import (
 from hallpass.http.common import acting, form_key, is_uuid, query_search, runtime, visible
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
-from hallpass.http.live import emergency_event, school_events
+from hallpass.http.live import EmergencyMode, changed_event, school_events
 from hallpass.messages import say
 from hallpass.projections.classes import class_rooms
-from hallpass.projections.emergency import EmergencyView
 from hallpass.text import sentence
 
 KIOSK_PATHS = ("/kiosk", "/api/v1/kiosk", "/api/v1/openapi.json")
@@ -381,8 +380,7 @@ async def events(request: Request) -> Response:
     if isinstance(found, Response):
         return Response("kiosk mode is off", status_code=401)
     actor, kiosk = found
-    view = EmergencyView(runtime(request).pool)
-    was_on = [False]
+    mode = EmergencyMode(request, kiosk.school_id)
     waiting = _line_query(request)
     # What the waiting screen showed (`shown`), so a change made before this stream began is told.
     seen: list[str] = [request.query_params.get("shown", "")[:40]]
@@ -396,24 +394,19 @@ async def events(request: Request) -> Response:
             return ""
 
     async def greeting() -> bytes:
-        was_on[0] = await view.on(kiosk.school_id)
-        told = emergency_event(was_on[0])
+        told = await mode.greeting()
         now = await standing()
         if waiting is not None and now != seen[0]:
             seen[0] = now
-            told += b"event: line\ndata: {}\n\n"
+            told += changed_event("line")
         return told
 
     async def switched() -> bytes | None:
-        told = b""
-        on = await view.on(kiosk.school_id)
-        if on != was_on[0]:
-            was_on[0] = on
-            told += emergency_event(on)
+        told = await mode.switched()
         now = await standing()
         if now != seen[0]:
             seen[0] = now
-            told += b"event: line\ndata: {}\n\n"
+            told += changed_event("line")
         return told or None
 
     return school_events(request, str(kiosk.school_id), switched, greeting)

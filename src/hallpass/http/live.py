@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from uuid import UUID
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -89,24 +90,42 @@ def emergency_event(on: bool) -> bytes:
     return b"event: emergency\ndata: " + (b'{"on": true}' if on else b'{"on": false}') + b"\n\n"
 
 
+def changed_event(name: str) -> bytes:
+    """An event that says only what changed, for the page to fetch it again."""
+    return b"event: " + name.encode() + b"\ndata: {}\n\n"
+
+
+class EmergencyMode:
+    """The school's emergency mode as one stream told it: `greeting` tells it as it is now,
+    `switched` tells it again only when it changed since."""
+
+    def __init__(self, request: Request, school_id: UUID) -> None:
+        self.view = EmergencyView(runtime(request).pool)
+        self.school_id = school_id
+        self.on = False
+
+    async def greeting(self) -> bytes:
+        self.on = await self.view.on(self.school_id)
+        return emergency_event(self.on)
+
+    async def switched(self) -> bytes:
+        on = await self.view.on(self.school_id)
+        if on == self.on:
+            return b""
+        self.on = on
+        return emergency_event(on)
+
+
 async def stream(request: Request) -> Response:
     """Server-sent events: 'passes' when passes change; 'emergency' (`{"on": ...}`) first and
     whenever the school's emergency mode is switched"""
     actor = require_staff(request)
-    view = EmergencyView(runtime(request).pool)
-    was_on = [False]
-
-    async def greeting() -> bytes:
-        was_on[0] = await view.on(actor.school_id)
-        return emergency_event(was_on[0])
+    mode = EmergencyMode(request, actor.school_id)
 
     async def passes_changed() -> bytes:
-        on = await view.on(actor.school_id)
-        told = b"" if on == was_on[0] else emergency_event(on)
-        was_on[0] = on
-        return told + b"event: passes\ndata: {}\n\n"
+        return await mode.switched() + changed_event("passes")
 
-    return school_events(request, str(actor.school_id), passes_changed, greeting)
+    return school_events(request, str(actor.school_id), passes_changed, mode.greeting)
 
 
 routes = [get("/api/v1/events", stream, ok_description="text/event-stream", media=None, errors=())]

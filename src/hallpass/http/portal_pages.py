@@ -28,7 +28,7 @@ from hallpass.http.auth import (
 )
 from hallpass.http.common import acting, form_key, is_uuid, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
-from hallpass.http.live import emergency_event, school_events
+from hallpass.http.live import EmergencyMode, changed_event, school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.messages import say
@@ -338,26 +338,18 @@ async def events(request: Request) -> Response:
         return ((current["id"], current["status"], current["returned_at"]) if current else (), lines)
 
     last = [await signature()]
-    emergency = EmergencyView(runtime(request).pool)
-    was_on = [await emergency.on(actor.school_id)]
-
-    async def greeting() -> bytes:
-        was_on[0] = await emergency.on(actor.school_id)
-        return emergency_event(was_on[0])
+    mode = EmergencyMode(request, actor.school_id)
+    await mode.greeting()  # the mode the page shows, in case the database is out for the greeting
 
     async def own_pass_changed() -> bytes | None:
-        told = b""
-        on = await emergency.on(actor.school_id)
-        if on != was_on[0]:
-            was_on[0] = on
-            told += emergency_event(on)
+        told = await mode.switched()
         seen = await signature()
         if seen != last[0]:
             last[0] = seen
-            told += b"event: pass\ndata: {}\n\n"
+            told += changed_event("pass")
         return told or None
 
-    return school_events(request, str(actor.school_id), own_pass_changed, greeting)
+    return school_events(request, str(actor.school_id), own_pass_changed, mode.greeting)
 
 
 async def sign_out(request: Request) -> Response:
