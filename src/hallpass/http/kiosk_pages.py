@@ -37,7 +37,7 @@ from hallpass.http.auth import (
 from hallpass.http.common import acting, form_key, is_uuid, query_search, runtime, visible
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
-from hallpass.http.live import EmergencyMode, changed_event, school_events
+from hallpass.http.live import EmergencyMode, Watched, school_events
 from hallpass.messages import say
 from hallpass.projections.classes import class_rooms
 from hallpass.text import sentence
@@ -382,8 +382,6 @@ async def events(request: Request) -> Response:
     actor, kiosk = found
     mode = EmergencyMode(request, kiosk.school_id)
     waiting = _line_query(request)
-    # What the waiting screen showed (`shown`), so a change made before this stream began is told.
-    seen: list[str] = [request.query_params.get("shown", "")[:40]]
 
     async def standing() -> str:
         if waiting is None:
@@ -393,21 +391,14 @@ async def events(request: Request) -> Response:
         except DomainError:
             return ""
 
+    # What the waiting screen showed (`shown`), so a change made before this stream began is told.
+    line = Watched("line", standing, request.query_params.get("shown", "")[:40])
+
     async def greeting() -> bytes:
-        told = await mode.greeting()
-        now = await standing()
-        if waiting is not None and now != seen[0]:
-            seen[0] = now
-            told += changed_event("line")
-        return told
+        return await mode.greeting() + (await line.changed() if waiting is not None else b"")
 
     async def switched() -> bytes | None:
-        told = await mode.switched()
-        now = await standing()
-        if now != seen[0]:
-            seen[0] = now
-            told += changed_event("line")
-        return told or None
+        return await mode.switched() + await line.changed() or None
 
     return school_events(request, str(kiosk.school_id), switched, greeting)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 from starlette.requests import Request
@@ -93,6 +94,23 @@ def emergency_event(on: bool) -> bytes:
 def changed_event(name: str) -> bytes:
     """An event that says only what changed, for the page to fetch it again."""
     return b"event: " + name.encode() + b"\ndata: {}\n\n"
+
+
+class Watched:
+    """A value a page shows, as one stream told it: `changed` names it (`event`) when it is no
+    longer what was told."""
+
+    def __init__(self, event: str, read: Callable[[], Awaitable[Any]], told: Any) -> None:
+        self.event = event
+        self.read = read
+        self.told = told
+
+    async def changed(self) -> bytes:
+        now = await self.read()
+        if now == self.told:
+            return b""
+        self.told = now
+        return changed_event(self.event)
 
 
 class EmergencyMode:

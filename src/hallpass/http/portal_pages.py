@@ -28,7 +28,7 @@ from hallpass.http.auth import (
 )
 from hallpass.http.common import acting, form_key, is_uuid, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
-from hallpass.http.live import EmergencyMode, changed_event, school_events
+from hallpass.http.live import EmergencyMode, Watched, school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.messages import say
@@ -337,17 +337,12 @@ async def events(request: Request) -> Response:
         lines = tuple((line["location_id"], line["position"]) for line in await _lines(request, actor))
         return ((current["id"], current["status"], current["returned_at"]) if current else (), lines)
 
-    last = [await signature()]
+    own = Watched("pass", signature, await signature())
     mode = EmergencyMode(request, actor.school_id)
     await mode.greeting()  # the mode the page shows, in case the database is out for the greeting
 
     async def own_pass_changed() -> bytes | None:
-        told = await mode.switched()
-        seen = await signature()
-        if seen != last[0]:
-            last[0] = seen
-            told += changed_event("pass")
-        return told or None
+        return await mode.switched() + await own.changed() or None
 
     return school_events(request, str(actor.school_id), own_pass_changed, mode.greeting)
 
