@@ -105,6 +105,10 @@ class _Decision:
             created, id=aggregate_id, timestamp=self.now, cause=self.cause(record), **self.by, **fields
         )
 
+    def claim(self, claim_id: UUID, key: str, owner_id: UUID) -> Claim:
+        """The index stream that holds `key` (a sourcedId) for `owner_id`, made now."""
+        return Claim._create(Claim.Made, id=claim_id, timestamp=self.now, key=key, owner_id=owner_id)
+
     def revise(self, kind: Kind, aggregate: Aggregate, changed: Any, record: Record, **fields: Any) -> None:
         """The record's values for `aggregate`, as a `changed` event when any differs."""
         did = revise(aggregate, changed, now=self.now, by=self.by, cause=self.cause(record), **fields)
@@ -289,10 +293,7 @@ class RosterCommands(CommandBase):
             if school is None:
                 school = unclaimed.pop(org.name.casefold(), None)
                 if school is not None:  # the school set up by hand is the roster's org of that name
-                    claim = Claim._create(
-                        Claim.Made, id=claim_id, timestamp=d.now, key=org.sourced_id, owner_id=school.id
-                    )
-                    d.changed[claim.id] = claim
+                    d.changed[claim_id] = d.claim(claim_id, org.sourced_id, school.id)
             if school is None:
                 if org.status is not Status.ACTIVE:
                     continue
@@ -305,10 +306,7 @@ class RosterCommands(CommandBase):
                     name=org.name,
                     timezone=zone,
                 )
-                claim = Claim._create(
-                    Claim.Made, id=claim_id, timestamp=d.now, key=org.sourced_id, owner_id=school.id
-                )
-                d.add(Kind.SCHOOLS, school, claim)
+                d.add(Kind.SCHOOLS, school, d.claim(claim_id, org.sourced_id, school.id))
                 state.schools[school.id] = school
             else:
                 d.revise(Kind.SCHOOLS, school, School.Changed, org, name=org.name, timezone=school.timezone)
@@ -637,7 +635,7 @@ def _claim(d: _Decision, state: _State, record: UserRecord, owner_id: UUID) -> C
     if existing is not None:  # released by a person the district no longer has
         existing.take(owner_id, now=d.now)
         return existing
-    claim = Claim._create(Claim.Made, id=claim_id, timestamp=d.now, key=record.sourced_id, owner_id=owner_id)
+    claim = d.claim(claim_id, record.sourced_id, owner_id)
     state.claims[claim_id] = claim
     return claim
 
