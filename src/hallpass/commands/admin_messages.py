@@ -3,6 +3,7 @@ fields are the API's request bodies, bounded by `hallpass.bounds`) and the recor
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ import msgspec
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
-from hallpass.aggregates.students import Student
+from hallpass.aggregates.students import Student, StudentDetails
 from hallpass.bounds import (
     LINE_PATTERN,
     MAX_SECRET,
@@ -115,44 +116,23 @@ def record_body(record: Any, *names: str) -> dict[str, Any]:
     return body
 
 
+# A record's answer holds its school (or district) and every field a change of it sets.
+
+
 def location_body(location: Location) -> dict[str, Any]:
-    return record_body(
-        location,
-        "school_id",
-        "name",
-        "kind",
-        "allotted_minutes",
-        "capacity",
-        "kiosk_allowed",
-        "portal_allowed",
-        "needs_approval",
-        "archived",
-    )
+    return record_body(location, "school_id", *ChangeLocation.__struct_fields__)
 
 
 def staff_body(staff: Staff) -> dict[str, Any]:
-    return record_body(staff, "school_id", "name", "email", "roles", "room_id", "sourced_id", "active")
+    return record_body(staff, "school_id", *ChangeStaff.__struct_fields__)
 
 
 def student_body(student: Student) -> dict[str, Any]:
-    return record_body(
-        student,
-        "school_id",
-        "first_name",
-        "last_name",
-        "grade",
-        "homeroom_id",
-        "hall_pass_id",
-        "external_id",
-        "sourced_id",
-        "active",
-    )
+    return record_body(student, "school_id", *(f.name for f in fields(StudentDetails)), "active")
 
 
 def school_body(school: School) -> dict[str, Any]:
-    return record_body(
-        school, "district_id", "name", "timezone", "dismissal_time", "portal_enabled", "portal_needs_approval"
-    )
+    return record_body(school, "district_id", *ChangeSchool.__struct_fields__)
 
 
 def external(value: str | None) -> str | None:
