@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from functools import cached_property
+from datetime import datetime, timedelta
+from functools import cache, cached_property
 from typing import Any
 from uuid import UUID
 
@@ -123,41 +123,108 @@ CREATE TABLE IF NOT EXISTS report_teacher_counts (
 );
 """
 
-_INSERT = """
-INSERT INTO report_passes (pass_id, school_id, timezone, student_id, origin_id, destination_id, source,
-    creator_kind, creator_id, teacher_id, outcome, allotted_minutes, requested_at, anchor_at,
-    started_at, due_at)
-VALUES ($1, $2, (SELECT timezone FROM report_schools WHERE school_id = $2), $3, $4, $5, $6, $7, $8,
-    CASE WHEN $7 = 'staff' THEN $8::uuid END, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (pass_id) DO NOTHING
-"""
+# A new row's columns and their types; every other column keeps its default.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("pass_id", "uuid"),
+    ("school_id", "uuid"),
+    ("timezone", "text"),
+    ("student_id", "uuid"),
+    ("origin_id", "uuid"),
+    ("destination_id", "uuid"),
+    ("source", "text"),
+    ("creator_kind", "text"),
+    ("creator_id", "uuid"),
+    ("teacher_id", "uuid"),
+    ("outcome", "text"),
+    ("decision", "text"),
+    ("allotted_minutes", "integer"),
+    ("requested_at", "timestamptz"),
+    ("anchor_at", "timestamptz"),
+    ("started_at", "timestamptz"),
+    ("due_at", "timestamptz"),
+    ("ended_at", "timestamptz"),
+    ("returned_at", "timestamptz"),
+    ("end_reason", "text"),
+    ("overdue", "boolean"),
+)
+# New rows, one array per column ($1 the pass ids, ...), in one statement. A row without its time
+# zone takes its school's from `report_schools` as it is when the statement runs.
+_TIMEZONE = "coalesce(r.timezone, (SELECT timezone FROM report_schools s WHERE s.school_id = r.school_id))"
+_INSERT = (
+    f"INSERT INTO report_passes ({', '.join(c for c, _ in COLUMNS)})"
+    f" SELECT {', '.join(f'r.{c}' if c != 'timezone' else _TIMEZONE for c, _ in COLUMNS)}"
+    f" FROM unnest({', '.join(f'${n}::{t}[]' for n, (_, t) in enumerate(COLUMNS, start=1))})"
+    f" AS r ({', '.join(c for c, _ in COLUMNS)})"
+    " ON CONFLICT (pass_id) DO NOTHING"
+)
 
-# How each later event changes a pass's row: the columns it sets from $2 on ($1 is the pass).
-STARTED = "outcome = 'started', anchor_at = $2, started_at = $2"
-ENDED = "ended_at = $2, end_reason = $3"
-CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
-    Pass.Activated: (
-        STARTED + ", due_at = $2::timestamptz + allotted_minutes * interval '1 minute'",
-        lambda e: (e.timestamp,),
-    ),
-    Pass.Rescheduled: (
-        "anchor_at = $2, allotted_minutes = $3",
-        lambda e: (e.start_at, e.allotted_minutes),
-    ),
-    Pass.Approved: (
-        STARTED + ", due_at = $3, decision = 'approved', teacher_id = $4",
-        lambda e: (e.timestamp, e.due_at, e.actor_id if e.actor_kind == "staff" else None),
-    ),
-    Pass.Denied: (
-        "outcome = 'denied', decision = 'denied', ended_at = $2, end_reason = 'denied', teacher_id = $3",
-        lambda e: (e.timestamp, e.actor_id if e.actor_kind == "staff" else None),
-    ),
-    Pass.Cancelled: ("outcome = 'cancelled', " + ENDED, lambda e: (e.timestamp, e.reason)),
-    Pass.Expired: ("overdue = true", lambda e: ()),
-    Pass.Completed: ("returned_at = $2, " + ENDED, lambda e: (e.timestamp, "completed")),
-    Pass.ReturnRecorded: ("returned_at = $2, " + ENDED, lambda e: (e.timestamp, "returned")),
-    Pass.Terminated: (ENDED, lambda e: (e.timestamp, e.reason)),
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Due:
+    """A due time `at` plus the row's own allotted minutes."""
+
+    at: datetime
+
+
+def _staff(event: Any) -> UUID | None:
+    return event.actor_id if event.actor_kind == "staff" else None
+
+
+def _started(event: Any) -> Row:
+    return {"outcome": "started", "anchor_at": event.timestamp, "started_at": event.timestamp}
+
+
+def _ended(at: datetime, reason: str) -> Row:
+    return {"ended_at": at, "end_reason": reason}
+
+
+# How each later event changes a pass's row: the columns it sets. The same changes serve a row
+# still in Python (a pass that began in the batch being prepared) and one already written
+# (`update_sql`).
+CHANGES: dict[type, Callable[[Any], Row]] = {
+    Pass.Activated: lambda e: {**_started(e), "due_at": Due(e.timestamp)},
+    Pass.Rescheduled: lambda e: {"anchor_at": e.start_at, "allotted_minutes": e.allotted_minutes},
+    Pass.Approved: lambda e: {
+        **_started(e),
+        "due_at": e.due_at,
+        "decision": "approved",
+        "teacher_id": _staff(e),
+    },
+    Pass.Denied: lambda e: {
+        "outcome": "denied",
+        "decision": "denied",
+        **_ended(e.timestamp, "denied"),
+        "teacher_id": _staff(e),
+    },
+    Pass.Cancelled: lambda e: {"outcome": "cancelled", **_ended(e.timestamp, e.reason)},
+    Pass.Expired: lambda e: {"overdue": True},
+    Pass.Completed: lambda e: {"returned_at": e.timestamp, **_ended(e.timestamp, "completed")},
+    Pass.ReturnRecorded: lambda e: {"returned_at": e.timestamp, **_ended(e.timestamp, "returned")},
+    Pass.Terminated: lambda e: _ended(e.timestamp, e.reason),
 }
+
+
+def apply(row: Row, changes: Row) -> None:
+    """What `update_sql` does to a row in the table, to a row in Python."""
+    minutes = row["allotted_minutes"]
+    for column, value in changes.items():
+        row[column] = value.at + timedelta(minutes=minutes) if isinstance(value, Due) else value
+
+
+@cache
+def update_sql(columns: tuple[str, ...], due: str | None) -> str:
+    """The UPDATE of a pass's row ($1) setting `columns` from $2 on; the column `due` is a `Due`."""
+    sets = ", ".join(
+        f"{c} = ${n}::timestamptz + allotted_minutes * interval '1 minute'" if c == due else f"{c} = ${n}"
+        for n, c in enumerate(columns, start=2)
+    )
+    return f"UPDATE report_passes SET {sets} WHERE pass_id = $1"
+
+
+async def insert_rows(conn: DbConnection, rows: list[Row]) -> None:
+    await conn.execute(_INSERT, *([row.get(c) for row in rows] for c, _ in COLUMNS))
 
 
 @dataclass(frozen=True, eq=False)  # each one is itself: a key by identity
@@ -352,38 +419,73 @@ class PassFactsProjection(TableProjection):
     serves_requests = False  # the reports are read later; a command's answer never waits on them
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
+        batch = conn.deferred(Batch) if isinstance(conn, Pipeline) else None
         if isinstance(event, (School.Registered, School.Changed)):
+            if batch is not None:
+                batch.timezones[event.originator_id] = event.timezone
             await conn.execute(_school_barrier(event.originator_id, event.timezone))
             return None
-        created = isinstance(event, Pass.Creation)
-        if created:
-            statement: tuple[Any, ...] = (_INSERT, *_created(event))
-            recounted: tuple[Aggregate, ...] = AGGREGATES
+        pass_id = event.originator_id
+        row: Row | None = None
+        recounted: tuple[Aggregate, ...]
+        if isinstance(event, Pass.Creation):
+            row, recounted = _created(event), AGGREGATES
+        elif (change := CHANGES.get(type(event))) is not None:
+            changes, recounted = change(event), RECOUNTED.get(type(event), ())
         else:
-            change = CHANGES.get(type(event))
-            if change is None:
-                return None
-            sets, values = change
-            statement = (
-                f"UPDATE report_passes SET {sets} WHERE pass_id = $1",
-                event.originator_id,
-                *values(event),
-            )
-            recounted = RECOUNTED.get(type(event), ())
-        if isinstance(conn, Pipeline):  # the batch's passes are recounted together around it
-            conn.deferred(Recount).note(event.originator_id, recounted, created=created)
-            await conn.execute(*statement)
+            return None
+        if batch is not None:  # the batch's rows and counts are written around its statements
+            batch.recount.note(pass_id, recounted, created=row is not None)
+            if row is not None:
+                row["timezone"] = batch.timezones.get(event.school_id)
+                batch.rows[pass_id] = row
+            elif pass_id in batch.rows:
+                apply(batch.rows[pass_id], changes)
+            else:
+                await conn.execute(*_update(pass_id, changes))
+            return None
+        recount = Recount()
+        recount.note(pass_id, recounted, created=row is not None)
+        await recount.before(conn)
+        if row is not None:
+            await insert_rows(conn, [row])
         else:
-            recount = Recount()
-            recount.note(event.originator_id, recounted, created=created)
-            await recount.before(conn)
-            await conn.execute(*statement)
-            await recount.after(conn)
+            await conn.execute(*_update(pass_id, changes))
+        await recount.after(conn)
         return None
 
 
-def _created(event: Pass.Creation) -> tuple[Any, ...]:
-    """The values of a new row: what each way a pass comes to be says of it."""
+def _update(pass_id: UUID, changes: Row) -> tuple[Any, ...]:
+    """The statement and arguments that make `changes` to a written row."""
+    due = next((c for c, v in changes.items() if isinstance(v, Due)), None)
+    values = [v.at if isinstance(v, Due) else v for v in changes.values()]
+    return (update_sql(tuple(changes), due), pass_id, *values)
+
+
+class Batch:
+    """What a batch sent through a `Pipeline` does to the pass rows around its statements: the
+    passes that begin in it are rows in Python until `before` writes them all in one statement,
+    with every change the batch makes to them applied (queued statements change only rows
+    written earlier); and the counts are recounted (`Recount`). A pass takes its school's time
+    zone from a school event earlier in the batch, or else from `report_schools` as it was
+    before the batch, which is the time zone its school had when it began either way."""
+
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Row] = {}
+        self.timezones: dict[UUID, str] = {}
+        self.recount = Recount()
+
+    async def before(self, conn: DbConnection) -> None:
+        await self.recount.before(conn)
+        if self.rows:
+            await insert_rows(conn, list(self.rows.values()))
+
+    async def after(self, conn: DbConnection) -> None:
+        await self.recount.after(conn)
+
+
+def _created(event: Pass.Creation) -> Row:
+    """A new row: what each way a pass comes to be says of it."""
     requested_at = started_at = due_at = None
     if isinstance(event, Pass.Started):
         source, outcome, anchor_at = event.source, "started", event.timestamp
@@ -395,19 +497,21 @@ def _created(event: Pass.Creation) -> tuple[Any, ...]:
         requested_at = event.timestamp
     else:
         raise TypeError(f"no row for {type(event).__name__}")
-    return (
-        event.originator_id,
-        event.school_id,
-        event.student_id,
-        event.origin_id,
-        event.destination_id,
-        source,
-        event.actor_kind,
-        event.actor_id,
-        outcome,
-        event.allotted_minutes,
-        requested_at,
-        anchor_at,
-        started_at,
-        due_at,
-    )
+    return {
+        "pass_id": event.originator_id,
+        "school_id": event.school_id,
+        "student_id": event.student_id,
+        "origin_id": event.origin_id,
+        "destination_id": event.destination_id,
+        "source": source,
+        "creator_kind": event.actor_kind,
+        "creator_id": event.actor_id,
+        "teacher_id": event.actor_id if event.actor_kind == "staff" else None,
+        "outcome": outcome,
+        "allotted_minutes": event.allotted_minutes,
+        "requested_at": requested_at,
+        "anchor_at": anchor_at,
+        "started_at": started_at,
+        "due_at": due_at,
+        "overdue": False,
+    }
