@@ -190,6 +190,26 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "kiosk.choose_destinations": "Choose at least one destination.",
     "kiosk.choose_room": "Choose the room this kiosk is in.",
     "kiosk.revoked": "Kiosk revoked; that device is no longer a kiosk.",
+    "kiosk.choose_classroom": "Choose at least one classroom.",
+    "kiosk.choose_grade": "Choose at least one grade.",
+    "kiosk.choose_listed_student": "Choose at least one student.",
+    "kiosk.token_invalid": "The kiosk token is not valid.",
+    "kiosk.token_needed": "This needs a kiosk token.",
+    "kiosk.idempotency_key_needed": "Send an Idempotency-Key header with each kiosk command.",
+    "kiosk.only_a_kiosk": "Only a kiosk may do this.",
+    "kiosk.status": "This kiosk is {status}.",
+    "kiosk.destination_not_offered": "Students cannot choose {place} at a kiosk in {room}.",
+    "kiosk.revoke_own": (
+        "Only the member of staff who set up this kiosk, an administrator or the office may revoke it."
+    ),
+    "kiosk.too_many_exits": "Too many wrong passwords. Try again later.",
+    "kiosk.wrong_exit_password": "Wrong password. {count} tries left before kiosk mode locks.",
+    "kiosk.wrong_exit_password_one": "Wrong password. 1 try left before kiosk mode locks.",
+    "kiosk.wrong_exit_locked": "Wrong password, and too many: kiosk mode stays on for {count} more minutes.",
+    "kiosk.wrong_exit_locked_one": "Wrong password, and too many: kiosk mode stays on for 1 more minute.",
+    "kiosk.no_such_action": "There is no such action.",
+    "kiosk.type_external_id": "Type an external ID after #.",
+    "kiosk.type_more_letters": "Type at least {count} letters of your name.",
     "portal.already_out": "You're already out: in {place} since {since}. Complete that pass first.",
     "portal.already_out_somewhere": "You're already out, in {place}. Complete that pass first.",
     "portal.already_out_elsewhere": "You're already out. Complete that pass first.",
@@ -203,6 +223,15 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "portal.no_such_action": "There is no such pass or action.",
     "portal.completed": "Pass completed. Welcome back!",
     "portal.cancelled": "Request cancelled.",
+    "portal.students_only": "Only a student signed in to the Student Portal may do this.",
+    "portal.destination_not_offered": "{place} cannot be chosen in the Student Portal.",
+    "portal.cancel_own_request": "Only the student who asked may cancel a request; staff deny it.",
+    "portal.decide_teacher_only": "Only the teacher of {place} may approve or deny this request.",
+    "portal.decide_origin_teacher_only": (
+        "Only the teacher of the room the student is leaving may approve or deny this request."
+    ),
+    "portal.wrong_id_or_password": "The ID or the password is wrong.",
+    "portal.sign_in_as_json": "Send the sign-in as application/json.",
     "portal.already_asked": (
         "You already asked to go to {place}. Wait for your teacher's answer, or cancel the request."
     ),

@@ -141,7 +141,7 @@ async def test_kiosk_exit_burst_checks_at_most_five(server: LiveServer) -> None:
             right=EXIT_PASSWORD,
         )
         statuses = [r.status_code for r in wrong]
-        checked = [r for r in wrong if r.json()["error"]["message"].startswith("wrong password")]
+        checked = [r for r in wrong if r.json()["error"]["message"].startswith("Wrong password")]
         assert len(checked) == KIOSK_EXIT_LIMIT.failures, statuses
         assert statuses.count(403) == KIOSK_EXIT_LIMIT.failures - 1, statuses
         assert statuses.count(423) == TRIES - KIOSK_EXIT_LIMIT.failures, statuses

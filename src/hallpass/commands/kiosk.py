@@ -18,6 +18,7 @@ from hallpass.commands.messages import Command, CreatePasses
 from hallpass.commands.passes import PassCommands
 from hallpass.credentials import KIOSK_EXIT_LIMIT, TooManyAttempts, hash_password, kiosk_login
 from hallpass.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from hallpass.messages import count, say
 from hallpass.projections.classes import class_rooms
 from hallpass.text import is_number
 
@@ -87,11 +88,11 @@ def kiosk_summary(kiosk: Kiosk) -> dict[str, Any]:
 def _scope(students: StudentsAllowed) -> StudentScope:
     mode = StudentMode(students.mode)
     if mode is StudentMode.CLASSROOM and not students.homeroom_ids:
-        raise Invalid("choose at least one classroom", field="students.homeroom_ids")
+        raise Invalid(say("kiosk.choose_classroom"), field="students.homeroom_ids")
     if mode is StudentMode.GRADE and not students.grades:
-        raise Invalid("choose at least one grade", field="students.grades")
+        raise Invalid(say("kiosk.choose_grade"), field="students.grades")
     if mode is StudentMode.LIST and not students.student_ids:
-        raise Invalid("choose at least one student", field="students.student_ids")
+        raise Invalid(say("kiosk.choose_listed_student"), field="students.student_ids")
     return StudentScope(
         mode,
         frozenset(students.homeroom_ids) if mode is StudentMode.CLASSROOM else frozenset(),
@@ -107,18 +108,18 @@ class KioskCommands(PassCommands):
         """The kiosk a device token names, if the token is still good."""
         kiosk = await self.repository.find(kiosk_id, Kiosk)
         if kiosk is None:
-            raise Unauthenticated("the kiosk token is not valid")
+            raise Unauthenticated(say("kiosk.token_invalid"))
         kiosk.authenticate(secret)
         return kiosk
 
     async def _acting_kiosk(self, actor: Actor) -> Kiosk:
         if actor.kind != "kiosk" or actor.id is None:
-            raise Forbidden("only a kiosk may do this")
+            raise Forbidden(say("kiosk.only_a_kiosk"))
         kiosk = await self.repository.find(actor.id, Kiosk)
         if kiosk is None or kiosk.school_id != actor.school_id:
-            raise Unauthenticated("the kiosk token is not valid")
+            raise Unauthenticated(say("kiosk.token_invalid"))
         if kiosk.status is not KioskStatus.ACTIVE:
-            raise Unauthenticated(f"this kiosk is {kiosk.status.value}")
+            raise Unauthenticated(say("kiosk.status", status=kiosk.status.value))
         return kiosk
 
     @handler(keyed=False)
@@ -130,13 +131,13 @@ class KioskCommands(PassCommands):
         staff_only(actor, "set up a kiosk")
         scope = _scope(command.students)
         if len(set(command.destination_ids)) != len(command.destination_ids):
-            raise Invalid("a destination is chosen more than once", field="destination_ids")
+            raise Invalid(say("rules.place_twice"), field="destination_ids")
         room = await self._offered(actor, command.room_id, "room")
         for destination_id in command.destination_ids:
             destination = await self._offered(actor, destination_id, "destination")
             if destination.id == room.id or not destination.kiosk_allowed:
                 raise Invalid(
-                    f"students cannot choose {destination.name} at a kiosk in {room.name}",
+                    say("kiosk.destination_not_offered", place=destination.name, room=room.name),
                     field="destination_ids",
                 )
         for homeroom_id in scope.homeroom_ids:
@@ -161,9 +162,9 @@ class KioskCommands(PassCommands):
         staff_only(acting.actor, "revoke a kiosk")
         kiosk = await self.repository.find(kiosk_id, Kiosk)
         if kiosk is None or kiosk.school_id != acting.school_id:
-            raise NotFound(f"kiosk {kiosk_id} not found", id=str(kiosk_id))
+            raise NotFound(say("http.record_not_found", what="kiosk", id=kiosk_id), id=str(kiosk_id))
         if kiosk.created_by != acting.actor.id and not acting.actor.has_role(*MANAGERS):
-            raise Forbidden("only the staff member who set up this kiosk may revoke it")
+            raise Forbidden(say("kiosk.revoke_own"))
         kiosk.revoke(now=acting.now, **acting.by)
         return done({"kiosk": kiosk_summary(kiosk)}, [kiosk])
 
@@ -240,9 +241,7 @@ class KioskCommands(PassCommands):
                     kiosk_login(acting.actor.id or uuid4()), password, now=acting.now, limit=KIOSK_EXIT_LIMIT
                 )
             except TooManyAttempts as e:
-                raise KioskLocked(
-                    "too many wrong passwords; try again later", retry_after=e.retry_after
-                ) from e
+                raise KioskLocked(say("kiosk.too_many_exits"), retry_after=e.retry_after) from e
             return found is not None and is_number(password)
 
         async def decide() -> Decided:
@@ -257,9 +256,11 @@ class KioskCommands(PassCommands):
                 try:
                     kiosk.ensure_unlocked(acting.now)
                 except KioskLocked as e:
-                    return refused(KioskLocked(f"wrong password; {e.message}", **e.details), [kiosk])
+                    minutes = -(-int(e.details.get("retry_after", 60)) // 60)
+                    locked = count("kiosk.wrong_exit_locked", minutes)
+                    return refused(KioskLocked(locked, **e.details), [kiosk])
             left = kiosk.tries_left
-            message = f"wrong password; {left} tr{'ies' if left != 1 else 'y'} left before kiosk mode locks"
+            message = count("kiosk.wrong_exit_password", left)
             return refused(WrongExitPassword(message, tries_left=left), [kiosk])
 
         return await self._run(replace(acting, idempotency_key=None), fingerprint="", decide=decide)

@@ -22,6 +22,7 @@ from hallpass.commands.lines import admit
 from hallpass.commands.messages import Command, Override
 from hallpass.commands.passes import PassCommands, record_overrides
 from hallpass.errors import Forbidden, Invalid, NotFound
+from hallpass.messages import say
 from hallpass.policies import override_reason, settle
 
 PORTAL_OFF = (
@@ -76,7 +77,7 @@ S = TypeVar("S", bound=PortalSettings)
 def portal_open(school: S | None, school_id: UUID) -> S:
     """The school, if its Student Portal is on: NotFound or Forbidden otherwise."""
     if school is None:
-        raise NotFound(f"school {school_id} not found")
+        raise NotFound(say("http.school_not_found", id=school_id))
     if not school.portal_enabled:
         raise Forbidden(PORTAL_OFF)
     return school
@@ -98,13 +99,13 @@ class PortalCommands(PassCommands):
     async def _school(self, school_id: UUID) -> School:
         school = await self.repository.find(school_id, School)
         if school is None:
-            raise NotFound(f"school {school_id} not found")
+            raise NotFound(say("http.school_not_found", id=school_id))
         return school
 
     @handler(keyed=False)
     async def change_portal_settings(self, acting: Acting, command: ChangePortalSettings) -> Decided:
         if not acting.actor.administers:
-            raise Forbidden("only an administrator may change the Student Portal settings")
+            raise Forbidden(say("admin.portal_settings"))
         school = await self._school(acting.school_id)
         for destination_id in command.approval_destination_ids:
             await self._location(acting.actor, destination_id, "destination")
@@ -121,7 +122,7 @@ class PortalCommands(PassCommands):
     async def request_portal_pass(self, acting: Acting, command: RequestPortalPass) -> Decided:
         actor = acting.actor
         if actor.kind != "student" or actor.id is None:
-            raise Forbidden("only a student signed in to the Student Portal may do this")
+            raise Forbidden(say("portal.students_only"))
         school = await self._school(actor.school_id)
         if not school.portal_enabled:
             raise Forbidden(PORTAL_OFF)
@@ -129,11 +130,11 @@ class PortalCommands(PassCommands):
         destination = await self._offered(actor, command.destination_id, "destination")
         if not destination.portal_allowed:
             raise Invalid(
-                f"{destination.name} cannot be chosen in the Student Portal", field="destination_id"
+                say("portal.destination_not_offered", place=destination.name), field="destination_id"
             )
         student = await self.repository.find(actor.id, Student)
         if student is None or student.school_id != actor.school_id:
-            raise NotFound("student not found")
+            raise NotFound(say("admin.student_not_found"))
         pass_id = uuid4()
         fields: dict[str, Any] = {
             "pass_id": pass_id,
@@ -220,7 +221,7 @@ class PortalCommands(PassCommands):
     @handler()
     async def cancel_request(self, acting: Acting, pass_id: UUID) -> Decided:
         if acting.actor.kind != "student":
-            raise Forbidden("only the student who asked may cancel a request; staff deny it")
+            raise Forbidden(say("portal.cancel_own_request"))
         hall_pass = await self._pass(acting.actor, pass_id)
         self._may_act_on(acting.actor, hall_pass)
         hall_pass.cancel_request(**acting.stamp)
@@ -234,8 +235,9 @@ class PortalCommands(PassCommands):
         staff = await self.repository.find(actor.id, Staff) if actor.id else None
         if staff is None or staff.room_id != hall_pass.origin_id:
             origin = await self.repository.find(hall_pass.origin_id, Location)
-            where = origin.name if origin else "the room the student is leaving"
-            raise Forbidden(f"only the teacher of {where} may approve or deny this request")
+            if origin is None:
+                raise Forbidden(say("portal.decide_origin_teacher_only"))
+            raise Forbidden(say("portal.decide_teacher_only", place=origin.name))
 
     async def _decided(self, hall_pass: Pass) -> dict[str, Any]:
         return {**await self._summary(hall_pass), "decision_note": hall_pass.decision_note}

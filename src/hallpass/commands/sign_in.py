@@ -23,6 +23,7 @@ from hallpass.commands.portal import portal_open
 from hallpass.commands.setup import staff_actor
 from hallpass.credentials import StudentSignIns, hash_password, student_login
 from hallpass.errors import NotFound, Unauthenticated
+from hallpass.messages import say
 from hallpass.projections.queries import DirectoryView
 from hallpass.text import is_number
 
@@ -56,12 +57,12 @@ class SignInCommands(CommandBase):
         if student is None or student.school_id != school_id or not student.active:
             login = f"student-unknown:{school_id}:{username.strip().lower()[:MAX_ID_LENGTH]}"
             await signins.verify(login, password, initial=set(), now=now)
-            raise Unauthenticated("wrong ID or password")
+            raise Unauthenticated(say("portal.wrong_id_or_password"))
         must_change = await signins.verify(
             student_login(student.id), password, initial={username.strip()}, now=now
         )
         if must_change is None:
-            raise Unauthenticated("wrong ID or password")
+            raise Unauthenticated(say("portal.wrong_id_or_password"))
         return Actor(kind="student", id=student.id, school_id=school_id, name=student.full_name), must_change
 
     async def _student_named(self, school_id: UUID, username: str) -> Student | None:
@@ -89,7 +90,7 @@ class SignInCommands(CommandBase):
         """
         student = await self.repository.find(acting.actor.id, Student) if acting.actor.id else None
         if student is None:
-            raise NotFound("student not found")
+            raise NotFound(say("admin.student_not_found"))
         known = {str(student.hall_pass_id)}
         if student.external_id:
             known |= {student.external_id, f"#{student.external_id}"}

@@ -24,6 +24,7 @@ from hallpass.http.common import (
     runtime,
 )
 from hallpass.http.openapi import Query, get, post
+from hallpass.messages import say
 from hallpass.projections.kiosks import KioskView
 
 
@@ -35,7 +36,7 @@ async def require_kiosk(request: Request, *, form_csrf: str | None = None) -> tu
     """The kiosk whose device token came with the request; 401 if none, forged or revoked."""
     claims = kiosk_claims(request, form_csrf=form_csrf)
     if claims is None:
-        raise Unauthenticated("this needs a kiosk token")
+        raise Unauthenticated(say("kiosk.token_needed"))
     kiosk = await runtime(request).app.kiosk(claims.kiosk_id, claims.secret)
     return Actor("kiosk", kiosk.id, kiosk.school_id, None, kiosk.name), kiosk
 
@@ -81,7 +82,7 @@ async def keyed_kiosk(request: Request) -> Actor:
     """The kiosk calling, which sends an Idempotency-Key with each command (422 without one)."""
     actor, _ = await require_kiosk(request)
     if idempotency_key(request) is None:
-        raise Invalid("send an Idempotency-Key header with each kiosk command", field="Idempotency-Key")
+        raise Invalid(say("kiosk.idempotency_key_needed"), field="Idempotency-Key")
     return actor
 
 

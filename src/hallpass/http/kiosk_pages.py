@@ -470,7 +470,7 @@ async def line_action(request: Request) -> Response:
         elif action == "leave":
             outcome = await app.kiosk_leave_line(acting(request, actor), command)
         else:
-            raise Invalid("no such action")
+            raise Invalid(say("kiosk.no_such_action"))
     except DomainError as e:
         return await _create_summary(
             request, kiosk, student_raw, destination_raw, sentence(e.message), status_for(e)

@@ -29,6 +29,7 @@ from hallpass.http.common import (
 from hallpass.http.errors import json_error
 from hallpass.http.openapi import delete, get, post
 from hallpass.http.portal_auth import choose_password, sign_in
+from hallpass.messages import say
 from hallpass.projections.queries import PassFilters
 
 RECENT = 50
@@ -85,7 +86,7 @@ async def own_passes(request: Request, actor: Actor, limit: int = RECENT) -> lis
 async def own_pass(request: Request, actor: Actor, pass_id: UUID) -> dict[str, Any]:
     row = await runtime(request).passes.get(actor.school_id, pass_id)
     if row is None or row["student_id"] != actor.id:
-        raise NotFound(f"pass {pass_id} not found", id=str(pass_id))
+        raise NotFound(say("pass.not_found", id=pass_id), id=str(pass_id))
     return portal_pass_json(row)
 
 
@@ -118,7 +119,7 @@ async def create_session(request: Request) -> Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         # A cross-site form can post text/plain that parses as JSON; only JSON, which another
         # site cannot send without the browser asking first, may start a session here.
-        return json_error(415, "unsupported_media_type", "send the sign-in as application/json")
+        return json_error(415, "unsupported_media_type", say("portal.sign_in_as_json"))
     body = await parse_body(request, PortalSignIn)
     try:
         actor, must_change, csrf = await sign_in(request, school_id, body.username, body.password)
@@ -126,7 +127,7 @@ async def create_session(request: Request) -> Response:
         response = json_error(
             429,
             "locked_out",
-            "too many failed sign-ins; this account is locked for a while",
+            say("portal.locked", minutes=-(-e.retry_after // 60)),
             retry_after=e.retry_after,
         )
         response.headers["Retry-After"] = str(e.retry_after)

@@ -13,6 +13,7 @@ from uuid import UUID
 from hallpass.aggregates.kiosks import StudentScope
 from hallpass.aggregates.students import StudentDetails
 from hallpass.errors import Invalid
+from hallpass.messages import say
 from hallpass.projections.directory import fold
 from hallpass.text import is_number
 
@@ -46,13 +47,13 @@ def parse(query: str) -> Query:
     if text.startswith("#"):
         wanted = text[1:].strip().lower()
         if not wanted:
-            raise Invalid("type an external ID after #", field="q")
+            raise Invalid(say("kiosk.type_external_id"), field="q")
         return Query(external_id=wanted)
     if is_number(text):
         return Query(hall_pass_id=int(text))
     words = tuple(fold(text).split())
     if len("".join(words)) < MIN_NAME_CHARS:
-        raise Invalid(f"type at least {MIN_NAME_CHARS} letters of your name", field="q")
+        raise Invalid(say("kiosk.type_more_letters", count=MIN_NAME_CHARS), field="q")
     return Query(words=words)
 
 
