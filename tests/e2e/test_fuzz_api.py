@@ -535,43 +535,23 @@ def build_world(
         )
         staff = _auth(world, "staff")
         room, nurse, library = (str(school.rooms[n]) for n in ("Room 101", "Nurse", "Library"))
-        active = _ok(
-            http.post(
-                "/api/v1/passes",
-                json={"origin_id": room, "destination_id": library, "student_ids": [str(school.students[0])]},
-                headers=staff,
-            ),
-            201,
-        )
-        scheduled = _ok(
-            http.post(
-                "/api/v1/passes/scheduled",
-                json={
-                    "origin_id": room,
-                    "destination_id": nurse,
-                    "student_ids": [str(school.students[1])],
-                    "start_at": _moment(1),
-                },
-                headers=staff,
-            ),
-            201,
-        )
+
+        def made(path: str, to: str, student: int, **fields: Any) -> dict[str, Any]:
+            """What Ada's POST of passes from Room 101 to `to` for the `student`th student answers."""
+            trip = {"origin_id": room, "destination_id": to, "student_ids": [str(school.students[student])]}
+            return _ok(http.post(path, json={**trip, **fields}, headers=staff), 201)
+
+        active = made("/api/v1/passes", library, 0)
+        scheduled = made("/api/v1/passes/scheduled", nurse, 1, start_at=_moment(1))
         start = date.today() + timedelta(days=2)
-        repeating = _ok(
-            http.post(
-                "/api/v1/schedules",
-                json={
-                    "origin_id": room,
-                    "destination_id": nurse,
-                    "student_ids": [str(school.students[2])],
-                    "weekdays": [0, 1, 2, 3, 4, 5, 6],
-                    "at": "10:00:00",
-                    "first_date": str(start),
-                    "last_date": str(start + timedelta(days=3)),
-                },
-                headers=staff,
-            ),
-            201,
+        repeating = made(
+            "/api/v1/schedules",
+            nurse,
+            2,
+            weekdays=[0, 1, 2, 3, 4, 5, 6],
+            at="10:00:00",
+            first_date=str(start),
+            last_date=str(start + timedelta(days=3)),
         )
         world.ids["pass"] += [p["id"] for p in active["passes"] + scheduled["passes"] + repeating["passes"]]
         world.ids["schedule"].append(repeating["schedule_id"])

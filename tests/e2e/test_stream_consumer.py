@@ -16,9 +16,9 @@ import pytest
 import pytest_asyncio
 
 from hallpass.acting import Acting
-from hallpass.commands.messages import CompletePass, CreatePasses
+from hallpass.commands.messages import CompletePass
 from support.api_client import ApiClient
-from support.school import SchoolFixture
+from support.school import SchoolFixture, send_out
 from support.server import LiveServer
 from support.stream import hire_district_admin, issue, read_all
 
@@ -33,16 +33,17 @@ async def admin(server: LiveServer, own_school: SchoolFixture) -> AsyncIterator[
         yield client
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def secret(admin: ApiClient, own_school: SchoolFixture) -> str:
+    """A new stream token's secret, for the events of `own_school`."""
+    _, shown = await issue(admin.http, school_ids=[str(own_school.id)])
+    return shown
+
+
 async def out_and_back(server: LiveServer, school: SchoolFixture, students: list[UUID]) -> None:
-    acting = Acting(school.teacher(), datetime.now(UTC))
-    made = await server.runtime.app.create_passes(
-        acting,
-        CreatePasses(
-            origin_id=school.rooms["Room 101"], destination_id=school.rooms["Library"], student_ids=students
-        ),
-    )
-    for summary in made.body["passes"]:
-        await server.runtime.app.complete_pass(acting, UUID(summary["id"]), CompletePass())
+    now = datetime.now(UTC)
+    for pass_id in await send_out(server.runtime, school, "Library", students, now):
+        await server.runtime.app.complete_pass(Acting(school.teacher(), now), pass_id, CompletePass())
 
 
 async def start_consumer(
@@ -77,9 +78,8 @@ def stored(db: Path) -> list[str]:
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_the_consumer_resumes_where_it_stopped_without_a_gap_or_a_duplicate(
-    server: LiveServer, own_school: SchoolFixture, admin: ApiClient, tmp_path: Path
+    server: LiveServer, own_school: SchoolFixture, admin: ApiClient, secret: str, tmp_path: Path
 ) -> None:
-    _, secret = await issue(admin.http, school_ids=[str(own_school.id)])
     db = tmp_path / "events.sqlite"
     await out_and_back(server, own_school, own_school.students[:2])
     first = await consume(server, secret, db)
@@ -106,9 +106,8 @@ async def test_the_consumer_resumes_where_it_stopped_without_a_gap_or_a_duplicat
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_consumer_killed_while_following_loses_and_repeats_nothing(
-    server: LiveServer, own_school: SchoolFixture, admin: ApiClient, tmp_path: Path
+    server: LiveServer, own_school: SchoolFixture, admin: ApiClient, secret: str, tmp_path: Path
 ) -> None:
-    _, secret = await issue(admin.http, school_ids=[str(own_school.id)])
     db = tmp_path / "killed.sqlite"
     await consume(server, secret, db)
     before = len(stored(db))
