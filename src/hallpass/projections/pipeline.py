@@ -79,9 +79,13 @@ class Pipeline:
             self._before.append((self._runs, sql))
             self._runs = {}
             return
-        runs = self._runs.setdefault(args[0], [])
-        if runs and runs[-1][0] == sql and runs[-1][1] == fetch:
-            runs[-1][2].append(args)
+        runs = self._runs.get(args[0])
+        if runs is None:
+            self._runs[args[0]] = [(sql, fetch, [args])]
+            return
+        last = runs[-1]
+        if last[0] == sql and last[1] == fetch:
+            last[2].append(args)
         else:
             runs.append((sql, fetch, [args]))
 

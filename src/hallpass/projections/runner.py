@@ -399,6 +399,9 @@ class ProjectionRunner:
 
     async def _send(self, prepared: _Prepared) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
+            # Without waiting for the disk at each commit: a batch lost in a crash is lost with
+            # its tracking rows, so the runner projects it again.
+            await conn.execute("SET LOCAL synchronous_commit = off")
             await self.store.lock_trackings(conn, self.names)
             if await self.positions(conn) != prepared.positions:
                 raise EventFailed("the positions moved while the batch was prepared")
