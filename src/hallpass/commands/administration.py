@@ -188,6 +188,27 @@ class AdministrationCommands(DirectoryCommands):
         old, new = self._sourced(school, owner.sourced_id), self._sourced(school, sourced_id)
         return await self._swap(old, new, owner.id, now, "sourcedId")
 
+    async def _revised_person(
+        self,
+        acting: Acting,
+        cause: Cause | None,
+        school: School,
+        person: Staff | Student,
+        command: ChangeStaff | ChangeStudent,
+        claims: list[Aggregate],
+        **fields: Any,
+    ) -> list[Aggregate]:
+        """The end of a person's change: their sourcedId index follows the command's, `fields`
+        are recorded if any differs, and they are deactivated or reactivated as it says."""
+        moved = await self._move_sourced(school, person, command.sourced_id, acting.now)
+        stamp = provenance(acting, cause)
+        kind = type(person)
+        changed = revise(person, kind.Changed, **stamp, **fields, sourced_id=command.sourced_id)
+        changed |= switch(
+            person, command.active, deactivated=kind.Deactivated, reactivated=kind.Reactivated, **stamp
+        )
+        return [*([person] if changed else []), *claims, *moved]
+
     # -- schools -------------------------------------------------------------------------------
 
     @handler()
@@ -322,22 +343,18 @@ class AdministrationCommands(DirectoryCommands):
             acting.now,
             "the email",
         )
-        claims += await self._move_sourced(school, staff, command.sourced_id, acting.now)
-        stamp = provenance(acting, cause)
-        changed = revise(
+        return await self._revised_person(
+            acting,
+            cause,
+            school,
             staff,
-            Staff.Changed,
-            **stamp,
+            command,
+            claims,
             name=command.name.strip(),
             email=email,
             roles=tuple(r.value for r in command.roles),
             room_id=command.room_id,
-            sourced_id=command.sourced_id,
         )
-        changed |= switch(
-            staff, command.active, deactivated=Staff.Deactivated, reactivated=Staff.Reactivated, **stamp
-        )
-        return [*([staff] if changed else []), *claims]
 
     async def reset_staff_password(self, acting: Acting, staff_id: UUID) -> dict[str, Any]:
         """A one-time token for the member of staff to choose a password (shown once, to pass on)."""
@@ -401,24 +418,20 @@ class AdministrationCommands(DirectoryCommands):
             acting.now,
             "hall pass ID",
         )
-        claims += await self._move_sourced(school, student, command.sourced_id, acting.now)
-        stamp = provenance(acting, cause)
-        changed = revise(
+        return await self._revised_person(
+            acting,
+            cause,
+            school,
             student,
-            Student.Changed,
-            **stamp,
+            command,
+            claims,
             first_name=command.first_name.strip(),
             last_name=command.last_name.strip(),
             grade=command.grade,
             homeroom_id=command.homeroom_id,
             hall_pass_id=number,
             external_id=external(command.external_id),
-            sourced_id=command.sourced_id,
         )
-        changed |= switch(
-            student, command.active, deactivated=Student.Deactivated, reactivated=Student.Reactivated, **stamp
-        )
-        return [*([student] if changed else []), *claims]
 
     async def reset_student_password(self, acting: Acting, student_id: UUID) -> dict[str, Any]:
         """The student's portal password is dropped: their next sign-in is with their ID, and
