@@ -22,7 +22,7 @@ from hallpass.aggregates import ids
 from hallpass.aggregates.emergencies import Emergency
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
-from hallpass.aggregates.passes import Pass, Source, Status
+from hallpass.aggregates.passes import Pass, Source, Status, Trip
 from hallpass.aggregates.rules import SchoolRules
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student
@@ -145,6 +145,18 @@ def not_read_only(actor: Actor, action: str) -> None:
 def each_student_once(student_ids: Sequence[UUID]) -> None:
     if len(set(student_ids)) != len(student_ids):
         raise Invalid(say("pass.student_twice"), field="student_ids")
+
+
+def trip(acting: Acting, student: Student, origin: Location, destination: Location, minutes: int) -> Trip:
+    """A new pass's trip: the student, from where, to where, for how long, and who decided it."""
+    return {
+        "school_id": acting.school_id,
+        "student_id": student.id,
+        "origin_id": origin.id,
+        "destination_id": destination.id,
+        "allotted_minutes": minutes,
+        **acting.by,
+    }
 
 
 def allotted_minutes(destination: Location, requested: int | None) -> int:

@@ -21,6 +21,7 @@ from hallpass.commands.base import (
     handler,
     not_read_only,
     pass_summary,
+    trip,
 )
 from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.lines import admit
@@ -67,14 +68,10 @@ class PassCommands(CommandBase):
             pass_id = uuid4()
             hall_pass = Pass.start(
                 pass_id=pass_id,
-                school_id=acting.school_id,
-                student_id=student.id,
-                origin_id=origin.id,
-                destination_id=destination.id,
                 source=source,
-                allotted_minutes=minutes,
+                now=acting.now,
                 note=command.note,
-                **acting.stamp,
+                **trip(acting, student, origin, destination, minutes),
             )
             refusals = await self._refusals(student, destination, source, acting.now)
             refused += [(hall_pass, r) for r in refusals]

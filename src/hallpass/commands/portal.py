@@ -16,7 +16,7 @@ from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student
 from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.bounds import Note, PlaceIds
-from hallpass.commands.base import Decided, created, done, handler, pass_summary, staff_only
+from hallpass.commands.base import Decided, created, done, handler, pass_summary, staff_only, trip
 from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.lines import admit
 from hallpass.commands.messages import Command, Override
@@ -136,24 +136,16 @@ class PortalCommands(PassCommands):
         if student is None or student.school_id != actor.school_id:
             raise NotFound(say("admin.student_not_found"))
         pass_id = uuid4()
-        fields: dict[str, Any] = {
-            "pass_id": pass_id,
-            "school_id": actor.school_id,
-            "student_id": student.id,
-            "origin_id": origin.id,
-            "destination_id": destination.id,
-            "allotted_minutes": destination.allotted_minutes,
-            **acting.stamp,
-        }
+        going = trip(acting, student, origin, destination, destination.allotted_minutes)
         changed: list[Aggregate]
         refusals = await self._refusals(student, destination, Source.PORTAL, acting.now)
         if school.portal_approval_needed(destination.id, destination.needs_approval):
-            hall_pass = Pass.request(**fields)
+            hall_pass = Pass.request(pass_id=pass_id, now=acting.now, **going)
             await self._check_student_free(student, pass_id, destination, acting.now, Source.PORTAL)
             settle([(student.id, r) for r in refusals], None, actor)
             changed = [hall_pass, student]
         else:
-            hall_pass = Pass.start(source=Source.PORTAL, **fields)
+            hall_pass = Pass.start(pass_id=pass_id, source=Source.PORTAL, now=acting.now, **going)
             await self._check_student_free(student, pass_id, destination, acting.now, Source.PORTAL)
             settle([(student.id, r) for r in refusals], None, actor)
             line = await self.repository.find(wait_line_id(destination.id), WaitLine)

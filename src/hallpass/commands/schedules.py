@@ -33,6 +33,7 @@ from hallpass.commands.base import (
     each_student_once,
     handler,
     staff_only,
+    trip,
 )
 from hallpass.commands.keep_apart import guard_keep_apart
 from hallpass.commands.lines import admit
@@ -190,14 +191,10 @@ class ScheduleCommands(CommandBase):
         return [
             Pass.schedule(
                 pass_id=uuid4(),
-                school_id=acting.school_id,
-                student_id=student.id,
-                origin_id=origin.id,
-                destination_id=destination.id,
                 start_at=start_at,
-                allotted_minutes=minutes,
+                now=acting.now,
                 note=command.note,
-                **acting.stamp,
+                **trip(acting, student, origin, destination, minutes),
             )
             for start_at in starts
             for student in students
