@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, copy_state, state_fields
+from hallpass.aggregates.base import Acted, Copied, Sets, copy_state, state_fields
 
 
 class Cause(TypedDict, total=False):
@@ -52,16 +52,14 @@ class Administered(Acted):
     cause: Cause | None
 
 
-class Deactivation(Administered):
+class Deactivation(Sets, Administered):
     """The record stays (history keeps it) but takes no part any more."""
 
-    def apply(self, aggregate: Any) -> None:
-        aggregate.active = False
+    attribute, to = "active", False
 
 
-class Reactivation(Administered):
-    def apply(self, aggregate: Any) -> None:
-        aggregate.active = True
+class Reactivation(Sets, Administered):
+    attribute, to = "active", True
 
 
 class Revision(Administered):

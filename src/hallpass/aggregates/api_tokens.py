@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, Fields
+from hallpass.aggregates.base import Acted, Copied, Fields, Sets
 from hallpass.errors import IllegalTransition, Unauthenticated
 from hallpass.messages import say
 
@@ -68,15 +68,13 @@ class ApiToken(TokenFields, Aggregate):
     class Issued(TokenFields, Acted, Copied):
         """Who issued it; the secret itself is never stored."""
 
-    class IdentifiedAccessGranted(Acted):
+    class IdentifiedAccessGranted(Sets, Acted):
         """From now on the stream names students by their real ids and carries notes."""
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.identified = True
+        attribute, to = "identified", True
 
-    class IdentifiedAccessWithdrawn(Acted):
-        def apply(self, aggregate: Any) -> None:
-            aggregate.identified = False
+    class IdentifiedAccessWithdrawn(Sets, Acted):
+        attribute, to = "identified", False
 
     class Revoked(Acted):
         def apply(self, aggregate: Any) -> None:

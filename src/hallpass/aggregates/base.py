@@ -116,8 +116,20 @@ class Copied(Aggregate.Created):
         copy_state(self, aggregate)
 
 
+class Sets(Aggregate.Event):
+    """An event whose whole effect is to set the aggregate's `attribute` to the constant `to`,
+    both given in the class body: `attribute, to = "active", False`."""
+
+    attribute: ClassVar[str]
+    to: ClassVar[Any]
+
+    def apply(self, aggregate: Any) -> None:
+        setattr(aggregate, self.attribute, self.to)
+
+
 class AddsTo(Aggregate.Event):
-    """An event that adds the value of its field `item` to the aggregate's tuple `into`."""
+    """An event that adds the value of its field `item` to the aggregate's tuple `into`, both
+    named in the class body: `into, item = "occupants", "pass_id"`."""
 
     into: ClassVar[str]
     item: ClassVar[str]
@@ -127,7 +139,8 @@ class AddsTo(Aggregate.Event):
 
 
 class RemovesFrom(Aggregate.Event):
-    """An event that removes the value of its field `item` from the aggregate's tuple `into`."""
+    """An event that removes the value of its field `item` from the aggregate's tuple `into`
+    (named as for `AddsTo`)."""
 
     into: ClassVar[str]
     item: ClassVar[str]

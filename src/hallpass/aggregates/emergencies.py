@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
-from hallpass.aggregates.base import Acted, Copied, InSchool
+from hallpass.aggregates.base import Acted, Copied, InSchool, Sets
 from hallpass.errors import Conflict
 from hallpass.messages import say
 
@@ -73,9 +73,8 @@ class Emergency(InSchool, Aggregate):
                 "actor_id": self.actor_id,
             }
 
-    class Ended(Acted):
-        def apply(self, aggregate: Any) -> None:
-            aggregate.on = False
+    class Ended(Sets, Acted):
+        attribute, to = "on", False
 
     def declare(self, *, now: datetime, by: ActedBy) -> bool:
         """Switch emergency mode on; False if it already is."""

@@ -17,7 +17,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, AddsTo, Copied, Fields, InSchool, RemovesFrom, copy_state
+from hallpass.aggregates.base import Acted, AddsTo, Copied, Fields, InSchool, RemovesFrom, Sets, copy_state
 from hallpass.errors import Conflict, Invalid
 from hallpass.messages import say
 
@@ -61,9 +61,8 @@ class KeepApartGroup(InSchool, GroupFields, Aggregate):
         def apply(self, aggregate: Any) -> None:
             copy_state(self, aggregate)
 
-    class Disbanded(Acted):
-        def apply(self, aggregate: Any) -> None:
-            aggregate.active = False
+    class Disbanded(Sets, Acted):
+        attribute, to = "active", False
 
     class MemberLeft(Aggregate.Event):
         """A member's pass started (or was approved): the fact that orders members' passes."""
@@ -181,13 +180,11 @@ class KeepApartIndex(InSchool, Aggregate):
         """The school's stream begins."""
 
     class Listed(AddsTo):
-        into = "group_ids"
-        item = "group_id"
+        into, item = "group_ids", "group_id"
         group_id: UUID
 
     class Unlisted(RemovesFrom):
-        into = "group_ids"
-        item = "group_id"
+        into, item = "group_ids", "group_id"
         group_id: UUID
 
     def __init__(self) -> None:

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from hallpass.aggregates.base import Acted, InSchool, copy_state
+from hallpass.aggregates.base import Acted, InSchool, Sets, copy_state
 from hallpass.errors import DomainError, Forbidden, IllegalTransition, Unauthenticated
 
 MAX_EXIT_FAILURES = 5
@@ -116,9 +116,8 @@ class Kiosk(KioskFields, Aggregate):
                 frozenset(self.student_ids),
             )
 
-    class Revoked(Acted):
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = KioskStatus.REVOKED
+    class Revoked(Sets, Acted):
+        attribute, to = "status", KioskStatus.REVOKED
 
     class ExitFailed(Aggregate.Event):
         failures: int
@@ -133,9 +132,8 @@ class Kiosk(KioskFields, Aggregate):
             aggregate.locked_until = self.until
             aggregate.exit_failures = 0
 
-    class Exited(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = KioskStatus.EXITED
+    class Exited(Sets):
+        attribute, to = "status", KioskStatus.EXITED
 
     def __init__(self, *, actor_id: UUID | None) -> None:
         """A new kiosk is on, with no wrong exit passwords yet; `Configured` sets the rest."""

@@ -79,13 +79,11 @@ class Location(InSchool, LocationFields, Aggregate):
     class Entered(AddsTo):
         """A pass's student takes a slot (only places with a capacity count them)."""
 
-        into = "occupants"
-        item = "pass_id"
+        into, item = "occupants", "pass_id"
         pass_id: UUID
 
     class Left(RemovesFrom):
-        into = "occupants"
-        item = "pass_id"
+        into, item = "occupants", "pass_id"
         pass_id: UUID
 
     def __init__(self) -> None:
@@ -102,13 +100,11 @@ class Location(InSchool, LocationFields, Aggregate):
     against the capacity until they take it or the offer lapses."""
 
     class Held(AddsTo):
-        into = "holds"
-        item = "student_id"
+        into, item = "holds", "student_id"
         student_id: UUID
 
     class HoldEnded(RemovesFrom):
-        into = "holds"
-        item = "student_id"
+        into, item = "holds", "student_id"
         student_id: UUID
 
     @property

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.base import Acted, Copied, InSchool
+from hallpass.aggregates.base import Acted, Copied, InSchool, Sets, copy_state
 from hallpass.aggregates.encoding import Superseded
 from hallpass.errors import IllegalTransition, Invalid
 from hallpass.messages import say
@@ -169,11 +169,12 @@ class Pass(PassFields, Aggregate):
             aggregate.returned_at = self.timestamp
             self.end(aggregate, None)
 
-    class Expired(Event):
-        due_at: datetime
+    class Expired(Sets, Event):
+        """The time allotted ran out at `due_at`: the student is still out until a return is
+        recorded."""
 
-        def apply(self, aggregate: Any) -> None:
-            aggregate.status = Status.EXPIRED
+        attribute, to = "status", Status.EXPIRED
+        due_at: datetime
 
     class Terminated(Event):
         reason: str
@@ -318,9 +319,7 @@ class Pass(PassFields, Aggregate):
         note: str
 
         def apply(self, aggregate: Any) -> None:
-            aggregate.start_at = self.start_at
-            aggregate.allotted_minutes = self.allotted_minutes
-            aggregate.note = self.note
+            copy_state(self, aggregate)
 
     class Cancelled(Event):
         """A pass that never started: cancelled by staff, or unable to start at its time."""
