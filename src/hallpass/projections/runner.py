@@ -121,6 +121,9 @@ class ProjectionRunner:
 
     async def _process_batch(self, *, each: bool) -> int:
         async with self.pool.acquire() as conn, conn.transaction():
+            # The batch commits without waiting for its WAL to reach the disk (decision 104): a
+            # batch lost in a crash takes its tracking with it, so it is projected again.
+            await conn.execute("SET LOCAL synchronous_commit TO off")
             await self.store.lock_trackings(conn, self.names)
             positions = await self.positions(conn)
             notifications = await self.store.select_notifications(
