@@ -11,7 +11,8 @@ Usage::
 2. Scans the whole log with a keyset read (``EventStore.select_notifications`` from the last ID
    seen, the runner's batch size), and prints events/s.
 3. Runs ``hallpass projections rebuild`` (the real command, in a process of its own, progress bar
-   and all) and prints its events/s from the time the command reports, and the ratio of the two.
+   and all) and prints its events/s from the time the command reports, and the ratio of the two, with
+   the load average (on a shared machine, read the figures beside it).
 
 No test asserts these figures.
 """
@@ -148,6 +149,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"raw keyset scan: {scan_seconds:.2f} s, {scan_rate:,.0f} events/s")
         print(f"projections rebuild: {seconds:.1f} s, {rebuild_rate:,.0f} events/s")
         print(f"rebuild / raw scan: {rebuild_rate / scan_rate:.1%}")
+        print("load average (1, 5, 15 min): " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

@@ -13,6 +13,8 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
+import pytest
+
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.bootstrap import Runtime
 from hallpass.projections.pass_facts import AGGREGATES, PassFactsProjection
@@ -122,6 +124,30 @@ async def test_reports_equal_a_direct_computation_over_a_generated_month(runtime
     before = [r.as_json() for r in await view.all(whole)]
     for runner in runtime.runners:
         await runner.rebuild(batch_size=37)
+    assert [r.as_json() for r in await view.all(whole)] == before
+    await assert_counts_add_up(runtime)
+
+
+class Stopped(Exception):
+    pass
+
+
+async def test_a_rebuild_stopped_part_way_and_finished_by_the_runner_gives_the_same_figures(
+    runtime: Runtime,
+) -> None:
+    north, south, _ = await generated(runtime)
+    view = ReportsView(runtime.pool)
+    whole = Scope((north.id, south.id), FIRST, date(2027, 3, 31))
+    before = [r.as_json() for r in await view.all(whole)]
+
+    def stop_a_third_of_the_way(done: int, end: int) -> None:
+        if done > end // 3:
+            raise Stopped
+
+    for runner in runtime.runners:
+        with pytest.raises(Stopped):
+            await runner.rebuild(stop_a_third_of_the_way, batch_size=37)
+        await runner.catch_up()
     assert [r.as_json() for r in await view.all(whole)] == before
     await assert_counts_add_up(runtime)
 
