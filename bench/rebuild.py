@@ -11,8 +11,8 @@ Usage::
 2. Scans the whole log with a keyset read (``EventStore.select_notifications`` from the last ID
    seen, the runner's batch size), and prints events/s.
 3. Runs ``hallpass projections rebuild`` (the real command, in a process of its own, progress bar
-   and all) and prints its events/s from the time the command reports, and the ratio of the two, with
-   the load average (on a shared machine, read the figures beside it).
+   and all) and prints its events/s from the time the command reports, and the ratio of the two,
+   with the load average (on a shared machine, read the figures beside it).
 
 No test asserts these figures.
 """
