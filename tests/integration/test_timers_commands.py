@@ -122,11 +122,17 @@ class RacingStore(EventStore):
         super().__init__(pool)
         self.first: Callable[[], Awaitable[object]] | None = first
 
-    async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
+    async def append(
+        self,
+        events: Sequence[StoredEvent],
+        *,
+        tracking: Tracking | None = None,
+        held: Sequence[tuple[UUID, int]] = (),
+    ) -> list[int]:
         first, self.first = self.first, None
         if first is not None:
             await first()
-        return await super().append(events, tracking=tracking)
+        return await super().append(events, tracking=tracking, held=held)
 
 
 async def test_passes_due_together_expire_in_one_transaction_and_those_not_due_wait(

@@ -28,7 +28,7 @@ from hallpass.aggregates.schools import School
 from hallpass.aggregates.students import Student
 from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.commands.messages import Command
-from hallpass.commands.repository import ConcurrentChange, Repository, UnitOfWork
+from hallpass.commands.repository import ConcurrentChange, ReadAgain, Repository, UnitOfWork
 from hallpass.credentials import CredentialStore
 from hallpass.errors import (
     Conflict,
@@ -228,14 +228,24 @@ class CommandBase:
         """Decide and save, retrying on a concurrent change; replay the answer for a known key.
 
         Each attempt is one unit of work (see `Repository.unit_of_work`); a retry after another
-        writer's change starts a fresh one, so it reads that change.
+        writer's change starts a fresh one, so it reads that change. Attempts trust the cache
+        (its save checks what it decided on) until one is refused or saves nothing: that one is
+        decided again reading everything, so a refusal never rests on an unread copy.
         """
         key = acting.idempotency_key
         record_id = ids.idempotency_record_id(acting.school_id, acting.actor.principal, key) if key else None
+        trusting = True
         for attempt in range(MAX_ATTEMPTS):
             try:
-                async with self.repository.unit_of_work() as unit:
-                    return await self._attempt(unit, acting, record_id, fingerprint, decide)
+                async with self.repository.unit_of_work(trusting=trusting) as unit:
+                    try:
+                        return await self._attempt(unit, acting, record_id, fingerprint, decide)
+                    except DomainError as e:
+                        if unit.unread:
+                            raise ReadAgain(str(e)) from e
+                        raise
+            except ReadAgain:
+                trusting = False
             except ConcurrentChange:
                 await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise Conflict(say("pass.busy"))

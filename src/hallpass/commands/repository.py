@@ -7,7 +7,12 @@ therefore a bug in the command (`SavedTwice`), while one against another writer'
 `ConcurrentChange`, and the command decides again in a fresh unit.
 
 Finds made together (`asyncio.gather`) inside a unit are read in one round trip
-(`EventStore.read_streams`). The cache holds aggregates no caller sees; `find` hands out a
+(`EventStore.read_streams`). A unit opened with `unit_of_work(trusting=True)` reads nothing
+for an aggregate the cache holds, or knows to be absent: it decides on the cached version and
+its save names every version it was decided on, so the append clashes (`ConcurrentChange`) if
+another process has moved any of them meanwhile (docs/decisions/105). A trusting unit whose
+decision saves nothing cannot be checked that way: it raises `ReadAgain`, and the command
+decides again reading everything. The cache holds aggregates no caller sees; `find` hands out a
 `snapshots.clone`, which shares every value that cannot change. A stream that has grown by
 `SNAPSHOT_EVERY` events since its last snapshot gets a new one after the load or save that
 saw it, so a cold load reads at most that many events whatever the stream's length
@@ -19,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import TypeVar
@@ -44,6 +49,11 @@ class ConcurrentChange(Exception):
     """Another writer appended to one of the streams first; reload and decide again."""
 
 
+class ReadAgain(Exception):
+    """A trusting unit's decision was not checked by a save (a refusal, or nothing changed):
+    decide again in a unit that reads every aggregate."""
+
+
 class SavedTwice(Exception):
     """A programming error: one save holds two copies of one aggregate, or a unit saved twice.
 
@@ -58,6 +68,7 @@ class Repository:
         self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._cache_size = cache_size
         self._snapshot_at: dict[UUID, int] = {}  # the version of the latest snapshot known here
+        self._absent: OrderedDict[UUID, None] = OrderedDict()  # streams read empty, none saved since
         self.snapshot_every = SNAPSHOT_EVERY
         self._unit: ContextVar[UnitOfWork | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
@@ -91,11 +102,14 @@ class Repository:
         return aggregate if isinstance(aggregate, cls) else None
 
     @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        """One attempt of one command: `find` hands out the unit's objects until it ends."""
+    async def unit_of_work(self, *, trusting: bool = False) -> AsyncIterator[UnitOfWork]:
+        """One attempt of one command: `find` hands out the unit's objects until it ends.
+
+        `trusting`: the cache's aggregates are used unread, and checked when the unit saves.
+        """
         if self._unit.get() is not None:
             raise RuntimeError("a unit of work is already open here; a command runs in one unit")
-        unit = UnitOfWork(self)
+        unit = UnitOfWork(self, trusting=trusting)
         token = self._unit.set(unit)
         try:
             yield unit
@@ -141,6 +155,8 @@ class Repository:
             if aggregate is not None and aggregate is not cached[aggregate_id]:
                 self._remember(aggregate)
                 to_snapshot.append(aggregate)
+            if aggregate is None:
+                self._remember_absent(aggregate_id)
             loaded[aggregate_id] = clone(aggregate) if aggregate is not None else None
         await self._snapshot(to_snapshot)
         return loaded
@@ -162,17 +178,21 @@ class Repository:
         except PersistenceError:  # the events are committed; a snapshot only saves reading
             log.warning("could not record %d snapshots", len(taken), exc_info=True)
 
-    async def _append(self, aggregates: Sequence[Aggregate]) -> int | None:
+    async def _append(
+        self, aggregates: Sequence[Aggregate], held: Mapping[UUID, int] | None = None
+    ) -> int | None:
+        """Append the aggregates' pending events; `held`: the versions of the streams the
+        decision read unread from the cache (0: known absent), which must not have moved."""
         _each_once(aggregates)
         pending = [(a, a.collect_events()) for a in aggregates]
         stored = [self.mapper.to_stored_event(e) for _, events in pending for e in events]
         if not stored:
             return None
         try:
-            ids = await self.store.append(stored)
+            ids = await self.store.append(stored, held=list((held or {}).items()))
         except IntegrityError as e:
-            for aggregate, _ in pending:
-                self._cache.pop(aggregate.id, None)
+            for aggregate_id in [*(a.id for a, _ in pending), *(held or ())]:
+                self._forget(aggregate_id)
             raise ConcurrentChange(str(e)) from e
         saved = [clone(aggregate) for aggregate, events in pending if events]
         for aggregate in saved:
@@ -181,11 +201,29 @@ class Repository:
         return max(ids) if ids else None
 
     def _remember(self, aggregate: Aggregate) -> None:
+        self._absent.pop(aggregate.id, None)
         self._cache[aggregate.id] = aggregate
         self._cache.move_to_end(aggregate.id)
         while len(self._cache) > self._cache_size:
             forgotten, _ = self._cache.popitem(last=False)
             self._snapshot_at.pop(forgotten, None)
+
+    def _remember_absent(self, aggregate_id: UUID) -> None:
+        self._absent[aggregate_id] = None
+        self._absent.move_to_end(aggregate_id)
+        while len(self._absent) > self._cache_size:
+            self._absent.popitem(last=False)
+
+    def _forget(self, aggregate_id: UUID) -> None:
+        self._cache.pop(aggregate_id, None)
+        self._absent.pop(aggregate_id, None)
+
+    def _trusted(self, aggregate_id: UUID) -> tuple[bool, Aggregate | None]:
+        """(known, the cached aggregate): known is False when only a read can tell."""
+        cached = self._cache.get(aggregate_id)
+        if cached is not None:
+            return True, cached
+        return aggregate_id in self._absent, None
 
 
 class UnitOfWork:
@@ -195,8 +233,11 @@ class UnitOfWork:
     under `asyncio.gather`) are read together, in one round trip.
     """
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, *, trusting: bool = False) -> None:
         self.repository = repository
+        self.trusting = trusting
+        self.unread: dict[UUID, int] = {}
+        """The aggregates handed out from the cache unread, and their versions (0: absent)."""
         self._seen: dict[UUID, Aggregate | None] = {}
         self._loading: dict[UUID, asyncio.Future[Aggregate | None]] = {}
         self._wanted: list[UUID] = []
@@ -206,11 +247,22 @@ class UnitOfWork:
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         if type(aggregate_id) is not UUID:
             aggregate_id = UUID(str(aggregate_id))
-        if aggregate_id in self._seen:
+        if aggregate_id in self._seen or self._take_trusted(aggregate_id):
             aggregate = self._seen[aggregate_id]
         else:
             aggregate = await asyncio.shield(self._fetch(aggregate_id))
         return aggregate if isinstance(aggregate, cls) else None
+
+    def _take_trusted(self, aggregate_id: UUID) -> bool:
+        """In a trusting unit, hand out the cache's copy unread (True), if the cache knows it."""
+        if not self.trusting or aggregate_id in self._loading:
+            return False
+        known, cached = self.repository._trusted(aggregate_id)
+        if not known:
+            return False
+        self._seen[aggregate_id] = clone(cached) if cached is not None else None
+        self.unread[aggregate_id] = cached.version if cached is not None else 0
+        return True
 
     async def find_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Aggregate | None]:
         """Many aggregates at once (a roster import's thousands), in one read of those not yet
@@ -284,7 +336,9 @@ class UnitOfWork:
                     f"{type(aggregate).__name__} {aggregate.id} is saved from a second copy;"
                     " use the object this unit of work handed out"
                 )
-        return await self.repository._append(unique)
+        if self.unread and not any(a.pending_events for a in unique):
+            raise ReadAgain("nothing saved would check what was decided unread")
+        return await self.repository._append(unique, self.unread)
 
     async def commit_each(self, aggregates: Sequence[Aggregate]) -> list[UUID]:
         """Save each aggregate in an append of its own, all at once; only once per unit.
@@ -294,6 +348,8 @@ class UnitOfWork:
         """
         if self._committed:
             raise SavedTwice("this unit of work has already saved; a command saves once")
+        if self.unread:
+            raise ReadAgain("separate saves would not check what was decided unread")
         self._committed = True
         _each_once(aggregates)
         results = await asyncio.gather(

@@ -9,6 +9,10 @@ the transaction itself fails every append in it, and none of them is written.
 
 Two appends in one batch that name the same stream version would make the whole statement fail,
 so the later one waits for the next batch, where it meets the earlier one's events as recorded.
+
+An append may also name the versions of streams it was decided on (`held`): it clashes if any of
+them has moved since. The statement checks them against the table as it was before the batch,
+so an append holding a stream that an earlier append of the batch writes waits for the next.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class PendingAppend:
     events: Sequence[StoredEvent]
     versions: frozenset[StreamVersion]
     future: asyncio.Future[list[int]] = field(repr=False)
+    held: Sequence[tuple[UUID, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -68,12 +73,12 @@ class GroupCommitter:
         self.batches = 0  # transactions run, for tests and benchmarks
         self.largest_batch = 0
 
-    async def append(self, events: Sequence[StoredEvent]) -> list[int]:
+    async def append(self, events: Sequence[StoredEvent], held: Sequence[tuple[UUID, int]] = ()) -> list[int]:
         versions = frozenset((e.originator_id, e.originator_version) for e in events)
         if len(versions) != len(events):
             raise IntegrityError("one append names the same stream version twice")
         loop = asyncio.get_running_loop()
-        pending = PendingAppend(events, versions, loop.create_future())
+        pending = PendingAppend(events, versions, loop.create_future(), tuple(held))
         self._queue.append(pending)
         leader = self._leader
         if leader is None or leader.done() or leader.get_loop() is not loop:
@@ -98,6 +103,7 @@ class GroupCommitter:
         batch: list[PendingAppend] = []
         deferred: list[PendingAppend] = []
         named: set[StreamVersion] = set()
+        written: set[UUID | str] = set()
         events = 0
         while self._queue and len(batch) < self.limits.max_appends:
             pending = self._queue[0]
@@ -106,9 +112,10 @@ class GroupCommitter:
             self._queue.popleft()
             if pending.future.done():
                 continue  # its caller was cancelled before the batch began
-            if named.isdisjoint(pending.versions):
+            if named.isdisjoint(pending.versions) and not any(s in written for s, _ in pending.held):
                 batch.append(pending)
                 named |= pending.versions
+                written.update(stream for stream, _ in pending.versions)
                 events += len(pending.events)
             else:
                 deferred.append(pending)

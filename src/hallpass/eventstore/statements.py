@@ -101,15 +101,20 @@ class Statements:
         function = quote_table_name(schema + function_name)
         insert_batch = (
             # Several appends in one statement: an append any of whose stream versions is
-            # already recorded ("clashed") writes nothing; the others are inserted in order,
-            # each event with its hash chained to its stream's previous version.
-            # All parts of the statement see the table as it was when it began.
+            # already recorded, or that was decided on a stream at a version since passed
+            # ($7-$9: stream, version held, append), "clashed" and writes nothing; the others
+            # are inserted in order, each event with its hash chained to its stream's previous
+            # version. All parts of the statement see the table as it was when it began.
             "WITH RECURSIVE e AS ("
             "SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[], $5::int[]) "
             "WITH ORDINALITY AS e(originator_id, originator_version, topic, state, append_no, n)), "
+            "held AS (SELECT * FROM unnest($7::uuid[], $8::bigint[], $9::int[]) "
+            "AS h(originator_id, originator_version, append_no)), "
             "clashed AS ("
-            f"SELECT DISTINCT e.append_no FROM e JOIN {events} t "
-            "ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version), "
+            f"SELECT e.append_no FROM e JOIN {events} t "
+            "ON t.originator_id = e.originator_id AND t.originator_version = e.originator_version "
+            f"UNION SELECT h.append_no FROM held h WHERE EXISTS (SELECT 1 FROM {events} t "
+            "WHERE t.originator_id = h.originator_id AND t.originator_version > h.originator_version)), "
             "kept AS (SELECT * FROM e WHERE e.append_no NOT IN (SELECT append_no FROM clashed)), "
             f"{_chain(events, 'kept')}, "
             "inserted AS ("
@@ -185,14 +190,14 @@ class Statements:
             # statement is a transaction of its own, which takes the lock before it inserts.
             create_append_function=(
                 f"CREATE OR REPLACE FUNCTION {function}"
-                "(uuid[], bigint[], text[], bytea[], int[], text) "
+                "(uuid[], bigint[], text[], bytea[], int[], text, uuid[], bigint[], int[]) "
                 "RETURNS TABLE (clashed int[], ids bigint[], notified text) "
                 "LANGUAGE plpgsql AS $body$\n"
                 "#variable_conflict use_column\n"
                 f"BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; "
                 f"RETURN QUERY {insert_batch}; END $body$"
             ),
-            call_append_function=f"SELECT clashed, ids FROM {function}($1, $2, $3, $4, $5, $6)",
+            call_append_function=f"SELECT clashed, ids FROM {function}($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             select_streams=(
                 # Per stream: its latest snapshot after the version the reader has (if any), and
                 # its events after both. Snapshot rows come first in each stream (kind 0).

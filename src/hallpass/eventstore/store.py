@@ -90,7 +90,13 @@ class EventStore:
                 await chain_existing_events(conn, self.events_table)
         self._append_function = True
 
-    async def append(self, events: Sequence[StoredEvent], *, tracking: Tracking | None = None) -> list[int]:
+    async def append(
+        self,
+        events: Sequence[StoredEvent],
+        *,
+        tracking: Tracking | None = None,
+        held: Sequence[tuple[UUID, int]] = (),
+    ) -> list[int]:
         """Insert ``events`` atomically and return their notification IDs, in order.
 
         Raises ``IntegrityError`` (writing nothing) if any (originator_id,
@@ -98,12 +104,17 @@ class EventStore:
         its position is not beyond the application's recorded position. Without
         ``tracking``, the append may share its transaction with concurrent ones; their
         outcomes are independent, except that a failure of the transaction fails them all.
+
+        ``held``: (stream, version) pairs the events were decided on; the append raises
+        ``IntegrityError`` (writing nothing) if any of those streams has moved past that version.
         """
         if tracking is not None:
+            if held:
+                raise ProgrammingError("a tracked append takes no held versions")
             return await self._append_tracked(events, tracking)
         if not events:
             return []
-        return await self.group_commit.append(events)
+        return await self.group_commit.append(events, held)
 
     async def _append_tracked(self, events: Sequence[StoredEvent], tracking: Tracking) -> list[int]:
         with translated_errors():
@@ -132,6 +143,9 @@ class EventStore:
             [e.state for e in events],
             [n for n, pending in enumerate(batch) for _ in pending.events],
             self._sql.channel,
+            [stream for pending in batch for stream, _ in pending.held],
+            [version for pending in batch for _, version in pending.held],
+            [n for n, pending in enumerate(batch) for _ in pending.held],
         )
         row = None
         if self._append_function is not False:

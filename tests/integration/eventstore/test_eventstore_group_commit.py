@@ -179,7 +179,8 @@ async def test_a_batch_is_one_statement_that_takes_the_lock_itself(event_store: 
 async def test_a_database_without_the_batch_function_still_takes_appends(event_store: EventStore) -> None:
     # Tables made by code from before the function: the same transaction in three round trips.
     await event_store.pool.execute(
-        f"DROP FUNCTION {event_store._sql.append_function}(uuid[], bigint[], text[], bytea[], int[], text)"
+        f"DROP FUNCTION {event_store._sql.append_function}"
+        "(uuid[], bigint[], text[], bytea[], int[], text, uuid[], bigint[], int[])"
     )
     old = store_like(event_store, GroupCommitLimits())
     recorded, clashing, other = uuid4(), uuid4(), uuid4()
@@ -193,3 +194,38 @@ async def test_a_database_without_the_batch_function_still_takes_appends(event_s
     assert isinstance(results[0], IntegrityError)
     assert results[1] == [2]
     assert await versions(old, clashing) == []
+
+
+async def test_an_append_decided_on_a_stream_that_has_moved_since_fails_alone(
+    event_store: EventStore,
+) -> None:
+    read, unmoved, deciding, bystander = uuid4(), uuid4(), uuid4(), uuid4()
+    assert await event_store.append([event(read, 1), event(unmoved, 1)]) == [1, 2]
+    assert await event_store.append([event(read, 2)]) == [3]
+    absent = uuid4()
+
+    results = await asyncio.gather(
+        event_store.append([event(deciding, 1)], held=[(read, 1)]),  # read has moved to 2
+        event_store.append([event(bystander, 1)], held=[(read, 2), (unmoved, 1), (absent, 0)]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], IntegrityError)
+    assert results[1] == [4]
+    assert await versions(event_store, deciding) == []
+    await event_store.append([event(absent, 1)])
+    with pytest.raises(IntegrityError):
+        await event_store.append([event(uuid4(), 1)], held=[(absent, 0)])
+
+
+async def test_an_append_holding_a_stream_an_earlier_one_of_its_batch_writes_waits_for_the_next(
+    event_store: EventStore,
+) -> None:
+    written, other = uuid4(), uuid4()
+    results = await asyncio.gather(
+        event_store.append([event(written, 1)]),
+        event_store.append([event(other, 1)], held=[(written, 0)]),
+        return_exceptions=True,
+    )
+    assert results[0] == [1]
+    assert isinstance(results[1], IntegrityError), "decided before the first append's event"
+    assert event_store.group_commit.batches == 2

@@ -1,0 +1,113 @@
+"""Commands decide on the cache's copies unread; their save checks those copies are still current.
+
+Two `Hallpass` applications on one database stand for two processes, each with its own cache
+(docs/decisions/105).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+from uuid import UUID
+
+import pytest
+
+from hallpass.acting import Acting
+from hallpass.aggregates.emergencies import EmergencyInProgress
+from hallpass.bootstrap import Runtime
+from hallpass.commands import Hallpass
+from hallpass.commands.messages import CreatePasses
+from hallpass.errors import StudentAlreadyOut
+from hallpass.eventstore import EventStore, StreamRead
+from support.school import SchoolFixture, make_school
+
+NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
+T = TypeVar("T")
+
+
+class CountingStore(EventStore):
+    """An event store that counts the reads of streams it is asked for."""
+
+    reads = 0
+
+    async def read_streams(
+        self, streams: Sequence[tuple[UUID, int]], *, snapshots: bool = True
+    ) -> dict[UUID, StreamRead]:
+        self.reads += 1
+        return await super().read_streams(streams, snapshots=snapshots)
+
+
+@pytest.fixture
+async def school(runtime: Runtime) -> SchoolFixture:
+    return await make_school(runtime, students=4)
+
+
+def apps(runtime: Runtime) -> tuple[Hallpass, Hallpass]:
+    return Hallpass(CountingStore(runtime.pool)), Hallpass(CountingStore(runtime.pool))
+
+
+def create(school: SchoolFixture, student: UUID, place: str = "Library") -> CreatePasses:
+    return CreatePasses(
+        origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=[student]
+    )
+
+
+async def created(app: Hallpass, school: SchoolFixture, student: UUID) -> UUID:
+    outcome = await app.create_passes(Acting(school.teacher(), NOW), create(school, student))
+    return UUID(outcome.body["passes"][0]["id"])
+
+
+async def test_a_command_on_cached_aggregates_reads_nothing(runtime: Runtime, school: SchoolFixture) -> None:
+    a, _ = apps(runtime)
+    student = school.students[0]
+    pass_id = await created(a, school, student)
+    await a.complete_pass(Acting(school.teacher(), NOW), pass_id)
+    store = a.store
+    assert isinstance(store, CountingStore)
+    before = store.reads
+    again = await created(a, school, student)
+    await a.complete_pass(Acting(school.teacher(), NOW), again)
+    assert store.reads == before, "everything the second create and complete needed was cached"
+
+
+async def test_a_refusal_on_a_cached_copy_is_decided_again_on_what_is_recorded(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    a, b = apps(runtime)
+    student = school.students[0]
+    pass_id = await created(a, school, student)  # a's cache: the student is out
+    await b.complete_pass(Acting(school.teacher(), NOW), pass_id)  # another process brings them back
+    assert await created(a, school, student) != pass_id, "not refused as still out"
+
+
+async def test_a_decision_on_a_copy_another_process_has_moved_is_decided_again(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    a, b = apps(runtime)
+    student = school.students[1]
+    first = await created(a, school, student)
+    await a.complete_pass(Acting(school.teacher(), NOW), first)  # a's cache: the student is back
+    await created(b, school, student)  # another process sends them out again
+    with pytest.raises(StudentAlreadyOut):  # not a second open pass
+        await a.create_passes(Acting(school.teacher(), NOW), create(school, student, "Nurse"))
+
+
+async def test_a_stream_only_read_is_checked_too(runtime: Runtime, school: SchoolFixture) -> None:
+    a, b = apps(runtime)
+    pass_id = await created(a, school, school.students[2])  # a's cache: no emergency (absent)
+    await a.complete_pass(Acting(school.teacher(), NOW), pass_id)
+    await with_projections(runtime, b.declare_emergency(Acting(school.admin(), NOW), school.id))
+    with pytest.raises(EmergencyInProgress):
+        await created(a, school, school.students[3])
+
+
+async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
+    """Run `work` while the projections keep catching up (the sweep reads the directory)."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        for runner in runtime.runners:
+            await runner.catch_up()
+        await asyncio.wait([task], timeout=0.05)
+    return task.result()
