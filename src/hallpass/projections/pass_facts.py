@@ -260,17 +260,24 @@ class Aggregate:
 
     @cached_property
     def counted(self) -> str:
-        """Every key's counts as a query over all the pass rows (what adding them one by one
-        gives, but for the keys whose counts all went back to zero)."""
+        """Every key's counts as a query over all the pass rows: what adding and taking them away
+        gives."""
         keys = ", ".join(f"{expr} AS {column}" for column, expr in self.keys)
         sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
         return f"SELECT {keys}, {sums} FROM report_passes GROUP BY {', '.join(e for _, e in self.keys)}"
 
     @cached_property
     def take_away(self) -> str:
+        """Takes the passes' contributions away; a key none of whose passes is left goes (every
+        pass counts 1 in `passes`), so a key has a row while some pass counts in it, whichever
+        batches the passes came in."""
         sums = ", ".join(f"{c} = a.{c} - x.{c}" for c, _ in self.values)
         match = " AND ".join(f"a.{c} = x.{c}" for c, _ in self.keys if c != "dow")
-        return f"UPDATE {self.table} a SET {sums} FROM ({self._grouped()}) x WHERE {match}"
+        return (
+            f"WITH x AS ({self._grouped()}),"
+            f" emptied AS (DELETE FROM {self.table} a USING x WHERE {match} AND a.passes = x.passes)"
+            f" UPDATE {self.table} a SET {sums} FROM x WHERE {match} AND a.passes <> x.passes"
+        )
 
 
 def _flag(condition: str) -> str:
