@@ -5,9 +5,7 @@ source; confirmed-safe marks are events; the second switch lets passes be create
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 from uuid import UUID
 
 import pytest
@@ -19,20 +17,10 @@ from hallpass.aggregates.passes import Status
 from hallpass.bootstrap import Runtime
 from hallpass.commands.portal import RequestPortalPass
 from hallpass.errors import Forbidden, NotFound
+from support.runtime import with_projections
 from support.school import SchoolFixture, make_school, open_portal, plan_out, send_out, status_of
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
-T = TypeVar("T")
-
-
-async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
-    """Run `work` while the projections keep catching up (the sweep waits for the pass list)."""
-    task = asyncio.ensure_future(work)
-    while not task.done():
-        for runner in runtime.runners:
-            await runner.catch_up()
-        await asyncio.wait([task], timeout=0.05)
-    return task.result()
 
 
 @pytest.fixture

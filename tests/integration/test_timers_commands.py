@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 import pytest
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import StoredEvent
 
 from hallpass.acting import Acting
 from hallpass.aggregates.passes import Pass, Status
@@ -122,17 +123,11 @@ class RacingStore(EventStore):
         super().__init__(pool)
         self.first: Callable[[], Awaitable[object]] | None = first
 
-    async def append(
-        self,
-        events: Sequence[StoredEvent],
-        *,
-        tracking: Tracking | None = None,
-        held: Sequence[tuple[UUID, int]] = (),
-    ) -> list[int]:
+    async def append(self, events: Sequence[StoredEvent], **options: Any) -> list[int]:
         first, self.first = self.first, None
         if first is not None:
             await first()
-        return await super().append(events, tracking=tracking, held=held)
+        return await super().append(events, **options)
 
 
 async def test_passes_due_together_expire_in_one_transaction_and_those_not_due_wait(

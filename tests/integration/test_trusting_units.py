@@ -6,10 +6,8 @@ Two `Hallpass` applications on one database stand for two processes, each with i
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 from uuid import UUID
 
 import pytest
@@ -21,10 +19,10 @@ from hallpass.commands import Hallpass
 from hallpass.commands.messages import CreatePasses
 from hallpass.errors import StudentAlreadyOut
 from hallpass.eventstore import EventStore, StreamRead
+from support.runtime import with_projections
 from support.school import SchoolFixture, make_school
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
-T = TypeVar("T")
 
 
 class CountingStore(EventStore):
@@ -101,13 +99,3 @@ async def test_a_stream_only_read_is_checked_too(runtime: Runtime, school: Schoo
     await with_projections(runtime, b.declare_emergency(Acting(school.admin(), NOW), school.id))
     with pytest.raises(EmergencyInProgress):
         await created(a, school, school.students[3])
-
-
-async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
-    """Run `work` while the projections keep catching up (the sweep reads the directory)."""
-    task = asyncio.ensure_future(work)
-    while not task.done():
-        for runner in runtime.runners:
-            await runner.catch_up()
-        await asyncio.wait([task], timeout=0.05)
-    return task.result()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import pytest
 
 from hallpass.bootstrap import Runtime, build_runtime
+
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -25,3 +29,14 @@ async def runtime(fresh_database_url: str) -> AsyncIterator[Runtime]:
     """The runtime on a fresh database of the test's own."""
     async with runtime_on(fresh_database_url) as rt:
         yield rt
+
+
+async def with_projections(runtime: Runtime, work: Awaitable[T]) -> T:
+    """Run `work` while the projections keep catching up: for work that waits on a read model
+    (the emergency sweep reads the pass list and the directory) in a test without a projector."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        for runner in runtime.runners:
+            await runner.catch_up()
+        await asyncio.wait([task], timeout=0.05)
+    return task.result()
