@@ -97,3 +97,29 @@ async def test_an_error_that_is_not_an_outage_still_ends_the_stream() -> None:
     watcher.queue.put_nowait(SCHOOL)
     with pytest.raises(ValueError, match="a bug"):
         await next_chunk(body)
+
+
+async def test_a_change_read_before_another_read_failed_is_still_told_when_the_database_answers() -> None:
+    """A page watching two values: the first is read, changed, and the second read fails."""
+    watcher, database = Watcher(), Database()
+    emergency_on = [False]
+
+    async def read_mode() -> bool:
+        return emergency_on[0]
+
+    async def read_line() -> bytes:
+        return await database.read()
+
+    mode = live.Watched("emergency", read_mode, False)
+    line = live.Watched("line", read_line, b"as shown")
+
+    async def event() -> bytes | None:
+        return await live.changes(mode, line) or None
+
+    body = stream_of(watcher, event)
+    assert b"event: hello" in await next_chunk(body)
+    emergency_on[0] = True
+    database.failures_left = 1
+    watcher.queue.put_nowait(SCHOOL)
+    assert await next_chunk(body) == live.changed_event("emergency") + live.changed_event("line")
+    assert database.reads == 2

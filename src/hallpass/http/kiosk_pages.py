@@ -37,7 +37,7 @@ from hallpass.http.auth import (
 from hallpass.http.common import acting, form_key, is_uuid, query_search, runtime, visible
 from hallpass.http.errors import outcome_status, status_for
 from hallpass.http.kiosk_api import destinations, kiosk_view, require_kiosk, room_name, try_exit
-from hallpass.http.live import EmergencyMode, Watched, school_events
+from hallpass.http.live import EmergencyMode, Watched, changes, school_events
 from hallpass.messages import say
 from hallpass.projections.classes import class_rooms
 from hallpass.text import sentence
@@ -395,10 +395,10 @@ async def events(request: Request) -> Response:
     line = Watched("line", standing, request.query_params.get("shown", "")[:40])
 
     async def greeting() -> bytes:
-        return await mode.greeting() + (await line.changed() if waiting is not None else b"")
+        return await (changes(mode, line) if waiting is not None else mode.greeting())
 
     async def switched() -> bytes | None:
-        return await mode.switched() + await line.changed() or None
+        return await changes(mode, line) or None
 
     return school_events(request, str(kiosk.school_id), switched, greeting)
 

@@ -105,33 +105,44 @@ class Watched:
         self.read = read
         self.told = told
 
-    async def changed(self) -> bytes:
-        now = await self.read()
+    def tell(self, now: Any) -> bytes:
+        """What the stream says of the value `now`: nothing if it was told already."""
         if now == self.told:
             return b""
         self.told = now
         return changed_event(self.event)
 
+    async def changed(self) -> bytes:
+        return self.tell(await self.read())
 
-class EmergencyMode:
+
+class EmergencyMode(Watched):
     """The school's emergency mode as one stream told it: `greeting` tells it as it is now,
     `switched` tells it again only when it changed since."""
 
     def __init__(self, request: Request, school_id: UUID) -> None:
-        self.view = EmergencyView(runtime(request).pool)
-        self.school_id = school_id
-        self.on = False
+        view = EmergencyView(runtime(request).pool)
+        super().__init__("emergency", lambda: view.on(school_id), None)
+
+    def tell(self, now: Any) -> bytes:
+        if now == self.told:
+            return b""
+        self.told = now
+        return emergency_event(bool(now))
 
     async def greeting(self) -> bytes:
-        self.on = await self.view.on(self.school_id)
-        return emergency_event(self.on)
+        self.told = None  # not known: told whatever it is
+        return await self.changed()
 
     async def switched(self) -> bytes:
-        on = await self.view.on(self.school_id)
-        if on == self.on:
-            return b""
-        self.on = on
-        return emergency_event(on)
+        return await self.changed()
+
+
+async def changes(*watched: Watched) -> bytes:
+    """What changed among `watched`, told only once every one of them has been read: a read the
+    database fails leaves all their changes owed, none told by half."""
+    now = [await w.read() for w in watched]
+    return b"".join(w.tell(value) for w, value in zip(watched, now, strict=True))
 
 
 async def stream(request: Request) -> Response:

@@ -28,7 +28,7 @@ from hallpass.http.auth import (
 )
 from hallpass.http.common import acting, form_key, is_uuid, parse_form, runtime, visible_on_page
 from hallpass.http.errors import status_for
-from hallpass.http.live import EmergencyMode, Watched, school_events
+from hallpass.http.live import EmergencyMode, Watched, changes, school_events
 from hallpass.http.portal_api import NewPassword, PortalSignIn, own_passes, portal_locations
 from hallpass.http.portal_auth import choose_password, sign_in
 from hallpass.messages import say
@@ -339,10 +339,9 @@ async def events(request: Request) -> Response:
 
     own = Watched("pass", signature, await signature())
     mode = EmergencyMode(request, actor.school_id)
-    await mode.greeting()  # the mode the page shows, in case the database is out for the greeting
 
     async def own_pass_changed() -> bytes | None:
-        return await mode.switched() + await own.changed() or None
+        return await changes(mode, own) or None
 
     return school_events(request, str(actor.school_id), own_pass_changed, mode.greeting)
 
