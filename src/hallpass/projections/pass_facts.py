@@ -244,8 +244,9 @@ class Aggregate:
         keys = ", ".join(f"{expr} AS {column}" for column, expr in self.keys)
         sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
         return (
-            f"SELECT {keys}, {sums} FROM unnest($1::uuid[]) AS p (pass_id)"
-            f" JOIN report_passes USING (pass_id) GROUP BY {', '.join(e for _, e in self.keys)}"
+            f"SELECT {keys}, {sums} FROM unnest($1::uuid[]) AS p (pass_id), LATERAL"
+            " (SELECT * FROM report_passes r WHERE r.pass_id = p.pass_id OFFSET 0) r"
+            f" GROUP BY {', '.join(e for _, e in self.keys)}"
         )
 
     @cached_property
