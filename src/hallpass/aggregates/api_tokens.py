@@ -139,4 +139,4 @@ class ApiToken(TokenFields, Aggregate):
 
     def _ensure_live(self, action: str) -> None:
         if self.revoked:
-            raise IllegalTransition(f"cannot {action} a revoked token", token_id=str(self.id))
+            raise IllegalTransition(say("tokens.revoked", action=action), token_id=str(self.id))

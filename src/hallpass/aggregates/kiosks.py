@@ -19,6 +19,7 @@ from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.base import Acted, InSchool, Sets, copy_state
 from hallpass.errors import DomainError, Forbidden, IllegalTransition, Unauthenticated
+from hallpass.messages import count, say
 
 MAX_EXIT_FAILURES = 5
 LOCKOUT = timedelta(minutes=5)
@@ -175,11 +176,11 @@ class Kiosk(KioskFields, Aggregate):
     def authenticate(self, secret: str) -> None:
         """The device token is this kiosk's, and the kiosk is still on."""
         if not hmac.compare_digest(secret_digest(secret), self.secret_digest):
-            raise Unauthenticated("the kiosk token is not valid")
+            raise Unauthenticated(say("kiosk.token_invalid"))
         if self.status is KioskStatus.REVOKED:
-            raise Unauthenticated("this kiosk was turned off by staff")
+            raise Unauthenticated(say("kiosk.turned_off"))
         if self.status is KioskStatus.EXITED:
-            raise Unauthenticated("kiosk mode has ended on this device")
+            raise Unauthenticated(say("kiosk.mode_ended"))
 
     def check_student(
         self,
@@ -208,7 +209,7 @@ class Kiosk(KioskFields, Aggregate):
         if self.locked_until is not None and now < self.locked_until:
             seconds = max(1, int((self.locked_until - now).total_seconds() + 0.999))
             raise KioskLocked(
-                f"too many wrong passwords; kiosk mode stays on for {_minutes(seconds)}",
+                count("kiosk.exit_locked", max(1, (seconds + 59) // 60)),
                 retry_after=seconds,
                 locked_until=self.locked_until.isoformat(),
             )
@@ -237,12 +238,7 @@ class Kiosk(KioskFields, Aggregate):
     def _ensure_active(self, action: str) -> None:
         if self.status is not KioskStatus.ACTIVE:
             raise IllegalTransition(
-                f"cannot {action} a kiosk that is {self.status.value}",
+                say("kiosk.cannot", action=action, state=self.status.value),
                 status=self.status.value,
                 kiosk_id=str(self.id),
             )
-
-
-def _minutes(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
-    return f"{minutes} more minute{'s' if minutes != 1 else ''}"

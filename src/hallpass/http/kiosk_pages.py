@@ -101,7 +101,7 @@ async def _kiosk(request: Request, form_csrf: str | None = None) -> tuple[Actor,
     try:
         return await require_kiosk(request, form_csrf=form_csrf)
     except Unauthenticated as e:
-        return _ended(request, say("kiosk.off", reason=e.message.rstrip(".")))
+        return _ended(request, e.message)
 
 
 async def _school_tz(request: Request, kiosk: Kiosk) -> str:
