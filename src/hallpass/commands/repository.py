@@ -75,8 +75,9 @@ class Repository:
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """The aggregate as committed now, or None.
 
-        Inside a unit of work: the unit's own copy, the same object on every call. Outside: a
-        private copy. Only new events are read for aggregates in the cache.
+        Inside a unit of work: the unit's own copy, the same object on every call (in a trusting
+        unit, the cache's copy unread, checked when the unit saves). Outside: a private copy.
+        Only new events are read for aggregates in the cache.
         """
         if type(aggregate_id) is not UUID:  # a caller that holds the ID as text
             aggregate_id = UUID(str(aggregate_id))
