@@ -12,7 +12,15 @@ import pytest
 
 from hallpass.acting import Actor
 from hallpass.bootstrap import Runtime
-from hallpass.sessions import BEARER, COOKIE, SESSION_LIFETIME, SessionCache, SessionRecord, _digest
+from hallpass.sessions import (
+    BEARER,
+    COOKIE,
+    SESSION_LIFETIME,
+    SESSIONS_CHANNEL,
+    SessionCache,
+    SessionRecord,
+    _digest,
+)
 from support.runtime import runtime_on
 
 NOW = datetime.now(UTC)
@@ -22,26 +30,27 @@ def staff() -> Actor:
     return Actor(kind="staff", id=uuid4(), school_id=uuid4(), role="teacher", name="Ada", roles=("teacher",))
 
 
-Heard = Callable[[SessionCache], asyncio.Event]
+Heard = Callable[..., asyncio.Event]
 
 
 @pytest.fixture
 def heard(monkeypatch: pytest.MonkeyPatch) -> Heard:
-    """`heard(cache)`: an event set when that cache next hears of a change."""
-    events: list[tuple[SessionCache, asyncio.Event]] = []
+    """`heard(cache)`: an event set when that cache next hears of a change (`heard(cache, what)`:
+    of a change whose payload is `what`)."""
+    events: list[tuple[SessionCache, str | None, asyncio.Event]] = []
     original = SessionCache.changed
 
     def changed(self: SessionCache, *args: Any) -> None:
         original(self, *args)
-        for cache, event in events:
-            if cache is self:
+        for cache, payload, event in events:
+            if cache is self and payload in (None, args[-1]):
                 event.set()
 
     monkeypatch.setattr(SessionCache, "changed", changed)
 
-    def next_change(cache: SessionCache) -> asyncio.Event:
+    def next_change(cache: SessionCache, payload: str | None = None) -> asyncio.Event:
         event = asyncio.Event()
-        events.append((cache, event))
+        events.append((cache, payload, event))
         return event
 
     return next_change
@@ -107,12 +116,16 @@ async def test_any_change_to_the_row_but_activity_is_heard(
     raw, record = await started(a, staff())
     assert await a.sessions.find(raw, via=BEARER, now=NOW) is not None
 
-    told = heard(a.sessions.cache)
-    await a.pool.execute("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", record.id_hash, NOW)
-    await a.pool.execute(
-        "UPDATE sessions SET expires_at = $2 WHERE id_hash = $1", record.id_hash, NOW + timedelta(seconds=1)
-    )
+    before = a.sessions.cache.generation
+    later = NOW + timedelta(seconds=1)
+    await a.pool.execute("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", record.id_hash, later)
+    await a.pool.execute("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1", record.id_hash, later)
+    # NOTIFYs arrive in the order their transactions committed: once a last one is heard, every
+    # one sent for the two changes before it has been heard too.
+    told = heard(a.sessions.cache, "the last")
+    await a.pool.execute("SELECT pg_notify($1, 'the last')", SESSIONS_CHANNEL)
     await asyncio.wait_for(told.wait(), 20)
+    assert a.sessions.cache.generation == before + 2, "the expiry was announced, the activity was not"
     assert not a.sessions.cache.holds(record.id_hash, BEARER)
     assert await a.sessions.find(raw, via=BEARER, now=NOW + timedelta(seconds=2)) is None
 
