@@ -123,7 +123,7 @@ CREATE TABLE IF NOT EXISTS report_teacher_counts (
 );
 """
 
-# A new row's columns and their types; every other column keeps its default.
+# The columns a new row is written with (all but the generated ones), and their types.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("pass_id", "uuid"),
     ("school_id", "uuid"),
