@@ -67,14 +67,23 @@ class StatementProjection(TableProjection):
     statements: Mapping[type, Statement]
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        kind = next((k for k in type(event).__mro__ if k in self.statements), None)
-        if kind is None:
+        statement = self.statement_for(type(event))
+        if statement is None:
             return None
-        sql, values = self.statements[kind]
+        sql, values = statement
         if sql.endswith("RETURNING school_id"):
             return await conn.fetchval(sql, *values(event))  # type: ignore[no-any-return]
         await conn.execute(sql, *values(event))
         return None
+
+    def statement_for(self, event_type: type) -> Statement | None:
+        """The statement for events of `event_type`, its own or its nearest base class's; looked
+        up once per type, since a rebuild hands every projection every event of the log."""
+        found: dict[type, Statement | None] = self.__dict__.setdefault("_statement_for", {})
+        if event_type not in found:
+            kind = next((k for k in event_type.__mro__ if k in self.statements), None)
+            found[event_type] = self.statements[kind] if kind is not None else None
+        return found[event_type]
 
 
 class View:
