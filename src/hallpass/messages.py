@@ -234,7 +234,7 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "portal.decide_origin_teacher_only": (
         "Only the teacher of the room the student is leaving may approve or deny this request."
     ),
-    "portal.wrong_id_or_password": "The ID or the password is wrong.",
+    "portal.wrong_id_or_password": "Wrong ID or password.",
     "portal.sign_in_as_json": "Send the sign-in as application/json.",
     "portal.already_asked": (
         "You already asked to go to {place}. Wait for your teacher's answer, or cancel the request."

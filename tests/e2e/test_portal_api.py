@@ -75,7 +75,7 @@ async def test_wrong_password_is_401(
     sid = await hall_pass_id(server.runtime, portal.school.students[2])
     r = await student.sign_in(sid, "not-the-id")
     assert r.status_code == 401
-    assert r.json()["error"] == {"code": "unauthenticated", "message": "The ID or the password is wrong."}
+    assert r.json()["error"] == {"code": "unauthenticated", "message": "Wrong ID or password."}
     unknown = await student.sign_in("999999999999", "999999999999")
     assert unknown.status_code == 401
 
