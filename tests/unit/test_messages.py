@@ -137,6 +137,7 @@ CHECKED = [
     "http/approvals_api.py",
     "http/audit_api.py",
     "http/audit_pages.py",
+    "http/auth.py",
     "http/common.py",
     "http/errors.py",
     "http/kiosk_api.py",

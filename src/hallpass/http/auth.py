@@ -240,16 +240,14 @@ def require_student(
     actor = current_actor(request, form_csrf=form_csrf)
     record = portal_session(request)
     if actor is None or record is None or actor.kind != "student":
-        raise Unauthenticated("sign in to the Student Portal first")
+        raise Unauthenticated(say("portal.sign_in_first"))
     moment = _now(request)
     if (moment - record.last_seen_at).total_seconds() > PORTAL_IDLE_SECONDS:
         request_session(request).record = None
         request.session.clear()
-        raise Unauthenticated(
-            f"your session ended after {PORTAL_IDLE_SECONDS // 60} minutes without activity; sign in again"
-        )
+        raise Unauthenticated(say("portal.session_idle", minutes=PORTAL_IDLE_SECONDS // 60))
     if record.must_change and not allow_must_change:
-        raise Forbidden("choose a new password before using the Student Portal")
+        raise Forbidden(say("portal.new_password_first"))
     if touch:
         record.last_seen_at = max(record.last_seen_at, moment)
         request_session(request).touched = True
@@ -293,9 +291,9 @@ def kiosk_claims(request: Request, *, form_csrf: str | None = None) -> KioskClai
         data = kiosk_serializer(request.app.state.settings.secret_key).loads(raw, max_age=KIOSK_TOKEN_MAX_AGE)
         claims = KioskClaims(UUID(str(data["k"])), str(data["s"]))
     except (BadSignature, KeyError, TypeError, ValueError) as e:
-        raise Unauthenticated("the kiosk token is not valid or has expired") from e
+        raise Unauthenticated(say("kiosk.token_expired")) from e
     if from_cookie and request.method not in SAFE_METHODS and not csrf_ok(request, form_csrf):
-        raise Forbidden("this screen is out of date; start again")
+        raise Forbidden(say("kiosk.screen_out_of_date"))
     request.scope[KIOSK_SCOPE_KEY] = claims
     return claims
 
