@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -41,6 +42,7 @@ from hallpass.eventstore import EventStore, StreamRead
 A = TypeVar("A", bound=Aggregate)
 
 SNAPSHOT_EVERY = 20  # events a stream may grow by before a new snapshot of it is taken
+CONTENDED_SECONDS = 60.0  # how long a stream that clashed is read rather than trusted from the cache
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class Repository:
         self._cache_size = cache_size
         self._snapshot_at: dict[UUID, int] = {}  # the version of the latest snapshot known here
         self._absent: OrderedDict[UUID, None] = OrderedDict()  # streams read empty, none saved since
+        self._contended: OrderedDict[UUID, float] = OrderedDict()  # clashed: read until (monotonic)
         self.snapshot_every = SNAPSHOT_EVERY
         self._unit: ContextVar[UnitOfWork | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
@@ -192,8 +195,13 @@ class Repository:
         try:
             ids = await self.store.append(stored, held=list((held or {}).items()))
         except IntegrityError as e:
+            until = time.monotonic() + CONTENDED_SECONDS
             for aggregate_id in [*(a.id for a, _ in pending), *(held or ())]:
                 self._forget(aggregate_id)
+                self._contended[aggregate_id] = until
+                self._contended.move_to_end(aggregate_id)
+            while len(self._contended) > self._cache_size:
+                self._contended.popitem(last=False)
             raise ConcurrentChange(str(e)) from e
         saved = [clone(aggregate) for aggregate, events in pending if events]
         for aggregate in saved:
@@ -220,7 +228,17 @@ class Repository:
         self._absent.pop(aggregate_id, None)
 
     def _trusted(self, aggregate_id: UUID) -> tuple[bool, Aggregate | None]:
-        """(known, the cached aggregate): known is False when only a read can tell."""
+        """(known, the cached aggregate): known is False when only a read can tell.
+
+        A stream whose save clashed lately (another process writes it too, such as a busy
+        destination's) is read for CONTENDED_SECONDS instead: trusting its copy would cost a
+        failed save and a second attempt far more often than the read it saves.
+        """
+        until = self._contended.get(aggregate_id)
+        if until is not None:
+            if time.monotonic() < until:
+                return False, None
+            del self._contended[aggregate_id]
         cached = self._cache.get(aggregate_id)
         if cached is not None:
             return True, cached
