@@ -8,8 +8,8 @@ Usage::
 1. Creates a throwaway database ``bench_<hex>`` (dropped at the end) and two schools.
 2. Gives one student of the second school ``--passes`` past passes (PassOpened/PassClosed) and
    that school's Library (a place with a capacity) ``--visits`` past visits (Entered/Left),
-   appended straight to the log as a log written before snapshots existed would hold them
-   (no snapshot). The first load of each then replays it once and records a snapshot.
+   spread over the past two years, appended straight to the log as a log written before
+   snapshots existed would hold them (no snapshot). The first load of each then replays it once and records a snapshot.
 3. Times create (one student to the Library) and complete, called on the command layer
    (no HTTP), one at a time: *warm* with one long-lived application (its cache filled), and
    *cold* with a new application, and so an empty cache, for every command, as in a fresh
@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from scratch import measure_and_print  # noqa: E402
 
 CHUNK = 5_000  # events per append while writing the history
+HISTORY_DAYS = timedelta(days=730)  # two school years
 
 
 async def write_history(runtime: object, student_id: UUID, place_id: UUID, passes: int, visits: int) -> None:
@@ -49,15 +50,20 @@ async def write_history(runtime: object, student_id: UUID, place_id: UUID, passe
     student = await reader.find(student_id, Student)
     place = await reader.find(place_id, Location)
     assert student is not None and place is not None
+    # The history is spread over the past HISTORY_DAYS, oldest first, as years of school leave
+    # it: what a stream keeps of recent days (a student's openings for the pass limits, decision
+    # 088) is the state of now, not history, and the same for an old student as for a new one.
     now = datetime.now(UTC)
-    for _ in range(passes):
+    for i in range(passes):
+        at = now - HISTORY_DAYS * (passes - i) / passes
         pass_id = uuid4()
-        student.open_pass(pass_id=pass_id, destination_id=place_id, now=now)
-        student.close_pass(pass_id=pass_id, now=now)
-    for _ in range(visits):
+        student.open_pass(pass_id=pass_id, destination_id=place_id, now=at)
+        student.close_pass(pass_id=pass_id, now=at + timedelta(minutes=5))
+    for i in range(visits):
+        at = now - HISTORY_DAYS * (visits - i) / visits
         pass_id = uuid4()
-        place.admit(pass_id=pass_id, now=now)
-        place.release(pass_id=pass_id, now=now)
+        place.admit(pass_id=pass_id, now=at)
+        place.release(pass_id=pass_id, now=at + timedelta(minutes=5))
     events = [reader.mapper.to_stored_event(e) for a in (student, place) for e in a.collect_events()]
     for start in range(0, len(events), CHUNK):
         await runtime.store.append(events[start : start + CHUNK])
