@@ -9,7 +9,8 @@ Usage::
 2. Gives one student of the second school ``--passes`` past passes (PassOpened/PassClosed) and
    that school's Library (a place with a capacity) ``--visits`` past visits (Entered/Left),
    spread over the past two years, appended straight to the log as a log written before
-   snapshots existed would hold them (no snapshot). The first load of each then replays it once and records a snapshot.
+   snapshots existed would hold them (no snapshot). The first load of each then replays it
+   once and records a snapshot.
 3. Times create (one student to the Library) and complete, called on the command layer
    (no HTTP), one at a time: *warm* with one long-lived application (its cache filled), and
    *cold* with a new application, and so an empty cache, for every command, as in a fresh
