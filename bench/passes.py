@@ -145,7 +145,10 @@ async def serve(database_url: str, port: int) -> None:
         )
         runtime = await build_runtime(database_url)
         config = uvicorn.Config(
-            create_app(settings, runtime=runtime), log_level="warning", lifespan="on", access_log=False
+            create_app(settings, runtime=runtime, settle_heap=True),
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
         )
         try:
             await serve_until_orphaned(uvicorn.Server(config), port)
@@ -157,6 +160,7 @@ async def serve_projector(database_url: str) -> None:
     """The projector process, as ``hallpass projector`` runs it: every projection runner."""
     use_tests_support()
     from hallpass.bootstrap import build_runtime
+    from hallpass.heap import freeze_start_up
     from support.server import projectors
 
     parent = os.getppid()
@@ -164,6 +168,7 @@ async def serve_projector(database_url: str) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     runtime = await build_runtime(database_url)
+    freeze_start_up()
     try:
         async with projectors(runtime):
             print("ready", flush=True)

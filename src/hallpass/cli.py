@@ -23,6 +23,7 @@ from hallpass.audit.checkpoints import checkpoint_key, sign_periodically
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.commands.admin_messages import SetUp
 from hallpass.errors import DomainError
+from hallpass.heap import freeze_start_up
 from hallpass.local.services import started_services
 from hallpass.local.supervisor import STOP_SIGNALS, child_env, log, run_dramatiq, supervise, with_free_port
 from hallpass.projections.health import projection_health
@@ -308,7 +309,7 @@ def command_web(settings: Settings, args: argparse.Namespace) -> int:
 
     with started_services(settings) as resolved:
         config = uvicorn.Config(
-            create_app(resolved),
+            create_app(resolved, settle_heap=True),
             host=resolved.host,
             port=resolved.port,
             log_level="warning",
@@ -326,6 +327,7 @@ async def follow_log(url: str, secret_key: str) -> None:
     for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
     async with opened_runtime(url) as runtime:
+        freeze_start_up()
         tasks = [asyncio.create_task(runner.run(stop)) for runner in runtime.runners]
         signing = sign_periodically(
             runtime.pool, runtime.store.events_table, checkpoint_key(secret_key), stop

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from hallpass import errors
 from hallpass.bootstrap import Runtime, build_runtime
+from hallpass.heap import freeze_start_up
 from hallpass.http import (
     admin_api,
     admin_pages,
@@ -116,8 +117,13 @@ def create_app(
     runtime: Runtime | None = None,
     clock: Clock | None = None,
     database_url: str | None = None,
+    settle_heap: bool = False,
 ) -> Starlette:
-    """Build the web app. With no runtime given, one is built on start-up and closed after."""
+    """Build the web app. With no runtime given, one is built on start-up and closed after.
+
+    `settle_heap`: freeze what start-up made (`hallpass.heap`), for the web process's own
+    entry point (`hallpass web`), not for tests that build many apps in one process.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -128,6 +134,8 @@ def create_app(
                 raise RuntimeError("DATABASE_URL is not set")
             owned = await build_runtime(url)
         app.state.runtime = runtime or owned
+        if settle_heap:
+            freeze_start_up()
         try:
             yield
         finally:
