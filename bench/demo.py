@@ -40,13 +40,14 @@ async def seed_demo(runtime: Runtime, now: datetime | None = None) -> DemoSchool
 async def demo_client(
     database_url: str, *, timeout: float, email: str | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of the app served over `database_url` without projectors; with a bearer token of
-    `email` (the demo password) where given."""
+    """A client of the app served over `database_url` without projectors, its start-up heap
+    frozen as `hallpass web` freezes it (decision 106); with a bearer token of `email` (the demo
+    password) where given."""
     from support.server import live_server
 
     with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
         async with (
-            live_server(database_url, Path(data_dir), with_projectors=False) as server,
+            live_server(database_url, Path(data_dir), with_projectors=False, settle_heap=True) as server,
             httpx.AsyncClient(base_url=server.url, timeout=timeout) as http,
         ):
             if email is not None:

@@ -50,13 +50,14 @@ async def live_server(
     with_projectors: bool = True,
     https: bool = False,
     redis_url: str | None = None,
+    settle_heap: bool = False,
 ) -> AsyncIterator[LiveServer]:
     settings = Settings(
         database_url=database_url, redis_url=redis_url, data_dir=data_dir, secret_key=SECRET, https_only=https
     )
     runtime = await build_runtime(database_url)
     port = free_port()
-    app = create_app(settings, runtime=runtime)
+    app = create_app(settings, runtime=runtime, settle_heap=settle_heap)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
