@@ -55,11 +55,13 @@ class Section:
     change: Callable[..., Awaitable[Outcome]]
     searchable: bool = True
 
-    def body(self, run: Callable[..., Awaitable[Outcome]]) -> type[Command]:
-        """The body `add` or `change` takes, which the section's form fills."""
-        body = command_body(run)
-        assert body is not None, run
-        return body
+
+def _form_body(run: Callable[..., Awaitable[Outcome]]) -> type[Command]:
+    """The body `add` or `change` takes, which the section's form fills: read once, when the
+    section's pages are made, not on every post."""
+    body = command_body(run)
+    assert body is not None, run
+    return body
 
 
 LOCATIONS = Section(
@@ -200,6 +202,8 @@ async def _listed(request: Request, section: Section, school_id: UUID, q: str, a
 
 
 def new_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
+    add_body = _form_body(section.add)
+
     @page
     async def endpoint(request: Request, actor: Actor, form: FormData | None) -> Response:
         in_school = section is not SCHOOLS
@@ -210,7 +214,7 @@ def new_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
         if form is not None:
             values = section.form.read(form, editing=False)
             try:
-                body = parse_form(request, values, section.body(section.add))
+                body = parse_form(request, values, add_body)
                 args = (school_id, body) if in_school else (body,)
                 outcome = await section.add(runtime(request).app, acting(request, actor), *args)
                 return await _saved(
@@ -225,6 +229,7 @@ def new_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
 
 def edit_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
     key = KEYS[section.form.kind]
+    change_body = _form_body(section.change)
 
     @page
     async def endpoint(request: Request, actor: Actor, form: FormData | None) -> Response:
@@ -236,7 +241,7 @@ def edit_page(section: Section) -> Callable[[Request], Awaitable[Response]]:
         if form is not None:
             values = section.form.read(form, editing=True)
             try:
-                body = parse_form(request, values, section.body(section.change))
+                body = parse_form(request, values, change_body)
                 outcome = await section.change(runtime(request).app, acting(request, actor), record_id, body)
                 return await _saved(request, outcome, "Saved.", _back(section, row["school_id"]))
             except DomainError as e:
