@@ -54,6 +54,11 @@ class KioskLocked(DomainError):
         self.retry_after = retry_after
 
 
+def lock_minutes(seconds: int) -> int:
+    """A lock-out's `seconds` left as the whole minutes a message tells (rounded up, at least 1)."""
+    return max(1, (seconds + 59) // 60)
+
+
 @dataclass(frozen=True)
 class StudentScope:
     """Which students a kiosk serves: all, some classrooms, some grades, or a list."""
@@ -209,7 +214,7 @@ class Kiosk(KioskFields, Aggregate):
         if self.locked_until is not None and now < self.locked_until:
             seconds = max(1, int((self.locked_until - now).total_seconds() + 0.999))
             raise KioskLocked(
-                count("kiosk.exit_locked", max(1, (seconds + 59) // 60)),
+                count("kiosk.exit_locked", lock_minutes(seconds)),
                 retry_after=seconds,
                 locked_until=self.locked_until.isoformat(),
             )

@@ -10,7 +10,14 @@ from uuid import UUID, uuid4
 import msgspec
 
 from hallpass.acting import Acting, Actor
-from hallpass.aggregates.kiosks import Kiosk, KioskLocked, KioskStatus, StudentMode, StudentScope
+from hallpass.aggregates.kiosks import (
+    Kiosk,
+    KioskLocked,
+    KioskStatus,
+    StudentMode,
+    StudentScope,
+    lock_minutes,
+)
 from hallpass.aggregates.students import Student
 from hallpass.bounds import LINE_PATTERN, MAX_KIOSK_STUDENTS, Grade, Name, PlaceIds
 from hallpass.commands.base import Decided, Outcome, created, done, handler, refused, staff_only
@@ -256,8 +263,7 @@ class KioskCommands(PassCommands):
                 try:
                     kiosk.ensure_unlocked(acting.now)
                 except KioskLocked as e:
-                    minutes = -(-int(e.details.get("retry_after", 60)) // 60)
-                    locked = count("kiosk.wrong_exit_locked", minutes)
+                    locked = count("kiosk.wrong_exit_locked", lock_minutes(e.retry_after))
                     return refused(KioskLocked(locked, **e.details), [kiosk])
             left = kiosk.tries_left
             message = count("kiosk.wrong_exit_password", left)
