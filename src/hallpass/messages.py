@@ -21,7 +21,6 @@ CATALOGUE: Final[Mapping[str, str]] = {
     # Any page or API answer.
     "http.not_found": "This page does not exist, or it is not yours to see.",
     "http.method_not_allowed": "This address does not accept that kind of request.",
-    "http.unauthenticated": "Sign in first.",
     "http.too_large": "The request is too large: the limit is {limit} bytes.",
     "http.failed": "The request could not be completed.",
     "http.unavailable": "Hallpass cannot reach its database just now. Try again in a few seconds.",

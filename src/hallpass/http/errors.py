@@ -93,7 +93,7 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-HTTP_MESSAGES = {404: "http.not_found", 405: "http.method_not_allowed", 401: "http.unauthenticated"}
+HTTP_MESSAGES = {404: "http.not_found", 405: "http.method_not_allowed", 401: "auth.sign_in"}
 """What a reader is told for Starlette's own errors, instead of its reason phrases ("Not Found")."""
 
 
