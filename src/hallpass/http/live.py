@@ -110,6 +110,10 @@ class Watched:
         if now == self.told:
             return b""
         self.told = now
+        return self.said(now)
+
+    def said(self, now: Any) -> bytes:
+        """The event that tells the value changed to `now`."""
         return changed_event(self.event)
 
     async def changed(self) -> bytes:
@@ -118,23 +122,17 @@ class Watched:
 
 class EmergencyMode(Watched):
     """The school's emergency mode as one stream told it: `greeting` tells it as it is now,
-    `switched` tells it again only when it changed since."""
+    `changed` tells it again only when it changed since."""
 
     def __init__(self, request: Request, school_id: UUID) -> None:
         view = EmergencyView(runtime(request).pool)
         super().__init__("emergency", lambda: view.on(school_id), None)
 
-    def tell(self, now: Any) -> bytes:
-        if now == self.told:
-            return b""
-        self.told = now
+    def said(self, now: Any) -> bytes:
         return emergency_event(bool(now))
 
     async def greeting(self) -> bytes:
         self.told = None  # not known: told whatever it is
-        return await self.changed()
-
-    async def switched(self) -> bytes:
         return await self.changed()
 
 
@@ -152,7 +150,7 @@ async def stream(request: Request) -> Response:
     mode = EmergencyMode(request, actor.school_id)
 
     async def passes_changed() -> bytes:
-        return await mode.switched() + changed_event("passes")
+        return await mode.changed() + changed_event("passes")
 
     return school_events(request, str(actor.school_id), passes_changed, mode.greeting)
 
