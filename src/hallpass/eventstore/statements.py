@@ -188,7 +188,10 @@ class Statements:
             append_function=function,
             # The batch in one round trip: called outside a transaction, the function's
             # statement is a transaction of its own, which takes the lock before it inserts.
+            # The function's first form (before held versions) took six arguments: an overload
+            # that nothing here calls, dropped so that the database holds one append function.
             create_append_function=(
+                f"DROP FUNCTION IF EXISTS {function}(uuid[], bigint[], text[], bytea[], int[], text); "
                 f"CREATE OR REPLACE FUNCTION {function}"
                 "(uuid[], bigint[], text[], bytea[], int[], text, uuid[], bigint[], int[]) "
                 "RETURNS TABLE (clashed int[], ids bigint[], notified text) "

@@ -196,6 +196,23 @@ async def test_a_database_without_the_batch_function_still_takes_appends(event_s
     assert await versions(old, clashing) == []
 
 
+async def test_creating_the_schema_drops_the_append_function_of_six_arguments(
+    event_store: EventStore,
+) -> None:
+    # Tables made by code from before held versions have the function in its first form too.
+    function = event_store._sql.append_function
+    first_form = f"{function}(uuid[], bigint[], text[], bytea[], int[], text)"
+    await event_store.pool.execute(
+        f"CREATE FUNCTION {first_form} RETURNS TABLE (clashed int[], ids bigint[], notified text) "
+        "LANGUAGE sql AS $$ SELECT NULL::int[], NULL::bigint[], NULL::text $$"
+    )
+    assert await event_store.pool.fetchval("SELECT to_regprocedure($1) IS NOT NULL", first_form)
+    await event_store.create_schema()
+    assert await event_store.pool.fetchval("SELECT to_regprocedure($1) IS NULL", first_form)
+    assert await event_store.append([event(uuid4(), 1)]) == [1]
+    assert event_store._append_function is True
+
+
 async def test_an_append_decided_on_a_stream_that_has_moved_since_fails_alone(
     event_store: EventStore,
 ) -> None:
