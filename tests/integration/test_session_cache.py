@@ -67,6 +67,13 @@ async def started(rt: Runtime, actor: Actor, via: str = BEARER) -> tuple[str, Se
     return await rt.sessions.start(actor, via=via, now=NOW, lifetime=SESSION_LIFETIME)
 
 
+async def found_once(rt: Runtime, actor: Actor, via: str = BEARER) -> tuple[str, SessionRecord]:
+    """A session of `actor` started in `rt` and found there once (so kept, for staff)."""
+    raw, record = await started(rt, actor, via)
+    assert await rt.sessions.find(raw, via=via, now=NOW) is not None
+    return raw, record
+
+
 async def test_a_staff_session_is_kept_and_ended_here_at_once(two: tuple[Runtime, Runtime]) -> None:
     a, _ = two
     raw, record = await started(a, staff(), COOKIE)
@@ -84,8 +91,7 @@ async def test_ending_a_session_in_another_process_ends_it_here(
     two: tuple[Runtime, Runtime], heard: Heard
 ) -> None:
     a, b = two
-    raw, record = await started(a, staff())
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is not None
+    raw, record = await found_once(a, staff())
     assert a.sessions.cache.holds(record.id_hash, BEARER)
 
     told = heard(a.sessions.cache)
@@ -100,8 +106,7 @@ async def test_removing_a_person_ends_their_kept_sessions_everywhere(
 ) -> None:
     a, b = two
     actor = staff()
-    raw, _ = await started(a, actor)
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is not None
+    raw, _ = await found_once(a, actor)
 
     told = heard(a.sessions.cache)
     assert await b.sessions.revoke_principal(actor.id, now=NOW) == 1  # type: ignore[arg-type]
@@ -113,8 +118,7 @@ async def test_any_change_to_the_row_but_activity_is_heard(
     two: tuple[Runtime, Runtime], heard: Heard
 ) -> None:
     a, _ = two
-    raw, record = await started(a, staff())
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is not None
+    raw, record = await found_once(a, staff())
 
     before = a.sessions.cache.generation
     later = NOW + timedelta(seconds=1)
@@ -132,8 +136,7 @@ async def test_any_change_to_the_row_but_activity_is_heard(
 
 async def test_an_expired_session_is_not_answered_from_memory(two: tuple[Runtime, Runtime]) -> None:
     a, _ = two
-    raw, record = await started(a, staff())
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is not None
+    raw, record = await found_once(a, staff())
     later = record.expires_at + timedelta(seconds=1)
     assert await a.sessions.find(raw, via=BEARER, now=later) is None
 
@@ -141,8 +144,7 @@ async def test_an_expired_session_is_not_answered_from_memory(two: tuple[Runtime
 async def test_student_sessions_are_never_kept(two: tuple[Runtime, Runtime]) -> None:
     a, _ = two
     student = Actor(kind="student", id=uuid4(), school_id=uuid4(), name="Bo")
-    raw, record = await started(a, student, COOKIE)
-    assert await a.sessions.find(raw, via=COOKIE, now=NOW) is not None
+    raw, record = await found_once(a, student, COOKIE)
     assert not a.sessions.cache.holds(record.id_hash, COOKIE)
 
     # Their last-seen time moves in whichever process serves them, without a NOTIFY.
@@ -154,16 +156,14 @@ async def test_student_sessions_are_never_kept(two: tuple[Runtime, Runtime]) -> 
 
 async def test_nothing_kept_is_used_while_no_connection_listens(two: tuple[Runtime, Runtime]) -> None:
     a, _ = two
-    raw, record = await started(a, staff())
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is not None
+    raw, record = await found_once(a, staff())
     assert a.sessions.cache.holds(record.id_hash, BEARER)
 
     await a.watcher.stop()  # from now on a NOTIFY would be missed
     await a.pool.execute("UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1", record.id_hash, NOW)
     assert await a.sessions.find(raw, via=BEARER, now=NOW) is None
 
-    other, kept = await started(a, staff())
-    assert await a.sessions.find(other, via=BEARER, now=NOW) is not None
+    _, kept = await found_once(a, staff())
     assert not a.sessions.cache.holds(kept.id_hash, BEARER)
 
 
