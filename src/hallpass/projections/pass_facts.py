@@ -514,7 +514,7 @@ def _created(event: Pass.Creation) -> Row:
         "source": source,
         "creator_kind": event.actor_kind,
         "creator_id": event.actor_id,
-        "teacher_id": event.actor_id if event.actor_kind == "staff" else None,
+        "teacher_id": _staff(event),
         "outcome": outcome,
         "allotted_minutes": event.allotted_minutes,
         "requested_at": requested_at,
