@@ -22,7 +22,7 @@ from hallpass.commands.messages import CreatePasses
 from hallpass.errors import StudentAlreadyOut
 from hallpass.eventstore import EventStore, StreamRead
 from support.runtime import with_projections
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, trip
 
 NOW = datetime(2030, 3, 4, 15, 0, tzinfo=UTC)
 
@@ -58,9 +58,7 @@ def apps(runtime: Runtime) -> tuple[Hallpass, Hallpass]:
 
 
 def create(school: SchoolFixture, student: UUID, place: str = "Library") -> CreatePasses:
-    return CreatePasses(
-        origin_id=school.rooms["Room 101"], destination_id=school.rooms[place], student_ids=[student]
-    )
+    return CreatePasses(**trip(school, place, [student]))
 
 
 async def created(app: Hallpass, school: SchoolFixture, student: UUID) -> UUID:
