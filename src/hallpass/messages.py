@@ -218,7 +218,6 @@ CATALOGUE: Final[Mapping[str, str]] = {
     "portal.already_out": "You're already out: in {place} since {since}. Complete that pass first.",
     "portal.already_out_somewhere": "You're already out, in {place}. Complete that pass first.",
     "portal.already_out_elsewhere": "You're already out. Complete that pass first.",
-    "portal.session_ended": "Your session ended after a while without activity. Please sign in again.",
     "portal.session_idle": "Your session ended after {minutes} minutes without activity. Sign in again.",
     "portal.sign_in_first": "Sign in to the Student Portal first.",
     "portal.new_password_first": "Choose a new password before using the Student Portal.",

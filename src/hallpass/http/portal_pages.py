@@ -19,6 +19,7 @@ from hallpass.commands.portal import RequestPortalPass
 from hallpass.credentials import TooManyAttempts
 from hallpass.errors import DestinationFull, DomainError, Invalid, StudentAlreadyOut, Unauthenticated
 from hallpass.http.auth import (
+    PORTAL_IDLE_SECONDS,
     cookie_secure,
     csrf_ok,
     csrf_token,
@@ -86,7 +87,7 @@ async def sign_in_page(request: Request) -> Response:
     school = await runtime(request).directory.school(school_id)
     context: dict[str, Any] = {"school": school, "school_id": school_id, "username": "", "error": ""}
     if request.query_params.get("ended"):
-        context["error"] = say("portal.session_ended")
+        context["error"] = say("portal.session_idle", minutes=PORTAL_IDLE_SECONDS // 60)
     status = 200
     if request.method == "POST":
         form = await request.form()
