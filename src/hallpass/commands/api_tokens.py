@@ -121,3 +121,8 @@ class ApiTokenCommands(AdministrationCommands):
             raise Unauthenticated(say("auth.bearer_invalid"))
         token.authenticate(secret)
         return token
+
+    async def token_still_good(self, token_id: UUID) -> ApiToken | None:
+        """The token again, for a reader that stays connected; None once revoked (or gone)."""
+        token = await self.repository.find(token_id, ApiToken)
+        return None if token is None or token.revoked else token

@@ -14,8 +14,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hallpass.acting import Actor
-from hallpass.aggregates.locations import Location
-from hallpass.aggregates.students import Student
 from hallpass.commands import Hallpass
 from hallpass.commands.emergency import emergency_body
 from hallpass.errors import Forbidden, NotFound
@@ -214,14 +212,24 @@ async def read_rules(request: Request) -> Response:
 async def read_emergency(request: Request) -> Response:
     """Whether the school is in an emergency; who was out, where, since when, and who is confirmed safe"""
     _, school_id = await admin_of_school(request)
-    app = runtime(request).app
-    body = emergency_body(await app.emergency(school_id))
-    for row in body["out"]:
-        student = await app.repository.find(UUID(row["student_id"]), Student)
-        place = await app.repository.find(UUID(row["destination_id"]), Location)
-        row["student_name"] = student.full_name if student else None
-        row["destination_name"] = place.name if place else None
-    return ORJSONResponse({"emergency": body})
+    return ORJSONResponse({"emergency": await named_emergency(request, school_id)})
+
+
+async def named_emergency(request: Request, school_id: UUID, unknown: str | None = None) -> dict[str, Any]:
+    """The emergency's answer, each student out named with the place they were in (the
+    directory's names; `unknown` for one it does not hold)."""
+    rt = runtime(request)
+    body = emergency_body(await rt.app.emergency(school_id))
+    out = body["out"]
+    names = await rt.directory.names(
+        school_id,
+        [UUID(row["student_id"]) for row in out],
+        [UUID(row["destination_id"]) for row in out],
+    )
+    for row in out:
+        row["student_name"] = names.get(UUID(row["student_id"]), unknown)
+        row["destination_name"] = names.get(UUID(row["destination_id"]), unknown)
+    return body
 
 
 form_keep_apart = command_endpoint(

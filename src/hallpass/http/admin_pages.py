@@ -17,16 +17,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from hallpass.acting import Actor
-from hallpass.aggregates.locations import Location
-from hallpass.aggregates.students import Student
 from hallpass.bounds import MAX_STUDENTS
 from hallpass.commands import Hallpass, Outcome
-from hallpass.commands.emergency import emergency_body
 from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.commands.messages import Command
 from hallpass.errors import DomainError, Forbidden, Invalid, NotFound
 from hallpass.http import admin_forms
-from hallpass.http.admin_api import password_link
+from hallpass.http.admin_api import named_emergency, password_link
 from hallpass.http.admin_forms import Form
 from hallpass.http.auth import csrf_token, current_actor
 from hallpass.http.common import (
@@ -355,12 +352,7 @@ async def emergency_page(request: Request, actor: Actor, form: FormData | None) 
             return await _saved(request, outcome, note, request.url.path)
         except DomainError as e:
             error, status = e.message, status_for(e)
-    emergency = emergency_body(await app.emergency(school_id))
-    for row in emergency["out"]:
-        student = await app.repository.find(UUID(row["student_id"]), Student)
-        place = await app.repository.find(UUID(row["destination_id"]), Location)
-        row["student_name"] = student.full_name if student else ""
-        row["destination_name"] = place.name if place else ""
+    emergency = await named_emergency(request, school_id, "")
     return _render(
         request,
         "admin/emergency.html",

@@ -55,9 +55,7 @@ def render(request: Request, template: str, actor: Actor, **context: Any) -> Res
 
 
 async def school_record(request: Request, school_id: UUID) -> dict[str, Any]:
-    row = await runtime(request).pool.fetchrow(
-        "SELECT school_id, name FROM dir_schools WHERE school_id = $1", school_id
-    )
+    row = await runtime(request).directory.school(school_id)
     return {"school_id": school_id, "name": row["name"] if row else ""}
 
 

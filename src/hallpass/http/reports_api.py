@@ -75,17 +75,8 @@ def require_reporter(actor: Actor) -> None:
 
 async def _schools(request: Request, actor: Actor) -> list[School]:
     """The schools `actor` may report on: their own, or their district's for a district role."""
-    pool = runtime(request).pool
-    if actor.has_role(*DISTRICT_ROLES):
-        rows = await pool.fetch(
-            "SELECT s.school_id, s.name, s.timezone FROM dir_schools s JOIN dir_schools home"
-            " ON home.district_id = s.district_id WHERE home.school_id = $1 ORDER BY s.name, s.school_id",
-            actor.school_id,
-        )
-    else:
-        rows = await pool.fetch(
-            "SELECT school_id, name, timezone FROM dir_schools WHERE school_id = $1", actor.school_id
-        )
+    directory = runtime(request).directory
+    rows = await directory.schools_seen_from(actor.school_id, district=actor.has_role(*DISTRICT_ROLES))
     return [School(r["school_id"], r["name"], r["timezone"]) for r in rows]
 
 

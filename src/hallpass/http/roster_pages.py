@@ -3,7 +3,6 @@ then import; a progress display follows each run (decision 078)."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from starlette.datastructures import FormData, UploadFile
@@ -30,12 +29,10 @@ def _district_admin(actor: Actor) -> None:
 
 
 async def _district(request: Request, actor: Actor) -> UUID:
-    district_id = await runtime(request).pool.fetchval(
-        "SELECT district_id FROM dir_schools WHERE school_id = $1", actor.school_id
-    )
+    district_id = await runtime(request).directory.district_of(actor.school_id)
     if district_id is None:
         raise NotFound(say("roster.no_district"))
-    return district_id  # type: ignore[no-any-return]
+    return district_id
 
 
 async def _files(form: FormData) -> RosterFiles:
@@ -59,15 +56,6 @@ async def _files(form: FormData) -> RosterFiles:
         except (UnreadableRoster, UnicodeDecodeError) as e:
             raise Invalid(say("roster.unreadable", name=name, reason=e), field="files") from e
     return RosterFiles(texts, ", ".join(u.filename or "" for u in uploads))
-
-
-async def _recent(request: Request, district_id: UUID) -> list[dict[str, Any]]:
-    rows = await runtime(request).pool.fetch(
-        "SELECT upload_id, origin, state, created_at FROM roster_uploads WHERE district_id = $1"
-        " ORDER BY created_at DESC LIMIT 10",
-        district_id,
-    )
-    return [dict(r) for r in rows]
 
 
 @page
@@ -99,7 +87,7 @@ async def upload_page(request: Request, actor: Actor, form: FormData | None) -> 
         status,
         school=None,
         error=error,
-        recent=await _recent(request, district_id),
+        recent=await runtime(request).roster_uploads.recent(district_id),
     )
 
 

@@ -146,8 +146,8 @@ def tail(request: Request, read: Reader, codec: Cursors, after: int) -> Streamin
         while not watcher.stopped:
             if clock() - checked >= HEARTBEAT_SECONDS:  # busy or idle, the token is read again
                 checked = clock()
-                token = await app.repository.find(token_id, ApiToken)
-                if token is None or token.revoked:
+                token = await app.token_still_good(token_id)
+                if token is None:
                     return
                 audience = Audience(current.audience.key, token.identified)
                 current = Reader(token, current.scope, audience, current.types)

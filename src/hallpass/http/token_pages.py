@@ -68,7 +68,7 @@ async def tokens_page(request: Request, actor: Actor, form: FormData | None) -> 
                 raise Invalid(say("tokens.action"), field="action")
         except DomainError as e:
             error, status = e.message, status_for(e)
-    district_id = await rt.tokens.district_of(actor.school_id)
+    district_id = await rt.directory.district_of(actor.school_id)
     rows = await rt.tokens.tokens(district_id) if district_id else []
     schools = await rt.admin.schools(actor)
     names = {str(s["school_id"]): s["name"] for s in schools}

@@ -37,7 +37,7 @@ def listed(row: dict[str, Any]) -> dict[str, Any]:
 async def list_tokens(request: Request) -> Response:
     """The district's stream tokens (never their secrets), revoked ones last"""
     actor = require_district_admin(request)
-    district_id = await runtime(request).tokens.district_of(actor.school_id)
+    district_id = await runtime(request).directory.district_of(actor.school_id)
     if district_id is None:
         raise NotFound(say("http.school_not_found", id=actor.school_id))
     rows = await runtime(request).tokens.tokens(district_id)

@@ -59,12 +59,6 @@ class ApiTokenProjection(StatementProjection):
 
 
 class ApiTokenView(View):
-    async def district_of(self, school_id: UUID) -> UUID | None:
-        value: UUID | None = await self.pool.fetchval(
-            "SELECT district_id FROM dir_schools WHERE school_id = $1", school_id
-        )
-        return value
-
     async def tokens(self, district_id: UUID) -> list[dict[str, Any]]:
         """The district's tokens, newest first, revoked ones last."""
         rows = await self.pool.fetch(

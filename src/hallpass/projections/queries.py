@@ -305,6 +305,27 @@ class DirectoryView(View):
         row = await self.pool.fetchrow("SELECT * FROM dir_schools WHERE school_id = $1", school_id)
         return dict(row) if row else None
 
+    async def district_of(self, school_id: UUID) -> UUID | None:
+        value: UUID | None = await self.pool.fetchval(
+            "SELECT district_id FROM dir_schools WHERE school_id = $1", school_id
+        )
+        return value
+
+    async def schools_seen_from(self, school_id: UUID, *, district: bool) -> list[dict[str, Any]]:
+        """The school itself, or with `district` every school of its district, by name."""
+        if district:
+            rows = await self.pool.fetch(
+                "SELECT s.school_id, s.name, s.timezone FROM dir_schools s JOIN dir_schools home"
+                " ON home.district_id = s.district_id WHERE home.school_id = $1"
+                " ORDER BY s.name, s.school_id",
+                school_id,
+            )
+        else:
+            rows = await self.pool.fetch(
+                "SELECT school_id, name, timezone FROM dir_schools WHERE school_id = $1", school_id
+            )
+        return [dict(r) for r in rows]
+
     async def location(self, location_id: UUID) -> dict[str, Any] | None:
         row = await self.pool.fetchrow("SELECT * FROM dir_locations WHERE location_id = $1", location_id)
         return dict(row) if row else None
@@ -394,6 +415,21 @@ class DirectoryView(View):
             ids,
         )
         return [dict(r) for r in rows]
+
+    async def names(
+        self, school_id: UUID, student_ids: list[UUID], location_ids: list[UUID]
+    ) -> dict[UUID, str]:
+        """The school's students' full names and its places' names, by id, in one read."""
+        rows = await self.pool.fetch(
+            "SELECT student_id AS id, first_name || ' ' || last_name AS name FROM dir_students"
+            " WHERE school_id = $1 AND student_id = ANY($2::uuid[])"
+            " UNION ALL SELECT location_id, name FROM dir_locations"
+            " WHERE school_id = $1 AND location_id = ANY($3::uuid[])",
+            school_id,
+            student_ids,
+            location_ids,
+        )
+        return {r["id"]: r["name"] for r in rows}
 
     async def grades(self, school_id: UUID) -> list[int]:
         rows = await self.pool.fetch(

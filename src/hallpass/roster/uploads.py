@@ -98,6 +98,16 @@ class RosterUploads:
         )
         return upload_id
 
+    async def recent(self, district_id: UUID, limit: int = 10) -> list[dict[str, Any]]:
+        """The district's latest uploads, newest first, for the upload page's list."""
+        rows = await self.pool.fetch(
+            "SELECT upload_id, origin, state, created_at FROM roster_uploads WHERE district_id = $1"
+            " ORDER BY created_at DESC LIMIT $2",
+            district_id,
+            limit,
+        )
+        return [dict(r) for r in rows]
+
     async def get(self, upload_id: UUID) -> Upload | None:
         row = await self.pool.fetchrow(
             "SELECT upload_id, district_id, staff_id, origin, valid_rows, state, stage, step, result,"
