@@ -145,12 +145,17 @@ def checked_key(raw: str, field: str) -> str:
     return key
 
 
-def is_uuid(text: str) -> bool:
+def parses(convert: Callable[[str], object], text: str) -> bool:
+    """Whether `convert` (`UUID`, `float`...) takes `text` without a ValueError."""
     try:
-        UUID(text)
+        convert(text)
     except ValueError:
         return False
     return True
+
+
+def is_uuid(text: str) -> bool:
+    return parses(UUID, text)
 
 
 def path_uuid(request: Request, name: str, what: str) -> UUID:

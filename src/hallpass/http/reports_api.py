@@ -24,7 +24,7 @@ from starlette.responses import Response
 from hallpass.acting import Actor
 from hallpass.errors import Forbidden, Invalid, NotFound
 from hallpass.http.auth import require_staff
-from hallpass.http.common import ORJSONResponse, now, runtime
+from hallpass.http.common import ORJSONResponse, now, parses, runtime
 from hallpass.http.openapi import Query, get
 from hallpass.messages import say
 from hallpass.projections.reports import REPORTS, Report, ReportsView, Scope
@@ -153,17 +153,9 @@ def csv_text(report: Report, scope: ReportScope, exported_at: str) -> str:
 
 def _spreadsheet_safe(text: str) -> str:
     """A name typed as a formula stays text in a spreadsheet (numbers keep their sign)."""
-    if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _is_number(text)):
+    if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not parses(float, text)):
         return "'" + text
     return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def report_endpoint(name: str, title: str) -> Any:

@@ -22,21 +22,15 @@ from hallpass.settings import Settings
 NO_REDIS_NEEDED = "redis://redis-not-needed.invalid"
 
 
+@dataclasses.dataclass(eq=False)
 class RunningServices(Closing):
     """URLs of the services a process should use; ``close()`` stops embedded ones."""
 
-    def __init__(
-        self,
-        database_url: str,
-        redis_url: str,
-        *,
-        postgres: EmbeddedPostgres | None = None,
-        redis_server: EmbeddedRedis | None = None,
-    ) -> None:
-        self.database_url = database_url
-        self.redis_url = redis_url
-        self.postgres = postgres
-        self.redis_server = redis_server
+    database_url: str
+    redis_url: str
+    _: dataclasses.KW_ONLY
+    postgres: EmbeddedPostgres | None = None
+    redis_server: EmbeddedRedis | None = None
 
     def close(self) -> None:
         _close_all([s for s in (self.postgres, self.redis_server) if s is not None])
