@@ -114,11 +114,13 @@ class _Decision:
         did = revise(aggregate, changed, now=self.now, by=self.by, cause=self.cause(record), **fields)
         self.revised(kind, aggregate, did)
 
-    def leaves_out(self, record: Record) -> bool:
-        """A record to be deleted that the district never had: noted, and nothing made of it."""
+    def leaves_out(self, record: Record, *, noted: bool = True) -> bool:
+        """A record to be deleted that the district never had: nothing is made of it. It is noted
+        (`noted`) where later records may name it: a class or a person, not a school or enrolment."""
         if record.status is Status.ACTIVE:
             return False
-        self.left_out.add(record.sourced_id)
+        if noted:
+            self.left_out.add(record.sourced_id)
         return True
 
     def error(self, record: Record, field: str, reason: str) -> None:
@@ -295,7 +297,7 @@ class RosterCommands(CommandBase):
                 if school is not None:  # the school set up by hand is the roster's org of that name
                     d.changed[claim_id] = d.claim(claim_id, org.sourced_id, school.id)
             if school is None:
-                if org.status is not Status.ACTIVE:
+                if d.leaves_out(org, noted=False):
                     continue
                 school = d.create(
                     School,
@@ -414,6 +416,7 @@ class RosterCommands(CommandBase):
         ]
         numbers = _hall_pass_ids(state, new_students, org_school)
         taken = await _find_all(unit, [ids.student_id(s, n) for s, n in numbers.values()], Student)
+        found = _Users(d, state, placed, numbers, taken, emails)
         for record in users:
             school_id = next((org_school[o] for o in record.orgs if o in org_school), None)
             if school_id is None:
@@ -425,138 +428,9 @@ class RosterCommands(CommandBase):
                 d.error(record, "sourcedId", "this sourcedId belongs to a record that is not a person")
                 continue
             if record.role == mapping.STUDENT:
-                self._student(d, state, record, school_id, person, numbers, taken, placed)
+                found.student(record, school_id, person)
             else:
-                self._staff(d, state, record, school_id, person, emails, placed)
-
-    def _student(
-        self,
-        d: _Decision,
-        state: _State,
-        record: UserRecord,
-        school_id: UUID,
-        person: Student | Staff | None,
-        numbers: dict[str, tuple[UUID, int]],
-        taken: dict[UUID, Student],
-        placed: dict[str, UUID],
-    ) -> None:
-        if isinstance(person, Staff):
-            d.error(record, "role", "this sourcedId belongs to a member of staff, not a student")
-            return
-        if person is not None and person.school_id != school_id:
-            d.error(record, "orgSourcedIds", "moving a student to another school is done in the admin pages")
-            return
-        homeroom = placed.get(record.sourced_id)
-        fields = {
-            "first_name": record.given_name,
-            "last_name": record.family_name,
-            "grade": record.grades[0],
-            "external_id": record.identifier,
-            "sourced_id": record.sourced_id,
-        }
-        if person is None:
-            if d.leaves_out(record):
-                return
-            school, number = numbers[record.sourced_id]
-            student_id = ids.student_id(school, number)
-            if student_id in taken:
-                d.error(
-                    record,
-                    "metadata.hallpass.hallPassId",
-                    f"hall pass ID {number} belongs to another student",
-                )
-                return
-            student = d.create(
-                Student,
-                Student.Registered,
-                student_id,
-                record,
-                school_id=school_id,
-                homeroom_id=homeroom,
-                hall_pass_id=number,
-                **fields,
-            )
-            claim = _claim(d, state, record, student.id)
-            d.add(Kind.STUDENTS, student, claim)
-            state.people[student.id] = student
-            return
-        d.keep(
-            Kind.STUDENTS,
-            Student,
-            person,
-            record,
-            homeroom_id=homeroom or person.homeroom_id,
-            hall_pass_id=person.hall_pass_id,
-            **fields,
-        )
-
-    def _staff(
-        self,
-        d: _Decision,
-        state: _State,
-        record: UserRecord,
-        school_id: UUID,
-        person: Student | Staff | None,
-        emails: dict[UUID, Staff | Claim],
-        placed: dict[str, UUID],
-    ) -> None:
-        if isinstance(person, Student):
-            d.error(record, "role", "this sourcedId belongs to a student, not a member of staff")
-            return
-        if person is not None and person.school_id != school_id:
-            d.error(
-                record,
-                "orgSourcedIds",
-                "moving a member of staff to another school is done in the admin pages",
-            )
-            return
-        email = record.email or ""
-        roles = record.hallpass_roles or ordered_roles(
-            mapping.STAFF_ROLES[r] for r in record.roles if r in mapping.STAFF_ROLES
-        )
-        room = placed.get(record.sourced_id)
-        if room is None and record.room:
-            room = state.rooms.get((school_id, record.room.casefold()))
-            if room is None:
-                d.outcome.report.skipped(
-                    record.file, record.line, "metadata.hallpass.room", f"no location named {record.room!r}"
-                )
-        if person is None:
-            if d.leaves_out(record):
-                return
-            staff_id = ids.staff_email_index(email)
-            if staff_id in emails:
-                d.error(record, "email", f"{email} belongs to another member of staff")
-                return
-            staff = d.create(
-                Staff,
-                Staff.Hired,
-                staff_id,
-                record,
-                school_id=school_id,
-                name=f"{record.given_name} {record.family_name}",
-                email=email,
-                roles=tuple(r.value for r in roles),
-                room_id=room,
-                sourced_id=record.sourced_id,
-            )
-            d.add(Kind.STAFF, staff, _claim(d, state, record, staff.id))
-            state.people[staff.id] = staff
-            return
-        if email != person.email:
-            d.error(record, "email", "a new email is given in the admin pages, where the old sign-in ends")
-            return
-        d.keep(
-            Kind.STAFF,
-            Staff,
-            person,
-            record,
-            name=f"{record.given_name} {record.family_name}",
-            email=person.email,
-            roles=roles,
-            room_id=room or person.room_id,
-            sourced_id=record.sourced_id,
-        )
+                found.staff(record, school_id, person)
 
     def _enrolments(self, d: _Decision, state: _State, enrollments: Iterable[EnrollmentRecord]) -> None:
         district_id = state.district.id
@@ -591,7 +465,7 @@ class RosterCommands(CommandBase):
             }
             existing = state.enrolments.get(enrolment_id)
             if existing is None:
-                if record.status is not Status.ACTIVE:
+                if d.leaves_out(record, noted=False):
                     continue
                 created = d.create(
                     Enrolment,
@@ -605,6 +479,134 @@ class RosterCommands(CommandBase):
                 d.add(Kind.ENROLMENTS, created)
                 continue
             d.keep(Kind.ENROLMENTS, Enrolment, existing, record, **fields)
+
+
+@dataclass
+class _Users:
+    """The files' users, decided one at a time against what was read at once for the new ones."""
+
+    d: _Decision
+    state: _State
+    placed: dict[str, UUID]
+    """Each user's room from their enrolments (`_placements`)."""
+    numbers: dict[str, tuple[UUID, int]]
+    """A new student's school and hall pass ID (`_hall_pass_ids`)."""
+    taken: dict[UUID, Student]
+    """The students who already hold one of those hall pass IDs."""
+    emails: dict[UUID, Staff | Claim]
+    """What already holds a new member of staff's email."""
+
+    def student(self, record: UserRecord, school_id: UUID, person: Student | Staff | None) -> None:
+        d, state = self.d, self.state
+        if isinstance(person, Staff):
+            d.error(record, "role", "this sourcedId belongs to a member of staff, not a student")
+            return
+        if person is not None and person.school_id != school_id:
+            d.error(record, "orgSourcedIds", "moving a student to another school is done in the admin pages")
+            return
+        homeroom = self.placed.get(record.sourced_id)
+        fields = {
+            "first_name": record.given_name,
+            "last_name": record.family_name,
+            "grade": record.grades[0],
+            "external_id": record.identifier,
+            "sourced_id": record.sourced_id,
+        }
+        if person is None:
+            if d.leaves_out(record):
+                return
+            school, number = self.numbers[record.sourced_id]
+            student_id = ids.student_id(school, number)
+            if student_id in self.taken:
+                d.error(
+                    record,
+                    "metadata.hallpass.hallPassId",
+                    f"hall pass ID {number} belongs to another student",
+                )
+                return
+            student = d.create(
+                Student,
+                Student.Registered,
+                student_id,
+                record,
+                school_id=school_id,
+                homeroom_id=homeroom,
+                hall_pass_id=number,
+                **fields,
+            )
+            claim = _claim(d, state, record, student.id)
+            d.add(Kind.STUDENTS, student, claim)
+            state.people[student.id] = student
+            return
+        d.keep(
+            Kind.STUDENTS,
+            Student,
+            person,
+            record,
+            homeroom_id=homeroom or person.homeroom_id,
+            hall_pass_id=person.hall_pass_id,
+            **fields,
+        )
+
+    def staff(self, record: UserRecord, school_id: UUID, person: Student | Staff | None) -> None:
+        d, state = self.d, self.state
+        if isinstance(person, Student):
+            d.error(record, "role", "this sourcedId belongs to a student, not a member of staff")
+            return
+        if person is not None and person.school_id != school_id:
+            d.error(
+                record,
+                "orgSourcedIds",
+                "moving a member of staff to another school is done in the admin pages",
+            )
+            return
+        email = record.email or ""
+        roles = record.hallpass_roles or ordered_roles(
+            mapping.STAFF_ROLES[r] for r in record.roles if r in mapping.STAFF_ROLES
+        )
+        room = self.placed.get(record.sourced_id)
+        if room is None and record.room:
+            room = state.rooms.get((school_id, record.room.casefold()))
+            if room is None:
+                d.outcome.report.skipped(
+                    record.file, record.line, "metadata.hallpass.room", f"no location named {record.room!r}"
+                )
+        if person is None:
+            if d.leaves_out(record):
+                return
+            staff_id = ids.staff_email_index(email)
+            if staff_id in self.emails:
+                d.error(record, "email", f"{email} belongs to another member of staff")
+                return
+            staff = d.create(
+                Staff,
+                Staff.Hired,
+                staff_id,
+                record,
+                school_id=school_id,
+                name=f"{record.given_name} {record.family_name}",
+                email=email,
+                roles=tuple(r.value for r in roles),
+                room_id=room,
+                sourced_id=record.sourced_id,
+            )
+            d.add(Kind.STAFF, staff, _claim(d, state, record, staff.id))
+            state.people[staff.id] = staff
+            return
+        if email != person.email:
+            d.error(record, "email", "a new email is given in the admin pages, where the old sign-in ends")
+            return
+        d.keep(
+            Kind.STAFF,
+            Staff,
+            person,
+            record,
+            name=f"{record.given_name} {record.family_name}",
+            email=person.email,
+            roles=roles,
+            room_id=room or person.room_id,
+            sourced_id=record.sourced_id,
+        )
 
 
 # -- helpers ------------------------------------------------------------------------------------
