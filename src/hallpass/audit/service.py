@@ -46,17 +46,27 @@ HALLWAY_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class HistoryRead:
-    subject: Subject
+class Read:
+    """What a read shows its rows with: the school's time zone and the names of the ids."""
+
     timezone: ZoneInfo
-    events: list[AuditEvent]
     names: dict[UUID, str]
+
+    def local(self, moment: datetime) -> str:
+        """`moment` in ISO 8601, in the school's time."""
+        return moment.astimezone(self.timezone).isoformat()
+
+
+@dataclass(frozen=True)
+class HistoryRead(Read):
+    subject: Subject
+    events: list[AuditEvent]
 
     def rows(self) -> list[dict[str, Any]]:
         return [
             {
                 **e.as_json(),
-                "at": e.at.astimezone(self.timezone).isoformat(),
+                "at": self.local(e.at),
                 "actor": self.names.get(e.actor_id) if e.actor_id else None,
             }
             for e in self.events
@@ -64,19 +74,17 @@ class HistoryRead:
 
 
 @dataclass(frozen=True)
-class HallwayRead:
+class HallwayRead(Read):
     school_id: UUID
     at: datetime
-    timezone: ZoneInfo
     out: list[OutOfRoom]
-    names: dict[UUID, str]
 
     def rows(self) -> list[dict[str, Any]]:
         return [
             {
                 **o.as_json(self.at),
-                "since": o.since.astimezone(self.timezone).isoformat(),
-                "due_at": o.due_at.astimezone(self.timezone).isoformat(),
+                "since": self.local(o.since),
+                "due_at": self.local(o.due_at),
                 "student": self.names.get(o.student_id, ""),
                 "origin": self.names.get(o.origin_id, ""),
                 "destination": self.names.get(o.destination_id, ""),
@@ -125,7 +133,7 @@ class Audit:
             "events": len(events),
         }
         await self.access.record(actor, subject.school_id, what, subject.id, detail, now)
-        return HistoryRead(subject, tz, events, names)
+        return HistoryRead(tz, names, subject, events)
 
     async def hallway(
         self, actor: Actor, school_id: UUID, at: datetime, tz: ZoneInfo, now: datetime, what: str
@@ -133,4 +141,4 @@ class Audit:
         out = await hallway_at(self.log, school_id, at)
         names = await self.log.names([i for o in out for i in (o.student_id, o.origin_id, o.destination_id)])
         await self.access.record(actor, school_id, what, None, {"at": at.isoformat(), "out": len(out)}, now)
-        return HallwayRead(school_id, at, tz, out, names)
+        return HallwayRead(tz, names, school_id, at, out)

@@ -114,7 +114,7 @@ def history_endpoint(kind: str, key: str, summary: str) -> Any:
 def hallway_file(read: HallwayRead, fmt: str, exported_at: datetime) -> Response:
     header = {
         "school_id": str(read.school_id),
-        "at": read.at.astimezone(read.timezone).isoformat(),
+        "at": read.local(read.at),
         "exported_at": exported_at.isoformat(),
         "out": len(read.out),
     }
