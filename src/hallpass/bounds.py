@@ -171,19 +171,12 @@ def _settle(value: Any, now: datetime, path: str) -> Any:
     return value
 
 
-def moment(
-    value: datetime,
-    *,
-    now: datetime,
-    field: str,
-    past: timedelta = COMMAND_WINDOW,
-    future: timedelta = COMMAND_WINDOW,
-) -> datetime:
-    """An instant with an offset, within [now - past, now + future], in UTC."""
+def moment(value: datetime, *, now: datetime, field: str) -> datetime:
+    """An instant with an offset, within the command window around now, in UTC."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise Invalid(say("http.offset_example", field=field), field=field)
     # Comparing aware datetimes never overflows; converting one near year 1 or 9999 may.
-    _within(value, now, past, future, field=field, centre="now")
+    _within(value, now, field=field, centre="now")
     return value.astimezone(UTC)
 
 
@@ -196,27 +189,17 @@ def filter_moment(value: datetime, *, field: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def day(
-    value: date,
-    *,
-    now: datetime,
-    field: str,
-    past: timedelta = COMMAND_WINDOW,
-    future: timedelta = COMMAND_WINDOW,
-) -> date:
-    _within(value, now.date(), past, future, field=field, centre="today")
+def day(value: date, *, now: datetime, field: str) -> date:
+    """A date within the command window around today."""
+    _within(value, now.date(), field=field, centre="today")
     return value
 
 
-def _within(
-    value: date, around: date, past: timedelta, future: timedelta, *, field: str, centre: str
-) -> None:
-    """`value` lies in [around - past, around + future] (`around` is now, or today)."""
-    if not around - past <= value <= around + future:
-        raise Invalid(
-            say("http.within", field=field, past=_span(past), future=_span(future), centre=centre),
-            field=field,
-        )
+def _within(value: date, around: date, *, field: str, centre: str) -> None:
+    """`value` lies within `COMMAND_WINDOW` either side of `around` (now, or today)."""
+    if not around - COMMAND_WINDOW <= value <= around + COMMAND_WINDOW:
+        span = _span(COMMAND_WINDOW)
+        raise Invalid(say("http.within", field=field, past=span, future=span, centre=centre), field=field)
 
 
 def time_of_day(value: time, *, field: str) -> time:
