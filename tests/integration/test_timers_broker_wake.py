@@ -49,6 +49,14 @@ def consuming(broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch) -> Ite
         consumer.close()
 
 
+@pytest.fixture
+def sent_first(broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch) -> Iterator[WakingConsumer]:
+    """A consumer started after message 2 was enqueued: it has something to fetch at once."""
+    broker.enqueue(message(2))
+    with consuming(broker, monkeypatch) as consumer:
+        yield consumer
+
+
 def next_in_thread(consumer: WakingConsumer) -> tuple[threading.Thread, list[object]]:
     got: list[object] = []
     thread = threading.Thread(target=lambda: got.append(next(consumer)), daemon=True)
@@ -72,28 +80,20 @@ def test_an_idle_consumer_is_woken_by_an_enqueue_and_then_fetches_it(
         assert fetched is not None and fetched.args == ("1", "")
 
 
-def test_a_message_sent_before_the_wait_is_fetched_without_waiting(
-    broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    broker.enqueue(message(2))
-    with consuming(broker, monkeypatch) as consumer:
-        fetched = next(consumer)
-        assert fetched is not None and fetched.args == ("2", "")
+def test_a_message_sent_before_the_wait_is_fetched_without_waiting(sent_first: WakingConsumer) -> None:
+    fetched = next(sent_first)
+    assert fetched is not None and fetched.args == ("2", "")
 
 
-def test_a_consumer_holding_a_message_polls_instead_of_waiting(
-    broker: PromptRedisBroker, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_consumer_holding_a_message_polls_instead_of_waiting(sent_first: WakingConsumer) -> None:
     """A worker thread's acknowledgement frees a prefetch slot without any announcement."""
-    broker.enqueue(message(3))
-    with consuming(broker, monkeypatch) as consumer:
-        held = next(consumer)
-        assert held is not None and consumer.outstanding_message_count == 1
-        polling, got = next_in_thread(consumer)
-        polling.join(60)
-        assert not polling.is_alive() and got == [None]  # a short poll, not the idle wait
-        consumer.ack(held)  # type: ignore[no-untyped-call]
-        assert consumer.outstanding_message_count == 0
+    held = next(sent_first)
+    assert held is not None and sent_first.outstanding_message_count == 1
+    polling, got = next_in_thread(sent_first)
+    polling.join(60)
+    assert not polling.is_alive() and got == [None]  # a short poll, not the idle wait
+    sent_first.ack(held)  # type: ignore[no-untyped-call]
+    assert sent_first.outstanding_message_count == 0
 
 
 def test_a_delayed_message_is_announced_on_the_delay_queue(broker: PromptRedisBroker) -> None:
