@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -30,13 +31,14 @@ def staff() -> Actor:
     return Actor(kind="staff", id=uuid4(), school_id=uuid4(), role="teacher", name="Ada", roles=("teacher",))
 
 
-Heard = Callable[..., asyncio.Event]
+Heard = Callable[..., AbstractAsyncContextManager[None]]
 
 
 @pytest.fixture
 def heard(monkeypatch: pytest.MonkeyPatch) -> Heard:
-    """`heard(cache)`: an event set when that cache next hears of a change (`heard(cache, what)`:
-    of a change whose payload is `what`)."""
+    """`async with heard(cache): ...`: the block, then a wait (20 s at most) until that cache
+    hears of a change made since the block began (`heard(cache, what)`: of a change whose payload
+    is `what`)."""
     events: list[tuple[SessionCache, str | None, asyncio.Event]] = []
     original = SessionCache.changed
 
@@ -48,19 +50,27 @@ def heard(monkeypatch: pytest.MonkeyPatch) -> Heard:
 
     monkeypatch.setattr(SessionCache, "changed", changed)
 
-    def next_change(cache: SessionCache, payload: str | None = None) -> asyncio.Event:
+    @asynccontextmanager
+    async def next_change(cache: SessionCache, payload: str | None = None) -> AsyncIterator[None]:
         event = asyncio.Event()
         events.append((cache, payload, event))
-        return event
+        yield
+        await asyncio.wait_for(event.wait(), 20)
 
     return next_change
 
 
+# Two web processes' runtimes on one database, each built after `heard` patches the handler.
 @pytest.fixture
-async def two(fresh_database_url: str, heard: object) -> AsyncIterator[tuple[Runtime, Runtime]]:
-    """Two web processes' runtimes on one database (built after `heard` patches the handler)."""
-    async with runtime_on(fresh_database_url) as a, runtime_on(fresh_database_url) as b:
-        yield a, b
+async def here(fresh_database_url: str, heard: Heard) -> AsyncIterator[Runtime]:
+    async with runtime_on(fresh_database_url) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+async def elsewhere(fresh_database_url: str, heard: Heard) -> AsyncIterator[Runtime]:
+    async with runtime_on(fresh_database_url) as runtime:
+        yield runtime
 
 
 async def started(rt: Runtime, actor: Actor, via: str = BEARER) -> tuple[str, SessionRecord]:
@@ -74,97 +84,85 @@ async def found_once(rt: Runtime, actor: Actor, via: str = BEARER) -> tuple[str,
     return raw, record
 
 
-async def test_a_staff_session_is_kept_and_ended_here_at_once(two: tuple[Runtime, Runtime]) -> None:
-    a, _ = two
-    raw, record = await started(a, staff(), COOKIE)
-    found = await a.sessions.find(raw, via=COOKIE, now=NOW)
+async def test_a_staff_session_is_kept_and_ended_here_at_once(here: Runtime) -> None:
+    raw, record = await started(here, staff(), COOKIE)
+    found = await here.sessions.find(raw, via=COOKIE, now=NOW)
     assert found is not None and found.actor == record.actor and found.csrf == record.csrf
-    assert a.sessions.cache.holds(record.id_hash, COOKIE)
-    again = await a.sessions.find(raw, via=COOKIE, now=NOW)
+    assert here.sessions.cache.holds(record.id_hash, COOKIE)
+    again = await here.sessions.find(raw, via=COOKIE, now=NOW)
     assert again == found and again is not found, "each request gets a copy of its own"
 
-    await a.sessions.revoke(record.id_hash, now=NOW)
-    assert await a.sessions.find(raw, via=COOKIE, now=NOW) is None
+    await here.sessions.revoke(record.id_hash, now=NOW)
+    assert await here.sessions.find(raw, via=COOKIE, now=NOW) is None
 
 
 async def test_ending_a_session_in_another_process_ends_it_here(
-    two: tuple[Runtime, Runtime], heard: Heard
+    here: Runtime, elsewhere: Runtime, heard: Heard
 ) -> None:
-    a, b = two
-    raw, record = await found_once(a, staff())
-    assert a.sessions.cache.holds(record.id_hash, BEARER)
+    raw, record = await found_once(here, staff())
+    assert here.sessions.cache.holds(record.id_hash, BEARER)
 
-    told = heard(a.sessions.cache)
-    await b.sessions.revoke(record.id_hash, now=NOW)
-    await asyncio.wait_for(told.wait(), 20)
-    assert not a.sessions.cache.holds(record.id_hash, BEARER)
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is None
+    async with heard(here.sessions.cache):
+        await elsewhere.sessions.revoke(record.id_hash, now=NOW)
+    assert not here.sessions.cache.holds(record.id_hash, BEARER)
+    assert await here.sessions.find(raw, via=BEARER, now=NOW) is None
 
 
 async def test_removing_a_person_ends_their_kept_sessions_everywhere(
-    two: tuple[Runtime, Runtime], heard: Heard
+    here: Runtime, elsewhere: Runtime, heard: Heard
 ) -> None:
-    a, b = two
     actor = staff()
-    raw, _ = await found_once(a, actor)
+    raw, _ = await found_once(here, actor)
 
-    told = heard(a.sessions.cache)
-    assert await b.sessions.revoke_principal(actor.id, now=NOW) == 1  # type: ignore[arg-type]
-    await asyncio.wait_for(told.wait(), 20)
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is None
+    async with heard(here.sessions.cache):
+        assert await elsewhere.sessions.revoke_principal(actor.id, now=NOW) == 1  # type: ignore[arg-type]
+    assert await here.sessions.find(raw, via=BEARER, now=NOW) is None
 
 
-async def test_any_change_to_the_row_but_activity_is_heard(
-    two: tuple[Runtime, Runtime], heard: Heard
-) -> None:
-    a, _ = two
-    raw, record = await found_once(a, staff())
+async def test_any_change_to_the_row_but_activity_is_heard(here: Runtime, heard: Heard) -> None:
+    raw, record = await found_once(here, staff())
 
-    before = a.sessions.cache.generation
+    before = here.sessions.cache.generation
     later = NOW + timedelta(seconds=1)
-    await a.pool.execute("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", record.id_hash, later)
-    await a.pool.execute("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1", record.id_hash, later)
+    await here.pool.execute("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", record.id_hash, later)
+    await here.pool.execute("UPDATE sessions SET expires_at = $2 WHERE id_hash = $1", record.id_hash, later)
     # NOTIFYs arrive in the order their transactions committed: once a last one is heard, every
     # one sent for the two changes before it has been heard too.
-    told = heard(a.sessions.cache, "the last")
-    await a.pool.execute("SELECT pg_notify($1, 'the last')", SESSIONS_CHANNEL)
-    await asyncio.wait_for(told.wait(), 20)
-    assert a.sessions.cache.generation == before + 2, "the expiry was announced, the activity was not"
-    assert not a.sessions.cache.holds(record.id_hash, BEARER)
-    assert await a.sessions.find(raw, via=BEARER, now=NOW + timedelta(seconds=2)) is None
+    async with heard(here.sessions.cache, "the last"):
+        await here.pool.execute("SELECT pg_notify($1, 'the last')", SESSIONS_CHANNEL)
+    assert here.sessions.cache.generation == before + 2, "the expiry was announced, the activity was not"
+    assert not here.sessions.cache.holds(record.id_hash, BEARER)
+    assert await here.sessions.find(raw, via=BEARER, now=NOW + timedelta(seconds=2)) is None
 
 
-async def test_an_expired_session_is_not_answered_from_memory(two: tuple[Runtime, Runtime]) -> None:
-    a, _ = two
-    raw, record = await found_once(a, staff())
+async def test_an_expired_session_is_not_answered_from_memory(here: Runtime) -> None:
+    raw, record = await found_once(here, staff())
     later = record.expires_at + timedelta(seconds=1)
-    assert await a.sessions.find(raw, via=BEARER, now=later) is None
+    assert await here.sessions.find(raw, via=BEARER, now=later) is None
 
 
-async def test_student_sessions_are_never_kept(two: tuple[Runtime, Runtime]) -> None:
-    a, _ = two
+async def test_student_sessions_are_never_kept(here: Runtime) -> None:
     student = Actor(kind="student", id=uuid4(), school_id=uuid4(), name="Bo")
-    raw, record = await found_once(a, student, COOKIE)
-    assert not a.sessions.cache.holds(record.id_hash, COOKIE)
+    raw, record = await found_once(here, student, COOKIE)
+    assert not here.sessions.cache.holds(record.id_hash, COOKIE)
 
     # Their last-seen time moves in whichever process serves them, without a NOTIFY.
     seen = NOW + timedelta(minutes=3)
-    await a.sessions.touch(record.id_hash, now=seen)
-    found = await a.sessions.find(raw, via=COOKIE, now=NOW)
+    await here.sessions.touch(record.id_hash, now=seen)
+    found = await here.sessions.find(raw, via=COOKIE, now=NOW)
     assert found is not None and found.last_seen_at == seen
 
 
-async def test_nothing_kept_is_used_while_no_connection_listens(two: tuple[Runtime, Runtime]) -> None:
-    a, _ = two
-    raw, record = await found_once(a, staff())
-    assert a.sessions.cache.holds(record.id_hash, BEARER)
+async def test_nothing_kept_is_used_while_no_connection_listens(here: Runtime) -> None:
+    raw, record = await found_once(here, staff())
+    assert here.sessions.cache.holds(record.id_hash, BEARER)
 
-    await a.watcher.stop()  # from now on a NOTIFY would be missed
-    await a.pool.execute("UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1", record.id_hash, NOW)
-    assert await a.sessions.find(raw, via=BEARER, now=NOW) is None
+    await here.watcher.stop()  # from now on a NOTIFY would be missed
+    await here.pool.execute("UPDATE sessions SET revoked_at = $2 WHERE id_hash = $1", record.id_hash, NOW)
+    assert await here.sessions.find(raw, via=BEARER, now=NOW) is None
 
-    _, kept = await found_once(a, staff())
-    assert not a.sessions.cache.holds(kept.id_hash, BEARER)
+    _, kept = await found_once(here, staff())
+    assert not here.sessions.cache.holds(kept.id_hash, BEARER)
 
 
 def test_a_read_that_began_before_a_change_is_not_kept() -> None:
