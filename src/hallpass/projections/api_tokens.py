@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from hallpass.aggregates.api_tokens import ApiToken
-from hallpass.projections.base import Statement, StatementProjection, View
+from hallpass.projections.base import Rows, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_tokens (
@@ -23,39 +23,21 @@ CREATE TABLE IF NOT EXISTS api_tokens (
 CREATE INDEX IF NOT EXISTS api_tokens_district ON api_tokens (district_id, created_at);
 """
 
-STATEMENTS: dict[type, Statement] = {
-    ApiToken.Issued: (
-        "INSERT INTO api_tokens (token_id, district_id, name, school_ids, rate_per_minute, created_at,"
-        " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-        lambda e: (
-            e.originator_id,
-            e.district_id,
-            e.name,
-            list(e.school_ids),
-            e.rate_per_minute,
-            e.timestamp,
-            e.actor_id,
-        ),
-    ),
-    ApiToken.IdentifiedAccessGranted: (
-        "UPDATE api_tokens SET identified = true WHERE token_id = $1",
-        lambda e: (e.originator_id,),
-    ),
-    ApiToken.IdentifiedAccessWithdrawn: (
-        "UPDATE api_tokens SET identified = false WHERE token_id = $1",
-        lambda e: (e.originator_id,),
-    ),
-    ApiToken.Revoked: (
-        "UPDATE api_tokens SET revoked_at = $2 WHERE token_id = $1",
-        lambda e: (e.originator_id, e.timestamp),
-    ),
-}
+TOKENS = Rows("api_tokens", "token_id")
 
 
 class ApiTokenProjection(StatementProjection):
     name = "api_tokens"
     schema = SCHEMA
-    statements = STATEMENTS
+    statements = {
+        ApiToken.Issued: TOKENS.insert(
+            "district_id, name, school_ids, rate_per_minute, created_at, created_by",
+            lambda e: (e.district_id, e.name, list(e.school_ids), e.rate_per_minute, e.timestamp, e.actor_id),
+        ),
+        ApiToken.IdentifiedAccessGranted: TOKENS.update("identified", lambda e: (True,)),
+        ApiToken.IdentifiedAccessWithdrawn: TOKENS.update("identified", lambda e: (False,)),
+        ApiToken.Revoked: TOKENS.update("revoked_at", lambda e: (e.timestamp,)),
+    }
 
 
 class ApiTokenView(View):

@@ -55,8 +55,50 @@ class TableProjection:
         await conn.execute(self.schema)
 
 
-Statement = tuple[str, Callable[[Any], tuple[Any, ...]]]
+Values = Callable[[Any], tuple[Any, ...]]
+"""What an event gives a statement's parameters, in order."""
+
+Statement = tuple[str, Values]
 """SQL, and the values an event gives its $1, $2, ..."""
+
+
+class Rows:
+    """A read-model table with a row per aggregate, keyed by `key`: the statements an event of
+    that aggregate runs on its row, written from the columns they set. The row is the event's
+    `originator_id`, always $1; `values(event)` gives the columns' values, $2 on, in order.
+
+        Rows("kiosks", "kiosk_id").update("status, ended_at", values)
+        UPDATE kiosks SET status = $2, ended_at = $3 WHERE kiosk_id = $1
+
+        Rows("school_settings", "school_id").insert("timezone", values)
+        INSERT INTO school_settings (school_id, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING
+
+    With `tells`, each statement ends `RETURNING school_id`, so the school whose pages show the
+    table is told of the change (see `StatementProjection`); a statement may say otherwise.
+    """
+
+    def __init__(self, table: str, key: str, *, tells: bool = False) -> None:
+        self.table = table
+        self.key = key
+        self.tells = tells
+
+    def insert(self, columns: str, values: Values, *, tells: bool | None = None) -> Statement:
+        """A new row; only a replay finds it already there, and changes nothing."""
+        names = [self.key, *columns.split(", ")]
+        places = ", ".join(f"${n}" for n in range(1, len(names) + 1))
+        sql = f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({places}) ON CONFLICT DO NOTHING"
+        return self._statement(sql, values, tells)
+
+    def update(self, columns: str, values: Values, *, tells: bool | None = None) -> Statement:
+        """The row's `columns` set."""
+        sets = ", ".join(f"{name} = ${n}" for n, name in enumerate(columns.split(", "), 2))
+        sql = f"UPDATE {self.table} SET {sets} WHERE {self.key} = $1"
+        return self._statement(sql, values, tells)
+
+    def _statement(self, sql: str, values: Values, tells: bool | None) -> Statement:
+        if self.tells if tells is None else tells:
+            sql += " RETURNING school_id"
+        return sql, lambda event: (event.originator_id, *values(event))
 
 
 class StatementProjection(TableProjection):

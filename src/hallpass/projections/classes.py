@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.classes import Enrolment, Member, SchoolClass
-from hallpass.projections.base import Statement, StatementProjection, View
+from hallpass.projections.base import Rows, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roster_classes (
@@ -40,51 +40,36 @@ CREATE INDEX IF NOT EXISTS roster_enrolments_class ON roster_enrolments (class_i
 CREATE INDEX IF NOT EXISTS roster_enrolments_person ON roster_enrolments (person_id);
 """
 
-CLASS_ACTIVE = "UPDATE roster_classes SET active = $2 WHERE class_id = $1 RETURNING school_id"
-ENROLMENT_ACTIVE = "UPDATE roster_enrolments SET active = $2 WHERE enrolment_id = $1 RETURNING school_id"
-
-STATEMENTS: dict[type, Statement] = {
-    SchoolClass.Registered: (
-        "INSERT INTO roster_classes (class_id, school_id, sourced_id, title, code, homeroom, room_id,"
-        " periods) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING school_id",
-        lambda e: (
-            e.originator_id,
-            e.school_id,
-            e.sourced_id,
-            e.title,
-            e.code,
-            e.homeroom,
-            e.room_id,
-            list(e.periods),
-        ),
-    ),
-    SchoolClass.Changed: (
-        "UPDATE roster_classes SET title = $2, code = $3, homeroom = $4, room_id = $5, periods = $6"
-        " WHERE class_id = $1 RETURNING school_id",
-        lambda e: (e.originator_id, e.title, e.code, e.homeroom, e.room_id, list(e.periods)),
-    ),
-    SchoolClass.Deactivated: (CLASS_ACTIVE, lambda e: (e.originator_id, False)),
-    SchoolClass.Reactivated: (CLASS_ACTIVE, lambda e: (e.originator_id, True)),
-    Enrolment.Registered: (
-        "INSERT INTO roster_enrolments (enrolment_id, school_id, class_id, person_id, member, is_primary)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING school_id",
-        lambda e: (e.originator_id, e.school_id, e.class_id, e.person_id, e.member, e.primary),
-    ),
-    Enrolment.Changed: (
-        "UPDATE roster_enrolments SET class_id = $2, person_id = $3, member = $4, is_primary = $5"
-        " WHERE enrolment_id = $1 RETURNING school_id",
-        lambda e: (e.originator_id, e.class_id, e.person_id, e.member, e.primary),
-    ),
-    Enrolment.Deactivated: (ENROLMENT_ACTIVE, lambda e: (e.originator_id, False)),
-    Enrolment.Reactivated: (ENROLMENT_ACTIVE, lambda e: (e.originator_id, True)),
-}
+CLASSES = Rows("roster_classes", "class_id", tells=True)
+ENROLMENTS = Rows("roster_enrolments", "enrolment_id", tells=True)
 
 
 class ClassesProjection(StatementProjection):
     name = "classes"
     schema = SCHEMA
     tables: tuple[str, ...] = ("roster_classes", "roster_enrolments")
-    statements = STATEMENTS
+    statements = {
+        SchoolClass.Registered: CLASSES.insert(
+            "school_id, sourced_id, title, code, homeroom, room_id, periods",
+            lambda e: (e.school_id, e.sourced_id, e.title, e.code, e.homeroom, e.room_id, list(e.periods)),
+        ),
+        SchoolClass.Changed: CLASSES.update(
+            "title, code, homeroom, room_id, periods",
+            lambda e: (e.title, e.code, e.homeroom, e.room_id, list(e.periods)),
+        ),
+        SchoolClass.Deactivated: CLASSES.update("active", lambda e: (False,)),
+        SchoolClass.Reactivated: CLASSES.update("active", lambda e: (True,)),
+        Enrolment.Registered: ENROLMENTS.insert(
+            "school_id, class_id, person_id, member, is_primary",
+            lambda e: (e.school_id, e.class_id, e.person_id, e.member, e.primary),
+        ),
+        Enrolment.Changed: ENROLMENTS.update(
+            "class_id, person_id, member, is_primary",
+            lambda e: (e.class_id, e.person_id, e.member, e.primary),
+        ),
+        Enrolment.Deactivated: ENROLMENTS.update("active", lambda e: (False,)),
+        Enrolment.Reactivated: ENROLMENTS.update("active", lambda e: (True,)),
+    }
 
 
 _CLASSES = """

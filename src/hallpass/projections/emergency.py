@@ -9,7 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from hallpass.aggregates.emergencies import Emergency
-from hallpass.projections.base import Statement, StatementProjection, View
+from hallpass.projections.base import Rows, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school_emergency (
@@ -21,27 +21,19 @@ CREATE TABLE IF NOT EXISTS school_emergency (
 """
 
 
-STATEMENTS: dict[type, Statement] = {
-    Emergency.Opened: (
-        "INSERT INTO school_emergency (emergency_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        lambda e: (e.originator_id, e.school_id),
-    ),
-    Emergency.Declared: (
-        "UPDATE school_emergency SET is_on = true, declared_at = $2 WHERE emergency_id = $1"
-        " RETURNING school_id",
-        lambda e: (e.originator_id, e.timestamp),
-    ),
-    Emergency.Ended: (
-        "UPDATE school_emergency SET is_on = false WHERE emergency_id = $1 RETURNING school_id",
-        lambda e: (e.originator_id,),
-    ),
-}
+EMERGENCIES = Rows("school_emergency", "emergency_id")
 
 
 class EmergencyProjection(StatementProjection):
     name = "school_emergency"
     schema = SCHEMA
-    statements = STATEMENTS
+    statements = {
+        Emergency.Opened: EMERGENCIES.insert("school_id", lambda e: (e.school_id,)),
+        Emergency.Declared: EMERGENCIES.update(
+            "is_on, declared_at", lambda e: (True, e.timestamp), tells=True
+        ),
+        Emergency.Ended: EMERGENCIES.update("is_on", lambda e: (False,), tells=True),
+    }
 
 
 class EmergencyView(View):

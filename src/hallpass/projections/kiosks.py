@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.kiosks import Kiosk, StudentMode, StudentScope
-from hallpass.projections.base import Statement, StatementProjection
+from hallpass.projections.base import Rows, StatementProjection
 from hallpass.projections.kiosk_search import LIMIT, MIN_TYPO_CHARS, Candidate, Query, matches, parse
 from hallpass.text import like_escaped
 
@@ -35,43 +35,35 @@ CREATE INDEX IF NOT EXISTS kiosks_school ON kiosks (school_id, created_by, creat
 """
 
 
-ENDED = "UPDATE kiosks SET status = $2, ended_at = $3 WHERE kiosk_id = $1"
-
-STATEMENTS: dict[type, Statement] = {
-    Kiosk.Configured: (
-        "INSERT INTO kiosks VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $11,"
-        " 0, NULL, NULL) ON CONFLICT DO NOTHING",
-        lambda e: (
-            e.originator_id,
-            e.school_id,
-            e.name,
-            e.room_id,
-            e.actor_id,
-            e.timestamp,
-            list(e.destination_ids),
-            e.student_mode,
-            list(e.homeroom_ids),
-            list(e.grades),
-            len(e.student_ids),
-        ),
-    ),
-    Kiosk.Revoked: (ENDED, lambda e: (e.originator_id, "revoked", e.timestamp)),
-    Kiosk.Exited: (ENDED, lambda e: (e.originator_id, "exited", e.timestamp)),
-    Kiosk.ExitFailed: (
-        "UPDATE kiosks SET exit_failures = $2 WHERE kiosk_id = $1",
-        lambda e: (e.originator_id, e.failures),
-    ),
-    Kiosk.LockedOut: (
-        "UPDATE kiosks SET exit_failures = 0, locked_until = $2 WHERE kiosk_id = $1",
-        lambda e: (e.originator_id, e.until),
-    ),
-}
+KIOSKS = Rows("kiosks", "kiosk_id")
 
 
 class KioskProjection(StatementProjection):
     name = "kiosks"
     schema = SCHEMA
-    statements = STATEMENTS
+    statements = {
+        Kiosk.Configured: KIOSKS.insert(
+            "school_id, name, room_id, created_by, created_at, status, destination_ids, student_mode,"
+            " homeroom_ids, grades, student_count",
+            lambda e: (
+                e.school_id,
+                e.name,
+                e.room_id,
+                e.actor_id,
+                e.timestamp,
+                "active",
+                list(e.destination_ids),
+                e.student_mode,
+                list(e.homeroom_ids),
+                list(e.grades),
+                len(e.student_ids),
+            ),
+        ),
+        Kiosk.Revoked: KIOSKS.update("status, ended_at", lambda e: ("revoked", e.timestamp)),
+        Kiosk.Exited: KIOSKS.update("status, ended_at", lambda e: ("exited", e.timestamp)),
+        Kiosk.ExitFailed: KIOSKS.update("exit_failures", lambda e: (e.failures,)),
+        Kiosk.LockedOut: KIOSKS.update("exit_failures, locked_until", lambda e: (0, e.until)),
+    }
 
 
 CLASS_ROOMS_SQL = """

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from hallpass.aggregates.schedules import Schedule
-from hallpass.projections.base import Statement, StatementProjection, View
+from hallpass.projections.base import Rows, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedule_list (
@@ -32,40 +32,7 @@ CREATE TABLE IF NOT EXISTS schedule_passes (
 CREATE INDEX IF NOT EXISTS schedule_passes_schedule ON schedule_passes (schedule_id);
 """
 
-STATEMENTS: dict[type, Statement] = {
-    Schedule.Created: (
-        """
-        WITH added AS (
-            INSERT INTO schedule_list (schedule_id, school_id, student_ids, origin_id, destination_id,
-                weekdays, at, first_date, last_date, timezone, created_by_kind, created_by_id, created_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            ON CONFLICT DO NOTHING
-        )
-        INSERT INTO schedule_passes (pass_id, schedule_id)
-        SELECT unnest($14::uuid[]), $1 ON CONFLICT DO NOTHING
-        """,
-        lambda e: (
-            e.originator_id,
-            e.school_id,
-            list(e.student_ids),
-            e.origin_id,
-            e.destination_id,
-            list(e.weekdays),
-            e.at,
-            e.first_date,
-            e.last_date,
-            e.timezone,
-            e.actor_kind,
-            e.actor_id,
-            e.timestamp,
-            list(e.pass_ids),
-        ),
-    ),
-    Schedule.Cancelled: (
-        "UPDATE schedule_list SET cancelled_at = $2 WHERE schedule_id = $1",
-        lambda e: (e.originator_id, e.timestamp),
-    ),
-}
+SCHEDULES = Rows("schedule_list", "schedule_id")
 
 
 class ScheduleListProjection(StatementProjection):
@@ -74,7 +41,37 @@ class ScheduleListProjection(StatementProjection):
     name = "schedule_list"
     schema = SCHEMA
     tables: tuple[str, ...] = ("schedule_list", "schedule_passes")
-    statements = STATEMENTS
+    statements = {
+        Schedule.Created: (
+            """
+            WITH added AS (
+                INSERT INTO schedule_list (schedule_id, school_id, student_ids, origin_id, destination_id,
+                    weekdays, at, first_date, last_date, timezone, created_by_kind, created_by_id, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                ON CONFLICT DO NOTHING
+            )
+            INSERT INTO schedule_passes (pass_id, schedule_id)
+            SELECT unnest($14::uuid[]), $1 ON CONFLICT DO NOTHING
+            """,
+            lambda e: (
+                e.originator_id,
+                e.school_id,
+                list(e.student_ids),
+                e.origin_id,
+                e.destination_id,
+                list(e.weekdays),
+                e.at,
+                e.first_date,
+                e.last_date,
+                e.timezone,
+                e.actor_kind,
+                e.actor_id,
+                e.timestamp,
+                list(e.pass_ids),
+            ),
+        ),
+        Schedule.Cancelled: SCHEDULES.update("cancelled_at", lambda e: (e.timestamp,)),
+    }
 
 
 class ScheduleListView(View):

@@ -7,7 +7,7 @@ from datetime import time
 from uuid import UUID
 
 from hallpass.aggregates.schools import School
-from hallpass.projections.base import Statement, StatementProjection, View
+from hallpass.projections.base import Rows, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS school_settings (
@@ -21,25 +21,7 @@ CREATE TABLE IF NOT EXISTS school_settings (
 """
 
 
-STATEMENTS: dict[type, Statement] = {
-    School.Registered: (
-        "INSERT INTO school_settings (school_id, timezone) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        lambda e: (e.originator_id, e.timezone),
-    ),
-    School.PortalSettingsChanged: (
-        "UPDATE school_settings SET portal_enabled = $2, portal_needs_approval = $3,"
-        " portal_approval_destination_ids = $4 WHERE school_id = $1",
-        lambda e: (e.originator_id, e.enabled, e.needs_approval, list(e.approval_destination_ids)),
-    ),
-    School.Changed: (
-        "UPDATE school_settings SET timezone = $2 WHERE school_id = $1",
-        lambda e: (e.originator_id, e.timezone),
-    ),
-    School.DismissalTimeSet: (
-        "UPDATE school_settings SET dismissal_time = $2 WHERE school_id = $1",
-        lambda e: (e.originator_id, e.dismissal_time),
-    ),
-}
+SETTINGS = Rows("school_settings", "school_id")
 
 
 class SchoolSettingsProjection(StatementProjection):
@@ -47,7 +29,15 @@ class SchoolSettingsProjection(StatementProjection):
 
     name = "school_settings"
     schema = SCHEMA
-    statements = STATEMENTS
+    statements = {
+        School.Registered: SETTINGS.insert("timezone", lambda e: (e.timezone,)),
+        School.PortalSettingsChanged: SETTINGS.update(
+            "portal_enabled, portal_needs_approval, portal_approval_destination_ids",
+            lambda e: (e.enabled, e.needs_approval, list(e.approval_destination_ids)),
+        ),
+        School.Changed: SETTINGS.update("timezone", lambda e: (e.timezone,)),
+        School.DismissalTimeSet: SETTINGS.update("dismissal_time", lambda e: (e.dismissal_time,)),
+    }
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from hallpass.aggregates.wait_lines import WaitLine
-from hallpass.projections.base import Statement, StatementProjection, View
+from hallpass.projections.base import Rows, StatementProjection, View
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS wait_lines (
@@ -23,24 +23,21 @@ CREATE INDEX IF NOT EXISTS wait_lines_school ON wait_lines (school_id);
 """
 
 
-STATEMENTS: dict[type, Statement] = {
-    WaitLine.Opened: (
-        "INSERT INTO wait_lines (line_id, school_id, location_id, changed_at) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (line_id) DO UPDATE SET changed_at = EXCLUDED.changed_at RETURNING school_id",
-        lambda e: (e.originator_id, e.school_id, e.location_id, e.timestamp),
-    ),
-    WaitLine.Event: (
-        "UPDATE wait_lines SET changed_at = $2 WHERE line_id = $1 RETURNING school_id",
-        lambda e: (e.originator_id, e.timestamp),
-    ),
-}
-"""Every other event of a line (`WaitLine.Event`) marks it changed."""
+LINES = Rows("wait_lines", "line_id", tells=True)
 
 
 class WaitLinesProjection(StatementProjection):
     name = "wait_lines"
     schema = SCHEMA
-    statements = STATEMENTS
+    statements = {
+        WaitLine.Opened: (
+            "INSERT INTO wait_lines (line_id, school_id, location_id, changed_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (line_id) DO UPDATE SET changed_at = EXCLUDED.changed_at RETURNING school_id",
+            lambda e: (e.originator_id, e.school_id, e.location_id, e.timestamp),
+        ),
+        WaitLine.Event: LINES.update("changed_at", lambda e: (e.timestamp,)),
+    }
+    """Every other event of a line (`WaitLine.Event`) marks it changed."""
 
 
 class WaitLinesView(View):
