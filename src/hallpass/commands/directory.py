@@ -16,26 +16,18 @@ from eventsourcing.domain import Aggregate
 from hallpass.aggregates import ids
 from hallpass.aggregates.administration import Claim
 from hallpass.aggregates.districts import District
-from hallpass.aggregates.locations import Location, LocationKind
+from hallpass.aggregates.locations import Location
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.staff import Role, Staff
 from hallpass.aggregates.students import Student, StudentDetails
-from hallpass.commands.admin_messages import LocationFields
+from hallpass.commands.admin_messages import AddLocation, LocationFields
 from hallpass.commands.base import CommandBase
 from hallpass.commands.repository import ConcurrentChange
 from hallpass.errors import Conflict, Invalid, NotFound
 from hallpass.messages import say
 
-
-@dataclass(frozen=True)
-class NewLocation:
-    name: str
-    kind: LocationKind
-    allotted_minutes: int
-    capacity: int | None = None
-    kiosk_allowed: bool = True
-    portal_allowed: bool = True
-    needs_approval: bool = False
+NewLocation = AddLocation
+"""A location to add in bulk: what an administrator adds one at a time."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +43,7 @@ NewStudent = StudentDetails
 """A student to register: their details."""
 
 
-def new_location(school_id: UUID, new: NewLocation | LocationFields, now: datetime) -> Location:
+def new_location(school_id: UUID, new: LocationFields, now: datetime) -> Location:
     """A location added to the school, as set up in bulk or by an administrator."""
     return Location._create(
         Location.Added,
