@@ -49,7 +49,7 @@ async def run(url: str, students: int, runs: int) -> list[tuple[str, float, floa
         )
         rng = random.Random(11)
         new = [
-            NewStudent(rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), 6 + i % 3, None, 100_000 + i, None)
+            NewStudent(rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES), 6 + i % 3, 100_000 + i)
             for i in range(students)
         ]
         await runtime.app.register_students(school.id, new, now=now)

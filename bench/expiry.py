@@ -73,7 +73,9 @@ async def make_school(runtime: Runtime, students: int) -> School:
         now=now,
     )
     registered = await app.register_students(
-        school.id, [NewStudent("S", f"{i:05d}", 7, room.id, i + 1, None) for i in range(students)], now=now
+        school.id,
+        [NewStudent("S", f"{i:05d}", 7, i + 1, homeroom_id=room.id) for i in range(students)],
+        now=now,
     )
     return School(
         teacher=Actor("staff", teacher.id, school.id, "teacher", "T"),

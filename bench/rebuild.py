@@ -61,7 +61,7 @@ async def write_log(runtime: Runtime, passes: int, students: int) -> None:
     )
     registered = await app.register_students(
         school.id,
-        [NewStudent("S", f"{i:05d}", 7, places[0].id, i + 1, None) for i in range(students)],
+        [NewStudent("S", f"{i:05d}", 7, i + 1, homeroom_id=places[0].id) for i in range(students)],
         now=now,
     )
     reader = Repository(runtime.store)

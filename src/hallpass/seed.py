@@ -337,7 +337,9 @@ async def seed_demo_school(runtime: Runtime, *, now: datetime) -> DemoSchool | N
         students=outcome.counts[Kind.STUDENTS][Change.ADDED],
         teacher_email=DEMO_TEACHER_EMAIL,
         admin=DemoAdmin(admin.name, admin.email),
-        sample_student=DemoStudent(first.full_name, first.grade, first.hall_pass_id, first.external_id),
+        sample_student=DemoStudent(
+            f"{first.first_name} {first.last_name}", first.grade, first.hall_pass_id, first.external_id
+        ),
     )
 
 

@@ -26,7 +26,7 @@ async def big_school(server: LiveServer) -> SchoolFixture:
     school = await make_school(server.runtime, label="KioskSetUpPaging", students=STUDENTS)
     await server.runtime.app.register_students(
         school.id,
-        [NewStudent(LONG_FIRST, LONG_LAST, 7, school.rooms["Room 101"], 999_999_999, None)],
+        [NewStudent(LONG_FIRST, LONG_LAST, 7, 999_999_999, homeroom_id=school.rooms["Room 101"])],
         now=datetime.now(UTC),
     )
     for runner in server.runtime.runners:

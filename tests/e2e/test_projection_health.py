@@ -159,7 +159,7 @@ async def check_retry_applies_the_fixed_event(
         taken,
     )
     (student,) = await runtime.app.register_students(
-        a.id, [NewStudent("Nadia", "Parked", 7, None, taken, None)], now=datetime.now(UTC)
+        a.id, [NewStudent("Nadia", "Parked", 7, taken)], now=datetime.now(UTC)
     )
     await until(lambda: caught_up(runtime, "directory"), "the directory to pass the student")
 

@@ -16,7 +16,7 @@ LAST_NAMES = ["Ng", "ng", "Ñúñez", "Nunez", "O'Brien", "Ng-Smith", "Zhou", "�
 async def test_pages_cover_every_student_once_in_name_order(runtime: Runtime) -> None:
     school = await make_school(runtime, label="Pages", students=0)
     students = [
-        NewStudent(f"S{i % 3}", LAST_NAMES[i % len(LAST_NAMES)], 7, None, 5_000_000 + i, f"X{i}")
+        NewStudent(f"S{i % 3}", LAST_NAMES[i % len(LAST_NAMES)], 7, 5_000_000 + i, external_id=f"X{i}")
         for i in range(137)
     ]
     await runtime.app.register_students(school.id, students, now=datetime.now(UTC))

@@ -173,7 +173,7 @@ async def test_a_real_concurrent_writer_is_retried_in_a_fresh_unit_that_reads_it
 async def test_setting_up_the_same_student_twice_in_one_call_is_refused_as_a_conflict_and_saves_nothing(
     runtime: Runtime, school: SchoolFixture
 ) -> None:
-    twice = [NewStudent("Mo", "Twice", 7, None, 987_654_321, None)] * 2
+    twice = [NewStudent("Mo", "Twice", 7, 987_654_321)] * 2
     before = await runtime.store.max_notification_id()
     with pytest.raises(Conflict, match="listed twice"):
         await runtime.app.register_students(school.id, twice, now=datetime.now(UTC))

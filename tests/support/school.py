@@ -110,9 +110,9 @@ async def make_school(
             FIRST[i % len(FIRST)],
             f"Tester{i:03d}",
             6 + i % 3,
-            rooms["Room 101"] if i % 2 == 0 else rooms["Room 102"],
             base + i + 1,
-            f"{base + i + 1:09d}",
+            homeroom_id=rooms["Room 101"] if i % 2 == 0 else rooms["Room 102"],
+            external_id=f"{base + i + 1:09d}",
         )
         for i in range(students)
     ]

@@ -78,7 +78,15 @@ def test_no_query_returns_a_student_outside_the_allowed_set(data: st.DataObject,
 
 
 def student(first: str, last: str, number: int = 1) -> Candidate:
-    return Candidate(first, last, 7, None, number, None, student_id=uuid4())
+    return Candidate(
+        student_id=uuid4(),
+        first_name=first,
+        last_name=last,
+        grade=7,
+        homeroom_id=None,
+        hall_pass_id=number,
+        external_id=None,
+    )
 
 
 def test_names_ignore_case_and_accents_and_a_small_typo() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -19,23 +18,6 @@ from hallpass.aggregates.base import Fields, InSchool
 from hallpass.errors import StudentAlreadyOut, StudentInactive
 from hallpass.messages import say
 from hallpass.policies.limits import Opening, kept
-
-
-@dataclass(frozen=True)
-class StudentDetails:
-    """Who a student is, as the school's roster says: what registering one takes."""
-
-    first_name: str
-    last_name: str
-    grade: int
-    homeroom_id: UUID | None
-    hall_pass_id: int
-    external_id: str | None
-    sourced_id: str | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
 
 
 class StudentFields(Fields):

@@ -3,16 +3,16 @@ fields are the API's request bodies, bounded by `hallpass.bounds`) and the recor
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
+from hallpass.aggregates import students
+from hallpass.aggregates.base import declared
 from hallpass.aggregates.locations import Location, LocationKind
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Role, Staff
-from hallpass.aggregates.students import Student, StudentDetails
 from hallpass.bounds import (
     LINE_PATTERN,
     MAX_SECRET,
@@ -127,8 +127,8 @@ def staff_body(staff: Staff) -> dict[str, Any]:
     return record_body(staff, "school_id", *ChangeStaff.__struct_fields__)
 
 
-def student_body(student: Student) -> dict[str, Any]:
-    return record_body(student, "school_id", *(f.name for f in fields(StudentDetails)), "active")
+def student_body(student: students.Student) -> dict[str, Any]:
+    return record_body(student, "school_id", *declared(students.StudentFields), "active")
 
 
 def school_body(school: School) -> dict[str, Any]:

@@ -7,10 +7,11 @@ The demo and the tests use them; one record at a time, with who acted and why, i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
+import msgspec
 from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates import ids
@@ -19,8 +20,8 @@ from hallpass.aggregates.districts import District
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.schools import School, check_timezone
 from hallpass.aggregates.staff import Role, Staff
-from hallpass.aggregates.students import Student, StudentDetails
-from hallpass.commands.admin_messages import AddLocation, LocationFields
+from hallpass.aggregates.students import Student
+from hallpass.commands.admin_messages import AddLocation, AddStudent, LocationFields
 from hallpass.commands.base import CommandBase
 from hallpass.commands.repository import ConcurrentChange
 from hallpass.errors import Conflict, Invalid, NotFound
@@ -39,8 +40,8 @@ class NewStaff:
     sourced_id: str | None = None
 
 
-NewStudent = StudentDetails
-"""A student to register: their details."""
+NewStudent = AddStudent
+"""A student to register in bulk: what an administrator's Add Student sends."""
 
 
 def new_location(school_id: UUID, new: LocationFields, now: datetime) -> Location:
@@ -159,7 +160,7 @@ class DirectoryCommands(CommandBase):
                     id=ids.student_id(school_id, new.hall_pass_id),
                     timestamp=now,
                     school_id=school_id,
-                    **asdict(new),
+                    **msgspec.structs.asdict(new),
                 )
             )
             claims += sourced_claims(district_id, registered[-1].id, new.sourced_id, now)
