@@ -89,7 +89,7 @@ class AdminListView(View):
     async def schools(self, actor: Actor) -> list[dict[str, Any]]:
         """The schools `actor` administers: their district's for a district administrator."""
         if actor.has_role("district_admin"):
-            rows = await self.pool.fetch(
+            return await self.rows(
                 "SELECT s.*, d.name AS district_name FROM dir_schools s"
                 " JOIN dir_schools home ON home.district_id = s.district_id"
                 " LEFT JOIN dir_districts d ON d.district_id = s.district_id"
@@ -97,30 +97,27 @@ class AdminListView(View):
                 actor.school_id,
             )
         else:
-            rows = await self.pool.fetch(
+            return await self.rows(
                 "SELECT s.*, d.name AS district_name FROM dir_schools s"
                 " LEFT JOIN dir_districts d ON d.district_id = s.district_id WHERE s.school_id = $1",
                 actor.school_id,
             )
-        return [dict(r) for r in rows]
 
     async def school(self, school_id: UUID) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow(
+        return await self.row(
             "SELECT s.*, d.name AS district_name, st.dismissal_time, st.portal_enabled,"
             " st.portal_needs_approval FROM dir_schools s"
             " LEFT JOIN dir_districts d ON d.district_id = s.district_id"
             " LEFT JOIN school_settings st ON st.school_id = s.school_id WHERE s.school_id = $1",
             school_id,
         )
-        return dict(row) if row else None
 
     async def locations(self, school_id: UUID) -> list[dict[str, Any]]:
         """Every place of the school, archived ones last (a school has tens, not thousands)."""
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT * FROM dir_locations WHERE school_id = $1 ORDER BY NOT active, kind <> 'classroom', name",
             school_id,
         )
-        return [dict(r) for r in rows]
 
     async def record(self, listing: str, record_id: UUID) -> dict[str, Any] | None:
         table, key = {
@@ -128,8 +125,7 @@ class AdminListView(View):
             "staff": ("dir_staff", "staff_id"),
             "student": ("dir_students", "student_id"),
         }[listing]
-        row = await self.pool.fetchrow(f"SELECT * FROM {table} WHERE {key} = $1", record_id)
-        return dict(row) if row else None
+        return await self.row(f"SELECT * FROM {table} WHERE {key} = $1", record_id)
 
     async def staff(self, school_id: UUID, *, q: str = "", after: str | None = None) -> Page:
         clauses: list[str] = ["school_id = $1"]

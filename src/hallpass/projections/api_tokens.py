@@ -43,7 +43,7 @@ class ApiTokenProjection(StatementProjection):
 class ApiTokenView(View):
     async def tokens(self, district_id: UUID) -> list[dict[str, Any]]:
         """The district's tokens, newest first, revoked ones last."""
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT t.token_id AS id, t.name, t.district_id, t.school_ids, t.rate_per_minute,"
             " t.identified, t.created_at, t.created_by, s.name AS created_by_name, t.revoked_at,"
             " t.revoked_at IS NOT NULL AS revoked FROM api_tokens t"
@@ -51,4 +51,3 @@ class ApiTokenView(View):
             " WHERE t.district_id = $1 ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC",
             district_id,
         )
-        return [dict(r) for r in rows]

@@ -133,3 +133,12 @@ class View:
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+
+    async def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """The rows the query finds, each as a dictionary of its columns."""
+        return [dict(r) for r in await self.pool.fetch(sql, *args)]
+
+    async def row(self, sql: str, *args: Any) -> dict[str, Any] | None:
+        """The first row the query finds as a dictionary of its columns, or None."""
+        found = await self.pool.fetchrow(sql, *args)
+        return dict(found) if found else None

@@ -94,8 +94,7 @@ ORDER BY mine.teaches IS NULL, c.homeroom DESC, c.title
 class ClassesView(View):
     async def classes(self, school_id: UUID, *, teacher_id: UUID | None = None) -> list[dict[str, Any]]:
         """The school's classes, the teacher's own first (`mine`), homerooms before the rest."""
-        rows = await self.pool.fetch(_CLASSES, school_id, teacher_id)
-        return [dict(r) for r in rows]
+        return await self.rows(_CLASSES, school_id, teacher_id)
 
     async def student_ids(self, class_id: UUID) -> list[UUID]:
         rows = await self.pool.fetch(

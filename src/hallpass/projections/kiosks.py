@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.aggregates.kiosks import Kiosk, StudentMode, StudentScope
-from hallpass.projections.base import Rows, StatementProjection
+from hallpass.projections.base import Rows, StatementProjection, View
 from hallpass.projections.kiosk_search import LIMIT, MIN_TYPO_CHARS, Candidate, Query, matches, parse
 from hallpass.text import like_escaped
 
@@ -87,17 +87,17 @@ TYPO_SIMILARITY = 0.2
 BIGINT_MAX = 2**63 - 1
 
 
-class KioskView:
+class KioskView(View):
     def __init__(self, pool: asyncpg.Pool, *, trigrams: bool) -> None:
         """``trigrams``: the database has pg_trgm (see `projections.trigrams`), so PostgreSQL
         narrows a search to the students it may name; else every allowed student is read."""
-        self.pool = pool
+        super().__init__(pool)
         self.trigrams = trigrams
 
     async def for_staff(
         self, school_id: UUID, staff_id: UUID | None, *, limit: int = 20
     ) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT k.*, r.name AS room_name FROM kiosks k"
             " LEFT JOIN dir_locations r ON r.location_id = k.room_id"
             " WHERE k.school_id = $1 AND k.created_by IS NOT DISTINCT FROM $2"
@@ -106,7 +106,6 @@ class KioskView:
             staff_id,
             limit,
         )
-        return [dict(r) for r in rows]
 
     async def find_students(self, school_id: UUID, scope: StudentScope, query: str) -> list[Candidate]:
         """Allowed students the query names (at most a handful); see `kiosk_search.search`."""

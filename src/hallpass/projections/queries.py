@@ -272,7 +272,7 @@ class PassListView(View):
         self, school_id: UUID, staff_id: UUID | None, room_id: UUID | None
     ) -> list[dict[str, Any]]:
         """Overdue passes a member of staff should hear about: ones they created or from their room."""
-        rows = await self.pool.fetch(
+        return await self.rows(
             f"SELECT {PASS_COLUMNS} {PASS_FROM} WHERE p.school_id = $1"
             " AND p.status = 'expired' AND p.returned_at IS NULL"
             " AND (p.created_by_id = $2 OR p.origin_id = $3) ORDER BY p.due_at",
@@ -280,7 +280,6 @@ class PassListView(View):
             staff_id,
             room_id,
         )
-        return [dict(r) for r in rows]
 
     async def open_pass_ids(self, school_id: UUID) -> list[UUID]:
         """Passes whose student is not back yet: Requested, Active, or Expired not returned."""
@@ -292,18 +291,16 @@ class PassListView(View):
         return [row["pass_id"] for row in rows]
 
     async def get(self, school_id: UUID, pass_id: UUID) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow(
+        return await self.row(
             f"SELECT {PASS_COLUMNS} {PASS_FROM} WHERE p.school_id = $1 AND p.pass_id = $2",
             school_id,
             pass_id,
         )
-        return dict(row) if row else None
 
 
 class DirectoryView(View):
     async def school(self, school_id: UUID) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow("SELECT * FROM dir_schools WHERE school_id = $1", school_id)
-        return dict(row) if row else None
+        return await self.row("SELECT * FROM dir_schools WHERE school_id = $1", school_id)
 
     async def district_of(self, school_id: UUID) -> UUID | None:
         value: UUID | None = await self.pool.fetchval(
@@ -314,43 +311,38 @@ class DirectoryView(View):
     async def schools_seen_from(self, school_id: UUID, *, district: bool) -> list[dict[str, Any]]:
         """The school itself, or with `district` every school of its district, by name."""
         if district:
-            rows = await self.pool.fetch(
+            return await self.rows(
                 "SELECT s.school_id, s.name, s.timezone FROM dir_schools s JOIN dir_schools home"
                 " ON home.district_id = s.district_id WHERE home.school_id = $1"
                 " ORDER BY s.name, s.school_id",
                 school_id,
             )
         else:
-            rows = await self.pool.fetch(
+            return await self.rows(
                 "SELECT school_id, name, timezone FROM dir_schools WHERE school_id = $1", school_id
             )
-        return [dict(r) for r in rows]
 
     async def location(self, location_id: UUID) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow("SELECT * FROM dir_locations WHERE location_id = $1", location_id)
-        return dict(row) if row else None
+        return await self.row("SELECT * FROM dir_locations WHERE location_id = $1", location_id)
 
     async def locations(self, school_id: UUID) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT l.*, t.name AS teacher_name FROM dir_locations l"
             " LEFT JOIN LATERAL (SELECT name FROM dir_staff WHERE room_id = l.location_id"
             "   AND 'teacher' = ANY(roles) AND active ORDER BY name LIMIT 1) t ON true"
             " WHERE l.school_id = $1 AND l.active ORDER BY l.kind <> 'classroom', l.name",
             school_id,
         )
-        return [dict(r) for r in rows]
 
     async def staff(self, school_id: UUID) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT staff_id, name, email, role, roles, room_id FROM dir_staff"
             " WHERE school_id = $1 AND active ORDER BY name",
             school_id,
         )
-        return [dict(r) for r in rows]
 
     async def staff_member(self, staff_id: UUID) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow("SELECT * FROM dir_staff WHERE staff_id = $1", staff_id)
-        return dict(row) if row else None
+        return await self.row("SELECT * FROM dir_staff WHERE staff_id = $1", staff_id)
 
     async def students(
         self,
@@ -394,7 +386,7 @@ class DirectoryView(View):
                 f" AND e.class_id = ${len(args)} AND e.member = 'student' AND e.active)"
             )
         args += [limit, offset]
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT s.student_id, s.first_name, s.last_name, s.grade, s.hall_pass_id,"
             " s.external_id, s.homeroom_id, h.name AS homeroom_name, s.open_pass_id"
             " FROM dir_students s LEFT JOIN dir_locations h ON h.location_id = s.homeroom_id"
@@ -402,10 +394,9 @@ class DirectoryView(View):
             f" LIMIT ${len(args) - 1} OFFSET ${len(args)}",
             *args,
         )
-        return [dict(r) for r in rows]
 
     async def students_by_ids(self, school_id: UUID, ids: list[UUID]) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT s.student_id, s.first_name, s.last_name, s.grade, s.hall_pass_id,"
             " s.external_id, s.homeroom_id, h.name AS homeroom_name, s.open_pass_id"
             " FROM dir_students s LEFT JOIN dir_locations h ON h.location_id = s.homeroom_id"
@@ -414,7 +405,6 @@ class DirectoryView(View):
             school_id,
             ids,
         )
-        return [dict(r) for r in rows]
 
     async def names(
         self, school_id: UUID, student_ids: list[UUID], location_ids: list[UUID]

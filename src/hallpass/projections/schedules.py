@@ -83,7 +83,7 @@ class ScheduleListView(View):
         return {r["pass_id"]: r["schedule_id"] for r in rows}
 
     async def schedule(self, school_id: UUID, schedule_id: UUID) -> dict[str, Any] | None:
-        row = await self.pool.fetchrow(
+        return await self.row(
             "SELECT s.*, o.name AS origin_name, d.name AS destination_name, c.name AS creator_name"
             " FROM schedule_list s"
             " LEFT JOIN dir_locations o ON o.location_id = s.origin_id"
@@ -93,11 +93,10 @@ class ScheduleListView(View):
             schedule_id,
             school_id,
         )
-        return dict(row) if row else None
 
     async def passes(self, schedule_id: UUID) -> list[dict[str, Any]]:
         """The series' passes, soonest first, with each one's student and status."""
-        rows = await self.pool.fetch(
+        return await self.rows(
             "SELECT p.pass_id, p.status, p.start_at, p.end_reason,"
             " s.first_name || ' ' || s.last_name AS student_name"
             " FROM schedule_passes sp JOIN pass_list p ON p.pass_id = sp.pass_id"
@@ -105,4 +104,3 @@ class ScheduleListView(View):
             " WHERE sp.schedule_id = $1 ORDER BY p.start_at, student_name",
             schedule_id,
         )
-        return [dict(r) for r in rows]
