@@ -16,7 +16,8 @@ Usage::
    over the whole year (From a year ago, as a user looking back would pick): p50 / p99 of
    ``PassListView.page`` (the rows and the bounded count), of the same filter with the query
    the dashboard ran before decision 054 (``--old-runs`` runs each, 0 to skip), and of
-   ``GET /hall-pass`` (the full page, through HTTP to uvicorn in this process).
+   ``GET /hall-pass`` (the full page, through HTTP to a web process of its own, as ``hallpass web``
+   runs it; ``--in-process`` serves it under uvicorn in this process instead).
 4. A ``SELECT 1`` round trip on the same pool is the floor the figures stand on.
 
 No test asserts these figures.
@@ -266,7 +267,9 @@ async def run(args: argparse.Namespace) -> None:
         view = PassListView(pool)
         floor = await timings(lambda: pool.fetchval("SELECT 1"), args.runs)
         results: list[Result] = []
-        async with demo_client(url, timeout=120, email=DEMO_TEACHER_EMAIL) as http:
+        async with demo_client(
+            url, timeout=120, email=DEMO_TEACHER_EMAIL, own_process=not args.in_process
+        ) as http:
             for case in await cases(pool, school_id, now):
                 print(f"  {case.name}", file=sys.stderr)
                 results.append(await measure(args, view, http, school_id, case))
@@ -339,9 +342,14 @@ def report(
         f"\nfloor: SELECT 1 on the same pool p50 {pct(floor, 0.5):.2f} ms, p99 {pct(floor, 0.99):.2f} ms;"
         f" worst page() p99 {worst:.1f} ms, worst GET /hall-pass p99 {worst_page:.1f} ms"
     )
+    where = (
+        "uvicorn in this process"
+        if args.in_process
+        else "one web process of its own as `hallpass web` runs it, the client in this one"
+    )
     print(
         f"runs: page() {args.runs} each, old query {args.old_runs} each (p99 of so few is their max),"
-        f" GET /hall-pass {args.http_runs} each (uvicorn in this process, one request at a time);"
+        f" GET /hall-pass {args.http_runs} each ({where}, one request at a time);"
         f" median of the medians {statistics.median(pct(r.new, 0.5) for r in results):.1f} ms"
     )
 
@@ -355,6 +363,9 @@ def main(argv: list[str] | None = None) -> None:
     }
     parser = arguments(__doc__, database_url=DEFAULT_URL, counts=counts)
     parser.add_argument("--keep", action="store_true", help="keep the database (to EXPLAIN queries)")
+    parser.add_argument(
+        "--in-process", action="store_true", help="serve the pages under uvicorn in this process (as before)"
+    )
     parser.add_argument("--reuse", metavar="NAME", help="measure a database a --keep run left (no load)")
     args = parser.parse_args(argv)
     asyncio.run(run(args))

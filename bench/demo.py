@@ -38,20 +38,41 @@ async def seed_demo(runtime: Runtime, now: datetime | None = None) -> DemoSchool
 
 @asynccontextmanager
 async def demo_client(
-    database_url: str, *, timeout: float, email: str | None = None
+    database_url: str, *, timeout: float, email: str | None = None, own_process: bool = False
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app served over `database_url` without projectors, its start-up heap
     frozen as `hallpass web` freezes it (decision 106); with a bearer token of `email` (the demo
-    password) where given."""
-    from support.server import live_server
+    password) where given. `own_process`: the app runs in a web process of its own, as `hallpass
+    web` runs it (`bench/passes.py --serve`), so the client's work is not the server's; otherwise
+    under uvicorn in this process."""
+    async with (
+        served(database_url, own_process) as url,
+        httpx.AsyncClient(base_url=url, timeout=timeout) as http,
+    ):
+        if email is not None:
+            r = await http.post("/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+            r.raise_for_status()
+            http.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        yield http
 
+
+@asynccontextmanager
+async def served(database_url: str, own_process: bool) -> AsyncIterator[str]:
+    """The base URL of the app served over `database_url` (see `demo_client`)."""
+    from support.server import free_port, live_server
+
+    if own_process:
+        from passes import start_child, stop_server, wait_ready
+
+        port = free_port()
+        child = start_child("--serve", database_url, str(port))
+        try:
+            await wait_ready(child)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop_server(child)
+        return
     with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as data_dir:
-        async with (
-            live_server(database_url, Path(data_dir), with_projectors=False, settle_heap=True) as server,
-            httpx.AsyncClient(base_url=server.url, timeout=timeout) as http,
-        ):
-            if email is not None:
-                r = await http.post("/api/v1/auth/token", json={"email": email, "password": DEMO_PASSWORD})
-                r.raise_for_status()
-                http.headers["Authorization"] = f"Bearer {r.json()['token']}"
-            yield http
+        data = Path(data_dir)
+        async with live_server(database_url, data, with_projectors=False, settle_heap=True) as server:
+            yield server.url
