@@ -238,25 +238,25 @@ class Aggregate:
     keys: tuple[tuple[str, str], ...]  # (column, expression over the pass row)
     values: tuple[tuple[str, str], ...]
 
-    def _grouped(self) -> str:
-        """The contributions of the passes `$1` (an array), summed per key. Each pass is found
+    def _grouped(self, param: int) -> str:
+        """The contributions of the passes `$param` (an array), summed per key. Each pass is found
         by its key (a join to the array, never a scan of the table for the array's members)."""
         keys = ", ".join(f"{expr} AS {column}" for column, expr in self.keys)
         sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
         return (
-            f"SELECT {keys}, {sums} FROM unnest($1::uuid[]) AS p (pass_id), LATERAL"
+            f"SELECT {keys}, {sums} FROM unnest(${param}::uuid[]) AS p (pass_id), LATERAL"
             " (SELECT * FROM report_passes r WHERE r.pass_id = p.pass_id OFFSET 0) r"
             f" GROUP BY {', '.join(e for _, e in self.keys)}"
         )
 
-    @cached_property
-    def add(self) -> str:
+    def add(self, n: int) -> str:
+        """Adds the contributions of the passes `$n`: a data-modifying CTE, `add{n}`."""
         columns = ", ".join(c for c, _ in (*self.keys, *self.values))
         conflict = ", ".join(c for c, _ in self.keys if c != "dow")
         sums = ", ".join(f"{c} = a.{c} + excluded.{c}" for c, _ in self.values)
         return (
-            f"INSERT INTO {self.table} AS a ({columns}) {self._grouped()}"
-            f" ON CONFLICT ({conflict}) DO UPDATE SET {sums}"
+            f"add{n} AS (INSERT INTO {self.table} AS a ({columns}) {self._grouped(n)}"
+            f" ON CONFLICT ({conflict}) DO UPDATE SET {sums})"
         )
 
     @cached_property
@@ -267,17 +267,19 @@ class Aggregate:
         sums = ", ".join(f"sum({expr})::integer AS {column}" for column, expr in self.values)
         return f"SELECT {keys}, {sums} FROM report_passes GROUP BY {', '.join(e for _, e in self.keys)}"
 
-    @cached_property
-    def take_away(self) -> str:
-        """Takes the passes' contributions away; a key none of whose passes is left goes (every
-        pass counts 1 in `passes`), so a key has a row while some pass counts in it, whichever
-        batches the passes came in."""
+    def take_away(self, n: int) -> str:
+        """Takes the contributions of the passes `$n` away, as data-modifying CTEs (`x{n}`,
+        `emptied{n}`, `kept{n}`); a key none of whose passes is left goes (every pass counts 1 in
+        `passes`), so a key has a row while some pass counts in it, whichever batches the
+        passes came in."""
         sums = ", ".join(f"{c} = a.{c} - x.{c}" for c, _ in self.values)
         match = " AND ".join(f"a.{c} = x.{c}" for c, _ in self.keys if c != "dow")
         return (
-            f"WITH x AS ({self._grouped()}),"
-            f" emptied AS (DELETE FROM {self.table} a USING x WHERE {match} AND a.passes = x.passes)"
-            f" UPDATE {self.table} a SET {sums} FROM x WHERE {match} AND a.passes <> x.passes"
+            f"x{n} AS ({self._grouped(n)}),"
+            f" emptied{n} AS (DELETE FROM {self.table} a USING x{n} x"
+            f" WHERE {match} AND a.passes = x.passes),"
+            f" kept{n} AS (UPDATE {self.table} a SET {sums} FROM x{n} x"
+            f" WHERE {match} AND a.passes <> x.passes)"
         )
 
 
@@ -359,6 +361,11 @@ STUDENT_DAYS = Aggregate(
 # The aggregates that a pass's time out changes, so every event that ends a pass recounts them.
 TIMED = (DESTINATION_MINUTES, STUDENT_DAYS)
 AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS, *TIMED)
+# Every aggregate recounted in one statement each way, the passes of the n-th aggregate in `$n`
+# (decision 111): each part writes its own table from `report_passes`, which none of them
+# changes, so running them side by side in one snapshot does what running them in turn did.
+TAKE_AWAY = "WITH " + ", ".join(a.take_away(n) for n, a in enumerate(AGGREGATES, 1)) + " SELECT 1"
+ADD = "WITH " + ", ".join(a.add(n) for n, a in enumerate(AGGREGATES, 1)) + " SELECT 1"
 # The events that change a pass's contribution to each aggregate (the rest leave them as they are).
 RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
     Pass.Activated: AGGREGATES,
@@ -376,7 +383,7 @@ RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
 class Recount:
     """The passes whose contributions to each aggregate change, recounted together: taken away
     `before` their rows change, added `after`. In a batch sent through a `Pipeline` that is one
-    statement per aggregate each way for the whole batch (docs/decisions/103)."""
+    statement each way for every aggregate and the whole batch (docs/decisions/103, 111)."""
 
     def __init__(self) -> None:
         self.passes: dict[Aggregate, set[UUID]] = {aggregate: set() for aggregate in AGGREGATES}
@@ -389,15 +396,14 @@ class Recount:
             self.passes[aggregate].add(pass_id)
 
     async def before(self, conn: DbConnection) -> None:
-        for aggregate, passes in self.passes.items():
-            existing = passes - self.created
-            if existing:
-                await conn.execute(aggregate.take_away, list(existing))
+        existing = [list(passes - self.created) for passes in self.passes.values()]
+        if any(existing):
+            await conn.execute(TAKE_AWAY, *existing)
 
     async def after(self, conn: DbConnection) -> None:
-        for aggregate, passes in self.passes.items():
-            if passes:
-                await conn.execute(aggregate.add, list(passes))
+        passes = [list(each) for each in self.passes.values()]
+        if any(passes):
+            await conn.execute(ADD, *passes)
 
 
 def _literal(text: str) -> str:
