@@ -250,13 +250,16 @@ class Statements:
             ),
             insert_trackings=(
                 # The earlier positions of these applications go in the same statement: the
-                # table keeps one row per application instead of one per batch.
+                # table keeps one row per application instead of one per batch. So do the
+                # NOTIFYs that go with the positions (channels $3, payloads $4), sent at commit.
                 f"WITH earlier AS (DELETE FROM {tracking} "
-                "WHERE application_name = ANY($1::text[]) AND notification_id < $2::bigint) "
-                f"INSERT INTO {tracking} (application_name, notification_id) "
+                "WHERE application_name = ANY($1::text[]) AND notification_id < $2::bigint), "
+                f"inserted AS (INSERT INTO {tracking} (application_name, notification_id) "
                 "SELECT n, $2::bigint FROM unnest($1::text[]) AS n WHERE NOT EXISTS ("
                 f"SELECT 1 FROM {tracking} "
-                "WHERE application_name = n AND notification_id >= $2::bigint)"
+                "WHERE application_name = n AND notification_id >= $2::bigint) RETURNING 1) "
+                "SELECT (SELECT count(*) FROM inserted), "
+                "(SELECT count(pg_notify(c, p)) FROM unnest($3::text[], $4::text[]) AS x (c, p))"
             ),
             tracking_positions=(
                 # One index lookup per name (positions written one at a time may keep several rows).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -22,6 +23,8 @@ from hallpass.eventstore.chain import chain_existing_events
 from hallpass.eventstore.errors import translated_errors
 from hallpass.eventstore.group_commit import BatchResult, GroupCommitLimits, GroupCommitter, PendingAppend
 from hallpass.eventstore.statements import Statements
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]+")  # safe as a literal between quotes
 
 DbConnection: TypeAlias = "asyncpg.Connection | asyncpg.pool.PoolConnectionProxy"
 
@@ -360,20 +363,51 @@ class EventStore:
         with translated_errors():
             await conn.execute(self._sql.lock_trackings, self.tracking_table, list(application_names))
 
-    async def insert_trackings(
-        self, conn: DbConnection, application_names: Sequence[str], notification_id: int
+    async def begin_with_trackings_locked(
+        self, conn: DbConnection, application_names: Sequence[str], *, synchronous_commit: bool = True
     ) -> None:
-        """`insert_tracking` for several applications whose locks the caller holds already."""
-        if not application_names:
+        """Begin a transaction on `conn` (not through `conn.transaction()`: the caller commits or
+        rolls back) holding `lock_trackings` of these applications, in one round trip; with
+        `synchronous_commit` False, the transaction commits without waiting for its WAL flush.
+
+        The names go into the statement as literals (a simple query takes no arguments), so each
+        must be a plain name: letters, digits, `_`, `.`, `:` or `-`.
+        """
+        for name in (self.tracking_table, *application_names):
+            if not _PLAIN_NAME.fullmatch(name):
+                raise ValueError(f"not a plain name: {name!r}")
+        names = ", ".join(f"'{n}'" for n in application_names)
+        setting = "" if synchronous_commit else "SET LOCAL synchronous_commit TO off; "
+        with translated_errors():
+            await conn.execute(
+                f"BEGIN; {setting}SELECT count(pg_advisory_xact_lock(hashtextextended("
+                f"'{self.tracking_table}' || '/' || n, 0))) FROM unnest(ARRAY[{names}]::text[]) AS n"
+            )
+
+    async def insert_trackings(
+        self,
+        conn: DbConnection,
+        application_names: Sequence[str],
+        notification_id: int,
+        *,
+        notify: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """`insert_tracking` for several applications whose locks the caller holds already, and
+        `notify`'s (channel, payload) pairs, in the same statement (sent at commit)."""
+        if not application_names and not notify:
             return
         if not conn.is_in_transaction():
             msg = "insert_trackings() must be called inside a transaction"
             raise ProgrammingError(msg)
         with translated_errors():
-            status: str = await conn.execute(
-                self._sql.insert_trackings, list(application_names), notification_id
+            inserted = await conn.fetchval(
+                self._sql.insert_trackings,
+                list(application_names),
+                notification_id,
+                [channel for channel, _ in notify],
+                [payload for _, payload in notify],
             )
-        if status != f"INSERT 0 {len(application_names)}":
+        if inserted != len(application_names):
             msg = f"Tracking of {list(application_names)!r} already at or beyond {notification_id}"
             raise IntegrityError(msg)
 
@@ -381,10 +415,26 @@ class EventStore:
         self, application_names: Sequence[str], conn: DbConnection | None = None
     ) -> dict[str, int]:
         """The recorded position of each application (0 for one with none)."""
+        positions, _ = await self.tracking_positions_beside(application_names, None, conn)
+        return positions
+
+    async def tracking_positions_beside(
+        self, application_names: Sequence[str], query: str | None, conn: DbConnection | None = None
+    ) -> tuple[dict[str, int], list[asyncpg.Record]]:
+        """`tracking_positions`, and the rows of `query` read in the same statement: a query of
+        three columns (text, uuid, bigint) whose `$1` is the names' array and whose uuid is never
+        null."""
         executor = self.pool if conn is None else conn
+        sql = self._sql.tracking_positions
+        if query is None:
+            with translated_errors():
+                rows = await executor.fetch(sql, list(application_names))
+            return {row[0]: row[1] or 0 for row in rows}, []
+        sql = f"SELECT n, NULL::uuid, p FROM ({sql}) AS t (n, p) UNION ALL ({query})"
         with translated_errors():
-            rows = await executor.fetch(self._sql.tracking_positions, list(application_names))
-        return {row[0]: row[1] or 0 for row in rows}
+            rows = await executor.fetch(sql, list(application_names))
+        positions = {row[0]: row[2] or 0 for row in rows if row[1] is None}
+        return positions, [row for row in rows if row[1] is not None]
 
     async def max_tracking_id(self, application_name: str, conn: DbConnection | None = None) -> int | None:
         """Return the largest recorded position of ``application_name``, or None."""

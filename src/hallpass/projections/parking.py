@@ -16,10 +16,16 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Notification
 
-from hallpass.eventstore.store import DbConnection
+from hallpass.eventstore.store import DbConnection, EventStore
 from hallpass.outages import is_outage
 
 PARKED_CHANNEL = "hallpass_parked"
+# Per projection of `$1`, each stream with a parked event and its first parked notification.
+HELD = (
+    "SELECT projection, originator_id, min(notification_id) FROM hallpass_parked_events"
+    " WHERE projection = ANY($1::text[]) GROUP BY projection, originator_id"
+)
+Held = dict[str, dict[UUID, int]]
 MAX_ERROR_LENGTH = 2000
 
 SCHEMA = """
@@ -90,19 +96,16 @@ class ParkedEvents:
     async def create_schema(self, conn: DbConnection) -> None:
         await conn.execute(SCHEMA)
 
-    async def held_streams_of(
-        self, conn: DbConnection, projections: Sequence[str]
-    ) -> dict[str, dict[UUID, int]]:
+    async def held_streams_of(self, conn: DbConnection, projections: Sequence[str]) -> Held:
         """Streams with a parked event, per projection: projection -> stream -> first parked notification."""
-        rows = await conn.fetch(
-            "SELECT projection, originator_id, min(notification_id) AS first FROM hallpass_parked_events"
-            " WHERE projection = ANY($1::text[]) GROUP BY projection, originator_id",
-            list(projections),
-        )
-        held: dict[str, dict[UUID, int]] = {}
-        for row in rows:
-            held.setdefault(row["projection"], {})[row["originator_id"]] = row["first"]
-        return held
+        return _held(await conn.fetch(HELD, list(projections)))
+
+    async def positions_and_held(
+        self, conn: DbConnection, store: EventStore, projections: Sequence[str]
+    ) -> tuple[dict[str, int], Held]:
+        """The projections' tracking positions and `held_streams_of` them, in one statement."""
+        positions, rows = await store.tracking_positions_beside(projections, HELD, conn)
+        return positions, _held(rows)
 
     async def park(
         self,
@@ -185,3 +188,10 @@ class ParkedEvents:
 
 def held_error(held_behind: int) -> str:
     return f"held behind parked event {held_behind} of the same stream"
+
+
+def _held(rows: Sequence[asyncpg.Record]) -> Held:
+    held: Held = {}
+    for projection, stream, first in rows:
+        held.setdefault(projection, {})[stream] = first
+    return held

@@ -80,6 +80,9 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.listener: Listener | None = None
+        self.read = 0  # the last notification a committed batch read
+        # Told, once a batch has committed, its events (decoded ones; each has its `timestamp`).
+        self.on_visible: Callable[[list[Any]], None] | None = None
 
     @property
     def label(self) -> str:
@@ -120,53 +123,69 @@ class ProjectionRunner:
             return await self._process_batch(each=True)
 
     async def _process_batch(self, *, each: bool) -> int:
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with self.pool.acquire() as conn:
             # The batch commits without waiting for its WAL to reach the disk (decision 104): a
             # batch lost in a crash takes its tracking with it, so it is projected again.
-            await conn.execute("SET LOCAL synchronous_commit TO off")
-            await self.store.lock_trackings(conn, self.names)
-            positions = await self.positions(conn)
-            notifications = await self.store.select_notifications(
-                min(positions.values()) + 1, self.batch_size, inclusive_of_start=True, conn=conn
-            )
-            if not notifications:
-                return 0
-            held = await self.parked.held_streams_of(conn, self.names)
-            decoded = _Decoded(self.mapper)
-            schools: set[str] = set()
-            moved: list[str] = []
-            # The usual way, the handlers' statements go out together at the end (`pipeline`);
-            # event by event, each goes at once inside its event's savepoint.
-            pipeline = None if each else Pipeline()
-            for projection in self.projections:
-                position = positions[projection.name]
-                mine = [n for n in notifications if n.id > position]
-                if not mine:
-                    continue
-                moved.append(projection.name)
-                schools |= await self._apply_batch(
-                    conn, pipeline, projection, mine, held.get(projection.name, {}), decoded
-                )
-            if pipeline is not None:
+            if each:  # each event in a savepoint: asyncpg's transaction, which makes them
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL synchronous_commit TO off")
+                    await self.store.lock_trackings(conn, self.names)
+                    read, events = await self._batch(conn, None)
+            else:  # begun, set and locked in one round trip (decision 111)
+                await self.store.begin_with_trackings_locked(conn, self.names, synchronous_commit=False)
                 try:
-                    await pipeline.flush(conn)
-                except Exception as e:
-                    if is_transient(e):
-                        raise
-                    raise EventFailed from e  # which event is not known: each in its savepoint
-                schools |= {str(school) for school in pipeline.returned if school is not None}
-            last = notifications[-1].id
-            await self.store.insert_trackings(conn, moved, last)
-            await conn.execute(
-                "SELECT count(pg_notify($1, n || ':' || $2::text)) FROM unnest($3::text[]) AS n"
-                " UNION ALL SELECT count(pg_notify($4, s)) FROM unnest($5::text[]) AS s",
-                PROJECTED_CHANNEL,
-                str(last),
-                moved,
-                CHANGES_CHANNEL,
-                sorted(schools),
+                    read, events = await self._batch(conn, Pipeline())
+                except BaseException:
+                    with contextlib.suppress(Exception):  # a lost connection is not reused
+                        await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT")
+        if read:
+            self.read = max(self.read, read[-1].id)
+            if self.on_visible is not None:
+                self.on_visible(list(events.values()))
+        return len(read)
+
+    async def _batch(
+        self, conn: asyncpg.Connection, pipeline: Pipeline | None
+    ) -> tuple[list[Notification], dict[int, Any]]:
+        """Read the batch, apply it, write the positions and NOTIFYs; the caller holds the locks
+        and commits. Returns the notifications read and the events decoded, by id.
+
+        With `pipeline`, the handlers' statements go out together at the end; without, each goes
+        at once inside its event's savepoint.
+        """
+        positions, held = await self.parked.positions_and_held(conn, self.store, self.names)
+        notifications = await self.store.select_notifications(
+            min(positions.values()) + 1, self.batch_size, inclusive_of_start=True, conn=conn
+        )
+        if not notifications:
+            return [], {}
+        decoded = _Decoded(self.mapper)
+        schools: set[str] = set()
+        moved: list[str] = []
+        for projection in self.projections:
+            position = positions[projection.name]
+            mine = [n for n in notifications if n.id > position]
+            if not mine:
+                continue
+            moved.append(projection.name)
+            schools |= await self._apply_batch(
+                conn, pipeline, projection, mine, held.get(projection.name, {}), decoded
             )
-            return len(notifications)
+        if pipeline is not None:
+            try:
+                await pipeline.flush(conn)
+            except Exception as e:
+                if is_transient(e):
+                    raise
+                raise EventFailed from e  # which event is not known: each in its savepoint
+            schools |= {str(school) for school in pipeline.returned if school is not None}
+        last = notifications[-1].id
+        notify = [(PROJECTED_CHANNEL, f"{name}:{last}") for name in moved]
+        notify += [(CHANGES_CHANNEL, school) for school in sorted(schools)]
+        await self.store.insert_trackings(conn, moved, last, notify=notify)
+        return notifications, decoded.events
 
     async def _apply_batch(
         self,
@@ -406,9 +425,10 @@ class ProjectionRunner:
             # its tracking rows, so the runner projects it again.
             await conn.execute("SET LOCAL synchronous_commit = off")
             await self.store.lock_trackings(conn, self.names)
-            if await self.positions(conn) != prepared.positions:
+            positions, held = await self.parked.positions_and_held(conn, self.store, self.names)
+            if positions != prepared.positions:
                 raise EventFailed("the positions moved while the batch was prepared")
-            if await self.parked.held_streams_of(conn, self.names):
+            if held:
                 raise EventFailed("parked streams: the usual way parks behind them")
             await prepared.pipeline.flush(conn)
             moved = [name for name in self.names if prepared.after[name] != prepared.positions[name]]
@@ -425,16 +445,26 @@ class ProjectionRunner:
         """Follow the log until `stop` is set: woken by NOTIFY, polling slowly as a safety net.
 
         A short batch means the log's head was reached, so the runner waits for the next
-        NOTIFY instead of reading an empty batch. The database may go away and come back: the
-        listener reconnects and wakes this loop (a NOTIFY sent meanwhile is lost), and a failing
-        batch is retried with a growing pause.
+        NOTIFY instead of reading an empty batch; so does a NOTIFY heard during a batch for
+        events that batch read (the log's NOTIFY says the last notification appended). The
+        database may go away and come back: the listener reconnects and wakes this loop (a NOTIFY
+        sent meanwhile is lost), and a failing batch is retried with a growing pause.
         """
         wake = asyncio.Event()
+        heard = 0  # the last notification a NOTIFY announced
+        unknown = False  # woken without knowing how far: a reconnection, or another payload
 
-        def on_notify(*_: Any) -> None:
+        def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
+            nonlocal heard, unknown
+            if payload.isdigit():
+                heard = max(heard, int(payload))
+            else:
+                unknown = True
             wake.set()
 
         async def on_connect(_: asyncpg.Connection) -> None:
+            nonlocal unknown
+            unknown = True
             wake.set()
 
         listener = Listener(
@@ -449,6 +479,7 @@ class ProjectionRunner:
         try:
             while not stop.is_set():
                 wake.clear()
+                unknown = False
                 pause = self.poll_interval
                 try:
                     while await self.process_batch() >= self.batch_size:
@@ -460,6 +491,8 @@ class ProjectionRunner:
                         raise
                     pause = backoff.next()
                     log.warning("projections %s: %s; retrying in %.1fs", self.label, e, pause)
+                if wake.is_set() and not unknown and heard <= self.read:
+                    wake.clear()  # every NOTIFY since was for events read already (decision 111)
                 await wait_any(wake, stop, timeout=pause)
         finally:
             if not stop.is_set():
