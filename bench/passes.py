@@ -156,8 +156,30 @@ async def serve(database_url: str, port: int) -> None:
             await runtime.close()
 
 
-async def serve_projector(database_url: str) -> None:
-    """The projector process, as ``hallpass projector`` runs it: every projection runner."""
+@dataclass
+class LagRecorder:
+    """Appends, for each event of a committed batch, the time and the seconds since its timestamp."""
+
+    path: str
+    file: Any = None
+
+    def __post_init__(self) -> None:
+        self.file = Path(self.path).open("a", encoding="utf-8")  # noqa: SIM115 - closed at exit
+
+    def visible(self, events: list[Any]) -> None:
+        now = time.time()
+        stamps = [e.timestamp.timestamp() for e in events if getattr(e, "timestamp", None) is not None]
+        self.file.write("".join(f"{now:.6f} {now - t:.6f}\n" for t in stamps))
+        self.file.flush()
+
+
+async def serve_projector(database_url: str, lag_file: str | None) -> None:
+    """The projector process, as ``hallpass projector`` runs it: every projection runner.
+
+    With `lag_file`, each batch appends a line per event once its transaction has committed:
+    the wall-clock time then and the seconds since the event's own timestamp (taken by the
+    command before it appended the event, so an upper bound on commit -> visible).
+    """
     use_tests_support()
     from hallpass.bootstrap import build_runtime
     from hallpass.heap import freeze_start_up
@@ -168,6 +190,10 @@ async def serve_projector(database_url: str) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     runtime = await build_runtime(database_url)
+    lags = LagRecorder(lag_file) if lag_file else None
+    if lags is not None:
+        for runner in runtime.runners:
+            runner.on_visible = lags.visible
     freeze_start_up()
     try:
         async with projectors(runtime):
@@ -177,6 +203,8 @@ async def serve_projector(database_url: str) -> None:
                     await asyncio.wait_for(stop.wait(), 0.5)
     finally:
         await runtime.close()
+        if lags is not None:
+            lags.file.close()
 
 
 async def serve_stock(database_url: str, port: int) -> None:
@@ -402,6 +430,8 @@ class Run:
     cpu_projector: float = math.nan
     rss_web: float = math.nan  # peak resident MB of the largest web process during the run
     rss_projector: float = math.nan
+    # Per event committed during the run: event timestamp -> visible in the read models (s).
+    event_to_visible: list[float] = field(default_factory=list)
 
 
 def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
@@ -480,7 +510,8 @@ async def measure_system(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     runs: list[Run] = []
-    children = [start_child("--serve-projector", url)]
+    lag_file = Path(tempfile.mkdtemp(prefix="hallpass-bench-")) / "lags"
+    children = [start_child("--serve-projector", url, "--lag-file", str(lag_file))]
     try:
         await wait_ready(children[0])
         for _ in range(web_processes):
@@ -500,15 +531,27 @@ async def measure_system(
                 peak = [0.0] * len(children)
                 sampled = asyncio.Event()
                 sampler = asyncio.create_task(sample_rss(children, peak, sampled))
+                window = time.time()
                 try:
                     tally, elapsed = await drive(base_url, token, plans, seconds, poller, sample=True)
                 finally:
                     sampled.set()
                     await sampler
+                lags = visible_lags(lag_file, window, window + seconds)
                 cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
                 runs.append(
-                    Run(n, elapsed, tally, int(after - before), sum(cpu[1:]), cpu[0], max(peak[1:]), peak[0])
+                    Run(
+                        n,
+                        elapsed,
+                        tally,
+                        int(after - before),
+                        sum(cpu[1:]),
+                        cpu[0],
+                        max(peak[1:]),
+                        peak[0],
+                        lags,
+                    )
                 )
                 rate = len(tally.latencies) / elapsed
                 print(f"  hallpass clients={n:<3} {rate:8.0f} cmds/s", file=sys.stderr)
@@ -523,7 +566,21 @@ async def measure_system(
     finally:
         for child in reversed(children):
             await asyncio.to_thread(stop_server, child)
+        lag_file.unlink(missing_ok=True)
+        lag_file.parent.rmdir()
     return runs, float(state_bytes)
+
+
+def visible_lags(lag_file: Path, start: float, end: float) -> list[float]:
+    """The projector's event -> visible lags (seconds) of the events made visible in [start, end]."""
+    if not lag_file.exists():
+        return []
+    lags = []
+    for line in lag_file.read_text(encoding="utf-8").splitlines():
+        at, lag = (float(part) for part in line.split())
+        if start <= at <= end:
+            lags.append(lag)
+    return lags
 
 
 # -- the baseline: stock eventsourcing Application (bench/stock.py) ------------------------------
@@ -635,6 +692,7 @@ def report(
         "p99 ms",
         "lag resp->visible p50/p99 ms",
         "lag send->visible p50/p99 ms",
+        "lag event->visible p50/p99 ms",
         "errors 409/other/timeout",
     ]
     rows: list[list[str]] = []
@@ -656,6 +714,7 @@ def report(
                 ms(t.latencies, 99),
                 f"{ms(t.lag_after_response, 50)} / {ms(t.lag_after_response, 99)}",
                 f"{ms(t.lag_after_send, 50)} / {ms(t.lag_after_send, 99)}",
+                f"{ms(run.event_to_visible, 50)} / {ms(run.event_to_visible, 99)}",
                 f"{t.conflicts}/{t.other_errors}/{t.failures}",
             ]
         )
@@ -688,6 +747,14 @@ def report(
             f"p50 {ms(run.tally.latencies, 50)} ms; error answers: {detail}, "
             f"timeouts {run.tally.failures}"
         )
+    out += ["", "goal (issue 10): commit -> visible in the read models, p99 at most 100 ms"]
+    out += [
+        f"  clients={run.clients}: event->visible p99 {ms(run.event_to_visible, 99)} ms"
+        f" over {len(run.event_to_visible)} events (goal 100 ms:"
+        f" {'met' if percentile(run.event_to_visible, 99) <= 0.1 else 'not met'});"
+        f" send->visible p99 {ms(run.tally.lag_after_send, 99)} ms"
+        for run in runs
+    ]
     out += [
         "",
         f"machine: {facts.cpus} CPUs (nproc), {platform.platform()}, Python {platform.python_version()}, "
@@ -711,6 +778,11 @@ def report(
         "  observable from outside, so 'send->visible' (request sent -> row seen) is the upper bound",
         f"  on commit -> visible. Sampled for 1 in {SAMPLE_EVERY} creates, polled every "
         f"{POLL_INTERVAL * 1000:g} ms for up to {POLL_LIMIT:g} s.",
+        "- 'event->visible': recorded by the projector for every event of the run, from the event's",
+        "  own timestamp (taken by the command before it appends, so before the commit) to the end",
+        "  of the projection batch's commit: an upper bound on commit -> visible that both sides",
+        "  share, without polling. It includes the command's time between its clock reading and its",
+        "  commit (group commit included), so the true commit -> visible is lower.",
         f"- Web: {args.web_processes} uvicorn process(es) sharing one port (SO_REUSEPORT), and the",
         "  projections in a projector process of their own, as `hallpass run` starts them; the load",
         "  generator, pgbench and Postgres share the same machine.",
@@ -749,6 +821,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-stock", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-projector", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--lag-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.students <= 0:
         args.students = max(200, 2 * max(args.clients))
@@ -781,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
         run_loop(serve_stock(args.serve_stock[0], int(args.serve_stock[1])))
         return 0
     if args.serve_projector:
-        run_loop(serve_projector(args.serve_projector))
+        run_loop(serve_projector(args.serve_projector, args.lag_file))
         return 0
     name = f"bench_{uuid4().hex[:12]}"
     url = with_database(args.database_url, name)
