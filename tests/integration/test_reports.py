@@ -19,6 +19,7 @@ from hallpass.aggregates.encoding import TypedMapper
 from hallpass.bootstrap import Runtime
 from hallpass.projections.pass_facts import AGGREGATES, PassFactsProjection
 from hallpass.projections.reports import PERCENTILES, Report, ReportsView, Scope, minutes, percentile_cont
+from hallpass.projections.runner import ProjectionRunner
 from support.report_month import (
     Trip,
     expected_destinations,
@@ -174,6 +175,27 @@ async def test_event_by_event_the_rows_and_counts_are_those_of_whole_batches(run
             await projection.handle(conn, mapper.to_domain_event(notification), notification.id)
     assert len(batched) > 150
     assert await runtime.pool.fetch("SELECT * FROM report_passes ORDER BY pass_id") == batched
+    await assert_counts_add_up(runtime)
+
+
+async def test_live_batches_of_a_few_events_give_the_rows_and_counts_of_large_ones(runtime: Runtime) -> None:
+    """Batches of 5 events: most passes begin in one batch and end in another, some begin and end
+    in the same one, and each batch recounts every table in one statement each way."""
+    await generated(runtime)  # batches of 500
+    projection = PassFactsProjection()
+
+    async def everything() -> dict[str, list[tuple[object, ...]]]:
+        tables = projection.tables
+        return {t: sorted(map(tuple, await runtime.pool.fetch(f"SELECT * FROM {t}")), key=repr) for t in tables}
+
+    large = await everything()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await runtime.store.lock_trackings(conn, [projection.name])
+        await conn.execute(f"TRUNCATE {', '.join(projection.tables)}")
+        await runtime.store.delete_tracking(conn, projection.name)
+    runner = ProjectionRunner(runtime.pool, runtime.store, projection, batch_size=5)
+    await runner.catch_up()
+    assert await everything() == large
     await assert_counts_add_up(runtime)
 
 

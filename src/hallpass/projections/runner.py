@@ -451,20 +451,14 @@ class ProjectionRunner:
         sent meanwhile is lost), and a failing batch is retried with a growing pause.
         """
         wake = asyncio.Event()
-        heard = 0  # the last notification a NOTIFY announced
-        unknown = False  # woken without knowing how far: a reconnection, or another payload
+        heard = Heard()
 
         def on_notify(_conn: Any, _pid: int, _channel: str, payload: str) -> None:
-            nonlocal heard, unknown
-            if payload.isdigit():
-                heard = max(heard, int(payload))
-            else:
-                unknown = True
+            heard.notified(payload)
             wake.set()
 
         async def on_connect(_: asyncpg.Connection) -> None:
-            nonlocal unknown
-            unknown = True
+            heard.reconnected()
             wake.set()
 
         listener = Listener(
@@ -479,7 +473,7 @@ class ProjectionRunner:
         try:
             while not stop.is_set():
                 wake.clear()
-                unknown = False
+                heard.reading()
                 pause = self.poll_interval
                 try:
                     while await self.process_batch() >= self.batch_size:
@@ -491,7 +485,7 @@ class ProjectionRunner:
                         raise
                     pause = backoff.next()
                     log.warning("projections %s: %s; retrying in %.1fs", self.label, e, pause)
-                if wake.is_set() and not unknown and heard <= self.read:
+                if wake.is_set() and not heard.news_after(self.read):
                     wake.clear()  # every NOTIFY since was for events read already (decision 111)
                 await wait_any(wake, stop, timeout=pause)
         finally:
@@ -499,6 +493,34 @@ class ProjectionRunner:
                 listening.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listening
+
+
+class Heard:
+    """What the log's NOTIFYs said since the runner began reading: whether any announced an event
+    beyond those it read. Each says the last notification its append wrote; notification ids
+    commit in order (the log is appended under a lock), so events up to an id read are all read.
+    """
+
+    def __init__(self) -> None:
+        self.last = 0  # the last notification announced
+        self.unknown = False  # woken without knowing how far: a reconnection, or another payload
+
+    def notified(self, payload: str) -> None:
+        if payload.isdigit():
+            self.last = max(self.last, int(payload))
+        else:
+            self.unknown = True
+
+    def reconnected(self) -> None:
+        self.unknown = True  # NOTIFYs sent while nobody listened are lost
+
+    def reading(self) -> None:
+        """The runner reads the log now: what was unknown until here is read."""
+        self.unknown = False
+
+    def news_after(self, read: int) -> bool:
+        """Whether some event announced since `reading` may lie beyond notification `read`."""
+        return self.unknown or self.last > read
 
 
 @dataclass
