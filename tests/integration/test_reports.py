@@ -185,8 +185,8 @@ async def test_live_batches_of_a_few_events_give_the_rows_and_counts_of_large_on
     projection = PassFactsProjection()
 
     async def everything() -> dict[str, list[tuple[object, ...]]]:
-        tables = projection.tables
-        return {t: sorted(map(tuple, await runtime.pool.fetch(f"SELECT * FROM {t}")), key=repr) for t in tables}
+        found = {t: await runtime.pool.fetch(f"SELECT * FROM {t}") for t in projection.tables}
+        return {t: sorted(map(tuple, rows), key=repr) for t, rows in found.items()}
 
     large = await everything()
     async with runtime.pool.acquire() as conn, conn.transaction():
