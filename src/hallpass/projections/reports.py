@@ -82,6 +82,20 @@ def share(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 1)
 
 
+def bars(
+    rows: list[dict[str, Any]], columns: list[tuple[str, str]], label: str, *keys: str, **options: Any
+) -> dict[str, Any]:
+    """A bar chart of table rows: a bar (or group) per row, named by its `label` column, and a
+    series per column of `keys`, named by the column's heading. `options`: "horizontal", "stacked"."""
+    headings = dict(columns)
+    return {
+        "kind": "bar",
+        **options,
+        "labels": [r[label] for r in rows],
+        "series": [{"label": headings[k], "data": [r[k] for r in rows]} for k in keys],
+    }
+
+
 RANGE = "f.school_id = ANY($1::uuid[]) AND f.day BETWEEN $2 AND $3"
 
 # Counted per school, day, hour and source as passes come and change (`pass_facts.HOUR_COUNTS`).
@@ -314,27 +328,22 @@ class ReportsView:
             }
             for r in rows
         ]
-        top = table[:TOP_STUDENTS]
+        columns = [
+            ("student", "Student"),
+            ("grade", "Grade"),
+            ("passes", "Passes"),
+            ("days_out", "Days out"),
+            ("minutes_out", "Minutes out"),
+            ("minutes_per_school_day", "Minutes per school day"),
+            ("overdue", "Overdue"),
+            ("student_id", "Student ID"),
+        ]
         return Report(
             "students",
             REPORTS["students"],
-            [
-                ("student", "Student"),
-                ("grade", "Grade"),
-                ("passes", "Passes"),
-                ("days_out", "Days out"),
-                ("minutes_out", "Minutes out"),
-                ("minutes_per_school_day", "Minutes per school day"),
-                ("overdue", "Overdue"),
-                ("student_id", "Student ID"),
-            ],
+            columns,
             table,
-            {
-                "kind": "bar",
-                "horizontal": True,
-                "labels": [r["student"] for r in top],
-                "series": [{"label": "Passes", "data": [r["passes"] for r in top]}],
-            },
+            bars(table[:TOP_STUDENTS], columns, "student", "passes", horizontal=True),
             f"{len(table)} students out at least once, most often out first; a school day is a day on"
             " which the school started a pass",
         )
@@ -394,27 +403,21 @@ class ReportsView:
             }
             for r in rows
         ]
+        columns = [
+            ("destination", "Going To"),
+            ("passes", "Passes"),
+            ("median_minutes", "Median minutes out"),
+            ("p90_minutes", "90th percentile minutes out"),
+            ("overdue", "Overdue"),
+            ("overdue_percent", "Overdue %"),
+            ("destination_id", "Location ID"),
+        ]
         return Report(
             "destinations",
             REPORTS["destinations"],
-            [
-                ("destination", "Going To"),
-                ("passes", "Passes"),
-                ("median_minutes", "Median minutes out"),
-                ("p90_minutes", "90th percentile minutes out"),
-                ("overdue", "Overdue"),
-                ("overdue_percent", "Overdue %"),
-                ("destination_id", "Location ID"),
-            ],
+            columns,
             table,
-            {
-                "kind": "bar",
-                "labels": [r["destination"] for r in table],
-                "series": [
-                    {"label": "Median minutes out", "data": [r["median_minutes"] for r in table]},
-                    {"label": "90th percentile minutes out", "data": [r["p90_minutes"] for r in table]},
-                ],
-            },
+            bars(table, columns, "destination", "median_minutes", "p90_minutes"),
             "Passes that started; minutes out of those that have ended",
         )
 
@@ -436,30 +439,23 @@ class ReportsView:
                     "denial_percent": share(r["denied"], decided),
                 }
             )
+        columns = [
+            ("teacher", "Teacher"),
+            ("passes", "Passes started"),
+            ("staff_passes", "Created by staff"),
+            ("kiosk_passes", "From their kiosks"),
+            ("approved", "Requests approved"),
+            ("denied", "Requests denied"),
+            ("approval_percent", "Approval %"),
+            ("denial_percent", "Denial %"),
+            ("staff_id", "Staff ID"),
+        ]
         return Report(
             "teachers",
             REPORTS["teachers"],
-            [
-                ("teacher", "Teacher"),
-                ("passes", "Passes started"),
-                ("staff_passes", "Created by staff"),
-                ("kiosk_passes", "From their kiosks"),
-                ("approved", "Requests approved"),
-                ("denied", "Requests denied"),
-                ("approval_percent", "Approval %"),
-                ("denial_percent", "Denial %"),
-                ("staff_id", "Staff ID"),
-            ],
+            columns,
             table,
-            {
-                "kind": "bar",
-                "stacked": True,
-                "labels": [r["teacher"] for r in table],
-                "series": [
-                    {"label": "Passes started", "data": [r["passes"] for r in table]},
-                    {"label": "Requests denied", "data": [r["denied"] for r in table]},
-                ],
-            },
+            bars(table, columns, "teacher", "passes", "denied", stacked=True),
             "A pass counts for the member of staff who created it, decided its request, or set up"
             " its kiosk; rates are of the requests they decided",
         )
@@ -483,31 +479,24 @@ class ReportsView:
                     "overdue_percent": share(counts["overdue"], counts["started"]),
                 }
             )
+        columns = [
+            ("source", "Source"),
+            ("passes", "Passes"),
+            ("started", "Started"),
+            ("requested", "Requested"),
+            ("approved", "Approved"),
+            ("denied", "Denied"),
+            ("approval_percent", "Approval %"),
+            ("denial_percent", "Denial %"),
+            ("overdue", "Overdue"),
+            ("overdue_percent", "Overdue %"),
+        ]
         return Report(
             "sources",
             REPORTS["sources"],
-            [
-                ("source", "Source"),
-                ("passes", "Passes"),
-                ("started", "Started"),
-                ("requested", "Requested"),
-                ("approved", "Approved"),
-                ("denied", "Denied"),
-                ("approval_percent", "Approval %"),
-                ("denial_percent", "Denial %"),
-                ("overdue", "Overdue"),
-                ("overdue_percent", "Overdue %"),
-            ],
+            columns,
             table,
-            {
-                "kind": "bar",
-                "labels": [r["source"] for r in table],
-                "series": [
-                    {"label": "Started", "data": [r["started"] for r in table]},
-                    {"label": "Approved", "data": [r["approved"] for r in table]},
-                    {"label": "Denied", "data": [r["denied"] for r in table]},
-                ],
-            },
+            bars(table, columns, "source", "started", "approved", "denied"),
             "Every pass asked for, planned or started; rates are of the requests decided",
         )
 
