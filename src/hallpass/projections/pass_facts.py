@@ -287,25 +287,31 @@ def _flag(condition: str) -> str:
     return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
 
+def _as_is(*columns: str) -> tuple[tuple[str, str], ...]:
+    """Keys that are the pass row's columns of the same names."""
+    return tuple((column, column) for column in columns)
+
+
+# The counts more than one aggregate keeps. Every aggregate counts each pass 1 in `passes`
+# (`take_away` removes a key's row when that comes to 0).
+PASSES = ("passes", "1")
+STARTED = ("started", _flag("started_at IS NOT NULL"))
+APPROVED = ("approved", _flag("decision = 'approved'"))
+DENIED = ("denied", _flag("decision = 'denied'"))
+OVERDUE = ("overdue", _flag("overdue AND started_at IS NOT NULL"))
+TIMED_OUT = ("timed", _flag("seconds_out IS NOT NULL"))
+
 HOUR_COUNTS = Aggregate(
     "report_hour_counts",
-    (("school_id", "school_id"), ("day", "day"), ("hour", "hour"), ("dow", "dow"), ("source", "source")),
-    (
-        ("passes", "1"),
-        ("started", _flag("started_at IS NOT NULL")),
-        ("requested", _flag("requested_at IS NOT NULL")),
-        ("approved", _flag("decision = 'approved'")),
-        ("denied", _flag("decision = 'denied'")),
-        ("overdue", _flag("overdue AND started_at IS NOT NULL")),
-    ),
+    _as_is("school_id", "day", "hour", "dow", "source"),
+    (PASSES, STARTED, ("requested", _flag("requested_at IS NOT NULL")), APPROVED, DENIED, OVERDUE),
 )
 # Who answers for a pass: the member of staff who created it or decided its request, else the
 # kiosk it came from (its creator is read at query time), else nobody (the nil id).
 TEACHER_COUNTS = Aggregate(
     "report_teacher_counts",
     (
-        ("school_id", "school_id"),
-        ("day", "day"),
+        *_as_is("school_id", "day"),
         (
             "who_kind",
             "CASE WHEN teacher_id IS NOT NULL THEN 'staff'"
@@ -318,12 +324,12 @@ TEACHER_COUNTS = Aggregate(
         ),
     ),
     (
-        ("passes", "1"),
-        ("started", _flag("started_at IS NOT NULL")),
+        PASSES,
+        STARTED,
         ("staff", _flag("source = 'staff' AND started_at IS NOT NULL")),
         ("kiosk", _flag("source = 'kiosk'")),
-        ("approved", _flag("decision = 'approved'")),
-        ("denied", _flag("decision = 'denied'")),
+        APPROVED,
+        DENIED,
     ),
 )
 # A histogram of times out per school, day and destination, by the whole minute (`minute` is
@@ -333,30 +339,17 @@ TEACHER_COUNTS = Aggregate(
 DESTINATION_MINUTES = Aggregate(
     "report_destination_minutes",
     (
-        ("school_id", "school_id"),
-        ("day", "day"),
-        ("destination_id", "destination_id"),
+        *_as_is("school_id", "day", "destination_id"),
         ("minute", "coalesce(floor(seconds_out / 60.0)::integer, -1)"),
     ),
-    (
-        ("passes", "1"),
-        ("started", _flag("started_at IS NOT NULL")),
-        ("timed", _flag("seconds_out IS NOT NULL")),
-        ("overdue", _flag("overdue AND started_at IS NOT NULL")),
-    ),
+    (PASSES, STARTED, TIMED_OUT, OVERDUE),
 )
 # Per school, day and student: the passes started, their time out (of those that have ended,
 # `timed`) and how many went overdue. The students report adds up days, not passes.
 STUDENT_DAYS = Aggregate(
     "report_student_days",
-    (("school_id", "school_id"), ("day", "day"), ("student_id", "student_id")),
-    (
-        ("passes", "1"),
-        ("started", _flag("started_at IS NOT NULL")),
-        ("timed", _flag("seconds_out IS NOT NULL")),
-        ("seconds_out", "coalesce(seconds_out, 0)"),
-        ("overdue", _flag("overdue AND started_at IS NOT NULL")),
-    ),
+    _as_is("school_id", "day", "student_id"),
+    (PASSES, STARTED, TIMED_OUT, ("seconds_out", "coalesce(seconds_out, 0)"), OVERDUE),
 )
 # The aggregates that a pass's time out changes, so every event that ends a pass recounts them.
 TIMED = (DESTINATION_MINUTES, STUDENT_DAYS)
