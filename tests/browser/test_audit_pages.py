@@ -19,8 +19,7 @@ pytestmark = pytest.mark.browser
 async def test_an_officer_reads_a_history_steps_through_a_past_moment_and_downloads_it(
     screens: Screens, server: LiveServer, own_school: SchoolFixture, tmp_path: Path
 ) -> None:
-    student = own_school.students[1]
-    name = own_school.student_names[student]
+    student, name = own_school.student_and_name(1)
     await a_past_pass(server.runtime, own_school, student)
     officer = await screens.staff(await hire_officer(server.runtime, own_school))
 

@@ -56,8 +56,7 @@ async def test_dashboard_shows_a_pass_made_elsewhere_without_reload(
 ) -> None:
     page = await screens.staff(school.emails["Bo"])
     await page.evaluate("window.__sameDocument = true")
-    student = school.students[44]
-    name = school.student_names[student]
+    student, name = school.student_and_name(44)
     await expect(page.locator("#pass-rows tr", has_text=name)).to_have_count(0)
 
     r = await teacher.create_passes(school.rooms["Room 101"], school.rooms["Nurse"], [student])

@@ -32,6 +32,12 @@ VIEWPORTS: list[ViewportSize] = [
 ]
 
 
+@pytest.fixture(scope="module")
+def school(own_school: SchoolFixture) -> SchoolFixture:
+    """The module's own school (its tests never meet another module's passes)."""
+    return own_school
+
+
 async def _fits(page: Page) -> None:
     """No sideways scroll: the page is no wider than the window."""
     await page.wait_for_load_state("load")
@@ -80,11 +86,9 @@ async def test_requested_and_denied_passes_show_no_started_or_due_time(
 
 
 async def test_repeating_rows_show_their_dates_and_the_series_is_cancelled_from_its_page(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
-    student = school.students[0]
-    name = school.student_names[student]
+    student, name = school.student_and_name(0)
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=1)
     last = first + timedelta(days=3)
     outcome = await schedule_series(
@@ -129,13 +133,13 @@ async def test_repeating_rows_show_their_dates_and_the_series_is_cancelled_from_
 
 
 async def test_a_series_of_another_school_is_not_found(
-    screens: Screens, own_school: SchoolFixture, other_school: SchoolFixture, server: LiveServer
+    screens: Screens, school: SchoolFixture, other_school: SchoolFixture, server: LiveServer
 ) -> None:
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=2)
     outcome = await weekly_series(
         server.runtime, other_school, "Library", other_school.students[0], first=first, at=time(9, 0), days=0
     )
-    page = await screens.staff(own_school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     for path in (f"/hall-pass/schedules/{outcome.body['schedule_id']}", "/hall-pass/schedules/not-an-id"):
         response = await page.goto(screens.url(path))
         assert response is not None and response.status == 404
@@ -143,11 +147,9 @@ async def test_a_series_of_another_school_is_not_found(
 
 
 async def test_name_search_looks_in_every_room_and_says_when_nobody_matches(
-    screens: Screens, own_school: SchoolFixture
+    screens: Screens, school: SchoolFixture
 ) -> None:
-    school = own_school
-    elsewhere = school.students[3]  # Room 102's; Ada's room is Room 101
-    name = school.student_names[elsewhere]
+    elsewhere, name = school.student_and_name(3)  # Room 102's; Ada's room is Room 101
     page = await screens.staff(school.emails["Ada"])
     await page.goto(screens.url("/hall-pass/new"))
     await expect(page.get_by_label(name)).to_have_count(0)
@@ -162,9 +164,8 @@ async def test_name_search_looks_in_every_room_and_says_when_nobody_matches(
 
 
 async def test_the_student_filter_finds_a_hall_pass_id_and_an_external_id(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
     wanted, other = school.students[4], school.students[6]
     await send_out(server.runtime, school, "Library", [wanted, other], datetime.now(UTC))
     number = await hall_pass_id(server.runtime, wanted)
@@ -178,9 +179,8 @@ async def test_the_student_filter_finds_a_hall_pass_id_and_an_external_id(
 
 
 async def test_terminate_and_cancel_ask_first_and_each_action_is_said(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
     ended, back, later = school.students[8], school.students[10], school.students[12]
     names = {s: school.student_names[s] for s in (ended, back, later)}
     await send_out(server.runtime, school, "Nurse", [ended, back], datetime.now(UTC))
@@ -221,20 +221,19 @@ async def test_terminate_and_cancel_ask_first_and_each_action_is_said(
 
 
 async def _library_and_nurse(
-    screens: Screens, server: LiveServer, school: SchoolFixture, library: UUID, nurse: UUID
-) -> Page:
-    """`library` sent to the Library and `nurse` to the Nurse; Ada's dashboard."""
-    await send_out(server.runtime, school, "Library", [library], datetime.now(UTC))
-    await send_out(server.runtime, school, "Nurse", [nurse], datetime.now(UTC))
-    return await screens.staff(school.emails["Ada"])
+    screens: Screens, server: LiveServer, school: SchoolFixture, library: int, nurse: int
+) -> tuple[Page, UUID, UUID]:
+    """The students at `library` and `nurse` sent to the Library and to the Nurse: Ada's dashboard,
+    and the two students."""
+    await send_out(server.runtime, school, "Library", [school.students[library]], datetime.now(UTC))
+    await send_out(server.runtime, school, "Nurse", [school.students[nurse]], datetime.now(UTC))
+    return await screens.staff(school.emails["Ada"]), school.students[library], school.students[nurse]
 
 
 async def test_filters_change_the_rows_in_place_and_keep_the_address(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
-    library, nurse = school.students[14], school.students[16]
-    page = await _library_and_nurse(screens, server, school, library, nurse)
+    page, library, nurse = await _library_and_nurse(screens, server, school, 14, 16)
     rows = page.locator("#pass-rows")
     await expect(rows.locator("tr", has_text=school.student_names[nurse])).to_have_count(1)
     await page.evaluate("window.__sameDocument = true")
@@ -254,11 +253,9 @@ async def test_filters_change_the_rows_in_place_and_keep_the_address(
 
 
 async def test_filters_work_without_script(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
-    library, nurse = school.students[18], school.students[20]
-    page = await _library_and_nurse(screens, server, school, library, nurse)
+    page, library, nurse = await _library_and_nurse(screens, server, school, 18, 20)
     for shown in (library, nurse):  # the list shows both (live) before the page without script opens
         await expect(page.locator("#pass-rows tr", has_text=school.student_names[shown])).to_have_count(1)
     cookies = await page.context.cookies()
@@ -275,9 +272,9 @@ async def test_filters_work_without_script(
 
 
 async def test_select_all_ticks_the_class_and_the_columns_line_up(
-    screens: Screens, own_school: SchoolFixture
+    screens: Screens, school: SchoolFixture
 ) -> None:
-    page = await screens.staff(own_school.emails["Ada"])
+    page = await screens.staff(school.emails["Ada"])
     await page.goto(screens.url("/hall-pass/new"))
     boxes = page.locator("input[name='student_ids']")
     shown = await boxes.count()
@@ -314,9 +311,8 @@ async def test_select_all_ticks_the_class_and_the_columns_line_up(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v['width']}x{v['height']}")
 async def test_dashboard_fits_the_screen_with_its_actions_in_reach(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture, viewport: ViewportSize
+    screens: Screens, server: LiveServer, school: SchoolFixture, viewport: ViewportSize
 ) -> None:
-    school = own_school
     student = school.students[22 + VIEWPORTS.index(viewport) * 2]
     await send_out(server.runtime, school, "Library", [student], datetime.now(UTC))
     page = await screens.staff(school.emails["Ada"], viewport)
@@ -341,9 +337,9 @@ async def test_dashboard_fits_the_screen_with_its_actions_in_reach(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v['width']}x{v['height']}")
 async def test_create_hall_pass_fits_the_screen_with_its_actions_in_reach(
-    screens: Screens, own_school: SchoolFixture, viewport: ViewportSize
+    screens: Screens, school: SchoolFixture, viewport: ViewportSize
 ) -> None:
-    page = await screens.staff(own_school.emails["Ada"], viewport)
+    page = await screens.staff(school.emails["Ada"], viewport)
     await page.goto(screens.url("/hall-pass/new"))
     await _fits(page)
     for selector in (
@@ -361,9 +357,8 @@ async def test_create_hall_pass_fits_the_screen_with_its_actions_in_reach(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v['width']}x{v['height']}")
 async def test_school_day_and_series_pages_fit_the_screen(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture, viewport: ViewportSize
+    screens: Screens, server: LiveServer, school: SchoolFixture, viewport: ViewportSize
 ) -> None:
-    school = own_school
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=5)
     student = school.students[30 + VIEWPORTS.index(viewport)]
     outcome = await weekly_series(
@@ -382,11 +377,9 @@ async def test_school_day_and_series_pages_fit_the_screen(
 
 
 async def test_the_new_staff_screens_have_no_serious_accessibility_violations(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
-    student = school.students[34]
-    name = school.student_names[student]
+    student, name = school.student_and_name(34)
     await send_out(server.runtime, school, "Nurse", [student], datetime.now(UTC))
     first = datetime.now(SCHOOL_TZ).date() + timedelta(days=3)
     outcome = await weekly_series(
@@ -412,9 +405,8 @@ async def test_the_new_staff_screens_have_no_serious_accessibility_violations(
 
 
 async def test_a_live_update_keeps_an_open_end_form_and_what_was_typed(
-    screens: Screens, server: LiveServer, own_school: SchoolFixture
+    screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    school = own_school
     first, later = school.students[38], school.students[39]
     await send_out(server.runtime, school, "Nurse", [first], datetime.now(UTC))
     page = await screens.staff(school.emails["Ada"])

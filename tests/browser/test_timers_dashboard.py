@@ -23,8 +23,7 @@ async def test_scheduled_pass_turns_active_on_time(
 ) -> None:
     # Scheduled an hour ahead, so the page surely sees it Scheduled however slow the machine;
     # then moved to two seconds ahead, so the worker starts it while the page stays open.
-    student = school.students[46]
-    name = school.student_names[student]
+    student, name = school.student_and_name(46)
     ada = school.teacher("Ada")
     now = datetime.now(UTC)
     scheduled = await plan_out(server.runtime, school, "Nurse", [student], now + timedelta(hours=1), now)
@@ -46,8 +45,7 @@ async def test_scheduled_pass_turns_active_on_time(
 async def test_expired_pass_shows_overdue_and_alerts_its_creator(
     screens: Screens, server: LiveServer, school: SchoolFixture, timer_worker: Worker
 ) -> None:
-    student = school.students[48]
-    name = school.student_names[student]
+    student, name = school.student_and_name(48)
     page = await screens.staff(school.emails["Ada"])
     await page.evaluate("window.__sameDocument = true")
     started = datetime.now(UTC) - timedelta(minutes=1) + timedelta(seconds=15)
@@ -65,8 +63,7 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
 async def test_schedule_for_later_from_create_hall_pass(
     screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    student = school.students[50]
-    name = school.student_names[student]
+    student, name = school.student_and_name(50)
     page = await screens.staff(school.emails["Ada"])
     await page.goto(f"{server.url}/hall-pass/new")
     await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))

@@ -40,6 +40,11 @@ class SchoolFixture:
         role = "district_admin" if district else "admin"
         return Actor("staff", self.teachers["Cleo"], self.id, role, "Cleo", roles=(role,))
 
+    def student_and_name(self, index: int) -> tuple[UUID, str]:
+        """The student at `index` in `students`, and their name."""
+        student = self.students[index]
+        return student, self.student_names[student]
+
     def student(self, student_id: UUID) -> Actor:
         """A student of the school, signed in to the Student Portal."""
         return Actor("student", student_id, self.id, "student", "student")
