@@ -5,6 +5,7 @@ the staff dashboard's actions are reached by Tab."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from uuid import uuid4
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from support.axe import serious_violations, with_axe
 from support.browser import DESKTOP, PHONE, TABLET, Screens, create_in_portal, sign_in
 from support.fixtures import module_portal
 from support.kiosk_client import KioskClient
-from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
+from support.portal import PortalSchool, StudentClient, hall_pass_id
 from support.school import give_password, schedule_series, send_out
 from support.server import LiveServer
 
@@ -29,6 +30,17 @@ pytestmark = pytest.mark.browser
 
 
 portal = module_portal("Accessible", students=12)
+asking = module_portal("AccessibleRequests", students=2, needs_approval=True, name="asking")
+lines = module_portal("AccessibleLines", students=5, name="lines")
+
+
+@pytest.fixture
+def found() -> Iterator[list[str]]:
+    """The serious and critical violations of the pages a test opens, added as it goes: the test
+    fails if any were found by its end."""
+    violations: list[str] = []
+    yield violations
+    assert not violations, "\n".join(violations)
 
 
 async def visit(page: Page, url: str, found: list[str], status: int = 200) -> None:
@@ -46,10 +58,9 @@ async def check(page: Page, found: list[str]) -> None:
 
 
 async def test_staff_pages_have_no_serious_violations(
-    screens: Screens, server: LiveServer, portal: PortalSchool
+    screens: Screens, server: LiveServer, portal: PortalSchool, found: list[str]
 ) -> None:
     school = portal.school
-    found: list[str] = []
     await send_out(server.runtime, school, "Library", school.students[:2], datetime.now(UTC))
     first = datetime.now(ZoneInfo("America/Chicago")).date() + timedelta(days=1)
     series = await schedule_series(
@@ -113,7 +124,6 @@ async def test_staff_pages_have_no_serious_violations(
     for path in ("/admin/roster", "/admin/tokens", "/admin/schools/new"):
         await visit(district, screens.url(path), found)
     await visit(page, screens.url("/password/no-such-link"), found, 404)
-    assert not found, "\n".join(found)
 
 
 async def hire_district_admin(server: LiveServer, portal: PortalSchool) -> str:
@@ -130,10 +140,9 @@ async def hire_district_admin(server: LiveServer, portal: PortalSchool) -> str:
 
 
 async def test_kiosk_screens_have_no_serious_violations(
-    screens: Screens, server: LiveServer, portal: PortalSchool
+    screens: Screens, server: LiveServer, portal: PortalSchool, found: list[str]
 ) -> None:
     school = portal.school
-    found: list[str] = []
     async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
         kiosk = await KioskClient.started(
             ada, server.url, school.rooms["Room 101"], [school.rooms["Nurse"], school.rooms["Restroom"]]
@@ -167,14 +176,12 @@ async def test_kiosk_screens_have_no_serious_violations(
     await visit(page, screens.url("/kiosk/exit"), found)
     await page.context.clear_cookies()
     await visit(page, screens.url("/kiosk"), found, 401)  # kiosk mode is off
-    assert not found, "\n".join(found)
 
 
 async def test_portal_pages_have_no_serious_violations(
-    screens: Screens, server: LiveServer, portal: PortalSchool
+    screens: Screens, server: LiveServer, portal: PortalSchool, found: list[str]
 ) -> None:
     school = portal.school
-    found: list[str] = []
     first = await with_axe(await screens.page(PHONE))
     await visit(first, screens.url(f"/portal/{portal.id}"), found)
     sid = await hall_pass_id(server.runtime, school.students[6])
@@ -200,15 +207,11 @@ async def test_portal_pages_have_no_serious_violations(
     await check(page, found)
     stranger = await with_axe(await screens.page(PHONE))
     await visit(stranger, screens.url("/portal/home"), found, 401)  # signed out, no school known
-    assert not found, "\n".join(found)
 
 
 async def test_the_student_requests_panel_has_no_serious_violations(
-    screens: Screens, server: LiveServer
+    screens: Screens, server: LiveServer, asking: PortalSchool, found: list[str]
 ) -> None:
-    asking = await make_portal_school(
-        server.runtime, label="AccessibleRequests", needs_approval=True, students=2
-    )
     student = StudentClient(server.url, asking.id)
     await student.ready(await hall_pass_id(server.runtime, asking.school.students[0]))
     made = await student.request_pass(asking.school.rooms["Room 101"], asking.school.rooms["Nurse"])
@@ -218,18 +221,13 @@ async def test_the_student_requests_panel_has_no_serious_violations(
     await expect(page.get_by_role("heading", name="Student requests")).to_be_visible()
     name = asking.school.student_names[asking.school.students[0]]
     await expect(page.get_by_role("button", name=f"Approve request from {name}")).to_be_visible()
-    found = await serious_violations(page)
-    assert not found, "\n".join(found)
+    found += await serious_violations(page)
 
 
 async def test_wait_line_screens_and_hallway_rules_have_no_serious_violations(
-    screens: Screens, server: LiveServer
+    screens: Screens, server: LiveServer, lines: PortalSchool, found: list[str]
 ) -> None:
-    lines = await make_portal_school(
-        server.runtime, label="AccessibleLines", needs_approval=False, students=5
-    )
     school = lines.school
-    found: list[str] = []
     out = await send_out(server.runtime, school, "Restroom", school.students[:2], datetime.now(UTC))
     async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
         kiosk = await KioskClient.started(
@@ -268,14 +266,11 @@ async def test_wait_line_screens_and_hallway_rules_have_no_serious_violations(
     await expect(student.locator(".line-waiting, .line-offer")).to_have_count(1)
     await expect(device.locator(".line-offer")).to_contain_text("Restroom is held")
     await check(device, found)  # the turn offered
-    assert not found, "\n".join(found)
 
 
-async def test_the_set_up_page_has_no_serious_violations(empty_screens: Screens) -> None:
+async def test_the_set_up_page_has_no_serious_violations(empty_screens: Screens, found: list[str]) -> None:
     page = await with_axe(await empty_screens.page(DESKTOP))
-    found: list[str] = []
     await visit(page, empty_screens.url("/setup"), found)
-    assert not found, "\n".join(found)
 
 
 async def test_a_kiosk_student_creates_a_pass_with_the_keyboard_alone(

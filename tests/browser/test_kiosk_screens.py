@@ -88,7 +88,7 @@ async def test_set_up_errors_are_shown(
 async def test_a_student_creates_a_pass_and_the_dashboard_shows_k(
     screens: Screens, server: LiveServer, own_school: SchoolFixture, own_teacher: ApiClient
 ) -> None:
-    student, name = own_school.student_and_name(3)
+    name = own_school.student_names[own_school.students[3]]
     dashboard = await screens.staff(own_school.emails["Ada"])
     await expect(dashboard.locator("#kiosk-list")).not_to_contain_text("Show your kiosks")
 

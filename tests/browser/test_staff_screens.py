@@ -149,7 +149,8 @@ async def test_a_series_of_another_school_is_not_found(
 async def test_name_search_looks_in_every_room_and_says_when_nobody_matches(
     screens: Screens, school: SchoolFixture
 ) -> None:
-    elsewhere, name = school.student_and_name(3)  # Room 102's; Ada's room is Room 101
+    elsewhere = school.students[3]  # Room 102's; Ada's room is Room 101
+    name = school.student_names[elsewhere]
     page = await screens.staff(school.emails["Ada"])
     await page.goto(screens.url("/hall-pass/new"))
     await expect(page.get_by_label(name)).to_have_count(0)

@@ -63,7 +63,7 @@ async def test_expired_pass_shows_overdue_and_alerts_its_creator(
 async def test_schedule_for_later_from_create_hall_pass(
     screens: Screens, server: LiveServer, school: SchoolFixture
 ) -> None:
-    student, name = school.student_and_name(50)
+    name = school.student_names[school.students[50]]
     page = await screens.staff(school.emails["Ada"])
     await page.goto(f"{server.url}/hall-pass/new")
     await page.get_by_label("Going To").select_option(str(school.rooms["Nurse"]))

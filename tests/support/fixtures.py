@@ -63,13 +63,14 @@ async def own_teacher(server: LiveServer, own_school: SchoolFixture) -> AsyncIte
 
 
 def module_portal(
-    label: str, *, students: int, needs_approval: bool = False, midday: bool = False
+    label: str, *, students: int, needs_approval: bool = False, midday: bool = False, name: str = "portal"
 ) -> Callable[[LiveServer], Coroutine[Any, Any, PortalSchool]]:
-    """A `portal` fixture for a test module: a school of its own named after `label`, with
-    `students` students and the Student Portal on (passes `needs_approval` or not); where
-    `midday`, in a zone where it is midday now. Assign it: `portal = module_portal(...)`."""
+    """A `portal` fixture (or one called `name`) for a test module: a school of its own named after
+    `label`, with `students` students and the Student Portal on (passes `needs_approval` or not);
+    where `midday`, in a zone where it is midday now. Assign it under its name:
+    `portal = module_portal(...)`."""
 
-    @pytest_asyncio.fixture(name="portal", scope="module", loop_scope="session")
+    @pytest_asyncio.fixture(name=name, scope="module", loop_scope="session")
     async def portal(server: LiveServer) -> PortalSchool:
         made = await make_portal_school(
             server.runtime, label=label, needs_approval=needs_approval, students=students
