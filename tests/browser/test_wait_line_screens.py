@@ -36,6 +36,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def kept_apart(server: LiveServer, portal: PortalSchool) -> tuple[UUID, UUID]:
+    """Two students of the school kept apart, the first out in the Library: a pass for the
+    second is refused."""
+    first, second = portal.school.students[0], portal.school.students[1]
+    await keep_apart_with_one_out(server.runtime, portal.school, first, second, now())
+    return first, second
+
+
 async def fill_restroom(server: LiveServer, portal: PortalSchool, students: list[UUID]) -> list[UUID]:
     return await send_out(server.runtime, portal.school, "Restroom", students, now())
 
@@ -102,11 +111,10 @@ async def test_the_kiosk_joins_the_line_and_its_screen_shows_the_turn_live(
 
 
 async def test_a_keep_apart_refusal_in_the_portal_names_no_one(
-    screens: Screens, server: LiveServer, portal: PortalSchool
+    screens: Screens, server: LiveServer, portal: PortalSchool, kept_apart: tuple[UUID, UUID]
 ) -> None:
     school = portal.school
-    first, second = school.students[6], school.students[7]
-    await keep_apart_with_one_out(server.runtime, school, first, second, now())
+    first, second = kept_apart
     page = await screens.student(portal.id, second)
     await create_in_portal(page, school, "Nurse")
     error = page.locator("#create-error")
@@ -155,11 +163,10 @@ async def test_a_line_is_joined_through_the_command_and_shown_on_the_dashboard(
 
 
 async def test_staff_are_refused_in_the_same_words_and_override_with_a_reason(
-    screens: Screens, server: LiveServer, portal: PortalSchool
+    screens: Screens, server: LiveServer, portal: PortalSchool, kept_apart: tuple[UUID, UUID]
 ) -> None:
     school = portal.school
-    first, second = school.students[0], school.students[1]
-    await keep_apart_with_one_out(server.runtime, school, first, second, now())
+    first, second = kept_apart
     name = school.student_names[second]
     page = await screens.staff(school.emails["Ada"])
     await page.goto(screens.url(f"/hall-pass/new?q={name}"))
