@@ -29,27 +29,36 @@ async def set_up(page: Page, url: str) -> None:
     await expect(page.get_by_role("heading", name="Schools")).to_be_visible()
 
 
-async def add_location(page: Page) -> None:
-    await page.get_by_role("link", name="Locations").click()
-    await page.get_by_role("link", name="Add location").click()
-    await page.get_by_label("Name").fill("Room 12")
-    await page.get_by_label("Kind").select_option("classroom")
-    await page.get_by_label("Time allotted (minutes)").fill("10")
+async def add(
+    page: Page, section: str, link: str, fields: dict[str, str], said: str, *, ticked: tuple[str, ...] = ()
+) -> None:
+    """In `section` of the admin pages, follows `link` to a new record's form, fills in `fields`
+    (label: value; a list's option is picked by its value or its name) and saves it: the page
+    says `said`. `ticked`: the labels of boxes the new form has ticked already."""
+    await page.get_by_role("link", name=section).click()
+    await page.get_by_role("link", name=link).click()
+    for label in ticked:
+        await expect(page.get_by_label(label)).to_be_checked()
+    for label, value in fields.items():
+        field = page.get_by_label(label)
+        if await field.evaluate("element => element.tagName") == "SELECT":
+            await field.select_option(value)
+        else:
+            await field.fill(value)
     await page.get_by_role("button", name="Save").click()
-    await expect(page.get_by_role("status")).to_contain_text("Location added.")
+    await expect(page.get_by_role("status")).to_contain_text(said)
+
+
+async def add_location(page: Page) -> None:
+    room = {"Name": "Room 12", "Kind": "classroom", "Time allotted (minutes)": "10"}
+    await add(page, "Locations", "Add location", room, "Location added.")
     await expect(page.get_by_role("row", name="Room 12")).to_be_visible()
 
 
 async def add_teacher(page: Page) -> str:
     """Adds Lee Park, teaching in Room 12; the one-time password link the page shows."""
-    await page.get_by_role("link", name="Staff").click()
-    await page.get_by_role("link", name="Add member of staff").click()
-    await page.get_by_label("Name").fill("Lee Park")
-    await page.get_by_label("Email").fill("lee.park@maple.example.org")
-    await expect(page.get_by_label("Teacher")).to_be_checked()
-    await page.get_by_label("Default room").select_option(label="Room 12")
-    await page.get_by_role("button", name="Save").click()
-    await expect(page.get_by_role("status")).to_contain_text("Member of staff added.")
+    lee = {"Name": "Lee Park", "Email": "lee.park@maple.example.org", "Default room": "Room 12"}
+    await add(page, "Staff", "Add member of staff", lee, "Member of staff added.", ticked=("Teacher",))
     await page.get_by_role("link", name="Lee Park").click()
     await page.get_by_role("button", name="Make a one-time password link").click()
     await expect(page.get_by_role("heading", name="One-time password link")).to_be_visible()
