@@ -18,7 +18,7 @@ from support.api_client import ApiClient
 from support.browser import TABLET, Screens, create_at_kiosk, create_in_portal
 from support.kiosk_client import set_up_kiosk
 from support.portal import PortalSchool, StudentClient, hall_pass_id, make_portal_school
-from support.rules import midday_portal_school, school_at_midday, set_rules
+from support.rules import active_pass, midday_portal_school, overridden, school_at_midday, set_rules
 from support.school import send_out
 from support.server import LiveServer
 
@@ -73,10 +73,8 @@ async def test_create_hall_pass_shows_the_count_and_the_refusal_and_staff_overri
     await page.get_by_role("button", name="Create Hall Pass").click()
     await expect(page.get_by_role("status")).to_contain_text("Created 1 hall pass.")
 
-    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
-        (made,) = (await ada.passes(student_id=str(school.students[0]), status="active")).json()["passes"]
-    assert made["override"]["rules"] == ["daily_limit"]
-    assert made["override"]["reason"] == "called to the office by the principal"
+    made = await active_pass(server, school, school.students[0])
+    assert overridden(made) == (["daily_limit"], "called to the office by the principal")
 
 
 async def test_a_kiosk_says_the_limit_plainly(

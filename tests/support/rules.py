@@ -14,8 +14,10 @@ from hallpass.bounds import convert
 from hallpass.commands.admin_messages import ChangeSchool
 from hallpass.commands.keep_apart import KeepApartFields
 from hallpass.commands.rules import SetBellSchedule, SetBlackouts, SetLimits
+from support.api_client import ApiClient
 from support.portal import PortalSchool, make_portal_school
 from support.school import SchoolFixture, send_out
+from support.server import LiveServer
 
 
 def midday_zone(now: datetime) -> str:
@@ -41,6 +43,18 @@ async def midday_portal_school(runtime: Runtime, *, label: str, students: int) -
     made = await make_portal_school(runtime, label=label, needs_approval=False, students=students)
     await school_at_midday(runtime, made.school)
     return made
+
+
+def overridden(shown: dict[str, Any]) -> tuple[list[str], str]:
+    """The rules a pass (as the API answers it) was created over, and the reason given."""
+    return shown["override"]["rules"], shown["override"]["reason"]
+
+
+async def active_pass(server: LiveServer, school: SchoolFixture, student: UUID) -> dict[str, Any]:
+    """The student's one active pass, as Ada reads it through the API."""
+    async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
+        (shown,) = (await ada.passes(student_id=str(student), status="active")).json()["passes"]
+    return shown
 
 
 def refusal(r: httpx.Response) -> dict[str, Any]:
