@@ -53,7 +53,9 @@ def overridden(shown: dict[str, Any]) -> tuple[list[str], str]:
 async def active_pass(server: LiveServer, school: SchoolFixture, student: UUID) -> dict[str, Any]:
     """The student's one active pass, as Ada reads it through the API."""
     async with ApiClient.session(server.url, school.emails["Ada"]) as ada:
-        (shown,) = (await ada.passes(student_id=str(student), status="active")).json()["passes"]
+        answer = await ada.passes(student_id=str(student), status="active")
+    shown: dict[str, Any]
+    (shown,) = answer.json()["passes"]
     return shown
 
 
