@@ -66,12 +66,16 @@ class BadRequest(DomainError):
     """The request names something that cannot be read at all (a cursor this server never gave)."""
 
 
-class RateLimited(DomainError):
-    """Too many requests for the caller's rate limit: try again after `retry_after` seconds (429)."""
+class TryLater(DomainError):
+    """A refusal that passes with time: the same request may succeed after `retry_after` seconds."""
 
     def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
         super().__init__(message, retry_after=retry_after, **details)
         self.retry_after = retry_after
+
+
+class RateLimited(TryLater):
+    """Too many requests for the caller's rate limit (429)."""
 
 
 class Unauthenticated(DomainError):

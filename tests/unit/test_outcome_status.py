@@ -18,7 +18,7 @@ from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.kiosks import KioskLocked
 from hallpass.commands import Outcome, OutcomeKind
 from hallpass.commands.kiosk import WrongExitPassword
-from hallpass.errors import DomainError, Forbidden, RateLimited
+from hallpass.errors import DomainError, Forbidden, RateLimited, TryLater
 from hallpass.http.errors import OUTCOME_STATUS, STATUS, outcome_status, status_for
 
 
@@ -59,8 +59,10 @@ def test_every_domain_error_belongs_to_a_family_with_a_status() -> None:
     assert {KioskLocked, WrongExitPassword} <= errors
     homeless = [e.__name__ for e in errors if not any(c in STATUS for c in e.__mro__ if c is not DomainError)]
     assert homeless == []
-    timed = (KioskLocked, RateLimited)
-    assert all(400 <= status_for(e("x", retry_after=1) if e in timed else e("x")) < 500 for e in errors)
+    assert {KioskLocked, RateLimited} <= {e for e in errors if issubclass(e, TryLater)}
+    assert all(
+        400 <= status_for(e("x", retry_after=1) if issubclass(e, TryLater) else e("x")) < 500 for e in errors
+    )
 
 
 @pytest.mark.parametrize(("status_code", "outcome"), [(201, "created"), (200, "done")])

@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.base import Acted, InSchool, Sets, copy_state
-from hallpass.errors import DomainError, Forbidden, IllegalTransition, Unauthenticated
+from hallpass.errors import Forbidden, IllegalTransition, TryLater, Unauthenticated
 from hallpass.messages import count, say
 
 MAX_EXIT_FAILURES = 5
@@ -46,12 +46,8 @@ class DestinationNotAllowed(Forbidden):
     """The kiosk's room may not send students there."""
 
 
-class KioskLocked(DomainError):
-    """Too many wrong exit passwords: leaving kiosk mode waits until `retry_after` seconds."""
-
-    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
-        super().__init__(message, retry_after=retry_after, **details)
-        self.retry_after = retry_after
+class KioskLocked(TryLater):
+    """Too many wrong exit passwords: leaving kiosk mode waits `retry_after` seconds."""
 
 
 def lock_minutes(seconds: int) -> int:

@@ -37,7 +37,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.Invalid: 422,
     errors.Unauthenticated: 401,
     KioskLocked: 423,
-    errors.RateLimited: 429,
+    errors.TryLater: 429,
     errors.BadRequest: 400,
 }
 """The status of each family of domain errors; an error answers with its nearest family's."""
@@ -58,7 +58,7 @@ def outcome_status(outcome: Outcome) -> int:
 
 def refusal_headers(error: errors.DomainError) -> dict[str, str]:
     """`Retry-After` for a refusal that passes with time (a kiosk's locked exit, a rate limit)."""
-    if isinstance(error, (KioskLocked, errors.RateLimited)):
+    if isinstance(error, errors.TryLater):
         return {"Retry-After": str(error.retry_after)}
     return {}
 
