@@ -53,56 +53,47 @@ class Settings:
             value = value.strip()
             return value or None
 
-        database_url = get("DATABASE_URL")
-        if database_url is not None and not database_url.startswith(_POSTGRES_SCHEMES):
-            raise ValueError(
-                f"DATABASE_URL must start with postgresql:// or postgres://, got {database_url!r}"
-            )
+        def url(name: str, schemes: tuple[str, ...], said: str) -> str | None:
+            value = get(name)
+            if value is not None and not value.startswith(schemes):
+                raise ValueError(f"{name} must start with {said}, got {value!r}")
+            return value
 
-        redis_url = get("REDIS_URL")
-        if redis_url is not None and not redis_url.startswith(_REDIS_SCHEMES):
-            raise ValueError(f"REDIS_URL must start with redis://, rediss:// or unix://, got {redis_url!r}")
+        def word(name: str, default: str, rule: str) -> str:
+            """A value without white space: a host name, a key prefix."""
+            value = get(name) or default
+            if any(ch.isspace() for ch in value):
+                raise ValueError(f"{name} {rule}, got {value!r}")
+            return value
 
-        data_dir_raw = get("HALLPASS_DATA_DIR") or "./.data"
-        try:
-            data_dir = Path(data_dir_raw).expanduser().resolve()
-        except (OSError, RuntimeError) as exc:
-            raise ValueError(f"HALLPASS_DATA_DIR is not a usable path: {data_dir_raw!r}") from exc
-        if data_dir.exists() and not data_dir.is_dir():
-            raise ValueError(f"HALLPASS_DATA_DIR is not a directory: {str(data_dir)!r}")
-
-        host = get("HALLPASS_HOST") or "127.0.0.1"
-        if any(ch.isspace() for ch in host):
-            raise ValueError(f"HALLPASS_HOST must be a host name or address, got {host!r}")
-
-        port = _parse_port(get("HALLPASS_PORT"))
-        seed_demo = _parse_bool("HALLPASS_SEED_DEMO", get("HALLPASS_SEED_DEMO"), default=True)
-
-        https_only = _parse_bool("HALLPASS_HTTPS", get("HALLPASS_HTTPS"), default=False)
-
-        namespace = get("HALLPASS_REDIS_NAMESPACE") or "hallpass"
-        if any(ch.isspace() for ch in namespace):
-            raise ValueError(f"HALLPASS_REDIS_NAMESPACE must not contain whitespace, got {namespace!r}")
-
-        secret_key = get("HALLPASS_SECRET_KEY")
-        if secret_key is None:
-            secret_key = _load_or_create_secret_key(data_dir)
-
+        database_url = url("DATABASE_URL", _POSTGRES_SCHEMES, "postgresql:// or postgres://")
+        redis_url = url("REDIS_URL", _REDIS_SCHEMES, "redis://, rediss:// or unix://")
+        data_dir = _data_dir(get("HALLPASS_DATA_DIR") or "./.data")
         return cls(
             database_url=database_url,
             redis_url=redis_url,
             data_dir=data_dir,
-            secret_key=secret_key,
-            host=host,
-            port=port,
-            seed_demo=seed_demo,
-            redis_namespace=namespace,
-            https_only=https_only,
+            host=word("HALLPASS_HOST", "127.0.0.1", "must be a host name or address"),
+            port=_parse_port(get("HALLPASS_PORT")),
+            seed_demo=_parse_bool("HALLPASS_SEED_DEMO", get("HALLPASS_SEED_DEMO"), default=True),
+            https_only=_parse_bool("HALLPASS_HTTPS", get("HALLPASS_HTTPS"), default=False),
+            redis_namespace=word("HALLPASS_REDIS_NAMESPACE", "hallpass", "must not contain whitespace"),
+            secret_key=get("HALLPASS_SECRET_KEY") or _load_or_create_secret_key(data_dir),
         )
 
     def with_services(self, database_url: str, redis_url: str) -> Settings:
         """Copy with concrete service URLs (e.g. those of embedded servers)."""
         return dataclasses.replace(self, database_url=database_url, redis_url=redis_url)
+
+
+def _data_dir(raw: str) -> Path:
+    try:
+        data_dir = Path(raw).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise ValueError(f"HALLPASS_DATA_DIR is not a usable path: {raw!r}") from exc
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ValueError(f"HALLPASS_DATA_DIR is not a directory: {str(data_dir)!r}")
+    return data_dir
 
 
 def _parse_port(raw: str | None) -> int:
