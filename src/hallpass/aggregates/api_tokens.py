@@ -59,9 +59,7 @@ class TokenFields(Fields):
     rate_per_minute: int
     secret_digest: str
 
-    @classmethod
-    def restore(cls, name: str, value: Any) -> Any:
-        return list(value) if name == "school_ids" else value
+    held_as = {"school_ids": list}
 
 
 class ApiToken(TokenFields, Aggregate):

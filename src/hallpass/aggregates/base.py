@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY
 from functools import cache
 from typing import Any, ClassVar
@@ -36,9 +37,12 @@ class Fields:
     A subclass declares annotations (and defaults) and nothing else. An aggregate that subclasses
     it has those attributes (for readers and type checkers alike); an event class that subclasses
     it gets each as a keyword-only dataclass field of its own, ahead of the event's own fields,
-    so its stored state holds them by the same names. Override `restore` where the aggregate
-    holds a field in another form than the event (an enum for its value, roles in order).
+    so its stored state holds them by the same names. `held_as` names the fields the aggregate
+    holds in another form than the event, each with what makes that form (an enum for its value,
+    roles in order, a tuple for a list).
     """
+
+    held_as: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if issubclass(cls, DomainEvent):
@@ -48,7 +52,8 @@ class Fields:
     @classmethod
     def restore(cls, name: str, value: Any) -> Any:
         """The aggregate's value of field `name` for an event's `value`."""
-        return value
+        held = cls.held_as.get(name)
+        return value if held is None else held(value)
 
 
 def _carry(cls: type) -> None:
@@ -90,7 +95,11 @@ def state_fields(cls: type) -> tuple[str, ...]:
 
 def declared(fields: type[Fields]) -> tuple[str, ...]:
     """The names a `Fields` class declares, with those of the `Fields` it extends."""
-    bases = [b for b in reversed(fields.__mro__) if issubclass(b, Fields) and not issubclass(b, DomainEvent)]
+    bases = [
+        b
+        for b in reversed(fields.__mro__)
+        if issubclass(b, Fields) and b is not Fields and not issubclass(b, DomainEvent)
+    ]
     return tuple(name for base in bases for name in inspect.get_annotations(base))
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -29,9 +28,7 @@ class ClassFields(Fields):
     room_id: UUID | None
     periods: tuple[str, ...]
 
-    @classmethod
-    def restore(cls, name: str, value: Any) -> Any:
-        return tuple(value) if name == "periods" else value
+    held_as = {"periods": tuple}
 
 
 class Rostered(InSchool):

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from hallpass.acting import ActedBy
 from hallpass.aggregates import ids
 from hallpass.aggregates.base import Acted, Copied, InSchool, Sets
+from hallpass.aggregates.passes import Pass
 from hallpass.errors import Conflict
 from hallpass.messages import say
 
@@ -83,16 +84,15 @@ class Emergency(InSchool, Aggregate):
         self.trigger_event(self.Declared, timestamp=now, **by)
         return True
 
-    def record_out(
-        self, *, student_id: UUID, pass_id: UUID, destination_id: UUID, since: datetime, now: datetime
-    ) -> None:
+    def record_out(self, hall_pass: Pass, *, now: datetime) -> None:
+        """The emergency ended `hall_pass`: its student was out, at its destination since it started."""
         self.trigger_event(
             self.WasOut,
             timestamp=now,
-            student_id=student_id,
-            pass_id=pass_id,
-            destination_id=destination_id,
-            since=since,
+            student_id=hall_pass.student_id,
+            pass_id=hall_pass.id,
+            destination_id=hall_pass.destination_id,
+            since=hall_pass.start_at,
         )
 
     def mark_safe(self, *, student_id: UUID, now: datetime, by: ActedBy) -> bool:

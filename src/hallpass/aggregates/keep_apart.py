@@ -11,7 +11,7 @@ told nothing about the other student. The school keeps an index of its groups
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -46,9 +46,15 @@ class GroupFields(Fields):
     member_ids: list[UUID]
     reason: str
 
-    @classmethod
-    def restore(cls, name: str, value: Any) -> Any:
-        return tuple(value) if name == "member_ids" else value
+    held_as = {"member_ids": tuple}
+
+
+class Group(TypedDict):
+    """What forming or changing a group is given: its `GroupFields`."""
+
+    name: str
+    member_ids: list[UUID]
+    reason: str
 
 
 class KeepApartGroup(InSchool, GroupFields, Aggregate):
@@ -102,41 +108,26 @@ class KeepApartGroup(InSchool, GroupFields, Aggregate):
         self.encounters: tuple[dict[str, Any], ...] = ()
 
     @staticmethod
-    def _members(member_ids: list[UUID]) -> list[UUID]:
-        unique = list(dict.fromkeys(member_ids))
-        if len(unique) < 2:
+    def _checked(group: Group) -> Group:
+        """A group keeps at least two students apart, each named once."""
+        checked = group.copy()
+        checked["member_ids"] = list(dict.fromkeys(group["member_ids"]))
+        if len(checked["member_ids"]) < 2:
             raise Invalid(say("keep_apart.too_few"), field="student_ids")
-        return unique
+        return checked
 
     @classmethod
     def form(
-        cls,
-        *,
-        group_id: UUID,
-        school_id: UUID,
-        name: str,
-        member_ids: list[UUID],
-        reason: str,
-        now: datetime,
-        by: ActedBy,
+        cls, *, group_id: UUID, school_id: UUID, now: datetime, by: ActedBy, **group: Unpack[Group]
     ) -> KeepApartGroup:
-        members = cls._members(member_ids)
         return cls._create(
-            cls.Formed,
-            id=group_id,
-            timestamp=now,
-            school_id=school_id,
-            name=name,
-            member_ids=members,
-            reason=reason,
-            **by,
+            cls.Formed, id=group_id, timestamp=now, school_id=school_id, **cls._checked(group), **by
         )
 
-    def change(self, *, name: str, member_ids: list[UUID], reason: str, now: datetime, by: ActedBy) -> None:
+    def change(self, *, now: datetime, by: ActedBy, **group: Unpack[Group]) -> None:
         if not self.active:
             raise Conflict(say("keep_apart.removed"), group_id=str(self.id))
-        members = self._members(member_ids)
-        self.trigger_event(self.Changed, timestamp=now, name=name, member_ids=members, reason=reason, **by)
+        self.trigger_event(self.Changed, timestamp=now, **self._checked(group), **by)
 
     def disband(self, *, now: datetime, by: ActedBy) -> None:
         if not self.active:

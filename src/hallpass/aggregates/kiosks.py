@@ -92,9 +92,7 @@ class KioskFields(InSchool):
     destination_ids: list[UUID]
     secret_digest: str
 
-    @classmethod
-    def restore(cls, name: str, value: Any) -> Any:
-        return list(value) if name == "destination_ids" else value
+    held_as = {"destination_ids": list}
 
 
 class Kiosk(KioskFields, Aggregate):

@@ -44,9 +44,7 @@ class LocationFields(Fields):
     portal_allowed: bool
     needs_approval: bool
 
-    @classmethod
-    def restore(cls, name: str, value: Any) -> Any:
-        return LocationKind(value) if name == "kind" else value
+    held_as = {"kind": LocationKind}
 
 
 class Location(InSchool, LocationFields, Aggregate):

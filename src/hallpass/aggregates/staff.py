@@ -53,9 +53,7 @@ class StaffFields(Fields):
     room_id: UUID | None
     sourced_id: str | None = None
 
-    @classmethod
-    def restore(cls, name: str, value: Any) -> Any:
-        return ordered_roles(value) if name == "roles" else value
+    held_as = {"roles": ordered_roles}
 
 
 class _SetsRole(Aggregate.Event):

@@ -127,13 +127,7 @@ class DismissalCommands(CommandBase):
         if reason is TerminationReason.EMERGENCY:
             emergency = await self.repository.find(ids.emergency_id(acting.school_id), Emergency)
             if emergency is not None:
-                emergency.record_out(
-                    student_id=hall_pass.student_id,
-                    pass_id=hall_pass.id,
-                    destination_id=hall_pass.destination_id,
-                    since=hall_pass.start_at,
-                    now=acting.now,
-                )
+                emergency.record_out(hall_pass, now=acting.now)
                 changed.append(emergency)
         return changed
 
