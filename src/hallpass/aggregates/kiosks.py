@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -95,6 +95,16 @@ class KioskFields(InSchool):
     held_as = {"destination_ids": list}
 
 
+class Setup(TypedDict):
+    """What a new kiosk is given besides the students it serves and its secret: its `KioskFields`
+    but the secret's digest."""
+
+    school_id: UUID
+    name: str
+    room_id: UUID
+    destination_ids: list[UUID]
+
+
 class Kiosk(KioskFields, Aggregate):
     scope: StudentScope
 
@@ -147,23 +157,17 @@ class Kiosk(KioskFields, Aggregate):
         cls,
         *,
         kiosk_id: UUID,
-        school_id: UUID,
-        name: str,
-        room_id: UUID,
-        destination_ids: list[UUID],
         scope: StudentScope,
         secret: str,
         now: datetime,
         actor_id: UUID | None,
+        **setup: Unpack[Setup],
     ) -> Kiosk:
         return cls._create(
             cls.Configured,
             id=kiosk_id,
             timestamp=now,
-            school_id=school_id,
-            name=name,
-            room_id=room_id,
-            destination_ids=destination_ids,
+            **setup,
             student_mode=scope.mode.value,
             homeroom_ids=sorted(scope.homeroom_ids, key=str),
             grades=sorted(scope.grades),
