@@ -43,6 +43,7 @@ from hallpass.commands.repository import Repository
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 5_000  # events per append while writing the log
+GOAL = 0.25  # issue 10: the rebuild at a quarter of the raw scan's rate at least
 
 
 async def write_log(runtime: Runtime, passes: int, students: int) -> None:
@@ -148,7 +149,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"log: {scanned:,} events")
         print(f"raw keyset scan: {scan_seconds:.2f} s, {scan_rate:,.0f} events/s")
         print(f"projections rebuild: {seconds:.1f} s, {rebuild_rate:,.0f} events/s")
-        print(f"rebuild / raw scan: {rebuild_rate / scan_rate:.1%}")
+        print(f"rebuild / raw scan: {rebuild_rate / scan_rate:.1%} (goal, issue 10: at least {GOAL:.0%})")
         print("load average (1, 5, 15 min): " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
