@@ -111,14 +111,18 @@ async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
 async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     """Connect, create the schema if needed (idempotent), and wire the components."""
     projections = all_projections()
-    # The running projections hold a listening connection and one for their current batch.
-    pool = await create_pool(database_url, size=pool_size + 2)
+    # The read models that answers wait for are fed together, one transaction per batch
+    # (docs/decisions/055); those only background work reads (timers, reports, the audit's
+    # index) by a runner of their own, so their statements never hold an answer up (decision 112).
+    serving = [p for p in projections if p.serves_requests]
+    groups = [g for g in (serving, [p for p in projections if p not in serving]) if g]
+    # Each running runner holds a listening connection and one for its current batch.
+    pool = await create_pool(database_url, size=pool_size + 2 * len(groups))
     store = EventStore(pool)
     sessions = SessionStore(pool)
     credentials = CredentialStore(pool, sessions)
     uploads = RosterUploads(pool)
-    # All read models are fed together, one transaction per batch (docs/decisions/055).
-    runners = [ProjectionRunner(pool, store, *projections)]
+    runners = [ProjectionRunner(pool, store, *group) for group in groups]
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock(727274)")
         try:

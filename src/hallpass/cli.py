@@ -109,12 +109,11 @@ async def catch_up(runtime: Runtime) -> int:
 
 
 async def rebuild(runtime: Runtime) -> int:
-    """Rebuild every read model; return the number of events in the log."""
-    events = 0
-    for runner in runtime.runners:
-        with progress_bar(f"rebuilding {runner.label}") as shown:
-            events = max(events, await runner.rebuild(shown))
-    return events
+    """Rebuild every read model in one pass over the log (decision 057), whichever runner feeds
+    it live; return the number of events in the log."""
+    runner = ProjectionRunner(runtime.pool, runtime.store, *runtime.projections)
+    with progress_bar("rebuilding the read models") as shown:
+        return await runner.rebuild(shown)
 
 
 # -- maintenance commands ------------------------------------------------------------------
