@@ -16,7 +16,7 @@ from hallpass.aggregates.classes import ClassFields, SchoolClass
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.aggregates.locations import Location, LocationFields, LocationKind
 from hallpass.aggregates.staff import Role, Staff, StaffFields
-from hallpass.aggregates.students import Student, StudentFields
+from hallpass.aggregates.students import Student, StudentFields, StudentRecord
 from support import builders
 from support.builders import NOW
 
@@ -47,6 +47,11 @@ def test_the_fields_declared_once_are_what_the_creation_and_the_change_store(
     assert sorted(state_fields(created)) == sorted([*declared(fields), *own])
     carried = [f for f in dataclasses.fields(created) if f.name in declared(fields)]
     assert all(f.kw_only for f in carried), "carried fields never clash with an event's own order"
+
+
+def test_a_students_record_value_names_the_fields_the_aggregate_declares() -> None:
+    """The API body and the kiosk's candidate (`StudentRecord`) carry what a student is."""
+    assert sorted(StudentRecord.__struct_fields__) == sorted(declared(StudentFields))
 
 
 def test_a_place_holds_its_kind_as_the_enum_when_added_changed_and_replayed() -> None:

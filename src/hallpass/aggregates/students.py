@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 
 from hallpass.aggregates.administration import (
@@ -15,6 +16,7 @@ from hallpass.aggregates.administration import (
     unattributed,
 )
 from hallpass.aggregates.base import Fields, InSchool
+from hallpass.bounds import ExternalId, Grade, HallPassId, RecordName
 from hallpass.errors import StudentAlreadyOut, StudentInactive
 from hallpass.messages import say
 from hallpass.policies.limits import Opening, kept
@@ -31,6 +33,24 @@ class StudentFields(Fields):
     hall_pass_id: int
     external_id: str | None
     sourced_id: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class StudentRecord(msgspec.Struct, frozen=True):
+    """A student's `StudentFields` as one value, bounded as the API takes them: the body of an
+    administrator's Add and Change Student (`commands.admin_messages.StudentFields`) and a
+    student a kiosk may find (`projections.kiosk_search.Candidate`)."""
+
+    first_name: RecordName
+    last_name: RecordName
+    grade: Grade
+    hall_pass_id: HallPassId
+    homeroom_id: UUID | None = None
+    external_id: ExternalId | None = None
+    sourced_id: ExternalId | None = None
 
     @property
     def full_name(self) -> str:

@@ -19,8 +19,6 @@ from hallpass.bounds import (
     Capacity,
     Email,
     ExternalId,
-    Grade,
-    HallPassId,
     Minutes,
     RecordName,
     TimeOfDay,
@@ -88,14 +86,8 @@ class ChangeStaff(StaffFields, frozen=True):
     active: bool = True
 
 
-class StudentFields(Command, frozen=True):
-    first_name: RecordName
-    last_name: RecordName
-    grade: Grade
-    hall_pass_id: HallPassId
-    homeroom_id: UUID | None = None
-    external_id: ExternalId | None = None
-    sourced_id: ExternalId | None = None
+class StudentFields(students.StudentRecord, Command, frozen=True):
+    """A student's fields as a request body: `StudentRecord`, decoded strictly."""
 
 
 class AddStudent(StudentFields, frozen=True):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from hallpass.aggregates.kiosks import StudentScope
-from hallpass.commands.admin_messages import StudentFields
+from hallpass.aggregates.students import StudentRecord
 from hallpass.errors import Invalid
 from hallpass.messages import say
 from hallpass.projections.directory import fold
@@ -22,18 +22,13 @@ LIMIT = 8
 MIN_TYPO_CHARS = 4  # a shorter word must start a word of the name exactly
 
 
-class Candidate(StudentFields, frozen=True, kw_only=True):
-    """A student the kiosk may find (their fields as an administrator's Add Student states
-    them), and the pass they have open."""
+class Candidate(StudentRecord, frozen=True, kw_only=True):
+    """A student the kiosk may find (their `StudentRecord`), and the pass they have open."""
 
     student_id: UUID
     open_pass_id: UUID | None = None
     class_rooms: frozenset[UUID] = frozenset()
     """The rooms the student's classes meet in (the roster's class lists)."""
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
 
 
 @dataclass(frozen=True)
