@@ -129,3 +129,34 @@ async def test_positions_already_beyond_refuse_the_tracking_and_its_notifies(
         assert await store.tracking_positions(["probe"]) == {"probe": 6}
     finally:
         await listener.close()
+
+
+async def test_a_batch_failing_while_it_waits_for_the_locks_rolls_back_itself(
+    runtime: Runtime, fresh_database_url: str
+) -> None:
+    """The live batch's BEGIN and lock wait are one statement (decision 111): when the wait fails
+    (here its lock timeout; a cancellation ends it the same way) the batch rolls its transaction
+    back itself, and the pool gets the connection back outside any transaction without having to
+    reset an active one."""
+    pool = await create_pool(fresh_database_url, size=1)
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    default = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        await pool.execute("SET lock_timeout TO '10ms'")  # the pool keeps session settings
+        runner = ProjectionRunner(pool, runtime.store, CommitProbe())
+        await runner.create_schema()
+        await runtime.app.found_district(name="Locked", now=datetime.now(UTC))
+        async with runtime.pool.acquire() as holder, holder.transaction():
+            await runtime.store.lock_trackings(holder, runner.names)
+            with pytest.raises(Exception) as refused:
+                await runner.process_batch()
+        assert "lock timeout" in str(refused.value.__cause__ or refused.value)
+        assert reported == []
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+        assert await runner.process_batch() > 0
+    finally:
+        loop.set_exception_handler(default)
+        await pool.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 from uuid import UUID
@@ -363,12 +363,15 @@ class EventStore:
         with translated_errors():
             await conn.execute(self._sql.lock_trackings, self.tracking_table, list(application_names))
 
-    async def begin_with_trackings_locked(
+    @contextlib.asynccontextmanager
+    async def transaction_with_trackings_locked(
         self, conn: DbConnection, application_names: Sequence[str], *, synchronous_commit: bool = True
-    ) -> None:
-        """Begin a transaction on `conn` (not through `conn.transaction()`: the caller commits or
-        rolls back) holding `lock_trackings` of these applications, in one round trip; with
-        `synchronous_commit` False, the transaction commits without waiting for its WAL flush.
+    ) -> AsyncIterator[None]:
+        """A transaction on `conn` holding `lock_trackings` of these applications, begun and locked
+        in one round trip (not asyncpg's `conn.transaction()`, so it has no savepoints); with
+        `synchronous_commit` False, it commits without waiting for its WAL flush. It commits when
+        the block ends and rolls back when anything fails or is cancelled, the lock wait
+        included, so the connection goes back to the pool outside any transaction.
 
         The names go into the statement as literals (a simple query takes no arguments), so each
         must be a plain name: letters, digits, `_`, `.`, `:` or `-`.
@@ -378,11 +381,19 @@ class EventStore:
                 raise ValueError(f"not a plain name: {name!r}")
         names = ", ".join(f"'{n}'" for n in application_names)
         setting = "" if synchronous_commit else "SET LOCAL synchronous_commit TO off; "
+        try:
+            with translated_errors():
+                await conn.execute(
+                    f"BEGIN; {setting}SELECT count(pg_advisory_xact_lock(hashtextextended("
+                    f"'{self.tracking_table}' || '/' || n, 0))) FROM unnest(ARRAY[{names}]::text[]) AS n"
+                )
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):  # a lost connection is not reused
+                await conn.execute("ROLLBACK")
+            raise
         with translated_errors():
-            await conn.execute(
-                f"BEGIN; {setting}SELECT count(pg_advisory_xact_lock(hashtextextended("
-                f"'{self.tracking_table}' || '/' || n, 0))) FROM unnest(ARRAY[{names}]::text[]) AS n"
-            )
+            await conn.execute("COMMIT")
 
     async def insert_trackings(
         self,

@@ -132,14 +132,9 @@ class ProjectionRunner:
                     await self.store.lock_trackings(conn, self.names)
                     read, events = await self._batch(conn, None)
             else:  # begun, set and locked in one round trip (decision 111)
-                await self.store.begin_with_trackings_locked(conn, self.names, synchronous_commit=False)
-                try:
+                locked = self.store.transaction_with_trackings_locked
+                async with locked(conn, self.names, synchronous_commit=False):
                     read, events = await self._batch(conn, Pipeline())
-                except BaseException:
-                    with contextlib.suppress(Exception):  # a lost connection is not reused
-                        await conn.execute("ROLLBACK")
-                    raise
-                await conn.execute("COMMIT")
         if read:
             self.read = max(self.read, read[-1].id)
             if self.on_visible is not None:
