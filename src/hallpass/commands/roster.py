@@ -115,8 +115,9 @@ class _Decision:
         self.revised(kind, aggregate, did)
 
     def leaves_out(self, record: Record, *, noted: bool = True) -> bool:
-        """A record to be deleted that the district never had: nothing is made of it. It is noted
-        (`noted`) where later records may name it: a class or a person, not a school or enrolment."""
+        """A record to be deleted that the district never had: nothing is made of it. A class or a
+        person is noted (`noted`): an enrolment naming it is skipped, not an error. A school or an
+        enrolment is not: a user of an org left out is reported as of an unknown org."""
         if record.status is Status.ACTIVE:
             return False
         if noted:
