@@ -14,6 +14,8 @@ from hallpass.aggregates.administration import revise
 from hallpass.aggregates.base import Fields, declared, state_fields
 from hallpass.aggregates.classes import ClassFields, SchoolClass
 from hallpass.aggregates.encoding import TypedMapper
+from hallpass.aggregates.keep_apart import Group, GroupFields
+from hallpass.aggregates.kiosks import KioskFields, Setup
 from hallpass.aggregates.locations import Location, LocationFields, LocationKind
 from hallpass.aggregates.staff import Role, Staff, StaffFields
 from hallpass.aggregates.students import Student, StudentFields, StudentRecord
@@ -52,6 +54,17 @@ def test_the_fields_declared_once_are_what_the_creation_and_the_change_store(
 def test_a_students_record_value_names_the_fields_the_aggregate_declares() -> None:
     """The API body and the kiosk's candidate (`StudentRecord`) carry what a student is."""
     assert sorted(StudentRecord.__struct_fields__) == sorted(declared(StudentFields))
+
+
+@pytest.mark.parametrize(
+    ("given", "fields", "made"),
+    [(Group, GroupFields, []), (Setup, KioskFields, ["secret_digest"])],
+)
+def test_what_a_factory_is_given_is_its_fields_but_what_it_makes(
+    given: type, fields: type[Fields], made: list[str]
+) -> None:
+    """A factory's `TypedDict` (decision 108) names the fields it passes on, no more and no fewer."""
+    assert sorted([*given.__annotations__, *made]) == sorted(declared(fields))
 
 
 def test_a_place_holds_its_kind_as_the_enum_when_added_changed_and_replayed() -> None:
