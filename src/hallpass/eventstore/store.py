@@ -426,24 +426,20 @@ class EventStore:
         self, application_names: Sequence[str], conn: DbConnection | None = None
     ) -> dict[str, int]:
         """The recorded position of each application (0 for one with none)."""
-        positions, _ = await self.tracking_positions_beside(application_names, None, conn)
-        return positions
+        executor = self.pool if conn is None else conn
+        with translated_errors():
+            rows = await executor.fetch(self._sql.tracking_positions, list(application_names))
+        return {row[0]: row[1] or 0 for row in rows}
 
     async def tracking_positions_beside(
-        self, application_names: Sequence[str], query: str | None, conn: DbConnection | None = None
+        self, application_names: Sequence[str], query: str, conn: DbConnection
     ) -> tuple[dict[str, int], list[asyncpg.Record]]:
         """`tracking_positions`, and the rows of `query` read in the same statement: a query of
         three columns (text, uuid, bigint) whose `$1` is the names' array and whose uuid is never
         null."""
-        executor = self.pool if conn is None else conn
-        sql = self._sql.tracking_positions
-        if query is None:
-            with translated_errors():
-                rows = await executor.fetch(sql, list(application_names))
-            return {row[0]: row[1] or 0 for row in rows}, []
-        sql = f"SELECT n, NULL::uuid, p FROM ({sql}) AS t (n, p) UNION ALL ({query})"
+        sql = f"SELECT n, NULL::uuid, p FROM ({self._sql.tracking_positions}) AS t (n, p) UNION ALL ({query})"
         with translated_errors():
-            rows = await executor.fetch(sql, list(application_names))
+            rows = await conn.fetch(sql, list(application_names))
         positions = {row[0]: row[2] or 0 for row in rows if row[1] is None}
         return positions, [row for row in rows if row[1] is not None]
 
