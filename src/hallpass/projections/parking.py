@@ -96,14 +96,11 @@ class ParkedEvents:
     async def create_schema(self, conn: DbConnection) -> None:
         await conn.execute(SCHEMA)
 
-    async def held_streams_of(self, conn: DbConnection, projections: Sequence[str]) -> Held:
-        """Streams with a parked event, per projection: projection -> stream -> first parked notification."""
-        return _held(await conn.fetch(HELD, list(projections)))
-
     async def positions_and_held(
         self, conn: DbConnection, store: EventStore, projections: Sequence[str]
     ) -> tuple[dict[str, int], Held]:
-        """The projections' tracking positions and `held_streams_of` them, in one statement."""
+        """The projections' tracking positions and, in the same statement, their streams with a
+        parked event: projection -> stream -> first parked notification."""
         positions, rows = await store.tracking_positions_beside(projections, HELD, conn)
         return positions, _held(rows)
 
