@@ -18,6 +18,7 @@ from hallpass.errors import Invalid
 from hallpass.messages import say
 from hallpass.projections.base import View
 from hallpass.projections.directory import fold
+from hallpass.projections.queries import DirectoryView
 from hallpass.text import is_number, like_escaped
 
 PAGE_SIZE = 50
@@ -88,20 +89,8 @@ class AdminListView(View):
 
     async def schools(self, actor: Actor) -> list[dict[str, Any]]:
         """The schools `actor` administers: their district's for a district administrator."""
-        if actor.has_role("district_admin"):
-            return await self.rows(
-                "SELECT s.*, d.name AS district_name FROM dir_schools s"
-                " JOIN dir_schools home ON home.district_id = s.district_id"
-                " LEFT JOIN dir_districts d ON d.district_id = s.district_id"
-                " WHERE home.school_id = $1 ORDER BY s.name",
-                actor.school_id,
-            )
-        else:
-            return await self.rows(
-                "SELECT s.*, d.name AS district_name FROM dir_schools s"
-                " LEFT JOIN dir_districts d ON d.district_id = s.district_id WHERE s.school_id = $1",
-                actor.school_id,
-            )
+        directory = DirectoryView(self.pool)
+        return await directory.schools_seen_from(actor.school_id, district=actor.has_role("district_admin"))
 
     async def school(self, school_id: UUID) -> dict[str, Any] | None:
         return await self.row(

@@ -309,18 +309,19 @@ class DirectoryView(View):
         return value
 
     async def schools_seen_from(self, school_id: UUID, *, district: bool) -> list[dict[str, Any]]:
-        """The school itself, or with `district` every school of its district, by name."""
-        if district:
-            return await self.rows(
-                "SELECT s.school_id, s.name, s.timezone FROM dir_schools s JOIN dir_schools home"
-                " ON home.district_id = s.district_id WHERE home.school_id = $1"
-                " ORDER BY s.name, s.school_id",
-                school_id,
-            )
-        else:
-            return await self.rows(
-                "SELECT school_id, name, timezone FROM dir_schools WHERE school_id = $1", school_id
-            )
+        """The school itself, or with `district` every school of its district, by name; each with
+        its district's name."""
+        seen = (
+            "JOIN dir_schools home ON home.district_id = s.district_id WHERE home.school_id = $1"
+            if district
+            else "WHERE s.school_id = $1"
+        )
+        return await self.rows(
+            "SELECT s.*, d.name AS district_name FROM dir_schools s"
+            " LEFT JOIN dir_districts d ON d.district_id = s.district_id"
+            f" {seen} ORDER BY s.name, s.school_id",
+            school_id,
+        )
 
     async def location(self, location_id: UUID) -> dict[str, Any] | None:
         return await self.row("SELECT * FROM dir_locations WHERE location_id = $1", location_id)
