@@ -111,6 +111,8 @@ class Watcher:
 
     def _on_projected(self, _c: Any, _pid: Any, _ch: Any, payload: str) -> None:
         name, _, position = payload.rpartition(":")
+        if name not in self.projections:
+            return  # a background read model's runner (decision 112): its moves are no progress here
         value = int(position)
         if value > self.positions.get(name, 0):
             self.positions[name] = value
