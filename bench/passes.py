@@ -548,7 +548,6 @@ async def measure_system(
                 # Every event made visible from the start until the last client stopped (a loop
                 # may finish its last command after the deadline).
                 lags = visible_lags(lag_file, window, time.time())
-                background = visible_lags(lag_file, window, time.time(), kind="background")
                 cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
                 runs.append(
@@ -561,8 +560,8 @@ async def measure_system(
                         cpu[0],
                         max(peak[1:]),
                         peak[0],
-                        lags,
-                        background,
+                        lags["serving"],
+                        lags["background"],
                     )
                 )
                 rate = len(tally.latencies) / elapsed
@@ -583,16 +582,16 @@ async def measure_system(
     return runs, float(state_bytes)
 
 
-def visible_lags(lag_file: Path, start: float, end: float, kind: str = "serving") -> list[float]:
-    """The projector's event -> visible lags (seconds) of the events made visible in [start, end]
-    in the read models of `kind` (serving: those that answers wait for; or background)."""
+def visible_lags(lag_file: Path, start: float, end: float) -> dict[str, list[float]]:
+    """The projector's event -> visible lags (seconds) of the events made visible in [start, end],
+    by the kind of read models: "serving" (those that answers wait for) and "background"."""
+    lags: dict[str, list[float]] = {"serving": [], "background": []}
     if not lag_file.exists():
-        return []
-    lags = []
+        return lags
     for line in lag_file.read_text(encoding="utf-8").splitlines():
         at, lag, of = line.split()
-        if of == kind and start <= float(at) <= end:
-            lags.append(float(lag))
+        if start <= float(at) <= end:
+            lags[of].append(float(lag))
     return lags
 
 
