@@ -137,7 +137,7 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
             await conn.execute("SELECT pg_advisory_unlock(727274)")
     watcher = Watcher(
         pool,
-        tuple(p.name for p in projections if p.serves_requests),
+        tuple(p.name for p in serving),
         events_channel=store.channel,
         events_table=store.events_table,
         also={SESSIONS_CHANNEL: sessions.cache.changed},

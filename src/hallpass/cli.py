@@ -174,7 +174,7 @@ def command_setup(settings: Settings, args: argparse.Namespace) -> int:
 
 async def rebuild_read_models(url: str) -> tuple[int, int]:
     async with opened_runtime(url) as runtime:
-        return sum(len(r.projections) for r in runtime.runners), await rebuild(runtime)
+        return len(runtime.projections), await rebuild(runtime)
 
 
 def command_rebuild(settings: Settings, args: argparse.Namespace) -> int:
