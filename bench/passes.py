@@ -440,15 +440,59 @@ class Run:
     # those that answers wait for and in those only background work reads.
     event_to_visible: list[float] = field(default_factory=list)
     event_to_background: list[float] = field(default_factory=list)
+    census: dict[str, float] = field(default_factory=dict)  # Census.since over the run
 
 
-def cpu_seconds(child: subprocess.Popen[bytes]) -> float:
-    """User + system CPU time of a child process so far (Linux /proc), NaN elsewhere."""
+def cpu_seconds(child: subprocess.Popen[bytes] | int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), NaN elsewhere."""
+    pid = child if isinstance(child, int) else child.pid
     try:
-        fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Census:
+    """Where the machine's CPU time went between two readings (Linux /proc), to tell a run bound
+    by the cores from one bound by waiting: the whole machine's busy time, this process's (the
+    load generator), and the PostgreSQL server's (every process named ``postgres``, so other
+    work on the same server counts too; on a quiet machine it is this run's)."""
+
+    at: float
+    machine: float  # busy CPU seconds of every core (user, nice, system, irq, softirq, steal)
+    load_generator: float
+    postgres: float
+
+    @classmethod
+    def now(cls) -> Census:
+        try:
+            ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except OSError:
+            return cls(time.monotonic(), math.nan, time.process_time(), math.nan)
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / hz  # all but idle and iowait
+        return cls(time.monotonic(), busy, time.process_time(), sum(map(cpu_seconds, _postgres_pids())))
+
+    def since(self, before: Census) -> dict[str, float]:
+        """CPU seconds spent since `before`, and the wall seconds between the readings."""
+        return {
+            "wall": self.at - before.at,
+            "machine": self.machine - before.machine,
+            "load generator": self.load_generator - before.load_generator,
+            "postgres": self.postgres - before.postgres,
+        }
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+    return pids
 
 
 async def sample_rss(children: list[subprocess.Popen[bytes]], peak: list[float], stop: asyncio.Event) -> None:
@@ -536,6 +580,7 @@ async def measure_system(
                     await drive(base_url, token, plans, warmup, poller, sample=False)
                 before = await poller.fetchval("SELECT count(*) FROM hallpass_events")
                 cpu_before = [cpu_seconds(c) for c in children]
+                census = Census.now()
                 peak = [0.0] * len(children)
                 sampled = asyncio.Event()
                 sampler = asyncio.create_task(sample_rss(children, peak, sampled))
@@ -549,6 +594,7 @@ async def measure_system(
                 # may finish its last command after the deadline).
                 lags = visible_lags(lag_file, window, time.time())
                 cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
+                spent = Census.now().since(census)
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
                 runs.append(
                     Run(
@@ -562,6 +608,7 @@ async def measure_system(
                         peak[0],
                         lags["serving"],
                         lags["background"],
+                        spent,
                     )
                 )
                 rate = len(tally.latencies) / elapsed
@@ -658,8 +705,9 @@ async def measure_stock(
             plans = [student_ids[i::n] for i in range(n)]
             if warmup > 0:
                 await drive_stock(base_url, plans, warmup)
+            census = Census.now()
             tally, elapsed = await drive_stock(base_url, plans, seconds)
-            runs.append(Run(n, elapsed, tally, 0))
+            runs.append(Run(n, elapsed, tally, 0, census=Census.now().since(census)))
             print(f"  stock    clients={n:<3} {len(tally.latencies) / elapsed:8.0f} cmds/s", file=sys.stderr)
     finally:
         for child in reversed(children):
@@ -681,6 +729,22 @@ def percentile(values: list[float], p: float) -> float:
 def ms(values: list[float], p: float) -> str:
     value = percentile(values, p)
     return "-" if math.isnan(value) else f"{value * 1000:.1f}"
+
+
+def per_command(run: Run, of: str) -> str:
+    """CPU milliseconds per command that `of` (a key of `Census.since`) spent during the run."""
+    commands = len(run.tally.latencies)
+    spent = run.census.get(of, math.nan)
+    return "-" if not commands or math.isnan(spent) else f"{spent / commands * 1000:.2f}"
+
+
+def busy(run: Run) -> str:
+    """How busy the machine's cores were during the run, all processes counted."""
+    wall, spent = run.census.get("wall", math.nan), run.census.get("machine", math.nan)
+    cores = os.cpu_count() or 1
+    if math.isnan(spent) or not wall:
+        return "machine busy: -"
+    return f"machine busy {spent / wall:.2f} of {cores} cores"
 
 
 def report(
@@ -750,6 +814,8 @@ def report(
             f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}; "
             f"CPU per command: web {run.cpu_web / commands * 1000 if commands else math.nan:.2f} ms, "
             f"projector {run.cpu_projector / commands * 1000 if commands else math.nan:.2f} ms; "
+            f"load generator {per_command(run, 'load generator')} ms, "
+            f"Postgres {per_command(run, 'postgres')} ms; {busy(run)}; "
             f"peak RSS: web {run.rss_web:.0f} MB (largest process), projector {run.rss_projector:.0f} MB"
         )
     for run in stock:
@@ -757,7 +823,9 @@ def report(
         out.append(
             f"stock clients={run.clients}: {len(run.tally.latencies)} commands in {run.seconds:.1f}s, "
             f"p50 {ms(run.tally.latencies, 50)} ms; error answers: {detail}, "
-            f"timeouts {run.tally.failures}"
+            f"timeouts {run.tally.failures}; CPU per command: load generator "
+            f"{per_command(run, 'load generator')} ms, Postgres {per_command(run, 'postgres')} ms; "
+            f"{busy(run)}"
         )
     out += ["", "goal (issue 10): commit -> visible in the read models, p99 at most 100 ms"]
     out += [
