@@ -39,15 +39,13 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
 from scratch import create_database, drop_database, rss_mb, run_loop, with_database
-
-if TYPE_CHECKING:
-    from support.api_client import ApiClient
+from wire import Answer, WireClient, WireError
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = str(ROOT / "bench")
@@ -344,7 +342,7 @@ class Tally:
     never_visible: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
 
-    def error(self, response: httpx.Response) -> None:
+    def error(self, response: Answer) -> None:
         if response.status_code == 409:
             self.conflicts += 1
         else:
@@ -382,26 +380,27 @@ async def visible_at(pool: asyncpg.Pool, pass_id: UUID, responded: float, tally:
             await asyncio.sleep(POLL_INTERVAL)
 
 
-async def timed(call: Awaitable[httpx.Response], tally: Tally) -> tuple[httpx.Response | None, float, float]:
+async def timed(call: Awaitable[Answer], tally: Tally) -> tuple[Answer | None, float, float]:
     sent = time.perf_counter()
     try:
         response = await call
-    except httpx.HTTPError:
+    except WireError:
         tally.failures += 1
         return None, sent, time.perf_counter()
     return response, sent, time.perf_counter()
 
 
 async def client_loop(
-    api: ApiClient, plan: Plan, deadline: float, tally: Tally, poller: asyncpg.Pool, *, sample: bool
+    api: WireClient, plan: Plan, deadline: float, tally: Tally, poller: asyncpg.Pool, *, sample: bool
 ) -> None:
+    create = {"origin_id": str(plan.origin), "destination_id": str(plan.destination)}
     students = list(plan.students)
     turn = 0
     while students and time.perf_counter() < deadline:
         student = students[turn % len(students)]
         turn += 1
         created, sent, responded = await timed(
-            api.create_passes(plan.origin, plan.destination, [student]), tally
+            api.post("/api/v1/passes", json={**create, "student_ids": [str(student)]}), tally
         )
         if created is None:
             students.remove(student)  # it may have been created after all; never reuse the student
@@ -417,7 +416,9 @@ async def client_loop(
             if seen is not None:
                 tally.lag_after_response.append(seen - responded)
                 tally.lag_after_send.append(seen - sent)
-        completed, sent, responded = await timed(api.complete(pass_id), tally)
+        completed, sent, responded = await timed(
+            api.post(f"/api/v1/passes/{pass_id}/complete", json={}), tally
+        )
         if completed is None or not completed.is_success:
             if completed is not None:
                 tally.error(completed)
@@ -528,18 +529,15 @@ async def run_loops(
 async def drive(
     base_url: str, token: str, plans: list[Plan], seconds: float, poller: asyncpg.Pool, *, sample: bool
 ) -> tuple[Tally, float]:
-    use_tests_support()
-    from support.api_client import ApiClient
-
     tally = Tally()
-    apis = [ApiClient(base_url, token) for _ in plans]
+    apis = [WireClient(base_url, {"Authorization": f"Bearer {token}"}) for _ in plans]
     started = time.perf_counter()
     deadline = started + seconds
     loops = [
         asyncio.create_task(client_loop(api, plan, deadline, tally, poller, sample=sample))
         for api, plan in zip(apis, plans, strict=True)
     ]
-    elapsed = await run_loops(loops, started, seconds, [api.close() for api in apis])
+    elapsed = await run_loops(loops, started, seconds, [api.aclose() for api in apis])
     return tally, elapsed
 
 
@@ -645,7 +643,7 @@ def visible_lags(lag_file: Path, start: float, end: float) -> dict[str, list[flo
 # -- the baseline: stock eventsourcing Application (bench/stock.py) ------------------------------
 
 
-async def stock_call(call: Awaitable[httpx.Response], tally: Tally) -> httpx.Response | None:
+async def stock_call(call: Awaitable[Answer], tally: Tally) -> Answer | None:
     """One timed request to the stock server: its answer, or None (counted) when it failed."""
     response, sent, responded = await timed(call, tally)
     if response is None or not response.is_success:
@@ -656,7 +654,7 @@ async def stock_call(call: Awaitable[httpx.Response], tally: Tally) -> httpx.Res
     return response
 
 
-async def stock_loop(http: httpx.AsyncClient, students: list[str], deadline: float, tally: Tally) -> None:
+async def stock_loop(http: WireClient, students: list[str], deadline: float, tally: Tally) -> None:
     turn = 0
     while students and time.perf_counter() < deadline:
         student = students[turn % len(students)]
@@ -673,7 +671,7 @@ async def stock_loop(http: httpx.AsyncClient, students: list[str], deadline: flo
 
 async def drive_stock(base_url: str, plans: list[list[str]], seconds: float) -> tuple[Tally, float]:
     tally = Tally()
-    clients = [httpx.AsyncClient(base_url=base_url, timeout=30) for _ in plans]
+    clients = [WireClient(base_url) for _ in plans]
     started = time.perf_counter()
     loops = [
         asyncio.create_task(stock_loop(http, list(students), started + seconds, tally))
