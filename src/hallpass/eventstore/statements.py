@@ -88,6 +88,7 @@ class Statements:
     lock_trackings: str
     insert_trackings: str
     tracking_positions: str
+    notifications_after_positions: str
 
     @classmethod
     def build(cls, events_table: str, tracking_table: str, channel: str, snapshots_table: str) -> Statements:
@@ -265,5 +266,11 @@ class Statements:
                 # One index lookup per name (positions written one at a time may keep several rows).
                 f"SELECT n, (SELECT max(notification_id) FROM {tracking} WHERE application_name = n) "
                 "FROM unnest($1::text[]) AS n"
+            ),
+            notifications_after_positions=(
+                # After the lowest of the positions `t (n, p)` the statement has read; `$2` at most.
+                "SELECT NULL::text, originator_id, notification_id, originator_version, topic, state"
+                f" FROM {events} WHERE notification_id > (SELECT coalesce(min(coalesce(p, 0)), 0) FROM t)"
+                " ORDER BY notification_id LIMIT $2"
             ),
         )

@@ -104,6 +104,16 @@ class ParkedEvents:
         positions, rows = await store.tracking_positions_beside(projections, HELD, conn)
         return positions, _held(rows)
 
+    async def positions_held_and_after(
+        self, conn: DbConnection, store: EventStore, projections: Sequence[str], limit: int
+    ) -> tuple[dict[str, int], Held, list[Notification]]:
+        """`positions_and_held`, and up to `limit` notifications after the lowest position, in the
+        same statement: what a projection batch reads before it applies anything."""
+        positions, rows, notifications = await store.tracking_positions_beside_and_after(
+            projections, HELD, limit, conn
+        )
+        return positions, _held(rows), notifications
+
     async def park(
         self,
         conn: DbConnection,

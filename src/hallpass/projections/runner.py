@@ -150,9 +150,8 @@ class ProjectionRunner:
         With `pipeline`, the handlers' statements go out together at the end; without, each goes
         at once inside its event's savepoint.
         """
-        positions, held = await self.parked.positions_and_held(conn, self.store, self.names)
-        notifications = await self.store.select_notifications(
-            min(positions.values()) + 1, self.batch_size, inclusive_of_start=True, conn=conn
+        positions, held, notifications = await self.parked.positions_held_and_after(
+            conn, self.store, self.names, self.batch_size
         )
         if not notifications:
             return [], {}

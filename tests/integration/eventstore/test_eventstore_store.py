@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
 import pytest
@@ -156,3 +156,45 @@ async def test_accepts_schema_qualified_table(eventstore_pool: asyncpg.Pool, eve
     await store.create_schema()
     assert await store.append([event(uuid4(), 1)]) == [1]
     assert await event_store.max_notification_id() == 1
+
+
+async def test_positions_beside_and_after_read_a_batch_in_one_statement(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    """The positions of every name (0 for one never tracked), the rows of the query beside them,
+    and the notifications after the lowest position, at most `limit` of them, in order."""
+    streams = [uuid4() for _ in range(3)]
+    for version in (1, 2):
+        await event_store.append([event(s, version) for s in streams])  # ids 1-3, then 4-6
+    beside = (
+        "SELECT n || '!', '00000000-0000-0000-0000-00000000000a'::uuid, 7::bigint"
+        " FROM unnest($1::text[]) AS n WHERE n = 'ahead'"
+    )
+    async with eventstore_pool.acquire() as conn, conn.transaction():
+        await event_store.insert_trackings(conn, ["ahead"], 5)
+        await event_store.insert_trackings(conn, ["behind"], 2)
+
+        read = event_store.tracking_positions_beside_and_after
+        positions, rows, notifications = await read(["ahead", "behind"], beside, 10, conn)
+        assert positions == {"ahead": 5, "behind": 2}
+        assert [tuple(r) for r in rows] == [("ahead!", UUID(int=10), 7)]
+        assert [n.id for n in notifications] == [3, 4, 5, 6]
+        assert [(n.originator_id, n.originator_version) for n in notifications] == [
+            (streams[2], 1),
+            (streams[0], 2),
+            (streams[1], 2),
+            (streams[2], 2),
+        ]
+        assert notifications[0].topic == "topic" and notifications[0].state == b"topic-1"
+
+        positions, _, notifications = await read(["ahead", "behind"], beside, 2, conn)
+        assert [n.id for n in notifications] == [3, 4]
+
+        positions, rows, notifications = await read(["ahead", "never"], beside, 10, conn)
+        assert positions == {"ahead": 5, "never": 0}
+        assert [n.id for n in notifications] == [1, 2, 3, 4, 5, 6]
+
+        positions, rows, notifications = await read(["ahead"], beside, 10, conn)
+        assert [n.id for n in notifications] == [6]
+        await event_store.insert_trackings(conn, ["ahead"], 6)
+        assert (await read(["ahead"], beside, 10, conn))[2] == []
