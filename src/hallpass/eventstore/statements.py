@@ -196,7 +196,9 @@ class Statements:
                 f"CREATE OR REPLACE FUNCTION {function}"
                 "(uuid[], bigint[], text[], bytea[], int[], text, uuid[], bigint[], int[]) "
                 "RETURNS TABLE (clashed int[], ids bigint[], notified text) "
-                "LANGUAGE plpgsql AS $body$\n"
+                # Its statement planned once per connection, not again at every call while the
+                # lock is held: its generic plan is the one any call's arrays would get (decision 117).
+                "LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $body$\n"
                 "#variable_conflict use_column\n"
                 f"BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; "
                 f"RETURN QUERY {insert_batch}; END $body$"

@@ -365,13 +365,20 @@ class EventStore:
 
     @contextlib.asynccontextmanager
     async def transaction_with_trackings_locked(
-        self, conn: DbConnection, application_names: Sequence[str], *, synchronous_commit: bool = True
+        self,
+        conn: DbConnection,
+        application_names: Sequence[str],
+        *,
+        synchronous_commit: bool = True,
+        generic_plans: bool = False,
     ) -> AsyncIterator[None]:
         """A transaction on `conn` holding `lock_trackings` of these applications, begun and locked
         in one round trip (not asyncpg's `conn.transaction()`, so it has no savepoints); with
-        `synchronous_commit` False, it commits without waiting for its WAL flush. It commits when
-        the block ends and rolls back when anything fails or is cancelled, the lock wait
-        included, so the connection goes back to the pool outside any transaction.
+        `synchronous_commit` False, it commits without waiting for its WAL flush; with
+        `generic_plans`, its prepared statements run on their generic plans, planned once per
+        connection, not again at each run (`plan_cache_mode`). It commits when the block ends
+        and rolls back when anything fails or is cancelled, the lock wait included, so the
+        connection goes back to the pool outside any transaction.
 
         The names go into the statement as literals (a simple query takes no arguments), so each
         must be a plain name: letters, digits, `_`, `.`, `:` or `-`.
@@ -381,6 +388,8 @@ class EventStore:
                 raise ValueError(f"not a plain name: {name!r}")
         names = ", ".join(f"'{n}'" for n in application_names)
         setting = "" if synchronous_commit else "SET LOCAL synchronous_commit TO off; "
+        if generic_plans:
+            setting += "SET LOCAL plan_cache_mode TO force_generic_plan; "
         try:
             with translated_errors():
                 await conn.execute(

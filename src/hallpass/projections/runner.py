@@ -133,7 +133,7 @@ class ProjectionRunner:
                     read, events = await self._batch(conn, None)
             else:  # begun, set and locked in one round trip (decision 111)
                 locked = self.store.transaction_with_trackings_locked
-                async with locked(conn, self.names, synchronous_commit=False):
+                async with locked(conn, self.names, synchronous_commit=False, generic_plans=True):
                     read, events = await self._batch(conn, Pipeline())
         if read:
             self.read = max(self.read, read[-1].id)
