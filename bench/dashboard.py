@@ -51,7 +51,7 @@ from demo import DIRECTORY_ARRAYS, demo_client, seed_demo  # noqa: E402
 from scratch import arguments, create_database, drop_database, pct, timings  # noqa: E402
 
 from hallpass.bootstrap import Runtime, build_runtime  # noqa: E402
-from hallpass.projections.queries import PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
+from hallpass.projections.queries import DASHBOARD, PASS_COLUMNS, PASS_FROM, PassFilters, PassListView  # noqa: E402
 from hallpass.seed import DEMO_TEACHER_EMAIL, SCHOOL_ID, TIMEZONE  # noqa: E402
 
 DEFAULT_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -295,10 +295,10 @@ class Result:
 async def measure(
     args: argparse.Namespace, view: PassListView, http: httpx.AsyncClient, school_id: UUID, case: Case
 ) -> Result:
-    first = await view.page(school_id, case.filters)
+    first = await view.page(school_id, case.filters, DASHBOARD)
 
     async def new() -> None:
-        await view.page(school_id, case.filters)
+        await view.page(school_id, case.filters, DASHBOARD)
 
     sql, sql_args = old_query(school_id, case.filters)
 

@@ -328,7 +328,7 @@ async def test_dashboard_fits_the_screen_with_its_actions_in_reach(
     await _within_width(page, "form.filters button[type='submit']")
     await row.get_by_text("End…").click()
     await _within_width(
-        page, f"#pass-rows tr:has-text('{school.student_names[student]}') select[name='reason']"
+        page, f"#pass-rows tr:has-text('{school.student_names[student]}') select[name^='reason-']"
     )
     await _within_width(
         page, f"#pass-rows tr:has-text('{school.student_names[student]}') button:has-text('Terminate')"

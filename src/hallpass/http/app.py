@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -69,28 +68,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _local(value: datetime | None, tz: str = "UTC", fmt: str = "%-I:%M %p") -> str:
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz)).strftime(fmt)
-
-
-def _moment(value: datetime | None, tz: str, today: date | None) -> str:
-    """A time of day, with its date when that is not `today` (both in the school's time zone)."""
-    if value is None:
-        return ""
-    local = value.astimezone(ZoneInfo(tz))
-    if local.date() == today:
-        return local.strftime("%-I:%M %p")
-    return local.strftime("%a %-d %b, %-I:%M %p")
-
-
 def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=str(HERE / "templates"))
     # The templates ship with the package: read each once, not its file's time on every render.
     t.env.auto_reload = False
-    t.env.filters["local"] = _local
-    t.env.filters["moment"] = _moment
+    t.env.filters["local"] = labels.local
+    t.env.filters["moment"] = labels.moment
     t.env.globals["created_by"] = labels.created_by
     t.env.globals["actor_kind"] = labels.actor_kind
     t.env.globals["pass_source"] = labels.pass_source

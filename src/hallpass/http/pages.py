@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -42,12 +43,14 @@ from hallpass.http.common import (
     visible_on_page,
 )
 from hallpass.http.errors import status_for
+from hallpass.http.labels import creator_words, local, moment
 from hallpass.http.lines_pages import school_lines
-from hallpass.http.passes_api import filters_from, pass_json
+from hallpass.http.passes_api import MAX_LIMIT, filters_from, pass_json
 from hallpass.messages import count as count_of
 from hallpass.messages import say
 from hallpass.policies import RuleRefused
 from hallpass.projections.emergency import EmergencyView
+from hallpass.projections.queries import DASHBOARD
 from hallpass.projections.schedules import ScheduleListView
 from hallpass.text import is_number
 
@@ -57,6 +60,10 @@ REASONS = {
     TerminationReason.OTHER: "Other",
 }
 STATUS_LABELS = {s.value: s.value.capitalize() for s in Status}
+REASON_OPTIONS = Markup("").join(
+    Markup('<option value="{}">{}</option>').format(reason.value, label) for reason, label in REASONS.items()
+)
+"""The options of each active row's Reason, written once (decision 114)."""
 
 
 def _sign_in_redirect(request: Request) -> RedirectResponse:
@@ -96,6 +103,7 @@ async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, An
         "today_local": now(request).astimezone(ZoneInfo(school["timezone"] if school else "UTC")).date(),
         "status_labels": STATUS_LABELS,
         "reasons": REASONS,
+        "reason_options": REASON_OPTIONS,
         **extra,
     }
 
@@ -110,18 +118,67 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
         today = now(request).astimezone(ZoneInfo(tz)).date()
         filters = replace(filters, since=datetime.combine(today, time(0), tzinfo=ZoneInfo(tz)), open_too=True)
     rt = runtime(request)
-    page = await rt.passes.page(actor.school_id, filters)
+    page = await rt.passes.page(actor.school_id, filters, DASHBOARD)
     older = {k: v for k, v in params.multi_items() if k != "after"}
     scheduled = [r["pass_id"] for r in page.rows if r["status"] == Status.SCHEDULED]
     series = await ScheduleListView(rt.pool).series_of(scheduled) if scheduled else {}
     return {
-        "passes": [{**pass_json(r), "schedule_id": series.get(r["pass_id"])} for r in page.rows],
+        "passes": dashboard_rows_shown(page.rows, series, ZoneInfo(tz), now(request)),
         "total": page.total_label,
         "default_view": default_view,
         "today": filters.since if default_view else None,
         "older_query": urlencode([*older.items(), ("after", page.next.encode())]) if page.next else "",
         "newest_query": urlencode(list(older.items())) if filters.after else None,
     }
+
+
+MARKER_TITLES = {Source.PORTAL.value: "Student Portal", Source.KIOSK.value: "Kiosk"}
+MARKERS = {s.value: s.marker for s in Source}
+ENDED = frozenset({Status.TERMINATED.value, Status.CANCELLED.value})
+NOT_STARTED = frozenset({Status.REQUESTED.value, Status.DENIED.value})
+
+
+def dashboard_rows_shown(
+    rows: list[dict[str, Any]], series: Mapping[UUID, UUID], zone: ZoneInfo, at: datetime
+) -> list[dict[str, Any]]:
+    """Each row of the dashboard (`PassListView.page` with the DASHBOARD columns) as the words
+    and moments `_pass_rows.html` writes, worked out here once per row: the template only puts
+    them in place (decision 114)."""
+    today = at.astimezone(zone).date()
+    shown = []
+    for r in rows:
+        status = r["status"]
+        returned = r["returned_at"]
+        overdue = status == Status.EXPIRED and returned is None
+        start, due = r["start_at"], r["due_at"]
+        source = r["source"]
+        shown.append(
+            {
+                "id": str(r["pass_id"]),
+                "status": status,
+                "label": STATUS_LABELS[status],
+                "overdue": overdue,
+                "over": max(0, int((at - due).total_seconds() // 60)) if overdue else 0,
+                "name": r["student_name"],
+                "grade": r["grade"],
+                "origin": r["origin_name"],
+                "destination": r["destination_name"],
+                "marker": MARKERS[source],
+                "marker_title": MARKER_TITLES.get(source, ""),
+                "not_started": status in NOT_STARTED or (status == Status.CANCELLED and returned is None),
+                "start_iso": start.isoformat(),
+                "start": moment(start, zone, today),
+                "start_input": local(start, zone, "%Y-%m-%dT%H:%M") if status == Status.SCHEDULED else "",
+                "due_iso": due.isoformat(),
+                "due": moment(due, zone, today),
+                "returned_iso": returned.isoformat() if returned else "",
+                "returned": moment(returned, zone, today),
+                "ended": (r["end_reason"] or "").replace("_", " ") if status in ENDED else "",
+                "creator": creator_words(r["created_by_kind"], r["creator_name"]),
+                "schedule_id": series.get(r["pass_id"]),
+            }
+        )
+    return shown
 
 
 async def home(request: Request) -> Response:
@@ -413,7 +470,9 @@ async def _pass_form(
 ) -> Response:
     """A dashboard form that sends one command about the pass its path names, then goes back
     and says what it did (the catalogue's message `said`, with the student's name)."""
-    form = await request.form()
+    # The dashboard's one form of actions sends every row's fields (decision 114): up to two
+    # for each of a page's MAX_LIMIT rows, and the token.
+    form = await request.form(max_fields=2 * MAX_LIMIT + 10)
     actor = require_staff(request, form_csrf=str(form.get("csrf", "")))
     raw = request.path_params["pass_id"]
     if not is_uuid(raw):
@@ -423,6 +482,12 @@ async def _pass_form(
     request.session["flash"] = say(said, name=student.get("name", ""))
     headers = await visible_on_page(request, outcome.notification_id)
     return RedirectResponse("/hall-pass", status_code=303, headers=headers)
+
+
+def _pass_field(form: FormData, name: str, pass_id: UUID) -> str:
+    """A field of the pass's row on the dashboard, `name-<pass id>` in the page's one form of
+    actions (decision 114), or plain `name` as a form of its own sends it."""
+    return str(form.get(f"{name}-{pass_id}", form.get(name, "")))
 
 
 async def complete_form(request: Request) -> Response:
@@ -435,10 +500,12 @@ async def complete_form(request: Request) -> Response:
 async def terminate_form(request: Request) -> Response:
     async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
         try:
-            reason = TerminationReason(str(form.get("reason", "")))
+            reason = TerminationReason(_pass_field(form, "reason", pass_id))
         except ValueError as e:
             raise Invalid(say("pass.choose_reason"), field="reason") from e
-        command = parse_form(request, {"reason": reason, "note": str(form.get("note", ""))}, TerminatePass)
+        command = parse_form(
+            request, {"reason": reason, "note": _pass_field(form, "note", pass_id)}, TerminatePass
+        )
         return await runtime(request).app.terminate_pass(by, pass_id, command)
 
     return await _pass_form(request, send, "dashboard.terminated")
@@ -446,7 +513,7 @@ async def terminate_form(request: Request) -> Response:
 
 async def cancel_form(request: Request) -> Response:
     async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
-        command = parse_form(request, {"note": str(form.get("note", ""))}, CancelScheduledPass)
+        command = parse_form(request, {"note": _pass_field(form, "note", pass_id)}, CancelScheduledPass)
         return await runtime(request).app.cancel_scheduled_pass(by, pass_id, command)
 
     return await _pass_form(request, send, "dashboard.cancelled")
@@ -455,7 +522,7 @@ async def cancel_form(request: Request) -> Response:
 async def reschedule_form(request: Request) -> Response:
     async def send(by: Acting, pass_id: UUID, form: FormData) -> Outcome:
         tz = await _school_tz(request, by.actor)
-        start = _local_moment(str(form.get("start_at", "")), tz, "start_at")
+        start = _local_moment(_pass_field(form, "start_at", pass_id), tz, "start_at")
         return await runtime(request).app.reschedule_pass(
             by, pass_id, parse_form(request, {"start_at": start}, ReschedulePass)
         )

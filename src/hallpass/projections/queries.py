@@ -34,6 +34,34 @@ PASS_JOINS = """
 PASS_FROM = f"FROM pass_list p {PASS_JOINS}"
 
 
+@dataclass(frozen=True)
+class PassShape:
+    """What a page of the pass list reads for each pass: its columns and the joins they need."""
+
+    columns: str
+    joins: str
+
+
+FULL = PassShape(PASS_COLUMNS, PASS_JOINS)
+"""Every column (`pass_json` and the API)."""
+DASHBOARD = PassShape(
+    """
+    p.pass_id, p.status, p.source, p.start_at, p.due_at, p.returned_at, p.end_reason,
+    p.created_by_kind, s.first_name || ' ' || s.last_name AS student_name, s.grade,
+    o.name AS origin_name, d.name AS destination_name, COALESCE(c.name, k.name) AS creator_name
+    """,
+    """
+    JOIN dir_students s ON s.student_id = p.student_id
+    JOIN dir_locations o ON o.location_id = p.origin_id
+    JOIN dir_locations d ON d.location_id = p.destination_id
+    LEFT JOIN dir_staff c ON c.staff_id = p.created_by_id
+    LEFT JOIN kiosks k ON p.created_by_kind = 'kiosk' AND k.kiosk_id = p.created_by_id
+    """,
+)
+"""Only what a row of the Hall Pass dashboard shows (decision 114): no ender, homeroom, note or
+override, so neither their joins nor their decoding."""
+
+
 OPEN = "(p.status IN ('active', 'expired') AND p.returned_at IS NULL)"
 """A pass whose student is still out. Open passes lead the list; the partial index
 pass_list_open holds exactly these rows, so the clause must keep this text to match it."""
@@ -219,8 +247,9 @@ def _named_sql(school_id: UUID, text: str) -> list[Any]:
 
 
 class PassListView(View):
-    async def page(self, school_id: UUID, filters: PassFilters) -> PassPage:
-        """One page of passes: open ones first, then the rest, each newest first.
+    async def page(self, school_id: UUID, filters: PassFilters, shape: PassShape = FULL) -> PassPage:
+        """One page of passes: open ones first, then the rest, each newest first; each row with
+        the columns of `shape`.
 
         Each section reads at most the page's rows through an index (see `_Where.section`) and
         only those rows are joined to the directory; the count stops at COUNT_CAP + 1. So a
@@ -235,7 +264,7 @@ class PassListView(View):
             named: list[UUID] | None = None
             if filters.student.strip():
                 named = [r["student_id"] for r in await conn.fetch(*_named_sql(school_id, filters.student))]
-            rows = await conn.fetch(*self._rows_sql(_Where(school_id, filters, named), filters))
+            rows = await conn.fetch(*self._rows_sql(_Where(school_id, filters, named), filters, shape))
             total = await conn.fetchval(*self._count_sql(_Where(school_id, filters, named), filters))
         more = len(rows) > filters.limit
         rows = rows[: filters.limit]
@@ -245,7 +274,7 @@ class PassListView(View):
         return PassPage([dict(r) for r in rows], max(total, skipped + len(rows)), cursor)
 
     @staticmethod
-    def _rows_sql(where: _Where, f: PassFilters) -> list[Any]:
+    def _rows_sql(where: _Where, f: PassFilters, shape: PassShape) -> list[Any]:
         wanted = f.limit + 1 + f.offset
         parts = []
         for open_ in (True, False):
@@ -253,7 +282,7 @@ class PassListView(View):
             if section is not None:
                 parts.append(f"(SELECT p.*, {open_} AS open_first FROM ({section}) p)")
         sql = (
-            f"SELECT {PASS_COLUMNS}, p.open_first FROM ({' UNION ALL '.join(parts)}) p {PASS_JOINS}"
+            f"SELECT {shape.columns}, p.open_first FROM ({' UNION ALL '.join(parts)}) p {shape.joins}"
             f" ORDER BY p.open_first DESC, {ORDER.removeprefix('ORDER BY ')}"
             f" LIMIT {f.limit + 1} OFFSET {f.offset}"
         )

@@ -174,29 +174,37 @@
   }
   setInterval(tick, 15000);
 
-  body.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.classList || !form.classList.contains("complete-form")) { return; }
-    event.preventDefault();
-    var button = form.querySelector("button");
-    if (button) { button.disabled = true; }
-    fetch("/api/v1/passes/" + form.dataset.pass + "/complete", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf,
-                "Idempotency-Key": "complete-" + form.dataset.pass},
-      body: "{}"
-    }).then(function (r) {
-      if (r.ok) { showError(""); say(form.dataset.done || ""); return refresh(); }
-      return r.json().then(function (data) {
-        showError((data.error && data.error.message) || errorBox.dataset.failed);
-        refresh();
+  // The check mark of a row (a button of the page's one form of actions, #pass-actions):
+  // completes its pass through the API and redraws the rows; without script the form posts.
+  var actions = document.getElementById("pass-actions");
+  if (actions) {
+    actions.addEventListener("submit", function (event) {
+      var button = event.submitter;
+      var row = button && button.closest ? button.closest("tr") : null;
+      if (!row || !button.classList.contains("check") || row.id.indexOf("pass-") !== 0) { return; }
+      event.preventDefault();
+      var pass = row.id.slice(5);
+      var student = row.querySelector(".student");
+      var done = (actions.dataset.done || "").replace("{name}", student ? student.textContent : "");
+      button.disabled = true;
+      fetch("/api/v1/passes/" + pass + "/complete", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf,
+                  "Idempotency-Key": "complete-" + pass},
+        body: "{}"
+      }).then(function (r) {
+        if (r.ok) { showError(""); say(done); return refresh(); }
+        return r.json().then(function (data) {
+          showError((data.error && data.error.message) || errorBox.dataset.failed);
+          refresh();
+        });
+      }).catch(function () {
+        showError(errorBox.dataset.unreachable);
+        button.disabled = false;
       });
-    }).catch(function () {
-      showError(errorBox.dataset.unreachable);
-      if (button) { button.disabled = false; }
     });
-  });
+  }
 
   window.hallpassLive("/api/v1/events", {passes: refresh, hello: refresh});
   setInterval(function () { if (!document.hidden) { refresh(); } }, 30000);
