@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from jinja2 import Environment
 from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -103,7 +105,6 @@ async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, An
         "today_local": now(request).astimezone(ZoneInfo(school["timezone"] if school else "UTC")).date(),
         "status_labels": STATUS_LABELS,
         "reasons": REASONS,
-        "reason_options": REASON_OPTIONS,
         **extra,
     }
 
@@ -122,14 +123,45 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
     older = {k: v for k, v in params.multi_items() if k != "after"}
     scheduled = [r["pass_id"] for r in page.rows if r["status"] == Status.SCHEDULED]
     series = await ScheduleListView(rt.pool).series_of(scheduled) if scheduled else {}
+    env = request.app.state.templates.env
+    shown = dashboard_rows_shown(page.rows, series, ZoneInfo(tz), now(request))
     return {
-        "passes": dashboard_rows_shown(page.rows, series, ZoneInfo(tz), now(request)),
+        "rows": [pass_row_html(env, tuple(row.items())) for row in shown],
         "total": page.total_label,
         "default_view": default_view,
         "today": filters.since if default_view else None,
         "older_query": urlencode([*older.items(), ("after", page.next.encode())]) if page.next else "",
         "newest_query": urlencode(list(older.items())) if filters.after else None,
     }
+
+
+ROWS_KEPT = 4096
+"""Rendered dashboard rows kept (about 2 KB each): a few pages for each of many schools."""
+
+
+@functools.lru_cache(maxsize=ROWS_KEPT)
+def pass_row_html(env: Environment, shown: tuple[tuple[str, Any], ...]) -> Markup:
+    """One row of the dashboard's table for what it shows (a row of `dashboard_rows_shown`, as
+    its items), rendered by `_pass_row.html` the first time and kept (decision 114).
+
+    A row holds nothing of the reader or the request (its actions' CSRF token is in the page's
+    one form), so every member of staff looking at a school, and every live refresh, shows the
+    same rows; a row is rendered again only when something it shows changes (its status, its
+    minutes over, the day, a name)."""
+    return Markup(env.get_template("_pass_row.html").render(p=dict(shown), reason_options=REASON_OPTIONS))
+
+
+@functools.lru_cache(maxsize=256)
+def options(choices: tuple[tuple[str, str], ...], selected: str | None) -> Markup:
+    """The `<option>`s of a filter's choices (value, words), `selected` chosen: written once
+    for each list of choices and choice, as a school's places and staff change rarely
+    (decision 114)."""
+    return Markup("").join(
+        Markup('<option value="{}"{}>{}</option>').format(
+            value, Markup(" selected") if value == selected else "", words
+        )
+        for value, words in choices
+    )
 
 
 MARKER_TITLES = {Source.PORTAL.value: "Student Portal", Source.KIOSK.value: "Kiosk"}
@@ -221,8 +253,9 @@ async def dashboard(request: Request) -> Response:
             "alerts": alerts,
             "query": request.query_params,
             "query_string": request.url.query,
-            "locations": locations,
-            "staff": staff,
+            "place_choices": tuple((str(p["location_id"]), p["name"]) for p in locations),
+            "staff_choices": tuple((str(s["staff_id"]), s["name"]) for s in staff),
+            "options": options,
             "statuses": [s.value for s in Status],
             "sources": [s.value for s in Source],
             "flash": request.session.pop("flash", ""),
