@@ -14,10 +14,12 @@ Usage::
    students spread as a school's would be. Then VACUUM ANALYZE.
 3. For each filter of the dashboard, in the default view (today and every pass still open) and
    over the whole year (From a year ago, as a user looking back would pick): p50 / p99 of
-   ``PassListView.page`` (the rows and the bounded count), of the same filter with the query
+   ``PassListView.page`` with the dashboard's columns (the rows and the bounded count), of the
+   same filter with the query
    the dashboard ran before decision 054 (``--old-runs`` runs each, 0 to skip), and of
    ``GET /hall-pass`` (the full page, through HTTP to a web process of its own, as ``hallpass web``
-   runs it; ``--in-process`` serves it under uvicorn in this process instead).
+   runs it; ``--in-process`` serves it under uvicorn in this process instead), with the CPU time
+   that web process spent per page.
 4. A ``SELECT 1`` round trip on the same pool is the floor the figures stand on.
 
 No test asserts these figures.
@@ -290,6 +292,8 @@ class Result:
     old: list[float]
     page: list[float]
     shown: str
+    cpu_ms: float | None
+    """CPU milliseconds of the web process per GET /hall-pass (its own process only)."""
 
 
 async def measure(
@@ -308,13 +312,29 @@ async def measure(
     async def get() -> None:
         (await http.get(f"/hall-pass?{urlencode(case.params)}")).raise_for_status()
 
-    return Result(
-        case.name,
-        await timings(new, args.runs),
-        await timings(old, args.old_runs, warmup=0),
-        await timings(get, args.http_runs),
-        f"{len(first.rows)} / {first.total_label}",
-    )
+    new_ms = await timings(new, args.runs)
+    old_ms = await timings(old, args.old_runs, warmup=0)
+    await timings(get, min(args.http_runs, 3), warmup=0)  # the warm-up, outside the CPU count
+    cpu_before = web_cpu_seconds()
+    page_ms = await timings(get, args.http_runs, warmup=0)
+    cpu = web_cpu_seconds()
+    cpu_ms = (cpu - cpu_before) * 1000 / len(page_ms) if cpu is not None and cpu_before is not None else None
+    return Result(case.name, new_ms, old_ms, page_ms, f"{len(first.rows)} / {first.total_label}", cpu_ms)
+
+
+def web_cpu_seconds() -> float | None:
+    """CPU time (user + system) the web process of its own has used so far, or None when the
+    pages are served in this process (`--in-process`) or /proc cannot say."""
+    from passes import CHILDREN
+
+    if not CHILDREN:
+        return None
+    try:
+        stat = Path(f"/proc/{CHILDREN[-1].pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(
@@ -331,11 +351,12 @@ def report(
     )
     print(
         "| filter | rows / count | page() p50 / p99 ms | old query p50 / p99 ms"
-        " | GET /hall-pass p50 / p99 ms |"
+        " | GET /hall-pass p50 / p99 ms | web CPU ms / page |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r.name} | {r.shown} | {cell(r.new)} | {cell(r.old)} | {cell(r.page)} |")
+        cpu = "-" if r.cpu_ms is None else f"{r.cpu_ms:.1f}"
+        print(f"| {r.name} | {r.shown} | {cell(r.new)} | {cell(r.old)} | {cell(r.page)} | {cpu} |")
     worst = max(pct(r.new, 0.99) for r in results)
     worst_page = max(pct(r.page, 0.99) for r in results)
     print(

@@ -1,0 +1,105 @@
+"""The dashboard's rows as the page shows them (decision 114): each row's words worked out once
+from the DASHBOARD columns, the row rendered once for what it shows and kept, with no CSRF field
+of its own; and the filters' options written once for each list and choice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from hallpass.http.app import templates
+from hallpass.http.pages import dashboard_rows_shown, options, pass_row_html
+
+ZONE = ZoneInfo("America/Chicago")
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 9:00 AM in Chicago
+ENV = templates().env
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    """A row of PassListView.page with the DASHBOARD columns."""
+    return {
+        "pass_id": uuid4(),
+        "status": "active",
+        "source": "staff",
+        "start_at": NOW - timedelta(minutes=5),
+        "due_at": NOW + timedelta(minutes=5),
+        "returned_at": None,
+        "end_reason": None,
+        "created_by_kind": "staff",
+        "student_name": "Chen <Brontë>",
+        "grade": 9,
+        "origin_name": "Room 101",
+        "destination_name": "Nurse",
+        "creator_name": "Ada Lovelace",
+        **values,
+    }
+
+
+def test_each_row_says_its_status_times_origin_and_creator_in_words() -> None:
+    rows = [
+        _row(),
+        _row(
+            status="expired",
+            source="kiosk",
+            created_by_kind="kiosk",
+            creator_name="Front door",
+            due_at=NOW - timedelta(minutes=12),
+        ),
+        _row(
+            status="terminated",
+            end_reason="left_early",
+            source="portal",
+            created_by_kind="student",
+            creator_name=None,
+        ),
+        _row(status="requested", source="portal", created_by_kind="student", creator_name=None),
+        _row(
+            status="scheduled", start_at=NOW + timedelta(days=2), due_at=NOW + timedelta(days=2, minutes=10)
+        ),
+    ]
+    active, overdue, ended, asked, planned = dashboard_rows_shown(rows, {}, ZONE, NOW)
+    assert (active["label"], active["start"], active["due"], active["creator"]) == (
+        "Active",
+        "8:55 AM",
+        "9:05 AM",
+        "Ada Lovelace",
+    )
+    assert (overdue["overdue"], overdue["over"], overdue["marker"], overdue["marker_title"]) == (
+        True,
+        12,
+        "(K)",
+        "Kiosk",
+    )
+    assert (ended["ended"], ended["marker"], ended["creator"]) == ("left early", "(S)", "Student Portal")
+    assert asked["not_started"] and not active["not_started"]
+    assert (planned["start"], planned["start_input"]) == ("Thu 3 Dec, 9:00 AM", "2026-12-03T09:00")
+
+
+def test_a_row_is_rendered_once_for_what_it_shows_and_has_no_csrf_field() -> None:
+    schedule_id = uuid4()
+    row = _row(
+        status="scheduled", start_at=NOW + timedelta(days=1), due_at=NOW + timedelta(days=1, minutes=5)
+    )
+    (shown,) = dashboard_rows_shown([row], {row["pass_id"]: schedule_id}, ZONE, NOW)
+    html = pass_row_html(ENV, tuple(shown.items()))
+    assert pass_row_html(ENV, tuple(dict(shown).items())) is html
+    assert 'name="csrf"' not in html and "Chen &lt;Brontë&gt;" in html and "<Brontë>" not in html
+    assert f'formaction="/hall-pass/{row["pass_id"]}/cancel"' in html
+    assert f'name="start_at-{row["pass_id"]}" form="pass-actions"' in html
+    assert f'href="/hall-pass/schedules/{schedule_id}"' in html
+
+    overdue = _row(status="expired", due_at=NOW - timedelta(minutes=3))
+    (three,) = dashboard_rows_shown([overdue], {}, ZONE, NOW)
+    (four,) = dashboard_rows_shown([overdue], {}, ZONE, NOW + timedelta(minutes=1))
+    assert "3 min over" in pass_row_html(ENV, tuple(three.items()))
+    assert "4 min over" in pass_row_html(ENV, tuple(four.items()))
+
+
+def test_the_filters_options_mark_the_choice_and_escape_the_words() -> None:
+    choices = (("a", "Room 101"), ("b", "Nurse & Office"))
+    assert options(choices, "b") == (
+        '<option value="a">Room 101</option><option value="b" selected>Nurse &amp; Office</option>'
+    )
+    assert "selected" not in options(choices, None)
