@@ -63,6 +63,11 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def event_fields(cls: type) -> frozenset[str]:
+    """The names of the fields an event class declares, its bases' included."""
+    return frozenset(_hints(cls))
+
+
 Convert = Callable[[Any], Any]
 
 # Decoded UUIDs by their text: the same ids (schools, students, places, passes) recur in event

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from hallpass.aggregates.encoding import event_fields
 from hallpass.aggregates.passes import Pass
 from hallpass.projections.base import TableProjection
 
@@ -64,6 +65,11 @@ class AuditIndexProjection(TableProjection):
     schema = SCHEMA
     tables: tuple[str, ...] = ("audit_streams", "audit_actions")
     serves_requests = False
+
+    def handles(self, event_type: type) -> bool:
+        """Events that name a school (a stream's row), end a pass, or name who acted."""
+        named = event_fields(event_type)
+        return issubclass(event_type, PASS_ENDINGS) or "school_id" in named or "actor_id" in named
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         school_id = getattr(event, "school_id", None)

@@ -34,17 +34,32 @@ class Projection(Protocol):
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None: ...
 
 
+def handles(projection: Projection, event_type: type) -> bool:
+    """Whether `projection` may change its tables for an event of `event_type`: what its `handles`
+    says, where it says (a projection without one is handed every event)."""
+    said: Callable[[type], bool] | None = getattr(projection, "handles", None)
+    return True if said is None else said(event_type)
+
+
 class TableProjection:
     """A projection whose tables one SQL script creates: `schema`.
 
     Its one table is named as the projection unless `tables` lists them; pages and API answers
-    wait for it unless `serves_requests` is False.
+    wait for it unless `serves_requests` is False. `events` are the event classes its `handle`
+    does anything for (their subclasses too), declared beside it; None is every event. A rebuild
+    hands a projection only those (decision 113), and decodes no event that no projection
+    handles.
     """
 
     name: str
     schema: str
     tables: tuple[str, ...]
     serves_requests = True
+    events: tuple[type, ...] | None = None
+
+    def handles(self, event_type: type) -> bool:
+        """Whether `handle` may do anything for an event of `event_type`."""
+        return self.events is None or issubclass(event_type, self.events)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -117,6 +132,9 @@ class StatementProjection(TableProjection):
             return await conn.fetchval(sql, *values(event))  # type: ignore[no-any-return]
         await conn.execute(sql, *values(event))
         return None
+
+    def handles(self, event_type: type) -> bool:
+        return self.statement_for(event_type) is not None
 
     def statement_for(self, event_type: type) -> Statement | None:
         """The statement for events of `event_type`, its own or its nearest base class's; looked

@@ -197,6 +197,16 @@ class DirectoryProjection(TableProjection):
     name = "directory"
     schema = SCHEMA
     tables: tuple[str, ...] = ("dir_districts", "dir_schools", "dir_locations", "dir_staff", "dir_students")
+    events = (
+        Revision,
+        Deactivation,
+        Reactivation,
+        *INSERTS,
+        Location.Entered,
+        Location.Left,
+        Student.PassOpened,
+        Student.PassClosed,
+    )
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:
         await super().create_schema(conn)

@@ -424,6 +424,7 @@ class PassFactsProjection(TableProjection):
     )
     schema = SCHEMA
     serves_requests = False  # the reports are read later; a command's answer never waits on them
+    events = (School.Registered, School.Changed, Pass.Creation, *CHANGES)
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         batch = conn.deferred(Batch) if isinstance(conn, Pipeline) else None

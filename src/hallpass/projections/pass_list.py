@@ -114,6 +114,7 @@ CHANGES: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {
 class PassListProjection(TableProjection):
     name = "pass_list"
     schema = SCHEMA
+    events = (Pass.Creation, *CHANGES)
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         if isinstance(event, Pass.Creation):

@@ -29,10 +29,13 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from hallpass.eventstore.store import DbConnection
+from hallpass.projections.folding import Fold, shape, write_rows
 
 # Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
 # statements came from `fetchval`, whose results go to `returned`.
 Runs = dict[object, list[tuple[str, bool, list[tuple[Any, ...]]]]]
+# Per table and row: what a folding pipeline holds of it (`folding`).
+Folds = dict[tuple[str, object], Fold]
 
 
 class Deferred(Protocol):
@@ -45,16 +48,20 @@ class Deferred(Protocol):
 
 D = TypeVar("D", bound=Deferred)
 
+FEWEST_COPIED = 50  # rows below which a fold's or a round's statements go as they came
+
 
 class Pipeline:
     """Queues statements; `flush` sends them. Needs no connection until then, so a batch can be
     prepared while the previous one is being sent."""
 
-    def __init__(self, conn: DbConnection | None = None) -> None:
+    def __init__(self, conn: DbConnection | None = None, *, fold: bool = False) -> None:
         self.conn = conn
+        self.fold = fold  # a rebuild's: rows folded in Python before they are sent (`folding`)
         self.statements = 0
         self._runs: Runs = {}
-        self._before: list[tuple[Runs, str]] = []  # what was queued before each barrier
+        self._folds: Folds = {}
+        self._before: list[tuple[Runs, Folds, str]] = []  # what was queued before each barrier
         self.returned: set[Any] = set()  # what the `fetchval` statements returned, once sent
         self._deferred: dict[Callable[[], Deferred], Deferred] = {}
 
@@ -76,18 +83,68 @@ class Pipeline:
     def _queue(self, sql: str, args: tuple[Any, ...], *, fetch: bool) -> None:
         self.statements += 1
         if not args:
-            self._before.append((self._runs, sql))
-            self._runs = {}
+            self._before.append((self._runs, self._folds, sql))
+            self._runs, self._folds = {}, {}
             return
+        if self.fold and self._folded(sql, args, fetch):
+            return
+        self._append(sql, args, fetch)
+
+    def _append(self, sql: str, args: tuple[Any, ...], fetch: bool) -> None:
         runs = self._runs.get(args[0])
         if runs is None:
             self._runs[args[0]] = [(sql, fetch, [args])]
             return
         last = runs[-1]
-        if last[0] == sql and last[1] == fetch:
-            last[2].append(args)
-        else:
+        if last[0] != sql or last[1] != fetch:
             runs.append((sql, fetch, [args]))
+        elif self.fold and (kind := shape(sql).kind) in ("set", "add"):
+            # The same update of the same row again: the last values win, or the steps add up.
+            earlier = last[2][-1]
+            if kind == "set":
+                last[2][-1] = args
+            else:
+                step = None if earlier[1] is None or args[1] is None else earlier[1] + args[1]
+                last[2][-1] = (earlier[0], step)
+        else:
+            last[2].append(args)
+
+    def _folded(self, sql: str, args: tuple[Any, ...], fetch: bool) -> bool:
+        """Fold the statement into what is held for its row; False when it is to be queued."""
+        found = shape(sql)
+        key = args[0]
+        if found.kind == "other":  # every table it names, or every table where it names none
+            for table in found.tables or {t for t, k in self._folds if k == key}:
+                self._release(table, key)
+            return False
+        table = found.table
+        held = self._folds.get((table, key))
+        if found.kind == "delete":
+            if held is not None:  # what was held would be deleted now: it never is written
+                del self._folds[(table, key)]
+                if held.fetched and held.row is not None:
+                    self.returned.add(held.row.get("school_id"))
+            return False
+        if held is not None:
+            if held.take(found, sql, fetch, args):
+                return True
+            self._release(table, key)
+        if found.kind == "insert":
+            held = self._folds[(table, key)] = Fold(found, dict(zip(found.columns, args, strict=True)))
+        elif found.kind == "write" and not fetch:
+            held = self._folds[(table, key)] = Fold(None, None)
+        else:
+            return False
+        held.statements.append((sql, fetch, args))
+        held.fetched = fetch
+        return True
+
+    def _release(self, table: str, key: object) -> None:
+        """Queue what is held for the row as it came."""
+        held = self._folds.pop((table, key), None)
+        if held is not None:
+            for sql, fetch, args in held.statements:
+                self._append(sql, args, fetch)
 
     async def flush(self, conn: DbConnection | None = None) -> None:
         """Send everything queued (on `conn`, or the pipeline's own), barrier by barrier."""
@@ -96,15 +153,50 @@ class Pipeline:
             raise ValueError("a pipeline needs a connection to flush")
         before, self._before = self._before, []
         runs, self._runs = self._runs, {}
+        folds, self._folds = self._folds, {}
         deferred, self._deferred = list(self._deferred.values()), {}
         for each in deferred:
             await each.before(target)
-        for earlier, barrier in before:
+        for earlier, held, barrier in before:
             await self._send(target, earlier)
+            await self._write(target, held)
             await target.execute(barrier)
         await self._send(target, runs)
+        await self._write(target, folds)
         for each in deferred:
             await each.after(target)
+
+    async def _write(self, conn: DbConnection, folds: Folds) -> None:
+        """Write the rows held: each table's with the same columns together (`write_rows`); the
+        statements of a row the table had already, and the `write`s held, as they came."""
+        if not folds:
+            return
+        tables: dict[tuple[str, tuple[str, ...]], list[Fold]] = defaultdict(list)
+        again: list[Fold] = []
+        for (table, _), held in folds.items():
+            if held.row is None or held.insert is None:
+                again.append(held)
+            else:
+                tables[(table, tuple(held.row))].append(held)
+        for (table, columns), rows in tables.items():
+            if len(rows) < FEWEST_COPIED:
+                again += rows
+                continue
+            insert = rows[0].insert
+            assert insert is not None
+            written = await write_rows(conn, table, insert, columns, [tuple(r.row.values()) for r in rows])  # type: ignore[union-attr]
+            for held in rows:
+                assert held.row is not None
+                if held.row[insert.key] not in written:
+                    again.append(held)
+                elif held.fetched:
+                    self.returned.add(held.row.get("school_id"))
+        replay = Pipeline()
+        for held in again:
+            for sql, fetch, args in held.statements:
+                replay._append(sql, args, fetch)
+        await replay._send(conn, replay._runs)
+        self.returned |= replay.returned
 
     async def _send(self, conn: DbConnection, runs: Runs) -> None:
         """Round by round: round n holds every row's n-th run of the same SQL."""

@@ -12,12 +12,13 @@ from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import resolve_topic
 
-from hallpass.aggregates.encoding import TypedMapper
+from hallpass.aggregates.encoding import Superseded, TypedMapper
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.store import DbConnection
 from hallpass.outages import Backoff, is_outage, wait_any
-from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection
+from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection, handles
 from hallpass.projections.listen import Listener
 from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
 from hallpass.projections.pipeline import Pipeline
@@ -76,6 +77,7 @@ class ProjectionRunner:
         self.projections = tuple(projections)
         self.names = tuple(sorted(names))  # locks are taken in this order
         self.mapper = TypedMapper()
+        self._topics: dict[str, tuple[bool, ...] | None] = {}  # see `_handled`
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -385,22 +387,26 @@ class ProjectionRunner:
         if not notifications:
             return None
         last = notifications[-1].id
-        prepared = _Prepared(notifications, positions, {}, Pipeline())
+        prepared = _Prepared(notifications, positions, {}, Pipeline(fold=True))
         pipeline = prepared.pipeline
         try:
-            # Each event decoded once for every projection; the event loop gets a turn every
-            # YIELD_EVERY events decoded or handled, so the batch being sent goes on meanwhile.
+            # Each event decoded once for the projections that handle its class, and not at all
+            # when none does; the event loop gets a turn every YIELD_EVERY events decoded or
+            # handled, so the batch being sent goes on meanwhile.
             decode = self.mapper.to_domain_event
-            events: list[tuple[int, Any]] = []
+            events: list[tuple[int, Any, tuple[bool, ...]]] = []
             for read in _chunks(notifications):
-                events += [(n.id, decode(n)) for n in read]
+                for n in read:
+                    handled = self._handled(n.topic)
+                    if handled is not None:
+                        events.append((n.id, decode(n), handled))
                 await asyncio.sleep(0)
-            for projection in self.projections:
+            for at, projection in enumerate(self.projections):
                 position = positions[projection.name]
-                mine = [e for e in events if e[0] > position] if position >= events[0][0] else events
-                if not mine:
+                if position >= last:
                     continue
                 prepared.after[projection.name] = last
+                mine = [(i, e) for i, e, handled in events if handled[at] and i > position]
                 handle = projection.handle
                 for some in _chunks(mine):
                     for notification_id, event in some:
@@ -412,6 +418,23 @@ class ProjectionRunner:
             prepared.failed = True
         prepared.after = {**positions, **prepared.after}
         return prepared
+
+    def _handled(self, topic: str) -> tuple[bool, ...] | None:
+        """Which of the projections handle events of `topic` (in the runner's order); None when
+        none does. Every one for a topic that does not name a class (decoding fails on it as
+        before) or names a superseded one (decoded into another class)."""
+        if topic in self._topics:
+            return self._topics[topic]
+        try:
+            kind: type | None = resolve_topic(topic)
+        except Exception:
+            kind = None
+        if kind is None or issubclass(kind, Superseded):
+            found = tuple(True for _ in self.projections)
+        else:
+            found = tuple(handles(p, kind) for p in self.projections)
+        self._topics[topic] = found if any(found) else None
+        return self._topics[topic]
 
     async def _send(self, prepared: _Prepared) -> None:
         async with self.pool.acquire() as conn, conn.transaction():

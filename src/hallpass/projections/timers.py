@@ -70,6 +70,10 @@ WITH written AS (
 """
 
 
+# The events after which a pass has no timer left.
+ENDINGS = (Pass.Expired, Pass.Completed, Pass.Terminated, Pass.Cancelled)
+
+
 class TimerKind(StrEnum):
     EXPIRE = "expire"
     ACTIVATE = "activate"
@@ -92,6 +96,18 @@ class TimersProjection(TableProjection):
     name = "pass_timers"
     schema = SCHEMA
     serves_requests = False
+    events = (
+        Pass.Started,
+        Pass.Scheduled,
+        Pass.Activated,
+        Pass.Rescheduled,
+        Pass.Approved,
+        School.DismissalTimeSet,
+        School.Dismissed,
+        WaitLine.Offered,
+        WaitLine.Left,
+        *ENDINGS,
+    )
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
         pass_id = getattr(event, "originator_id", None)
@@ -117,7 +133,7 @@ class TimersProjection(TableProjection):
                 await conn.execute(
                     UPSERT, pass_id, TimerKind.OFFER.value, event.school_id, event.next_expiry, 0
                 )
-        elif isinstance(event, (Pass.Expired, Pass.Completed, Pass.Terminated, Pass.Cancelled)):
+        elif isinstance(event, ENDINGS):
             await conn.execute("DELETE FROM pass_timers WHERE pass_id = $1", pass_id)
         return None
 

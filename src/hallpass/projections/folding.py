@@ -1,0 +1,161 @@
+"""Folding: what a rebuild's pipeline makes of the statements a batch queues on one row.
+
+A statement is read for its shape (`shape`), from its SQL alone:
+
+- `insert`: `INSERT INTO t (k, a, b) VALUES ($1, $2, $3) ON CONFLICT ... DO NOTHING`, a new
+  row keyed by its first column;
+- `set`: `UPDATE t SET a = $2, b = 'x' WHERE k = $1`, columns set from parameters or text
+  literals; `add`: `UPDATE t SET n = n + $2 WHERE k = $1`; either may end `RETURNING school_id`;
+- `delete`: `DELETE FROM t WHERE k = $1`, every row of the key;
+- `write`: any other statement that names one table only (an upsert, a delete of some rows);
+- `other`: the rest (several tables, or none it can tell).
+
+In a pipeline that folds (`Pipeline(fold=True)`, a rebuild's), a row inserted in a batch is kept
+in Python with the `set`s and `add`s that follow it, and written at the end of its stretch of the
+batch (before the next barrier) with the other rows of its table in one `COPY` and one
+`INSERT ... SELECT ... ON CONFLICT ... DO NOTHING RETURNING` (`write_rows`): an insert and its
+updates become one row. A row the table already had (the insert found a conflict) is not
+returned, and its statements are sent as they came, so the table ends as event by event.
+Likewise a `write` is held for its row, and a `delete` of the row drops what is held (the
+timer of a pass that began and ended in one batch is never written). Any statement a row's
+fold cannot take (an expression, a statement of several tables naming the key) sends what is
+held for that row first, as it came. Consecutive `set`s of one SQL on one row keep the last;
+consecutive `add`s of one SQL add up.
+
+This relies on what the pipeline relies on (statements naming different rows commute), and on
+one thing more: a table whose rows are folded is read, for a row, only by the statements that
+name that row. Statements on one key in different tables keep their order in the pipeline
+otherwise; a fold moves a table's statements on a row to the end of its stretch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal
+
+from hallpass.eventstore.store import DbConnection
+
+Kind = Literal["insert", "set", "add", "delete", "write", "other"]
+Statement = tuple[str, bool, tuple[Any, ...]]  # sql, fetched, arguments
+
+
+@dataclass(frozen=True)
+class Shape:
+    kind: Kind
+    tables: frozenset[str]
+    key: str = ""  # the column $1 names
+    columns: tuple[str, ...] = ()  # insert: every column, $1 on; set and add: the columns set
+    values: tuple[int | Literal[False], ...] = ()  # set: each column's parameter, False for a literal
+    literals: tuple[str | None, ...] = ()  # set: each column's literal text, where it has one
+    conflict: str = ""  # insert: its ON CONFLICT clause
+
+    @property
+    def table(self) -> str:
+        return next(iter(self.tables))
+
+
+_INSERT = re.compile(
+    r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(([$\d, ]+)\) (ON CONFLICT(?: \([\w, ]+\))? DO NOTHING)"
+)
+_SET = re.compile(r"UPDATE (\w+) SET (.+) WHERE (\w+) = \$1( RETURNING school_id)?")
+_DELETE = re.compile(r"DELETE FROM (\w+) WHERE (\w+) = \$1")
+_PARAMETER = re.compile(r"(\w+) = \$(\d+)")
+_LITERAL = re.compile(r"(\w+) = '([^']*)'")
+_ADD = re.compile(r"(\w+) = (\w+) \+ \$2")
+# A name after one of these words, unless it is a function's or the SET of `DO UPDATE SET`.
+_TABLE = re.compile(r"\b(?:INTO|UPDATE|FROM|JOIN|USING)\s+(?!SET\b)(\w+)\b(?!\()", re.IGNORECASE)
+_NAMED = re.compile(r"(?:\bWITH|,)\s+(\w+)\s+AS\s+\(", re.IGNORECASE)
+
+
+@cache
+def shape(sql: str) -> Shape:
+    """What the statement does, as far as folding goes (see the module)."""
+    text = " ".join(sql.split())
+    if found := _INSERT.fullmatch(text):
+        columns = tuple(found[2].split(", "))
+        if found[3] == ", ".join(f"${n}" for n in range(1, len(columns) + 1)):
+            return Shape("insert", frozenset([found[1]]), columns[0], columns, conflict=found[4])
+    if found := _SET.fullmatch(text):
+        parts = found[2].split(", ")
+        tables = frozenset([found[1]])
+        if len(parts) == 1 and (add := _ADD.fullmatch(parts[0])) and add[1] == add[2]:
+            return Shape("add", tables, found[3], (add[1],))
+        names: list[str] = []
+        values: list[int | Literal[False]] = []
+        literals: list[str | None] = []
+        for part in parts:
+            if each := _PARAMETER.fullmatch(part):
+                names.append(each[1])
+                values.append(int(each[2]))
+                literals.append(None)
+            elif each := _LITERAL.fullmatch(part):
+                names.append(each[1])
+                values.append(False)
+                literals.append(each[2])
+            else:
+                break
+        else:
+            if "school_id" not in names and found[3] not in names:
+                return Shape("set", tables, found[3], tuple(names), tuple(values), tuple(literals))
+    if found := _DELETE.fullmatch(text):
+        return Shape("delete", frozenset([found[1]]), found[2])
+    tables = frozenset(_TABLE.findall(text)) - frozenset(_NAMED.findall(text))
+    return Shape("write" if len(tables) == 1 else "other", tables)
+
+
+@dataclass
+class Fold:
+    """What a batch did to one row of one table, held until its stretch of the batch is sent:
+    the row (for one inserted in the batch; None while only `write`s are held) and the
+    statements as they came."""
+
+    insert: Shape | None
+    row: dict[str, Any] | None
+    statements: list[Statement] = field(default_factory=list)
+    fetched: bool = False  # some statement was to say the school: the row's school_id
+
+    def take(self, found: Shape, sql: str, fetch: bool, args: tuple[Any, ...]) -> bool:
+        """Fold the statement into the row; False where it cannot (nothing changes then)."""
+        row = self.row
+        if found.kind == "insert" and self.insert is not None:
+            pass  # the row is there already: the insert changes nothing
+        elif row is None or self.insert is None:
+            if fetch or found.kind not in ("write", "set", "add"):
+                return False
+        elif found.key != self.insert.key or (fetch and "school_id" not in row):
+            return False
+        elif found.kind == "set":
+            changes = {}
+            for column, value, literal in zip(found.columns, found.values, found.literals, strict=True):
+                changes[column] = literal if value is False else args[value - 1]
+            row.update(changes)
+        elif found.kind == "add":
+            (column,) = found.columns
+            if column not in row:  # its default, unknown here
+                return False
+            now, step = row[column], args[1]
+            row[column] = None if now is None or step is None else now + step
+        else:
+            return False
+        self.statements.append((sql, fetch, args))
+        self.fetched = self.fetched or fetch
+        return True
+
+
+async def write_rows(
+    conn: DbConnection, table: str, insert: Shape, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> set[Any]:
+    """Insert `rows` (values of `columns`, the key first) with the insert's conflict clause: one
+    COPY into a scratch table and one INSERT ... SELECT; answers the keys inserted."""
+    names = ", ".join(columns)
+    scratch = f"folded_{table}"
+    await conn.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {names} FROM {table} WITH NO DATA")
+    await conn.copy_records_to_table(scratch, records=rows, columns=list(columns))
+    written = await conn.fetch(
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} {insert.conflict}"
+        f" RETURNING {insert.key}"
+    )
+    await conn.execute(f"DROP TABLE {scratch}")
+    return {row[0] for row in written}
