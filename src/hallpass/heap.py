@@ -9,7 +9,9 @@ what requests and batches made since (docs/decisions/106-start-up-heap-frozen.md
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Iterator
 
 
 def freeze_start_up() -> int:
@@ -19,3 +21,18 @@ def freeze_start_up() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+@contextlib.contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic collection while inside (reference counting still frees what is dropped), as it
+    was after. For a bounded run that keeps a large heap alive and makes few cycles: a rebuild
+    holds a batch's notifications, events and folded rows, and a full collection walked them all
+    again and again (decision 113)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

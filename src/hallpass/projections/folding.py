@@ -17,7 +17,8 @@ batch (before the next barrier) with the other rows of its table in one `COPY` a
 updates become one row. A row the table already had (the insert found a conflict) is not
 returned, and its statements are sent as they came, so the table ends as event by event.
 Likewise a `write` is held for its row, and a `delete` of the row drops what is held (the
-timer of a pass that began and ended in one batch is never written). Any statement a row's
+timer of a pass that began and ended in one batch is never written); so is the `delete` of a
+row that no statement of the rebuild named before (`Written`). Any statement a row's
 fold cannot take (an expression, a statement of several tables naming the key) sends what is
 held for that row first, as it came. Consecutive `set`s of one SQL on one row keep the last;
 consecutive `add`s of one SQL add up.
@@ -103,6 +104,28 @@ def shape(sql: str) -> Shape:
         return Shape("delete", frozenset([found[1]]), found[2])
     tables = frozenset(_TABLE.findall(text)) - frozenset(_NAMED.findall(text))
     return Shape("write" if len(tables) == 1 else "other", tables)
+
+
+class Written:
+    """What a rebuild may have written since it emptied the tables: the rows (table and key) any
+    statement queued so far named, `ANY` for the tables where a statement named none. A `delete`
+    of a row no statement named deletes nothing, and is not sent. Once some stretch of the log
+    went the usual way (`unknown`), nothing is known."""
+
+    ANY = ""
+
+    def __init__(self) -> None:
+        self.rows: set[tuple[str, object]] = set()
+        self.unknown = False
+
+    def note(self, tables: frozenset[str], key: object) -> None:
+        for table in tables or (self.ANY,):
+            self.rows.add((table, key))
+
+    def never(self, table: str, key: object) -> bool:
+        """Whether the table surely has no row of `key`."""
+        rows = self.rows
+        return not self.unknown and (table, key) not in rows and (self.ANY, key) not in rows
 
 
 @dataclass

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from hallpass.eventstore.store import DbConnection
-from hallpass.projections.folding import Fold, shape, write_rows
+from hallpass.projections.folding import Fold, Written, shape, write_rows
 
 # Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
 # statements came from `fetchval`, whose results go to `returned`.
@@ -55,9 +55,13 @@ class Pipeline:
     """Queues statements; `flush` sends them. Needs no connection until then, so a batch can be
     prepared while the previous one is being sent."""
 
-    def __init__(self, conn: DbConnection | None = None, *, fold: bool = False) -> None:
+    def __init__(
+        self, conn: DbConnection | None = None, *, fold: bool = False, written: Written | None = None
+    ) -> None:
         self.conn = conn
         self.fold = fold  # a rebuild's: rows folded in Python before they are sent (`folding`)
+        self.written = written  # a rebuild's, from its emptied tables on
+        self.fewest_copied = FEWEST_COPIED
         self.statements = 0
         self._runs: Runs = {}
         self._folds: Folds = {}
@@ -82,7 +86,8 @@ class Pipeline:
 
     def _queue(self, sql: str, args: tuple[Any, ...], *, fetch: bool) -> None:
         self.statements += 1
-        if not args:
+        if not args:  # a barrier: what is held now is written before it
+            self.seal()
             self._before.append((self._runs, self._folds, sql))
             self._runs, self._folds = {}, {}
             return
@@ -91,6 +96,8 @@ class Pipeline:
         self._append(sql, args, fetch)
 
     def _append(self, sql: str, args: tuple[Any, ...], fetch: bool) -> None:
+        if self.written is not None:
+            self.written.note(shape(sql).tables, args[0])
         runs = self._runs.get(args[0])
         if runs is None:
             self._runs[args[0]] = [(sql, fetch, [args])]
@@ -124,7 +131,7 @@ class Pipeline:
                 del self._folds[(table, key)]
                 if held.fetched and held.row is not None:
                     self.returned.add(held.row.get("school_id"))
-            return False
+            return not fetch and self.written is not None and self.written.never(table, key)
         if held is not None:
             if held.take(found, sql, fetch, args):
                 return True
@@ -145,6 +152,13 @@ class Pipeline:
         if held is not None:
             for sql, fetch, args in held.statements:
                 self._append(sql, args, fetch)
+
+    def seal(self) -> None:
+        """The rows held now are to be written: noted so (see `Written`). Called at each barrier,
+        and once nothing more is queued, before the next batch is prepared."""
+        if self.written is not None:
+            for table, key in self._folds:
+                self.written.note(frozenset([table]), key)
 
     async def flush(self, conn: DbConnection | None = None) -> None:
         """Send everything queued (on `conn`, or the pipeline's own), barrier by barrier."""
@@ -179,7 +193,7 @@ class Pipeline:
             else:
                 tables[(table, tuple(held.row))].append(held)
         for (table, columns), rows in tables.items():
-            if len(rows) < FEWEST_COPIED:
+            if len(rows) < self.fewest_copied:
                 again += rows
                 continue
             insert = rows[0].insert

@@ -17,8 +17,10 @@ from eventsourcing.utils import resolve_topic
 from hallpass.aggregates.encoding import Superseded, TypedMapper
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.store import DbConnection
+from hallpass.heap import collection_paused
 from hallpass.outages import Backoff, is_outage, wait_any
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection, handles
+from hallpass.projections.folding import Written
 from hallpass.projections.listen import Listener
 from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
 from hallpass.projections.pipeline import Pipeline
@@ -329,7 +331,8 @@ class ProjectionRunner:
                 await conn.execute(f"DROP INDEX {row[0]}")
         end = await self.store.max_notification_id() or 0
         try:
-            total = await self._rebuild_batches(batch_size, end, progress)
+            with collection_paused():
+                total = await self._rebuild_batches(batch_size, end, progress)
         finally:
             async with self.pool.acquire() as conn:
                 for projection in self.projections:
@@ -350,15 +353,17 @@ class ProjectionRunner:
         fails) and preparing starts again from the positions then.
         """
         total = 0
-        prepared = await self._prepare(await self.positions(), batch_size)
+        written = Written()  # the tables are empty now
+        prepared = await self._prepare(await self.positions(), batch_size, written)
         while prepared is not None:
             if prepared.failed:
+                written.unknown = True
                 total += await self._the_usual_way(prepared.last)
-                prepared = await self._prepare(await self.positions(), batch_size)
+                prepared = await self._prepare(await self.positions(), batch_size, written)
                 continue
             sending = asyncio.create_task(self._send(prepared))
             try:
-                following = await self._prepare(prepared.after, batch_size)
+                following = await self._prepare(prepared.after, batch_size, written)
             except BaseException:
                 sending.cancel()
                 with contextlib.suppress(BaseException):
@@ -369,8 +374,9 @@ class ProjectionRunner:
             except Exception as e:
                 if is_transient(e):
                     raise
+                written.unknown = True
                 total += await self._the_usual_way(prepared.last)
-                prepared = await self._prepare(await self.positions(), batch_size)
+                prepared = await self._prepare(await self.positions(), batch_size, written)
                 continue
             total += len(prepared.notifications)
             if progress is not None:
@@ -378,8 +384,11 @@ class ProjectionRunner:
             prepared = following
         return total
 
-    async def _prepare(self, positions: dict[str, int], batch_size: int) -> _Prepared | None:
-        """Read the batch after `positions` and run the handlers into a pipeline; None at the end."""
+    async def _prepare(
+        self, positions: dict[str, int], batch_size: int, written: Written | None = None
+    ) -> _Prepared | None:
+        """Read the batch after `positions` and run the handlers into a pipeline that folds rows
+        (`folding`), knowing what the rebuild has `written`; None at the end."""
         async with self.pool.acquire() as conn:
             notifications = await self.store.select_notifications(
                 min(positions.values()) + 1, batch_size, inclusive_of_start=True, conn=conn
@@ -387,7 +396,7 @@ class ProjectionRunner:
         if not notifications:
             return None
         last = notifications[-1].id
-        prepared = _Prepared(notifications, positions, {}, Pipeline(fold=True))
+        prepared = _Prepared(notifications, positions, {}, Pipeline(fold=True, written=written))
         pipeline = prepared.pipeline
         try:
             # Each event decoded once for the projections that handle its class, and not at all
@@ -412,6 +421,7 @@ class ProjectionRunner:
                     for notification_id, event in some:
                         await handle(pipeline, event, notification_id)
                     await asyncio.sleep(0)
+            pipeline.seal()
         except Exception as e:
             if is_transient(e):
                 raise
