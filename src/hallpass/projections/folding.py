@@ -143,7 +143,9 @@ class Fold:
         """Fold the statement into the row; False where it cannot (nothing changes then)."""
         row = self.row
         if found.kind == "insert" and self.insert is not None:
-            pass  # the row is there already: the insert changes nothing
+            if found.conflict not in ("ON CONFLICT DO NOTHING", f"ON CONFLICT ({found.key}) DO NOTHING"):
+                return False  # a conflict on the key would not be let pass
+            # the row is there already: the insert changes nothing
         elif row is None or self.insert is None:
             if fetch or found.kind not in ("write", "set", "add"):
                 return False
