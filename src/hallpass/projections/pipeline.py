@@ -48,7 +48,7 @@ class Deferred(Protocol):
 
 D = TypeVar("D", bound=Deferred)
 
-FEWEST_COPIED = 50  # rows below which a fold's or a round's statements go as they came
+FEWEST_COPIED = 50  # rows of one table and columns below which their statements go as they came
 
 
 class Pipeline:
