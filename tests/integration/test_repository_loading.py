@@ -12,13 +12,14 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from hallpass.acting import Acting
+from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.messages import CreatePasses
 from hallpass.commands.repository import SNAPSHOT_EVERY, Repository
-from hallpass.commands.snapshots import clone, restore, take
+from hallpass.commands.snapshots import clone, mutable_keys, restore, take
 from hallpass.eventstore import EventStore, StreamRead
 from support.school import SchoolFixture, make_school
 
@@ -109,6 +110,78 @@ async def test_handed_out_copies_share_only_values_that_cannot_change(
     assert twin.pending_events == [] and len(place.pending_events) == 1
     fresh = await repository.find(school.rooms["Library"], Location)
     assert fresh is not None and fresh.occupants == () and fresh.pending_events == []
+
+
+def record(response: dict[str, object]) -> IdempotencyRecord:
+    """An aggregate that holds values that change in place (dicts)."""
+    return IdempotencyRecord._create(
+        IdempotencyRecord.Recorded,
+        id=uuid4(),
+        timestamp=datetime.now(UTC),
+        key="k",
+        principal="staff:x",
+        fingerprint="f",
+        outcome="done",
+        response=response,
+        changed={"a": 1},
+    )
+
+
+def test_a_copy_made_with_known_mutable_keys_is_one_made_by_looking_at_every_value() -> None:
+    original = record({"passes": [{"id": "1"}]})
+    keys = mutable_keys(original)
+    assert set(keys) == {"response", "changed"}
+    twin = clone(original, keys)
+    assert twin.__dict__ == {**original.__dict__, "_pending_events": []}
+    assert twin.response is not original.response and twin.key is original.key
+    # A copy grown from `original`: only what it does not share is looked at again.
+    twin.__dict__["key"] = "other"
+    twin.__dict__["extra"] = [1]
+    assert set(mutable_keys(twin, original, keys)) == {"response", "changed", "extra"}
+    twin.__dict__["notes"] = original.response  # shared with `original`, yet changeable
+    assert "notes" in mutable_keys(twin, original, keys)
+
+
+@pytest.mark.parametrize("snapshot_every", [1, 10**9], ids=["from-a-snapshot", "from-events"])
+async def test_values_that_change_in_place_are_never_shared_with_the_cache(
+    runtime: Runtime, snapshot_every: int
+) -> None:
+    writer = Repository(runtime.store)
+    writer.snapshot_every = snapshot_every
+    saved = record({"passes": [{"id": "1"}]})
+    await writer.save(saved)
+    saved.response["passes"].append({"id": "changed after the save"})
+    for repository in (writer, Repository(runtime.store)):  # cached by the save; loaded cold
+        first = await repository.find(saved.id, IdempotencyRecord)
+        assert first is not None
+        first.response["passes"].append({"id": "changed by a caller"})
+        first.changed["b"] = 2
+        async with repository.unit_of_work(trusting=True) as unit:
+            second = await repository.find(saved.id, IdempotencyRecord)
+            assert unit.unread or repository is not writer, "the save's copy was handed out unread"
+        assert second is not None
+        assert second.response == {"passes": [{"id": "1"}]} and second.changed == {"a": 1}
+
+
+async def test_a_decision_that_fails_after_changing_its_copy_leaves_the_cache_as_it_was(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    repository = Repository(runtime.store)
+    student_id, place_id = school.students[0], school.rooms["Library"]
+    assert await repository.find(student_id, Student) is not None  # cached
+    with pytest.raises(RuntimeError, match="refused after deciding"):
+        async with repository.unit_of_work(trusting=True) as unit:
+            student = await repository.find(student_id, Student)
+            assert student is not None and unit.unread == {student_id: student.version}
+            student.open_pass(pass_id=uuid4(), destination_id=place_id, now=datetime.now(UTC))
+            assert student.open_pass_id is not None
+            raise RuntimeError("refused after deciding")
+    assert student is not None
+    async with repository.unit_of_work(trusting=True) as unit:
+        again = await repository.find(student_id, Student)
+        assert again is not None and student_id in unit.unread
+        assert again is not student and again.open_pass_id is None and again.pending_events == []
+        assert again.version == student.version - 1
 
 
 async def test_a_cold_load_of_a_long_stream_reads_a_snapshot_and_few_events(

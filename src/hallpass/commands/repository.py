@@ -12,8 +12,10 @@ for an aggregate the cache holds, or knows to be absent: it decides on the cache
 its save names every version it was decided on, so the append clashes (`ConcurrentChange`) if
 another process has moved any of them meanwhile (docs/decisions/105). A trusting unit whose
 decision saves nothing cannot be checked that way: it raises `ReadAgain`, and the command
-decides again reading everything. The cache holds aggregates no caller sees; `find` hands out a
-`snapshots.clone`, which shares every value that cannot change. A stream that has grown by
+decides again reading everything. The cache holds aggregates no caller sees, each with the
+names of its attributes that could change in place (`snapshots.mutable_keys`, found once when it
+is cached); `find` hands out a `snapshots.clone`, a new object sharing every other value, whose
+cost does not grow with what the values hold (docs/decisions/115). A stream that has grown by
 `SNAPSHOT_EVERY` events since its last snapshot gets a new one after the load or save that
 saw it, so a cold load reads at most that many events whatever the stream's length
 (`docs/decisions/051`).
@@ -36,7 +38,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError, StoredEv
 
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.commands import snapshots
-from hallpass.commands.snapshots import clone
+from hallpass.commands.snapshots import Keys, clone, mutable_keys
 from hallpass.eventstore import EventStore, StreamRead
 
 A = TypeVar("A", bound=Aggregate)
@@ -67,7 +69,8 @@ class Repository:
     def __init__(self, store: EventStore, *, cache_size: int = 50_000) -> None:
         self.store = store
         self.mapper = TypedMapper()
-        self._cache: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._cache: OrderedDict[UUID, tuple[Aggregate, Keys]] = OrderedDict()
+        """Each aggregate no caller sees, and its `mutable_keys` (deep-copied in every clone)."""
         self._cache_size = cache_size
         self._snapshot_at: dict[UUID, int] = {}  # the version of the latest snapshot known here
         self._absent: OrderedDict[UUID, None] = OrderedDict()  # streams read empty, none saved since
@@ -136,7 +139,8 @@ class Repository:
     async def _load_many(self, aggregate_ids: Sequence[UUID]) -> dict[UUID, Aggregate | None]:
         """Each aggregate as committed now (a copy of its own), in one read of the store."""
         ids = list(dict.fromkeys(aggregate_ids))
-        cached = {i: self._cache.get(i) for i in ids}
+        entries = {i: self._cache.get(i) for i in ids}
+        cached = {i: e[0] if e is not None else None for i, e in entries.items()}
         reads = await self.store.read_streams([(i, a.version if a else 0) for i, a in cached.items()])
         loaded: dict[UUID, Aggregate | None] = {}
         to_snapshot: list[Aggregate] = []
@@ -151,17 +155,25 @@ class Repository:
                     self._snapshot_at[aggregate_id] = base.version
             elif base is None:
                 self._snapshot_at[aggregate_id] = 0
+            entry = entries[aggregate_id]
+            known = entry[1] if entry is not None and base is entry[0] else None
             aggregate: Aggregate | None = base
             if read.events:
-                aggregate = clone(base) if base is not None else None
+                aggregate = clone(base, known) if base is not None else None
                 for record in read.events:
                     aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
-            if aggregate is not None and aggregate is not cached[aggregate_id]:
-                self._remember(aggregate)
-                to_snapshot.append(aggregate)
             if aggregate is None:
                 self._remember_absent(aggregate_id)
-            loaded[aggregate_id] = clone(aggregate) if aggregate is not None else None
+                loaded[aggregate_id] = None
+                continue
+            if known is None:  # new to the cache (read whole, or from a snapshot)
+                known = mutable_keys(aggregate)
+            elif aggregate is not base:  # grown from the cache's copy: what it shares needs no look
+                known = mutable_keys(aggregate, base, known)
+            if aggregate is not cached[aggregate_id]:
+                self._remember(aggregate, known)
+                to_snapshot.append(aggregate)
+            loaded[aggregate_id] = clone(aggregate, known)
         await self._snapshot(to_snapshot)
         return loaded
 
@@ -203,15 +215,21 @@ class Repository:
             while len(self._contended) > self._cache_size:
                 self._contended.popitem(last=False)
             raise ConcurrentChange(str(e)) from e
-        saved = [clone(aggregate) for aggregate, events in pending if events]
-        for aggregate in saved:
-            self._remember(aggregate)
+        saved = []
+        for aggregate, events in pending:
+            if not events:
+                continue
+            before = self._cache.get(aggregate.id)
+            known = mutable_keys(aggregate, *before) if before is not None else mutable_keys(aggregate)
+            copied = clone(aggregate, known)
+            self._remember(copied, known)
+            saved.append(copied)
         await self._snapshot(saved)
         return max(ids) if ids else None
 
-    def _remember(self, aggregate: Aggregate) -> None:
+    def _remember(self, aggregate: Aggregate, mutable: Keys) -> None:
         self._absent.pop(aggregate.id, None)
-        self._cache[aggregate.id] = aggregate
+        self._cache[aggregate.id] = (aggregate, mutable)
         self._cache.move_to_end(aggregate.id)
         while len(self._cache) > self._cache_size:
             forgotten, _ = self._cache.popitem(last=False)
@@ -227,8 +245,9 @@ class Repository:
         self._cache.pop(aggregate_id, None)
         self._absent.pop(aggregate_id, None)
 
-    def _trusted(self, aggregate_id: UUID) -> tuple[bool, Aggregate | None]:
-        """(known, the cached aggregate): known is False when only a read can tell.
+    def _trusted(self, aggregate_id: UUID) -> tuple[bool, tuple[Aggregate, Keys] | None]:
+        """(known, the cached aggregate and its mutable keys): known is False when only a read
+        can tell.
 
         A stream whose save clashed lately (another process writes it too, such as a busy
         destination's) is read for CONTENDED_SECONDS instead: trusting its copy would cost a
@@ -279,8 +298,8 @@ class UnitOfWork:
         known, cached = self.repository._trusted(aggregate_id)
         if not known:
             return False
-        self._seen[aggregate_id] = clone(cached) if cached is not None else None
-        self.unread[aggregate_id] = cached.version if cached is not None else 0
+        self._seen[aggregate_id] = clone(*cached) if cached is not None else None
+        self.unread[aggregate_id] = cached[0].version if cached is not None else 0
         return True
 
     async def find_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Aggregate | None]:

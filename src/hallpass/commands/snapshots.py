@@ -27,6 +27,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
 A = TypeVar("A", bound=Aggregate)
+Keys = tuple[str, ...]
+_NOTHING = object()
 
 _IMMUTABLE: frozenset[type] = frozenset(
     {str, int, float, bool, type(None), bytes, UUID, datetime, date, time, Decimal}
@@ -42,17 +44,37 @@ def _immutable(value: Any) -> bool:
     return False
 
 
-def clone(aggregate: A) -> A:
-    """A copy to hand out: values that cannot change are shared, any other is deep-copied."""
-    twin = object.__new__(type(aggregate))
-    twin.__dict__.update(
-        {
-            k: v if _immutable(v) else copy.deepcopy(v)
-            for k, v in aggregate.__dict__.items()
-            if k != "_pending_events"  # the twin's own, empty: never copied
-        }
+def mutable_keys(aggregate: Aggregate, like: Aggregate | None = None, known: Keys = ()) -> Keys:
+    """The names of the aggregate's attributes whose values can change in place (lists, dicts,
+    tuples holding them...), which a copy must not share; never `_pending_events`.
+
+    `like`: an aggregate whose attributes outside `known` (its own mutable keys) are known not to
+    change; a value that is the same object as its value of the same name needs no look.
+    """
+    before = like.__dict__ if like is not None else {}
+    return tuple(
+        k
+        for k, v in aggregate.__dict__.items()
+        if k != "_pending_events"
+        and not (before.get(k, _NOTHING) is v and k not in known)
+        and not _immutable(v)
     )
-    twin.__dict__["_pending_events"] = []
+
+
+def clone(aggregate: A, mutable: Keys | None = None) -> A:
+    """A copy to hand out: values that cannot change are shared, any other is deep-copied.
+
+    `mutable`: the aggregate's `mutable_keys`, if known (an aggregate in the repository's cache,
+    which nobody changes): the copy then costs a dictionary copy, whatever the values hold.
+    """
+    if mutable is None:
+        mutable = mutable_keys(aggregate)
+    twin = object.__new__(type(aggregate))
+    state = twin.__dict__
+    state.update(aggregate.__dict__)
+    for k in mutable:
+        state[k] = copy.deepcopy(state[k])
+    state["_pending_events"] = []  # the twin's own, empty: never copied
     return twin
 
 
