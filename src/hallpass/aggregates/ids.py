@@ -57,11 +57,13 @@ def org_school_id(district_id: UUID, sourced_id: str) -> UUID:
     return uuid5(district_id, f"org-school:{sourced_id.strip()}")
 
 
+@lru_cache(maxsize=1 << 12)  # asked for by every pass command
 def emergency_id(school_id: UUID) -> UUID:
     """A school's emergency state: one stream per school (docs/decisions/081)."""
     return uuid5(school_id, "emergency")
 
 
+@lru_cache(maxsize=1 << 12)  # asked for by every pass command
 def rules_id(school_id: UUID) -> UUID:
     """A school's hallway rules (limits, bell schedule, blackouts): one stream per school."""
     return uuid5(school_id, "hallway-rules")

@@ -9,6 +9,7 @@ taken in time lapses (a timer) and the next in line is offered the slot.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -24,6 +25,7 @@ OFFER_SECONDS = 120
 """How long a slot offered to the first in line is held for them."""
 
 
+@lru_cache(maxsize=1 << 14)  # asked for by every pass command
 def wait_line_id(location_id: UUID) -> UUID:
     return uuid5(location_id, "wait-line")
 

@@ -331,12 +331,11 @@ class CommandBase:
     async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]:
         # The school's emergency, the school and its hallway rules are read in the same round
         # trip, for `_refuse_in_emergency` and `_refusals`.
-        found, *_ = await asyncio.gather(
-            asyncio.gather(*(self.repository.find(s, Student) for s in student_ids)),
-            self.repository.find(ids.emergency_id(actor.school_id), Emergency),
-            self.repository.find(actor.school_id, School),
-            self.repository.find(ids.rules_id(actor.school_id), SchoolRules),
+        school_id = actor.school_id
+        await self.repository.read_together(
+            [*student_ids, ids.emergency_id(school_id), school_id, ids.rules_id(school_id)]
         )
+        found = [await self.repository.find(s, Student) for s in student_ids]
         missing = [
             str(sid)
             for sid, s in zip(student_ids, found, strict=True)
@@ -356,10 +355,10 @@ class CommandBase:
 
     async def _policy(self, school_id: UUID) -> Policy:
         """The school's hallway rules, read in the unit of work (`_students` has read them)."""
-        school, rules = await asyncio.gather(
-            self.repository.find(school_id, School),
-            self.repository.find(ids.rules_id(school_id), SchoolRules),
-        )
+        rules_id = ids.rules_id(school_id)
+        await self.repository.read_together([school_id, rules_id])
+        school = await self.repository.find(school_id, School)
+        rules = await self.repository.find(rules_id, SchoolRules)
         timezone = school.timezone if school is not None else "UTC"
         return rules.policy(timezone) if rules is not None else Policy(timezone)
 
@@ -409,12 +408,13 @@ class CommandBase:
         dismissal and the emergency, after which nobody goes anywhere)."""
         changed: list[Aggregate] = [hall_pass]
         # Read together with the origin, which the answer's summary names (one round trip).
-        student, destination, _, line = await asyncio.gather(
-            self.repository.find(hall_pass.student_id, Student),
-            self.repository.find(hall_pass.destination_id, Location),
-            self.repository.find(hall_pass.origin_id, Location),
-            self.repository.find(wait_line_id(hall_pass.destination_id), WaitLine),
+        line_id = wait_line_id(hall_pass.destination_id)
+        await self.repository.read_together(
+            [hall_pass.student_id, hall_pass.destination_id, hall_pass.origin_id, line_id]
         )
+        student = await self.repository.find(hall_pass.student_id, Student)
+        destination = await self.repository.find(hall_pass.destination_id, Location)
+        line = await self.repository.find(line_id, WaitLine)
         if student is not None:
             never_started = hall_pass.status in (Status.DENIED, Status.CANCELLED)
             student.close_pass(pass_id=hall_pass.id, now=now, uncounted=never_started)
@@ -427,11 +427,12 @@ class CommandBase:
         return changed
 
     async def _summary(self, hall_pass: Pass) -> dict[str, Any]:
-        student, origin, destination = await asyncio.gather(
-            self.repository.find(hall_pass.student_id, Student),
-            self.repository.find(hall_pass.origin_id, Location),
-            self.repository.find(hall_pass.destination_id, Location),
+        await self.repository.read_together(
+            [hall_pass.student_id, hall_pass.origin_id, hall_pass.destination_id]
         )
+        student = await self.repository.find(hall_pass.student_id, Student)
+        origin = await self.repository.find(hall_pass.origin_id, Location)
+        destination = await self.repository.find(hall_pass.destination_id, Location)
         if student is None or origin is None or destination is None:
             raise NotFound(say("pass.not_found", id=hall_pass.id))
         return pass_summary(hall_pass, student, origin, destination)

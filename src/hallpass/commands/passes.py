@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting
+from hallpass.aggregates import ids
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
 from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.commands.base import (
@@ -52,12 +52,22 @@ class PassCommands(CommandBase):
         not_read_only(acting.actor, "create passes")
         each_student_once(command.student_ids)
         reason = override_reason(command.override.reason if command.override else None, acting.actor)
-        origin, destination, students, line = await asyncio.gather(  # one round trip
-            self._offered(acting.actor, command.origin_id, "origin"),
-            self._offered(acting.actor, command.destination_id, "destination"),
-            self._students(acting.actor, command.student_ids),
-            self.repository.find(wait_line_id(command.destination_id), WaitLine),
+        school_id, line_id = acting.school_id, wait_line_id(command.destination_id)
+        await self.repository.read_together(  # one round trip, for all that follows
+            [
+                command.origin_id,
+                command.destination_id,
+                *command.student_ids,
+                ids.emergency_id(school_id),
+                school_id,
+                ids.rules_id(school_id),
+                line_id,
+            ]
         )
+        origin = await self._offered(acting.actor, command.origin_id, "origin")
+        destination = await self._offered(acting.actor, command.destination_id, "destination")
+        students = await self._students(acting.actor, command.student_ids)
+        line = await self.repository.find(line_id, WaitLine)
         minutes = allotted_minutes(destination, command.allotted_minutes)
         source = SOURCES.get(acting.actor.kind, Source.STAFF)
         changed: list[Aggregate] = []

@@ -7,10 +7,12 @@ therefore a bug in the command (`SavedTwice`), while one against another writer'
 `ConcurrentChange`, and the command decides again in a fresh unit.
 
 Finds made together (`asyncio.gather`) inside a unit are read in one round trip
-(`EventStore.read_streams`). A unit opened with `unit_of_work(trusting=True)` reads nothing
-for an aggregate the cache holds, or knows to be absent: it decides on the cached version and
-its save names every version it was decided on, so the append clashes (`ConcurrentChange`) if
-another process has moved any of them meanwhile (docs/decisions/105). A trusting unit whose
+(`EventStore.read_streams`); so are the aggregates named to `read_together`, after which each
+`find` of them returns at once, without the task per find a gather costs. A unit opened with
+`unit_of_work(trusting=True)` reads nothing for an aggregate the cache holds, or knows to be
+absent: it decides on the cached version and its save names every version it was decided on, so
+the append clashes (`ConcurrentChange`) if another process has moved any of them meanwhile
+(docs/decisions/105). A trusting unit whose
 decision saves nothing cannot be checked that way: it raises `ReadAgain`, and the command
 decides again reading everything. The cache holds aggregates no caller sees, each with the
 names of its attributes that could change in place (`snapshots.mutable_keys`, found once when it
@@ -91,6 +93,14 @@ class Repository:
         if unit is not None:
             return await unit.find(aggregate_id, cls)
         return await self._load(aggregate_id, cls)
+
+    async def read_together(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Inside a unit of work, read in one round trip those of the aggregates the unit does
+        not hold yet (nor trusts from the cache), so that a `find` of any of them then returns
+        at once. Outside a unit, nothing: each `find` reads."""
+        unit = self._unit.get()
+        if unit is not None:
+            await unit.find_many(aggregate_ids)
 
     async def find_committed(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """The aggregate as committed now, even inside a unit of work (a private copy).
@@ -306,7 +316,9 @@ class UnitOfWork:
         """Many aggregates at once (a roster import's thousands), in one read of those not yet
         read; each then belongs to the unit as if `find` had read it."""
         keys = list(dict.fromkeys(aggregate_ids))
-        wanted = [i for i in keys if i not in self._seen and i not in self._loading]
+        wanted = [
+            i for i in keys if i not in self._seen and i not in self._loading and not self._take_trusted(i)
+        ]
         if wanted:
             loop = asyncio.get_running_loop()
             futures = {i: loop.create_future() for i in wanted}
