@@ -81,6 +81,9 @@ class SessionLookup:
             # until an endpoint asks for the session lets them answer it (e.g. database down).
             found.failure = e
         scope[SCOPE_KEY] = found
+        if not _may_touch(found.record):  # nothing to record after: the answer passes untouched
+            await self.app(scope, receive, send)
+            return
 
         async def send_after_activity(message: Message) -> None:
             if message["type"] == "http.response.start" and found.touched and found.record is not None:
@@ -103,6 +106,13 @@ class SessionLookup:
         if record is None:
             cookie.clear()
         return record
+
+
+def _may_touch(record: SessionRecord | None) -> bool:
+    """Whether a request that came with `record` may count as activity (`require_student`):
+    only a student's browser session is kept alive by use; a request's record is only ever
+    dropped, never replaced, on the `RequestSession` that `SessionLookup` made."""
+    return record is not None and record.via == COOKIE and record.actor.kind == "student"
 
 
 def request_session(request: Request) -> RequestSession:
@@ -249,6 +259,7 @@ def require_student(
     if record.must_change and not allow_must_change:
         raise Forbidden(say("portal.new_password_first"))
     if touch:
+        assert _may_touch(record)  # SessionLookup records the activity after the answer
         record.last_seen_at = max(record.last_seen_at, moment)
         request_session(request).touched = True
     return actor

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -47,7 +46,7 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
-        self.fixed = [
+        fixed = [
             ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
             ("X-Frame-Options", "DENY"),
             ("X-Content-Type-Options", "nosniff"),
@@ -56,24 +55,30 @@ class SecurityHeaders:
             ("Cross-Origin-Opener-Policy", "same-origin"),
         ]
         if https:
-            self.fixed.append(("Strict-Transport-Security", HSTS))
+            fixed.append(("Strict-Transport-Security", HSTS))
+        # Encoded once: each answer's own headers of these names are replaced by these.
+        self.static = _raw(fixed)
+        self.dynamic = _raw([*fixed, ("Cache-Control", "no-store")])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        dynamic = not scope["path"].startswith(STATIC_PREFIX)
+        names, headers = self.static if scope["path"].startswith(STATIC_PREFIX) else self.dynamic
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.fixed:
-                    headers[name] = value
-                if dynamic:
-                    headers["Cache-Control"] = "no-store"
+                own = message.get("headers", ())
+                message["headers"] = [h for h in own if h[0].lower() not in names] + headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _raw(pairs: list[tuple[str, str]]) -> tuple[frozenset[bytes], list[tuple[bytes, bytes]]]:
+    """The lower-case names, and the headers as an ASGI message holds them."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in pairs]
+    return frozenset(name for name, _ in raw), raw
 
 
 class BodyTooLarge(HTTPException):
@@ -104,8 +109,11 @@ class BodyLimit:
             return
         limit = self.larger.get(scope["path"], self.limit)
         declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await self._refuse(scope, receive, send, limit)
+        if declared is not None:
+            if declared > limit:
+                await self._refuse(scope, receive, send, limit)
+            else:  # the server reads no more than the declared length: nothing to count
+                await self.app(scope, receive, send)
             return
 
         received = 0
