@@ -198,13 +198,14 @@ def handler(
         async def run(self: C, acting: Acting, /, *args: P.args, **kwargs: P.kwargs) -> Outcome:
             if not keyed:
                 acting = replace(acting, idempotency_key=None)
-            given = [*args, *kwargs.values()]
-            body = next((a for a in given if isinstance(a, Command)), None)
-            target = next((a for a in given if isinstance(a, UUID)), None)
+            stamp = ""  # a command sent without a key is never replayed: nothing to compare
+            if acting.idempotency_key is not None:
+                given = [*args, *kwargs.values()]
+                body = next((a for a in given if isinstance(a, Command)), None)
+                target = next((a for a in given if isinstance(a, UUID)), None)
+                stamp = fingerprint(name, body, target)
             return await self._run(
-                acting,
-                fingerprint=fingerprint(name, body, target),
-                decide=lambda: decide(self, acting, *args, **kwargs),
+                acting, fingerprint=stamp, decide=lambda: decide(self, acting, *args, **kwargs)
             )
 
         return run
