@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import pytest
+from asyncpg.pgproto.pgproto import UUID as PgUUID
 from eventsourcing.persistence import StoredEvent
 
 from hallpass.acting import Acting
@@ -140,6 +141,9 @@ def test_a_copy_made_with_known_mutable_keys_is_one_made_by_looking_at_every_val
     assert set(mutable_keys(twin, original, keys)) == {"response", "changed", "extra"}
     twin.__dict__["notes"] = original.response  # shared with `original`, yet changeable
     assert "notes" in mutable_keys(twin, original, keys)
+    # Ids as asyncpg reads them (a session's actor) cannot change either.
+    twin.__dict__["created_by"] = ("staff", PgUUID(str(uuid4())))
+    assert "created_by" not in mutable_keys(twin)
 
 
 @pytest.mark.parametrize("snapshot_every", [1, 10**9], ids=["from-a-snapshot", "from-events"])

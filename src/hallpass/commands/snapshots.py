@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
+from asyncpg.pgproto.pgproto import UUID as PgUUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
@@ -31,7 +32,9 @@ Keys = tuple[str, ...]
 _NOTHING = object()
 
 _IMMUTABLE: frozenset[type] = frozenset(
-    {str, int, float, bool, type(None), bytes, UUID, datetime, date, time, Decimal}
+    # asyncpg's UUID (a uuid.UUID, without attributes of its own) is how ids read from the
+    # database arrive: a session's actor, and with it every pass's school and who made it.
+    {str, int, float, bool, type(None), bytes, UUID, PgUUID, datetime, date, time, Decimal}
 )
 
 
