@@ -10,11 +10,16 @@ from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 from hallpass.http.app import templates
-from hallpass.http.pages import dashboard_rows_shown, options, pass_row_html
+from hallpass.http.pages import minutes_over, options, pass_row_html, row_shown
 
 ZONE = ZoneInfo("America/Chicago")
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 9:00 AM in Chicago
 ENV = templates().env
+TODAY = NOW.astimezone(ZONE).date()
+
+
+def _shown(row: dict[str, Any], at: datetime = NOW) -> dict[str, Any]:
+    return row_shown(row, None, ZONE, at.astimezone(ZONE).date(), minutes_over(row, at))
 
 
 def _row(**values: Any) -> dict[str, Any]:
@@ -59,7 +64,7 @@ def test_each_row_says_its_status_times_origin_and_creator_in_words() -> None:
             status="scheduled", start_at=NOW + timedelta(days=2), due_at=NOW + timedelta(days=2, minutes=10)
         ),
     ]
-    active, overdue, ended, asked, planned = dashboard_rows_shown(rows, {}, ZONE, NOW)
+    active, overdue, ended, asked, planned = (_shown(r) for r in rows)
     assert (active["label"], active["start"], active["due"], active["creator"]) == (
         "Active",
         "8:55 AM",
@@ -82,19 +87,22 @@ def test_a_row_is_rendered_once_for_what_it_shows_and_has_no_csrf_field() -> Non
     row = _row(
         status="scheduled", start_at=NOW + timedelta(days=1), due_at=NOW + timedelta(days=1, minutes=5)
     )
-    (shown,) = dashboard_rows_shown([row], {row["pass_id"]: schedule_id}, ZONE, NOW)
-    html = pass_row_html(ENV, tuple(shown.items()))
-    assert pass_row_html(ENV, tuple(dict(shown).items())) is html
+    html = pass_row_html(ENV, tuple(row.items()), schedule_id, ZONE, TODAY, 0)
+    assert pass_row_html(ENV, tuple(dict(row).items()), schedule_id, ZONE, TODAY, 0) is html
     assert 'name="csrf"' not in html and "Chen &lt;Brontë&gt;" in html and "<Brontë>" not in html
     assert f'formaction="/hall-pass/{row["pass_id"]}/cancel"' in html
     assert f'name="start_at-{row["pass_id"]}" form="pass-actions"' in html
     assert f'href="/hall-pass/schedules/{schedule_id}"' in html
+    assert "Wed 2 Dec, 9:00 AM" in html
+    assert "9:00 AM</time>" in pass_row_html(
+        ENV, tuple(row.items()), schedule_id, ZONE, TODAY.replace(day=2), 0
+    )
 
     overdue = _row(status="expired", due_at=NOW - timedelta(minutes=3))
-    (three,) = dashboard_rows_shown([overdue], {}, ZONE, NOW)
-    (four,) = dashboard_rows_shown([overdue], {}, ZONE, NOW + timedelta(minutes=1))
-    assert "3 min over" in pass_row_html(ENV, tuple(three.items()))
-    assert "4 min over" in pass_row_html(ENV, tuple(four.items()))
+    (three, four) = (minutes_over(overdue, NOW), minutes_over(overdue, NOW + timedelta(minutes=1)))
+    assert (three, four, minutes_over(_row(), NOW)) == (3, 4, 0)
+    assert "3 min over" in pass_row_html(ENV, tuple(overdue.items()), None, ZONE, TODAY, three)
+    assert "4 min over" in pass_row_html(ENV, tuple(overdue.items()), None, ZONE, TODAY, four)
 
 
 def test_the_filters_options_mark_the_choice_and_escape_the_words() -> None:

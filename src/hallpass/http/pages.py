@@ -124,9 +124,13 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
     scheduled = [r["pass_id"] for r in page.rows if r["status"] == Status.SCHEDULED]
     series = await ScheduleListView(rt.pool).series_of(scheduled) if scheduled else {}
     env = request.app.state.templates.env
-    shown = dashboard_rows_shown(page.rows, series, ZoneInfo(tz), now(request))
+    zone, at = ZoneInfo(tz), now(request)
+    day = at.astimezone(zone).date()
     return {
-        "rows": [pass_row_html(env, tuple(row.items())) for row in shown],
+        "rows": [
+            pass_row_html(env, tuple(r.items()), series.get(r["pass_id"]), zone, day, minutes_over(r, at))
+            for r in page.rows
+        ],
         "total": page.total_label,
         "default_view": default_view,
         "today": filters.since if default_view else None,
@@ -140,15 +144,24 @@ ROWS_KEPT = 4096
 
 
 @functools.lru_cache(maxsize=ROWS_KEPT)
-def pass_row_html(env: Environment, shown: tuple[tuple[str, Any], ...]) -> Markup:
-    """One row of the dashboard's table for what it shows (a row of `dashboard_rows_shown`, as
-    its items), rendered by `_pass_row.html` the first time and kept (decision 114).
+def pass_row_html(
+    env: Environment,
+    row: tuple[tuple[str, Any], ...],
+    schedule_id: UUID | None,
+    zone: ZoneInfo,
+    today: date,
+    over: int,
+) -> Markup:
+    """One row of the dashboard's table: a row of `PassListView.page` with the DASHBOARD columns
+    (as its items), its repeating series, the school's zone and day and the minutes it is over
+    (`minutes_over`), rendered by `_pass_row.html` the first time and kept (decision 114).
 
     A row holds nothing of the reader or the request (its actions' CSRF token is in the page's
     one form), so every member of staff looking at a school, and every live refresh, shows the
-    same rows; a row is rendered again only when something it shows changes (its status, its
-    minutes over, the day, a name)."""
-    return Markup(env.get_template("_pass_row.html").render(p=dict(shown), reason_options=REASON_OPTIONS))
+    same rows; a row is worked out and rendered again only when something it shows changes (a
+    column, its minutes over, the day)."""
+    shown = row_shown(dict(row), schedule_id, zone, today, over)
+    return Markup(env.get_template("_pass_row.html").render(p=shown, reason_options=REASON_OPTIONS))
 
 
 @functools.lru_cache(maxsize=256)
@@ -170,47 +183,46 @@ ENDED = frozenset({Status.TERMINATED.value, Status.CANCELLED.value})
 NOT_STARTED = frozenset({Status.REQUESTED.value, Status.DENIED.value})
 
 
-def dashboard_rows_shown(
-    rows: list[dict[str, Any]], series: Mapping[UUID, UUID], zone: ZoneInfo, at: datetime
-) -> list[dict[str, Any]]:
-    """Each row of the dashboard (`PassListView.page` with the DASHBOARD columns) as the words
-    and moments `_pass_rows.html` writes, worked out here once per row: the template only puts
-    them in place (decision 114)."""
-    today = at.astimezone(zone).date()
-    shown = []
-    for r in rows:
-        status = r["status"]
-        returned = r["returned_at"]
-        overdue = status == Status.EXPIRED and returned is None
-        start, due = r["start_at"], r["due_at"]
-        source = r["source"]
-        shown.append(
-            {
-                "id": str(r["pass_id"]),
-                "status": status,
-                "label": STATUS_LABELS[status],
-                "overdue": overdue,
-                "over": max(0, int((at - due).total_seconds() // 60)) if overdue else 0,
-                "name": r["student_name"],
-                "grade": r["grade"],
-                "origin": r["origin_name"],
-                "destination": r["destination_name"],
-                "marker": MARKERS[source],
-                "marker_title": MARKER_TITLES.get(source, ""),
-                "not_started": status in NOT_STARTED or (status == Status.CANCELLED and returned is None),
-                "start_iso": start.isoformat(),
-                "start": moment(start, zone, today),
-                "start_input": local(start, zone, "%Y-%m-%dT%H:%M") if status == Status.SCHEDULED else "",
-                "due_iso": due.isoformat(),
-                "due": moment(due, zone, today),
-                "returned_iso": returned.isoformat() if returned else "",
-                "returned": moment(returned, zone, today),
-                "ended": (r["end_reason"] or "").replace("_", " ") if status in ENDED else "",
-                "creator": creator_words(r["created_by_kind"], r["creator_name"]),
-                "schedule_id": series.get(r["pass_id"]),
-            }
-        )
-    return shown
+def minutes_over(row: Mapping[str, Any], at: datetime) -> int:
+    """How many whole minutes an overdue pass (expired, not back) is over at `at`; 0 for others."""
+    if row["status"] != Status.EXPIRED or row["returned_at"] is not None:
+        return 0
+    return max(0, int((at - row["due_at"]).total_seconds() // 60))
+
+
+def row_shown(
+    r: Mapping[str, Any], schedule_id: UUID | None, zone: ZoneInfo, today: date, over: int
+) -> dict[str, Any]:
+    """A row of the dashboard (`PassListView.page` with the DASHBOARD columns) as the words and
+    moments `_pass_row.html` writes: the template only puts them in place (decision 114)."""
+    status = r["status"]
+    returned = r["returned_at"]
+    start, due = r["start_at"], r["due_at"]
+    source = r["source"]
+    return {
+        "id": str(r["pass_id"]),
+        "status": status,
+        "label": STATUS_LABELS[status],
+        "overdue": status == Status.EXPIRED and returned is None,
+        "over": over,
+        "name": r["student_name"],
+        "grade": r["grade"],
+        "origin": r["origin_name"],
+        "destination": r["destination_name"],
+        "marker": MARKERS[source],
+        "marker_title": MARKER_TITLES.get(source, ""),
+        "not_started": status in NOT_STARTED or (status == Status.CANCELLED and returned is None),
+        "start_iso": start.isoformat(),
+        "start": moment(start, zone, today),
+        "start_input": local(start, zone, "%Y-%m-%dT%H:%M") if status == Status.SCHEDULED else "",
+        "due_iso": due.isoformat(),
+        "due": moment(due, zone, today),
+        "returned_iso": returned.isoformat() if returned else "",
+        "returned": moment(returned, zone, today),
+        "ended": (r["end_reason"] or "").replace("_", " ") if status in ENDED else "",
+        "creator": creator_words(r["created_by_kind"], r["creator_name"]),
+        "schedule_id": schedule_id,
+    }
 
 
 async def home(request: Request) -> Response:
