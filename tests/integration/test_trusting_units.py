@@ -130,3 +130,24 @@ async def test_a_stream_another_process_keeps_writing_is_read_after_it_clashed_o
     assert clashes[0] == 0
     assert clashes[1] >= 1
     assert clashes[3] == clashes[1]
+
+
+async def test_a_clash_leaves_trusted_the_streams_that_had_not_moved(
+    runtime: Runtime, school: SchoolFixture
+) -> None:
+    a, b = apps(runtime)
+    store = a.store
+    assert isinstance(store, CountingStore)
+    student = school.students[2]
+    await a.complete_pass(Acting(school.teacher(), NOW), await created(a, school, student))
+    # The other process takes the student out and back: a's cached copies of the student and of
+    # the library (which counts who is in) are behind, its copies of the school and the origin are not.
+    await b.complete_pass(Acting(school.teacher(), NOW), await created(b, school, student))
+    await created(a, school, student)
+    assert store.clashes == 1
+    repository = a.repository
+    for moved in (student, school.rooms["Library"]):
+        assert repository._trusted(moved) == (False, None), "it moved: read for a while"
+    for unmoved in (school.id, school.rooms["Room 101"]):
+        known, cached = repository._trusted(unmoved)
+        assert known and cached is not None, "read again at the version the save held: trusted"

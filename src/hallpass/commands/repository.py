@@ -76,7 +76,10 @@ class Repository:
         self._cache_size = cache_size
         self._snapshot_at: dict[UUID, int] = {}  # the version of the latest snapshot known here
         self._absent: OrderedDict[UUID, None] = OrderedDict()  # streams read empty, none saved since
-        self._contended: OrderedDict[UUID, float] = OrderedDict()  # clashed: read until (monotonic)
+        self._contended: OrderedDict[UUID, tuple[float, int]] = OrderedDict()
+        """Streams of a save that clashed: read until (monotonic), and the version the save was
+        decided on. A read that finds a stream still at that version clears it (it did not move:
+        another stream of the save did)."""
         self.snapshot_every = SNAPSHOT_EVERY
         self._unit: ContextVar[UnitOfWork | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
@@ -172,6 +175,7 @@ class Repository:
                 aggregate = clone(base, known) if base is not None else None
                 for record in read.events:
                     aggregate = self.mapper.to_domain_event(record).mutate(aggregate)  # type: ignore[attr-defined]
+            self._cleared(aggregate_id, aggregate.version if aggregate is not None else 0)
             if aggregate is None:
                 self._remember_absent(aggregate_id)
                 loaded[aggregate_id] = None
@@ -218,9 +222,10 @@ class Repository:
             ids = await self.store.append(stored, held=list((held or {}).items()))
         except IntegrityError as e:
             until = time.monotonic() + CONTENDED_SECONDS
-            for aggregate_id in [*(a.id for a, _ in pending), *(held or ())]:
+            decided_on = {a.id: events[0].originator_version - 1 for a, events in pending if events}
+            for aggregate_id, version in [*decided_on.items(), *(held or {}).items()]:
                 self._forget(aggregate_id)
-                self._contended[aggregate_id] = until
+                self._contended[aggregate_id] = (until, version)
                 self._contended.move_to_end(aggregate_id)
             while len(self._contended) > self._cache_size:
                 self._contended.popitem(last=False)
@@ -245,6 +250,13 @@ class Repository:
             forgotten, _ = self._cache.popitem(last=False)
             self._snapshot_at.pop(forgotten, None)
 
+    def _cleared(self, aggregate_id: UUID, version: int) -> None:
+        """A stream read at the version a clashed save was decided on had not moved: trusted
+        again (the save clashed on another of its streams)."""
+        contended = self._contended.get(aggregate_id)
+        if contended is not None and contended[1] == version:
+            del self._contended[aggregate_id]
+
     def _remember_absent(self, aggregate_id: UUID) -> None:
         self._absent[aggregate_id] = None
         self._absent.move_to_end(aggregate_id)
@@ -263,9 +275,9 @@ class Repository:
         destination's) is read for CONTENDED_SECONDS instead: trusting its copy would cost a
         failed save and a second attempt far more often than the read it saves.
         """
-        until = self._contended.get(aggregate_id)
-        if until is not None:
-            if time.monotonic() < until:
+        contended = self._contended.get(aggregate_id)
+        if contended is not None:
+            if time.monotonic() < contended[0]:
                 return False, None
             del self._contended[aggregate_id]
         cached = self._cache.get(aggregate_id)
