@@ -89,7 +89,7 @@ def _encode(value: Any) -> Any:
     kind = type(value)
     if value is None or kind in (str, int, float, bool):
         return value
-    if kind is UUID:
+    if kind is UUID or kind is PgUUID:  # asyncpg reads ids as its own subclass of UUID
         return {"u": str(value)}
     if kind is datetime:
         if value.tzinfo not in (None, UTC):
