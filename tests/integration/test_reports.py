@@ -277,3 +277,65 @@ async def test_percentiles_from_the_minute_histogram_equal_postgresqls_over_the_
                 known,
             )
             assert (percentile_cont(p, len(known), known.__getitem__) if known else None) == exact
+
+
+async def pass_fact_tables(
+    runtime: Runtime, projection: PassFactsProjection
+) -> dict[str, list[tuple[object, ...]]]:
+    found = {t: await runtime.pool.fetch(f"SELECT * FROM {t}") for t in projection.tables}
+    return {t: sorted(map(tuple, rows), key=repr) for t, rows in found.items()}
+
+
+async def test_counts_counted_at_the_end_of_a_rebuild_equal_those_projected_live_at_every_batch_size(
+    runtime: Runtime,
+) -> None:
+    """A rebuild keeps no count up batch by batch; it counts every table once from the rows at the
+    end (decision 118). Whatever size its batches (a pass begun in one and ended in another,
+    or in the same one, a school's time zone in the batch or before it), the count tables and the
+    rows are those the live runner left, which recounted batch by batch."""
+    north = await make_school(runtime, label="North", students=3)
+    await save_month(runtime, random.Random(118), north, FIRST, 2)
+    for runner in runtime.runners:
+        await runner.catch_up()
+    projection = PassFactsProjection()
+    live = await pass_fact_tables(runtime, projection)
+    log = await runtime.store.max_notification_id() or 0
+    assert len(live["report_passes"]) > 5 and all(live[a.table] for a in AGGREGATES)
+    assert live["report_counts_pending"] == []
+    runner = ProjectionRunner(runtime.pool, runtime.store, projection)
+    for size in [*range(1, log + 2), 5_000]:
+        assert await runner.rebuild(batch_size=size) == log
+        assert await pass_fact_tables(runtime, projection) == live, f"batches of {size}"
+
+
+async def test_a_rebuild_killed_before_its_counts_leaves_them_to_be_counted_at_the_next_start(
+    runtime: Runtime,
+) -> None:
+    """A rebuild killed between batches leaves whole batches of rows, no counts, and its note that
+    they are pending: the next process counts them when it creates the schema, before its runner
+    goes on from the rows' position, and the reports come out as before."""
+    north, south, _ = await generated(runtime)
+    view = ReportsView(runtime.pool)
+    whole = Scope((north.id, south.id), FIRST, date(2027, 3, 31))
+    before = [r.as_json() for r in await view.all(whole)]
+    projection = PassFactsProjection()
+
+    def stop_a_third_of_the_way(done: int, end: int) -> None:
+        if done > end // 3:
+            raise Stopped
+
+    runner = ProjectionRunner(runtime.pool, runtime.store, projection)
+    with pytest.raises(Stopped):
+        await runner.rebuild(stop_a_third_of_the_way, batch_size=37)
+    # What the kill leaves where the rebuild did not get to its end (nor to its `finally`).
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"TRUNCATE {', '.join(a.table for a in AGGREGATES)}")
+        await projection.totals_pending(conn)
+    async with runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM report_hour_counts") == 0
+        await projection.create_schema(conn)
+        assert await conn.fetchval("SELECT count(*) FROM report_counts_pending") == 0
+    await assert_counts_add_up(runtime)
+    await runner.catch_up()
+    assert [r.as_json() for r in await view.all(whole)] == before
+    await assert_counts_add_up(runtime)

@@ -34,6 +34,26 @@ class Projection(Protocol):
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None: ...
 
 
+class Totals(Protocol):
+    """A projection that keeps totals over its rows and, in a rebuild, counts them once at the
+    end instead of batch by batch (decision 118): `totals_pending` runs in the transaction that
+    empties the tables (it notes that the totals are not kept up), `count_totals` in one of its
+    own once the batches are done (it counts them from the rows and clears the note)."""
+
+    async def totals_pending(self, conn: asyncpg.Connection) -> None: ...
+
+    async def count_totals(self, conn: asyncpg.Connection) -> None: ...
+
+
+def totals(projection: Projection) -> Totals | None:
+    """The projection as one that counts its totals at the end of a rebuild, if it is one."""
+    if callable(getattr(projection, "totals_pending", None)) and callable(
+        getattr(projection, "count_totals", None)
+    ):
+        return projection  # type: ignore[return-value]  # it has both methods
+    return None
+
+
 def handles(projection: Projection, event_type: type) -> bool:
     """Whether `projection` may change its tables for an event of `event_type`: what its `handles`
     says, where it says (a projection without one is handed every event)."""

@@ -121,6 +121,11 @@ CREATE TABLE IF NOT EXISTS report_teacher_counts (
     denied integer NOT NULL,
     PRIMARY KEY (school_id, day, who_kind, who)
 );
+-- A row while a rebuild has emptied the tables and not yet counted the count tables from the
+-- rows (decision 118): whoever finds it counts them (`count_totals`).
+CREATE TABLE IF NOT EXISTS report_counts_pending (
+    pending boolean PRIMARY KEY DEFAULT true CHECK (pending)
+);
 """
 
 # The columns a new row is written with (all but the generated ones), and their types.
@@ -225,6 +230,28 @@ def update_sql(columns: tuple[str, ...], due: str | None) -> str:
 
 async def insert_rows(conn: DbConnection, rows: list[Row]) -> None:
     await conn.execute(_INSERT, *([row.get(c) for row in rows] for c, _ in COLUMNS))
+
+
+_SCRATCH = "report_passes_copied"
+_FROM_SCRATCH = (
+    f"INSERT INTO report_passes ({', '.join(c for c, _ in COLUMNS)})"
+    f" SELECT {', '.join(f'r.{c}' if c != 'timezone' else _TIMEZONE for c, _ in COLUMNS)}"
+    f" FROM {_SCRATCH} r ON CONFLICT (pass_id) DO NOTHING"
+)
+
+
+async def copy_rows(conn: DbConnection, rows: list[Row]) -> None:
+    """What `insert_rows` does, by COPY into a scratch table and one INSERT ... SELECT (a
+    rebuild's many rows: no array per column to build and take apart)."""
+    names = [c for c, _ in COLUMNS]
+    await conn.execute(
+        f"CREATE TEMP TABLE {_SCRATCH} AS SELECT {', '.join(names)} FROM report_passes WITH NO DATA"
+    )
+    await conn.copy_records_to_table(
+        _SCRATCH, records=[tuple(row.get(c) for c in names) for row in rows], columns=names
+    )
+    await conn.execute(_FROM_SCRATCH)
+    await conn.execute(f"DROP TABLE {_SCRATCH}")
 
 
 @dataclass(frozen=True, eq=False)  # each one is itself: a key by identity
@@ -359,6 +386,10 @@ AGGREGATES = (HOUR_COUNTS, TEACHER_COUNTS, *TIMED)
 # changes, so running them side by side in one snapshot does what running them in turn did.
 TAKE_AWAY = "WITH " + ", ".join(a.take_away(n) for n, a in enumerate(AGGREGATES, 1)) + " SELECT 1"
 ADD = "WITH " + ", ".join(a.add(n) for n, a in enumerate(AGGREGATES, 1)) + " SELECT 1"
+# Every aggregate counted from all the rows at once (a rebuild's end, decision 118).
+COUNT_ALL = [
+    f"INSERT INTO {a.table} ({', '.join(c for c, _ in (*a.keys, *a.values))}) {a.counted}" for a in AGGREGATES
+]
 # The events that change a pass's contribution to each aggregate (the rest leave them as they are).
 RECOUNTED: dict[type, tuple[Aggregate, ...]] = {
     Pass.Activated: AGGREGATES,
@@ -421,13 +452,38 @@ class PassFactsProjection(TableProjection):
         "report_teacher_counts",
         "report_destination_minutes",
         "report_student_days",
+        "report_counts_pending",
     )
     schema = SCHEMA
     serves_requests = False  # the reports are read later; a command's answer never waits on them
     events = (School.Registered, School.Changed, Pass.Creation, *CHANGES)
 
+    async def create_schema(self, conn: asyncpg.Connection) -> None:
+        """The tables, and the count tables counted if a rebuild left them pending (one that
+        stopped before its end: its rows are whole batches, so the counts follow from them)."""
+        await conn.execute(self.schema)
+        if await conn.fetchval("SELECT count(*) FROM report_counts_pending"):
+            async with conn.transaction():
+                await self.count_totals(conn)
+
+    async def totals_pending(self, conn: asyncpg.Connection) -> None:
+        """In the transaction that empties the tables for a rebuild: the count tables are not
+        kept up batch by batch from now on (`Rebuilding`), but counted at the end."""
+        await conn.execute("INSERT INTO report_counts_pending DEFAULT VALUES ON CONFLICT DO NOTHING")
+
+    async def count_totals(self, conn: asyncpg.Connection) -> None:
+        """Every count table from all the rows, one INSERT ... SELECT ... GROUP BY each: they are
+        functions of the rows alone (decision 103), and a key has a row while a pass counts in
+        it, as the recounts leave them."""
+        await conn.execute(f"TRUNCATE {', '.join(a.table for a in AGGREGATES)}")
+        for sql in COUNT_ALL:
+            await conn.execute(sql)
+        await conn.execute("DELETE FROM report_counts_pending")
+
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        batch = conn.deferred(Batch) if isinstance(conn, Pipeline) else None
+        batch: Batch | None = None
+        if isinstance(conn, Pipeline):
+            batch = conn.deferred(Rebuilding if conn.totals_at_end else Batch)
         if isinstance(event, (School.Registered, School.Changed)):
             if batch is not None:
                 batch.timezones[event.originator_id] = event.timezone
@@ -443,7 +499,8 @@ class PassFactsProjection(TableProjection):
         else:
             return None
         if batch is not None:  # the batch's rows and counts are written around its statements
-            batch.recount.note(pass_id, recounted, created=row is not None)
+            if not batch.counted_at_end:
+                batch.recount.note(pass_id, recounted, created=row is not None)
             if row is not None:
                 row["timezone"] = batch.timezones.get(event.school_id)
                 batch.rows[pass_id] = row
@@ -478,6 +535,8 @@ class Batch:
     zone from a school event earlier in the batch, or else from `report_schools` as it was
     before the batch, which is the time zone its school had when it began either way."""
 
+    counted_at_end = False
+
     def __init__(self) -> None:
         self.rows: dict[UUID, Row] = {}
         self.timezones: dict[UUID, str] = {}
@@ -490,6 +549,23 @@ class Batch:
 
     async def after(self, conn: DbConnection) -> None:
         await self.recount.after(conn)
+
+
+class Rebuilding(Batch):
+    """A rebuild's batch (decision 118): its new rows written by COPY, and no recount: the count
+    tables are counted once from all the rows when the batches are done (`count_totals`)."""
+
+    counted_at_end = True
+    FEWEST_COPIED = 50  # fewer new rows than this go in the one statement of `insert_rows`
+
+    async def before(self, conn: DbConnection) -> None:
+        if len(self.rows) >= self.FEWEST_COPIED:
+            await copy_rows(conn, list(self.rows.values()))
+        elif self.rows:
+            await insert_rows(conn, list(self.rows.values()))
+
+    async def after(self, conn: DbConnection) -> None:
+        return None
 
 
 def _created(event: Pass.Creation) -> Row:

@@ -56,11 +56,19 @@ class Pipeline:
     prepared while the previous one is being sent."""
 
     def __init__(
-        self, conn: DbConnection | None = None, *, fold: bool = False, written: Written | None = None
+        self,
+        conn: DbConnection | None = None,
+        *,
+        fold: bool = False,
+        written: Written | None = None,
+        totals_at_end: bool = False,
     ) -> None:
         self.conn = conn
         self.fold = fold  # a rebuild's: rows folded in Python before they are sent (`folding`)
         self.written = written  # a rebuild's, from its emptied tables on
+        # A rebuild's: totals over rows (the reports' counts) are not kept up batch by batch;
+        # the projection counts them once the batches are done (`Rebuilt`, decision 118).
+        self.totals_at_end = totals_at_end
         self.fewest_copied = FEWEST_COPIED
         self.statements = 0
         self._runs: Runs = {}

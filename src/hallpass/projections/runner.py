@@ -19,7 +19,7 @@ from hallpass.eventstore import EventStore
 from hallpass.eventstore.store import DbConnection
 from hallpass.heap import collection_paused
 from hallpass.outages import Backoff, is_outage, wait_any
-from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection, handles
+from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection, handles, totals
 from hallpass.projections.folding import Written
 from hallpass.projections.listen import Listener
 from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
@@ -323,6 +323,9 @@ class ProjectionRunner:
         async with self.pool.acquire() as conn, conn.transaction():
             await self.store.lock_trackings(conn, self.names)
             await conn.execute(f"TRUNCATE {', '.join(tables)}")
+            counted = [t for t in map(totals, self.projections) if t is not None]
+            for each in counted:
+                await each.totals_pending(conn)
             for name in self.names:
                 await self.store.delete_tracking(conn, name)
                 await self.parked.clear(conn, name)
@@ -333,6 +336,9 @@ class ProjectionRunner:
         try:
             with collection_paused():
                 total = await self._rebuild_batches(batch_size, end, progress)
+            for each in counted:  # the totals, counted once from the rows (decision 118)
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await each.count_totals(conn)
         finally:
             await asyncio.gather(*(self._indexed(p) for p in self.projections))
         if "dir_schools" in tables:  # every school's pages may have changed
@@ -401,8 +407,8 @@ class ProjectionRunner:
         if not notifications:
             return None
         last = notifications[-1].id
-        prepared = _Prepared(notifications, positions, {}, Pipeline(fold=True, written=written))
-        pipeline = prepared.pipeline
+        pipeline = Pipeline(fold=True, written=written, totals_at_end=True)
+        prepared = _Prepared(notifications, positions, {}, pipeline)
         try:
             # Each event decoded once for the projections that handle its class, and not at all
             # when none does; the event loop gets a turn every YIELD_EVERY events decoded or
