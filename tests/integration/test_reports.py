@@ -300,7 +300,7 @@ async def test_counts_counted_at_the_end_of_a_rebuild_equal_those_projected_live
     projection = PassFactsProjection()
     live = await pass_fact_tables(runtime, projection)
     log = await runtime.store.max_notification_id() or 0
-    assert len(live["report_passes"]) > 5 and all(live[a.table] for a in AGGREGATES)
+    assert len(live["report_passes"]) > 10 and all(live[a.table] for a in AGGREGATES)
     assert live["report_counts_pending"] == []
     runner = ProjectionRunner(runtime.pool, runtime.store, projection)
     for size in [*range(1, log + 2), 5_000]:
