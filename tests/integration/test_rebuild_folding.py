@@ -68,6 +68,11 @@ STATEMENTS: list[tuple[str, bool, Any]] = [
         False,
         lambda k, v: (k,),
     ),
+    # Sent for many rows at once from a scratch table (`update_rows`): a literal, a null, a
+    # parameter for two columns, a key of several rows.
+    ("UPDATE fold_t SET b = 'x', a = $2 WHERE k = $1", False, lambda k, v: (k, None if v == 0 else v)),
+    ("UPDATE fold_t SET a = $2, n = $2 WHERE k = $1", False, lambda k, v: (k, v)),
+    ("UPDATE fold_u SET v = $2 WHERE k = $1", False, lambda k, v: (k, v)),
     ("UPDATE fold_t SET a = a + 1", False, lambda k, v: ()),  # no arguments: a barrier
 ]
 
@@ -91,6 +96,9 @@ def test_every_shape_is_read_as_meant() -> None:
         "write",
         "delete",
         "other",
+        "set",
+        "set",
+        "set",
     ]
     assert shape(STATEMENTS[1][0]).conflict == "ON CONFLICT (k) DO NOTHING"
     assert shape(STATEMENTS[3][0]).literals == ("done", None)
@@ -104,6 +112,52 @@ async def contents(conn: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
     )
 
 
+async def assert_folded_as_one_by_one(
+    conn: asyncpg.Connection, statements: list[tuple[str, bool, Any]], cuts: list[int], fewest: int
+) -> None:
+    """The statements one by one, then in folded batches of the sizes `cuts` (in turn): the same
+    tables, and the same schools told."""
+    await conn.execute(TABLES)
+    told: set[Any] = set()
+    for sql, fetch, args in statements:
+        if fetch:
+            told |= {row[0] for row in await conn.fetch(sql, *args)}
+        else:
+            await conn.execute(sql, *args)
+    one_by_one = await contents(conn)
+
+    await conn.execute(TABLES)
+    written, folded_told, at, turn = Written(), set(), 0, 0
+    while at < len(statements):
+        batch = statements[at : at + cuts[turn % len(cuts)]]
+        at, turn = at + len(batch), turn + 1
+        pipeline = Pipeline(fold=True, written=written)
+        pipeline.fewest_copied = fewest
+        for sql, fetch, args in batch:
+            if fetch:
+                await pipeline.fetchval(sql, *args)
+            else:
+                await pipeline.execute(sql, *args)
+        pipeline.seal()
+        async with conn.transaction():
+            await pipeline.flush(conn)
+        folded_told |= pipeline.returned
+    assert await contents(conn) == one_by_one
+    assert folded_told - {None} == told
+    await conn.execute("DROP TABLE fold_t, fold_u")
+
+
+async def test_one_set_of_many_rows_written_by_earlier_batches_does_what_each_did(runtime: Runtime) -> None:
+    """A batch's same `set` of rows an earlier batch wrote goes as one UPDATE from a scratch table
+    (`update_rows`): a literal, nulls, one parameter for two columns, a key of several rows, a
+    key of no row."""
+    inserts = [(STATEMENTS[0][0], False, STATEMENTS[0][2](k, k)) for k in range(6)]
+    inserts += [(STATEMENTS[8][0], False, STATEMENTS[8][2](k, v)) for k in range(6) for v in (0, 1)]
+    sets = [(sql, fetch, make(k, k % 3)) for sql, fetch, make in STATEMENTS[-4:-1] for k in range(7)]
+    async with runtime.pool.acquire() as conn:
+        await assert_folded_as_one_by_one(conn, inserts + sets, [len(inserts), len(sets)], 2)
+
+
 # Each example makes its tables anew on the test's database.
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=STEPS, cuts=st.lists(st.integers(1, 30), min_size=1, max_size=5), fewest=st.integers(1, 3))
@@ -112,34 +166,7 @@ async def test_folded_batches_leave_the_tables_as_the_statements_one_by_one(
 ) -> None:
     statements = [(STATEMENTS[i][0], STATEMENTS[i][1], STATEMENTS[i][2](k, v)) for i, k, v in steps]
     async with runtime.pool.acquire() as conn:
-        await conn.execute(TABLES)
-        told: set[Any] = set()
-        for sql, fetch, args in statements:
-            if fetch:
-                told |= {row[0] for row in await conn.fetch(sql, *args)}
-            else:
-                await conn.execute(sql, *args)
-        one_by_one = await contents(conn)
-
-        await conn.execute(TABLES)
-        written, folded_told, at, turn = Written(), set(), 0, 0
-        while at < len(statements):
-            batch = statements[at : at + cuts[turn % len(cuts)]]
-            at, turn = at + len(batch), turn + 1
-            pipeline = Pipeline(fold=True, written=written)
-            pipeline.fewest_copied = fewest
-            for sql, fetch, args in batch:
-                if fetch:
-                    await pipeline.fetchval(sql, *args)
-                else:
-                    await pipeline.execute(sql, *args)
-            pipeline.seal()
-            async with conn.transaction():
-                await pipeline.flush(conn)
-            folded_told |= pipeline.returned
-        assert await contents(conn) == one_by_one
-        assert folded_told - {None} == told
-        await conn.execute("DROP TABLE fold_t, fold_u")
+        await assert_folded_as_one_by_one(conn, statements, cuts, fewest)
 
 
 async def every_table(runtime: Runtime) -> dict[str, list[Any]]:

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.encoding import TypedMapper
+from hallpass.aggregates.encoding import Decoder, TypedMapper
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
@@ -491,3 +491,32 @@ def test_idempotency_responses_round_trip_exactly(response: dict[str, Any]) -> N
     _, replayed = round_trip_all(record)
 
     assert replayed.response == response
+
+
+def decoded_alike(stored: StoredEvent) -> None:
+    """`Decoder` gives what the mapper gives: the same class, fields, values and value types."""
+    expected, found = MAPPER.to_domain_event(stored), Decoder(MAPPER)(stored)
+    assert type(found) is type(expected)
+    assert found == expected
+    assert vars(found) == vars(expected)
+    assert {k: type(v) for k, v in vars(found).items()} == {k: type(v) for k, v in vars(expected).items()}
+
+
+@pytest.mark.parametrize("make", AGGREGATES.values(), ids=AGGREGATES.keys())
+def test_the_rebuilds_decoder_gives_the_mappers_events(make: Callable[[], Aggregate]) -> None:
+    for original in make().collect_events():
+        decoded_alike(MAPPER.to_stored_event(original))
+
+
+def test_the_rebuilds_decoder_leaves_earlier_formats_to_the_mapper() -> None:
+    made = new_pass("water")
+    (first, *_) = made.collect_events()
+    new = replay([first])
+    assert isinstance(new, Pass)
+    decoded_alike(created_as_written_until_december_2026(new, "active", "portal", new.note))
+    (_, completed) = completed_pass().collect_events()
+    stored = MAPPER.to_stored_event(completed)
+    state = orjson.loads(stored.state)
+    del state["class_version"]
+    decoded_alike(replace(stored, state=orjson.dumps({**state, "idempotency_key": "key-2"})))
+    decoded_alike(replace(stored, originator_id=str(stored.originator_id)))

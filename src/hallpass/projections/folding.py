@@ -184,3 +184,26 @@ async def write_rows(
     )
     await conn.execute(f"DROP TABLE {scratch}")
     return {row[0] for row in written}
+
+
+async def update_rows(conn: DbConnection, found: Shape, rows: list[tuple[Any, ...]]) -> None:
+    """The `set` `found` made to many rows, whose keys ($1) differ: what one statement per row
+    does, with one COPY of the keys and parameters into a scratch table and one UPDATE ... FROM
+    it (decision 118: a rebuild's updates of rows written by earlier batches, a student's open
+    pass)."""
+    table, key = found.table, found.key
+    copied = [(c, n) for c, n in zip(found.columns, found.values, strict=True) if n is not False]
+    names = ", ".join([key, *(c for c, _ in copied)])
+    sets = ", ".join(
+        f"{c} = s.{c}" if n is not False else f"{c} = '{literal}'"
+        for c, n, literal in zip(found.columns, found.values, found.literals, strict=True)
+    )
+    scratch = f"updated_{table}"
+    await conn.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {names} FROM {table} WITH NO DATA")
+    await conn.copy_records_to_table(
+        scratch,
+        records=[(row[0], *(row[n - 1] for _, n in copied)) for row in rows],
+        columns=[key, *(c for c, _ in copied)],
+    )
+    await conn.execute(f"UPDATE {table} t SET {sets} FROM {scratch} s WHERE t.{key} = s.{key}")
+    await conn.execute(f"DROP TABLE {scratch}")

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from hallpass.eventstore.store import DbConnection
-from hallpass.projections.folding import Fold, Written, shape, write_rows
+from hallpass.projections.folding import Fold, Written, shape, update_rows, write_rows
 
 # Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
 # statements came from `fetchval`, whose results go to `returned`.
@@ -235,5 +235,12 @@ class Pipeline:
                     self.returned.update(row[0] for row in rows)
                 elif len(args) == 1:
                     await conn.execute(sql, *args[0])
+                elif self.fold and len(args) >= self.fewest_copied and self._one_each(sql, args):
+                    await update_rows(conn, shape(sql), args)
                 else:
                     await conn.executemany(sql, args)
+
+    @staticmethod
+    def _one_each(sql: str, args: list[tuple[Any, ...]]) -> bool:
+        """Whether the statements are one `set` of one row each: what `update_rows` sends as one."""
+        return shape(sql).kind == "set" and len({a[0] for a in args}) == len(args)

@@ -14,7 +14,7 @@ import asyncpg
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 
-from hallpass.aggregates.encoding import Superseded, TypedMapper
+from hallpass.aggregates.encoding import Decoder, Superseded, TypedMapper
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.store import DbConnection
 from hallpass.heap import collection_paused
@@ -33,7 +33,7 @@ T = TypeVar("T")
 # Every NOTIFY on the log wakes a runner; the poll only covers one lost while nobody listened.
 SAFETY_POLL_SECONDS = 60.0
 REBUILD_BATCH = 5_000
-YIELD_EVERY = 500  # events handled between turns of the event loop while preparing
+YIELD_EVERY = 50  # events handled between turns of the event loop while preparing
 
 # Indexes a rebuild drops and builds again: neither primary keys nor unique (those are rules).
 PLAIN_INDEXES = """
@@ -79,6 +79,7 @@ class ProjectionRunner:
         self.projections = tuple(projections)
         self.names = tuple(sorted(names))  # locks are taken in this order
         self.mapper = TypedMapper()
+        self.decode = Decoder(self.mapper)  # a rebuild's: the mapper's events, its work per topic done once
         self._topics: dict[str, tuple[bool, ...] | None] = {}  # see `_handled`
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
@@ -413,7 +414,7 @@ class ProjectionRunner:
             # Each event decoded once for the projections that handle its class, and not at all
             # when none does; the event loop gets a turn every YIELD_EVERY events decoded or
             # handled, so the batch being sent goes on meanwhile.
-            decode = self.mapper.to_domain_event
+            decode = self.decode
             events: list[tuple[int, Any, tuple[bool, ...]]] = []
             for read in _chunks(notifications):
                 for n in read:
