@@ -219,6 +219,9 @@ class CommandBase:
     def __init__(self, store: EventStore, credentials: CredentialStore | None = None) -> None:
         self.store = store
         self.repository = Repository(store)
+        self.policies: dict[UUID, tuple[tuple[int, str], Policy]] = {}
+        """Each school's policy as `school_policy` last worked it out, with its rules' version
+        and time zone (decision 119)."""
         self.credentials = credentials or CredentialStore(store.pool, SessionStore(store.pool))
 
     # -- shared machinery -------------------------------------------------------------
@@ -356,12 +359,19 @@ class CommandBase:
 
     async def _policy(self, school_id: UUID) -> Policy:
         """The school's hallway rules, read in the unit of work (`_students` has read them)."""
+        return (await self._policy_read(school_id))[1]
+
+    async def _policy_read(self, school_id: UUID) -> tuple[tuple[int, str], Policy]:
+        """`_policy`, with what it was worked out from: the version of the school's rules stream
+        (0 while it has no event) and the school's time zone."""
         rules_id = ids.rules_id(school_id)
         await self.repository.read_together([school_id, rules_id])
         school = await self.repository.find(school_id, School)
         rules = await self.repository.find(rules_id, SchoolRules)
         timezone = school.timezone if school is not None else "UTC"
-        return rules.policy(timezone) if rules is not None else Policy(timezone)
+        if rules is None:
+            return (0, timezone), Policy(timezone)
+        return (rules.version, timezone), rules.policy(timezone)
 
     async def _refusals(
         self,

@@ -157,9 +157,22 @@ class RulesCommands(AdministrationCommands):
         rules = await self.repository.find(ids.rules_id(school_id), SchoolRules)
         return {"rules": rules_body(rules, school, now)}
 
-    async def school_policy(self, school_id: UUID) -> Policy:
-        """The school's rules as they stand (outside any command): the dashboard's period."""
-        return await self._policy(school_id)
+    async def school_policy(self, school_id: UUID, shown: tuple[int | None, str] | None = None) -> Policy:
+        """The school's rules as they stand (outside any command): the dashboard's period.
+
+        `shown`: the rules' version and the time zone that the directory's row of the school
+        holds (`rules_version`, `timezone`). A policy worked out from exactly that version of the
+        rules and that zone is the same policy (the log only grows), so it is handed out again
+        without reading the log (decision 119). A command waits for the read models before it
+        answers, so after a change of the rules or the zone the row names the new version and
+        the page works the policy out again: it never shows rules older than a change it was
+        told of. An unknown version (None: a row projected before the column) always reads."""
+        kept = self.policies.get(school_id)
+        if shown is not None and shown[0] is not None and kept is not None and kept[0] == shown:
+            return kept[1]
+        read, policy = await self._policy_read(school_id)
+        self.policies[school_id] = (read, policy)
+        return policy
 
     @handler(keyed=False)
     async def set_limits(self, acting: Acting, school_id: UUID, command: SetLimits) -> Decided:

@@ -31,7 +31,7 @@ from hallpass.http.openapi import Query, get, post, put
 from hallpass.messages import say
 
 KEYS = {"school": "school_id", "location": "location_id", "staff": "staff_id", "student": "student_id"}
-HIDDEN = {"search_name", "occupants"}
+HIDDEN = {"search_name", "occupants", "rules_id", "rules_version"}
 
 
 def require_admin(request: Request) -> Actor:

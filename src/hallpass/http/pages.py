@@ -47,7 +47,7 @@ from hallpass.http.common import (
 from hallpass.http.errors import status_for
 from hallpass.http.labels import creator_words, local, moment
 from hallpass.http.lines_pages import school_lines
-from hallpass.http.passes_api import MAX_LIMIT, filters_from, pass_json
+from hallpass.http.passes_api import MAX_LIMIT, filters_from
 from hallpass.messages import count as count_of
 from hallpass.messages import say
 from hallpass.policies import RuleRefused
@@ -87,10 +87,20 @@ def _minutes_over(at: datetime) -> Callable[[dict[str, Any]], int]:
 
 
 async def _alerts(request: Request, actor: Actor) -> list[dict[str, Any]]:
-    rt = runtime(request)
-    me = await rt.directory.staff_member(actor.id) if actor.id else None
-    rows = await rt.passes.overdue_for(actor.school_id, actor.id, me["room_id"] if me else None)
-    return [pass_json(r) for r in rows]
+    """The overdue passes `_alerts.html` tells the staff member of, in one statement with only
+    what it shows (decision 119)."""
+    rows = await runtime(request).passes.overdue_for(actor.school_id, actor.id)
+    return [
+        {
+            "id": r["pass_id"],
+            "student": {"name": r["student_name"]},
+            "origin": {"name": r["origin_name"]},
+            "destination": {"name": r["destination_name"]},
+            "start_at": r["start_at"],
+            "due_at": r["due_at"],
+        }
+        for r in rows
+    ]
 
 
 async def _context(request: Request, actor: Actor, **extra: Any) -> dict[str, Any]:
@@ -232,9 +242,12 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/hall-pass", status_code=303)
 
 
-async def _period(request: Request, actor: Actor) -> dict[str, Any] | None:
-    """The bell schedule's period now, in the school's time (decision 089), if any."""
-    policy = await runtime(request).app.school_policy(actor.school_id)
+async def _period(request: Request, actor: Actor, school: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The bell schedule's period now, in the school's time (decision 089), if any. `school`:
+    the school's row in the directory, whose rules' version says whether the policy this
+    process worked out last is still the school's (decision 119)."""
+    shown = (school["rules_version"], school["timezone"]) if school is not None else None
+    policy = await runtime(request).app.school_policy(actor.school_id, shown)
     period = policy.bells.period_at(now(request), policy.zone)
     return period.as_json(policy.zone) if period else None
 
@@ -253,7 +266,7 @@ async def dashboard(request: Request) -> Response:
         rt.directory.locations(actor.school_id),
         rt.directory.staff(actor.school_id),
         EmergencyView(rt.pool).on(actor.school_id),
-        _period(request, actor),
+        _period(request, actor, context["school"]),
         school_lines(request, actor),
     )
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
@@ -284,7 +297,9 @@ async def dashboard_period(request: Request) -> Response:
     if actor is None:
         return Response(say("auth.sign_in"), status_code=401)
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "_period.html", {"period": await _period(request, actor)}
+        request,
+        "_period.html",
+        {"period": await _period(request, actor, await runtime(request).directory.school(actor.school_id))},
     )
 
 

@@ -8,9 +8,11 @@ from uuid import UUID
 
 import asyncpg
 
+from hallpass.aggregates import ids
 from hallpass.aggregates.administration import Deactivation, Reactivation, Revision
 from hallpass.aggregates.districts import District
 from hallpass.aggregates.locations import Location
+from hallpass.aggregates.rules import SchoolRules
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff, ordered_roles
 from hallpass.aggregates.students import Student
@@ -72,7 +74,12 @@ ALTER TABLE dir_staff ADD COLUMN IF NOT EXISTS active boolean NOT NULL DEFAULT t
 ALTER TABLE dir_staff ADD COLUMN IF NOT EXISTS sourced_id text;
 ALTER TABLE dir_students ADD COLUMN IF NOT EXISTS active boolean NOT NULL DEFAULT true;
 ALTER TABLE dir_students ADD COLUMN IF NOT EXISTS sourced_id text;
+-- The school's hallway rules stream and its version (decision 119): 0 before the stream has an
+-- event, NULL for a row projected before these columns (not known: the rules are read from the log).
+ALTER TABLE dir_schools ADD COLUMN IF NOT EXISTS rules_id uuid;
+ALTER TABLE dir_schools ADD COLUMN IF NOT EXISTS rules_version integer;
 CREATE INDEX IF NOT EXISTS dir_schools_district ON dir_schools (district_id, name);
+CREATE INDEX IF NOT EXISTS dir_schools_rules ON dir_schools (rules_id);
 CREATE INDEX IF NOT EXISTS dir_staff_page ON dir_staff (school_id, name, staff_id);
 CREATE INDEX IF NOT EXISTS dir_staff_email ON dir_staff (email);
 CREATE INDEX IF NOT EXISTS dir_students_page ON dir_students (school_id, last_name, first_name, student_id);
@@ -130,8 +137,9 @@ INSERTS: dict[type, Statement] = {
         lambda e: (e.originator_id, e.name),
     ),
     School.Registered: (
-        "INSERT INTO dir_schools VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        lambda e: (e.originator_id, e.district_id, e.name, e.timezone),
+        "INSERT INTO dir_schools (school_id, district_id, name, timezone, rules_id, rules_version)"
+        " VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT DO NOTHING",
+        lambda e: (e.originator_id, e.district_id, e.name, e.timezone, ids.rules_id(e.originator_id)),
     ),
     Location.Added: (
         "INSERT INTO dir_locations VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0) ON CONFLICT DO NOTHING",
@@ -206,10 +214,19 @@ class DirectoryProjection(TableProjection):
         Location.Left,
         Student.PassOpened,
         Student.PassClosed,
+        SchoolRules.Event,
     )
 
     async def create_schema(self, conn: asyncpg.Connection) -> None:
         await super().create_schema(conn)
+        # Rows projected before the rules' columns learn their stream; their version stays
+        # unknown until the rules next change (decision 119).
+        unnamed = await conn.fetch("SELECT school_id FROM dir_schools WHERE rules_id IS NULL")
+        if unnamed:
+            await conn.executemany(
+                "UPDATE dir_schools SET rules_id = $2 WHERE school_id = $1",
+                [(r["school_id"], ids.rules_id(r["school_id"])) for r in unnamed],
+            )
         if await trigrams.enable(conn):
             # Kiosk search and the dashboard's student filter: LIKE and word similarity.
             await conn.execute(
@@ -232,6 +249,14 @@ class DirectoryProjection(TableProjection):
                 " RETURNING school_id",
                 event.originator_id,
                 step,
+            )
+        if isinstance(event, SchoolRules.Event):
+            # Any change of the rules: the row names the version, so a web process's kept policy
+            # is known to be current or not without reading the log (decision 119).
+            return await conn.fetchval(  # type: ignore[no-any-return]
+                "UPDATE dir_schools SET rules_version = $2 WHERE rules_id = $1 RETURNING school_id",
+                event.originator_id,
+                event.originator_version,
             )
         if isinstance(event, (Student.PassOpened, Student.PassClosed)):
             opened = event.pass_id if isinstance(event, Student.PassOpened) else None

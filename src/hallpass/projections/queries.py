@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
+
+import asyncpg
 
 from hallpass.bounds import hall_pass_id
 from hallpass.projections.base import View
@@ -65,6 +69,16 @@ override, so neither their joins nor their decoding."""
 OPEN = "(p.status IN ('active', 'expired') AND p.returned_at IS NULL)"
 """A pass whose student is still out. Open passes lead the list; the partial index
 pass_list_open holds exactly these rows, so the clause must keep this text to match it."""
+ALERT_COLUMNS = (
+    "p.pass_id, p.start_at, p.due_at, s.first_name || ' ' || s.last_name AS student_name,"
+    " o.name AS origin_name, d.name AS destination_name"
+)
+ALERT_JOINS = """
+    JOIN dir_students s ON s.student_id = p.student_id
+    JOIN dir_locations o ON o.location_id = p.origin_id
+    JOIN dir_locations d ON d.location_id = p.destination_id
+"""
+"""What the dashboard's overdue alerts show of a pass (decision 119)."""
 COUNT_CAP = 500
 """The list counts matching passes up to this many and then says "500+"."""
 
@@ -246,6 +260,27 @@ def _named_sql(school_id: UUID, text: str) -> list[Any]:
     ]
 
 
+@contextlib.asynccontextmanager
+async def _planned_each_run(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A read-only transaction on `conn` whose statements are planned for their values at each
+    run, begun in one round trip (decision 119; not asyncpg's `conn.transaction()`, which would
+    take a second for the setting). It commits when the block ends and rolls back when anything
+    fails or is cancelled, so the connection goes back to the pool outside any transaction.
+
+    The best index for a page depends on the values (a day or a year, a place with a few passes
+    or thousands). asyncpg prepares statements, and after five runs Postgres may keep one
+    generic plan for all values: in bench/dashboard.py that plan read a day's 4,000 passes for
+    "Going To" (500 ms instead of 6 ms). So each run is planned (decision 054)."""
+    try:
+        await conn.execute("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # a lost connection is not reused
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
 class PassListView(View):
     async def page(self, school_id: UUID, filters: PassFilters, shape: PassShape = FULL) -> PassPage:
         """One page of passes: open ones first, then the rest, each newest first; each row with
@@ -255,12 +290,7 @@ class PassListView(View):
         only those rows are joined to the directory; the count stops at COUNT_CAP + 1. So a
         page costs about the same with a thousand passes or a million (decision 054).
         """
-        async with self.pool.acquire() as conn, conn.transaction(readonly=True):
-            # The best index for a page depends on the values (a day or a year, a place with a
-            # few passes or thousands). asyncpg prepares statements, and after five runs Postgres
-            # may keep one generic plan for all values: in bench/dashboard.py that plan read a
-            # day's 4,000 passes for "Going To" (500 ms instead of 6 ms). Plan each run.
-            await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        async with self.pool.acquire() as conn, _planned_each_run(conn):
             named: list[UUID] | None = None
             if filters.student.strip():
                 named = [r["student_id"] for r in await conn.fetch(*_named_sql(school_id, filters.student))]
@@ -297,17 +327,23 @@ class PassListView(View):
         ]
         return [f"SELECT least({' + '.join(parts)}, {COUNT_CAP + 1})", *where.args]
 
-    async def overdue_for(
-        self, school_id: UUID, staff_id: UUID | None, room_id: UUID | None
-    ) -> list[dict[str, Any]]:
-        """Overdue passes a member of staff should hear about: ones they created or from their room."""
+    async def overdue_for(self, school_id: UUID, staff_id: UUID | None) -> list[dict[str, Any]]:
+        """Overdue passes a member of staff should hear about: ones they created or from their
+        room, oldest due first, with the columns the dashboard's alerts show (`ALERT_COLUMNS`).
+
+        One statement (decision 119): the staff member's room is looked up inside it, and the
+        passes come from the open passes (`pass_list_open`, a few per school) behind an `OFFSET
+        0` fence, as the dashboard's open section reads them (decision 054): without it the
+        planner ANDed the open index with the creator's and the room's indexes and read every
+        pass they ever made (42,000 index entries for a teacher in a year of passes)."""
         return await self.rows(
-            f"SELECT {PASS_COLUMNS} {PASS_FROM} WHERE p.school_id = $1"
-            " AND p.status = 'expired' AND p.returned_at IS NULL"
-            " AND (p.created_by_id = $2 OR p.origin_id = $3) ORDER BY p.due_at",
+            f"SELECT {ALERT_COLUMNS} FROM (SELECT * FROM pass_list p WHERE p.school_id = $1"
+            f" AND {OPEN} OFFSET 0) p {ALERT_JOINS}"
+            " WHERE p.status = 'expired'"
+            " AND (p.created_by_id = $2 OR p.origin_id = (SELECT room_id FROM dir_staff WHERE staff_id = $2))"
+            " ORDER BY p.due_at",
             school_id,
             staff_id,
-            room_id,
         )
 
     async def open_pass_ids(self, school_id: UUID) -> list[UUID]:
