@@ -4,12 +4,14 @@ view is in the access log; the OpenAPI document has the operations."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 
+from hallpass.audit.index import AuditIndexProjection
 from support.api_client import ApiClient
 from support.audit import a_past_pass, hire_officer
 from support.school import SchoolFixture
@@ -111,3 +113,26 @@ async def test_the_openapi_document_has_the_audit_operations(officer: ApiClient)
         "district_admin",
     ]
     assert "/api/v1/audit/schools/{school_id}/hallway" in paths
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_pass_just_made_has_its_history_while_the_audit_index_is_behind(
+    server: LiveServer, officer: ApiClient, own_teacher: ApiClient, own_school: SchoolFixture
+) -> None:
+    """The audit index has a runner of its own that no command waits for (decision 112); a read
+    of the audit waits for it to show what was committed before the read (decision 120)."""
+    runtime = server.runtime
+    async with runtime.pool.acquire() as held, held.transaction():
+        await runtime.store.lock_trackings(held, [AuditIndexProjection.name])  # its batches wait
+        made = await own_teacher.create_passes(
+            own_school.rooms["Room 101"], own_school.rooms["Library"], [own_school.students[5]]
+        )
+        assert made.status_code == 201, made.text
+        pass_id = made.json()["passes"][0]["id"]
+        reading = asyncio.create_task(officer.http.get(f"/api/v1/audit/passes/{pass_id}/history"))
+        await asyncio.sleep(0.3)  # time enough to answer, were the read not waiting
+        assert not reading.done()
+    history = await reading
+    assert history.status_code == 200, history.text
+    assert [e["kind"] for e in history.json()["events"]][:1] == ["Started"]
+    await own_teacher.complete(pass_id)

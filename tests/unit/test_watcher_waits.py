@@ -6,6 +6,7 @@ import asyncio
 from typing import cast
 
 import asyncpg
+import pytest
 
 from hallpass.projections.watch import Watcher
 
@@ -17,10 +18,10 @@ async def test_a_background_read_model_moving_neither_wakes_nor_ends_the_wait() 
     checks = 0
     caught_up = watcher.caught_up
 
-    def counted(notification_id: int) -> bool:
+    def counted(notification_id: int, names: tuple[str, ...] | None = None) -> bool:
         nonlocal checks
         checks += 1
-        return caught_up(notification_id)
+        return caught_up(notification_id, names)
 
     watcher.caught_up = counted  # type: ignore[method-assign]
     waiting = asyncio.create_task(watcher.wait_for(3, timeout=600, stall=600))
@@ -36,3 +37,23 @@ async def test_a_background_read_model_moving_neither_wakes_nor_ends_the_wait() 
 
     watcher._on_projected(None, None, None, "pass_list:3")
     assert await waiting
+
+
+async def test_a_wait_for_background_read_models_is_woken_by_them_only() -> None:
+    """Reads of the background read models (the audit index) wait for those (decision 120): the
+    served ones moving is no progress there, and a wait may not mix the two kinds."""
+    watcher = Watcher(cast(asyncpg.Pool, None), ("pass_list",))
+    waiting = asyncio.create_task(watcher.wait_for(3, timeout=600, stall=600, names=("audit_index",)))
+    watcher._on_projected(None, None, None, "pass_list:3")
+    watcher._on_projected(None, None, None, "audit_index:2")
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done()
+    watcher._on_projected(None, None, None, "audit_index:3")
+    assert await waiting
+    assert watcher.caught_up(3) and watcher.caught_up(3, ("audit_index",))
+    assert not watcher.caught_up(3, ("report_passes",))
+
+    assert not await watcher.wait_for(4, timeout=600, stall=0.001, names=("audit_index",))
+    with pytest.raises(ValueError, match="mixes"):
+        await watcher.wait_for(9, names=("pass_list", "audit_index"))

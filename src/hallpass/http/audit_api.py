@@ -17,6 +17,7 @@ from starlette.responses import Response
 from hallpass.acting import Actor
 from hallpass.audit.export import FORMATS, exported
 from hallpass.audit.history import HistoryFilter
+from hallpass.audit.index import AuditIndexProjection
 from hallpass.audit.service import HALLWAY_COLUMNS, HISTORY_COLUMNS, Audit, HallwayRead, HistoryRead
 from hallpass.errors import Invalid
 from hallpass.http.auth import require_staff
@@ -38,7 +39,10 @@ HALLWAY_QUERY = (Query("at", "The instant, school time: YYYY-MM-DDTHH:MM (requir
 ERRORS = (401, 403, 404, 422)
 
 
-def audit(request: Request) -> Audit:
+async def audit(request: Request) -> Audit:
+    """The audit, once its index shows every event committed before this request (decision 120):
+    a pass just made has its history."""
+    await runtime(request).watcher.log_shown_by((AuditIndexProjection.name,))
     return Audit(runtime(request))
 
 
@@ -69,7 +73,7 @@ def instant(request: Request, tz: ZoneInfo) -> datetime:
 
 async def read_history(request: Request, actor: Actor, kind: str, key: str, fmt: str) -> HistoryRead:
     subject_id = path_uuid(request, key, kind)
-    service = audit(request)
+    service = await audit(request)
     _, tz = await service.subject(actor, kind, subject_id)
     filters = history_filter(request, tz)
     what = f"{kind} history" + ("" if fmt == "json" else f" export ({fmt})")
@@ -127,7 +131,7 @@ async def hallway(request: Request) -> Response:
     actor = require_staff(request)
     fmt = wanted_format(request)
     school_id = path_uuid(request, "school_id", "school")
-    service = audit(request)
+    service = await audit(request)
     tz = await service.school(actor, school_id)
     at = instant(request, tz)
     what = "hallway at a moment" + ("" if fmt == "json" else f" export ({fmt})")
@@ -143,7 +147,7 @@ async def views(request: Request) -> Response:
     """Who looked: the latest audit views of the school's records (who, when, what)"""
     actor = require_staff(request)
     school_id = path_uuid(request, "school_id", "school")
-    service = audit(request)
+    service = await audit(request)
     await service.school(actor, school_id)
     seen = await service.access.views(school_id)
     return ORJSONResponse({"views": [v.as_json() for v in seen]})

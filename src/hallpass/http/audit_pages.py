@@ -61,7 +61,7 @@ async def school_record(request: Request, school_id: UUID) -> dict[str, Any]:
 
 async def index(request: Request, actor: Actor) -> Response:
     school_id = query_uuid(request, "school") or actor.school_id
-    service = audit(request)
+    service = await audit(request)
     tz = await service.school(actor, school_id)
     q = query_text(request, "q")
     students = await find_students(runtime(request).pool, school_id, q) if q else []
@@ -83,7 +83,7 @@ async def index(request: Request, actor: Actor) -> Response:
 def history_page(kind: str, key: str) -> Callable[[Request, Actor], Awaitable[Response]]:
     async def handler(request: Request, actor: Actor) -> Response:
         subject_id = path_uuid(request, key, kind)
-        service = audit(request)
+        service = await audit(request)
         subject, tz = await service.subject(actor, kind, subject_id)
         filters = history_filter(request, tz)
         read = await service.history(actor, kind, subject_id, filters, now(request), f"{kind} history (page)")
@@ -112,7 +112,7 @@ def history_page(kind: str, key: str) -> Callable[[Request, Actor], Awaitable[Re
 
 async def hallway_page(request: Request, actor: Actor) -> Response:
     school_id = path_uuid(request, "school_id", "school")
-    service = audit(request)
+    service = await audit(request)
     tz = await service.school(actor, school_id)
     day = request.query_params.get("date", "")
     clock = request.query_params.get("time", "")
@@ -147,7 +147,7 @@ async def hallway_page(request: Request, actor: Actor) -> Response:
 
 async def views_page(request: Request, actor: Actor) -> Response:
     school_id = path_uuid(request, "school_id", "school")
-    service = audit(request)
+    service = await audit(request)
     tz = await service.school(actor, school_id)
     seen = await service.access.views(school_id)
     return render(

@@ -27,6 +27,7 @@ from hallpass.http.auth import require_staff
 from hallpass.http.common import ORJSONResponse, now, parses, runtime
 from hallpass.http.openapi import Query, get
 from hallpass.messages import say
+from hallpass.projections.pass_facts import PassFactsProjection
 from hallpass.projections.reports import REPORTS, Report, ReportsView, Scope
 
 REPORTERS = ("admin", "district_admin", "analyst")
@@ -129,7 +130,10 @@ async def read_scope(request: Request, actor: Actor) -> ReportScope:
     )
 
 
-def reports_view(request: Request) -> ReportsView:
+async def reports_view(request: Request) -> ReportsView:
+    """The reports, once their rows show every pass event committed before this request
+    (decision 120): a pass just ended is counted in the report opened next."""
+    await runtime(request).watcher.log_shown_by((PassFactsProjection.name,))
     return ReportsView(runtime(request).pool)
 
 
@@ -165,7 +169,7 @@ def report_endpoint(name: str, title: str) -> Any:
         if fmt not in ("json", "csv"):
             raise Invalid(say("reports.format"), field="format")
         scope = await read_scope(request, actor)
-        read = await reports_view(request).reports[name](scope.scope)
+        read = await (await reports_view(request)).reports[name](scope.scope)
         if fmt == "csv":
             filename = f"{name}-{scope.choice}-{scope.scope.start}-{scope.scope.end}.csv"
             return Response(

@@ -20,7 +20,7 @@ async def reports_page(request: Request) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/sign-in?" + urlencode({"next": target}), status_code=303)
     scope = await read_scope(request, actor)
-    reports = await reports_view(request).all(scope.scope)
+    reports = await (await reports_view(request)).all(scope.scope)
     query = scope.query
     home = next((s for s in scope.schools if s.id == actor.school_id), None)
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]

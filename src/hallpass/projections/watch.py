@@ -41,9 +41,13 @@ class Watcher:
         self.pool = pool
         self.projections = projections
         self.positions: dict[str, int] = {}
+        """Every projection's position heard of, those commands wait for and the others."""
         self.head = 0
         """The highest notification id the log's NOTIFYs (or a read on reconnecting) told of."""
         self._moved = asyncio.Condition()
+        """Notified when a projection commands wait for moves; `_moved_behind` for the others, so
+        their progress neither wakes a waiting command nor hides that its projections are stuck."""
+        self._moved_behind = asyncio.Condition()
         self._grew = asyncio.Event()
         """Set (and replaced by a new one) each time the head moves, or when the watcher stops."""
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
@@ -101,7 +105,8 @@ class Watcher:
             name, position = row["application_name"], row["position"]
             if position is not None and position > self.positions.get(name, 0):
                 self.positions[name] = position
-        await self._notify()
+        await self._notify(self._moved)
+        await self._notify(self._moved_behind)
         head = await conn.fetchval(self._head_sql)
         self._grown_to(head or 0)
         for school_id, queues in self._subscribers.items():
@@ -111,16 +116,17 @@ class Watcher:
 
     def _on_projected(self, _c: Any, _pid: Any, _ch: Any, payload: str) -> None:
         name, _, position = payload.rpartition(":")
-        if name not in self.projections:
-            return  # a background read model's runner (decision 112): its moves are no progress here
         value = int(position)
         if value > self.positions.get(name, 0):
             self.positions[name] = value
-            asyncio.get_running_loop().create_task(self._notify())
+            # A background read model's runner (decision 112) moves no command's projections.
+            moved = self._moved if name in self.projections else self._moved_behind
+            asyncio.get_running_loop().create_task(self._notify(moved))
 
-    async def _notify(self) -> None:
-        async with self._moved:
-            self._moved.notify_all()
+    @staticmethod
+    async def _notify(moved: asyncio.Condition) -> None:
+        async with moved:
+            moved.notify_all()
 
     def _on_change(self, _c: Any, _pid: Any, _ch: Any, school_id: str) -> None:
         for queue in list(self._subscribers.get(school_id, ())):
@@ -154,32 +160,49 @@ class Watcher:
                 return False
         return self.head > position
 
-    def caught_up(self, notification_id: int) -> bool:
-        return all(self.positions.get(name, 0) >= notification_id for name in self.projections)
+    def caught_up(self, notification_id: int, names: tuple[str, ...] | None = None) -> bool:
+        return all(self.positions.get(name, 0) >= notification_id for name in names or self.projections)
 
     async def wait_for(
-        self, notification_id: int | None, timeout: float = WAIT_TIMEOUT, stall: float = WAIT_STALL
+        self,
+        notification_id: int | None,
+        timeout: float = WAIT_TIMEOUT,
+        stall: float = WAIT_STALL,
+        *,
+        names: tuple[str, ...] | None = None,
     ) -> bool:
-        """Wait until the projections requests read have processed `notification_id`.
+        """Wait until the projections requests read (or those `names`, which must all be of them
+        or all not) have processed `notification_id`.
 
         False when they have not after `timeout` seconds, or as soon as `stall` seconds pass
-        with no projection moving at all (the projector is stopped or stuck), so a command
+        with none of them moving at all (the projector is stopped or stuck), so a command
         does not sit out the whole timeout for a projector that is not there.
         """
-        if notification_id is None or self.caught_up(notification_id):
+        serving = names is None or set(names) <= set(self.projections)
+        if not serving and not set(names or ()).isdisjoint(self.projections):
+            raise ValueError(f"{names} mixes projections commands wait for with others")
+        if notification_id is None or self.caught_up(notification_id, names):
             return True
+        moved = self._moved if serving else self._moved_behind
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        async with self._moved:
-            while not self.caught_up(notification_id):
+        async with moved:
+            while not self.caught_up(notification_id, names):
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     return False
                 try:
-                    await asyncio.wait_for(self._moved.wait(), min(remaining, stall))
+                    await asyncio.wait_for(moved.wait(), min(remaining, stall))
                 except TimeoutError:
                     return False
         return True
+
+    async def log_shown_by(self, names: tuple[str, ...], timeout: float = WAIT_TIMEOUT) -> bool:
+        """Wait until the projections `names` have processed every event committed before this
+        call (the log's head read now), as `wait_for` does: read-your-writes for read models no
+        command waits for (decision 120). False if they have not within `timeout`."""
+        head = await self.pool.fetchval(self._head_sql)
+        return await self.wait_for(head, timeout, names=names)
 
     @contextlib.asynccontextmanager
     async def subscribe(self, school_id: str) -> AsyncIterator[asyncio.Queue[str]]:
