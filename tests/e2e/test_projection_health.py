@@ -22,6 +22,7 @@ from eventsourcing.persistence import StoredEvent
 
 from hallpass.bootstrap import Runtime
 from hallpass.commands.directory import NewStudent
+from hallpass.http.health import NO_AUTOVACUUM
 from support.api_client import ApiClient
 from support.school import PASSWORD, SchoolFixture, make_school
 from support.server import LiveServer, free_port, live_server, projectors
@@ -265,7 +266,9 @@ async def test_healthz_and_readyz(fresh_database_url: str, tmp_path: Path, redis
         assert ready.status_code == 200, ready.text
         body = ready.json()
         assert body["status"] == "ready"
-        assert body["database"] == {"ok": True}
+        autovacuum = await server.runtime.pool.fetchval("SHOW autovacuum") == "on"
+        assert body["database"] == {"ok": True, "autovacuum": autovacuum}
+        assert body["warnings"] == ([] if autovacuum else [NO_AUTOVACUUM])
         assert body["redis"] == {"ok": True, "configured": True}
         assert {p["name"] for p in body["projections"]} == {p.name for p in server.runtime.projections}
         assert all(p["lag_events"] == 0 and p["parked"] == 0 for p in body["projections"])
@@ -281,4 +284,4 @@ async def test_healthz_and_readyz(fresh_database_url: str, tmp_path: Path, redis
         down = await anon.get("/readyz")
         assert down.status_code == 503
         assert down.json()["redis"]["ok"] is False
-        assert down.json()["database"] == {"ok": True}
+        assert down.json()["database"]["ok"] is True

@@ -18,6 +18,11 @@ from hallpass.projections.parking import ParkedEvents
 
 CHECK_TIMEOUT = 2.0
 PARKED_SHOWN = 20
+NO_AUTOVACUUM = (
+    "PostgreSQL runs with autovacuum off: the log and the read models are never analysed, so the"
+    " plans cached while they were small stay, and commands slow down as they grow; turn it on,"
+    " or VACUUM ANALYZE them on a schedule"
+)
 
 
 async def healthz(request: Request) -> Response:
@@ -32,13 +37,16 @@ async def readyz(request: Request) -> Response:
 
     Parked events are reported but do not make the process unready: taking every web process
     out of service would not bring them back, and every other school would lose the service
-    (docs/decisions/033).
+    (docs/decisions/033). Nor does a warning: a server running without autovacuum serves, ever
+    more slowly as the log grows (docs/decisions/121).
     """
     database, projections, parked = await _database(request)
     redis = await _redis(request)
     ready = database["ok"] and redis["ok"] and all(p["ready"] for p in projections)
+    warnings = [NO_AUTOVACUUM] if database.get("autovacuum") is False else []
     body = {
         "status": "ready" if ready else "not ready",
+        "warnings": warnings,
         "database": database,
         "redis": redis,
         "projections": projections,
@@ -56,6 +64,7 @@ async def _database(request: Request) -> tuple[dict[str, Any], list[dict[str, An
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             health = await projection_health(rt.pool, rt.store, projections, now(request))
+            autovacuum = await rt.pool.fetchval("SELECT current_setting('autovacuum')::boolean")
             parked = (
                 await ParkedEvents(rt.pool).entries(limit=PARKED_SHOWN)
                 if any(h.parked for h in health)
@@ -74,7 +83,7 @@ async def _database(request: Request) -> tuple[dict[str, Any], list[dict[str, An
         }
         for p in parked
     ]
-    return {"ok": True}, [h.as_json() for h in health], shown
+    return {"ok": True, "autovacuum": autovacuum}, [h.as_json() for h in health], shown
 
 
 async def _redis(request: Request) -> dict[str, Any]:
