@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from hallpass.http.common import ORJSONResponse, now, runtime
 from hallpass.http.openapi import get
-from hallpass.projections.health import READY_LAG_SECONDS, projection_health
+from hallpass.projections.health import READY_LAG_SECONDS, autovacuum_on, projection_health
 from hallpass.projections.parking import ParkedEvents
 
 CHECK_TIMEOUT = 2.0
@@ -64,7 +64,7 @@ async def _database(request: Request) -> tuple[dict[str, Any], list[dict[str, An
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             health = await projection_health(rt.pool, rt.store, projections, now(request))
-            autovacuum = await rt.pool.fetchval("SELECT current_setting('autovacuum')::boolean")
+            autovacuum = await autovacuum_on(rt.pool)
             parked = (
                 await ParkedEvents(rt.pool).entries(limit=PARKED_SHOWN)
                 if any(h.parked for h in health)

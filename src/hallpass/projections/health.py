@@ -82,3 +82,10 @@ async def _age_of_next(conn: asyncpg.Connection, store: EventStore, position: in
     except (TypeError, KeyError, ValueError, orjson.JSONDecodeError):
         return 0.0
     return max(0.0, round(age, 3))
+
+
+async def autovacuum_on(pool: asyncpg.Pool) -> bool:
+    """Whether the server runs autovacuum, which keeps the read models' and the log's statistics,
+    and so the plans cached on the connections, abreast of their growth (decision 121)."""
+    on: bool = await pool.fetchval("SELECT current_setting('autovacuum')::boolean")
+    return on
