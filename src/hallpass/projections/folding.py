@@ -31,7 +31,9 @@ otherwise; a fold moves a table's statements on a row to the end of its stretch.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -175,15 +177,25 @@ async def write_rows(
     """Insert `rows` (values of `columns`, the key first) with the insert's conflict clause: one
     COPY into a scratch table and one INSERT ... SELECT; answers the keys inserted."""
     names = ", ".join(columns)
-    scratch = f"folded_{table}"
-    await conn.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {names} FROM {table} WITH NO DATA")
-    await conn.copy_records_to_table(scratch, records=rows, columns=list(columns))
-    written = await conn.fetch(
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} {insert.conflict}"
-        f" RETURNING {insert.key}"
-    )
-    await conn.execute(f"DROP TABLE {scratch}")
+    async with copied(conn, table, columns, rows, f"folded_{table}") as scratch:
+        written = await conn.fetch(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {scratch} {insert.conflict}"
+            f" RETURNING {insert.key}"
+        )
     return {row[0] for row in written}
+
+
+@contextlib.asynccontextmanager
+async def copied(
+    conn: DbConnection, table: str, columns: Sequence[str], records: list[tuple[Any, ...]], scratch: str
+) -> AsyncIterator[str]:
+    """`records` (values of `columns`) in a temporary table `scratch` shaped as those columns of
+    `table`, by one COPY, for the statement the block sends from it; dropped after."""
+    shaped = f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+    await conn.execute(f"CREATE TEMP TABLE {scratch} AS {shaped}")
+    await conn.copy_records_to_table(scratch, records=records, columns=list(columns))
+    yield scratch
+    await conn.execute(f"DROP TABLE {scratch}")
 
 
 async def update_rows(conn: DbConnection, found: Shape, rows: list[tuple[Any, ...]]) -> None:
@@ -192,18 +204,11 @@ async def update_rows(conn: DbConnection, found: Shape, rows: list[tuple[Any, ..
     it (decision 118: a rebuild's updates of rows written by earlier batches, a student's open
     pass)."""
     table, key = found.table, found.key
-    copied = [(c, n) for c, n in zip(found.columns, found.values, strict=True) if n is not False]
-    names = ", ".join([key, *(c for c, _ in copied)])
+    given = [(c, n) for c, n in zip(found.columns, found.values, strict=True) if n is not False]
     sets = ", ".join(
         f"{c} = s.{c}" if n is not False else f"{c} = '{literal}'"
         for c, n, literal in zip(found.columns, found.values, found.literals, strict=True)
     )
-    scratch = f"updated_{table}"
-    await conn.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {names} FROM {table} WITH NO DATA")
-    await conn.copy_records_to_table(
-        scratch,
-        records=[(row[0], *(row[n - 1] for _, n in copied)) for row in rows],
-        columns=[key, *(c for c, _ in copied)],
-    )
-    await conn.execute(f"UPDATE {table} t SET {sets} FROM {scratch} s WHERE t.{key} = s.{key}")
-    await conn.execute(f"DROP TABLE {scratch}")
+    records = [(row[0], *(row[n - 1] for _, n in given)) for row in rows]
+    async with copied(conn, table, [key, *(c for c, _ in given)], records, f"updated_{table}") as scratch:
+        await conn.execute(f"UPDATE {table} t SET {sets} FROM {scratch} s WHERE t.{key} = s.{key}")

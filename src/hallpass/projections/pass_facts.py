@@ -25,7 +25,8 @@ from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.eventstore.store import DbConnection
 from hallpass.projections.base import TableProjection
-from hallpass.projections.pipeline import Pipeline
+from hallpass.projections.folding import copied
+from hallpass.projections.pipeline import FEWEST_COPIED, Pipeline
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS report_schools (
@@ -244,14 +245,9 @@ async def copy_rows(conn: DbConnection, rows: list[Row]) -> None:
     """What `insert_rows` does, by COPY into a scratch table and one INSERT ... SELECT (a
     rebuild's many rows: no array per column to build and take apart)."""
     names = [c for c, _ in COLUMNS]
-    await conn.execute(
-        f"CREATE TEMP TABLE {_SCRATCH} AS SELECT {', '.join(names)} FROM report_passes WITH NO DATA"
-    )
-    await conn.copy_records_to_table(
-        _SCRATCH, records=[tuple(row.get(c) for c in names) for row in rows], columns=names
-    )
-    await conn.execute(_FROM_SCRATCH)
-    await conn.execute(f"DROP TABLE {_SCRATCH}")
+    records = [tuple(row.get(c) for c in names) for row in rows]
+    async with copied(conn, "report_passes", names, records, _SCRATCH):
+        await conn.execute(_FROM_SCRATCH)
 
 
 @dataclass(frozen=True, eq=False)  # each one is itself: a key by identity
@@ -556,10 +552,9 @@ class Rebuilding(Batch):
     tables are counted once from all the rows when the batches are done (`count_totals`)."""
 
     counted_at_end = True
-    FEWEST_COPIED = 50  # fewer new rows than this go in the one statement of `insert_rows`
 
     async def before(self, conn: DbConnection) -> None:
-        if len(self.rows) >= self.FEWEST_COPIED:
+        if len(self.rows) >= FEWEST_COPIED:  # fewer go in the one statement of `insert_rows`
             await copy_rows(conn, list(self.rows.values()))
         elif self.rows:
             await insert_rows(conn, list(self.rows.values()))
