@@ -177,13 +177,19 @@ class Decoder:
             return None
         return cls, getattr(cls, "class_version", 1), _plan(cast(type[DomainEventProtocol[UUID]], cls))
 
+    def _found(self, topic: str) -> _Topic:
+        if topic in self._topics:
+            return self._topics[topic]
+        return self._topics.setdefault(topic, self._topic(topic))
+
+    def event_class(self, topic: str) -> type | None:
+        """The class events of `topic` decode to, worked out once; None where only the mapper
+        can tell (a topic naming no class, or a superseded one, decoded into another class)."""
+        found = self._found(topic)
+        return None if found is None else found[0]
+
     def __call__(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
-        topic = stored.topic
-        found = (
-            self._topics[topic]
-            if topic in self._topics
-            else self._topics.setdefault(topic, self._topic(topic))
-        )
+        found = self._found(stored.topic)
         originator_id = stored.originator_id
         if found is None or not self.plain or type(originator_id) is str:
             return self.mapper.to_domain_event(stored)

@@ -12,9 +12,8 @@ from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import Notification
-from eventsourcing.utils import resolve_topic
 
-from hallpass.aggregates.encoding import Decoder, Superseded, TypedMapper
+from hallpass.aggregates.encoding import Decoder, TypedMapper
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.store import DbConnection
 from hallpass.heap import collection_paused
@@ -447,11 +446,8 @@ class ProjectionRunner:
         before) or names a superseded one (decoded into another class)."""
         if topic in self._topics:
             return self._topics[topic]
-        try:
-            kind: type | None = resolve_topic(topic)
-        except Exception:
-            kind = None
-        if kind is None or issubclass(kind, Superseded):
+        kind = self.decode.event_class(topic)
+        if kind is None:
             found = tuple(True for _ in self.projections)
         else:
             found = tuple(handles(p, kind) for p in self.projections)
