@@ -335,10 +335,7 @@ class CommandBase:
     async def _students(self, actor: Actor, student_ids: Sequence[UUID]) -> list[Student]:
         # The school's emergency, the school and its hallway rules are read in the same round
         # trip, for `_refuse_in_emergency` and `_refusals`.
-        school_id = actor.school_id
-        await self.repository.read_together(
-            [*student_ids, ids.emergency_id(school_id), school_id, ids.rules_id(school_id)]
-        )
+        await self.repository.read_together([*student_ids, *self._school_streams(actor.school_id)])
         found = [await self.repository.find(s, Student) for s in student_ids]
         missing = [
             str(sid)
@@ -356,6 +353,12 @@ class CommandBase:
         emergency = await self.repository.find(ids.emergency_id(school_id), Emergency)
         if emergency is not None:
             emergency.refuse_passes()
+
+    @staticmethod
+    def _school_streams(school_id: UUID) -> list[UUID]:
+        """What a pass decision reads of the school (`_students`): its emergency, itself and its
+        hallway rules."""
+        return [ids.emergency_id(school_id), school_id, ids.rules_id(school_id)]
 
     async def _policy(self, school_id: UUID) -> Policy:
         """The school's hallway rules, read in the unit of work (`_students` has read them)."""

@@ -8,7 +8,6 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from hallpass.acting import Acting
-from hallpass.aggregates import ids
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
 from hallpass.aggregates.wait_lines import WaitLine, wait_line_id
 from hallpass.commands.base import (
@@ -52,15 +51,13 @@ class PassCommands(CommandBase):
         not_read_only(acting.actor, "create passes")
         each_student_once(command.student_ids)
         reason = override_reason(command.override.reason if command.override else None, acting.actor)
-        school_id, line_id = acting.school_id, wait_line_id(command.destination_id)
+        line_id = wait_line_id(command.destination_id)
         await self.repository.read_together(  # one round trip, for all that follows
             [
                 command.origin_id,
                 command.destination_id,
                 *command.student_ids,
-                ids.emergency_id(school_id),
-                school_id,
-                ids.rules_id(school_id),
+                *self._school_streams(acting.school_id),
                 line_id,
             ]
         )
