@@ -57,6 +57,13 @@ def apps(runtime: Runtime) -> tuple[Hallpass, Hallpass]:
     return Hallpass(CountingStore(runtime.pool)), Hallpass(CountingStore(runtime.pool))
 
 
+def counting(app: Hallpass) -> CountingStore:
+    """The store `apps` gave the application, which counts its reads and clashes."""
+    store = app.store
+    assert isinstance(store, CountingStore)
+    return store
+
+
 def create(school: SchoolFixture, student: UUID, place: str = "Library") -> CreatePasses:
     return CreatePasses(**trip(school, place, [student]))
 
@@ -71,8 +78,7 @@ async def test_a_command_on_cached_aggregates_reads_nothing(runtime: Runtime, sc
     student = school.students[0]
     pass_id = await created(a, school, student)
     await a.complete_pass(Acting(school.teacher(), NOW), pass_id)
-    store = a.store
-    assert isinstance(store, CountingStore)
+    store = counting(a)
     before = store.reads
     again = await created(a, school, student)
     await a.complete_pass(Acting(school.teacher(), NOW), again)
@@ -114,8 +120,7 @@ async def test_a_stream_another_process_keeps_writing_is_read_after_it_clashed_o
     runtime: Runtime, school: SchoolFixture
 ) -> None:
     a, b = apps(runtime)
-    store = a.store
-    assert isinstance(store, CountingStore)
+    store = counting(a)
     student = school.students[3]
     clashes = []
     for _ in range(4):
@@ -136,8 +141,7 @@ async def test_a_clash_leaves_trusted_the_streams_that_had_not_moved(
     runtime: Runtime, school: SchoolFixture
 ) -> None:
     a, b = apps(runtime)
-    store = a.store
-    assert isinstance(store, CountingStore)
+    store = counting(a)
     student = school.students[2]
     await a.complete_pass(Acting(school.teacher(), NOW), await created(a, school, student))
     # The other process takes the student out and back: a's cached copies of the student and of
