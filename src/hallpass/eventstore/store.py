@@ -43,6 +43,27 @@ def _as_uuid(value: UUID | str) -> UUID:
     return value if type(value) is UUID else UUID(str(value))
 
 
+@contextlib.asynccontextmanager
+async def begun(conn: DbConnection, begin: str, *, translated: bool = False) -> AsyncIterator[None]:
+    """A transaction on `conn` that the simple query `begin` begins and sets up in one round trip
+    (`BEGIN; SET LOCAL ...; ...`: not asyncpg's `conn.transaction()`, which takes a round trip
+    for each, and has no savepoints). It commits when the block ends and rolls back when anything
+    fails or is cancelled, so the connection goes back to the pool outside any transaction. With
+    `translated`, the database's errors of the begin and the commit come as the store's own
+    (`translated_errors`)."""
+    guard = translated_errors if translated else contextlib.nullcontext
+    try:
+        with guard():
+            await conn.execute(begin)
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):  # a lost connection is not reused
+            await conn.execute("ROLLBACK")
+        raise
+    with guard():
+        await conn.execute("COMMIT")
+
+
 @dataclass
 class StreamRead:
     """What `EventStore.read_streams` found for one stream."""
@@ -390,19 +411,12 @@ class EventStore:
         setting = "" if synchronous_commit else "SET LOCAL synchronous_commit TO off; "
         if generic_plans:
             setting += "SET LOCAL plan_cache_mode TO force_generic_plan; "
-        try:
-            with translated_errors():
-                await conn.execute(
-                    f"BEGIN; {setting}SELECT count(pg_advisory_xact_lock(hashtextextended("
-                    f"'{self.tracking_table}' || '/' || n, 0))) FROM unnest(ARRAY[{names}]::text[]) AS n"
-                )
+        begin = (
+            f"BEGIN; {setting}SELECT count(pg_advisory_xact_lock(hashtextextended("
+            f"'{self.tracking_table}' || '/' || n, 0))) FROM unnest(ARRAY[{names}]::text[]) AS n"
+        )
+        async with begun(conn, begin, translated=True):
             yield
-        except BaseException:
-            with contextlib.suppress(Exception):  # a lost connection is not reused
-                await conn.execute("ROLLBACK")
-            raise
-        with translated_errors():
-            await conn.execute("COMMIT")
 
     async def insert_trackings(
         self,

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.bounds import hall_pass_id
+from hallpass.eventstore.store import begun
 from hallpass.projections.base import View
 from hallpass.projections.directory import fold
 from hallpass.text import is_number, like_escaped
@@ -263,22 +264,14 @@ def _named_sql(school_id: UUID, text: str) -> list[Any]:
 @contextlib.asynccontextmanager
 async def _planned_each_run(conn: asyncpg.Connection) -> AsyncIterator[None]:
     """A read-only transaction on `conn` whose statements are planned for their values at each
-    run, begun in one round trip (decision 119; not asyncpg's `conn.transaction()`, which would
-    take a second for the setting). It commits when the block ends and rolls back when anything
-    fails or is cancelled, so the connection goes back to the pool outside any transaction.
+    run, begun and set in one round trip (`begun`, decision 119).
 
     The best index for a page depends on the values (a day or a year, a place with a few passes
     or thousands). asyncpg prepares statements, and after five runs Postgres may keep one
     generic plan for all values: in bench/dashboard.py that plan read a day's 4,000 passes for
     "Going To" (500 ms instead of 6 ms). So each run is planned (decision 054)."""
-    try:
-        await conn.execute("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan")
+    async with begun(conn, "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan"):
         yield
-    except BaseException:
-        with contextlib.suppress(Exception):  # a lost connection is not reused
-            await conn.execute("ROLLBACK")
-        raise
-    await conn.execute("COMMIT")
 
 
 class PassListView(View):
