@@ -207,6 +207,11 @@ class Statements:
             select_streams=(
                 # Per stream: its latest snapshot after the version the reader has (if any), and
                 # its events after both. Snapshot rows come first in each stream (kind 0).
+                # Each stream's events are a LATERAL subquery with its own ORDER BY, which the
+                # planner cannot fold into a join: one range scan of the primary key per stream,
+                # whatever the log holds. As a plain join, a log with a few long streams gave
+                # estimates of thousands of rows per stream, and the planner hashed the streams
+                # asked for against a scan of the whole log (decision 123).
                 "WITH s AS (SELECT * FROM unnest($1::uuid[], $2::bigint[]) AS s(originator_id, gt)), "
                 "snap AS ("
                 "SELECT l.* FROM s CROSS JOIN LATERAL ("
@@ -216,10 +221,12 @@ class Statements:
                 "ORDER BY p.originator_version DESC LIMIT 1) l) "
                 "SELECT 0 AS kind, originator_id, originator_version, topic, state FROM snap "
                 "UNION ALL "
-                "SELECT 1, e.originator_id, e.originator_version, e.topic, e.state "
-                "FROM s LEFT JOIN snap ON snap.originator_id = s.originator_id "
-                f"JOIN {events} e ON e.originator_id = s.originator_id "
+                "SELECT 1, l.* FROM s LEFT JOIN snap ON snap.originator_id = s.originator_id "
+                "CROSS JOIN LATERAL ("
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                f"FROM {events} e WHERE e.originator_id = s.originator_id "
                 "AND e.originator_version > greatest(s.gt, snap.originator_version) "
+                "ORDER BY e.originator_version) l "
                 "ORDER BY 2, 1, 3"
             ),
             select_stream=(

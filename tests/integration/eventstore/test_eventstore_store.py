@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from uuid import UUID, uuid4
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
@@ -198,3 +199,53 @@ async def test_positions_beside_and_after_read_a_batch_in_one_statement(
         assert [n.id for n in notifications] == [6]
         await event_store.insert_trackings(conn, ["ahead"], 6)
         assert (await read(["ahead"], beside, 10, conn))[2] == []
+
+
+async def test_reading_streams_looks_each_one_up_by_key_however_long_others_are(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    """`read_streams` reads each stream's events by a range of the primary key, never by a scan
+    of the log, with a custom plan and with the generic one a connection settles on, on a log
+    where a few streams are long (decision 123: a scan of the log made a cold command's read
+    cost as much as the log held, and more for the streams that were long)."""
+    long_one, longer, short, snapped = uuid4(), uuid4(), uuid4(), uuid4()
+    async with eventstore_pool.acquire() as conn:
+        await conn.execute(
+            f"INSERT INTO {event_store._sql.events} (originator_id, originator_version, topic, state) "
+            "SELECT s.id, v, 'topic', NULL FROM unnest($1::uuid[], $2::int[]) AS s(id, n) "
+            "CROSS JOIN LATERAL generate_series(1, s.n) AS v",
+            [long_one, longer],
+            [4_000, 40_000],
+        )
+        await conn.execute(f"ANALYZE {event_store._sql.events}")
+    await event_store.append([event(short, v) for v in (1, 2, 3)] + [event(snapped, v) for v in (1, 2, 3)])
+    await event_store.write_snapshots([event(snapped, 2, "snap"), event(longer, 39_990, "snap")])
+    asked = [(longer, 0), (long_one, 3_998), (short, 1), (snapped, 0), *((uuid4(), 0) for _ in range(3))]
+
+    reads = await event_store.read_streams(asked)
+    assert reads[longer].snapshot is not None and reads[longer].snapshot.originator_version == 39_990
+    assert [e.originator_version for e in reads[longer].events] == list(range(39_991, 40_001))
+    assert [e.originator_version for e in reads[long_one].events] == [3_999, 4_000]
+    assert reads[long_one].snapshot is None
+    assert [e.originator_version for e in reads[short].events] == [2, 3]
+    assert reads[snapped].snapshot is not None and reads[snapped].snapshot.state == b"snap-2"
+    assert [e.originator_version for e in reads[snapped].events] == [3]
+    assert sum(len(r.events) for r in reads.values()) == 15
+
+    ids = "ARRAY[" + ", ".join(f"'{s}'::uuid" for s, _ in asked) + "]"
+    versions = "ARRAY[" + ", ".join(f"{v}::bigint" for _, v in asked) + "]"
+    log = event_store.events_table
+    async with eventstore_pool.acquire() as conn:
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            await conn.execute(f"SET plan_cache_mode = {mode}")
+            await conn.execute(
+                f"PREPARE streams (uuid[], bigint[], boolean) AS {event_store._sql.select_streams}"
+            )
+            try:
+                explained = await conn.fetch(f"EXPLAIN EXECUTE streams({ids}, {versions}, true)")
+            finally:
+                await conn.execute("DEALLOCATE streams")
+            plan = "\n".join(r[0] for r in explained)
+            assert re.search(rf"(Index Scan using|Bitmap Index Scan on) {log}_pkey", plan), plan
+            assert f"Seq Scan on {log} " not in plan, plan
+        await conn.execute("RESET plan_cache_mode")
