@@ -15,7 +15,10 @@ Usage::
 3. Times create (one student to the Library) and complete, called on the command layer
    (no HTTP), one at a time: *warm* with one long-lived application (its cache filled), and
    *cold* with a new application, and so an empty cache, for every command, as in a fresh
-   process. New: a student with no past pass each time, to the first school's Library.
+   process. New: a student with no past pass before the run, to the first school's Library.
+   Both students make the same passes during the run (what the run adds to a student, its
+   openings of today for the pass limits, is then the same for both), and each sample times
+   them in the other order from the one before (decision 123).
 
 No test asserts a time; this prints figures only.
 """
@@ -23,6 +26,7 @@ No test asserts a time; this prints figures only.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -87,7 +91,7 @@ async def measure(url: str, args: argparse.Namespace) -> str:
 
     runtime = await build_runtime(url)
     try:
-        fresh = await make_school(runtime, label="New", students=2 * args.samples + 10)
+        fresh = await make_school(runtime, label="New", students=2)
         old = await make_school(runtime, label="Old", students=2)
         veteran, library = old.students[0], old.rooms["Library"]
         started = time.perf_counter()
@@ -103,8 +107,6 @@ async def measure(url: str, args: argparse.Namespace) -> str:
             started = time.perf_counter()
             await Hallpass(runtime.store).repository._load_many([stream])
             first_load[name] = time.perf_counter() - started
-
-        new_students = iter(fresh.students)
 
         async def cycle(
             app: Hallpass, school: SchoolFixture, student: UUID, cold: bool
@@ -131,13 +133,16 @@ async def measure(url: str, args: argparse.Namespace) -> str:
 
         results: dict[tuple[str, str], list[float]] = {}
         warm_new, warm_old = Hallpass(runtime.store), Hallpass(runtime.store)
-        await cycle(warm_new, fresh, next(new_students), cold=False)  # fill the caches
+        newcomer = fresh.students[0]
+        await cycle(warm_new, fresh, newcomer, cold=False)  # fill the caches
         await cycle(warm_old, old, veteran, cold=False)
-        for _ in range(args.samples):
+        for sample in range(args.samples):
             for mode in ("warm", "cold"):
-                for who in ("new", "long history"):
+                # Alternated, so that whatever the one measured first pays (or leaves warm for
+                # the other) falls on each as often.
+                for who in ("new", "long history")[:: 1 if sample % 2 == 0 else -1]:
                     if who == "new":
-                        school, student, app = fresh, next(new_students), warm_new
+                        school, student, app = fresh, newcomer, warm_new
                     else:
                         school, student, app = old, veteran, warm_old
                     if mode == "cold":
@@ -164,7 +169,8 @@ async def measure(url: str, args: argparse.Namespace) -> str:
         "",
         f"long history: a student with {args.passes:,} past passes and a place with a capacity with "
         f"{args.visits:,} past visits ({2 * args.passes + 2 * args.visits:,} events); new: a student "
-        "with none, to a place with a capacity and only this run's visits",
+        "with none, to a place with a capacity and only this run's visits; both students make the "
+        "same passes during the run, in alternating order",
         f"per command: (create + complete) / 2, {args.samples} samples each, called on the command layer "
         "one at a time, no projections running; cold = a new application (empty cache) for each command",
         f"snapshots every {SNAPSHOT_EVERY} events; the history was written without any, so the first load "
@@ -174,6 +180,7 @@ async def measure(url: str, args: argparse.Namespace) -> str:
         if args.vacuum
         else "the log was left as written, never vacuumed nor analysed (--vacuum 0): the plans the "
         "connections cached while it was small stay (decision 121)",
+        "load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
     ]
     return "\n".join(lines)
 
