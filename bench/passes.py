@@ -53,6 +53,7 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SAMPLE_EVERY = 20  # poll the read model for 1 in this many created passes
 POLL_INTERVAL = 0.001
 POLL_LIMIT = 5.0
+CLASH_COUNT_EVERY = 0.1  # seconds between a web process's writes of its clash count
 PAYLOAD_BYTES = 240  # about the size of a hall pass event's state (measured: ~230 bytes)
 CEILING_TABLE = """
 CREATE TABLE bench_ceiling (
@@ -127,7 +128,20 @@ async def serve_until_orphaned(server: Any, port: int) -> None:
         announcer.cancel()
 
 
-async def serve(database_url: str, port: int) -> None:
+async def count_clashes(runtime: Any, folder: str) -> None:
+    """Keep `folder`/clashes.<pid> holding how many of this process's saves have clashed."""
+    path = Path(folder) / f"clashes.{os.getpid()}"
+    while True:
+        path.write_text(str(runtime.app.repository.clashes))
+        await asyncio.sleep(CLASH_COUNT_EVERY)
+
+
+def clashes_in(folder: Path) -> int:
+    """The web processes' clashed saves so far (`count_clashes`)."""
+    return sum(int(p.read_text() or 0) for p in folder.glob("clashes.*"))
+
+
+async def serve(database_url: str, port: int, clash_dir: str | None = None) -> None:
     """One web process, as ``hallpass web`` runs it: the app under uvicorn, no projectors."""
     use_tests_support()
     import uvicorn
@@ -148,9 +162,12 @@ async def serve(database_url: str, port: int) -> None:
             lifespan="on",
             access_log=False,
         )
+        counting = asyncio.create_task(count_clashes(runtime, clash_dir)) if clash_dir else None
         try:
             await serve_until_orphaned(uvicorn.Server(config), port)
         finally:
+            if counting is not None:
+                counting.cancel()
             await runtime.close()
 
 
@@ -442,6 +459,7 @@ class Run:
     event_to_visible: list[float] = field(default_factory=list)
     event_to_background: list[float] = field(default_factory=list)
     census: dict[str, float] = field(default_factory=dict)  # Census.since over the run
+    clashes: int = 0  # the web processes' saves that clashed with another's append (decided again)
 
 
 def cpu_seconds(child: subprocess.Popen[bytes] | int) -> float:
@@ -474,7 +492,7 @@ class Census:
             return cls(time.monotonic(), math.nan, time.process_time(), math.nan)
         hz = os.sysconf("SC_CLK_TCK")
         busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / hz  # all but idle and iowait
-        return cls(time.monotonic(), busy, time.process_time(), sum(map(cpu_seconds, _postgres_pids())))
+        return cls(time.monotonic(), busy, time.process_time(), sum(map(_server_seconds, _postgres_pids())))
 
     def since(self, before: Census) -> dict[str, float]:
         """CPU seconds spent since `before`, and the wall seconds between the readings."""
@@ -484,6 +502,17 @@ class Census:
             "load generator": self.load_generator - before.load_generator,
             "postgres": self.postgres - before.postgres,
         }
+
+
+def _server_seconds(pid: int) -> float:
+    """A server process's CPU seconds with those of its children that have exited: the
+    postmaster reaps each backend that ends (a pool's connection closed during the run), which
+    would otherwise take its time out of the sum with it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _postgres_pids() -> list[int]:
@@ -565,7 +594,7 @@ async def measure_system(
     try:
         await wait_ready(children[0])
         for _ in range(web_processes):
-            children.append(start_child("--serve", url, str(port)))
+            children.append(start_child("--serve", url, str(port), "--clash-dir", str(lag_file.parent)))
             await wait_ready(children[-1])
         teacher = await ApiClient.signed_in(base_url, school.emails["Ada"], PASSWORD)
         token = teacher.http.headers["Authorization"].removeprefix("Bearer ")
@@ -576,6 +605,8 @@ async def measure_system(
                 plans = [Plan(origin, destination, school.students[i::n]) for i in range(n)]
                 if warmup > 0:
                     await drive(base_url, token, plans, warmup, poller, sample=False)
+                await asyncio.sleep(2 * CLASH_COUNT_EVERY)
+                clashed_before = clashes_in(lag_file.parent)
                 before = await poller.fetchval("SELECT count(*) FROM hallpass_events")
                 cpu_before = [cpu_seconds(c) for c in children]
                 census = Census.now()
@@ -594,6 +625,8 @@ async def measure_system(
                 cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
                 spent = Census.now().since(census)
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
+                await asyncio.sleep(2 * CLASH_COUNT_EVERY)
+                clashed = clashes_in(lag_file.parent) - clashed_before
                 runs.append(
                     Run(
                         n,
@@ -607,6 +640,7 @@ async def measure_system(
                         lags["serving"],
                         lags["background"],
                         spent,
+                        clashed,
                     )
                 )
                 rate = len(tally.latencies) / elapsed
@@ -622,7 +656,8 @@ async def measure_system(
     finally:
         for child in reversed(children):
             await asyncio.to_thread(stop_server, child)
-        lag_file.unlink(missing_ok=True)
+        for path in [lag_file, *lag_file.parent.glob("clashes.*")]:
+            path.unlink(missing_ok=True)
         lag_file.parent.rmdir()
     return runs, float(state_bytes)
 
@@ -810,6 +845,7 @@ def report(
             f"{run.events / commands if commands else 0:.1f} events appended per command; "
             f"lag samples {samples} ({t.visible_at_first_poll} visible at the first poll, "
             f"{t.never_visible} not within {POLL_LIMIT:.0f}s); error answers: {detail}; "
+            f"saves clashed and decided again: {run.clashes}; "
             f"CPU per command: web {run.cpu_web / commands * 1000 if commands else math.nan:.2f} ms, "
             f"projector {run.cpu_projector / commands * 1000 if commands else math.nan:.2f} ms; "
             f"load generator {per_command(run, 'load generator')} ms, "
@@ -901,6 +937,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-stock", action="store_true", help="skip the stock eventsourcing baseline")
     parser.add_argument("--serve", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--clash-dir", help=argparse.SUPPRESS)
     parser.add_argument("--serve-stock", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
     parser.add_argument("--serve-projector", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--lag-file", help=argparse.SUPPRESS)
@@ -930,7 +967,7 @@ async def benchmark(args: argparse.Namespace, url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.serve:
-        run_loop(serve(args.serve[0], int(args.serve[1])))
+        run_loop(serve(args.serve[0], int(args.serve[1]), args.clash_dir))
         return 0
     if args.serve_stock:
         run_loop(serve_stock(args.serve_stock[0], int(args.serve_stock[1])))

@@ -135,19 +135,21 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
                 await runner.create_schema()
         finally:
             await conn.execute("SELECT pg_advisory_unlock(727274)")
+    app = Hallpass(store, credentials)
     watcher = Watcher(
         pool,
         tuple(p.name for p in serving),
         events_channel=store.channel,
         events_table=store.events_table,
         also={SESSIONS_CHANNEL: sessions.cache.changed},
+        streams_moved=app.repository.moved,
     )
     sessions.cache.follow(watcher.listening)
     await watcher.start()
     return Runtime(
         pool=pool,
         store=store,
-        app=Hallpass(store, credentials),
+        app=app,
         credentials=credentials,
         sessions=sessions,
         passes=PassListView(pool),

@@ -29,3 +29,11 @@ def test_a_reconnection_or_another_payload_is_news_until_the_next_read() -> None
         assert heard.news_after(10**9), "NOTIFYs may have been missed: read again"
         heard.reading()
         assert not heard.news_after(0)
+
+
+def test_a_notify_naming_the_streams_it_wrote_announces_its_last_notification() -> None:
+    heard = Heard()
+    heard.reading()
+    heard.notified("12 0b3f6a38-2a36-4c1c-9b2e-6d2f1f5d8a11:3 4e0c3d7a-5a1b-4e8f-8b7a-1c2d3e4f5a6b:9")
+    assert not heard.news_after(12)
+    assert heard.news_after(11)

@@ -81,6 +81,8 @@ class Repository:
         decided on. A read that finds a stream still at that version clears it (it did not move:
         another stream of the save did)."""
         self.snapshot_every = SNAPSHOT_EVERY
+        self.clashes = 0
+        """Saves that clashed with another writer's append (each command then decided again)."""
         self._unit: ContextVar[UnitOfWork | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
     async def find(self, aggregate_id: UUID, cls: type[A]) -> A | None:
@@ -221,6 +223,7 @@ class Repository:
         try:
             ids = await self.store.append(stored, held=list((held or {}).items()))
         except IntegrityError as e:
+            self.clashes += 1
             until = time.monotonic() + CONTENDED_SECONDS
             decided_on = {a.id: events[0].originator_version - 1 for a, events in pending if events}
             for aggregate_id, version in [*decided_on.items(), *(held or {}).items()]:
@@ -241,6 +244,20 @@ class Repository:
             saved.append(copied)
         await self._snapshot(saved)
         return max(ids) if ids else None
+
+    def moved(self, streams: Iterable[tuple[UUID, int]]) -> None:
+        """Streams appended to, each at the version it has reached (the log's NOTIFY, decision
+        124): a cached copy older than that, or a stream remembered as absent, is dropped, so the
+        next command reads what another process committed instead of clashing with it first.
+        This process's own saves are told of too, and change nothing (the cache holds them)."""
+        cache, absent = self._cache, self._absent
+        for stream, version in streams:
+            entry = cache.get(stream)
+            if entry is not None:
+                if entry[0].version < version:
+                    del cache[stream]
+            elif stream in absent:
+                del absent[stream]
 
     def _remember(self, aggregate: Aggregate, mutable: Keys) -> None:
         self._absent.pop(aggregate.id, None)

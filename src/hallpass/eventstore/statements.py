@@ -11,6 +11,7 @@ from hallpass.eventstore.identifiers import (
     unqualified,
     validate_identifier,
 )
+from hallpass.eventstore.notice import NOTICE_EVENTS
 
 # Each event's hash chains it to the previous version of its stream (decision 079): sha256 of that
 # event's hash (32 zero bytes for a stream's first) and this event's stream, version, topic and
@@ -41,6 +42,17 @@ def _chain(events: str, source: str) -> str:
         f"SELECT s.originator_id, s.originator_version, sha256(c.hash || {_content('s')}) "
         f"FROM chain c JOIN {source} s "
         "ON s.originator_id = c.originator_id AND s.originator_version = c.originator_version + 1)"
+    )
+
+
+def _notice(channel: str) -> str:
+    """The NOTIFY an append sends at commit, over its CTE `inserted`: the last notification id it
+    wrote, then, for an append of at most `NOTICE_EVENTS` events, each event's stream and version
+    (`hallpass.eventstore.notice`, decision 124)."""
+    return (
+        f"pg_notify({channel}, max(notification_id)::text || CASE WHEN count(*) <= {NOTICE_EVENTS} "
+        "THEN ' ' || string_agg(originator_id::text || ':' || originator_version::text, ' ') "
+        "ELSE '' END)"
     )
 
 
@@ -123,10 +135,10 @@ class Statements:
             "SELECT kept.originator_id, kept.originator_version, kept.topic, kept.state, chain.hash "
             "FROM kept JOIN chain USING (originator_id, originator_version) "
             "ORDER BY kept.n "
-            "RETURNING notification_id) "
+            "RETURNING notification_id, originator_id, originator_version) "
             "SELECT (SELECT array_agg(append_no) FROM clashed) AS clashed, "
             "array_agg(notification_id ORDER BY notification_id) AS ids, "
-            "CASE WHEN count(*) > 0 THEN pg_notify($6, max(notification_id)::text) END::text AS notified "
+            f"CASE WHEN count(*) > 0 THEN {_notice('$6')} END::text AS notified "
             "FROM inserted"
         )
         return cls(
@@ -180,9 +192,9 @@ class Statements:
                 "SELECT e.originator_id, e.originator_version, e.topic, e.state, chain.hash "
                 "FROM e JOIN chain USING (originator_id, originator_version) "
                 "ORDER BY e.n "
-                "RETURNING notification_id) "
+                "RETURNING notification_id, originator_id, originator_version) "
                 "SELECT array_agg(notification_id ORDER BY notification_id) AS ids, "
-                "pg_notify($5, max(notification_id)::text) AS notified "
+                f"{_notice('$5')} AS notified "
                 "FROM inserted"
             ),
             insert_batch=insert_batch,

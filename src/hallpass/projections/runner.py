@@ -15,6 +15,7 @@ from eventsourcing.persistence import Notification
 
 from hallpass.aggregates.encoding import Decoder, TypedMapper
 from hallpass.eventstore import EventStore
+from hallpass.eventstore.notice import head_of
 from hallpass.eventstore.store import DbConnection
 from hallpass.heap import collection_paused
 from hallpass.outages import Backoff, is_outage, wait_any
@@ -541,8 +542,9 @@ class Heard:
         self.unknown = False  # woken without knowing how far: a reconnection, or another payload
 
     def notified(self, payload: str) -> None:
-        if payload.isdigit():
-            self.last = max(self.last, int(payload))
+        head = head_of(payload)
+        if head is not None:
+            self.last = max(self.last, head)
         else:
             self.unknown = True
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from hallpass.eventstore.identifiers import quote_table_name
+from hallpass.eventstore.notice import head_of, streams_of
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL
 from hallpass.projections.listen import Handler, Listener
 
@@ -36,6 +38,7 @@ class Watcher:
         events_channel: str = "hallpass_events",
         events_table: str = "hallpass_events",
         also: Mapping[str, Handler] | None = None,
+        streams_moved: Callable[[Iterator[tuple[UUID, int]]], None] | None = None,
     ) -> None:
         self._head_sql = f"SELECT max(notification_id) FROM {quote_table_name(events_table)}"
         self.pool = pool
@@ -44,6 +47,9 @@ class Watcher:
         """Every projection's position heard of, those commands wait for and the others."""
         self.head = 0
         """The highest notification id the log's NOTIFYs (or a read on reconnecting) told of."""
+        self._streams_moved = streams_moved
+        """Told the streams and versions each append's NOTIFY names (the process's aggregate
+        cache, decision 124)."""
         self._moved = asyncio.Condition()
         """Notified when a projection commands wait for moves; `_moved_behind` for the others, so
         their progress neither wakes a waiting command nor hides that its projections are stuck."""
@@ -134,7 +140,11 @@ class Watcher:
                 queue.put_nowait(school_id)
 
     def _on_appended(self, _c: Any, _pid: Any, _ch: Any, payload: str) -> None:
-        self._grown_to(int(payload))
+        head = head_of(payload)
+        if head is not None:
+            self._grown_to(head)
+        if self._streams_moved is not None:
+            self._streams_moved(streams_of(payload))
 
     def _grown_to(self, head: int) -> None:
         if head > self.head:

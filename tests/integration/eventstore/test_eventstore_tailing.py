@@ -10,6 +10,7 @@ import asyncpg  # type: ignore[import-untyped, unused-ignore]
 from eventsourcing.persistence import StoredEvent
 
 from hallpass.eventstore import EventStore
+from hallpass.eventstore.notice import head_of
 
 WRITERS = 8
 APPENDS_PER_WRITER = 50
@@ -52,7 +53,7 @@ async def test_tailing_reader_sees_every_notification_once_in_order(
 ) -> None:
     payloads: list[int] = []
     listener = await asyncpg.connect(eventstore_dsn)
-    await listener.add_listener(event_store.channel, lambda *args: payloads.append(int(args[-1])))
+    await listener.add_listener(event_store.channel, lambda *args: payloads.append(head_of(args[-1]) or 0))
     try:
         writers_done = asyncio.Event()
         reader = asyncio.create_task(tail(event_store, writers_done))
@@ -68,7 +69,8 @@ async def test_tailing_reader_sees_every_notification_once_in_order(
     assert max_id is not None
     assert committed == list(range(1, max_id + 1))
     assert seen == list(range(1, max_id + 1))
-    # One NOTIFY per transaction, carrying its largest ID; concurrent appends share one.
+    # One NOTIFY per transaction, led by its largest ID (then its streams, decision 124);
+    # concurrent appends share one.
     assert payloads == sorted(set(payloads))
     assert 1 <= len(payloads) <= WRITERS * APPENDS_PER_WRITER
     assert set(payloads) <= set(committed)

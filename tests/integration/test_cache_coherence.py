@@ -1,0 +1,99 @@
+"""Processes hear which streams the others appended to (decision 124): the log's NOTIFY names
+each append's streams and versions, and a process drops its older cached copies, so its next
+command decides on what another process committed instead of clashing with it first."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+from eventsourcing.persistence import StoredEvent
+
+from hallpass.acting import Acting
+from hallpass.aggregates.students import Student
+from hallpass.bootstrap import Runtime
+from hallpass.commands import Hallpass
+from hallpass.commands.messages import CreatePasses
+from hallpass.eventstore.notice import NOTICE_EVENTS, head_of, streams_of
+from support.runtime import runtime_on
+from support.school import SchoolFixture, make_school
+
+
+async def test_an_appends_notify_names_its_last_notification_and_every_stream_it_wrote(
+    runtime: Runtime, fresh_database_url: str
+) -> None:
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    conn = await asyncpg.connect(fresh_database_url)
+    try:
+        await conn.add_listener(runtime.store.channel, lambda _c, _p, _ch, payload: heard.put_nowait(payload))
+        a, b = uuid4(), uuid4()
+        small = [StoredEvent(a, 1, "t", b"{}"), StoredEvent(a, 2, "t", b"{}"), StoredEvent(b, 1, "t", b"{}")]
+        ids = await runtime.store.append(small)
+        payload = await asyncio.wait_for(heard.get(), 5)
+        assert head_of(payload) == max(ids)
+        assert sorted(streams_of(payload)) == sorted([(a, 1), (a, 2), (b, 1)])
+
+        large = [StoredEvent(uuid4(), 1, "t", b"{}") for _ in range(NOTICE_EVENTS + 1)]
+        ids = await runtime.store.append(large)
+        payload = await asyncio.wait_for(heard.get(), 5)
+        assert head_of(payload) == max(ids)
+        assert list(streams_of(payload)) == [], "a NOTIFY's payload stays under 8,000 bytes"
+        assert len(payload) < 8000
+
+        c = uuid4()
+        tracked = await runtime.store.append([StoredEvent(c, 1, "t", b"{}")])  # and the lone append
+        payload = await asyncio.wait_for(heard.get(), 5)
+        assert (head_of(payload), list(streams_of(payload))) == (max(tracked), [(c, 1)])
+    finally:
+        await conn.close()
+
+
+async def send_out(app: Hallpass, school: SchoolFixture, student: UUID) -> UUID:
+    outcome = await app.create_passes(
+        Acting(school.teacher(), datetime.now(UTC)),
+        CreatePasses(
+            origin_id=school.rooms["Room 101"], destination_id=school.rooms["Nurse"], student_ids=[student]
+        ),
+    )
+    return UUID(outcome.body["passes"][0]["id"])
+
+
+async def test_a_process_drops_what_another_committed_since_and_decides_without_a_clash(
+    runtime: Runtime, fresh_database_url: str
+) -> None:
+    school = await make_school(runtime, students=2)
+    student = school.students[0]
+    async with runtime_on(fresh_database_url) as other:
+        # The other process sends the student out: it caches the student with the pass open.
+        pass_id = await send_out(other.app, school, student)
+        unheard = Hallpass(other.store)  # the same store, but no watcher tells it anything
+        await send_out(unheard, school, school.students[1])  # warm: it caches the school's streams
+        stale = other.app.repository._cache[student][0].version
+
+        # This process completes the pass; the other hears of it.
+        completed = await runtime.app.complete_pass(Acting(school.teacher(), datetime.now(UTC)), pass_id)
+        assert completed.notification_id is not None
+        assert await other.watcher.log_past(completed.notification_id - 1, timeout=5)
+        cached = other.app.repository._cache.get(student)
+        assert cached is None or cached[0].version > stale, "the stale copy is gone"
+        assert await unheard.repository.find(student, Student) is not None  # back, free: cached
+
+        # Its next command for the student is decided once and appended once.
+        batches = other.store.group_commit.batches
+        again = await send_out(other.app, school, student)
+        assert other.store.group_commit.batches == batches + 1
+        assert not other.app.repository._contended
+        # Its own append's NOTIFY leaves what it saved in its cache.
+        latest = other.app.repository._cache[student][0].version
+        head = await other.pool.fetchval("SELECT max(notification_id) FROM hallpass_events")
+        assert await other.watcher.log_past(head - 1, timeout=5)
+        assert other.app.repository._cache[student][0].version == latest
+
+        # A repository that heard nothing decides on its stale copy, clashes, and decides again.
+        await runtime.app.complete_pass(Acting(school.teacher(), datetime.now(UTC)), again)
+        batches = unheard.store.group_commit.batches
+        await send_out(unheard, school, student)
+        assert unheard.store.group_commit.batches == batches + 2
+        assert student in unheard.repository._contended
