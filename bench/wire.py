@@ -52,6 +52,8 @@ class _Parsed:
         self.headers: dict[str, str] = {}
         self.body: list[bytes] = []
         self.done = False
+        self.keep_alive = False
+        self.parser: httptools.HttpResponseParser | None = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
@@ -60,6 +62,9 @@ class _Parsed:
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        # Asked here: once the message is complete the parser is reset for the next one, and
+        # says False (which had every request open a new connection).
+        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
         self.done = True
 
 
@@ -108,13 +113,13 @@ class WireClient:
         reader, writer = self._reader, self._writer
         writer.write(message)
         parsed = _Parsed()
-        parser = httptools.HttpResponseParser(parsed)
+        parser = parsed.parser = httptools.HttpResponseParser(parsed)
         while not parsed.done:
             data = await reader.read(65536)
             if not data:
                 raise EOFError("the server closed the connection before answering")
             parser.feed_data(data)
-        if not parser.should_keep_alive():
+        if not parsed.keep_alive:
             await self.aclose()
         return Answer(parser.get_status_code(), parsed.headers, b"".join(parsed.body))
 
