@@ -131,8 +131,11 @@ async def serve_until_orphaned(server: Any, port: int) -> None:
 async def count_clashes(runtime: Any, folder: str) -> None:
     """Keep `folder`/clashes.<pid> holding how many of this process's saves have clashed."""
     path = Path(folder) / f"clashes.{os.getpid()}"
+    written = None
     while True:
-        path.write_text(str(runtime.app.repository.clashes))
+        if runtime.app.repository.clashes != written:
+            written = runtime.app.repository.clashes
+            path.write_text(str(written))
         await asyncio.sleep(CLASH_COUNT_EVERY)
 
 
