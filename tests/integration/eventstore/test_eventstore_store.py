@@ -223,12 +223,13 @@ async def test_reading_streams_looks_each_one_up_by_key_however_long_others_are(
     asked = [(longer, 0), (long_one, 3_998), (short, 1), (snapped, 0), *((uuid4(), 0) for _ in range(3))]
 
     reads = await event_store.read_streams(asked)
-    assert reads[longer].snapshot is not None and reads[longer].snapshot.originator_version == 39_990
+    longer_snapshot, snapped_snapshot = reads[longer].snapshot, reads[snapped].snapshot
+    assert longer_snapshot is not None and longer_snapshot.originator_version == 39_990
     assert [e.originator_version for e in reads[longer].events] == list(range(39_991, 40_001))
     assert [e.originator_version for e in reads[long_one].events] == [3_999, 4_000]
     assert reads[long_one].snapshot is None
     assert [e.originator_version for e in reads[short].events] == [2, 3]
-    assert reads[snapped].snapshot is not None and reads[snapped].snapshot.state == b"snap-2"
+    assert snapped_snapshot is not None and snapped_snapshot.state == b"snap-2"
     assert [e.originator_version for e in reads[snapped].events] == [3]
     assert sum(len(r.events) for r in reads.values()) == 15
 
