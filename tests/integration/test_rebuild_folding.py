@@ -24,7 +24,7 @@ from hallpass.aggregates.passes import Pass
 from hallpass.aggregates.students import Student
 from hallpass.bootstrap import Runtime, all_projections
 from hallpass.projections.base import handles
-from hallpass.projections.folding import Written, shape
+from hallpass.projections.folding import Written, keyed_alone, shape
 from hallpass.projections.pipeline import Pipeline
 from hallpass.projections.runner import ProjectionRunner
 from support.report_month import save_month
@@ -33,9 +33,10 @@ from support.school import make_school
 FIRST = date(2027, 3, 1)
 
 TABLES = """
-DROP TABLE IF EXISTS fold_t, fold_u;
+DROP TABLE IF EXISTS fold_t, fold_u, fold_v;
 CREATE TEMP TABLE fold_t (k int PRIMARY KEY, a int, b text, n int NOT NULL DEFAULT 0, school_id int);
 CREATE TEMP TABLE fold_u (k int, kind text, v int, PRIMARY KEY (k, kind));
+CREATE TEMP TABLE fold_v (k int PRIMARY KEY, u int UNIQUE);
 """
 
 # Statements of every shape: (sql, fetch, arguments from the key and a drawn value).
@@ -68,6 +69,9 @@ STATEMENTS: list[tuple[str, bool, Any]] = [
         False,
         lambda k, v: (k,),
     ),
+    # A table with a unique column besides its key: a row conflicting on either is skipped, so
+    # its rows go through a scratch table (`write_rows`); fold_t's rows go by COPY itself.
+    ("INSERT INTO fold_v (k, u) VALUES ($1, $2) ON CONFLICT DO NOTHING", False, lambda k, v: (k, v % 3)),
     # Sent for many rows at once from a scratch table (`update_rows`): a literal, a null, a
     # parameter for two columns, a key of several rows.
     ("UPDATE fold_t SET b = 'x', a = $2 WHERE k = $1", False, lambda k, v: (k, None if v == 0 else v)),
@@ -96,6 +100,7 @@ def test_every_shape_is_read_as_meant() -> None:
         "write",
         "delete",
         "other",
+        "insert",
         "set",
         "set",
         "set",
@@ -105,10 +110,28 @@ def test_every_shape_is_read_as_meant() -> None:
     assert shape(STATEMENTS[11][0]).tables == {"fold_t", "fold_u"}
 
 
-async def contents(conn: asyncpg.Connection) -> tuple[list[Any], list[Any]]:
+async def test_rows_go_by_copy_itself_where_only_the_key_can_conflict(runtime: Runtime) -> None:
+    """`keyed_alone`: a clause naming the key, or a table whose only unique index is the key's;
+    not a bare clause on a table with another unique column, nor a key of several columns."""
+    async with runtime.pool.acquire() as conn:
+        await conn.execute(TABLES)
+        assert await keyed_alone(conn, "fold_t", shape(STATEMENTS[0][0]))  # bare clause, key only
+        assert await keyed_alone(conn, "fold_t", shape(STATEMENTS[1][0]))  # the clause names k
+        assert not await keyed_alone(conn, "fold_v", shape(STATEMENTS[12][0]))  # u is unique too
+        on_u = shape("INSERT INTO fold_u (k, kind, v) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        assert not await keyed_alone(conn, "fold_u", on_u)  # its key is (k, kind)
+        await conn.execute("DROP TABLE fold_t, fold_u, fold_v")
+        # Rows of fold_v conflicting on u in a batch and with an earlier batch's are skipped.
+        sql, fetch, make = STATEMENTS[12]
+        inserts = [(sql, fetch, make(k, v)) for k, v in ((0, 1), (1, 4), (2, 2), (3, 5), (4, 0), (0, 0))]
+        await assert_folded_as_one_by_one(conn, inserts, [3, 3], 1)
+
+
+async def contents(conn: asyncpg.Connection) -> tuple[list[Any], ...]:
     return (
         [tuple(r) for r in await conn.fetch("SELECT * FROM fold_t ORDER BY k")],
         [tuple(r) for r in await conn.fetch("SELECT * FROM fold_u ORDER BY k, kind")],
+        [tuple(r) for r in await conn.fetch("SELECT * FROM fold_v ORDER BY k")],
     )
 
 
@@ -144,7 +167,7 @@ async def assert_folded_as_one_by_one(
         folded_told |= pipeline.returned
     assert await contents(conn) == one_by_one
     assert folded_told - {None} == told
-    await conn.execute("DROP TABLE fold_t, fold_u")
+    await conn.execute("DROP TABLE fold_t, fold_u, fold_v")
 
 
 async def test_one_set_of_many_rows_written_by_earlier_batches_does_what_each_did(runtime: Runtime) -> None:

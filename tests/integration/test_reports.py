@@ -17,7 +17,7 @@ import pytest
 
 from hallpass.aggregates.encoding import TypedMapper
 from hallpass.bootstrap import Runtime
-from hallpass.projections.pass_facts import AGGREGATES, PassFactsProjection
+from hallpass.projections.pass_facts import AGGREGATES, PassFactsProjection, copy_rows, insert_rows
 from hallpass.projections.reports import PERCENTILES, Report, ReportsView, Scope, minutes, percentile_cont
 from hallpass.projections.runner import ProjectionRunner
 from support.report_month import (
@@ -339,3 +339,50 @@ async def test_a_rebuild_killed_before_its_counts_leaves_them_to_be_counted_at_t
     await runner.catch_up()
     assert [r.as_json() for r in await view.all(whole)] == before
     await assert_counts_add_up(runtime)
+
+
+async def test_rows_copied_in_a_rebuild_are_those_its_one_insert_writes(runtime: Runtime) -> None:
+    """`copy_rows` (a rebuild's many new rows, by COPY into the table) leaves the table as
+    `insert_rows`: a pass the table has already keeps its row, a row without its time zone takes
+    its school's as `report_schools` has it."""
+    known = uuid4()
+    at = datetime(2027, 3, 1, 9, tzinfo=UTC)
+
+    def row(pass_id: UUID, school_id: UUID, timezone: str | None, minutes: int) -> dict[str, object]:
+        return {
+            "pass_id": pass_id,
+            "school_id": school_id,
+            "timezone": timezone,
+            "student_id": uuid4(),
+            "origin_id": uuid4(),
+            "destination_id": uuid4(),
+            "source": "staff",
+            "creator_kind": "system",
+            "outcome": "started",
+            "allotted_minutes": minutes,
+            "anchor_at": at,
+            "started_at": at,
+            "due_at": at + timedelta(minutes=minutes),
+            "overdue": False,
+        }
+
+    earlier = [row(uuid4(), known, "UTC", 5) for _ in range(2)]
+    rows = [
+        {**earlier[0], "allotted_minutes": 9},  # the table has its pass: left as it was
+        row(uuid4(), known, None, 3),  # its school's time zone
+        row(uuid4(), known, "America/Chicago", 4),  # its own
+    ]
+    tables: list[list[tuple[object, ...]]] = []
+    for write in (insert_rows, copy_rows):
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await conn.execute("TRUNCATE report_passes, report_schools")
+            await conn.execute(
+                "INSERT INTO report_schools (school_id, timezone) VALUES ($1, 'Europe/Paris')", known
+            )
+            await insert_rows(conn, earlier)
+            await write(conn, rows)
+            tables.append(sorted(map(tuple, await conn.fetch("SELECT * FROM report_passes")), key=repr))
+    assert tables[0] == tables[1]
+    zones = {r[0]: (r[2], r[12]) for r in tables[1]}  # pass_id: timezone, allotted_minutes
+    assert zones[earlier[0]["pass_id"]] == ("UTC", 5)
+    assert [zones[r["pass_id"]] for r in rows[1:]] == [("Europe/Paris", 3), ("America/Chicago", 4)]

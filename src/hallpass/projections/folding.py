@@ -15,7 +15,10 @@ in Python with the `set`s and `add`s that follow it, and written at the end of i
 batch (before the next barrier) with the other rows of its table in one `COPY` and one
 `INSERT ... SELECT ... ON CONFLICT ... DO NOTHING RETURNING` (`write_rows`): an insert and its
 updates become one row. A row the table already had (the insert found a conflict) is not
-returned, and its statements are sent as they came, so the table ends as event by event.
+returned, and its statements are sent as they came, so the table ends as event by event. Where
+only the key can conflict (the clause names it, or the table has no other unique index), the
+keys the table has are looked up instead and the other rows go by COPY straight into the table:
+no scratch table, no INSERT (decision 122).
 Likewise a `write` is held for its row, and a `delete` of the row drops what is held (the
 timer of a pass that began and ended in one batch is never written); so is the `delete` of a
 row that no statement of the rebuild named before (`Written`). Any statement a row's
@@ -53,10 +56,10 @@ class Shape:
     values: tuple[int | Literal[False], ...] = ()  # set: each column's parameter, False for a literal
     literals: tuple[str | None, ...] = ()  # set: each column's literal text, where it has one
     conflict: str = ""  # insert: its ON CONFLICT clause
+    table: str = field(init=False, default="")  # one of `tables` (the one, but for `other`)
 
-    @property
-    def table(self) -> str:
-        return next(iter(self.tables))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", next(iter(self.tables), ""))
 
 
 _INSERT = re.compile(
@@ -106,6 +109,18 @@ def shape(sql: str) -> Shape:
         return Shape("delete", frozenset([found[1]]), found[2])
     tables = frozenset(_TABLE.findall(text)) - frozenset(_NAMED.findall(text))
     return Shape("write" if len(tables) == 1 else "other", tables)
+
+
+# Whether every unique index (or exclusion constraint) of table $1 is on column $2 alone.
+KEYED_ALONE = """
+SELECT NOT EXISTS (
+    SELECT FROM pg_index i
+    WHERE i.indrelid = $1::text::regclass AND (i.indisunique OR i.indisexclusion)
+        AND NOT (i.indnkeyatts = 1 AND i.indkey[0] = (
+            SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = $1::text::regclass AND a.attname = $2
+        ))
+)
+"""
 
 
 class Written:
@@ -174,8 +189,16 @@ class Fold:
 async def write_rows(
     conn: DbConnection, table: str, insert: Shape, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> set[Any]:
-    """Insert `rows` (values of `columns`, the key first) with the insert's conflict clause: one
-    COPY into a scratch table and one INSERT ... SELECT; answers the keys inserted."""
+    """Insert `rows` (values of `columns`, the key first) with the insert's conflict clause, and
+    answer the keys inserted. Where only the key can conflict (`keyed_alone`): the keys the table
+    has already looked up, and the other rows copied into the table; otherwise one COPY into a
+    scratch table and one INSERT ... SELECT."""
+    if await keyed_alone(conn, table, insert):
+        had = f"SELECT {insert.key} FROM {table} WHERE {insert.key} = ANY($1)"
+        there = {row[0] for row in await conn.fetch(had, [row[0] for row in rows])}
+        new = [row for row in rows if row[0] not in there]
+        await conn.copy_records_to_table(table, records=new, columns=list(columns))
+        return {row[0] for row in new}
     names = ", ".join(columns)
     async with copied(conn, table, columns, rows, f"folded_{table}") as scratch:
         written = await conn.fetch(
@@ -183,6 +206,15 @@ async def write_rows(
             f" RETURNING {insert.key}"
         )
     return {row[0] for row in written}
+
+
+async def keyed_alone(conn: DbConnection, table: str, insert: Shape) -> bool:
+    """Whether the insert's `ON CONFLICT ... DO NOTHING` skips only rows of keys the table has:
+    its clause names the key (a conflict elsewhere fails it), or the table has no unique index
+    nor exclusion constraint but the key's."""
+    if insert.conflict == f"ON CONFLICT ({insert.key}) DO NOTHING":
+        return True
+    return bool(await conn.fetchval(KEYED_ALONE, table, insert.key))
 
 
 @contextlib.asynccontextmanager

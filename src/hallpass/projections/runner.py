@@ -80,7 +80,7 @@ class ProjectionRunner:
         self.names = tuple(sorted(names))  # locks are taken in this order
         self.mapper = TypedMapper()
         self.decode = Decoder(self.mapper)  # a rebuild's: the mapper's events, its work per topic done once
-        self._topics: dict[str, tuple[bool, ...] | None] = {}  # see `_handled`
+        self._topics: dict[str, tuple[int, ...] | None] = {}  # see `_handled`
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -412,24 +412,26 @@ class ProjectionRunner:
         prepared = _Prepared(notifications, positions, {}, pipeline)
         try:
             # Each event decoded once for the projections that handle its class, and not at all
-            # when none does; the event loop gets a turn every YIELD_EVERY events decoded or
-            # handled, so the batch being sent goes on meanwhile.
+            # when none does, and put in the list of each of them it goes to (one pass over the
+            # batch); the event loop gets a turn every YIELD_EVERY events decoded or handled, so
+            # the batch being sent goes on meanwhile.
             decode = self.decode
-            events: list[tuple[int, Any, tuple[bool, ...]]] = []
+            mine: list[list[tuple[int, Any]]] = [[] for _ in self.projections]
             for read in _chunks(notifications):
                 for n in read:
                     handled = self._handled(n.topic)
                     if handled is not None:
-                        events.append((n.id, decode(n), handled))
+                        event = (n.id, decode(n))
+                        for at in handled:
+                            mine[at].append(event)
                 await asyncio.sleep(0)
             for at, projection in enumerate(self.projections):
                 position = positions[projection.name]
                 if position >= last:
                     continue
                 prepared.after[projection.name] = last
-                mine = [(i, e) for i, e, handled in events if handled[at] and i > position]
                 handle = projection.handle
-                for some in _chunks(mine):
+                for some in _chunks([e for e in mine[at] if e[0] > position]):
                     for notification_id, event in some:
                         await handle(pipeline, event, notification_id)
                     await asyncio.sleep(0)
@@ -441,18 +443,15 @@ class ProjectionRunner:
         prepared.after = {**positions, **prepared.after}
         return prepared
 
-    def _handled(self, topic: str) -> tuple[bool, ...] | None:
-        """Which of the projections handle events of `topic` (in the runner's order); None when
-        none does. Every one for a topic that does not name a class (decoding fails on it as
-        before) or names a superseded one (decoded into another class)."""
+    def _handled(self, topic: str) -> tuple[int, ...] | None:
+        """Which of the projections handle events of `topic`, by their place in the runner's
+        order; None when none does. Every one for a topic that does not name a class (decoding
+        fails on it as before) or names a superseded one (decoded into another class)."""
         if topic in self._topics:
             return self._topics[topic]
         kind = self.decode.event_class(topic)
-        if kind is None:
-            found = tuple(True for _ in self.projections)
-        else:
-            found = tuple(handles(p, kind) for p in self.projections)
-        self._topics[topic] = found if any(found) else None
+        found = tuple(at for at, p in enumerate(self.projections) if kind is None or handles(p, kind))
+        self._topics[topic] = found or None
         return self._topics[topic]
 
     async def _send(self, prepared: _Prepared) -> None:
