@@ -11,6 +11,7 @@ from typing import Any, Protocol, Union, cast
 from uuid import UUID
 
 import orjson
+from asyncpg.pgproto import pgproto
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import register_topic, resolve_topic
@@ -89,18 +90,37 @@ def to_uuid(value: Any) -> Any:
     return found
 
 
-def _converter(hint: Any) -> Convert | None:
-    """How to restore a decoded value of this annotation (None where nothing changes): UUIDs,
-    dates and times from text, tuples, lists and frozensets from lists, each item likewise.
+# The same for ids as asyncpg's own UUID class (a subclass of uuid.UUID, equal and hashed alike),
+# made from text in C and sent back to the server without a Python call per id (`as_read`).
+_READ: dict[Any, UUID] = {}
+
+
+def as_read(value: Any) -> Any:
+    """`value` as a UUID as asyncpg reads them (None stays None, and any UUID as it is); from text
+    through a cache of its own. A rebuild's events hold their ids so (decision 122)."""
+    if value is None or isinstance(value, UUID):
+        return value
+    found = _READ.get(value)
+    if found is None:
+        if len(_READ) >= _UUIDS_MOST:
+            _READ.clear()
+        found = _READ[value] = pgproto.UUID(value)
+    return found
+
+
+def _converter(hint: Any, ids: Convert = to_uuid) -> Convert | None:
+    """How to restore a decoded value of this annotation (None where nothing changes): UUIDs
+    (by `ids`), dates and times from text, tuples, lists and frozensets from lists, each item
+    likewise.
 
     Made once per annotation (typing introspection is slow), and None stays None.
     """
     origin = typing.get_origin(hint)
     if origin in (Union, types.UnionType):
         inner = next((a for a in typing.get_args(hint) if a is not type(None)), None)
-        return None if inner is None else _converter(inner)
+        return None if inner is None else _converter(inner, ids)
     if hint is UUID:
-        return to_uuid
+        return ids
     if hint in (datetime, date, time):
         kind: Any = hint
 
@@ -110,7 +130,7 @@ def _converter(hint: Any) -> Convert | None:
         return parse
     if origin in (tuple, list, frozenset):
         args = typing.get_args(hint)
-        each = _converter(args[0]) if args else None
+        each = _converter(args[0], ids) if args else None
         make: Convert = origin
         if each is None:
             return lambda v: None if v is None else make(v)
@@ -119,13 +139,13 @@ def _converter(hint: Any) -> Convert | None:
 
 
 @cache
-def _plan(cls: type) -> tuple[tuple[str, Convert], ...]:
-    """The fields of an event class that decoding must convert, and how."""
+def _plan(cls: type, ids: Convert = to_uuid) -> tuple[tuple[str, Convert], ...]:
+    """The fields of an event class that decoding must convert, and how (UUIDs by `ids`)."""
     plan = []
     for name, hint in _hints(cls).items():
         if name in ("originator_id", "originator_version"):
             continue
-        convert = _converter(hint)
+        convert = _converter(hint, ids)
         if convert is not None:
             plan.append((name, convert))
     return tuple(plan)
@@ -161,10 +181,13 @@ class Decoder:
     originator id converts, its class version) worked out once per topic: a rebuild decodes
     every event of the log (decision 118). Whatever is not the common case (an event of an earlier
     class version, an id stored as text, a mapper that encrypts or compresses, a state that does not
-    decode) goes through the mapper itself."""
+    decode) goes through the mapper itself. With `ids=as_read` (a rebuild's), the ids it makes are
+    asyncpg's UUIDs, equal to the mapper's and hashed alike, and the ids read from the log stay
+    as read (decision 122)."""
 
-    def __init__(self, mapper: TypedMapper) -> None:
+    def __init__(self, mapper: TypedMapper, ids: Convert = to_uuid) -> None:
         self.mapper = mapper
+        self.ids = ids  # how ids are made: the mapper's way, or `as_read` (a rebuild's)
         self.plain = mapper.cipher is None and mapper.compressor is None
         self._topics: dict[str, _Topic] = {}
 
@@ -175,7 +198,11 @@ class Decoder:
             return None
         if not isinstance(cls, type) or issubclass(cls, Superseded):
             return None
-        return cls, getattr(cls, "class_version", 1), _plan(cast(type[DomainEventProtocol[UUID]], cls))
+        return (
+            cls,
+            getattr(cls, "class_version", 1),
+            _plan(cast(type[DomainEventProtocol[UUID]], cls), self.ids),
+        )
 
     def _found(self, topic: str) -> _Topic:
         if topic in self._topics:
@@ -200,7 +227,7 @@ class Decoder:
         cls, version, plan = found
         if type(state) is not dict or state.pop("class_version", 1) != version:  # to upcast
             return self.mapper.to_domain_event(stored)
-        state["originator_id"] = to_uuid(originator_id)
+        state["originator_id"] = self.ids(originator_id)
         state["originator_version"] = stored.originator_version
         for name, convert in plan:
             if name in state:

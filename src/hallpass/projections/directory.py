@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -217,6 +218,9 @@ class DirectoryProjection(TableProjection):
         SchoolRules.Event,
     )
 
+    def __init__(self) -> None:
+        self._routes: dict[type, Route] = {}
+
     async def create_schema(self, conn: asyncpg.Connection) -> None:
         await super().create_schema(conn)
         # Rows projected before the rules' columns learn their stream; their version stays
@@ -235,37 +239,27 @@ class DirectoryProjection(TableProjection):
             )
 
     async def handle(self, conn: asyncpg.Connection, event: Any, notification_id: int) -> UUID | None:
-        if isinstance(event, Revision | Deactivation | Reactivation):
-            return await self._administered(conn, event)
-        insert = INSERTS.get(type(event))
-        if insert is not None:
-            sql, values = insert
-            await conn.execute(sql, *values(event))
-            return None
-        if isinstance(event, (Location.Entered, Location.Left)):
-            step = 1 if isinstance(event, Location.Entered) else -1
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE dir_locations SET occupants = occupants + $2 WHERE location_id = $1"
-                " RETURNING school_id",
-                event.originator_id,
-                step,
-            )
-        if isinstance(event, SchoolRules.Event):
-            # Any change of the rules: the row names the version, so a web process's kept policy
-            # is known to be current or not without reading the log (decision 119).
-            return await conn.fetchval(  # type: ignore[no-any-return]
-                "UPDATE dir_schools SET rules_version = $2 WHERE rules_id = $1 RETURNING school_id",
-                event.originator_id,
-                event.originator_version,
-            )
-        if isinstance(event, (Student.PassOpened, Student.PassClosed)):
-            opened = event.pass_id if isinstance(event, Student.PassOpened) else None
-            await conn.execute(
-                "UPDATE dir_students SET open_pass_id = $2 WHERE student_id = $1",
-                event.originator_id,
-                opened,
-            )
-        return None
+        kind = type(event)
+        route = self._routes.get(kind)
+        if route is None:  # worked out once per class: most of a log is trips in and out
+            route = self._routes[kind] = self._route(kind)
+        return await route(conn, event)
+
+    def _route(self, kind: type) -> Route:
+        """What `handle` does with an event of class `kind`."""
+        if issubclass(kind, Revision | Deactivation | Reactivation):
+            return self._administered
+        if kind in INSERTS:
+            return _inserted
+        if issubclass(kind, (Location.Entered, Location.Left)):
+            return _entered if issubclass(kind, Location.Entered) else _left
+        if issubclass(kind, SchoolRules.Event):
+            return _rules_changed
+        if issubclass(kind, Student.PassOpened):
+            return _pass_opened
+        if issubclass(kind, Student.PassClosed):
+            return _pass_closed
+        return _nothing
 
     async def _administered(self, conn: asyncpg.Connection, event: Any) -> UUID | None:
         """A change made by an administrator or an import: the row takes the event's values."""
@@ -289,6 +283,50 @@ class DirectoryProjection(TableProjection):
             return None
         sql, values = change
         return await conn.fetchval(sql, *values(event))  # type: ignore[no-any-return]
+
+
+Route = Callable[[Any, Any], Awaitable[UUID | None]]
+
+
+async def _inserted(conn: asyncpg.Connection, event: Any) -> None:
+    sql, values = INSERTS[type(event)]
+    await conn.execute(sql, *values(event))
+
+
+_OCCUPANTS = "UPDATE dir_locations SET occupants = occupants + $2 WHERE location_id = $1 RETURNING school_id"
+
+
+async def _entered(conn: asyncpg.Connection, event: Any) -> UUID | None:
+    return await conn.fetchval(_OCCUPANTS, event.originator_id, 1)  # type: ignore[no-any-return]
+
+
+async def _left(conn: asyncpg.Connection, event: Any) -> UUID | None:
+    return await conn.fetchval(_OCCUPANTS, event.originator_id, -1)  # type: ignore[no-any-return]
+
+
+async def _rules_changed(conn: asyncpg.Connection, event: Any) -> UUID | None:
+    # Any change of the rules: the row names the version, so a web process's kept policy is known
+    # to be current or not without reading the log (decision 119).
+    return await conn.fetchval(  # type: ignore[no-any-return]
+        "UPDATE dir_schools SET rules_version = $2 WHERE rules_id = $1 RETURNING school_id",
+        event.originator_id,
+        event.originator_version,
+    )
+
+
+_OPEN_PASS = "UPDATE dir_students SET open_pass_id = $2 WHERE student_id = $1"
+
+
+async def _pass_opened(conn: asyncpg.Connection, event: Any) -> None:
+    await conn.execute(_OPEN_PASS, event.originator_id, event.pass_id)
+
+
+async def _pass_closed(conn: asyncpg.Connection, event: Any) -> None:
+    await conn.execute(_OPEN_PASS, event.originator_id, None)
+
+
+async def _nothing(conn: asyncpg.Connection, event: Any) -> None:
+    return None
 
 
 ACTIVE_TABLES = {

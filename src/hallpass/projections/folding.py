@@ -241,6 +241,16 @@ async def update_rows(conn: DbConnection, found: Shape, rows: list[tuple[Any, ..
         f"{c} = s.{c}" if n is not False else f"{c} = '{literal}'"
         for c, n, literal in zip(found.columns, found.values, found.literals, strict=True)
     )
+    # A row that has the values already, as the server writes them out, is left alone (most often
+    # a student's open pass, opened and closed in the batch): no new version of it (decision 122).
+    now = ", ".join(f"t.{c}::text" for c in found.columns)
+    then = ", ".join(
+        f"s.{c}::text" if n is not False else f"'{literal}'"
+        for c, n, literal in zip(found.columns, found.values, found.literals, strict=True)
+    )
     records = [(row[0], *(row[n - 1] for _, n in given)) for row in rows]
     async with copied(conn, table, [key, *(c for c, _ in given)], records, f"updated_{table}") as scratch:
-        await conn.execute(f"UPDATE {table} t SET {sets} FROM {scratch} s WHERE t.{key} = s.{key}")
+        await conn.execute(
+            f"UPDATE {table} t SET {sets} FROM {scratch} s"
+            f" WHERE t.{key} = s.{key} AND ({now}) IS DISTINCT FROM ({then})"
+        )

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Notification
 
-from hallpass.aggregates.encoding import Decoder, TypedMapper
+from hallpass.aggregates.encoding import Decoder, TypedMapper, as_read
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.notice import head_of
 from hallpass.eventstore.store import DbConnection
@@ -79,7 +79,8 @@ class ProjectionRunner:
         self.projections = tuple(projections)
         self.names = tuple(sorted(names))  # locks are taken in this order
         self.mapper = TypedMapper()
-        self.decode = Decoder(self.mapper)  # a rebuild's: the mapper's events, its work per topic done once
+        # A rebuild's: the mapper's events, its work per topic done once, ids as asyncpg reads them.
+        self.decode = Decoder(self.mapper, as_read)
         self._topics: dict[str, tuple[int, ...] | None] = {}  # see `_handled`
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
