@@ -216,7 +216,8 @@ class Decoder:
         return None if found is None else found[0]
 
     def __call__(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
-        found = self._found(stored.topic)
+        topic = stored.topic
+        found = self._topics[topic] if topic in self._topics else self._found(topic)
         originator_id = stored.originator_id
         if found is None or not self.plain or type(originator_id) is str:
             return self.mapper.to_domain_event(stored)
@@ -230,8 +231,9 @@ class Decoder:
         state["originator_id"] = self.ids(originator_id)
         state["originator_version"] = stored.originator_version
         for name, convert in plan:
-            if name in state:
-                state[name] = convert(state[name])
+            value = state.get(name)
+            if value is not None:
+                state[name] = convert(value)
         event: Any = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return cast(DomainEventProtocol[UUID], event)
