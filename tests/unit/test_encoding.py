@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hallpass.acting import ActedBy
-from hallpass.aggregates.encoding import Decoder, TypedMapper, as_read
+from hallpass.aggregates.encoding import Decoder, TypedMapper
 from hallpass.aggregates.idempotency import IdempotencyRecord
 from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass, Source, TerminationReason
@@ -27,6 +27,7 @@ from hallpass.aggregates.schedules import Schedule
 from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff
 from hallpass.aggregates.students import Student
+from hallpass.eventstore.ids import as_read
 from hallpass.policies.bells import bell_schedule
 from hallpass.policies.blackouts import blackout_window
 from hallpass.policies.limits import limits

@@ -11,7 +11,6 @@ from typing import Any, Protocol, Union, cast
 from uuid import UUID
 
 import orjson
-from asyncpg.pgproto import pgproto
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import register_topic, resolve_topic
@@ -90,24 +89,6 @@ def to_uuid(value: Any) -> Any:
     return found
 
 
-# The same for ids as asyncpg's own UUID class (a subclass of uuid.UUID, equal and hashed alike),
-# made from text in C and sent back to the server without a Python call per id (`as_read`).
-_READ: dict[Any, UUID] = {}
-
-
-def as_read(value: Any) -> Any:
-    """`value` as a UUID as asyncpg reads them (None stays None, and any UUID as it is); from text
-    through a cache of its own. A rebuild's events hold their ids so (decision 122)."""
-    if value is None or isinstance(value, UUID):
-        return value
-    found = _READ.get(value)
-    if found is None:
-        if len(_READ) >= _UUIDS_MOST:
-            _READ.clear()
-        found = _READ[value] = pgproto.UUID(value)
-    return found
-
-
 def _converter(hint: Any, ids: Convert = to_uuid) -> Convert | None:
     """How to restore a decoded value of this annotation (None where nothing changes): UUIDs
     (by `ids`), dates and times from text, tuples, lists and frozensets from lists, each item
@@ -181,9 +162,8 @@ class Decoder:
     originator id converts, its class version) worked out once per topic: a rebuild decodes
     every event of the log (decision 118). Whatever is not the common case (an event of an earlier
     class version, an id stored as text, a mapper that encrypts or compresses, a state that does not
-    decode) goes through the mapper itself. With `ids=as_read` (a rebuild's), the ids it makes are
-    asyncpg's UUIDs, equal to the mapper's and hashed alike, and the ids read from the log stay
-    as read (decision 122)."""
+    decode) goes through the mapper itself. With other `ids` (a rebuild's: `eventstore.ids.as_read`,
+    asyncpg's UUIDs, equal to the mapper's and hashed alike), ids are made by that (decision 122)."""
 
     def __init__(self, mapper: TypedMapper, ids: Convert = to_uuid) -> None:
         self.mapper = mapper

@@ -13,8 +13,9 @@ from uuid import UUID
 import asyncpg
 from eventsourcing.persistence import Notification
 
-from hallpass.aggregates.encoding import Decoder, TypedMapper, as_read
+from hallpass.aggregates.encoding import Decoder, TypedMapper
 from hallpass.eventstore import EventStore
+from hallpass.eventstore.ids import as_read
 from hallpass.eventstore.notice import head_of
 from hallpass.eventstore.store import DbConnection
 from hallpass.heap import collection_paused
