@@ -211,9 +211,14 @@ async def test_a_month_of_passes_rebuilt_in_folded_batches_gives_the_live_read_m
     live = await every_table(runtime)
     assert len(live["pass_list"]) > 50 and live["report_passes"] and live["audit_streams"]
 
+    indexes = await runtime.pool.fetch("SELECT indexname, indexdef FROM pg_indexes ORDER BY 1")
+    assert any(r["indexname"] == "audit_streams_span" for r in indexes)
+
     rebuilding = ProjectionRunner(runtime.pool, runtime.store, *runtime.projections)
     assert await rebuilding.rebuild(batch_size=batch_size) > 0
     assert await every_table(runtime) == live
+    # The tables kept their indexes all along (decision 122).
+    assert await runtime.pool.fetch("SELECT indexname, indexdef FROM pg_indexes ORDER BY 1") == indexes
 
 
 def test_each_projection_is_handed_the_events_its_handler_acts_on() -> None:

@@ -36,12 +36,6 @@ SAFETY_POLL_SECONDS = 60.0
 REBUILD_BATCH = 5_000
 YIELD_EVERY = 50  # events handled between turns of the event loop while preparing
 
-# Indexes a rebuild drops and builds again: neither primary keys nor unique (those are rules).
-PLAIN_INDEXES = """
-SELECT i.indexrelid::regclass::text FROM pg_index i
-WHERE i.indrelid = ANY($1::text[]::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
-"""
-
 
 @dataclass
 class RetryReport:
@@ -317,10 +311,10 @@ class ProjectionRunner:
         """Empty the read models, their tracking and parked events, then project the whole log.
 
         One pass over the log for every read model, in large batches whose statements go out
-        together (`pipeline`), with the tables' plain indexes dropped meanwhile and built again
-        at the end (unique ones stay: they are rules). A batch a projection fails on is run
-        again the usual way, so events that still fail are parked again on the way. Returns
-        the number of events read.
+        together (`pipeline`); the tables keep their indexes, which the server keeps up while
+        the next batch is prepared (decision 122), and are analysed at the end. A batch a
+        projection fails on is run again the usual way, so events that still fail are parked
+        again on the way. Returns the number of events read.
         """
         tables = [t for p in self.projections for t in p.tables]
         async with self.pool.acquire() as conn, conn.transaction():
@@ -332,9 +326,6 @@ class ProjectionRunner:
             for name in self.names:
                 await self.store.delete_tracking(conn, name)
                 await self.parked.clear(conn, name)
-            plain = await conn.fetch(PLAIN_INDEXES, tables)
-            for row in plain:
-                await conn.execute(f"DROP INDEX {row[0]}")
         end = await self.store.max_notification_id() or 0
         try:
             with collection_paused():
@@ -343,16 +334,17 @@ class ProjectionRunner:
                 async with self.pool.acquire() as conn, conn.transaction():
                     await each.count_totals(conn)
         finally:
-            await asyncio.gather(*(self._indexed(p) for p in self.projections))
+            await asyncio.gather(*(self._analysed(p) for p in self.projections))
         if "dir_schools" in tables:  # every school's pages may have changed
             notify = "SELECT count(pg_notify($1, school_id::text)) FROM dir_schools"
             await self.pool.execute(notify, CHANGES_CHANNEL)
         return total
 
-    async def _indexed(self, projection: Projection) -> None:
-        """The projection's plain indexes built again (`create_schema`) and its tables analysed,
-        on a connection of its own: the projections' tables are their own, so the server builds
-        the indexes of several at once (decision 113)."""
+    async def _analysed(self, projection: Projection) -> None:
+        """The projection's schema made sure of (`create_schema`, which counts the totals a
+        rebuild that failed left pending, decision 118) and its tables analysed, on a connection
+        of its own: the projections' tables are their own, so the server analyses several at once
+        (decision 113)."""
         async with self.pool.acquire() as conn:
             await projection.create_schema(conn)
             await conn.execute(f"ANALYZE {', '.join(projection.tables)}")
