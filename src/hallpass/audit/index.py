@@ -55,9 +55,16 @@ _CLOSED = "UPDATE audit_streams SET closed_at = $2 WHERE stream_id = $1"
 _ACTED = "INSERT INTO audit_actions VALUES ($1, $2) ON CONFLICT DO NOTHING"
 
 
+_KINDS: dict[type, str] = {}
+
+
 def stream_kind(event: Any) -> str:
     """The aggregate an event belongs to, as its class is named (`Pass`, `Student`, ...)."""
-    return type(event).__qualname__.split(".")[0]
+    cls = type(event)
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = cls.__qualname__.split(".")[0]
+    return kind
 
 
 class AuditIndexProjection(TableProjection):
