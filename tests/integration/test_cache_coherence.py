@@ -42,6 +42,12 @@ async def test_an_appends_notify_names_its_last_notification_and_every_stream_it
         assert list(streams_of(payload)) == [], "a NOTIFY's payload stays under 8,000 bytes"
         assert len(payload) < 8000
 
+        # The most events a NOTIFY names, each at a 19-digit version.
+        most = [StoredEvent(uuid4(), 10**18, "t", b"{}") for _ in range(NOTICE_EVENTS)]
+        ids = await runtime.store.append(most)
+        payload = await asyncio.wait_for(heard.get(), 5)
+        assert head_of(payload) == max(ids) and len(list(streams_of(payload))) == NOTICE_EVENTS
+
         c = uuid4()
         tracked = await runtime.store.append([StoredEvent(c, 1, "t", b"{}")])  # and the lone append
         payload = await asyncio.wait_for(heard.get(), 5)
