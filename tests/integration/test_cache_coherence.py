@@ -5,10 +5,12 @@ command decides on what another process committed instead of clashing with it fi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import asyncpg
+import pytest
 from eventsourcing.persistence import StoredEvent
 
 from hallpass.acting import Acting
@@ -17,6 +19,7 @@ from hallpass.bootstrap import Runtime
 from hallpass.commands import Hallpass
 from hallpass.commands.messages import CreatePasses
 from hallpass.eventstore.notice import NOTICE_EVENTS, head_of, streams_of
+from hallpass.timers.worker import TimerWorker
 from support.runtime import runtime_on
 from support.school import SchoolFixture, make_school
 
@@ -103,3 +106,31 @@ async def test_a_process_drops_what_another_committed_since_and_decides_without_
         await send_out(unheard, school, student)
         assert unheard.store.group_commit.batches == batches + 2
         assert student in unheard.repository._contended
+
+
+async def test_the_timer_workers_cache_hears_the_web_too(
+    runtime: Runtime, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school = await make_school(runtime, students=1)
+    student = school.students[0]
+    worker = TimerWorker(fresh_database_url)
+    try:
+        app = await worker.app()
+        assert worker.listener is not None
+        await asyncio.wait_for(worker.listener.connected.wait(), 5)
+        cached = await app.repository.find(student, Student)
+        assert cached is not None and student in app.repository._cache
+
+        dropped = asyncio.Event()
+        heard = app.repository.moved
+
+        def moved(streams: Iterator[tuple[UUID, int]]) -> None:
+            heard(streams)
+            if student not in app.repository._cache:
+                dropped.set()
+
+        monkeypatch.setattr(app.repository, "moved", moved)
+        await send_out(runtime.app, school, student)  # the web moves the student on
+        await asyncio.wait_for(dropped.wait(), 5)
+    finally:
+        await worker.close()
