@@ -331,19 +331,34 @@ async def pgbench(url: str, script: Path, clients: int, seconds: float) -> float
     return float(found.group(1))
 
 
-async def measure_ceiling(url: str, client_counts: list[int], seconds: float) -> dict[int, float]:
+@dataclass(frozen=True)
+class Ceiling:
+    """pgbench's locked appends per second at one client count, and where the CPU went."""
+
+    tps: float
+    census: dict[str, float]  # Census.since over the pgbench run
+
+    def per_transaction(self, of: str) -> str:
+        """CPU milliseconds per transaction that `of` (a key of `Census.since`) spent."""
+        spent, done = self.census.get(of, math.nan), self.tps * self.census.get("wall", math.nan)
+        return "-" if math.isnan(spent) or not done or math.isnan(done) else f"{spent / done * 1000:.2f}"
+
+
+async def measure_ceiling(url: str, client_counts: list[int], seconds: float) -> dict[int, Ceiling]:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(CEILING_TABLE)
     finally:
         await conn.close()
-    results: dict[int, float] = {}
+    results: dict[int, Ceiling] = {}
     with tempfile.TemporaryDirectory(prefix="hallpass-bench-") as tmp:
         script = Path(tmp) / "ceiling.sql"
         script.write_text(CEILING_SCRIPT)
         for n in client_counts:
-            results[n] = await pgbench(url, script, n, seconds)
-            print(f"  ceiling  clients={n:<3} {results[n]:8.0f} tps", file=sys.stderr)
+            before = Census.now()
+            tps = await pgbench(url, script, n, seconds)
+            results[n] = Ceiling(tps, Census.now().since(before))
+            print(f"  ceiling  clients={n:<3} {tps:8.0f} tps", file=sys.stderr)
     return results
 
 
@@ -784,7 +799,7 @@ def busy(run: Run) -> str:
 
 
 def report(
-    ceiling: dict[int, float],
+    ceiling: dict[int, Ceiling],
     runs: list[Run],
     stock: list[Run],
     facts: Facts,
@@ -811,7 +826,7 @@ def report(
     for run in runs:
         t = run.tally
         rate = len(t.latencies) / run.seconds
-        top = ceiling.get(run.clients, math.nan)
+        top = ceiling[run.clients].tps if run.clients in ceiling else math.nan
         rows.append(
             [
                 str(run.clients),
@@ -838,6 +853,13 @@ def report(
     out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     out += [line(r) for r in rows]
     out.append("")
+    for n, pgbench_run in ceiling.items():
+        # pgbench's run started with a connection per client, so the wall time covers slightly
+        # more than the transactions counted: a conservative (high) figure per transaction.
+        out.append(
+            f"ceiling clients={n}: CPU per transaction: machine {pgbench_run.per_transaction('machine')} ms "
+            f"(Postgres {pgbench_run.per_transaction('postgres')} ms, pgbench the rest)"
+        )
     for run in runs:
         t = run.tally
         samples = len(t.lag_after_response) + t.never_visible
@@ -852,7 +874,8 @@ def report(
             f"CPU per command: web {run.cpu_web / commands * 1000 if commands else math.nan:.2f} ms, "
             f"projector {run.cpu_projector / commands * 1000 if commands else math.nan:.2f} ms; "
             f"load generator {per_command(run, 'load generator')} ms, "
-            f"Postgres {per_command(run, 'postgres')} ms; {busy(run)}; "
+            f"Postgres {per_command(run, 'postgres')} ms; "
+            f"the whole machine {per_command(run, 'machine')} ms; {busy(run)}; "
             f"peak RSS: web {run.rss_web:.0f} MB (largest process), projector {run.rss_projector:.0f} MB"
         )
     for run in stock:
