@@ -82,8 +82,9 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.listener: Listener | None = None
         self.read = 0  # the last notification a committed batch read
-        # Told, once a batch has committed, its events (decoded ones; each has its `timestamp`).
-        self.on_visible: Callable[[list[Any]], None] | None = None
+        # Told, once a batch has committed, its events by notification id (decoded ones; each has
+        # its `timestamp`).
+        self.on_visible: Callable[[dict[int, Any]], None] | None = None
 
     @property
     def label(self) -> str:
@@ -139,7 +140,7 @@ class ProjectionRunner:
         if read:
             self.read = max(self.read, read[-1].id)
             if self.on_visible is not None:
-                self.on_visible(list(events.values()))
+                self.on_visible(events)
         return len(read)
 
     async def _batch(
