@@ -134,3 +134,20 @@ async def test_the_timer_workers_cache_hears_the_web_too(
         await asyncio.wait_for(dropped.wait(), 5)
     finally:
         await worker.close()
+
+
+async def test_a_repository_holding_nothing_reads_nothing_of_what_moved(runtime: Runtime) -> None:
+    """The projector's application runs no commands: the NOTIFYs' streams go unparsed there."""
+    parsed: list[int] = []
+
+    def streams() -> Iterator[tuple[UUID, int]]:
+        parsed.append(1)
+        yield uuid4(), 1
+
+    empty = Hallpass(runtime.store).repository
+    empty.moved(streams())
+    assert parsed == []
+    school = await make_school(runtime, students=1)
+    assert await runtime.app.repository.find(school.students[0], Student) is not None
+    runtime.app.repository.moved(streams())
+    assert parsed == [1]

@@ -251,6 +251,8 @@ class Repository:
         next command reads what another process committed instead of clashing with it first.
         This process's own saves are told of too, and change nothing (the cache holds them)."""
         cache, absent = self._cache, self._absent
+        if not cache and not absent:  # a process that runs no commands (the projector's)
+            return  # reads nothing of `streams`: they are parsed as they are iterated
         for stream, version in streams:
             entry = cache.get(stream)
             if entry is not None:
