@@ -196,8 +196,7 @@ class Decoder:
         return None if found is None else found[0]
 
     def __call__(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
-        topic = stored.topic
-        found = self._topics[topic] if topic in self._topics else self._found(topic)
+        found = self._found(stored.topic)
         originator_id = stored.originator_id
         if found is None or not self.plain or type(originator_id) is str:
             return self.mapper.to_domain_event(stored)

@@ -8,6 +8,7 @@ one row per event a member of staff or a kiosk acted in.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -55,16 +56,14 @@ _CLOSED = "UPDATE audit_streams SET closed_at = $2 WHERE stream_id = $1"
 _ACTED = "INSERT INTO audit_actions VALUES ($1, $2) ON CONFLICT DO NOTHING"
 
 
-_KINDS: dict[type, str] = {}
-
-
 def stream_kind(event: Any) -> str:
     """The aggregate an event belongs to, as its class is named (`Pass`, `Student`, ...)."""
-    cls = type(event)
-    kind = _KINDS.get(cls)
-    if kind is None:
-        kind = _KINDS[cls] = cls.__qualname__.split(".")[0]
-    return kind
+    return _outermost(type(event).__qualname__)
+
+
+@cache
+def _outermost(qualname: str) -> str:
+    return qualname.split(".")[0]
 
 
 class AuditIndexProjection(TableProjection):

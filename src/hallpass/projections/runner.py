@@ -410,12 +410,11 @@ class ProjectionRunner:
             # when none does, and put in the list of each of them it goes to (one pass over the
             # batch); the event loop gets a turn every YIELD_EVERY events decoded or handled, so
             # the batch being sent goes on meanwhile.
-            decode, topics = self.decode, self._topics
+            decode = self.decode
             mine: list[list[tuple[int, Any]]] = [[] for _ in self.projections]
             for read in _chunks(notifications):
                 for n in read:
-                    topic = n.topic
-                    handled = topics[topic] if topic in topics else self._handled(topic)
+                    handled = self._handled(n.topic)
                     if handled is not None:
                         event = (n.id, decode(n))
                         for at in handled:
