@@ -194,11 +194,7 @@ async def write_rows(
     has already looked up, and the other rows copied into the table; otherwise one COPY into a
     scratch table and one INSERT ... SELECT."""
     if await keyed_alone(conn, table, insert):
-        had = f"SELECT {insert.key} FROM {table} WHERE {insert.key} = ANY($1)"
-        there = {row[0] for row in await conn.fetch(had, [row[0] for row in rows])}
-        new = [row for row in rows if row[0] not in there]
-        await conn.copy_records_to_table(table, records=new, columns=list(columns))
-        return {row[0] for row in new}
+        return await copy_new_rows(conn, table, insert.key, columns, rows)
     names = ", ".join(columns)
     async with copied(conn, table, columns, rows, f"folded_{table}") as scratch:
         written = await conn.fetch(
@@ -206,6 +202,19 @@ async def write_rows(
             f" RETURNING {insert.key}"
         )
     return {row[0] for row in written}
+
+
+async def copy_new_rows(
+    conn: DbConnection, table: str, key: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> set[Any]:
+    """Copy into `table` the `rows` (values of `columns`, `key` first, one row per key) whose key
+    it has not: what `INSERT ... ON CONFLICT (key) DO NOTHING` of them writes where only the key
+    can conflict, with no scratch table. Answers the keys written."""
+    had = f"SELECT {key} FROM {table} WHERE {key} = ANY($1)"
+    there = {row[0] for row in await conn.fetch(had, [row[0] for row in rows])}
+    new = [row for row in rows if row[0] not in there]
+    await conn.copy_records_to_table(table, records=new, columns=list(columns))
+    return {row[0] for row in new}
 
 
 async def keyed_alone(conn: DbConnection, table: str, insert: Shape) -> bool:

@@ -25,6 +25,7 @@ from hallpass.aggregates.passes import Pass, Source
 from hallpass.aggregates.schools import School
 from hallpass.eventstore.store import DbConnection
 from hallpass.projections.base import TableProjection
+from hallpass.projections.folding import copy_new_rows
 from hallpass.projections.pipeline import FEWEST_COPIED, Pipeline
 
 SCHEMA = """
@@ -232,8 +233,7 @@ async def insert_rows(conn: DbConnection, rows: list[Row]) -> None:
     await conn.execute(_INSERT, *([row.get(c) for row in rows] for c, _ in COLUMNS))
 
 
-_NAMES = tuple(c for c, _ in COLUMNS)
-_HAD = "SELECT pass_id FROM report_passes WHERE pass_id = ANY($1::uuid[])"
+_NAMES = tuple(c for c, _ in COLUMNS)  # the key, pass_id, first
 _ZONES = "SELECT school_id, timezone FROM report_schools WHERE school_id = ANY($1::uuid[])"
 
 
@@ -241,15 +241,15 @@ async def copy_rows(conn: DbConnection, rows: list[Row]) -> None:
     """What `insert_rows` does, by one COPY into the table (a rebuild's many rows, decision 122):
     the passes the table has already left out (its `ON CONFLICT (pass_id) DO NOTHING`), and a row
     without its time zone given its school's from `report_schools` as the batch found it."""
-    there = {row[0] for row in await conn.fetch(_HAD, [row["pass_id"] for row in rows])}
-    rows = [row for row in rows if row["pass_id"] not in there]
     unknown = {row["school_id"] for row in rows if row.get("timezone") is None}
     zones: dict[Any, Any] = dict(await conn.fetch(_ZONES, list(unknown))) if unknown else {}
-    records = [tuple(map(row.get, _NAMES)) for row in rows]
-    if unknown:
-        at, school = _NAMES.index("timezone"), _NAMES.index("school_id")
-        records = [r if r[at] is not None else (*r[:at], zones.get(r[school]), *r[at + 1 :]) for r in records]
-    await conn.copy_records_to_table("report_passes", records=records, columns=list(_NAMES))
+    records = [tuple(map(row.get, _NAMES)) for row in (_zoned(row, zones) for row in rows)]
+    await copy_new_rows(conn, "report_passes", "pass_id", _NAMES, records)
+
+
+def _zoned(row: Row, zones: dict[Any, Any]) -> Row:
+    """The row with its school's time zone where it has none of its own."""
+    return row if row.get("timezone") is not None else {**row, "timezone": zones.get(row["school_id"])}
 
 
 @dataclass(frozen=True, eq=False)  # each one is itself: a key by identity
