@@ -487,14 +487,16 @@ class Run:
     commit_to_visible: dict[str, list[float]] | None = None
 
 
-def cpu_seconds(child: subprocess.Popen[bytes] | int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), NaN elsewhere."""
+def cpu_seconds(child: subprocess.Popen[bytes] | int, *, reaped: bool = False) -> float:
+    """User + system CPU time of a process so far (Linux /proc), NaN elsewhere. `reaped`: with
+    that of its children it has waited for (the postmaster reaps each backend that ends, a pool's
+    connection closed during the run, which would otherwise take its time out of a sum)."""
     pid = child if isinstance(child, int) else child.pid
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return math.nan
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11 : 15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -517,7 +519,8 @@ class Census:
             return cls(time.monotonic(), math.nan, time.process_time(), math.nan)
         hz = os.sysconf("SC_CLK_TCK")
         busy = (sum(ticks[:8]) - ticks[3] - ticks[4]) / hz  # all but idle and iowait
-        return cls(time.monotonic(), busy, time.process_time(), sum(map(_server_seconds, _postgres_pids())))
+        server = (cpu_seconds(pid, reaped=True) for pid in _postgres_pids())
+        return cls(time.monotonic(), busy, time.process_time(), sum(t for t in server if not math.isnan(t)))
 
     def since(self, before: Census) -> dict[str, float]:
         """CPU seconds spent since `before`, and the wall seconds between the readings."""
@@ -527,17 +530,6 @@ class Census:
             "load generator": self.load_generator - before.load_generator,
             "postgres": self.postgres - before.postgres,
         }
-
-
-def _server_seconds(pid: int) -> float:
-    """A server process's CPU seconds with those of its children that have exited: the
-    postmaster reaps each backend that ends (a pool's connection closed during the run), which
-    would otherwise take its time out of the sum with it."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def _postgres_pids() -> list[int]:
@@ -646,9 +638,9 @@ async def measure_system(
                     await sampler
                 # Every event made visible from the start until the last client stopped (a loop
                 # may finish its last command after the deadline).
-                closed = time.time()
-                lags = visible_lags(lag_file, window, closed)
-                committed = await commit_lags(poller, lag_file, window, closed)
+                seen = visible_events(lag_file, window, time.time())
+                lags = by_kind([(of, lag) for _, lag, of, _ in seen])
+                committed = await commit_lags(poller, seen)
                 cpu = [cpu_seconds(c) - b for c, b in zip(children, cpu_before, strict=True)]
                 spent = Census.now().since(census)
                 after = await poller.fetchval("SELECT count(*) FROM hallpass_events")
@@ -690,13 +682,13 @@ async def measure_system(
     return runs, float(state_bytes)
 
 
-def visible_lags(lag_file: Path, start: float, end: float) -> dict[str, list[float]]:
-    """The projector's event -> visible lags (seconds) of the events made visible in [start, end],
-    by the kind of read models: "serving" (those that answers wait for) and "background"."""
-    lags: dict[str, list[float]] = {"serving": [], "background": []}
-    for _, lag, of, _ in visible_events(lag_file, start, end):
-        lags[of].append(lag)
-    return lags
+def by_kind(lags: list[tuple[str, float]]) -> dict[str, list[float]]:
+    """Lags (seconds) by the kind of read models: "serving" (those that answers wait for) and
+    "background"."""
+    found: dict[str, list[float]] = {"serving": [], "background": []}
+    for of, lag in lags:
+        found[of].append(lag)
+    return found
 
 
 def visible_events(lag_file: Path, start: float, end: float) -> list[tuple[float, float, str, int]]:
@@ -713,15 +705,14 @@ def visible_events(lag_file: Path, start: float, end: float) -> list[tuple[float
 
 
 async def commit_lags(
-    poller: asyncpg.Pool, lag_file: Path, start: float, end: float
+    poller: asyncpg.Pool, seen: list[tuple[float, float, str, int]]
 ) -> dict[str, list[float]] | None:
-    """Commit -> visible (seconds) of the events made visible in [start, end], by kind of read
-    models, from the time PostgreSQL recorded each event's transaction committing
+    """Commit -> visible (seconds) of the events `seen` made visible (`visible_events`), by kind
+    of read models, from the time PostgreSQL recorded each event's transaction committing
     (`pg_xact_commit_timestamp`); None when the server does not record it
     (`track_commit_timestamp = off`)."""
     if await poller.fetchval("SHOW track_commit_timestamp") != "on":
         return None
-    seen = visible_events(lag_file, start, end)
     committed = dict(
         await poller.fetch(
             "SELECT notification_id, extract(epoch FROM pg_xact_commit_timestamp(xmin))::float8"
@@ -729,11 +720,7 @@ async def commit_lags(
             [n for *_, n in seen],
         )
     )
-    lags: dict[str, list[float]] = {"serving": [], "background": []}
-    for at, _, of, n in seen:
-        if committed.get(n) is not None:
-            lags[of].append(at - committed[n])
-    return lags
+    return by_kind([(of, at - committed[n]) for at, _, of, n in seen if committed.get(n) is not None])
 
 
 # -- the baseline: stock eventsourcing Application (bench/stock.py) ------------------------------
