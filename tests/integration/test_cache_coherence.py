@@ -21,7 +21,7 @@ from hallpass.commands.messages import CreatePasses
 from hallpass.eventstore.notice import NOTICE_EVENTS, head_of, streams_of
 from hallpass.timers.worker import TimerWorker
 from support.runtime import runtime_on
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, trip
 
 
 async def test_an_appends_notify_names_its_last_notification_and_every_stream_it_wrote(
@@ -60,11 +60,10 @@ async def test_an_appends_notify_names_its_last_notification_and_every_stream_it
 
 
 async def send_out(app: Hallpass, school: SchoolFixture, student: UUID) -> UUID:
+    """`support.school.send_out` for an application of its own (not a runtime's): the student
+    to the nurse, by Ada, now."""
     outcome = await app.create_passes(
-        Acting(school.teacher(), datetime.now(UTC)),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"], destination_id=school.rooms["Nurse"], student_ids=[student]
-        ),
+        Acting(school.teacher(), datetime.now(UTC)), CreatePasses(**trip(school, "Nurse", [student]))
     )
     return UUID(outcome.body["passes"][0]["id"])
 
