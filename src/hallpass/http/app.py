@@ -55,6 +55,7 @@ from hallpass.http import (
 )
 from hallpass.http.auth import SessionLookup
 from hallpass.http.errors import OUTAGE_ERRORS, domain_error, http_error, unexpected_error
+from hallpass.http.routing import IndexedRouter
 from hallpass.http.security import BodyLimit, SecurityHeaders
 from hallpass.messages import count as count_of
 from hallpass.messages import say
@@ -84,11 +85,13 @@ def templates() -> Jinja2Templates:
 
 class HallpassApp(Starlette):
     """Starlette with the security headers outside every other layer, so that even the
-    500 answer of the outermost error handler carries them."""
+    500 answer of the outermost error handler carries them, and routes found by their paths'
+    literal start (`IndexedRouter`)."""
 
     def __init__(self, *, https: bool, **kwargs: Any) -> None:
         self.https = https
         super().__init__(**kwargs)
+        self.router = IndexedRouter(self.router.routes, lifespan=kwargs.get("lifespan"))
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack(), https=self.https)
