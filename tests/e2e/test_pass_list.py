@@ -117,6 +117,13 @@ async def test_pages_list_open_passes_first_then_newest_and_visit_each_pass_once
     assert {(p["total"], p["total_exact"]) for p in pages} == {(23, True)}
     by_offset = (await lists.client.passes(limit="4", offset="8", **everything)).json()["passes"]
     assert [p["id"] for p in by_offset] == ids[8:12]
+    # The count rides on the rows (decision 127): a page after the last pass (a cursor from
+    # before 1970), with no row to carry it, still says how many passes match; a filter no
+    # pass matches says none.
+    past = (await lists.client.passes(limit="4", after=f"c0.{uuid4().hex}", **everything)).json()
+    assert (past["passes"], past["total"], past["total_exact"], past["next"]) == ([], 23, True, None)
+    none = (await lists.client.passes(status="denied", student_id=str(uuid4()), **everything)).json()
+    assert (none["passes"], none["total"]) == ([], 0)
     only_closed, _ = await lists.walk(limit="5", status="completed", **everything)
     assert only_closed == expected_order([r for r in rows if r.status == "completed"])
 

@@ -29,9 +29,13 @@ from hallpass.projections.wait_lines import WaitLinesView
 from hallpass.text import sentence
 
 
-async def school_lines(request: Request, actor: Actor) -> list[dict[str, Any]]:
-    """The school's lines anyone waits in, each offer's time also as a datetime (`until_at`)."""
-    line_ids = await WaitLinesView(runtime(request).pool).line_ids(actor.school_id)
+async def school_lines(
+    request: Request, actor: Actor, line_ids: list[UUID] | None = None
+) -> list[dict[str, Any]]:
+    """The school's lines anyone waits in, each offer's time also as a datetime (`until_at`).
+    `line_ids`: the school's lines, where the caller has read them (`DashboardView.frame`)."""
+    if line_ids is None:
+        line_ids = await WaitLinesView(runtime(request).pool).line_ids(actor.school_id)
     lines = await runtime(request).app.school_lines(actor, line_ids)
     for line in lines:
         for offer in line["offers"]:

@@ -51,8 +51,7 @@ from hallpass.http.passes_api import MAX_LIMIT, filters_from
 from hallpass.messages import count as count_of
 from hallpass.messages import say
 from hallpass.policies import RuleRefused
-from hallpass.projections.emergency import EmergencyView
-from hallpass.projections.queries import DASHBOARD
+from hallpass.projections.queries import DASHBOARD, DashboardView
 from hallpass.projections.schedules import ScheduleListView
 from hallpass.text import is_number
 
@@ -89,7 +88,11 @@ def _minutes_over(at: datetime) -> Callable[[dict[str, Any]], int]:
 async def _alerts(request: Request, actor: Actor) -> list[dict[str, Any]]:
     """The overdue passes `_alerts.html` tells the staff member of, in one statement with only
     what it shows (decision 119)."""
-    rows = await runtime(request).passes.overdue_for(actor.school_id, actor.id)
+    return _alerts_shown(await runtime(request).passes.overdue_for(actor.school_id, actor.id))
+
+
+def _alerts_shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Overdue passes (`ALERT_COLUMNS`) as `_alerts.html` reads them."""
     return [
         {
             "id": r["pass_id"],
@@ -131,14 +134,12 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
     rt = runtime(request)
     page = await rt.passes.page(actor.school_id, filters, DASHBOARD)
     older = {k: v for k, v in params.multi_items() if k != "after"}
-    scheduled = [r["pass_id"] for r in page.rows if r["status"] == Status.SCHEDULED]
-    series = await ScheduleListView(rt.pool).series_of(scheduled) if scheduled else {}
     env = request.app.state.templates.env
     zone, at = ZoneInfo(tz), now(request)
     day = at.astimezone(zone).date()
     return {
         "rows": [
-            pass_row_html(env, tuple(r.items()), series.get(r["pass_id"]), zone, day, minutes_over(r, at))
+            pass_row_html(env, tuple(r.items()), r["schedule_id"], zone, day, minutes_over(r, at))
             for r in page.rows
         ],
         "total": page.total_label,
@@ -256,35 +257,37 @@ async def dashboard(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
         return _sign_in_redirect(request)
-    rt = runtime(request)
-    context = await _context(request, actor)
-    # The page's reads do not depend on each other: they go out together, each on its own
-    # pooled connection, so the page waits for the slowest read rather than for their sum.
-    alerts, rows, locations, staff, emergency, period, lines = await concurrently(
-        _alerts(request, actor),
-        _rows(request, actor, context["tz"]),
-        rt.directory.locations(actor.school_id),
-        rt.directory.staff(actor.school_id),
-        EmergencyView(rt.pool).on(actor.school_id),
-        _period(request, actor, context["school"]),
-        school_lines(request, actor),
+
+    async def listed() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        context = await _context(request, actor)
+        rows, period = await concurrently(
+            _rows(request, actor, context["tz"]), _period(request, actor, context["school"])
+        )
+        return context, rows, period
+
+    # Two reads go out together, each on its own pooled connection (decision 127): the school
+    # (whose zone the list's dates are in) and then its passes; and, in one statement,
+    # everything else the page shows (`DashboardView.frame`).
+    (context, rows, period), frame = await concurrently(
+        listed(), DashboardView(runtime(request).pool).frame(actor.school_id, actor.id)
     )
+    lines = await school_lines(request, actor, frame.line_ids)
     return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
         request,
         "dashboard.html",
         {
             **context,
             **rows,
-            "alerts": alerts,
+            "alerts": _alerts_shown(frame.alerts),
             "query": request.query_params,
             "query_string": request.url.query,
-            "place_choices": tuple((str(p["location_id"]), p["name"]) for p in locations),
-            "staff_choices": tuple((str(s["staff_id"]), s["name"]) for s in staff),
+            "place_choices": frame.places,
+            "staff_choices": frame.staff,
             "options": options,
             "statuses": [s.value for s in Status],
             "sources": [s.value for s in Source],
             "flash": request.session.pop("flash", ""),
-            "emergency": emergency,
+            "emergency": frame.emergency,
             "period": period,
             "lines": lines,
         },

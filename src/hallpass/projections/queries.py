@@ -53,7 +53,8 @@ DASHBOARD = PassShape(
     """
     p.pass_id, p.status, p.source, p.start_at, p.due_at, p.returned_at, p.end_reason,
     p.created_by_kind, s.first_name || ' ' || s.last_name AS student_name, s.grade,
-    o.name AS origin_name, d.name AS destination_name, COALESCE(c.name, k.name) AS creator_name
+    o.name AS origin_name, d.name AS destination_name, COALESCE(c.name, k.name) AS creator_name,
+    sp.schedule_id
     """,
     """
     JOIN dir_students s ON s.student_id = p.student_id
@@ -61,10 +62,12 @@ DASHBOARD = PassShape(
     JOIN dir_locations d ON d.location_id = p.destination_id
     LEFT JOIN dir_staff c ON c.staff_id = p.created_by_id
     LEFT JOIN kiosks k ON p.created_by_kind = 'kiosk' AND k.kiosk_id = p.created_by_id
+    LEFT JOIN schedule_passes sp ON p.status = 'scheduled' AND sp.pass_id = p.pass_id
     """,
 )
 """Only what a row of the Hall Pass dashboard shows (decision 114): no ender, homeroom, note or
-override, so neither their joins nor their decoding."""
+override, so neither their joins nor their decoding; and the repeating series a scheduled pass
+belongs to (`schedule_id`, decision 127)."""
 
 
 OPEN = "(p.status IN ('active', 'expired') AND p.returned_at IS NULL)"
@@ -80,6 +83,13 @@ ALERT_JOINS = """
     JOIN dir_locations d ON d.location_id = p.destination_id
 """
 """What the dashboard's overdue alerts show of a pass (decision 119)."""
+OVERDUE_FOR = (
+    f"SELECT {ALERT_COLUMNS} FROM (SELECT * FROM pass_list p WHERE p.school_id = $1"
+    f" AND {OPEN} OFFSET 0) p {ALERT_JOINS}"
+    " WHERE p.status = 'expired'"
+    " AND (p.created_by_id = $2 OR p.origin_id = (SELECT room_id FROM dir_staff WHERE staff_id = $2))"
+)
+"""The overdue passes of school $1 that staff member $2 hears of (`PassListView.overdue_for`)."""
 COUNT_CAP = 500
 """The list counts matching passes up to this many and then says "500+"."""
 
@@ -274,6 +284,13 @@ async def _planned_each_run(conn: asyncpg.Connection) -> AsyncIterator[None]:
         yield
 
 
+def _without_total(row: asyncpg.Record) -> dict[str, Any]:
+    """A row of `PassListView.page` as a dict, without the page's count it carried."""
+    found = dict(row)
+    del found["total"]
+    return found
+
+
 class PassListView(View):
     async def page(self, school_id: UUID, filters: PassFilters, shape: PassShape = FULL) -> PassPage:
         """One page of passes: open ones first, then the rest, each newest first; each row with
@@ -282,22 +299,34 @@ class PassListView(View):
         Each section reads at most the page's rows through an index (see `_Where.section`) and
         only those rows are joined to the directory; the count stops at COUNT_CAP + 1. So a
         page costs about the same with a thousand passes or a million (decision 054).
+
+        The rows and the count are one statement (decision 127): the count is a column of each
+        row, worked out once. Only an empty page after a cursor (`after`) counts in a statement
+        of its own, as it has no row to carry the count; an empty page at an `offset` counts at
+        least the passes it skipped, and an empty first page none.
         """
         async with self.pool.acquire() as conn, _planned_each_run(conn):
             named: list[UUID] | None = None
             if filters.student.strip():
                 named = [r["student_id"] for r in await conn.fetch(*_named_sql(school_id, filters.student))]
-            rows = await conn.fetch(*self._rows_sql(_Where(school_id, filters, named), filters, shape))
-            total = await conn.fetchval(*self._count_sql(_Where(school_id, filters, named), filters))
+            where = _Where(school_id, filters, named)
+            rows = await conn.fetch(*self._rows_sql(where, filters, shape, self._count_sql(where, filters)))
+            if rows:
+                total: int = rows[0]["total"]
+            elif filters.after is not None:
+                counted = _Where(school_id, filters, named)
+                total = await conn.fetchval(f"SELECT {self._count_sql(counted, filters)}", *counted.args)
+            else:
+                total = 0
         more = len(rows) > filters.limit
         rows = rows[: filters.limit]
         last = rows[-1] if rows else None
         cursor = Cursor(last["open_first"], last["start_at"], last["pass_id"]) if more and last else None
         skipped = filters.offset if filters.after is None else 0
-        return PassPage([dict(r) for r in rows], max(total, skipped + len(rows)), cursor)
+        return PassPage([_without_total(r) for r in rows], max(total, skipped + len(rows)), cursor)
 
     @staticmethod
-    def _rows_sql(where: _Where, f: PassFilters, shape: PassShape) -> list[Any]:
+    def _rows_sql(where: _Where, f: PassFilters, shape: PassShape, count: str) -> list[Any]:
         wanted = f.limit + 1 + f.offset
         parts = []
         for open_ in (True, False):
@@ -305,20 +334,23 @@ class PassListView(View):
             if section is not None:
                 parts.append(f"(SELECT p.*, {open_} AS open_first FROM ({section}) p)")
         sql = (
-            f"SELECT {shape.columns}, p.open_first FROM ({' UNION ALL '.join(parts)}) p {shape.joins}"
+            f"SELECT {shape.columns}, p.open_first, {count} AS total"
+            f" FROM ({' UNION ALL '.join(parts)}) p {shape.joins}"
             f" ORDER BY p.open_first DESC, {ORDER.removeprefix('ORDER BY ')}"
             f" LIMIT {f.limit + 1} OFFSET {f.offset}"
         )
         return [sql, *where.args]
 
     @staticmethod
-    def _count_sql(where: _Where, f: PassFilters) -> list[Any]:
+    def _count_sql(where: _Where, f: PassFilters) -> str:
+        """The passes matching `f` whatever page it asks for, up to COUNT_CAP + 1: an expression
+        over `where`'s arguments as they stand before the page's cursor adds its own."""
         f = replace(f, after=None)
         parts = [
             f"(SELECT count(*) FROM ({where.section(open_, f, COUNT_CAP + 1, ordered=False)}) c)"
             for open_ in (True, False)
         ]
-        return [f"SELECT least({' + '.join(parts)}, {COUNT_CAP + 1})", *where.args]
+        return f"least({' + '.join(parts)}, {COUNT_CAP + 1})"
 
     async def overdue_for(self, school_id: UUID, staff_id: UUID | None) -> list[dict[str, Any]]:
         """Overdue passes a member of staff should hear about: ones they created or from their
@@ -329,15 +361,7 @@ class PassListView(View):
         0` fence, as the dashboard's open section reads them (decision 054): without it the
         planner ANDed the open index with the creator's and the room's indexes and read every
         pass they ever made (42,000 index entries for a teacher in a year of passes)."""
-        return await self.rows(
-            f"SELECT {ALERT_COLUMNS} FROM (SELECT * FROM pass_list p WHERE p.school_id = $1"
-            f" AND {OPEN} OFFSET 0) p {ALERT_JOINS}"
-            " WHERE p.status = 'expired'"
-            " AND (p.created_by_id = $2 OR p.origin_id = (SELECT room_id FROM dir_staff WHERE staff_id = $2))"
-            " ORDER BY p.due_at",
-            school_id,
-            staff_id,
-        )
+        return await self.rows(f"{OVERDUE_FOR} ORDER BY p.due_at", school_id, staff_id)
 
     async def open_pass_ids(self, school_id: UUID) -> list[UUID]:
         """Passes whose student is not back yet: Requested, Active, or Expired not returned."""
@@ -485,3 +509,47 @@ class DirectoryView(View):
             "SELECT DISTINCT grade FROM dir_students WHERE school_id = $1 ORDER BY grade", school_id
         )
         return [r["grade"] for r in rows]
+
+
+@dataclass(frozen=True)
+class DashboardFrame:
+    """What the Hall Pass dashboard shows around its list of passes (`DashboardView.frame`)."""
+
+    alerts: list[dict[str, Any]]
+    """The reader's overdue passes, oldest due first, with `ALERT_COLUMNS`."""
+    places: tuple[tuple[str, str], ...]
+    """The school's active places (id, name): classrooms first, then by name."""
+    staff: tuple[tuple[str, str], ...]
+    """The school's active staff (id, name), by name."""
+    emergency: bool
+    line_ids: list[UUID]
+    """The school's wait lines, by place."""
+
+
+ALERT_NAMES = tuple(c.rsplit(" ", 1)[-1].rsplit(".", 1)[-1] for c in ALERT_COLUMNS.split(", "))
+"""The names of `ALERT_COLUMNS`, in order."""
+
+
+class DashboardView(View):
+    async def frame(self, school_id: UUID, staff_id: UUID | None) -> DashboardFrame:
+        """Everything the dashboard shows but its passes, in one statement (decision 127): the
+        reader's alerts (as `PassListView.overdue_for`), the filters' places and staff (only
+        their ids and names), whether an emergency is on, and the school's wait lines."""
+        row = await self.pool.fetchrow(
+            f"SELECT ARRAY(SELECT a FROM ({OVERDUE_FOR}) a ORDER BY a.due_at) AS alerts,"
+            " ARRAY(SELECT (l.location_id::text, l.name) FROM dir_locations l"
+            "   WHERE l.school_id = $1 AND l.active ORDER BY l.kind <> 'classroom', l.name) AS places,"
+            " ARRAY(SELECT (staff_id::text, name) FROM dir_staff"
+            "   WHERE school_id = $1 AND active ORDER BY name) AS staff,"
+            " coalesce((SELECT is_on FROM school_emergency WHERE school_id = $1), false) AS emergency,"
+            " ARRAY(SELECT line_id FROM wait_lines WHERE school_id = $1 ORDER BY location_id) AS line_ids",
+            school_id,
+            staff_id,
+        )
+        return DashboardFrame(
+            alerts=[dict(zip(ALERT_NAMES, a, strict=True)) for a in row["alerts"]],
+            places=tuple(row["places"]),
+            staff=tuple(row["staff"]),
+            emergency=row["emergency"],
+            line_ids=row["line_ids"],
+        )

@@ -75,13 +75,6 @@ class ScheduleListProjection(StatementProjection):
 
 
 class ScheduleListView(View):
-    async def series_of(self, pass_ids: list[Any]) -> dict[UUID, UUID]:
-        """The repeating schedule of each of these passes that one planned."""
-        rows = await self.pool.fetch(
-            "SELECT pass_id, schedule_id FROM schedule_passes WHERE pass_id = ANY($1::uuid[])", pass_ids
-        )
-        return {r["pass_id"]: r["schedule_id"] for r in rows}
-
     async def schedule(self, school_id: UUID, schedule_id: UUID) -> dict[str, Any] | None:
         return await self.row(
             "SELECT s.*, o.name AS origin_name, d.name AS destination_name, c.name AS creator_name"
