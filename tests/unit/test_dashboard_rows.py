@@ -38,6 +38,7 @@ def _row(**values: Any) -> dict[str, Any]:
         "origin_name": "Room 101",
         "destination_name": "Nurse",
         "creator_name": "Ada Lovelace",
+        "schedule_id": None,
         **values,
     }
 
@@ -103,6 +104,23 @@ def test_a_row_is_rendered_once_for_what_it_shows_and_has_no_csrf_field() -> Non
     assert (three, four, minutes_over(_row(), NOW)) == (3, 4, 0)
     assert "3 min over" in pass_row_html(ENV, tuple(overdue.items()), None, ZONE, TODAY, three)
     assert "4 min over" in pass_row_html(ENV, tuple(overdue.items()), None, ZONE, TODAY, four)
+
+
+def test_rows_of_every_kind_add_no_character_beyond_latin_1_to_their_names() -> None:
+    """A page of rows whose names are Latin-1 stays one byte a character to join and encode
+    (decision 127): the rows' own words write `…` and `—` as entities."""
+    kinds = [
+        _row(),
+        _row(status="expired", due_at=NOW - timedelta(minutes=3)),
+        _row(status="scheduled", start_at=NOW + timedelta(days=1), due_at=NOW + timedelta(days=1, minutes=5)),
+        _row(status="requested"),
+        _row(status="terminated", end_reason="left_early", returned_at=NOW),
+    ]
+    for row in kinds:
+        html = pass_row_html(ENV, tuple(row.items()), uuid4(), ZONE, TODAY, minutes_over(row, NOW))
+        assert html.encode("latin-1").decode("latin-1") == html
+    shown = "".join(pass_row_html(ENV, tuple(r.items()), None, ZONE, TODAY, 0) for r in kinds)
+    assert "&hellip;</summary>" in shown and ">&mdash;</span>" in shown
 
 
 def test_the_filters_options_mark_the_choice_and_escape_the_words() -> None:

@@ -286,7 +286,7 @@ async def _planned_each_run(conn: asyncpg.Connection) -> AsyncIterator[None]:
 
 def _without_total(row: asyncpg.Record) -> dict[str, Any]:
     """A row of `PassListView.page` as a dict, without the page's count it carried."""
-    found = dict(row)
+    found = dict(row.items())  # from (key, value) pairs: dict(row) looks each key up again
     del found["total"]
     return found
 
