@@ -159,6 +159,12 @@ async def test_the_dashboard_shows_today_and_every_open_pass_unless_dates_are_ch
     rows = (await lists.client.http.get("/hall-pass/rows", params={"from": three_days_ago})).text
     assert str(old_closed.pass_id) in rows
     assert 'data-total="4"' in rows
+    # The kept rows go in as bytes where the template marks them (decision 127): inside the
+    # table's body, with no mark left; with no rows, the table says so.
+    body = page[page.index('<tbody id="pass-rows"') : page.index("</tbody>")]
+    assert re.findall(r'id="pass-([0-9a-f-]{36})"', body) == shown and "<!--" not in page
+    empty = (await lists.client.http.get("/hall-pass/rows", params={"student_id": str(uuid4())})).text
+    assert 'class="empty"' in empty and 'data-total="0"' in empty and "<!--" not in empty
 
 
 async def test_a_cursor_from_nowhere_is_a_422(lists: Lists) -> None:

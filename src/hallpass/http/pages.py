@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time
@@ -162,17 +163,35 @@ def pass_row_html(
     zone: ZoneInfo,
     today: date,
     over: int,
-) -> Markup:
+) -> bytes:
     """One row of the dashboard's table: a row of `PassListView.page` with the DASHBOARD columns
     (as its items), its repeating series, the school's zone and day and the minutes it is over
-    (`minutes_over`), rendered by `_pass_row.html` the first time and kept (decision 114).
+    (`minutes_over`), rendered by `_pass_row.html` the first time and kept (decision 114), as
+    the UTF-8 the page sends (`with_rows`, decision 127).
 
     A row holds nothing of the reader or the request (its actions' CSRF token is in the page's
     one form), so every member of staff looking at a school, and every live refresh, shows the
     same rows; a row is worked out and rendered again only when something it shows changes (a
     column, its minutes over, the day)."""
     shown = row_shown(dict(row), schedule_id, zone, today, over)
-    return Markup(env.get_template("_pass_row.html").render(p=shown, reason_options=REASON_OPTIONS))
+    return env.get_template("_pass_row.html").render(p=shown, reason_options=REASON_OPTIONS).encode()
+
+
+ROWS_HERE = Markup(f"<!-- the rows {secrets.token_hex(8)} -->")
+"""Where `with_rows` puts the rows in a page: text no template writes, and that no value can
+write either, as every value is escaped (its `<` written `&lt;`)."""
+
+
+def with_rows(request: Request, name: str, context: dict[str, Any]) -> Response:
+    """The template `name` (`_pass_rows.html` or a page that includes it) with `context`, whose
+    `rows` (`pass_row_html`'s) are put into the page as the bytes they were kept as (decision
+    127): the template writes `ROWS_HERE` where they go, and only the rest is encoded."""
+    rows: list[bytes] = context["rows"]
+    text = request.app.state.templates.get_template(name).render(
+        {**context, "request": request, "rows": ROWS_HERE if rows else ""}
+    )
+    head, _, tail = text.partition(ROWS_HERE) if rows else (text, "", "")
+    return Response(b"".join([head.encode(), *rows, tail.encode()]), media_type="text/html")
 
 
 @functools.lru_cache(maxsize=256)
@@ -272,7 +291,7 @@ async def dashboard(request: Request) -> Response:
         listed(), DashboardView(runtime(request).pool).frame(actor.school_id, actor.id)
     )
     lines = await school_lines(request, actor, frame.line_ids)
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
+    return with_rows(
         request,
         "dashboard.html",
         {
@@ -312,9 +331,7 @@ async def dashboard_rows(request: Request) -> Response:
         return Response(say("auth.sign_in"), status_code=401)
     context = await _context(request, actor)
     rows = await _rows(request, actor, context["tz"])
-    return request.app.state.templates.TemplateResponse(  # type: ignore[no-any-return]
-        request, "_pass_rows.html", {**context, **rows}
-    )
+    return with_rows(request, "_pass_rows.html", {**context, **rows})
 
 
 async def dashboard_alerts(request: Request) -> Response:
