@@ -17,7 +17,7 @@ from hallpass.aggregates.encoding import Decoder, TypedMapper
 from hallpass.eventstore import EventStore
 from hallpass.eventstore.ids import as_read
 from hallpass.eventstore.notice import head_of
-from hallpass.eventstore.store import DbConnection
+from hallpass.eventstore.store import DbConnection, Read
 from hallpass.heap import collection_paused
 from hallpass.outages import Backoff, is_outage, wait_any
 from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection, handles, totals
@@ -397,8 +397,8 @@ class ProjectionRunner:
         """Read the batch after `positions` and run the handlers into a pipeline that folds rows
         (`folding`), knowing what the rebuild has `written`; None at the end."""
         async with self.pool.acquire() as conn:
-            notifications = await self.store.select_notifications(
-                min(positions.values()) + 1, batch_size, inclusive_of_start=True, conn=conn
+            notifications = await self.store.read_notifications(
+                min(positions.values()) + 1, batch_size, conn=conn
             )
         if not notifications:
             return None
@@ -559,7 +559,7 @@ class _Prepared:
     """A rebuild batch ready to send: its notifications, the positions it was prepared from,
     the positions it leaves each projection at, and its statements."""
 
-    notifications: list[Notification]
+    notifications: list[Read]
     positions: dict[str, int]
     after: dict[str, int]
     pipeline: Pipeline

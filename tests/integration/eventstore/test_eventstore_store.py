@@ -250,3 +250,20 @@ async def test_reading_streams_looks_each_one_up_by_key_however_long_others_are(
             assert re.search(rf"(Index Scan using|Bitmap Index Scan on) {log}_pkey", plan), plan
             assert f"Seq Scan on {log} " not in plan, plan
         await conn.execute("RESET plan_cache_mode")
+
+
+async def test_notifications_as_read_are_those_selected(event_store: EventStore) -> None:
+    """A rebuild's read (`read_notifications`): asyncpg's records, with the attributes of the
+    notifications `select_notifications` makes, from the ID given, inclusive, in order."""
+    first, second = uuid4(), uuid4()
+    await event_store.append([event(first, 1, "a"), event(second, 1, "b"), event(first, 2, "c")])
+
+    read = await event_store.read_notifications(2, 10)
+
+    selected = await event_store.select_notifications(2, 10)
+    fields = ("id", "originator_id", "originator_version", "topic", "state")
+    assert [tuple(getattr(n, f) for f in fields) for n in read] == [
+        tuple(getattr(n, f) for f in fields) for n in selected
+    ]
+    assert [(n.id, n.topic, n.state) for n in read] == [(2, "b", b"b-1"), (3, "c", b"c-2")]
+    assert [n.id for n in await event_store.read_notifications(1, 2)] == [1, 2]
