@@ -9,9 +9,13 @@ from uuid import UUID
 
 import asyncpg
 import pytest
+from eventsourcing.utils import get_topic
 
+from hallpass.aggregates.locations import Location
+from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
 from hallpass.eventstore.store import DbConnection
+from hallpass.projections.directory import TRIPS, DirectoryProjection
 from hallpass.projections.pipeline import Pipeline
 from hallpass.projections.runner import EventFailed, ProjectionRunner
 
@@ -110,6 +114,25 @@ async def test_a_rebuild_in_several_batches_projects_every_event_once_in_order(r
     assert events == head
     assert await rows(runtime) == list(range(1, head + 1))
     assert await runner.position() == head
+
+
+async def test_an_event_goes_straight_only_where_each_projection_handling_it_makes_its_statement(
+    runtime: Runtime,
+) -> None:
+    """A rebuild makes a trip's statement from its stored fields (decision 128) where every
+    projection handed the event says how; with one more that handles it its own way, every one
+    is handed the decoded event."""
+    directory = next(p for p in runtime.projections if isinstance(p, DirectoryProjection))
+    entered, started = get_topic(Location.Entered), get_topic(Pass.Started)
+    alone = ProjectionRunner(runtime.pool, runtime.store, directory)
+    with_another = ProjectionRunner(runtime.pool, runtime.store, directory, CountingProjection())
+
+    handled, straight = alone._topic(entered)
+
+    assert handled == (0,)
+    assert [(at, sql, fetch) for at, sql, fetch, _ in straight] == [(0, TRIPS[Location.Entered][0], True)]
+    assert with_another._topic(entered) == ((0, 1), ())
+    assert alone._topic(started) == ((), ())
 
 
 async def test_a_prepared_batch_is_not_sent_once_the_positions_have_moved(runtime: Runtime) -> None:

@@ -195,24 +195,38 @@ class Decoder:
         found = self._found(topic)
         return None if found is None else found[0]
 
-    def __call__(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
+    def fields(self, stored: StoredEvent) -> dict[str, Any] | None:
+        """The event's fields as decoding makes them (the `__dict__` of the event `self(stored)`
+        is), without the event; None where only the mapper decodes it (see the class). A
+        rebuild makes the statements of some events straight from them (decision 128)."""
+        made = self._made(stored)
+        return None if made is None else made[1]
+
+    def _made(self, stored: StoredEvent) -> tuple[type, dict[str, Any]] | None:
         found = self._found(stored.topic)
         originator_id = stored.originator_id
         if found is None or not self.plain or type(originator_id) is str:
-            return self.mapper.to_domain_event(stored)
+            return None
         try:
             state = orjson.loads(stored.state)
         except orjson.JSONDecodeError:
-            return self.mapper.to_domain_event(stored)  # which says why
+            return None  # the mapper says why
         cls, version, plan = found
         if type(state) is not dict or state.pop("class_version", 1) != version:  # to upcast
-            return self.mapper.to_domain_event(stored)
+            return None
         state["originator_id"] = self.ids(originator_id)
         state["originator_version"] = stored.originator_version
         for name, convert in plan:
             value = state.get(name)
             if value is not None:
                 state[name] = convert(value)
+        return cls, state
+
+    def __call__(self, stored: StoredEvent) -> DomainEventProtocol[UUID]:
+        made = self._made(stored)
+        if made is None:
+            return self.mapper.to_domain_event(stored)
+        cls, state = made
         event: Any = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
-        return cast(DomainEventProtocol[UUID], event)
+        return event  # type: ignore[no-any-return]

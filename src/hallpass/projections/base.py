@@ -97,6 +97,13 @@ Statement = tuple[str, Values]
 """SQL, and the values an event gives its $1, $2, ..."""
 
 
+Straight = tuple[str, Callable[[Any, Mapping[str, Any]], tuple[Any, ...]]]
+"""An event's one statement made from its stream (`originator_id`, $1) and its fields (the
+event's `__dict__`, or a rebuild's stored fields decoded, `Decoder.fields`): SQL, and its
+arguments. A projection's `straight(event_type)` gives it, where its `handle` makes that statement
+and nothing else for events of that type (decision 128)."""
+
+
 class Rows:
     """A read-model table with a row per aggregate, keyed by `key`: the statements an event of
     that aggregate runs on its row, written from the columns they set. The row is the event's

@@ -18,7 +18,7 @@ from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff, ordered_roles
 from hallpass.aggregates.students import Student
 from hallpass.projections import trigrams
-from hallpass.projections.base import Statement, TableProjection
+from hallpass.projections.base import Statement, Straight, TableProjection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dir_schools (
@@ -251,15 +251,18 @@ class DirectoryProjection(TableProjection):
             return self._administered
         if kind in INSERTS:
             return _inserted
-        if issubclass(kind, (Location.Entered, Location.Left)):
-            return _entered if issubclass(kind, Location.Entered) else _left
+        trip = self.straight(kind)
+        if trip is not None:
+            return _tripped(trip)
         if issubclass(kind, SchoolRules.Event):
             return _rules_changed
-        if issubclass(kind, Student.PassOpened):
-            return _pass_opened
-        if issubclass(kind, Student.PassClosed):
-            return _pass_closed
         return _nothing
+
+    def straight(self, kind: type) -> Straight | None:
+        """The statement an event of class `kind` makes from its stream and fields alone, where it
+        is one of those most of a log is (`TRIPS`): a rebuild makes it from the stored fields
+        without an event object (decision 128), `handle` from the event's."""
+        return next((TRIPS[k] for k in kind.__mro__ if k in TRIPS), None)
 
     async def _administered(self, conn: asyncpg.Connection, event: Any) -> UUID | None:
         """A change made by an administrator or an import: the row takes the event's values."""
@@ -296,12 +299,20 @@ async def _inserted(conn: asyncpg.Connection, event: Any) -> None:
 _OCCUPANTS = "UPDATE dir_locations SET occupants = occupants + $2 WHERE location_id = $1 RETURNING school_id"
 
 
-async def _entered(conn: asyncpg.Connection, event: Any) -> UUID | None:
-    return await conn.fetchval(_OCCUPANTS, event.originator_id, 1)  # type: ignore[no-any-return]
+def _tripped(trip: Straight) -> Route:
+    """`handle`'s way with an event of `TRIPS`: its statement from the event's stream and fields."""
+    sql, values = trip
+    if sql.endswith("RETURNING school_id"):
 
+        async def told(conn: asyncpg.Connection, event: Any) -> UUID | None:
+            return await conn.fetchval(sql, *values(event.originator_id, vars(event)))  # type: ignore[no-any-return]
 
-async def _left(conn: asyncpg.Connection, event: Any) -> UUID | None:
-    return await conn.fetchval(_OCCUPANTS, event.originator_id, -1)  # type: ignore[no-any-return]
+        return told
+
+    async def untold(conn: asyncpg.Connection, event: Any) -> None:
+        await conn.execute(sql, *values(event.originator_id, vars(event)))
+
+    return untold
 
 
 async def _rules_changed(conn: asyncpg.Connection, event: Any) -> UUID | None:
@@ -316,13 +327,15 @@ async def _rules_changed(conn: asyncpg.Connection, event: Any) -> UUID | None:
 
 _OPEN_PASS = "UPDATE dir_students SET open_pass_id = $2 WHERE student_id = $1"
 
-
-async def _pass_opened(conn: asyncpg.Connection, event: Any) -> None:
-    await conn.execute(_OPEN_PASS, event.originator_id, event.pass_id)
-
-
-async def _pass_closed(conn: asyncpg.Connection, event: Any) -> None:
-    await conn.execute(_OPEN_PASS, event.originator_id, None)
+# Most of a log: trips in and out of places, and students' passes opened and closed. Each is one
+# statement, its arguments from the event's stream and fields: a place's occupants, a student's
+# open pass.
+TRIPS: dict[type, Straight] = {
+    Location.Entered: (_OCCUPANTS, lambda stream, _: (stream, 1)),
+    Location.Left: (_OCCUPANTS, lambda stream, _: (stream, -1)),
+    Student.PassOpened: (_OPEN_PASS, lambda stream, fields: (stream, fields["pass_id"])),
+    Student.PassClosed: (_OPEN_PASS, lambda stream, _: (stream, None)),
+}
 
 
 async def _nothing(conn: asyncpg.Connection, event: Any) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -20,7 +20,14 @@ from hallpass.eventstore.notice import head_of
 from hallpass.eventstore.store import DbConnection, Read
 from hallpass.heap import collection_paused
 from hallpass.outages import Backoff, is_outage, wait_any
-from hallpass.projections.base import CHANGES_CHANNEL, PROJECTED_CHANNEL, Projection, handles, totals
+from hallpass.projections.base import (
+    CHANGES_CHANNEL,
+    PROJECTED_CHANNEL,
+    Projection,
+    Straight,
+    handles,
+    totals,
+)
 from hallpass.projections.folding import Written
 from hallpass.projections.listen import Listener
 from hallpass.projections.parking import ParkedEvents, describe, held_error, is_transient
@@ -76,7 +83,7 @@ class ProjectionRunner:
         self.mapper = TypedMapper()
         # A rebuild's: the mapper's events, its work per topic done once, ids as asyncpg reads them.
         self.decode = Decoder(self.mapper, as_read)
-        self._topics: dict[str, tuple[int, ...] | None] = {}  # see `_handled`
+        self._topics: dict[str, _Topic] = {}  # see `_topic`
         self.parked = ParkedEvents(pool)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -410,15 +417,26 @@ class ProjectionRunner:
             # when none does, and put in the list of each of them it goes to (one pass over the
             # batch); the event loop gets a turn every YIELD_EVERY events decoded or handled, so
             # the batch being sent goes on meanwhile.
-            decode = self.decode
+            # An event whose every projection makes one statement of its stream and fields
+            # (`straight`) is decoded to its fields only, and that statement made at once
+            # (decision 128).
+            decode, topics = self.decode, self._topics
             mine: list[list[tuple[int, Any]]] = [[] for _ in self.projections]
             for read in _chunks(notifications):
                 for n in read:
-                    handled = self._handled(n.topic)
-                    if handled is not None:
-                        event = (n.id, decode(n))
-                        for at in handled:
-                            mine[at].append(event)
+                    topic = n.topic
+                    found = topics.get(topic) or self._topic(topic)
+                    handled, straight = found
+                    if not handled:
+                        continue
+                    if straight and (fields := decode.fields(n)) is not None:
+                        stream = fields["originator_id"]
+                        for at, sql, fetch, values in straight:
+                            mine[at].append((n.id, _Made(sql, fetch, values(stream, fields))))
+                        continue
+                    event = (n.id, decode(n))
+                    for at in handled:
+                        mine[at].append(event)
                 await asyncio.sleep(0)
             for at, projection in enumerate(self.projections):
                 position = positions[projection.name]
@@ -428,7 +446,13 @@ class ProjectionRunner:
                 handle = projection.handle
                 for some in _chunks([e for e in mine[at] if e[0] > position]):
                     for notification_id, event in some:
-                        await handle(pipeline, event, notification_id)
+                        if type(event) is _Made:
+                            if event.fetch:
+                                await pipeline.fetchval(event.sql, *event.args)
+                            else:
+                                await pipeline.execute(event.sql, *event.args)
+                        else:
+                            await handle(pipeline, event, notification_id)
                     await asyncio.sleep(0)
             pipeline.seal()
         except Exception as e:
@@ -438,16 +462,24 @@ class ProjectionRunner:
         prepared.after = {**positions, **prepared.after}
         return prepared
 
-    def _handled(self, topic: str) -> tuple[int, ...] | None:
+    def _topic(self, topic: str) -> _Topic:
         """Which of the projections handle events of `topic`, by their place in the runner's
-        order; None when none does. Every one for a topic that does not name a class (decoding
-        fails on it as before) or names a superseded one (decoded into another class)."""
-        if topic in self._topics:
-            return self._topics[topic]
+        order (none, or every one for a topic that does not name a class, which decoding fails
+        on as before, or names a superseded one, decoded into another class); and, where each of
+        them makes one statement of the event's stream and fields (`straight`), those."""
         kind = self.decode.event_class(topic)
-        found = tuple(at for at, p in enumerate(self.projections) if kind is None or handles(p, kind))
-        self._topics[topic] = found or None
-        return self._topics[topic]
+        handled = tuple(at for at, p in enumerate(self.projections) if kind is None or handles(p, kind))
+        straight: list[tuple[int, str, bool, StraightValues]] = []
+        for at in handled if kind is not None else ():
+            said = getattr(self.projections[at], "straight", None)
+            made: Straight | None = None if said is None else said(kind)
+            if made is None:
+                straight = []
+                break
+            sql, values = made
+            straight.append((at, sql, sql.endswith("RETURNING school_id"), values))
+        found = self._topics[topic] = (handled, tuple(straight))
+        return found
 
     async def _send(self, prepared: _Prepared) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -552,6 +584,20 @@ class Heard:
     def news_after(self, read: int) -> bool:
         """Whether some event announced since `reading` may lie beyond notification `read`."""
         return self.unknown or self.last > read
+
+
+StraightValues = Callable[[Any, Mapping[str, Any]], tuple[Any, ...]]
+# Per topic: the projections that handle it, and each one's statement where all make one
+# straight from the stored fields (else empty).
+_Topic = tuple[tuple[int, ...], tuple[tuple[int, str, bool, StraightValues], ...]]
+
+
+class _Made(NamedTuple):
+    """A statement a projection makes of an event, made from its stored fields (decision 128)."""
+
+    sql: str
+    fetch: bool  # it answers the school told (`RETURNING school_id`)
+    args: tuple[Any, ...]
 
 
 @dataclass
