@@ -5,7 +5,9 @@ sent one by one: each names the row it changes by its first argument (a pass, a 
 place...), and statements naming different rows commute, so the pipeline keeps each row's
 statements in order and sends the rest in rounds. A row's statements are cut into runs of the
 same SQL; round n holds every row's n-th run, and each distinct SQL of a round goes to the server
-once, with `executemany` (one round trip, each statement still executed in order). A statement
+once, with `executemany` (one round trip, each statement still executed in order), or, for the
+simple shapes `folding.shape` reads, as one statement over arrays of the rows' values
+(`arrays`, decision 129: one statement on the server instead of one per row). A statement
 without arguments is a barrier: everything queued before it is sent before it, the rest after.
 Nothing is sent before `flush`.
 
@@ -29,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from hallpass.eventstore.store import DbConnection
+from hallpass.projections.arrays import arrayed
 from hallpass.projections.folding import Fold, Written, shape, update_rows, write_rows
 
 # Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
@@ -70,6 +73,9 @@ class Pipeline:
         # the projection counts them once the batches are done (`Rebuilt`, decision 118).
         self.totals_at_end = totals_at_end
         self.fewest_copied = FEWEST_COPIED
+        # Many rows' runs of one simple statement sent as one statement over arrays (`arrays`);
+        # a pipeline that folds sends its own way.
+        self.arrays = not fold
         self.statements = 0
         self._runs: Runs = {}
         self._folds: Folds = {}
@@ -230,7 +236,9 @@ class Pipeline:
                 rounds[n][(sql, fetch)].extend(args)
         for statements in rounds:
             for (sql, fetch), args in statements.items():
-                if fetch:
+                if len(args) > 1 and self.arrays and (found := await arrayed(conn, sql)) is not None:
+                    self.returned.update(await found.send(conn, args, fetch))
+                elif fetch:
                     rows = await conn.fetchmany(sql, args)
                     self.returned.update(row[0] for row in rows)
                 elif len(args) == 1:
