@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hallpass.bootstrap import Runtime
+from hallpass.projections import arrays
 from hallpass.projections.arrays import Arrayed, arrayed, over_arrays
 from hallpass.projections.pipeline import Pipeline
 
@@ -319,3 +320,18 @@ async def test_statements_over_arrays_do_what_they_did_row_by_row(
         if not any(sql in FAILS or (sql == STATEMENTS[0][0] and args[8]) for sql, _, args in statements):
             assert after[0] == await one_by_one(conn, statements)
         await conn.execute("DROP TABLE arr_t, arr_m, arr_a")
+
+
+async def test_the_statements_kept_are_bounded(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statements made with values in them would fill the cache of forms over arrays: it is
+    emptied once it holds `KNOWN_MOST`, and a statement learned again gets the same form."""
+    monkeypatch.setattr(arrays, "KNOWN_MOST", 3)
+    monkeypatch.setattr(arrays, "_known", {})
+    async with runtime.pool.acquire() as conn:
+        await conn.execute(TABLES)
+        first = await arrayed(conn, STATEMENTS[2][0])
+        for n in range(5):
+            await arrayed(conn, f"UPDATE arr_t SET name = $2, school_id = {n} WHERE k = $1")
+            assert len(arrays._known) <= 3
+        assert STATEMENTS[2][0] not in arrays._known
+        assert await arrayed(conn, STATEMENTS[2][0]) == first

@@ -35,6 +35,7 @@ import asyncpg
 from hallpass.eventstore.store import DbConnection
 from hallpass.projections.folding import shape
 
+KNOWN_MOST = 1_000  # statements whose form over arrays is kept, at most
 FEWEST = 2  # rows of one layer below which the layer, and what follows it, goes one by one
 
 # Types of a key whose values are equal in Python exactly when the server finds them equal (uuid
@@ -114,6 +115,8 @@ async def arrayed(conn: DbConnection, sql: str) -> Arrayed | None:
     types asked of the server the first time."""
     if sql in _known:
         return _known[sql]
+    if len(_known) >= KNOWN_MOST:  # statements made with values in them would not come again
+        _known.clear()
     found = None
     if shape(sql).kind in ("insert", "set", "add", "delete") or _IN_ORDER.fullmatch(" ".join(sql.split())):
         statement = await conn.prepare(sql)
