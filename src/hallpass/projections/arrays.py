@@ -96,13 +96,21 @@ class Arrayed:
                 except asyncpg.PostgresError:
                     _known.pop(self.sql, None)  # learned again next time (the tables may have changed)
                     raise
-            elif fetch:
-                returned += [row[0] for row in await conn.fetchmany(self.sql, layer)]
-            elif len(layer) == 1:
-                await conn.execute(self.sql, *layer[0])
             else:
-                await conn.executemany(self.sql, layer)
+                returned += await send_each(conn, self.sql, layer, fetch)
         return returned
+
+
+async def send_each(conn: DbConnection, sql: str, rows: Sequence[tuple[Any, ...]], fetch: bool) -> list[Any]:
+    """The statement once per row of arguments, in one round trip, in order; the first column of
+    each row they return (with `fetch`, a statement's `RETURNING school_id`)."""
+    if fetch:
+        return [row[0] for row in await conn.fetchmany(sql, rows)]
+    if len(rows) == 1:
+        await conn.execute(sql, *rows[0])
+    else:
+        await conn.executemany(sql, rows)
+    return []
 
 
 _known: dict[str, Arrayed | None] = {}

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from hallpass.eventstore.store import DbConnection
-from hallpass.projections.arrays import arrayed
+from hallpass.projections.arrays import arrayed, send_each
 from hallpass.projections.folding import Fold, Written, shape, update_rows, write_rows
 
 # Per row: its runs of one SQL each, (sql, fetch, arguments of each statement); fetch says the
@@ -238,17 +238,14 @@ class Pipeline:
             for (sql, fetch), args in statements.items():
                 if len(args) > 1 and self.arrays and (found := await arrayed(conn, sql)) is not None:
                     self.returned.update(await found.send(conn, args, fetch))
-                elif fetch:
-                    rows = await conn.fetchmany(sql, args)
-                    self.returned.update(row[0] for row in rows)
-                elif len(args) == 1:
-                    await conn.execute(sql, *args[0])
-                elif self.fold and len(args) >= self.fewest_copied and self._one_each(sql, args):
+                elif self.fold and not fetch and self._copied_as_one(sql, args):
                     await update_rows(conn, shape(sql), args)
                 else:
-                    await conn.executemany(sql, args)
+                    self.returned.update(await send_each(conn, sql, args, fetch))
 
-    @staticmethod
-    def _one_each(sql: str, args: list[tuple[Any, ...]]) -> bool:
-        """Whether the statements are one `set` of one row each: what `update_rows` sends as one."""
+    def _copied_as_one(self, sql: str, args: list[tuple[Any, ...]]) -> bool:
+        """Whether the statements are enough of one `set` of one row each: what `update_rows`
+        sends as one."""
+        if len(args) < self.fewest_copied:
+            return False
         return shape(sql).kind == "set" and len({a[0] for a in args}) == len(args)
