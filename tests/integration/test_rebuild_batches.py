@@ -15,6 +15,7 @@ from hallpass.aggregates.locations import Location
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
 from hallpass.eventstore.store import DbConnection
+from hallpass.projections.base import tells
 from hallpass.projections.directory import TRIPS, DirectoryProjection
 from hallpass.projections.pipeline import Pipeline
 from hallpass.projections.runner import EventFailed, ProjectionRunner
@@ -130,7 +131,7 @@ async def test_an_event_goes_straight_only_where_each_projection_handling_it_mak
     handled, straight = alone._topic(entered)
 
     assert handled == (0,)
-    assert [(at, sql, fetch) for at, sql, fetch, _ in straight] == [(0, TRIPS[Location.Entered][0], True)]
+    assert [(at, sql, tells(sql)) for at, sql, _ in straight] == [(0, TRIPS[Location.Entered][0], True)]
     assert with_another._topic(entered) == ((0, 1), ())
     assert alone._topic(started) == ((), ())
 

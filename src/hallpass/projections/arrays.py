@@ -33,6 +33,7 @@ from uuid import UUID
 import asyncpg
 
 from hallpass.eventstore.store import DbConnection
+from hallpass.projections.base import TELLS, tells
 from hallpass.projections.folding import shape
 
 KNOWN_MOST = 1_000  # statements whose form over arrays is kept, at most
@@ -175,7 +176,7 @@ def over_arrays(sql: str, types: Sequence[tuple[str, str, str]]) -> Arrayed | No
             else:
                 parts.append(f'{column} = u."${value}"')
         sets = ", ".join(parts)
-    returning = " RETURNING school_id" if " ".join(sql.split()).endswith(" RETURNING school_id") else ""
+    returning = f" {TELLS}" if tells(" ".join(sql.split())) else ""
     arrays = (
         f"UPDATE {table} SET {sets} FROM unnest({', '.join(casts)}) AS u({names})"
         f' WHERE {table}.{found.key} = u."$1"{returning}'

@@ -97,7 +97,10 @@ Statement = tuple[str, Values]
 """SQL, and the values an event gives its $1, $2, ..."""
 
 
-Straight = tuple[str, Callable[[Any, Mapping[str, Any]], tuple[Any, ...]]]
+StraightValues = Callable[[Any, Mapping[str, Any]], tuple[Any, ...]]
+"""A statement's arguments from an event's stream and fields (`Straight`)."""
+
+Straight = tuple[str, StraightValues]
 """An event's one statement made from its stream (`originator_id`, $1) and its fields (the
 event's `__dict__`, or a rebuild's stored fields decoded, `Decoder.fields`): SQL, and its
 arguments. A projection's `straight(event_type)` gives it, where its `handle` makes that statement
@@ -155,10 +158,7 @@ class StatementProjection(TableProjection):
         if statement is None:
             return None
         sql, values = statement
-        if sql.endswith("RETURNING school_id"):
-            return await conn.fetchval(sql, *values(event))  # type: ignore[no-any-return]
-        await conn.execute(sql, *values(event))
-        return None
+        return await run_statement(conn, sql, values(event))
 
     def handles(self, event_type: type) -> bool:
         return self.statement_for(event_type) is not None
@@ -171,6 +171,23 @@ class StatementProjection(TableProjection):
             kind = next((k for k in event_type.__mro__ if k in self.statements), None)
             found[event_type] = self.statements[kind] if kind is not None else None
         return found[event_type]
+
+
+TELLS = "RETURNING school_id"
+
+
+def tells(sql: str) -> bool:
+    """Whether a handler's statement answers the school whose views it changes."""
+    return sql.endswith(TELLS)
+
+
+async def run_statement(conn: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> UUID | None:
+    """A handler's one statement: the school it answers where it `tells` (None from a pipeline,
+    which gathers it), else None."""
+    if tells(sql):
+        return await conn.fetchval(sql, *args)  # type: ignore[no-any-return]
+    await conn.execute(sql, *args)
+    return None
 
 
 class View:

@@ -18,7 +18,7 @@ from hallpass.aggregates.schools import School
 from hallpass.aggregates.staff import Staff, ordered_roles
 from hallpass.aggregates.students import Student
 from hallpass.projections import trigrams
-from hallpass.projections.base import Statement, Straight, TableProjection
+from hallpass.projections.base import Statement, Straight, TableProjection, run_statement
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dir_schools (
@@ -302,17 +302,11 @@ _OCCUPANTS = "UPDATE dir_locations SET occupants = occupants + $2 WHERE location
 def _tripped(trip: Straight) -> Route:
     """`handle`'s way with an event of `TRIPS`: its statement from the event's stream and fields."""
     sql, values = trip
-    if sql.endswith("RETURNING school_id"):
 
-        async def told(conn: asyncpg.Connection, event: Any) -> UUID | None:
-            return await conn.fetchval(sql, *values(event.originator_id, vars(event)))  # type: ignore[no-any-return]
+    async def tripped(conn: asyncpg.Connection, event: Any) -> UUID | None:
+        return await run_statement(conn, sql, values(event.originator_id, vars(event)))
 
-        return told
-
-    async def untold(conn: asyncpg.Connection, event: Any) -> None:
-        await conn.execute(sql, *values(event.originator_id, vars(event)))
-
-    return untold
+    return tripped
 
 
 async def _rules_changed(conn: asyncpg.Connection, event: Any) -> UUID | None:

@@ -25,7 +25,9 @@ from hallpass.projections.base import (
     PROJECTED_CHANNEL,
     Projection,
     Straight,
+    StraightValues,
     handles,
+    run_statement,
     totals,
 )
 from hallpass.projections.folding import Written
@@ -431,8 +433,8 @@ class ProjectionRunner:
                         continue
                     if straight and (fields := decode.fields(n)) is not None:
                         stream = fields["originator_id"]
-                        for at, sql, fetch, values in straight:
-                            mine[at].append((n.id, _Made(sql, fetch, values(stream, fields))))
+                        for at, sql, values in straight:
+                            mine[at].append((n.id, _Made(sql, values(stream, fields))))
                         continue
                     event = (n.id, decode(n))
                     for at in handled:
@@ -447,10 +449,7 @@ class ProjectionRunner:
                 for some in _chunks([e for e in mine[at] if e[0] > position]):
                     for notification_id, event in some:
                         if type(event) is _Made:
-                            if event.fetch:
-                                await pipeline.fetchval(event.sql, *event.args)
-                            else:
-                                await pipeline.execute(event.sql, *event.args)
+                            await run_statement(pipeline, event.sql, event.args)
                         else:
                             await handle(pipeline, event, notification_id)
                     await asyncio.sleep(0)
@@ -469,7 +468,7 @@ class ProjectionRunner:
         them makes one statement of the event's stream and fields (`straight`), those."""
         kind = self.decode.event_class(topic)
         handled = tuple(at for at, p in enumerate(self.projections) if kind is None or handles(p, kind))
-        straight: list[tuple[int, str, bool, StraightValues]] = []
+        straight: list[tuple[int, str, StraightValues]] = []
         for at in handled if kind is not None else ():
             said = getattr(self.projections[at], "straight", None)
             made: Straight | None = None if said is None else said(kind)
@@ -477,7 +476,7 @@ class ProjectionRunner:
                 straight = []
                 break
             sql, values = made
-            straight.append((at, sql, sql.endswith("RETURNING school_id"), values))
+            straight.append((at, sql, values))
         found = self._topics[topic] = (handled, tuple(straight))
         return found
 
@@ -586,17 +585,15 @@ class Heard:
         return self.unknown or self.last > read
 
 
-StraightValues = Callable[[Any, Mapping[str, Any]], tuple[Any, ...]]
 # Per topic: the projections that handle it, and each one's statement where all make one
 # straight from the stored fields (else empty).
-_Topic = tuple[tuple[int, ...], tuple[tuple[int, str, bool, StraightValues], ...]]
+_Topic = tuple[tuple[int, ...], tuple[tuple[int, str, StraightValues], ...]]
 
 
 class _Made(NamedTuple):
     """A statement a projection makes of an event, made from its stored fields (decision 128)."""
 
-    sql: str
-    fetch: bool  # it answers the school told (`RETURNING school_id`)
+    sql: str  # it answers the school told where it `tells`
     args: tuple[Any, ...]
 
 
