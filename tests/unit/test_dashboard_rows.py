@@ -19,7 +19,7 @@ TODAY = NOW.astimezone(ZONE).date()
 
 
 def _shown(row: dict[str, Any], at: datetime = NOW) -> dict[str, Any]:
-    return row_shown(row, None, ZONE, at.astimezone(ZONE).date(), minutes_over(row, at))
+    return row_shown(row, ZONE, at.astimezone(ZONE).date(), minutes_over(row, at))
 
 
 def _row(**values: Any) -> dict[str, Any]:
@@ -86,25 +86,26 @@ def test_each_row_says_its_status_times_origin_and_creator_in_words() -> None:
 def test_a_row_is_rendered_once_for_what_it_shows_and_has_no_csrf_field() -> None:
     schedule_id = uuid4()
     row = _row(
-        status="scheduled", start_at=NOW + timedelta(days=1), due_at=NOW + timedelta(days=1, minutes=5)
+        status="scheduled",
+        start_at=NOW + timedelta(days=1),
+        due_at=NOW + timedelta(days=1, minutes=5),
+        schedule_id=schedule_id,
     )
-    kept = pass_row_html(ENV, tuple(row.items()), schedule_id, ZONE, TODAY, 0)
-    assert pass_row_html(ENV, tuple(dict(row).items()), schedule_id, ZONE, TODAY, 0) is kept
+    kept = pass_row_html(ENV, tuple(row.items()), ZONE, TODAY, 0)
+    assert pass_row_html(ENV, tuple(dict(row).items()), ZONE, TODAY, 0) is kept
     html = kept.decode()
     assert 'name="csrf"' not in html and "Chen &lt;Brontë&gt;" in html and "<Brontë>" not in html
     assert f'formaction="/hall-pass/{row["pass_id"]}/cancel"' in html
     assert f'name="start_at-{row["pass_id"]}" form="pass-actions"' in html
     assert f'href="/hall-pass/schedules/{schedule_id}"' in html
     assert "Wed 2 Dec, 9:00 AM" in html
-    assert b"9:00 AM</time>" in pass_row_html(
-        ENV, tuple(row.items()), schedule_id, ZONE, TODAY.replace(day=2), 0
-    )
+    assert b"9:00 AM</time>" in pass_row_html(ENV, tuple(row.items()), ZONE, TODAY.replace(day=2), 0)
 
     overdue = _row(status="expired", due_at=NOW - timedelta(minutes=3))
     (three, four) = (minutes_over(overdue, NOW), minutes_over(overdue, NOW + timedelta(minutes=1)))
     assert (three, four, minutes_over(_row(), NOW)) == (3, 4, 0)
-    assert b"3 min over" in pass_row_html(ENV, tuple(overdue.items()), None, ZONE, TODAY, three)
-    assert b"4 min over" in pass_row_html(ENV, tuple(overdue.items()), None, ZONE, TODAY, four)
+    assert b"3 min over" in pass_row_html(ENV, tuple(overdue.items()), ZONE, TODAY, three)
+    assert b"4 min over" in pass_row_html(ENV, tuple(overdue.items()), ZONE, TODAY, four)
 
 
 def test_rows_of_every_kind_add_no_character_beyond_latin_1_to_their_names() -> None:
@@ -118,9 +119,10 @@ def test_rows_of_every_kind_add_no_character_beyond_latin_1_to_their_names() -> 
         _row(status="terminated", end_reason="left_early", returned_at=NOW),
     ]
     for row in kinds:
-        html = pass_row_html(ENV, tuple(row.items()), uuid4(), ZONE, TODAY, minutes_over(row, NOW)).decode()
+        series = {**row, "schedule_id": uuid4()}
+        html = pass_row_html(ENV, tuple(series.items()), ZONE, TODAY, minutes_over(row, NOW)).decode()
         assert html.encode("latin-1").decode("latin-1") == html
-    shown = b"".join(pass_row_html(ENV, tuple(r.items()), None, ZONE, TODAY, 0) for r in kinds)
+    shown = b"".join(pass_row_html(ENV, tuple(r.items()), ZONE, TODAY, 0) for r in kinds)
     assert b"&hellip;</summary>" in shown and b">&mdash;</span>" in shown
 
 

@@ -139,10 +139,7 @@ async def _rows(request: Request, actor: Actor, tz: str) -> dict[str, Any]:
     zone, at = ZoneInfo(tz), now(request)
     day = at.astimezone(zone).date()
     return {
-        "rows": [
-            pass_row_html(env, tuple(r.items()), r["schedule_id"], zone, day, minutes_over(r, at))
-            for r in page.rows
-        ],
+        "rows": [pass_row_html(env, tuple(r.items()), zone, day, minutes_over(r, at)) for r in page.rows],
         "total": page.total_label,
         "default_view": default_view,
         "today": filters.since if default_view else None,
@@ -159,13 +156,12 @@ ROWS_KEPT = 4096
 def pass_row_html(
     env: Environment,
     row: tuple[tuple[str, Any], ...],
-    schedule_id: UUID | None,
     zone: ZoneInfo,
     today: date,
     over: int,
 ) -> bytes:
     """One row of the dashboard's table: a row of `PassListView.page` with the DASHBOARD columns
-    (as its items), its repeating series, the school's zone and day and the minutes it is over
+    (as its items, its repeating series among them), the school's zone and day and the minutes it is over
     (`minutes_over`), rendered by `_pass_row.html` the first time and kept (decision 114), as
     the UTF-8 the page sends (`with_rows`, decision 127).
 
@@ -173,7 +169,7 @@ def pass_row_html(
     one form), so every member of staff looking at a school, and every live refresh, shows the
     same rows; a row is worked out and rendered again only when something it shows changes (a
     column, its minutes over, the day)."""
-    shown = row_shown(dict(row), schedule_id, zone, today, over)
+    shown = row_shown(dict(row), zone, today, over)
     return env.get_template("_pass_row.html").render(p=shown, reason_options=REASON_OPTIONS).encode()
 
 
@@ -220,9 +216,7 @@ def minutes_over(row: Mapping[str, Any], at: datetime) -> int:
     return max(0, int((at - row["due_at"]).total_seconds() // 60))
 
 
-def row_shown(
-    r: Mapping[str, Any], schedule_id: UUID | None, zone: ZoneInfo, today: date, over: int
-) -> dict[str, Any]:
+def row_shown(r: Mapping[str, Any], zone: ZoneInfo, today: date, over: int) -> dict[str, Any]:
     """A row of the dashboard (`PassListView.page` with the DASHBOARD columns) as the words and
     moments `_pass_row.html` writes: the template only puts them in place (decision 114)."""
     status = r["status"]
@@ -251,7 +245,7 @@ def row_shown(
         "returned": moment(returned, zone, today),
         "ended": (r["end_reason"] or "").replace("_", " ") if status in ENDED else "",
         "creator": creator_words(r["created_by_kind"], r["creator_name"]),
-        "schedule_id": schedule_id,
+        "schedule_id": r["schedule_id"],
     }
 
 
