@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -164,3 +164,56 @@ async def test_the_overdue_alerts_name_passes_from_the_readers_room_or_made_by_t
     async with ApiClient.session(server.url, school.emails["Bo"]) as bo:
         alerts = await bo.http.get("/hall-pass/alerts")
     assert shown(alerts.text) == ["Bo from Ada's room", "Ada from Bo's room", "Bo from his room"]
+
+
+async def test_a_new_time_zone_moves_the_dashboards_day_at_once(
+    server: LiveServer, admin: ApiClient, ada: ApiClient, portal: PortalSchool
+) -> None:
+    """The list goes out in the zone this process read last, beside the read of the school's row
+    (decision 131): after the school's zone changes, the very next page shows the new zone's
+    day, the page and the live rows alike, not the day of the zone it guessed."""
+    school, now = portal.school, datetime.now(UTC)
+    old = await zone_of(admin, portal.id)
+    here = now.astimezone(ZoneInfo(old)).utcoffset() or timedelta()
+    far = max(FAR_ZONES, key=lambda z: abs((now.astimezone(ZoneInfo(z)).utcoffset() or timedelta()) - here))
+
+    def midnight(zone: str) -> datetime:
+        return now.astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    days = sorted([midnight(old), midnight(far)])
+    assert days[0] != days[1]
+    started = days[0] + (days[1] - days[0]) / 2  # today in one zone, yesterday in the other
+    pass_id = uuid4()
+    await server.runtime.pool.execute(
+        "INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id, source,"
+        " status, created_by_kind, created_by_id, created_at, start_at, due_at, allotted_minutes,"
+        " returned_at, ended_at, version, notification_id)"
+        " VALUES ($1, $2, $3, $4, $5, 'staff', 'completed', 'staff', $6, $7, $7,"
+        " $7::timestamptz + interval '5 minutes', 5, $7::timestamptz + interval '4 minutes',"
+        " $7::timestamptz + interval '4 minutes', 1, 1)",
+        pass_id,
+        portal.id,
+        school.students[3],
+        school.rooms["Room 101"],
+        school.rooms["Library"],
+        school.teachers["Ada"],
+        started,
+    )
+
+    async def shown(path: str) -> bool:
+        page = await ada.http.get(path)
+        assert page.status_code == 200, page.text
+        return f'id="pass-{pass_id}"' in page.text
+
+    try:
+        assert await shown("/hall-pass") == (started >= midnight(old))  # the process reads the old zone
+        assert await shown("/hall-pass/rows") == (started >= midnight(old))
+        info = (await admin.http.get(f"/api/v1/admin/schools/{portal.id}")).json()["school"]
+        r = await admin.http.put(
+            f"/api/v1/admin/schools/{portal.id}", json={"name": info["name"], "timezone": far}
+        )
+        assert r.status_code == 200, r.text
+        assert await shown("/hall-pass") == (started >= midnight(far))
+        assert await shown("/hall-pass/rows") == (started >= midnight(far))
+    finally:
+        await server.runtime.pool.execute("DELETE FROM pass_list WHERE pass_id = $1", pass_id)

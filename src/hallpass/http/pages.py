@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -266,23 +267,50 @@ async def _period(request: Request, actor: Actor, school: Mapping[str, Any] | No
     return period.as_json(policy.zone) if period else None
 
 
+ZONES_SEEN: dict[UUID, str] = {}
+"""Each school's time zone as this process last read it from the school's row: the dashboard's
+list goes out in it beside the read of the row, not after it (`_listed`, decision 131)."""
+
+
+async def _listed(
+    request: Request, actor: Actor, *, with_period: bool
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """The page's context (`_context`, with the school's row), the dashboard's rows (`_rows`),
+    and, `with_period`, the period now (`_period`).
+
+    The list's dates are in the school's zone, which is in the school's row. Where this process
+    has read the row before, the list goes out at once in the zone it read then, beside the
+    row's read; if the row now says another zone (the school changed it since), the list is
+    read again in that one, so a page never shows a day in a zone the school no longer has."""
+    guess = ZONES_SEEN.get(actor.school_id)
+    early = None if guess is None else asyncio.ensure_future(_rows(request, actor, guess))
+    try:
+        context = await _context(request, actor)
+        tz: str = context["tz"]
+        ZONES_SEEN[actor.school_id] = tz
+        reads: list[Awaitable[Any]] = [
+            early if early is not None and guess == tz else _rows(request, actor, tz)
+        ]
+        if with_period:
+            reads.append(_period(request, actor, context["school"]))
+        rows, *period = await concurrently(*reads)
+    finally:
+        if early is not None:  # done, or not wanted: its outcome is read here either way
+            early.cancel()
+            await asyncio.gather(early, return_exceptions=True)
+    return context, rows, period[0] if period else None
+
+
 async def dashboard(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
         return _sign_in_redirect(request)
-
-    async def listed() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-        context = await _context(request, actor)
-        rows, period = await concurrently(
-            _rows(request, actor, context["tz"]), _period(request, actor, context["school"])
-        )
-        return context, rows, period
-
-    # Two reads go out together, each on its own pooled connection (decision 127): the school
-    # (whose zone the list's dates are in) and then its passes; and, in one statement,
-    # everything else the page shows (`DashboardView.frame`).
+    # The reads go out together, each on its own pooled connection (decisions 127 and 131): the
+    # school and its passes (`_listed`); and, in one statement, everything else the page shows
+    # (`DashboardView.frame`).
     (context, rows, period), frame = await concurrently(
-        listed(), DashboardView(runtime(request).pool).frame(actor.school_id, actor.id)
+        _listed(request, actor, with_period=True),
+        DashboardView(runtime(request).pool).frame(actor.school_id, actor.id),
     )
     lines = await school_lines(request, actor, frame.line_ids)
     return with_rows(
@@ -323,8 +351,7 @@ async def dashboard_rows(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
         return Response(say("auth.sign_in"), status_code=401)
-    context = await _context(request, actor)
-    rows = await _rows(request, actor, context["tz"])
+    context, rows, _ = await _listed(request, actor, with_period=False)
     return with_rows(request, "_pass_rows.html", {**context, **rows})
 
 
