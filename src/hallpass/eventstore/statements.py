@@ -274,8 +274,16 @@ class Statements:
                 # The earlier positions of these applications go in the same statement: the
                 # table keeps one row per application instead of one per batch. So do the
                 # NOTIFYs that go with the positions (channels $3, payloads $4), sent at commit.
-                f"WITH earlier AS (DELETE FROM {tracking} "
-                "WHERE application_name = ANY($1::text[]) AND notification_id < $2::bigint), "
+                # The rows replaced are those from each application's position as the caller read
+                # it ($5, aligned with $1; 0 where not known) up: one index range from the lowest
+                # of them, whatever plan is cached, not a walk over every row deleted before and
+                # not yet vacuumed (decision 132).
+                f"WITH earlier AS (DELETE FROM {tracking} t "
+                "USING unnest($1::text[], $5::bigint[]) AS e (n, p) "
+                "WHERE t.application_name = ANY($1::text[]) "
+                "AND t.notification_id >= (SELECT min(m) FROM unnest($5::bigint[]) AS m) "
+                "AND t.notification_id < $2::bigint "
+                "AND t.application_name = e.n AND t.notification_id >= e.p), "
                 f"inserted AS (INSERT INTO {tracking} (application_name, notification_id) "
                 "SELECT n, $2::bigint FROM unnest($1::text[]) AS n WHERE NOT EXISTS ("
                 f"SELECT 1 FROM {tracking} "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, TypeAlias
@@ -422,7 +422,11 @@ class EventStore:
         in one round trip (not asyncpg's `conn.transaction()`, so it has no savepoints); with
         `synchronous_commit` False, it commits without waiting for its WAL flush; with
         `generic_plans`, its prepared statements run on their generic plans, planned once per
-        connection, not again at each run (`plan_cache_mode`). It commits when the block ends
+        connection, not again at each run (`plan_cache_mode`), and planned to look rows up by an
+        index where one serves (`enable_seqscan` off): a plan made once, while a table was
+        nearly empty (a new school's first minutes, or a server whose autovacuum has not
+        analysed it since), would otherwise read the whole table at every run as it grows
+        (decision 132). It commits when the block ends
         and rolls back when anything fails or is cancelled, the lock wait included, so the
         connection goes back to the pool outside any transaction.
 
@@ -435,7 +439,7 @@ class EventStore:
         names = ", ".join(f"'{n}'" for n in application_names)
         setting = "" if synchronous_commit else "SET LOCAL synchronous_commit TO off; "
         if generic_plans:
-            setting += "SET LOCAL plan_cache_mode TO force_generic_plan; "
+            setting += "SET LOCAL plan_cache_mode TO force_generic_plan; SET LOCAL enable_seqscan TO off; "
         begin = (
             f"BEGIN; {setting}SELECT count(pg_advisory_xact_lock(hashtextextended("
             f"'{self.tracking_table}' || '/' || n, 0))) FROM unnest(ARRAY[{names}]::text[]) AS n"
@@ -450,9 +454,15 @@ class EventStore:
         notification_id: int,
         *,
         notify: Sequence[tuple[str, str]] = (),
+        since: Mapping[str, int] | None = None,
     ) -> None:
         """`insert_tracking` for several applications whose locks the caller holds already, and
-        `notify`'s (channel, payload) pairs, in the same statement (sent at commit)."""
+        `notify`'s (channel, payload) pairs, in the same statement (sent at commit).
+
+        Each application keeps one row: its earlier ones go. `since`: each one's position as the
+        caller read it under the locks, from which its earlier rows are looked for (decision
+        132); without it, from the start of the application's rows, a scan that grows with
+        every row deleted since the table was last vacuumed."""
         if not application_names and not notify:
             return
         if not conn.is_in_transaction():
@@ -465,6 +475,7 @@ class EventStore:
                 notification_id,
                 [channel for channel, _ in notify],
                 [payload for _, payload in notify],
+                [0 if since is None else since.get(name, 0) for name in application_names],
             )
         if inserted != len(application_names):
             msg = f"Tracking of {list(application_names)!r} already at or beyond {notification_id}"

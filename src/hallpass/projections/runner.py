@@ -189,7 +189,7 @@ class ProjectionRunner:
         last = notifications[-1].id
         notify = [(PROJECTED_CHANNEL, f"{name}:{last}") for name in moved]
         notify += [(CHANGES_CHANNEL, school) for school in sorted(schools)]
-        await self.store.insert_trackings(conn, moved, last, notify=notify)
+        await self.store.insert_trackings(conn, moved, last, notify=notify, since=positions)
         return notifications, decoded.events
 
     async def _apply_batch(
@@ -493,7 +493,7 @@ class ProjectionRunner:
                 raise EventFailed("parked streams: the usual way parks behind them")
             await prepared.pipeline.flush(conn)
             moved = [name for name in self.names if prepared.after[name] != prepared.positions[name]]
-            await self.store.insert_trackings(conn, moved, prepared.last)
+            await self.store.insert_trackings(conn, moved, prepared.last, since=prepared.positions)
 
     async def _the_usual_way(self, last: int) -> int:
         """Project up to `last` batch by batch, each event in a savepoint where one fails."""

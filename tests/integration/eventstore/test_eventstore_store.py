@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import secrets
 from uuid import UUID, uuid4
 
 import asyncpg  # type: ignore[import-untyped, unused-ignore]
@@ -199,6 +200,71 @@ async def test_positions_beside_and_after_read_a_batch_in_one_statement(
         assert [n.id for n in notifications] == [6]
         await event_store.insert_trackings(conn, ["ahead"], 6)
         assert (await read(["ahead"], beside, 10, conn))[2] == []
+
+
+async def test_trackings_keep_one_row_each_replacing_from_the_position_read(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    """Each application keeps one row: a new position replaces the rows from the one the caller
+    read (`since`, decision 132), or with none given every earlier row; a row below the
+    position given is left as it is, and a position at or behind the one recorded is refused."""
+    table = event_store.tracking_table
+
+    async def rows(conn: asyncpg.Connection) -> list[tuple[str, int]]:
+        found = await conn.fetch(f"SELECT application_name, notification_id FROM {table} ORDER BY 1, 2")
+        return [tuple(r) for r in found]
+
+    async with eventstore_pool.acquire() as conn, conn.transaction():
+        await event_store.insert_trackings(conn, ["a", "b"], 3)
+        await event_store.insert_trackings(conn, ["a", "b"], 7, since={"a": 3, "b": 3})
+        assert await rows(conn) == [("a", 7), ("b", 7)]
+        await event_store.insert_trackings(conn, ["a"], 9, since={"a": 7, "b": 0})
+        assert await rows(conn) == [("a", 9), ("b", 7)]
+        await event_store.insert_tracking(conn, "b", 8)  # one more row, as the singular form keeps
+        await event_store.insert_trackings(conn, ["b"], 12, since={"b": 8})
+        assert await rows(conn) == [("a", 9), ("b", 7), ("b", 12)]
+        await event_store.insert_trackings(conn, ["b"], 13)  # from the start: every earlier row
+        assert await rows(conn) == [("a", 9), ("b", 13)]
+        with pytest.raises(IntegrityError):
+            await event_store.insert_trackings(conn, ["a", "b"], 11, since={"a": 9, "b": 13})
+
+
+async def test_a_batchs_generic_plan_made_on_an_empty_table_still_looks_rows_up_by_key(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    """In a transaction with `generic_plans` (a live projection batch), a statement's plan is made
+    once per connection; made while its table was empty, it must still find rows by their key
+    once the table has grown, not read the whole table at every run (decision 132). The server
+    here makes plans again only when a table is analysed, which this test never does."""
+    table = f"grown_{secrets.token_hex(4)}"
+    update = (
+        f"UPDATE {table} SET seen = u.seen FROM unnest($1::uuid[], $2::int[]) AS u (id, seen)"
+        f" WHERE {table}.id = u.id"
+    )
+    locked = event_store.transaction_with_trackings_locked
+    run = "EXECUTE grown_update (ARRAY[gen_random_uuid()], ARRAY[1])"
+    async with eventstore_pool.acquire() as conn:
+        await conn.execute(f"CREATE TABLE {table} (id uuid PRIMARY KEY, seen int, pad text)")
+        try:
+            async with locked(conn, ["grown"], generic_plans=True):
+                await conn.execute(f"PREPARE grown_update (uuid[], int[]) AS {update}")
+                await conn.execute(run)
+            await conn.execute(
+                f"INSERT INTO {table} SELECT gen_random_uuid(), 0, repeat('x', 200)"
+                " FROM generate_series(1, 20000)"
+            )
+            async with locked(conn, ["grown"], generic_plans=True):
+                plan = "\n".join(
+                    r[0]
+                    for r in await conn.fetch(
+                        "EXPLAIN EXECUTE grown_update (ARRAY[gen_random_uuid()], ARRAY[1])"
+                    )
+                )
+            assert f"Index Scan using {table}_pkey" in plan, plan
+            assert "Seq Scan" not in plan, plan
+        finally:
+            await conn.execute("DEALLOCATE ALL")
+            await conn.execute(f"DROP TABLE {table}")
 
 
 async def test_reading_streams_looks_each_one_up_by_key_however_long_others_are(
