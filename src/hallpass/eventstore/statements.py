@@ -209,8 +209,12 @@ class Statements:
                 "(uuid[], bigint[], text[], bytea[], int[], text, uuid[], bigint[], int[]) "
                 "RETURNS TABLE (clashed int[], ids bigint[], notified text) "
                 # Its statement planned once per connection, not again at every call while the
-                # lock is held: its generic plan is the one any call's arrays would get (decision 117).
-                "LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $body$\n"
+                # lock is held: its generic plan is the one any call's arrays would get (decision 117),
+                # with the log's rows found by its keys (no sequential scan) even where the plan
+                # was made while the log was nearly empty: made so, it read the whole log at every
+                # append ever after, until the log was next analysed (decision 132).
+                "LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan SET enable_seqscan = off "
+                "AS $body$\n"
                 "#variable_conflict use_column\n"
                 f"BEGIN LOCK TABLE {events} IN EXCLUSIVE MODE; "
                 f"RETURN QUERY {insert_batch}; END $body$"

@@ -267,6 +267,64 @@ async def test_a_batchs_generic_plan_made_on_an_empty_table_still_looks_rows_up_
             await conn.execute(f"DROP TABLE {table}")
 
 
+async def test_an_append_planned_on_an_empty_log_still_finds_streams_by_key_once_it_grows(
+    event_store: EventStore, eventstore_pool: asyncpg.Pool
+) -> None:
+    """The append function's statement is planned once per connection (decision 117). Planned on
+    an empty log, it must still look the appended streams up by the log's key once the log has
+    grown, not read the whole log at every append (decision 132). The plans are those the server
+    used, as `auto_explain` reports them for the function's statement."""
+    streams = [uuid4() for _ in range(2)]
+    async with eventstore_pool.acquire() as conn:
+        try:
+            await conn.execute("LOAD 'auto_explain'")
+        except asyncpg.PostgresError as e:  # a server without the contrib modules
+            pytest.skip(f"auto_explain cannot be loaded here: {e}")
+        await conn.execute(
+            "SET auto_explain.log_min_duration = 0; SET auto_explain.log_nested_statements = on;"
+            " SET client_min_messages = log"
+        )
+        plans: list[str] = []
+
+        def heard(_conn: object, message: object) -> None:
+            plans.append(str(getattr(message, "message", message)))
+
+        conn.add_log_listener(heard)
+        call = event_store._sql.call_append_function
+
+        async def append(version: int) -> None:
+            events = [event(s, version) for s in streams]
+            await conn.fetchrow(
+                call,
+                [e.originator_id for e in events],
+                [e.originator_version for e in events],
+                [e.topic for e in events],
+                [e.state for e in events],
+                [0, 0],
+                event_store._sql.channel,
+                [],
+                [],
+                [],
+            )
+
+        await append(1)  # planned now, on a log of nothing
+        events = event_store.events_table
+        await conn.execute(
+            f"INSERT INTO {events} (originator_id, originator_version, topic, state)"
+            " SELECT gen_random_uuid(), 1, 'grown', repeat('x', 200)::bytea FROM generate_series(1, 20000)"
+        )
+        plans.clear()
+        try:
+            await append(2)
+        finally:
+            conn.remove_log_listener(heard)
+            await conn.execute("RESET ALL")
+    found = [p for p in plans if "Insert on" in p]
+    assert found, plans
+    assert "Seq Scan" not in found[-1], found[-1]
+    assert "Index" in found[-1], found[-1]
+
+
 async def test_reading_streams_looks_each_one_up_by_key_however_long_others_are(
     event_store: EventStore, eventstore_pool: asyncpg.Pool
 ) -> None:
