@@ -263,7 +263,7 @@ async def test_a_batchs_generic_plan_made_on_an_empty_table_still_looks_rows_up_
             assert f"Index Scan using {table}_pkey" in plan, plan
             assert "Seq Scan" not in plan, plan
         finally:
-            await conn.execute("DEALLOCATE ALL")
+            await conn.execute("DEALLOCATE grown_update")
             await conn.execute(f"DROP TABLE {table}")
 
 
