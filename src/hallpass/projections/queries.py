@@ -182,6 +182,7 @@ class _Where:
         self.args: list[Any] = [school_id]
         self.common = ["p.school_id = $1"]
         self.named: str | None = None
+        self.by_name = named is not None  # the students a name matched, whether or not laterally
         if f.statuses:
             self.add(self.common, *_eq("p.status", f.statuses))
         if f.student_id is not None:
@@ -359,9 +360,8 @@ class PassListView(View):
         # until it had found enough, 15,000 rows for a classroom's year (decision 131). The
         # students a name matched are counted unordered: ordered, each one's passes would be
         # read and sorted together before the cap.
-        ordered = not f.student.strip()
         parts = [
-            f"(SELECT count(*) FROM ({where.section(open_, f, COUNT_CAP + 1, ordered=ordered)}) c)"
+            f"(SELECT count(*) FROM ({where.section(open_, f, COUNT_CAP + 1, ordered=not where.by_name)}) c)"
             for open_ in (True, False)
         ]
         return f"least({' + '.join(parts)}, {COUNT_CAP + 1})"
