@@ -174,6 +174,13 @@ class RulesCommands(AdministrationCommands):
         self.policies[school_id] = (read, policy)
         return policy
 
+    def kept_zone(self, school_id: UUID) -> str | None:
+        """The school's time zone as the policy `school_policy` last worked out had it, if this
+        process has one: what the dashboard's list may go out in before the school's row is read
+        (decision 131). It may be out of date; the caller checks it against the row."""
+        kept = self.policies.get(school_id)
+        return None if kept is None else kept[0][1]
+
     @handler(keyed=False)
     async def set_limits(self, acting: Acting, school_id: UUID, command: SetLimits) -> Decided:
         school, rules = await self._rules_of(acting, school_id)

@@ -267,38 +267,25 @@ async def _period(request: Request, actor: Actor, school: Mapping[str, Any] | No
     return period.as_json(policy.zone) if period else None
 
 
-ZONES_SEEN: dict[UUID, str] = {}
-"""Each school's time zone as this process last read it from the school's row: the dashboard's
-list goes out in it beside the read of the row, not after it (`_listed`, decision 131)."""
-
-
-async def _listed(
-    request: Request, actor: Actor, *, with_period: bool
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """The page's context (`_context`, with the school's row), the dashboard's rows (`_rows`),
-    and, `with_period`, the period now (`_period`).
+async def _listed(request: Request, actor: Actor) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The page's context (`_context`, with the school's row) and the dashboard's rows (`_rows`).
 
     The list's dates are in the school's zone, which is in the school's row. Where this process
-    has read the row before, the list goes out at once in the zone it read then, beside the
-    row's read; if the row now says another zone (the school changed it since), the list is
-    read again in that one, so a page never shows a day in a zone the school no longer has."""
-    guess = ZONES_SEEN.get(actor.school_id)
+    keeps the school's policy (`Hallpass.kept_zone`), the list goes out at once in the policy's
+    zone, beside the row's read (decision 131); if the row says another zone (the school changed
+    it since), the list is read again in that one, so a page never shows a day in a zone the
+    school no longer has."""
+    guess = runtime(request).app.kept_zone(actor.school_id)
     early = None if guess is None else asyncio.ensure_future(_rows(request, actor, guess))
     try:
         context = await _context(request, actor)
         tz: str = context["tz"]
-        ZONES_SEEN[actor.school_id] = tz
-        reads: list[Awaitable[Any]] = [
-            early if early is not None and guess == tz else _rows(request, actor, tz)
-        ]
-        if with_period:
-            reads.append(_period(request, actor, context["school"]))
-        rows, *period = await concurrently(*reads)
+        rows = await (early if early is not None and guess == tz else _rows(request, actor, tz))
     finally:
         if early is not None:  # done, or not wanted: its outcome is read here either way
             early.cancel()
             await asyncio.gather(early, return_exceptions=True)
-    return context, rows, period[0] if period else None
+    return context, rows
 
 
 async def dashboard(request: Request) -> Response:
@@ -307,12 +294,14 @@ async def dashboard(request: Request) -> Response:
         return _sign_in_redirect(request)
     # The reads go out together, each on its own pooled connection (decisions 127 and 131): the
     # school and its passes (`_listed`); and, in one statement, everything else the page shows
-    # (`DashboardView.frame`).
-    (context, rows, period), frame = await concurrently(
-        _listed(request, actor, with_period=True),
-        DashboardView(runtime(request).pool).frame(actor.school_id, actor.id),
+    # (`DashboardView.frame`). Then the period (the school's rules as this process keeps them)
+    # and the wait lines the frame named.
+    (context, rows), frame = await concurrently(
+        _listed(request, actor), DashboardView(runtime(request).pool).frame(actor.school_id, actor.id)
     )
-    lines = await school_lines(request, actor, frame.line_ids)
+    period, lines = await concurrently(
+        _period(request, actor, context["school"]), school_lines(request, actor, frame.line_ids)
+    )
     return with_rows(
         request,
         "dashboard.html",
@@ -351,7 +340,7 @@ async def dashboard_rows(request: Request) -> Response:
     actor = _staff_or_none(request)
     if actor is None:
         return Response(say("auth.sign_in"), status_code=401)
-    context, rows, _ = await _listed(request, actor, with_period=False)
+    context, rows = await _listed(request, actor)
     return with_rows(request, "_pass_rows.html", {**context, **rows})
 
 
