@@ -16,6 +16,7 @@ from hallpass.acting import Acting
 from hallpass.commands.messages import CreatePasses
 from support.api_client import ApiClient
 from support.fixtures import module_portal
+from support.pass_rows import ListedPass, put_passes
 from support.portal import PortalSchool, portal_ada, portal_admin  # noqa: F401 (the fixtures `ada` and `admin`)
 from support.server import LiveServer
 
@@ -184,20 +185,9 @@ async def test_a_new_time_zone_moves_the_dashboards_day_at_once(
     assert days[0] != days[1]
     started = days[0] + (days[1] - days[0]) / 2  # today in one zone, yesterday in the other
     pass_id = uuid4()
-    await server.runtime.pool.execute(
-        "INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id, source,"
-        " status, created_by_kind, created_by_id, created_at, start_at, due_at, allotted_minutes,"
-        " returned_at, ended_at, version, notification_id)"
-        " VALUES ($1, $2, $3, $4, $5, 'staff', 'completed', 'staff', $6, $7, $7,"
-        " $7::timestamptz + interval '5 minutes', 5, $7::timestamptz + interval '4 minutes',"
-        " $7::timestamptz + interval '4 minutes', 1, 1)",
-        pass_id,
-        portal.id,
-        school.students[3],
-        school.rooms["Room 101"],
-        school.rooms["Library"],
-        school.teachers["Ada"],
-        started,
+    back = started + timedelta(minutes=4)
+    await put_passes(
+        server.runtime.pool, school, [ListedPass(pass_id, school.students[3], started, "completed", back)]
     )
 
     async def shown(path: str) -> bool:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest_asyncio
 
 from support.api_client import ApiClient
+from support.pass_rows import ListedPass, put_passes
 from support.school import PASSWORD, SchoolFixture, make_school
 from support.server import LiveServer
 
@@ -43,27 +44,17 @@ class Lists:
     async def put(self, rows: list[Row]) -> None:
         """Write rows into pass_list as the projection would (no events: only the list is tested)."""
         s = self.school
-        await self.server.runtime.pool.executemany(
-            "INSERT INTO pass_list (pass_id, school_id, student_id, origin_id, destination_id, source,"
-            " status, created_by_kind, created_by_id, created_at, start_at, due_at, allotted_minutes,"
-            " returned_at, ended_at, version, notification_id)"
-            " VALUES ($1, $2, $3, $4, $5, 'staff', $6, 'staff', $7, $8, $8,"
-            " $8::timestamptz + interval '10 minutes', 10, $9, $9, 1, 1)",
-            [
-                (
-                    r.pass_id,
-                    s.id,
-                    s.students[i % len(s.students)],
-                    s.rooms["Room 101"],
-                    s.rooms["Library"],
-                    r.status,
-                    s.teachers["Ada"],
-                    r.start_at,
-                    r.start_at + timedelta(minutes=5) if r.returned or not r.open else None,
-                )
-                for i, r in enumerate(rows)
-            ],
-        )
+        listed = [
+            ListedPass(
+                r.pass_id,
+                s.students[i % len(s.students)],
+                r.start_at,
+                r.status,
+                r.start_at + timedelta(minutes=5) if r.returned or not r.open else None,
+            )
+            for i, r in enumerate(rows)
+        ]
+        await put_passes(self.server.runtime.pool, s, listed)
 
     async def walk(self, **params: str) -> tuple[list[str], list[dict[str, Any]]]:
         """Every page from the first, following `next`: the ids in order, and each page's body."""
