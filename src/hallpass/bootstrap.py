@@ -96,7 +96,7 @@ CONNECT_TIMEOUT = 5.0
 # Seconds at least between the starts of two live batches of the read models only background
 # work reads (timers, reports, the audit's index): under load a batch then holds many commands'
 # events, its fixed statements shared; no answer waits on them (decision 133).
-BACKGROUND_GATHER = 0.03
+BACKGROUND_GATHER = 0.02
 
 
 async def create_pool(database_url: str, *, size: int = 10) -> asyncpg.Pool:
