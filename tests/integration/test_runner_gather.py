@@ -7,13 +7,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from hallpass.acting import Acting
 from hallpass.aggregates.passes import Pass
 from hallpass.bootstrap import Runtime
-from hallpass.commands.messages import CreatePasses
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.runner import ProjectionRunner
-from support.school import SchoolFixture, make_school
+from support.school import SchoolFixture, make_school, send_out
 
 
 async def eventually(check: Any, timeout: float = 20.0) -> None:
@@ -24,14 +22,7 @@ async def eventually(check: Any, timeout: float = 20.0) -> None:
 
 
 async def create_pass(runtime: Runtime, school: SchoolFixture, index: int) -> None:
-    await runtime.app.create_passes(
-        Acting(school.teacher(), datetime.now(UTC)),
-        CreatePasses(
-            origin_id=school.rooms["Room 101"],
-            destination_id=school.rooms["Library"],
-            student_ids=[school.students[index]],
-        ),
-    )
+    await send_out(runtime, school, "Library", [school.students[index]], datetime.now(UTC))
 
 
 def reached(runtime: Runtime, runner: ProjectionRunner) -> Any:
