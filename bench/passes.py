@@ -1040,7 +1040,10 @@ async def benchmark(args: argparse.Namespace, url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.serve:
-        run_loop(serve(args.serve[0], int(args.serve[1]), args.clash_dir))
+        from hallpass.local.supervisor import sigterm_unwinds
+
+        with sigterm_unwinds():  # stopped by SIGTERM, it still removes its data directory
+            run_loop(serve(args.serve[0], int(args.serve[1]), args.clash_dir))
         return 0
     if args.serve_stock:
         run_loop(serve_stock(args.serve_stock[0], int(args.serve_stock[1])))

@@ -25,7 +25,15 @@ from hallpass.commands.admin_messages import SetUp
 from hallpass.errors import DomainError
 from hallpass.heap import freeze_start_up
 from hallpass.local.services import started_services
-from hallpass.local.supervisor import STOP_SIGNALS, child_env, log, run_dramatiq, supervise, with_free_port
+from hallpass.local.supervisor import (
+    STOP_SIGNALS,
+    child_env,
+    log,
+    run_dramatiq,
+    sigterm_unwinds,
+    supervise,
+    with_free_port,
+)
 from hallpass.projections.health import projection_health
 from hallpass.projections.runner import ProjectionRunner, RetryReport
 from hallpass.roster import console as roster_console
@@ -306,7 +314,8 @@ def command_web(settings: Settings, args: argparse.Namespace) -> int:
 
     from hallpass.http.app import create_app
 
-    with started_services(settings) as resolved:
+    # Stopped by SIGTERM, it closes its embedded services as on Ctrl-C, and ends with 0.
+    with sigterm_unwinds(), started_services(settings) as resolved:
         config = uvicorn.Config(
             create_app(resolved, settle_heap=True),
             host=resolved.host,

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 
@@ -51,6 +51,31 @@ def child_env(settings: Settings) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+class Terminated(Exception):
+    """SIGTERM, raised where the main thread stands (`sigterm_unwinds`)."""
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Inside, SIGTERM unwinds the main thread as Ctrl-C does, instead of ending the process
+    where it stands: the blocks around it (a server's embedded PostgreSQL and Redis) close, and
+    the block ends quietly. uvicorn shuts a server down on SIGTERM, then raises the signal again
+    with the handler it found: this one, so its process no longer dies by the signal once its
+    server has stopped, leaving its embedded services running (as `docker stop` or a service
+    manager stopping `hallpass web` did)."""
+
+    def terminated(_signum: int, _frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except Terminated:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class StopSignal:
