@@ -375,7 +375,9 @@ async def prepare(settings: Settings) -> DemoSchool | None:
 
 
 def command_run(settings: Settings, args: argparse.Namespace) -> int:
-    with started_services(settings) as resolved:
+    # SIGTERM before the supervisor takes the signals (while the schema and the demo are made)
+    # closes the embedded services too.
+    with sigterm_unwinds(), started_services(settings) as resolved:
         resolved = with_free_port(resolved)
         demo = asyncio.run(prepare(resolved))
         supervise(resolved, on_ready=lambda url: print_welcome(demo, url))

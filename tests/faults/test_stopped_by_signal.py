@@ -98,3 +98,24 @@ def test_hallpass_run_stopped_by_sigterm_stops_every_process_it_started(tmp_path
     finally:
         run.kill()
         subprocess.run(["pkill", "-f", str(tmp_path)], check=False)
+
+
+def test_hallpass_run_stopped_by_sigterm_while_it_starts_stops_its_embedded_services(tmp_path: Path) -> None:
+    """The signal comes once both servers run, while the schema and the demo school are made,
+    before the supervisor has taken the signals over."""
+    env = embedded_env(tmp_path) | {"HALLPASS_SEED_DEMO": "true"}
+    run = Hallpass("run", env, tmp_path, port=free_port())
+    try:
+        deadline = time.monotonic() + 120
+        while len(EMBEDDED.findall(run.log(200))) < 2:
+            assert run.process.poll() is None, run.log()
+            assert time.monotonic() < deadline, run.log()
+            time.sleep(0.01)
+        urls = dict(EMBEDDED.findall(run.log(200)))
+        run.process.send_signal(signal.SIGTERM)
+        assert run.process.wait(60) == 0, run.log()
+        assert "Press Ctrl-C to stop." not in run.log(200)  # it was still starting
+        assert_stopped(urls)
+    finally:
+        run.kill()
+        subprocess.run(["pkill", "-f", str(tmp_path)], check=False)
