@@ -117,19 +117,18 @@ async def build_runtime(database_url: str, *, pool_size: int = 10) -> Runtime:
     projections = all_projections()
     # The read models that answers wait for are fed together, one transaction per batch
     # (docs/decisions/055); those only background work reads (timers, reports, the audit's
-    # index) by a runner of their own, so their statements never hold an answer up (decision 112).
+    # index) by a runner of their own, so their statements never hold an answer up (decision 112),
+    # which gathers its batches (decision 133).
     serving = [p for p in projections if p.serves_requests]
-    groups = [g for g in (serving, [p for p in projections if p not in serving]) if g]
+    background = [p for p in projections if not p.serves_requests]
+    groups = [(g, gather) for g, gather in ((serving, 0.0), (background, BACKGROUND_GATHER)) if g]
     # Each running runner holds a listening connection and one for its current batch.
     pool = await create_pool(database_url, size=pool_size + 2 * len(groups))
     store = EventStore(pool)
     sessions = SessionStore(pool)
     credentials = CredentialStore(pool, sessions)
     uploads = RosterUploads(pool)
-    runners = [
-        ProjectionRunner(pool, store, *group, gather=0.0 if group is serving else BACKGROUND_GATHER)
-        for group in groups
-    ]
+    runners = [ProjectionRunner(pool, store, *group, gather=gather) for group, gather in groups]
     async with pool.acquire() as conn:
         await conn.execute("SELECT pg_advisory_lock(727274)")
         try:
