@@ -179,7 +179,10 @@ class RulesCommands(AdministrationCommands):
         process has one: what the dashboard's list may go out in before the school's row is read
         (decision 131). It may be out of date; the caller checks it against the row."""
         kept = self.policies.get(school_id)
-        return None if kept is None else kept[0][1]
+        if kept is None:
+            return None
+        (_version, zone), _policy = kept  # the row's version and zone it was worked out from
+        return zone
 
     @handler(keyed=False)
     async def set_limits(self, acting: Acting, school_id: UUID, command: SetLimits) -> Decided:
