@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 
 import asyncpg
@@ -15,19 +14,7 @@ from hallpass.projections.listen import Listener
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.runner import ProjectionRunner
 from support.school import SchoolFixture, make_school
-
-
-async def eventually(check: object, timeout: float = 20.0) -> None:
-    assert callable(check)
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.02)
+from support.waiting import eventually
 
 
 async def cut(pool: asyncpg.Pool, listener: Listener) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,13 +11,7 @@ from hallpass.bootstrap import Runtime
 from hallpass.projections.pass_list import PassListProjection
 from hallpass.projections.runner import ProjectionRunner
 from support.school import SchoolFixture, make_school, send_out
-
-
-async def eventually(check: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met before the deadline"
-        await asyncio.sleep(0.02)
+from support.waiting import eventually
 
 
 async def create_pass(runtime: Runtime, school: SchoolFixture, index: int) -> None:
