@@ -4,11 +4,12 @@ Redis stop with them, and `run` stops every process it started."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,19 @@ pytestmark = pytest.mark.slow
 EMBEDDED = re.compile(r"embedded (PostgreSQL|Redis) running \(data [^,]+, (\S+)\)")
 
 
-def embedded_env(tmp_path: Path) -> dict[str, str]:
-    """An operator's first start: no service configured, a data directory of its own."""
+@contextlib.contextmanager
+def on_embedded_services(kind: str, tmp_path: Path, *, demo: bool = False) -> Iterator[Hallpass]:
+    """`hallpass <kind>` as at an operator's first start: no service configured, a data
+    directory of its own; killed at the end, with whatever a failure left running."""
     (tmp_path / "data").mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    return env | {"HALLPASS_DATA_DIR": str(tmp_path / "data"), "HALLPASS_SEED_DEMO": "false"}
+    env |= {"HALLPASS_DATA_DIR": str(tmp_path / "data"), "HALLPASS_SEED_DEMO": str(demo).lower()}
+    process = Hallpass(kind, env, tmp_path, port=free_port())
+    try:
+        yield process
+    finally:
+        process.kill()
+        subprocess.run(["pkill", "-f", str(tmp_path)], check=False)
 
 
 def embedded_urls(process: Hallpass) -> dict[str, str]:
@@ -67,26 +76,17 @@ def alive(pid: int) -> bool:
 def test_a_web_process_stopped_by_a_signal_stops_its_embedded_services(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    web = Hallpass("web", embedded_env(tmp_path), tmp_path, port=free_port())
-    try:
+    with on_embedded_services("web", tmp_path) as web:
         web.wait_ready(timeout=120)
         urls = embedded_urls(web)
         web.process.send_signal(sig)  # the process alone, as `docker stop` signals a container's
         assert web.process.wait(30) == (130 if sig == signal.SIGINT else 0), web.log()
         assert_stopped(urls)
-    finally:
-        web.kill()
-        subprocess.run(["pkill", "-f", str(tmp_path)], check=False)  # what a failure left running
 
 
 def test_hallpass_run_stopped_by_sigterm_stops_every_process_it_started(tmp_path: Path) -> None:
-    run = Hallpass("run", embedded_env(tmp_path), tmp_path, port=free_port())
-    try:
-        deadline = time.monotonic() + 120
-        while "Press Ctrl-C to stop." not in run.log(200):
-            assert run.process.poll() is None, run.log()
-            assert time.monotonic() < deadline, run.log()
-            time.sleep(0.1)
+    with on_embedded_services("run", tmp_path) as run:
+        run.wait_ready(timeout=120)
         urls = embedded_urls(run)
         started = children_of(run.process.pid)
         assert len(started) == 3, started  # web, projector, worker
@@ -95,27 +95,15 @@ def test_hallpass_run_stopped_by_sigterm_stops_every_process_it_started(tmp_path
         assert run.process.wait(60) == 0, run.log()
         assert not [pid for pid in started if alive(pid)]
         assert_stopped(urls)
-    finally:
-        run.kill()
-        subprocess.run(["pkill", "-f", str(tmp_path)], check=False)
 
 
 def test_hallpass_run_stopped_by_sigterm_while_it_starts_stops_its_embedded_services(tmp_path: Path) -> None:
     """The signal comes once both servers run, while the schema and the demo school are made,
     before the supervisor has taken the signals over."""
-    env = embedded_env(tmp_path) | {"HALLPASS_SEED_DEMO": "true"}
-    run = Hallpass("run", env, tmp_path, port=free_port())
-    try:
-        deadline = time.monotonic() + 120
-        while len(EMBEDDED.findall(run.log(200))) < 2:
-            assert run.process.poll() is None, run.log()
-            assert time.monotonic() < deadline, run.log()
-            time.sleep(0.01)
-        urls = dict(EMBEDDED.findall(run.log(200)))
+    with on_embedded_services("run", tmp_path, demo=True) as run:
+        run.wait_for(lambda: len(EMBEDDED.findall(run.log(200))) == 2, timeout=120, poll=0.01)
+        urls = dict(EMBEDDED.findall(run.log(200)))  # no probe: the signal goes at once
         run.process.send_signal(signal.SIGTERM)
         assert run.process.wait(60) == 0, run.log()
         assert "Press Ctrl-C to stop." not in run.log(200)  # it was still starting
         assert_stopped(urls)
-    finally:
-        run.kill()
-        subprocess.run(["pkill", "-f", str(tmp_path)], check=False)

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -42,21 +42,31 @@ class Hallpass:
             return ""
 
     def wait_ready(self, timeout: float = 60) -> None:
-        """A web process answers HTTP; a worker says its Dramatiq workers are ready."""
+        """A web process answers HTTP; a worker says its Dramatiq workers are ready; `run` says
+        how to stop it, once its web answers."""
+        if self.kind == "web":
+            self.wait_for(self._answers, timeout)
+        elif self.kind == "worker":
+            self.wait_for(lambda: "ready for action" in self.log(200), timeout)
+        elif self.kind == "run":
+            self.wait_for(lambda: "Press Ctrl-C to stop." in self.log(200), timeout)
+        else:  # a projector: running is all there is to see
+            self.wait_for(lambda: True, timeout)
+
+    def wait_for(self, check: Callable[[], bool], timeout: float = 60, poll: float = 0.1) -> None:
+        """Until `check()` is true, while the process runs."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"{self.kind} exited:\n{self.log()}"
-            if self.kind == "web":
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{self.url}/api/v1/openapi.json", timeout=2).status_code == 200:
-                        return
-            elif self.kind == "worker":
-                if "ready for action" in self.log(200):
-                    return
-            else:
+            if check():
                 return
-            time.sleep(0.1)
+            time.sleep(poll)
         raise AssertionError(f"{self.kind} did not get ready:\n{self.log()}")
+
+    def _answers(self) -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return httpx.get(f"{self.url}/api/v1/openapi.json", timeout=2).status_code == 200
+        return False
 
     def kill(self) -> None:
         """kill -9, children included: no clean-up of any kind."""
