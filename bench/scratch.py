@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import secrets
 import time
@@ -14,6 +13,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+
+from hallpass import loops
 
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 T = TypeVar("T")
@@ -42,16 +43,9 @@ def arguments(
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on uvloop when available (as uvicorn's own ``run`` would), else asyncio."""
-    factory: Callable[[], asyncio.AbstractEventLoop] | None
-    try:
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings uvloop
-        factory = None
-    with asyncio.Runner(loop_factory=factory) as runner:
-        return runner.run(main)
+    """Run a coroutine on the loop the product's processes run on (uvloop when installed, as
+    uvicorn's own ``run`` and ``hallpass projector`` do), else asyncio."""
+    return loops.run(main)
 
 
 async def _on_server(admin_url: str, statement: str) -> None:

@@ -18,7 +18,7 @@ from eventsourcing.persistence import PersistenceError
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
-from hallpass import bounds, cli_audit, cli_setup
+from hallpass import bounds, cli_audit, cli_setup, loops
 from hallpass.audit.checkpoints import checkpoint_key, sign_periodically
 from hallpass.bootstrap import Runtime, build_runtime
 from hallpass.commands.admin_messages import SetUp
@@ -351,7 +351,7 @@ async def follow_log(url: str, secret_key: str) -> None:
 
 def command_projector(settings: Settings, args: argparse.Namespace) -> int:
     with started_services(settings, redis=False) as resolved:
-        asyncio.run(follow_log(database_url(resolved), resolved.secret_key))
+        loops.run(follow_log(database_url(resolved), resolved.secret_key))
     return 0
 
 
