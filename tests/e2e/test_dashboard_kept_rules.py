@@ -23,7 +23,19 @@ from support.server import LiveServer
 portal = module_portal("Kept rules", students=4, midday=True)
 
 FAR_ZONES = ("Pacific/Kiritimati", "Pacific/Pago_Pago")
-"""UTC+14 and UTC-11: one of them is at least 12 hours from any zone."""
+"""UTC+14 and UTC-11: one of them is at least 12 hours from any zone, so its date is another
+day's where the other zone's clock is at midday. Their clocks, though, read nearly the same hour:
+UTC+14 reads what UTC-10 reads, a day on."""
+
+DIAL_ZONES = ("UTC", "Asia/Shanghai", "Pacific/Pitcairn")
+"""UTC, UTC+8 and UTC-8, none of them with summer time: one of their clocks is at least eight
+hours from any zone's, on a 24-hour dial."""
+
+
+def clocks_apart(zone: str, other: timedelta, at: datetime) -> timedelta:
+    """How far `zone`'s clock is from that of a zone `other` ahead of UTC, on a 24-hour dial."""
+    apart = ((at.astimezone(ZoneInfo(zone)).utcoffset() or timedelta()) - other) % timedelta(days=1)
+    return min(apart, timedelta(days=1) - apart)
 
 
 def hm(at: datetime) -> str:
@@ -110,18 +122,19 @@ async def test_a_new_time_zone_moves_the_period_at_once(
 ) -> None:
     await set_period(admin, portal.id, "Period 6")
     assert await period_shown(ada) == "Period 6"
-    here = datetime.now(UTC).astimezone(ZoneInfo(await zone_of(admin, portal.id))).utcoffset()
+    now = datetime.now(UTC)
+    here = now.astimezone(ZoneInfo(await zone_of(admin, portal.id))).utcoffset()
     assert here is not None
-    far = max(
-        FAR_ZONES,
-        key=lambda z: abs((datetime.now(UTC).astimezone(ZoneInfo(z)).utcoffset() or timedelta()) - here),
-    )
+    # Not the zone farthest in hours from UTC: a zone 24 hours away reads the same hour.
+    far = max(DIAL_ZONES, key=lambda z: clocks_apart(z, here, now))
+    assert clocks_apart(far, here, now) >= timedelta(hours=8)
     school = (await admin.http.get(f"/api/v1/admin/schools/{portal.id}")).json()["school"]
     r = await admin.http.put(
         f"/api/v1/admin/schools/{portal.id}", json={"name": school["name"], "timezone": far}
     )
     assert r.status_code == 200, r.text
-    # The period is an hour of the old zone's day: in a zone twelve hours or more away it is not now.
+    # The period is an hour of the old zone's day: where the clock reads eight hours or more from
+    # it, it is not now.
     assert await period_shown(ada) is None
 
 
