@@ -44,8 +44,10 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
-from scratch import create_database, drop_database, rss_mb, run_loop, with_database
+from scratch import create_database, drop_database, rss_mb, with_database
 from wire import Answer, WireClient, WireError
+
+from hallpass.loops import run as run_loop
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = str(ROOT / "bench")

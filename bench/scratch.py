@@ -6,7 +6,7 @@ import argparse
 import math
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,12 +40,6 @@ def arguments(
         default, explained = given if isinstance(given, tuple) else (given, None)
         parser.add_argument(option, type=int, default=default, help=explained)
     return parser
-
-
-def run_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine on the loop the product's processes run on (uvloop when installed, as
-    uvicorn's own ``run`` and ``hallpass projector`` do), else asyncio."""
-    return loops.run(main)
 
 
 async def _on_server(admin_url: str, statement: str) -> None:
@@ -92,7 +86,7 @@ def measure_and_print(
     """A whole bench: its command line (see `arguments`), then what `measure` answers given a
     scratch database named after `prefix` and the parsed options, printed."""
     args = arguments(doc, counts=counts).parse_args(argv)
-    print(run_loop(in_scratch_database(args.database_url, prefix, lambda url: measure(url, args))))
+    print(loops.run(in_scratch_database(args.database_url, prefix, lambda url: measure(url, args))))
     return 0
 
 
