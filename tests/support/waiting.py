@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 
-async def eventually(check: object, timeout: float = 20.0) -> None:
+async def eventually(check: Callable[[], object | Awaitable[object]], timeout: float = 20.0) -> None:
     """Return once `check()` (a function, or a coroutine function) answers true; fail the test
     if it has not by `timeout` seconds."""
-    assert callable(check)
     deadline = time.monotonic() + timeout
     while True:
         result = check()

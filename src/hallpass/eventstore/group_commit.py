@@ -4,10 +4,10 @@ One task at a time (the leader) takes the waiting appends off the queue, at most
 `GroupCommitLimits.max_appends` appends and `max_events` events, and commits them in one
 transaction; callers that arrived meanwhile (the followers) wait on their own future. One
 transaction is in flight per process: a second made batches smaller and commands no faster
-(decision 134). Each
-append keeps its own outcome: the batch statement writes no event of an append whose stream
-versions are already recorded, and that append alone fails with `IntegrityError`. A failure of
-the transaction itself fails every append in it, and none of them is written.
+(decision 134). Each append keeps its own outcome: the batch statement writes no event of an
+append whose stream versions are already recorded, and that append alone fails with
+`IntegrityError`. A failure of the transaction itself fails every append in it, and none of them
+is written.
 
 Two appends in one batch that name the same stream version would make the whole statement fail,
 so the later one waits for the next batch, where it meets the earlier one's events as recorded.
